@@ -1,0 +1,31 @@
+/**
+ * Packet and conntrack mark layout owned by Gatehouse. Only the bits in GH_MASK are ever written,
+ * so operators keep the rest of the mark for their own use.
+ *
+ *   bits 0-7   ISP index (1..250) of the connection's final egress: one `conntrack -D -m X/0xff`
+ *              clears an ISP's connections
+ *   bit  8     reroute: policy routing sends the packet through the ISP's own routing table
+ *   bit  9     exclude: the connection may leave un-NATed
+ *   bit  10    classified: the classifier has decided this connection
+ *   bit  11    failover: the connection was moved to a backup ISP
+ *   bits 12-27 action number (1..65535), the NAT action chosen for the connection
+ */
+export const MARK_ISP_MASK = 0xff;
+export const MARK_REROUTE = 0x100;
+export const MARK_EXCLUDE = 0x200;
+export const MARK_CLASSIFIED = 0x400;
+export const MARK_FAILOVER = 0x800;
+export const MARK_ACTION_SHIFT = 12;
+export const MARK_ACTION_MASK = 0xffff << MARK_ACTION_SHIFT;
+export const GH_MASK = (MARK_ACTION_MASK | 0xfff) >>> 0;
+export const MAX_ACTIONS = 0xffff;
+
+/** Routing table of ISP i (for redirects and failover) and the ip rule priority that selects it. */
+export const ROUTE_TABLE_BASE = 7100;
+export const IP_RULE_PRIORITY_BASE = 7100;
+export const routeTableOf = (ispIndex: number) => ROUTE_TABLE_BASE + ispIndex;
+export const ipRulePriorityOf = (ispIndex: number) => IP_RULE_PRIORITY_BASE + ispIndex;
+
+/** The tables the agent owns: the policy table (flushed and redefined on every reload) and the permanent guard. */
+export const NFT_TABLE = "gatehouse";
+export const NFT_GUARD_TABLE = "gatehouse_guard";

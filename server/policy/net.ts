@@ -1,0 +1,118 @@
+import ipaddr from "ipaddr.js";
+
+/**
+ * Address math for policy objects. Addresses are kept as strings in the model and turned into
+ * closed bigint intervals here, so IPv6 can be added later without changing callers.
+ */
+export type Family = 4 | 6;
+
+export interface Interval {
+  family: Family;
+  start: bigint;
+  end: bigint;
+}
+
+export interface Cidr extends Interval {
+  /** canonical text, e.g. "100.64.1.0/24" (host bits cleared) */
+  text: string;
+  prefix: number;
+}
+
+const V4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Strict dotted-quad IPv4 (no octal, hex or short forms that ipaddr.js would also accept). */
+export function isIPv4(text: string): boolean {
+  return V4_RE.test(text);
+}
+
+export function ipv4ToBigInt(text: string): bigint {
+  const bytes = ipaddr.IPv4.parse(text).toByteArray();
+  return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+}
+
+export function bigIntToIPv4(value: bigint): string {
+  const parts: number[] = [];
+  let v = value;
+  for (let i = 0; i < 4; i++) {
+    parts.unshift(Number(v & 255n));
+    v >>= 8n;
+  }
+  return parts.join(".");
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Parses "a.b.c.d/len" or a bare address (taken as /32). Host bits must be zero. */
+export function parseCidr(text: string): ParseResult<Cidr> {
+  const trimmed = text.trim();
+  const [addr, len, extra] = trimmed.split("/");
+  if (extra !== undefined || addr === undefined || !isIPv4(addr)) {
+    return { ok: false, error: `"${text}" is not an IPv4 network (expected a.b.c.d/len)` };
+  }
+  let prefix = 32;
+  if (len !== undefined) {
+    if (!/^\d{1,2}$/.test(len) || Number(len) > 32) {
+      return { ok: false, error: `"${text}" has an invalid prefix length (0 to 32)` };
+    }
+    prefix = Number(len);
+  }
+  const base = ipv4ToBigInt(addr);
+  const size = 1n << BigInt(32 - prefix);
+  if (base % size !== 0n) {
+    const network = bigIntToIPv4(base - (base % size));
+    return { ok: false, error: `"${text}" has host bits set; did you mean ${network}/${prefix}?` };
+  }
+  return {
+    ok: true,
+    value: { family: 4, start: base, end: base + size - 1n, prefix, text: `${addr}/${prefix}` },
+  };
+}
+
+/** Parses a pool address item: "a.b.c.d", "a.b.c.d-a.b.c.e" or a CIDR. */
+export function parseAddressRange(text: string): ParseResult<Interval> {
+  const trimmed = text.trim();
+  if (trimmed.includes("-")) {
+    const [from, to, extra] = trimmed.split("-");
+    if (extra !== undefined || from === undefined || to === undefined || !isIPv4(from) || !isIPv4(to)) {
+      return { ok: false, error: `"${text}" is not an address range (expected a.b.c.d-a.b.c.e)` };
+    }
+    const start = ipv4ToBigInt(from);
+    const end = ipv4ToBigInt(to);
+    if (end < start) return { ok: false, error: `"${text}" ends before it starts` };
+    return { ok: true, value: { family: 4, start, end } };
+  }
+  const cidr = parseCidr(trimmed);
+  if (!cidr.ok) {
+    return { ok: false, error: `"${text}" is not an address, range (a-b) or network (a.b.c.d/len)` };
+  }
+  return { ok: true, value: { family: 4, start: cidr.value.start, end: cidr.value.end } };
+}
+
+export function intervalSize(i: Interval): bigint {
+  return i.end - i.start + 1n;
+}
+
+export function overlaps(a: Interval, b: Interval): boolean {
+  return a.family === b.family && a.start <= b.end && b.start <= a.end;
+}
+
+export function contains(outer: Interval, inner: Interval): boolean {
+  return outer.family === inner.family && outer.start <= inner.start && inner.end <= outer.end;
+}
+
+export function containsAddress(i: Interval, address: string): boolean {
+  if (!isIPv4(address)) return false;
+  const v = ipv4ToBigInt(address);
+  return i.family === 4 && i.start <= v && v <= i.end;
+}
+
+/** Lists every address of an interval; callers bound the size first. */
+export function expandInterval(i: Interval): string[] {
+  const out: string[] = [];
+  for (let v = i.start; v <= i.end; v++) out.push(bigIntToIPv4(v));
+  return out;
+}
+
+export function formatInterval(i: Interval): string {
+  return i.start === i.end ? bigIntToIPv4(i.start) : `${bigIntToIPv4(i.start)}-${bigIntToIPv4(i.end)}`;
+}
