@@ -96,7 +96,12 @@ export const zIspFields = z.object({
   defaultPoolId: zId.nullable().default(null),
   comment: zComment,
 });
-export const zIsp = zIspFields.extend({ id: zId });
+export const MAX_ISPS = 250;
+export const zIsp = zIspFields.extend({
+  id: zId,
+  /** 1..250, assigned at creation and kept: the ISP's number in marks and routing table ids */
+  index: z.number().int().min(1).max(MAX_ISPS),
+});
 export type Isp = z.infer<typeof zIsp>;
 
 export const MAX_POOL_ADDRESSES = 65_536;
