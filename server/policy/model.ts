@@ -16,7 +16,10 @@ export const zName = z
   .trim()
   .min(1, "is required")
   .max(64, "must be at most 64 characters")
-  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, "may contain only letters, digits, spaces, '.', '_' and '-', starting with a letter or digit");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/,
+    "may contain only letters, digits, spaces, '.', '_' and '-', starting with a letter or digit",
+  );
 
 export const zComment = z
   .string()
@@ -29,7 +32,10 @@ export const zInterfaceName = z
   .string()
   .min(1, "is required")
   .max(15, "must be at most 15 characters (the Linux limit)")
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "may contain only letters, digits, '_', '.' and '-', starting with a letter or digit")
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "may contain only letters, digits, '_', '.' and '-', starting with a letter or digit",
+  )
   .refine((s) => s !== "." && s !== "..", "is not a valid interface name");
 
 export const zIPv4 = z.string().trim().refine(isIPv4, "must be an IPv4 address such as 198.51.100.1");
@@ -50,7 +56,11 @@ export const zAddressRange = z
     if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
   });
 
-export const zPort = z.number().int("must be a whole number").min(1, "must be 1 or more").max(65535, "must be 65535 or less");
+export const zPort = z
+  .number()
+  .int("must be a whole number")
+  .min(1, "must be 1 or more")
+  .max(65535, "must be 65535 or less");
 
 export const zPortRange = z
   .object({ from: zPort, to: zPort })

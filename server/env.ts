@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+/** The only place that reads process.env. Everything else imports `env`. */
+const zEnv = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /** file:./data/gatehouse.db (SQLite, default) or postgresql://user:pass@host:5432/db */
+  DATABASE_URL: z
+    .string()
+    .default("file:./data/gatehouse.db")
+    .refine((u) => u.startsWith("file:") || /^postgres(ql)?:\/\//.test(u), "must start with file: or postgresql://"),
+  /** password for the first admin; generated and printed once when unset */
+  GATEHOUSE_ADMIN_USER: z.string().min(1).default("admin"),
+  GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
+  /** the console's own URL as browsers reach it; https turns on Secure cookies */
+  GATEHOUSE_PUBLIC_URL: z.string().url().optional(),
+  GATEHOUSE_SESSION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
+  /** 32-byte key (hex or base64) that encrypts stored SSH credentials */
+  GATEHOUSE_SECRET_KEY: z.string().optional(),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof zEnv>;
+
+function load(): Env {
+  const parsed = zEnv.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+export const env: Env = load();

@@ -1,0 +1,344 @@
+import { randomUUID } from "node:crypto";
+import type { z } from "zod";
+import type { Db, Tx } from "../../db";
+import { AppError, conflict, type FieldIssue, invalid, isUniqueViolation, notFound, staleVersion } from "../../errors";
+import {
+  type Isp,
+  MAX_ISPS,
+  type Policy,
+  type Pool,
+  type Rule,
+  type Zone,
+  zIspFields,
+  zPoolFields,
+  zRuleFields,
+  zZoneFields,
+} from "../../policy/model";
+import { type PolicyIssue, validatePolicy } from "../../policy/validate";
+import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
+import { getClusterOrThrow } from "../clusters/clusters";
+import {
+  ispFromRow,
+  ispToData,
+  loadDraftPolicy,
+  poolFromRow,
+  poolToData,
+  ruleFromRow,
+  ruleToData,
+  zoneFromRow,
+  zoneToData,
+} from "./rows";
+
+/**
+ * Create, update and delete of the draft's ISPs, pools, zones and rules. Every edit is checked
+ * against the whole draft: it may not introduce a problem anywhere in the policy (a new overlap,
+ * a dangling reference), and it commits together with its audit event and the draft version bump.
+ */
+
+export const ENTITY_KINDS = ["isp", "pool", "zone", "rule"] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+
+export const ENTITY_LABELS: Record<EntityKind, string> = { isp: "ISP", pool: "Pool", zone: "Zone", rule: "Rule" };
+
+export const FIELD_SCHEMAS = {
+  isp: zIspFields,
+  pool: zPoolFields,
+  zone: zZoneFields,
+  rule: zRuleFields,
+} as const;
+
+export type EntityOf = { isp: Isp; pool: Pool; zone: Zone; rule: Rule };
+export type FieldsOf<K extends EntityKind> = z.infer<(typeof FIELD_SCHEMAS)[K]>;
+type AnyEntity = Isp | Pool | Zone | Rule;
+
+const POLICY_KEY = { isp: "isps", pool: "pools", zone: "zones", rule: "rules" } as const;
+
+export interface Versioned<E> {
+  entity: E;
+  version: number;
+}
+
+/** How an entity is named in messages: its name, or for rules their position-independent comment/id. */
+export function entityTitle(kind: EntityKind, e: AnyEntity): string {
+  if (kind === "rule") {
+    const r = e as Rule;
+    return r.comment ? `rule #${r.seq} (${r.comment})` : `rule #${r.seq}`;
+  }
+  return `${ENTITY_LABELS[kind]} "${(e as Isp | Pool | Zone).name}"`;
+}
+
+async function readVersioned(
+  tx: Tx,
+  kind: EntityKind,
+  clusterId: string,
+  id: string,
+): Promise<Versioned<AnyEntity> | null> {
+  const where = { id, clusterId };
+  switch (kind) {
+    case "isp": {
+      const r = await tx.isp.findFirst({ where });
+      return r && { entity: ispFromRow(r), version: r.version };
+    }
+    case "pool": {
+      const r = await tx.pool.findFirst({ where });
+      return r && { entity: poolFromRow(r), version: r.version };
+    }
+    case "zone": {
+      const r = await tx.zone.findFirst({ where });
+      return r && { entity: zoneFromRow(r), version: r.version };
+    }
+    case "rule": {
+      const r = await tx.rule.findFirst({ where });
+      return r && { entity: ruleFromRow(r), version: r.version };
+    }
+  }
+}
+
+export async function getEntity<K extends EntityKind>(db: Db, kind: K, clusterId: string, id: string) {
+  const found = await readVersioned(db as unknown as Tx, kind, clusterId, id);
+  if (!found) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
+  return found as Versioned<EntityOf[K]>;
+}
+
+function withEntity(policy: Policy, kind: EntityKind, entity: AnyEntity | null, removeId?: string): Policy {
+  const key = POLICY_KEY[kind];
+  const list = (policy[key] as AnyEntity[]).filter((e) => e.id !== (entity?.id ?? removeId));
+  if (entity) {
+    const at = (policy[key] as AnyEntity[]).findIndex((e) => e.id === entity.id);
+    if (at === -1) list.push(entity);
+    else list.splice(at, 0, entity);
+  }
+  return { ...policy, [key]: list };
+}
+
+const issueKey = (i: PolicyIssue) => `${i.entity}|${i.id}|${i.path.join(".")}|${i.message}`;
+
+/**
+ * Rejects the change when the new policy has problems the old one did not. Problems of the edited
+ * entity become field messages; problems it causes elsewhere are named in the error message.
+ */
+function assertNoNewIssues(before: Policy, after: Policy, kind: EntityKind, id: string, what: string) {
+  const old = new Set(validatePolicy(before).map(issueKey));
+  const fresh = validatePolicy(after).filter((i) => !old.has(issueKey(i)));
+  if (fresh.length === 0) return;
+  const own: FieldIssue[] = fresh
+    .filter((i) => i.entity === kind && i.id === id)
+    .map((i) => ({ path: i.path, message: i.message }));
+  const elsewhere = fresh.filter((i) => !(i.entity === kind && i.id === id));
+  const parts = [
+    ...own.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)),
+    ...elsewhere.map((i) => i.message),
+  ];
+  throw invalid(
+    `${what}: ${parts.slice(0, 5).join("; ")}${parts.length > 5 ? ` (and ${parts.length - 5} more)` : ""}`,
+    own,
+  );
+}
+
+async function bumpDraft(tx: Tx, clusterId: string) {
+  await tx.cluster.update({ where: { id: clusterId }, data: { draftVersion: { increment: 1 } }, select: { id: true } });
+}
+
+async function takeSeq(tx: Tx, clusterId: string): Promise<number> {
+  const c = await tx.cluster.update({
+    where: { id: clusterId },
+    data: { nextSeq: { increment: 1 } },
+    select: { nextSeq: true },
+  });
+  return c.nextSeq - 1;
+}
+
+function freeIspIndex(policy: Policy): number {
+  const used = new Set(policy.isps.map((i) => i.index));
+  for (let i = 1; i <= MAX_ISPS; i++) if (!used.has(i)) return i;
+  throw conflict(`A cluster can have at most ${MAX_ISPS} ISPs`);
+}
+
+async function insertRow(tx: Tx, kind: EntityKind, clusterId: string, e: AnyEntity, seq: number) {
+  const base = { id: e.id, clusterId, seq };
+  switch (kind) {
+    case "isp":
+      return tx.isp.create({
+        data: { ...base, index: (e as Isp).index, ...ispToData(e as Isp) },
+        select: { id: true },
+      });
+    case "pool":
+      return tx.pool.create({ data: { ...base, ...poolToData(e as Pool) }, select: { id: true } });
+    case "zone":
+      return tx.zone.create({ data: { ...base, ...zoneToData(e as Zone) }, select: { id: true } });
+    case "rule":
+      return tx.rule.create({ data: { ...base, ...ruleToData(e as Rule) }, select: { id: true } });
+  }
+}
+
+async function updateRow(tx: Tx, kind: EntityKind, clusterId: string, e: AnyEntity, version: number) {
+  const where = { id: e.id, clusterId, version };
+  const bump = { version: { increment: 1 } };
+  switch (kind) {
+    case "isp":
+      return (await tx.isp.updateMany({ where, data: { ...ispToData(e as Isp), ...bump } })).count;
+    case "pool":
+      return (await tx.pool.updateMany({ where, data: { ...poolToData(e as Pool), ...bump } })).count;
+    case "zone":
+      return (await tx.zone.updateMany({ where, data: { ...zoneToData(e as Zone), ...bump } })).count;
+    case "rule":
+      return (await tx.rule.updateMany({ where, data: { ...ruleToData(e as Rule), ...bump } })).count;
+  }
+}
+
+async function deleteRow(tx: Tx, kind: EntityKind, clusterId: string, id: string, version: number) {
+  const where = { id, clusterId, version };
+  switch (kind) {
+    case "isp":
+      return (await tx.isp.deleteMany({ where })).count;
+    case "pool":
+      return (await tx.pool.deleteMany({ where })).count;
+    case "zone":
+      return (await tx.zone.deleteMany({ where })).count;
+    case "rule":
+      return (await tx.rule.deleteMany({ where })).count;
+  }
+}
+
+function parseFields<K extends EntityKind>(kind: K, fields: unknown): FieldsOf<K> {
+  const parsed = FIELD_SCHEMAS[kind].safeParse(fields);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
+    const first = issues[0];
+    throw invalid(
+      `${ENTITY_LABELS[kind]} is not valid${first ? `: ${first.path.join(".") || "input"} ${first.message}` : ""}`,
+      issues,
+    );
+  }
+  return parsed.data as FieldsOf<K>;
+}
+
+function mapUnique(kind: EntityKind, fields: { name?: string }) {
+  return (e: unknown): never => {
+    if (isUniqueViolation(e)) {
+      throw conflict(`${ENTITY_LABELS[kind]} "${fields.name ?? ""}" already exists in this cluster`);
+    }
+    throw e;
+  };
+}
+
+export async function createEntity<K extends EntityKind>(
+  db: Db,
+  actor: Actor,
+  meta: RequestMeta,
+  kind: K,
+  clusterId: string,
+  rawFields: unknown,
+): Promise<Versioned<EntityOf[K]>> {
+  const fields = parseFields(kind, rawFields);
+  return db
+    .$transaction(async (tx) => {
+      const cluster = await getClusterOrThrow(tx, clusterId);
+      const before = await loadDraftPolicy(tx, cluster);
+      const seq = await takeSeq(tx, clusterId);
+      const id = randomUUID();
+      const entity = {
+        ...fields,
+        id,
+        ...(kind === "isp" ? { index: freeIspIndex(before) } : {}),
+        ...(kind === "rule" ? { seq } : {}),
+      } as AnyEntity;
+      const after = withEntity(before, kind, entity);
+      assertNoNewIssues(before, after, kind, id, `Cannot create ${ENTITY_LABELS[kind].toLowerCase()}`);
+      await insertRow(tx, kind, clusterId, entity, seq);
+      await bumpDraft(tx, clusterId);
+      await recordAudit(tx, {
+        actor,
+        meta,
+        action: `${kind}.create`,
+        clusterId,
+        targetType: kind,
+        targetId: id,
+        after: entity,
+      });
+      return { entity: entity as EntityOf[K], version: 1 };
+    })
+    .catch(mapUnique(kind, fields as { name?: string }));
+}
+
+export async function updateEntity<K extends EntityKind>(
+  db: Db,
+  actor: Actor,
+  meta: RequestMeta,
+  kind: K,
+  clusterId: string,
+  id: string,
+  version: number,
+  rawFields: unknown,
+): Promise<Versioned<EntityOf[K]>> {
+  const fields = parseFields(kind, rawFields);
+  return db
+    .$transaction(async (tx) => {
+      const cluster = await getClusterOrThrow(tx, clusterId);
+      const current = await readVersioned(tx, kind, clusterId, id);
+      if (!current) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
+      if (current.version !== version) throw staleVersion(entityTitle(kind, current.entity));
+      const before = await loadDraftPolicy(tx, cluster);
+      // identity and creation order are not editable
+      const entity = {
+        ...current.entity,
+        ...fields,
+        id,
+      } as AnyEntity;
+      const after = withEntity(before, kind, entity);
+      assertNoNewIssues(before, after, kind, id, `Cannot save ${entityTitle(kind, current.entity)}`);
+      const count = await updateRow(tx, kind, clusterId, entity, version);
+      if (count === 0) throw staleVersion(entityTitle(kind, current.entity));
+      await bumpDraft(tx, clusterId);
+      await recordAudit(tx, {
+        actor,
+        meta,
+        action: `${kind}.update`,
+        clusterId,
+        targetType: kind,
+        targetId: id,
+        before: current.entity,
+        after: entity,
+      });
+      return { entity: entity as EntityOf[K], version: version + 1 };
+    })
+    .catch(mapUnique(kind, fields as { name?: string }));
+}
+
+export async function deleteEntity(
+  db: Db,
+  actor: Actor,
+  meta: RequestMeta,
+  kind: EntityKind,
+  clusterId: string,
+  id: string,
+  version: number,
+): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const cluster = await getClusterOrThrow(tx, clusterId);
+    const current = await readVersioned(tx, kind, clusterId, id);
+    if (!current) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
+    if (current.version !== version) throw staleVersion(entityTitle(kind, current.entity));
+    const before = await loadDraftPolicy(tx, cluster);
+    const after = withEntity(before, kind, null, id);
+    try {
+      assertNoNewIssues(before, after, kind, id, `Cannot delete ${entityTitle(kind, current.entity)}`);
+    } catch (e) {
+      // a delete that breaks references is a conflict with the things that depend on it
+      if (e instanceof AppError) throw conflict(e.message);
+      throw e;
+    }
+    const count = await deleteRow(tx, kind, clusterId, id, version);
+    if (count === 0) throw staleVersion(entityTitle(kind, current.entity));
+    await bumpDraft(tx, clusterId);
+    await recordAudit(tx, {
+      actor,
+      meta,
+      action: `${kind}.delete`,
+      clusterId,
+      targetType: kind,
+      targetId: id,
+      before: current.entity,
+    });
+  });
+}

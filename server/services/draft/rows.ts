@@ -1,0 +1,139 @@
+import type {
+  Cluster,
+  Isp as IspRow,
+  Pool as PoolRow,
+  Rule as RuleRow,
+  Zone as ZoneRow,
+} from "../../../prisma/generated/sqlite/client";
+import type { Tx } from "../../db";
+import {
+  type ClusterSettings,
+  type Isp,
+  type Policy,
+  type Pool,
+  type Rule,
+  type Zone,
+  zClusterSettings,
+  zMonitor,
+  zRuleAction,
+  zRuleSource,
+} from "../../policy/model";
+import { z } from "zod";
+
+/**
+ * Conversions between draft rows and the policy model. JSON columns are parsed with the model's
+ * schemas, so a row that somehow holds bad JSON fails loudly here instead of reaching a gateway.
+ */
+
+const zStrings = z.array(z.string());
+const json = <T>(schema: z.ZodType<T>, text: string): T => schema.parse(JSON.parse(text));
+
+export const ispFromRow = (r: IspRow): Isp => ({
+  id: r.id,
+  index: r.index,
+  name: r.name,
+  interface: r.interface,
+  nextHop: r.nextHop,
+  probeTargets: json(zStrings, r.probeTargets),
+  monitor: json(zMonitor, r.monitor),
+  failoverMode: r.failoverMode as Isp["failoverMode"],
+  failbackMode: r.failbackMode as Isp["failbackMode"],
+  flushOnFailback: r.flushOnFailback,
+  backupIspIds: json(zStrings, r.backupIspIds),
+  defaultPoolId: r.defaultPoolId,
+  comment: r.comment,
+});
+
+export const ispToData = (i: Omit<Isp, "id" | "index">) => ({
+  name: i.name,
+  interface: i.interface,
+  nextHop: i.nextHop,
+  probeTargets: JSON.stringify(i.probeTargets),
+  monitor: JSON.stringify(i.monitor),
+  failoverMode: i.failoverMode,
+  failbackMode: i.failbackMode,
+  flushOnFailback: i.flushOnFailback,
+  backupIspIds: JSON.stringify(i.backupIspIds),
+  defaultPoolId: i.defaultPoolId,
+  comment: i.comment,
+});
+
+export const poolFromRow = (r: PoolRow): Pool => ({
+  id: r.id,
+  name: r.name,
+  ispId: r.ispId,
+  addresses: json(zStrings, r.addresses),
+  portRange: r.portFrom !== null && r.portTo !== null ? { from: r.portFrom, to: r.portTo } : null,
+  comment: r.comment,
+});
+
+export const poolToData = (p: Omit<Pool, "id">) => ({
+  name: p.name,
+  ispId: p.ispId,
+  addresses: JSON.stringify(p.addresses),
+  portFrom: p.portRange?.from ?? null,
+  portTo: p.portRange?.to ?? null,
+  comment: p.comment,
+});
+
+export const zoneFromRow = (r: ZoneRow): Zone => ({
+  id: r.id,
+  name: r.name,
+  networks: json(zStrings, r.networks),
+  comment: r.comment,
+});
+
+export const zoneToData = (z: Omit<Zone, "id">) => ({
+  name: z.name,
+  networks: JSON.stringify(z.networks),
+  comment: z.comment,
+});
+
+export const ruleFromRow = (r: RuleRow): Rule => ({
+  id: r.id,
+  seq: r.seq,
+  priority: r.priority,
+  source: json(zRuleSource, r.source),
+  destinations: json(zStrings, r.destinations),
+  protocol: r.protocol as Rule["protocol"],
+  egressIspId: r.egressIspId,
+  action: json(zRuleAction, r.action),
+  redirectIspId: r.redirectIspId,
+  fallbackPoolId: r.fallbackPoolId,
+  enabled: r.enabled,
+  comment: r.comment,
+});
+
+export const ruleToData = (r: Omit<Rule, "id" | "seq">) => ({
+  priority: r.priority,
+  source: JSON.stringify(r.source),
+  destinations: JSON.stringify(r.destinations),
+  protocol: r.protocol,
+  egressIspId: r.egressIspId,
+  action: JSON.stringify(r.action),
+  redirectIspId: r.redirectIspId,
+  fallbackPoolId: r.fallbackPoolId,
+  enabled: r.enabled,
+  comment: r.comment,
+});
+
+export const settingsFromCluster = (c: Pick<Cluster, "settings">): ClusterSettings =>
+  json(zClusterSettings, c.settings);
+
+/** The cluster's whole draft policy, each kind in creation order. */
+export async function loadDraftPolicy(tx: Tx, cluster: Pick<Cluster, "id" | "settings">): Promise<Policy> {
+  const where = { clusterId: cluster.id };
+  const [isps, pools, zones, rules] = await Promise.all([
+    tx.isp.findMany({ where, orderBy: { seq: "asc" } }),
+    tx.pool.findMany({ where, orderBy: { seq: "asc" } }),
+    tx.zone.findMany({ where, orderBy: { seq: "asc" } }),
+    tx.rule.findMany({ where, orderBy: { seq: "asc" } }),
+  ]);
+  return {
+    settings: settingsFromCluster(cluster),
+    isps: isps.map(ispFromRow),
+    pools: pools.map(poolFromRow),
+    zones: zones.map(zoneFromRow),
+    rules: rules.map(ruleFromRow),
+  };
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from "node:crypto";
+import { type Db, getDb } from "../db";
+import type { RequestMeta } from "../services/audit/record";
+import { readSession, SESSION_COOKIE, type SessionUser } from "../services/auth/sessions";
+
+export interface Context {
+  db: Db;
+  session: SessionUser | null;
+  meta: RequestMeta;
+  /** the x-csrf-token header sent with the request */
+  csrfHeader: string | null;
+  /** false when a browser sent the request from another origin */
+  sameOrigin: boolean;
+  /** headers of the response, for Set-Cookie */
+  resHeaders: Headers;
+}
+
+export function parseCookies(header: string | null): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    try {
+      out.set(name, decodeURIComponent(value));
+    } catch {
+      // a malformed cookie value is ignored, like a missing one
+    }
+  }
+  return out;
+}
+
+/**
+ * The client address: the last x-forwarded-for hop is the one the Next.js server itself saw,
+ * earlier hops are whatever the client claimed.
+ */
+export function clientAddress(headers: Headers): string {
+  const hops = (headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return (hops.at(-1) ?? headers.get("x-real-ip") ?? "").slice(0, 64);
+}
+
+export function isSameOrigin(headers: Headers): boolean {
+  const origin = headers.get("origin");
+  if (origin === null) return true; // not a browser cross-site request: browsers always send Origin on POST
+  const host = headers.get("x-forwarded-host") ?? headers.get("host");
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export async function createContext(opts: { req: Request; resHeaders: Headers }, db: Db = getDb()): Promise<Context> {
+  const headers = opts.req.headers;
+  const cookies = parseCookies(headers.get("cookie"));
+  const session = await readSession(db, cookies.get(SESSION_COOKIE));
+  return {
+    db,
+    session,
+    meta: {
+      ip: clientAddress(headers),
+      userAgent: (headers.get("user-agent") ?? "").slice(0, 400),
+      requestId: headers.get("x-request-id")?.slice(0, 64) ?? randomUUID(),
+    },
+    csrfHeader: headers.get("x-csrf-token"),
+    sameOrigin: isSameOrigin(headers),
+    resHeaders: opts.resHeaders,
+  };
+}

@@ -1,0 +1,88 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import { AppError, type AppErrorCode, type FieldIssue } from "../errors";
+import { logger } from "../log";
+import type { Actor } from "../services/audit/record";
+import { type Role, roleAtLeast } from "../services/auth/roles";
+import type { Context } from "./context";
+
+const CODE_MAP: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  INVALID: "BAD_REQUEST",
+  FORBIDDEN: "FORBIDDEN",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  RATE_LIMITED: "TOO_MANY_REQUESTS",
+};
+
+function fieldIssues(cause: unknown): FieldIssue[] {
+  if (cause instanceof AppError) return cause.issues;
+  if (cause instanceof ZodError) {
+    return cause.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
+  }
+  return [];
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const issues = fieldIssues(error.cause);
+    // never show internals to a browser: unexpected errors get a generic message
+    const message =
+      error.code === "INTERNAL_SERVER_ERROR"
+        ? "Something went wrong on the server; the change was not saved. The server log has the details."
+        : error.cause instanceof ZodError
+          ? `Invalid input: ${issues
+              .slice(0, 3)
+              .map((i) => `${i.path.join(".") || "input"} ${i.message}`)
+              .join("; ")}`
+          : shape.message;
+    return { ...shape, message, data: { ...shape.data, stack: undefined, issues } };
+  },
+});
+
+/** Turns service errors into tRPC errors carrying the original as cause; logs the unexpected. */
+const errorMapping = t.middleware(async ({ next, path, ctx }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof AppError) {
+      result.error = new TRPCError({ code: CODE_MAP[cause.code], message: cause.message, cause });
+    } else if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      logger.error(
+        { err: result.error.cause ?? result.error, path, requestId: ctx.meta.requestId },
+        "procedure failed",
+      );
+    }
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(errorMapping);
+
+/** Signed in; mutations must carry the session's CSRF token and come from the console's own origin. */
+export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
+  if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
+  if (type === "mutation" && (!ctx.sameOrigin || ctx.csrfHeader !== ctx.session.csrfToken)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "The request did not carry this session's CSRF token." });
+  }
+  const actor: Actor = { type: "user", id: ctx.session.userId, name: ctx.session.username };
+  return next({ ctx: { ...ctx, session: ctx.session, actor } });
+});
+
+function withRole(role: Role) {
+  return authedProcedure.use(({ ctx, next }) => {
+    if (!roleAtLeast(ctx.session.role, role)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${role} role; you are ${ctx.session.role}.` });
+    }
+    return next();
+  });
+}
+
+export const viewerProcedure = withRole("viewer");
+export const operatorProcedure = withRole("operator");
+export const adminProcedure = withRole("admin");

@@ -1,0 +1,24 @@
+import { createCallerFactory, router } from "./init";
+import { auditRouter } from "./routers/audit";
+import { authRouter } from "./routers/auth";
+import { clusterRouter } from "./routers/clusters";
+import { draftRouter, revisionRouter } from "./routers/draft";
+import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
+import { ruleRouter } from "./routers/rules";
+import { userRouter } from "./routers/users";
+
+export const appRouter = router({
+  auth: authRouter,
+  user: userRouter,
+  cluster: clusterRouter,
+  isp: ispRouter,
+  pool: poolRouter,
+  zone: zoneRouter,
+  rule: ruleRouter,
+  draft: draftRouter,
+  revision: revisionRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { zId } from "../../policy/model";
+import {
+  diffRevisions,
+  discardDraft,
+  draftStatus,
+  listRevisions,
+  publish,
+  revert,
+  zMessage,
+  zRevisionRef,
+} from "../../services/draft/revisions";
+import { operatorProcedure, router, viewerProcedure } from "../init";
+import { zClusterRef } from "./entities";
+
+export const draftRouter = router({
+  /** draft version, published revision, whether they differ, the changes and the draft's problems */
+  status: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => draftStatus(ctx.db, input.clusterId)),
+  publish: operatorProcedure
+    .input(zClusterRef.extend({ message: zMessage, draftVersion: z.number().int().min(1) }))
+    .mutation(({ ctx, input }) => publish(ctx.db, ctx.actor, ctx.meta, input)),
+  discard: operatorProcedure
+    .input(zClusterRef.extend({ draftVersion: z.number().int().min(1) }))
+    .mutation(async ({ ctx, input }) => {
+      await discardDraft(ctx.db, ctx.actor, ctx.meta, input);
+      return { ok: true };
+    }),
+});
+
+export const revisionRouter = router({
+  list: viewerProcedure
+    .input(
+      zClusterRef.extend({
+        cursor: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1).max(200).default(50),
+      }),
+    )
+    .query(({ ctx, input }) => listRevisions(ctx.db, input.clusterId, input)),
+  diff: viewerProcedure
+    .input(z.object({ clusterId: zId, from: zRevisionRef, to: zRevisionRef }))
+    .query(({ ctx, input }) => diffRevisions(ctx.db, input.clusterId, input.from, input.to)),
+  revert: operatorProcedure
+    .input(zClusterRef.extend({ revision: z.number().int().min(1), message: zMessage }))
+    .mutation(({ ctx, input }) => revert(ctx.db, ctx.actor, ctx.meta, input)),
+});

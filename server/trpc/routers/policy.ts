@@ -1,0 +1,18 @@
+import { listIsps, listPools, listZones } from "../../services/draft/list";
+import { router, viewerProcedure } from "../init";
+import { entityProcedures, zClusterRef } from "./entities";
+
+export const ispRouter = router({
+  list: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => listIsps(ctx.db, input.clusterId)),
+  ...entityProcedures("isp"),
+});
+
+export const poolRouter = router({
+  list: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => listPools(ctx.db, input.clusterId)),
+  ...entityProcedures("pool"),
+});
+
+export const zoneRouter = router({
+  list: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => listZones(ctx.db, input.clusterId)),
+  ...entityProcedures("zone"),
+});
