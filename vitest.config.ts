@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ["server/**/*.test.ts", "agent/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts"],
     environment: "node",
+    // a private PostgreSQL cluster, started on first use by tests that need one
+    globalSetup: ["e2e/support/postgres.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -25,11 +25,48 @@ export function sqlitePath(url: string): string {
   return abs;
 }
 
+/** How long a SQLite writer waits for another process's write lock before failing with SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+export interface PgTarget {
+  /** the URL without Prisma's own `schema` parameter, which libpq and pg do not know */
+  connectionString: string;
+  /** Prisma's `?schema=` convention: the PostgreSQL schema that holds the tables (default public) */
+  schema: string | undefined;
+}
+
+export function pgTarget(url: string): PgTarget {
+  const u = new URL(url);
+  const schema = u.searchParams.get("schema") ?? undefined;
+  u.searchParams.delete("schema");
+  return { connectionString: u.toString(), schema };
+}
+
+// createDb remembers each client's URL so that migrate(db) can open its own connection to the same store.
+const urls = new WeakMap<object, string>();
+
+export function databaseUrlOf(db: Db): string | undefined {
+  return urls.get(db);
+}
+
 export function createDb(url: string): Db {
+  let db: Db;
   if (providerOf(url) === "sqlite") {
-    const adapter = new PrismaBetterSqlite3({ url: sqlitePath(url), timeout: 10_000 });
-    return new SqliteClient({ adapter });
+    const adapter = new PrismaBetterSqlite3({ url: sqlitePath(url), timeout: SQLITE_BUSY_TIMEOUT_MS });
+    db = new SqliteClient({ adapter });
+  } else {
+    const { connectionString, schema } = pgTarget(url);
+    const adapter = new PrismaPg({ connectionString, max: 10 }, schema ? { schema } : undefined);
+    db = new PgClient({ adapter }) as unknown as Db;
   }
-  const adapter = new PrismaPg({ connectionString: url, max: 10 });
-  return new PgClient({ adapter }) as unknown as Db;
+  urls.set(db, url);
+  return db;
+}
+
+/** The URL with its password masked, for logs and messages. */
+export function redactUrl(url: string): string {
+  if (providerOf(url) === "sqlite") return url;
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.toString();
 }
