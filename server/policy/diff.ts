@@ -1,0 +1,162 @@
+import microdiff from "microdiff";
+import { type Policy, zClusterSettings, zIsp, zPool, zRule, zZone } from "./model";
+import { describeEntity, fieldLabel, LIST_KEY, type ListKind, type PolicyEntity } from "./validate";
+
+/**
+ * What changed between two policies (two revisions, or a revision and the draft), entity by
+ * entity and field by field. Lists are compared as a whole: a changed address list shows the
+ * list before and after, not a shifted index per address.
+ */
+
+export interface FieldChange {
+  /** dotted field path, e.g. "monitor.intervalMs" or "source.cidrs" */
+  path: string;
+  /** the field in operator words, e.g. "probe interval (ms)" */
+  label: string;
+  /** undefined when the field did not exist on that side */
+  before: unknown;
+  after: unknown;
+}
+
+export interface EntityChange {
+  kind: ListKind;
+  id: string;
+  /** the entity's name after the change (before, for a removal) */
+  name: string;
+  change: "added" | "removed" | "changed";
+  fields: FieldChange[];
+}
+
+export interface DiffSummary {
+  added: number;
+  removed: number;
+  /** changed entities, plus one when the settings changed */
+  changed: number;
+  total: number;
+}
+
+export interface PolicyDiff {
+  isps: EntityChange[];
+  pools: EntityChange[];
+  zones: EntityChange[];
+  rules: EntityChange[];
+  settings: FieldChange[];
+  summary: DiffSummary;
+}
+
+const FIELD_ORDER: Record<ListKind | "settings", string[]> = {
+  isp: Object.keys(zIsp.shape),
+  pool: Object.keys(zPool.shape),
+  zone: Object.keys(zZone.shape),
+  rule: Object.keys(zRule.shape),
+  settings: Object.keys(zClusterSettings.shape),
+};
+
+function getAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let v = value;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+function fieldChanges(kind: ListKind | "settings", before: object, after: object): FieldChange[] {
+  const byPath = new Map<string, FieldChange>();
+  for (const d of microdiff(before as Record<string, unknown>, after as Record<string, unknown>)) {
+    // cut the path at the first list so a list is reported once, as a whole
+    const cut: (string | number)[] = [];
+    for (const p of d.path) {
+      if (typeof p === "number") break;
+      cut.push(p);
+    }
+    const path = cut.join(".");
+    if (byPath.has(path)) continue;
+    byPath.set(path, {
+      path,
+      label: fieldLabel(kind, cut),
+      before: getAt(before, cut),
+      after: getAt(after, cut),
+    });
+  }
+  return sortFields(kind, [...byPath.values()]);
+}
+
+function sortFields(kind: ListKind | "settings", fields: FieldChange[]): FieldChange[] {
+  const order = FIELD_ORDER[kind];
+  const rank = (f: FieldChange) => {
+    const i = order.indexOf(f.path.split(".")[0] ?? "");
+    return i === -1 ? order.length : i;
+  };
+  return fields.sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function wholeEntity(kind: ListKind, e: PolicyEntity, side: "before" | "after"): FieldChange[] {
+  const fields = Object.entries(e)
+    .filter(([k]) => k !== "id")
+    .map(([k, v]) => ({
+      path: k,
+      label: fieldLabel(kind, [k]),
+      before: side === "before" ? v : undefined,
+      after: side === "after" ? v : undefined,
+    }));
+  return sortFields(kind, fields);
+}
+
+function sortKey(kind: ListKind, e: PolicyEntity): [string | number, string] {
+  if (kind === "rule") return [(e as { seq: number }).seq, e.id];
+  return [(e as { name: string }).name.toLowerCase(), e.id];
+}
+
+function diffList(kind: ListKind, before: readonly PolicyEntity[], after: readonly PolicyEntity[]): EntityChange[] {
+  const old = new Map(before.map((e) => [e.id, e]));
+  const now = new Map(after.map((e) => [e.id, e]));
+  const changes: Array<{ key: [string | number, string]; change: EntityChange }> = [];
+  for (const [id, e] of now) {
+    const prev = old.get(id);
+    const name = describeEntity(kind, e);
+    if (prev === undefined) {
+      changes.push({
+        key: sortKey(kind, e),
+        change: { kind, id, name, change: "added", fields: wholeEntity(kind, e, "after") },
+      });
+      continue;
+    }
+    const fields = fieldChanges(kind, prev, e);
+    if (fields.length > 0)
+      changes.push({ key: sortKey(kind, e), change: { kind, id, name, change: "changed", fields } });
+  }
+  for (const [id, e] of old) {
+    if (now.has(id)) continue;
+    changes.push({
+      key: sortKey(kind, e),
+      change: { kind, id, name: describeEntity(kind, e), change: "removed", fields: wholeEntity(kind, e, "before") },
+    });
+  }
+  const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+  return changes.sort((a, b) => cmp(a.key[0], b.key[0]) || cmp(a.key[1], b.key[1])).map((c) => c.change);
+}
+
+export function diffPolicies(before: Policy, after: Policy): PolicyDiff {
+  const lists = {
+    isps: diffList("isp", before.isps, after.isps),
+    pools: diffList("pool", before.pools, after.pools),
+    zones: diffList("zone", before.zones, after.zones),
+    rules: diffList("rule", before.rules, after.rules),
+  };
+  const settings = fieldChanges("settings", before.settings, after.settings);
+  const summary: DiffSummary = { added: 0, removed: 0, changed: settings.length > 0 ? 1 : 0, total: 0 };
+  for (const key of Object.values(LIST_KEY)) for (const c of lists[key]) summary[c.change]++;
+  summary.total = summary.added + summary.removed + summary.changed;
+  return { ...lists, settings, summary };
+}
+
+export function isEmptyDiff(d: PolicyDiff): boolean {
+  return (
+    d.isps.length === 0 &&
+    d.pools.length === 0 &&
+    d.zones.length === 0 &&
+    d.rules.length === 0 &&
+    d.settings.length === 0
+  );
+}
