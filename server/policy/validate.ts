@@ -245,8 +245,9 @@ function parseAll(input: unknown, out: Issues): Parsed {
       continue;
     }
     const seenIds = new Set<string>();
-    for (const item of raw as unknown[]) {
+    for (const [at, item] of (raw as unknown[]).entries()) {
       const rawId = isRecord(item) && typeof item.id === "string" ? item.id : null;
+      if (kind === "isp" && at >= MAX_ISPS) out.add("isp", rawId, [], `a cluster can have at most ${MAX_ISPS} ISPs`);
       if (rawId !== null) {
         if (seenIds.has(rawId)) {
           out.add(kind, rawId, ["id"], `id "${rawId}" is used by another ${KIND_LABEL[kind]} too`);
@@ -353,8 +354,7 @@ function checkIsps(p: Parsed, poolsById: Map<string, Pool>, poolItems: PoolItem[
   const byInterface = new Map<string, Isp[]>();
   const byNextHop = new Map<string, Isp[]>();
   const push = <K>(m: Map<K, Isp[]>, k: K, v: Isp) => m.set(k, [...(m.get(k) ?? []), v]);
-  p.isps.forEach((isp, i) => {
-    if (i >= MAX_ISPS) out.add("isp", isp.id, [], `a cluster can have at most ${MAX_ISPS} ISPs`);
+  p.isps.forEach((isp) => {
     push(byIndex, isp.index, isp);
     push(byInterface, isp.interface, isp);
     push(byNextHop, isp.nextHop, isp);
