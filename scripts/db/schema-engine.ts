@@ -379,12 +379,14 @@ export function diffMigrationsToSchema(session: EngineSession, dir: string, sche
 }
 
 /** SQL that takes the session's live database to `schema` (empty when they agree). */
-export function diffDatabaseToSchema(session: EngineSession, schema: string, configDir: string): Promise<SchemaDiff> {
+export function diffDatabaseToSchema(session: EngineSession, schema: string): Promise<SchemaDiff> {
   const files = [{ path: "schema.prisma", content: schema }];
   return session
     .call((engine) =>
       engine.diff({
-        from: { tag: "schemaDatasource", files, configDir },
+        // "the database this schema's datasource points at", which through an adapter is the session's database;
+        // configDir only matters for file paths in datasource settings, which ours has none of
+        from: { tag: "schemaDatasource", files, configDir: process.cwd() },
         to: { tag: "schemaDatamodel", files },
         script: true,
         exitCode: true,
