@@ -3,6 +3,7 @@ import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { clusterRouter } from "./routers/clusters";
 import { draftRouter, revisionRouter } from "./routers/draft";
+import { gatewayRouter } from "./routers/gateways";
 import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
 import { ruleRouter } from "./routers/rules";
 import { userRouter } from "./routers/users";
@@ -18,6 +19,7 @@ export const appRouter = router({
   draft: draftRouter,
   revision: revisionRouter,
   audit: auditRouter,
+  gateway: gatewayRouter,
 });
 
 export type AppRouter = typeof appRouter;

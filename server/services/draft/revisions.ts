@@ -6,6 +6,7 @@ import { type Policy, zPolicy } from "../../policy/model";
 import { validatePolicy } from "../../policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
+import { notifyClusterChanged } from "../gateways/notifier";
 import { ispToData, loadDraftPolicy, poolToData, ruleToData, settingsFromCluster, zoneToData } from "./rows";
 
 /**
@@ -171,13 +172,16 @@ export async function publish(
   meta: RequestMeta,
   input: { clusterId: string; message: string; draftVersion: number },
 ) {
-  return db.$transaction(async (tx) => {
+  const result = await db.$transaction(async (tx) => {
     const cluster = await getClusterOrThrow(tx, input.clusterId);
     if (cluster.draftVersion !== input.draftVersion) {
       throw staleVersion("The draft");
     }
     return publishInTx(tx, actor, meta, input.clusterId, input.message, null);
   });
+  // only once committed: a woken agent must find the new revision
+  notifyClusterChanged(input.clusterId);
+  return result;
 }
 
 export async function revert(
@@ -186,11 +190,13 @@ export async function revert(
   meta: RequestMeta,
   input: { clusterId: string; revision: number; message: string },
 ) {
-  return db.$transaction(async (tx) => {
+  const result = await db.$transaction(async (tx) => {
     const old = await loadRevisionPolicy(tx, input.clusterId, input.revision);
     await writeDraft(tx, input.clusterId, old);
     return publishInTx(tx, actor, meta, input.clusterId, input.message, input.revision);
   });
+  notifyClusterChanged(input.clusterId);
+  return result;
 }
 
 /** Throws away every draft change: the draft becomes the published policy again. */

@@ -1,0 +1,92 @@
+import { parseArgs } from "node:util";
+import { LOG_LEVELS, type LogLevel } from "../log";
+import { DEFAULT_STATE_DIR } from "../state/store";
+
+/** Command-line parsing: pure, so every usage error is tested without running anything. */
+export type Command =
+  | { name: "enroll"; consoleUrl: string; token: string; stateDir: string; logLevel: LogLevel }
+  | { name: "run"; stateDir: string; logLevel: LogLevel }
+  | { name: "render"; specFile: string; logLevel: LogLevel }
+  | { name: "apply"; specFile: string; logLevel: LogLevel }
+  | { name: "status"; stateDir: string; json: boolean; logLevel: LogLevel }
+  | { name: "version" }
+  | { name: "help" };
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const USAGE = `Usage: gatehouse-agent <command> [options]
+
+Commands:
+  enroll --console URL --token TOKEN   trade a one-time enrolment token for this gateway's agent token
+  run                                  keep the gateway's datapath in the state the console publishes
+  render --spec FILE                   print the nftables ruleset for a gateway spec (JSON)
+  apply --spec FILE                    apply a gateway spec once; exits 1 with nft's error on failure
+  status [--json]                      what this agent runs and how its last apply went
+  version                              print the agent version
+
+Options:
+  --state-dir DIR     where the agent keeps its token and last good spec (default ${DEFAULT_STATE_DIR})
+  --log-level LEVEL   ${LOG_LEVELS.join(", ")} (default info); logs are JSON lines on stderr
+`;
+
+const OPTIONS = {
+  console: { type: "string" },
+  token: { type: "string" },
+  "state-dir": { type: "string" },
+  spec: { type: "string" },
+  json: { type: "boolean" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const ALLOWED: Record<string, readonly string[]> = {
+  enroll: ["console", "token", "state-dir", "log-level"],
+  run: ["state-dir", "log-level"],
+  render: ["spec", "log-level"],
+  apply: ["spec", "log-level"],
+  status: ["state-dir", "json", "log-level"],
+  version: [],
+};
+
+export function parseCommand(argv: readonly string[]): Command {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [name, ...extra] = positionals;
+  if (values.help || name === undefined || name === "help") return { name: "help" };
+  const allowed = ALLOWED[name];
+  if (allowed === undefined) throw new UsageError(`unknown command "${name}"`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  for (const key of Object.keys(values)) {
+    if (values[key as keyof typeof values] !== undefined && !allowed.includes(key)) {
+      throw new UsageError(`${name} does not take --${key}`);
+    }
+  }
+  const logLevel = (values["log-level"] ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+  const stateDir = values["state-dir"] ?? DEFAULT_STATE_DIR;
+  const need = (key: "console" | "token" | "spec"): string => {
+    const v = values[key];
+    if (v === undefined || v === "") throw new UsageError(`${name} needs --${key}`);
+    return v;
+  };
+  switch (name) {
+    case "enroll":
+      return { name, consoleUrl: need("console"), token: need("token"), stateDir, logLevel };
+    case "run":
+      return { name, stateDir, logLevel };
+    case "render":
+    case "apply":
+      return { name, specFile: need("spec"), logLevel };
+    case "status":
+      return { name, stateDir, json: values.json === true, logLevel };
+    default:
+      return { name: "version" };
+  }
+}

@@ -1,0 +1,146 @@
+import { z } from "zod";
+
+/**
+ * The agent protocol (console <-> agent), version 1, mounted at /api/agent/v1. Both sides import
+ * these schemas: the console validates what agents send with them, the agent what it sends.
+ *
+ *   POST enroll              Authorization: Bearer <enrolment token>  body EnrollRequest -> EnrollResponse
+ *   GET  desired?have=R.E    Authorization: Bearer <agent token>      -> 200 DesiredResponse | 204 (nothing new)
+ *   POST status              Authorization: Bearer <agent token>      body StatusReport -> 200 StatusAck
+ *
+ * Errors are `{ error: string, issues?: {path, message}[] }` with 400 (bad input), 401 (token
+ * unknown, used, expired or revoked) or 413 (body too large).
+ */
+export const AGENT_API_PREFIX = "/api/agent/v1";
+
+/** How often a running agent reports, and how long the console waits before calling it offline. */
+export const HEARTBEAT_SECONDS = 15;
+export const OFFLINE_AFTER_SECONDS = 3 * HEARTBEAT_SECONDS;
+
+/** The console answers a long poll after at most this long; the agent gives up a little later. */
+export const LONG_POLL_SECONDS = 25;
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** Token prefixes say what a token is when it turns up in a log or a shell history. */
+export const ENROLL_TOKEN_PREFIX = "ghe_";
+export const AGENT_TOKEN_PREFIX = "gha_";
+/** prefix + 43 characters of base64url (32 random bytes) */
+export const TOKEN_RE = /^gh[ea]_[A-Za-z0-9_-]{43}$/;
+
+/** What an agent holds: "<revision>.<failoverEpoch>", or "none" before its first spec. */
+export interface SpecKey {
+  revision: number;
+  failoverEpoch: number;
+}
+
+const KEY_RE = /^(\d{1,9})\.(\d{1,9})$/;
+
+export function formatSpecKey(key: SpecKey | null): string {
+  return key === null ? "none" : `${key.revision}.${key.failoverEpoch}`;
+}
+
+/** undefined: not a key at all; null: the agent has nothing yet. */
+export function parseSpecKey(text: string | null): SpecKey | null | undefined {
+  if (text === null || text === "" || text === "none") return null;
+  const m = KEY_RE.exec(text);
+  if (!m) return undefined;
+  return { revision: Number(m[1]), failoverEpoch: Number(m[2]) };
+}
+
+export const sameSpecKey = (a: SpecKey | null, b: SpecKey | null) =>
+  a !== null && b !== null && a.revision === b.revision && a.failoverEpoch === b.failoverEpoch;
+
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
+export const zInterfaceFact = z.object({
+  name: text(64),
+  state: text(32).default(""),
+  mac: text(64).default(""),
+  mtu: z.number().int().min(0).max(1_000_000).nullable().default(null),
+  /** "address/prefix" as `ip -j addr` reports them */
+  addresses: z.array(text(64)).max(256).default([]),
+});
+export type InterfaceFact = z.infer<typeof zInterfaceFact>;
+
+export const zFacts = z.object({
+  hostname: text(255).default(""),
+  kernel: text(128).default(""),
+  nftVersion: text(128).default(""),
+  interfaces: z.array(zInterfaceFact).max(1024).default([]),
+});
+export type Facts = z.infer<typeof zFacts>;
+
+export const zAgentVersion = text(64).regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/, "must be a version string");
+
+export const zEnrollRequest = z.object({
+  agentVersion: zAgentVersion,
+  facts: zFacts.optional(),
+});
+export type EnrollRequest = z.infer<typeof zEnrollRequest>;
+
+export const zEnrollResponse = z.object({
+  gatewayId: z.string(),
+  gatewayName: z.string(),
+  clusterId: z.string(),
+  clusterName: z.string(),
+  /** the long-lived agent token; the console keeps only its hash */
+  agentToken: z.string().regex(TOKEN_RE),
+});
+export type EnrollResponse = z.infer<typeof zEnrollResponse>;
+
+const zRevision = z.number().int().min(0).max(999_999_999);
+
+/** Durations of the phases of one apply, in milliseconds (render, check, apply, routes ...). */
+export const zDurations = z
+  .record(text(32).regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must be a phase name"), z.number().min(0).max(3_600_000))
+  .refine((d) => Object.keys(d).length <= 32, "at most 32 phases");
+
+export const zApplyResult = z.object({
+  revision: zRevision,
+  failoverEpoch: zRevision,
+  ok: z.boolean(),
+  /** nft's own message on failure, empty when ok */
+  error: text(4000).default(""),
+  /** when the agent applied (its clock): identifies the attempt, so a repeated report is not a new event */
+  at: z.iso.datetime({ offset: true }),
+  durationsMs: zDurations.default({}),
+});
+export type ApplyResult = z.infer<typeof zApplyResult>;
+
+/**
+ * Link health per ISP as the agent measures it. Its shape belongs to the health monitor; the
+ * console stores it as given, bounded in size.
+ */
+export const MAX_HEALTH_BYTES = 64 * 1024;
+export const zHealth = z
+  .record(text(64), z.unknown())
+  .refine((h) => JSON.stringify(h).length <= MAX_HEALTH_BYTES, `must be at most ${MAX_HEALTH_BYTES} bytes as JSON`);
+
+export const zStatusReport = z.object({
+  agentVersion: zAgentVersion,
+  /** the spec the datapath enforces right now (the last one applied successfully) */
+  running: z.object({ revision: zRevision, failoverEpoch: zRevision }).nullable(),
+  /** the last apply attempt, successful or not */
+  lastApply: zApplyResult.nullable(),
+  facts: zFacts,
+  health: zHealth.optional(),
+});
+export type StatusReport = z.infer<typeof zStatusReport>;
+
+export const zStatusAck = z.object({
+  ok: z.literal(true),
+  /** the cluster's current published revision and epoch, so the agent can tell it is behind */
+  published: z.object({ revision: z.number(), failoverEpoch: z.number() }),
+  heartbeatSeconds: z.number(),
+});
+export type StatusAck = z.infer<typeof zStatusAck>;
+
+export const zErrorBody = z.object({
+  error: z.string(),
+  issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+});
+
+/** The spec stays opaque here: the agent checks it with zGatewaySpec itself, to name an unknown specVersion. */
+export const zDesiredResponse = z.object({ spec: z.unknown() });
+export type DesiredResponse = z.infer<typeof zDesiredResponse>;

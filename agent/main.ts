@@ -1,0 +1,41 @@
+import { parseCommand, USAGE, UsageError } from "./cli/args";
+import { EXIT, runCommand } from "./cli/commands";
+
+/**
+ * gatehouse-agent: keeps one gateway's nftables datapath in the state its Gatehouse console
+ * publishes. Standalone (no Next.js); scripts/build-agent.ts bundles it into one file.
+ */
+async function main(argv: readonly string[]): Promise<number> {
+  let cmd: ReturnType<typeof parseCommand>;
+  try {
+    cmd = parseCommand(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`gatehouse-agent: ${e.message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  // only `run` has a loop to end; the other commands keep the default (exit at once)
+  const stop = new AbortController();
+  if (cmd.name === "run") {
+    process.once("SIGTERM", () => stop.abort());
+    process.once("SIGINT", () => stop.abort());
+  }
+  return runCommand(
+    cmd,
+    {
+      io: { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+      signal: stop.signal,
+    },
+    USAGE,
+  );
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`gatehouse-agent: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = EXIT.failed;
+  },
+);

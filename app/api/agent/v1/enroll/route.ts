@@ -1,0 +1,9 @@
+import { getDb } from "@/server/db";
+import { handleEnroll } from "@/server/services/gateways/http";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export function POST(req: Request): Promise<Response> {
+  return handleEnroll(getDb(), req);
+}
