@@ -1,0 +1,190 @@
+import {
+  type DesiredIpRule,
+  type DesiredRoute,
+  type DesiredRouting,
+  OWNED_PRIORITIES,
+  OWNED_TABLES,
+} from "../render/routes";
+import { type CommandRunner, describeFailure, ok } from "./runner";
+
+/**
+ * Brings ip rules, the ISP routing tables and the rp_filter sysctls to the desired state.
+ * Idempotent (reads first, changes only what differs), adds before it deletes, touches only the
+ * priorities and table ids Gatehouse owns, and keeps going after an error so one bad ISP does
+ * not leave the others unconfigured.
+ *
+ * The "add" phase runs before a new ruleset is loaded (the rules and routes a new ruleset needs
+ * must exist when it starts marking packets); the "prune" phase runs after it, when nothing
+ * marks packets for removed ISPs any more.
+ */
+
+export type RoutingPhase = "add" | "prune" | "all";
+
+export interface RoutingResult {
+  /** commands that changed something */
+  changes: string[];
+  errors: string[];
+}
+
+interface RuleJson {
+  priority?: number;
+  src?: string;
+  srclen?: number;
+  fwmark?: string;
+  fwmask?: string;
+  table?: string;
+  iif?: string;
+  oif?: string;
+}
+
+interface RouteJson {
+  dst?: string;
+  gateway?: string;
+  dev?: string;
+  table?: string;
+  type?: string;
+}
+
+const inRange = (n: number, r: { from: number; to: number }) => n >= r.from && n <= r.to;
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+function parseJson<T>(text: string): T[] {
+  const t = text.trim();
+  return t === "" ? [] : (JSON.parse(t) as T[]);
+}
+
+function ruleMatches(r: RuleJson, d: DesiredIpRule): boolean {
+  const mark = r.fwmark === undefined ? null : Number(r.fwmark);
+  // ip prints no mask when it is 0xffffffff
+  const mask = r.fwmask === undefined ? 0xffffffff : Number(r.fwmask);
+  const selectsOnlyMark = (r.src === undefined || r.src === "all") && r.iif === undefined && r.oif === undefined;
+  return (
+    r.priority === d.priority && mark === d.fwmark && mask === d.mask && Number(r.table) === d.table && selectsOnlyMark
+  );
+}
+
+/** The arguments that select exactly this listed rule for `ip rule del`. */
+function ruleSelector(r: RuleJson): string[] {
+  const args = ["priority", String(r.priority)];
+  if (r.src !== undefined && r.src !== "all")
+    args.push("from", r.srclen === undefined ? r.src : `${r.src}/${r.srclen}`);
+  if (r.fwmark !== undefined) args.push("fwmark", r.fwmask === undefined ? r.fwmark : `${r.fwmark}/${r.fwmask}`);
+  if (r.iif !== undefined) args.push("iif", r.iif);
+  if (r.oif !== undefined) args.push("oif", r.oif);
+  if (r.table !== undefined) args.push("lookup", r.table);
+  return args;
+}
+
+const routeMatches = (r: RouteJson, d: DesiredRoute) =>
+  r.dst === d.dst && r.gateway === d.via && r.dev === d.dev && (r.type === undefined || r.type === "unicast");
+
+class Reconciler {
+  readonly result: RoutingResult = { changes: [], errors: [] };
+  constructor(private readonly runner: CommandRunner) {}
+
+  async run(args: string[], change = false): Promise<string | null> {
+    const r = await this.runner.run(args);
+    if (!ok(r)) {
+      this.result.errors.push(describeFailure(r));
+      return null;
+    }
+    if (change) this.result.changes.push(args.join(" "));
+    return r.stdout;
+  }
+
+  async sysctls(desired: DesiredRouting): Promise<void> {
+    for (const s of desired.sysctls) {
+      const current = await this.run(["sysctl", "-n", s.key]);
+      if (current === null || current.trim() === s.value) continue;
+      await this.run(["sysctl", "-q", "-w", `${s.key}=${s.value}`], true);
+    }
+  }
+
+  async ownedRules(): Promise<RuleJson[] | null> {
+    const out = await this.run(["ip", "-4", "-j", "rule", "show"]);
+    if (out === null) return null;
+    return parseJson<RuleJson>(out).filter((r) => r.priority !== undefined && inRange(r.priority, OWNED_PRIORITIES));
+  }
+
+  async addRules(desired: DesiredRouting): Promise<void> {
+    const owned = await this.ownedRules();
+    if (owned === null) return;
+    for (const d of desired.rules) {
+      if (owned.some((r) => ruleMatches(r, d))) continue;
+      const mark = `${hex(d.fwmark)}/${hex(d.mask)}`;
+      await this.run(
+        ["ip", "-4", "rule", "add", "priority", String(d.priority), "fwmark", mark, "lookup", String(d.table)],
+        true,
+      );
+    }
+  }
+
+  async pruneRules(desired: DesiredRouting): Promise<void> {
+    const owned = await this.ownedRules();
+    if (owned === null) return;
+    for (const r of owned) {
+      if (desired.rules.some((d) => ruleMatches(r, d))) continue;
+      await this.run(["ip", "-4", "rule", "del", ...ruleSelector(r)], true);
+    }
+  }
+
+  async tableRoutes(table: number): Promise<RouteJson[] | null> {
+    const r = await this.runner.run(["ip", "-4", "-j", "route", "show", "table", String(table)]);
+    // a table without routes does not exist for the kernel: ip exits 2 and prints half a JSON array
+    if (!ok(r) && /does not exist/.test(r.stderr)) return [];
+    if (!ok(r)) {
+      this.result.errors.push(describeFailure(r));
+      return null;
+    }
+    return parseJson<RouteJson>(r.stdout);
+  }
+
+  async addRoutes(desired: DesiredRouting): Promise<void> {
+    for (const d of desired.routes) {
+      const routes = await this.tableRoutes(d.table);
+      if (routes === null || routes.some((r) => routeMatches(r, d))) continue;
+      // replace swaps the default route in one step: the table is never without one
+      await this.run(
+        ["ip", "-4", "route", "replace", "default", "via", d.via, "dev", d.dev, "table", String(d.table)],
+        true,
+      );
+    }
+  }
+
+  async pruneRoutes(desired: DesiredRouting): Promise<void> {
+    const out = await this.run(["ip", "-4", "-j", "route", "show", "table", "all"]);
+    if (out === null) return;
+    const owned = parseJson<RouteJson>(out).filter((r) => inRange(Number(r.table), OWNED_TABLES));
+    for (const r of owned) {
+      const table = Number(r.table);
+      const wanted = desired.routes.filter((d) => d.table === table);
+      if (wanted.some((d) => routeMatches(r, d))) continue;
+      const args = ["ip", "-4", "route", "del"];
+      if (r.type !== undefined && r.type !== "unicast") args.push(r.type);
+      args.push(r.dst ?? "default");
+      if (r.gateway !== undefined) args.push("via", r.gateway);
+      if (r.dev !== undefined) args.push("dev", r.dev);
+      args.push("table", String(table));
+      await this.run(args, true);
+    }
+  }
+}
+
+export async function reconcileRouting(
+  runner: CommandRunner,
+  desired: DesiredRouting,
+  phase: RoutingPhase = "all",
+): Promise<RoutingResult> {
+  const rec = new Reconciler(runner);
+  if (phase !== "prune") {
+    await rec.sysctls(desired);
+    // a rule must never point at an empty table: routes first
+    await rec.addRoutes(desired);
+    await rec.addRules(desired);
+  }
+  if (phase !== "add") {
+    await rec.pruneRules(desired);
+    await rec.pruneRoutes(desired);
+  }
+  return rec.result;
+}

@@ -1,0 +1,34 @@
+import { NFT_GUARD_TABLE, NFT_TABLE } from "../spec/marks";
+
+/**
+ * Names of everything the renderer creates. Chains and maps that come in numbers are named by a
+ * counter, never by anything an operator typed; operator names only appear in comments.
+ * nft 1.0.6 refuses keywords (snat, fwd, in, ...) as chain names, even quoted: every name here
+ * carries an underscore or is a plain hook name nft accepts.
+ */
+export const POLICY_TABLE = `inet ${NFT_TABLE}`;
+export const GUARD_TABLE = `inet ${NFT_GUARD_TABLE}`;
+
+export const CHAIN_PREROUTING = "prerouting";
+export const CHAIN_POSTROUTING = "postrouting";
+export const CHAIN_DROP_RULE = "drop_rule";
+export const CHAIN_DROP_UNMATCHED = "drop_unmatched";
+export const routedChain = (ispIndex: number) => `routed_${ispIndex}`;
+export const restoreChain = (ispIndex: number) => `restore_${ispIndex}`;
+export const sourceChain = (n: number) => `src_${n}`;
+export const actionChain = (n: number) => `act_${n}`;
+export const outcomeChain = (n: number) => `out_${n}`;
+export const natChain = (n: number) => `nat_${n}`;
+
+export const SET_ISP_IFACES = "isp_ifaces";
+export const SET_APPLIED = "applied";
+export const MAP_ROUTED_ISP = "routed_isp";
+export const MAP_REROUTE_RESTORE = "reroute_restore";
+export const MAP_BY_SOURCE = "by_source";
+export const MAP_NAT_ACTIONS = "nat_actions";
+export const poolMap = (poolNumber: number) => `pool_${poolNumber}`;
+
+export const GUARD_SET_ISP_IFACES = "isp_ifaces";
+export const GUARD_CHAIN = "postrouting";
+/** after the NAT chains (srcnat = 100), so a connection's SNAT status is known */
+export const GUARD_PRIORITY = 110;

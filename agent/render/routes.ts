@@ -1,0 +1,74 @@
+import {
+  IP_RULE_PRIORITY_BASE,
+  ipRulePriorityOf,
+  MARK_ISP_MASK,
+  MARK_REROUTE,
+  ROUTE_TABLE_BASE,
+  routeTableOf,
+} from "../spec/marks";
+import type { GatewaySpec } from "../spec/schema";
+
+/**
+ * Policy routing for redirects and failover: a connection the classifier reroutes carries
+ * MARK_REROUTE | ISP index in its packet mark, and one ip rule per ISP sends such packets to the
+ * ISP's own table, whose only route is the default via that ISP's next hop.
+ *
+ * Every ISP gets its rule and table whatever the failover state, so a failover is a pure nft
+ * change (one transaction) and never waits on routing.
+ */
+
+export interface DesiredIpRule {
+  priority: number;
+  fwmark: number;
+  mask: number;
+  table: number;
+}
+
+export interface DesiredRoute {
+  table: number;
+  /** only "default" today; kept explicit so a reconciler compares like with like */
+  dst: "default";
+  via: string;
+  dev: string;
+}
+
+export interface DesiredSysctl {
+  key: string;
+  value: string;
+}
+
+export interface DesiredRouting {
+  rules: DesiredIpRule[];
+  routes: DesiredRoute[];
+  sysctls: DesiredSysctl[];
+}
+
+/** The ip rule priorities and routing table ids Gatehouse owns: nothing outside is touched. */
+export const OWNED_PRIORITIES = { from: IP_RULE_PRIORITY_BASE + 1, to: IP_RULE_PRIORITY_BASE + 250 };
+export const OWNED_TABLES = { from: ROUTE_TABLE_BASE + 1, to: ROUTE_TABLE_BASE + 250 };
+export const REROUTE_MASK = MARK_REROUTE | MARK_ISP_MASK;
+
+/** sysctl names an interface with dots (VLANs: eth0.100) as eth0/100. */
+export const interfaceSysctl = (iface: string, name: string) => `net.ipv4.conf.${iface.replaceAll(".", "/")}.${name}`;
+
+export function renderRoutes(spec: GatewaySpec): DesiredRouting {
+  const isps = [...spec.isps].sort((a, b) => a.index - b.index);
+  return {
+    rules: isps.map((isp) => ({
+      priority: ipRulePriorityOf(isp.index),
+      fwmark: MARK_REROUTE | isp.index,
+      mask: REROUTE_MASK,
+      table: routeTableOf(isp.index),
+    })),
+    routes: isps.map((isp) => ({
+      table: routeTableOf(isp.index),
+      dst: "default",
+      via: isp.nextHop,
+      dev: isp.interface,
+    })),
+    // replies of a redirected or failed-over connection come in on an interface the main table
+    // would not use to reach their source: strict reverse-path filtering would drop them.
+    // The kernel uses the higher of .all and the interface's value, so 2 (loose) always wins.
+    sysctls: isps.map((isp) => ({ key: interfaceSysctl(isp.interface, "rp_filter"), value: "2" })),
+  };
+}

@@ -1,0 +1,306 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  type CommandResult,
+  type CommandRunner,
+  describeFailure,
+  execRunner,
+  ok,
+  type RunOptions,
+} from "../../agent/apply/runner";
+
+/**
+ * A gateway lab in network namespaces: LAN clients, one gateway, two ISP routers and an internet
+ * server, joined by veth pairs created directly inside the namespaces (nothing ever touches the
+ * host's own interfaces). Addresses come only from 100.64.0.0/10 (LAN and transit) and the
+ * documentation ranges 198.51.100.0/24 (pools) and 203.0.113.0/24 (server).
+ *
+ *   client k  eth0 100.64.k.2/24 ── lan{k} 100.64.k.1/24 ┐
+ *                                                        gateway ── ispa 100.65.1.1 ── gw0 100.65.1.2  ISP A ── srv0 100.66.1.1 ── ispa 100.66.1.2 ┐
+ *                                                                ── ispb 100.65.2.1 ── gw0 100.65.2.2  ISP B ── srv0 100.66.2.1 ── ispb 100.66.2.2 ┴ server
+ *
+ * The gateway's default route is ISP A. ISP A routes 198.51.100.0/25 back to the gateway and ISP
+ * B 198.51.100.128/25; both also route the LAN (100.64.0.0/10) back, so un-NATed (excluded)
+ * connections work end to end. The server answers on 203.0.113.{10,20,30}.
+ *
+ * Every namespace name carries a run id, and destroy() deletes them by name.
+ */
+
+export interface LabOptions {
+  /** number of LAN clients (1..50), default 3 */
+  clients?: number;
+  /** namespace name prefix, default "gh" */
+  prefix?: string;
+  /** strict rp_filter on the gateway (default true), so the agent's loose setting is what lets replies in */
+  strictRpFilter?: boolean;
+}
+
+export interface LabIsp {
+  /** interface of the gateway towards this ISP */
+  gatewayInterface: string;
+  /** the gateway's own address on that link */
+  gatewayAddress: string;
+  /** the ISP router's address: the gateway's next hop */
+  nextHop: string;
+  /** the part of 198.51.100.0/24 this ISP routes to the gateway */
+  poolRange: string;
+  /** the ISP router's interface towards the gateway (where traffic from the gateway arrives) */
+  routerInterface: string;
+}
+
+export interface LabClient {
+  ns: string;
+  address: string;
+  gateway: string;
+  /** the gateway's interface towards this client */
+  gatewayInterface: string;
+}
+
+export interface LabProcess {
+  child: ChildProcess;
+  /** everything the process wrote to stdout so far */
+  stdout(): string;
+  stderr(): string;
+  /** resolves with the exit code when the process ends */
+  exited: Promise<number | null>;
+  kill(): void;
+}
+
+export interface Lab {
+  runId: string;
+  ns: { gateway: string; ispA: string; ispB: string; server: string; clients: string[] };
+  clients: LabClient[];
+  ispA: LabIsp;
+  ispB: LabIsp;
+  /** the server's addresses (203.0.113.10, .20, .30) */
+  servers: string[];
+  lan: string;
+  /** runs a command inside a namespace */
+  exec(ns: string, args: readonly string[], opts?: RunOptions): Promise<CommandResult>;
+  /** like exec, but throws with the command's error text when it fails */
+  must(ns: string, args: readonly string[], opts?: RunOptions): Promise<string>;
+  runner(ns: string): CommandRunner;
+  /** starts a long-running process in a namespace; destroy() kills it */
+  spawn(ns: string, args: readonly string[]): LabProcess;
+  /** gives a client extra source addresses (on its loopback) and routes them at the gateway */
+  addClientAddresses(client: number, addresses: readonly string[], route: string): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const host = execRunner({ defaultTimeoutMs: 20_000 });
+
+async function must(runner: CommandRunner, args: readonly string[], opts?: RunOptions): Promise<string> {
+  const r = await runner.run(args, opts);
+  if (!ok(r)) throw new Error(describeFailure(r));
+  return r.stdout;
+}
+
+/** Runs many ip commands in one namespace through `ip -n NS -batch -`. */
+async function ipBatch(ns: string, lines: readonly string[]): Promise<void> {
+  await must(host, ["ip", "-n", ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });
+}
+
+async function sysctls(ns: string, settings: Record<string, string>): Promise<void> {
+  const args = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
+  await must(host, ["ip", "netns", "exec", ns, "sysctl", "-q", "-w", ...args]);
+}
+
+export async function buildLab(options: LabOptions = {}): Promise<Lab> {
+  const clientCount = options.clients ?? 3;
+  if (clientCount < 1 || clientCount > 50) throw new Error("a lab has 1 to 50 clients");
+  const runId = randomBytes(3).toString("hex");
+  const p = `${options.prefix ?? "gh"}-${runId}`;
+  const ns = {
+    gateway: `${p}-gw`,
+    ispA: `${p}-ispa`,
+    ispB: `${p}-ispb`,
+    server: `${p}-srv`,
+    clients: Array.from({ length: clientCount }, (_, i) => `${p}-c${i + 1}`),
+  };
+  const created: string[] = [];
+  const processes = new Set<LabProcess>();
+  const runners = new Map<string, CommandRunner>();
+  const runner = (name: string) => {
+    let r = runners.get(name);
+    if (r === undefined) {
+      r = execRunner({ prefix: ["ip", "netns", "exec", name], defaultTimeoutMs: 30_000 });
+      runners.set(name, r);
+    }
+    return r;
+  };
+
+  const destroy = async () => {
+    for (const proc of processes) proc.kill();
+    await Promise.all(
+      [...processes].map((proc) => Promise.race([proc.exited, new Promise((r) => setTimeout(r, 2000))])),
+    );
+    processes.clear();
+    // by name, one at a time: deleting a namespace also removes the veth ends inside it
+    for (const name of created.splice(0).reverse()) {
+      await host.run(["ip", "netns", "delete", name]);
+    }
+  };
+
+  const clients: LabClient[] = ns.clients.map((name, i) => ({
+    ns: name,
+    address: `100.64.${i + 1}.2`,
+    gateway: `100.64.${i + 1}.1`,
+    gatewayInterface: `lan${i + 1}`,
+  }));
+  const ispA: LabIsp = {
+    gatewayInterface: "ispa",
+    gatewayAddress: "100.65.1.1",
+    nextHop: "100.65.1.2",
+    poolRange: "198.51.100.0/25",
+    routerInterface: "gw0",
+  };
+  const ispB: LabIsp = {
+    gatewayInterface: "ispb",
+    gatewayAddress: "100.65.2.1",
+    nextHop: "100.65.2.2",
+    poolRange: "198.51.100.128/25",
+    routerInterface: "gw0",
+  };
+  const servers = ["203.0.113.10", "203.0.113.20", "203.0.113.30"];
+  const lan = "100.64.0.0/10";
+
+  try {
+    for (const name of [ns.gateway, ns.ispA, ns.ispB, ns.server, ...ns.clients]) {
+      await must(host, ["ip", "netns", "add", name]);
+      created.push(name);
+    }
+    // the veth pairs are created inside the gateway / ISP namespaces and their peers moved
+    // straight into the other namespace: no interface ever exists on the host
+    const gw: string[] = ["link set lo up"];
+    for (const c of clients) {
+      gw.push(
+        `link add ${c.gatewayInterface} type veth peer name eth0 netns ${c.ns}`,
+        `addr add ${c.gateway}/24 dev ${c.gatewayInterface}`,
+        `link set ${c.gatewayInterface} up`,
+      );
+    }
+    for (const [isp, router] of [
+      [ispA, ns.ispA],
+      [ispB, ns.ispB],
+    ] as const) {
+      gw.push(
+        `link add ${isp.gatewayInterface} type veth peer name ${isp.routerInterface} netns ${router}`,
+        `addr add ${isp.gatewayAddress}/24 dev ${isp.gatewayInterface}`,
+        `link set ${isp.gatewayInterface} up`,
+      );
+    }
+    gw.push(`route add default via ${ispA.nextHop} dev ${ispA.gatewayInterface}`);
+    await ipBatch(ns.gateway, gw);
+
+    for (const [isp, router, srvIface, n] of [
+      [ispA, ns.ispA, "ispa", 1],
+      [ispB, ns.ispB, "ispb", 2],
+    ] as const) {
+      await ipBatch(router, [
+        "link set lo up",
+        `link add srv0 type veth peer name ${srvIface} netns ${ns.server}`,
+        `addr add ${isp.nextHop}/24 dev ${isp.routerInterface}`,
+        `link set ${isp.routerInterface} up`,
+        `addr add 100.66.${n}.1/24 dev srv0`,
+        "link set srv0 up",
+        `route add 203.0.113.0/24 via 100.66.${n}.2 dev srv0`,
+        `route add ${isp.poolRange} via ${isp.gatewayAddress} dev ${isp.routerInterface}`,
+        `route add ${lan} via ${isp.gatewayAddress} dev ${isp.routerInterface}`,
+      ]);
+      await sysctls(router, {
+        "net.ipv4.ip_forward": "1",
+        "net.ipv4.conf.all.rp_filter": "0",
+        "net.ipv4.conf.default.rp_filter": "0",
+      });
+    }
+    await ipBatch(ns.server, [
+      "link set lo up",
+      ...servers.map((s) => `addr add ${s}/32 dev lo`),
+      "addr add 100.66.1.2/24 dev ispa",
+      "link set ispa up",
+      "addr add 100.66.2.2/24 dev ispb",
+      "link set ispb up",
+      `route add ${ispA.poolRange} via 100.66.1.1 dev ispa`,
+      `route add ${ispB.poolRange} via 100.66.2.1 dev ispb`,
+      `route add ${lan} via 100.66.1.1 dev ispa`,
+    ]);
+    // replies may leave by another ISP than the request came in: no reverse-path filter here
+    await sysctls(ns.server, {
+      "net.ipv4.conf.all.rp_filter": "0",
+      "net.ipv4.conf.default.rp_filter": "0",
+      "net.ipv4.conf.ispa.rp_filter": "0",
+      "net.ipv4.conf.ispb.rp_filter": "0",
+    });
+    for (const c of clients) {
+      await ipBatch(c.ns, [
+        "link set lo up",
+        `addr add ${c.address}/24 dev eth0`,
+        "link set eth0 up",
+        `route add default via ${c.gateway}`,
+      ]);
+    }
+    const strict = options.strictRpFilter ?? true;
+    await sysctls(ns.gateway, {
+      "net.ipv4.ip_forward": "1",
+      "net.ipv4.conf.all.rp_filter": strict ? "1" : "0",
+      "net.ipv4.conf.default.rp_filter": strict ? "1" : "0",
+      [`net.ipv4.conf.${ispA.gatewayInterface}.rp_filter`]: strict ? "1" : "0",
+      [`net.ipv4.conf.${ispB.gatewayInterface}.rp_filter`]: strict ? "1" : "0",
+    });
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+
+  const lab: Lab = {
+    runId,
+    ns,
+    clients,
+    ispA,
+    ispB,
+    servers,
+    lan,
+    exec: (name, args, opts) => runner(name).run(args, opts),
+    must: (name, args, opts) => must(runner(name), args, opts),
+    runner,
+    spawn(name, args) {
+      const child = spawn("ip", ["netns", "exec", name, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout?.on("data", (d: Buffer) => {
+        out += d.toString("utf8");
+      });
+      child.stderr?.on("data", (d: Buffer) => {
+        err += d.toString("utf8");
+      });
+      const exited = new Promise<number | null>((resolve) => {
+        child.on("close", (code) => resolve(code));
+        child.on("error", () => resolve(null));
+      });
+      const proc: LabProcess = {
+        child,
+        stdout: () => out,
+        stderr: () => err,
+        exited,
+        kill: () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        },
+      };
+      processes.add(proc);
+      void exited.then(() => processes.delete(proc));
+      return proc;
+    },
+    async addClientAddresses(client, addresses, route) {
+      const c = clients[client];
+      if (c === undefined) throw new Error(`the lab has no client ${client}`);
+      if (addresses.length > 0)
+        await ipBatch(
+          c.ns,
+          addresses.map((a) => `addr add ${a}/32 dev lo`),
+        );
+      await ipBatch(ns.gateway, [`route replace ${route} via ${c.address} dev ${c.gatewayInterface}`]);
+    },
+    destroy,
+  };
+  return lab;
+}
