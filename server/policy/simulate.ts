@@ -65,8 +65,17 @@ function list(items: readonly string[]): string {
 
 const unique = (xs: Iterable<string>) => [...new Set(xs)];
 
+/** decide checks source, destination, protocol, egress in this order; a later failure means the earlier checks passed. */
+const MISS_ORDER: readonly MissReason[] = ["source", "destination", "protocol", "egress"];
+
+/**
+ * Explains why a rule did not match. Only the entries that got furthest are described: when the
+ * source matched one of the rule's networks, "source is not in" the others would only confuse.
+ */
 function missSentences(misses: readonly EntryMiss[], p: Packet, ispName: (id: string | null) => string): string[] {
-  const by = (r: MissReason) => misses.filter((m) => m.reason === r).map((m) => m.entry);
+  const furthest = Math.max(...misses.map((m) => MISS_ORDER.indexOf(m.reason)));
+  const by = (r: MissReason) =>
+    misses.filter((m) => m.reason === r && MISS_ORDER.indexOf(r) === furthest).map((m) => m.entry);
   const out: string[] = [];
   const src = by("source");
   if (src.length > 0) out.push(`source ${p.src} is not in ${list(unique(src.map((e) => e.source)))}`);
