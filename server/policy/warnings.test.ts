@@ -131,7 +131,7 @@ describe("policyWarnings: shadowed rules", () => {
         for (const entry of spec.entries.filter((e) => shadowed.has(e.ruleId))) {
           for (let k = 0; k < 5; k++) {
             const protocol: PacketProtocol =
-              entry.protocol === "any" ? (["tcp", "udp", "icmp"] as const)[k % 3] : entry.protocol;
+              entry.protocol === "any" ? ((["tcp", "udp", "icmp"] as const)[k % 3] ?? "tcp") : entry.protocol;
             const routedIspId = entry.egressIspId ?? (p.isps[k % p.isps.length]?.id as string);
             const packet = {
               src: inside(entry.source),
