@@ -88,7 +88,11 @@ function sortFields(kind: ListKind | "settings", fields: FieldChange[]): FieldCh
     const i = order.indexOf(f.path.split(".")[0] ?? "");
     return i === -1 ? order.length : i;
   };
-  return fields.sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // a union's tag ("source.kind", "action.type") says how to read its other fields, so it goes first
+  const tag = (f: FieldChange) => (/\.(kind|type)$/.test(f.path) ? 0 : 1);
+  return fields.sort(
+    (a, b) => rank(a) - rank(b) || tag(a) - tag(b) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
 }
 
 function wholeEntity(kind: ListKind, e: PolicyEntity, side: "before" | "after"): FieldChange[] {
