@@ -301,12 +301,17 @@ async function withAdmin<T>(state: ClusterState, fn: (c: pg.Client) => Promise<T
 
 // ---- vitest globalSetup ---------------------------------------------------------------------------------------
 
+const RUN_DIR_PREFIX = "gatehouse-test-pg-";
+const OWNER_FILE = "owner.pid";
+
 let runDir: string | undefined;
 
-export function setup(project: { provide: (key: typeof PROVIDE_KEY, value: string) => void }): void {
-  runDir = mkdtempSync(join(tmpdir(), "gatehouse-test-pg-"));
+export async function setup(project: { provide: (key: typeof PROVIDE_KEY, value: string) => void }): Promise<void> {
+  await reapAbandonedRuns();
+  runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
   // world-traversable so the postgres user can reach its cluster directory inside it
   chmodSync(runDir, 0o755);
+  writeFileSync(join(runDir, OWNER_FILE), String(process.pid));
   project.provide(PROVIDE_KEY, runDir);
 }
 
@@ -314,14 +319,33 @@ export async function teardown(): Promise<void> {
   if (!runDir) return;
   const dir = runDir;
   runDir = undefined;
+  await removeRun(dir);
+}
+
+async function removeRun(dir: string): Promise<void> {
   const statePath = join(dir, STATE_FILE);
-  if (existsSync(statePath)) {
-    const state = JSON.parse(readFileSync(statePath, "utf8")) as ClusterState;
-    await stopCluster(join(dir, "cluster"), state.bindir);
-  } else if (existsSync(join(dir, "cluster", "data", "postmaster.pid"))) {
-    // a starter that died between pg_ctl start and writing its state
-    const bindir = findPostgresBindir();
-    if (bindir) await stopCluster(join(dir, "cluster"), bindir);
-  }
+  const bindir = existsSync(statePath)
+    ? (JSON.parse(readFileSync(statePath, "utf8")) as ClusterState).bindir
+    : findPostgresBindir(); // a starter that died between pg_ctl start and writing its state
+  if (bindir) await stopCluster(join(dir, "cluster"), bindir);
   rmSync(dir, { recursive: true, force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A test run that was killed never reached teardown: stop its cluster now rather than leave it running. */
+async function reapAbandonedRuns(): Promise<void> {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(RUN_DIR_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    const owner = join(dir, OWNER_FILE);
+    if (!existsSync(owner) || isAlive(Number(readFileSync(owner, "utf8")))) continue;
+    await removeRun(dir).catch(() => {});
+  }
 }

@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -147,6 +149,29 @@ describe.each(PROVIDERS)("migrate on %s", (provider: DbProvider) => {
       /20260105000000_later, which this version does not include/,
     );
   });
+});
+
+describe.each(PROVIDERS)("npm run db:migrate on %s", (provider: DbProvider) => {
+  let store: FreshStore;
+  beforeEach(async () => {
+    store = await freshStore(provider);
+  });
+  afterEach(async () => {
+    await store.drop();
+  });
+
+  it("two processes started together apply the shipped migrations once between them", async () => {
+    const run = () =>
+      promisify(execFile)(join("node_modules", ".bin", "tsx"), ["scripts/db/migrate.ts", "--url", store.url], {
+        timeout: 60_000,
+      });
+    const outputs = (await Promise.all([run(), run()])).map((r) => r.stdout);
+    const shipped = readMigrations(MIGRATIONS_DIRS[provider]);
+    const appliedLines = outputs.flatMap((o) => o.split("\n").filter((l) => l.startsWith("applied migration ")));
+    expect(appliedLines.sort()).toEqual(shipped.map((m) => `applied migration ${m.name}`).sort());
+    expect(outputs.some((o) => o.includes(": up to date"))).toBe(true);
+    expect((await recorded(store.url)).map((r) => r.migration_name)).toEqual(shipped.map((m) => m.name));
+  }, 90_000);
 });
 
 describe("migrate on sqlite: table rebuilds and foreign keys", () => {
