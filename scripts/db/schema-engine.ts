@@ -18,7 +18,7 @@ import { LOCKFILE, lockfileContent, readMigrations } from "../../server/db/migra
 // ---- loading the WebAssembly module --------------------------------------------------------------------------
 
 type EngineModule = typeof import("@prisma/schema-engine-wasm");
-type Glue = EngineModule & Record<string, unknown> & { __wbg_set_wasm(exports: WebAssembly.Exports): void };
+type Glue = EngineModule & { __wbg_set_wasm(exports: WebAssembly.Exports): void };
 
 let enginePromise: Promise<EngineModule> | undefined;
 
@@ -31,14 +31,9 @@ function loadEngineModule(): Promise<EngineModule> {
     const require = createRequire(import.meta.url);
     const gluePath = require.resolve("@prisma/schema-engine-wasm/schema_engine_bg");
     const glue = (await import("@prisma/schema-engine-wasm/schema_engine_bg")) as unknown as Glue;
-    const imports: Record<string, unknown> = { ...glue };
-    // The engine arms 10 s timers it never clears; left as they are, every script would linger 10 s after its work.
-    for (const key of Object.keys(glue).filter((k) => k.startsWith("__wbg_setTimeout_"))) {
-      imports[key] = (fn: () => void, ms: number) => setTimeout(fn, ms >>> 0).unref();
-    }
     const bytes = readFileSync(join(dirname(gluePath), "schema_engine_bg.wasm"));
     const { instance } = await WebAssembly.instantiate(bytes, {
-      "./schema_engine_bg.js": imports as WebAssembly.ModuleImports,
+      "./schema_engine_bg.js": glue as unknown as WebAssembly.ModuleImports,
     });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
@@ -250,7 +245,8 @@ async function withPgClient<T>(config: pg.PoolConfig, fn: (c: pg.Client) => Prom
  * and on dispose close the pool before dropping. Anything left behind is dropped by `dropLeftovers`.
  */
 function pgFactory(url: string): MigrationAwareFactory {
-  // allowExitOnIdle: idle pooled connections must not hold a finished script open
+  // The engine never disposes the adapters it connects, and pg keeps idle pooled connections for 10 s, which held
+  // every finished script open that long: close them in close(), and let idle ones not keep the process alive.
   const config: pg.PoolConfig = { ...pgConfigFromUrl(url), Client: CatalogClient, allowExitOnIdle: true };
   const main = new PrismaPg(config);
   const live = new Set<string>();
