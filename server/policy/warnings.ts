@@ -144,16 +144,22 @@ function shadowedRules(policy: Policy, entries: OrderedEntry[], positions: Map<s
     const rule = rules.get(ruleId);
     if (rule === undefined || uncovered.has(ruleId)) continue;
     const names = [...by].map((id) => ({ id, pos: positions.get(id) ?? 0 })).sort((a, b) => a.pos - b.pos);
-    const words = names.map((x) => `rule ${x.pos}`);
+    const words = atPositions(names.map((x) => x.pos));
     out.push({
       entity: "rule",
       id: ruleId,
       code: "rule-shadowed",
       path: [],
-      message: `never matches: every connection it could match is taken first by ${joinAnd(words)} (same or wider source, destination, protocol and egress ISP)`,
+      message: `never matches: every connection it could match is taken first by ${words} (same or wider source, destination, protocol and egress ISP)`,
       related: names.map((x) => ({ entity: "rule", id: x.id })),
     });
   }
+}
+
+/** Rules are named by their place in the rules table: "the rule at position 3", "the rules at positions 2 and 5". */
+function atPositions(positions: number[]): string {
+  const list = joinAnd(positions.map(String));
+  return positions.length === 1 ? `the rule at position ${list}` : `the rules at positions ${list}`;
 }
 
 function joinAnd(words: string[]): string {
@@ -287,10 +293,7 @@ function undersizedPools(
     if (capacity >= clients * BigInt(MIN_PORTS_PER_CLIENT)) continue;
     const perClient = Number(capacity) / Number(clients);
     const range = pool.portRange ? `${pool.portRange.from}-${pool.portRange.to}` : "1024-65535, no port range set";
-    const ruleWords = rules
-      .map((r) => positions.get(r.id) ?? 0)
-      .sort((a, b) => a - b)
-      .map((p) => `rule ${p}`);
+    const ruleWords = atPositions(rules.map((r) => positions.get(r.id) ?? 0).sort((a, b) => a - b));
     out.push({
       entity: "pool",
       id: pool.id,
@@ -298,7 +301,7 @@ function undersizedPools(
       path: ["addresses"],
       message:
         `${fmt(addresses)} address${addresses === 1n ? "" : "es"} × ${fmt(ports)} ports (${range}) = ${fmt(capacity)} source ports ` +
-        `for ${fmt(clients)} client addresses (sources of ${joinAnd(ruleWords)}): ` +
+        `for ${fmt(clients)} client addresses (sources of ${ruleWords}): ` +
         `${perClient < 10 ? perClient.toFixed(2) : Math.floor(perClient)} ports per client for any one destination, ` +
         `below ${MIN_PORTS_PER_CLIENT}; add addresses or widen the port range`,
       related: rules.map((r) => ({ entity: "rule", id: r.id })),
