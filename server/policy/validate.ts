@@ -241,7 +241,7 @@ function parseAll(input: unknown, out: Issues): Parsed {
     const raw = root[LIST_KEY[kind]];
     if (raw === undefined && !isRecord(input)) continue;
     if (!Array.isArray(raw)) {
-      out.add(kind, null, [], `the ${LIST_KEY[kind]} must be a list`);
+      out.add(kind, null, [], `the ${kind === "isp" ? "ISPs" : LIST_KEY[kind]} must be a list`);
       continue;
     }
     const seenIds = new Set<string>();
