@@ -1,0 +1,13 @@
+import { expect, type Page } from "@playwright/test";
+import { E2E_ADMIN } from "../../playwright.config";
+
+export async function signIn(page: Page, user = E2E_ADMIN) {
+  await page.goto("/login");
+  await page.getByLabel("User name").fill(user.username);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Clusters" })).toBeVisible();
+}
+
+/** A name no other run or test uses, so specs never collide on unique names. */
+export const uniqueName = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4)}`;

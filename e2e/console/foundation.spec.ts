@@ -1,0 +1,46 @@
+import { expect, test } from "@playwright/test";
+import { signIn, uniqueName } from "./fixtures";
+
+test("a wrong password is refused with a message and no session", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("User name").fill("admin");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText(/Wrong user name or password/);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test("sign in, create a cluster, find its creation in the audit log", async ({ page }, testInfo) => {
+  await signIn(page);
+  const name = uniqueName("edge");
+
+  await page.getByRole("button", { name: "New cluster" }).click();
+  // an invalid name is refused at the form with the API's own message, and nothing is created
+  await page.getByLabel("Name").fill("bad/name");
+  await page.getByRole("button", { name: "Create cluster" }).click();
+  await expect(page.getByText(/Name may contain only letters/)).toBeVisible();
+
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Description").fill("Frankfurt egress pair");
+  await page.keyboard.press("Enter");
+  const link = page.getByRole("link", { name });
+  await expect(link).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath("clusters.png") });
+
+  await link.click();
+  await expect(page.getByRole("heading", { name })).toBeVisible();
+
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await page.getByLabel("Action").fill("cluster.create");
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText("admin");
+  await page.getByRole("button", { name: "Verify integrity" }).click();
+  await expect(page.getByText(/Intact: \d+ events checked/)).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath("audit.png") });
+
+  await page.getByRole("button", { name: /admin/ }).click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+});

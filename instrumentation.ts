@@ -1,0 +1,9 @@
+/**
+ * Runs once when the console's server starts, before it serves requests: brings the database
+ * schema up to date and creates the first admin account on an empty database.
+ */
+export async function register() {
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { prepareConsole } = await import("./server/startup");
+  await prepareConsole();
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives for real, when any is missing:
+# Chromium (UI tests), nftables/iproute2/conntrack/fping/iperf3/iptables (datapath tests in network
+# namespaces), openssh-server (SSH tests against a private sshd), PostgreSQL (the second store).
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have chromium || need+=(chromium)
+have nft || need+=(nftables)
+have ip || need+=(iproute2)
+have conntrack || need+=(conntrack)
+have fping || need+=(fping)
+have iperf3 || need+=(iperf3)
+have iptables || need+=(iptables)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing system packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,22 @@
+import { env } from "./env";
+import { getDb } from "./db";
+import { migrate } from "./db/migrate";
+import { logger } from "./log";
+import { ensureFirstAdmin } from "./services/auth/bootstrap";
+
+export async function prepareConsole(): Promise<void> {
+  const db = getDb();
+  const applied = await migrate(env.DATABASE_URL);
+  if (applied.length > 0) logger.info({ applied }, "database migrations applied");
+  const admin = await ensureFirstAdmin(db, env.GATEHOUSE_ADMIN_USER, env.GATEHOUSE_ADMIN_PASSWORD);
+  if (admin.created) {
+    if (admin.generatedPassword) {
+      // printed once, to the console's own terminal: it is stored only as a hash
+      process.stdout.write(
+        `\n  First admin account created.\n  user:     ${admin.username}\n  password: ${admin.generatedPassword}\n  (shown only now; change it after signing in, or set GATEHOUSE_ADMIN_PASSWORD before the first start)\n\n`,
+      );
+    } else {
+      logger.info({ username: admin.username }, "first admin account created with the password from GATEHOUSE_ADMIN_PASSWORD");
+    }
+  }
+}
