@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { APPLY_RETRY_BACKOFF, backoffDelay, CONSOLE_BACKOFF } from "../client/backoff";
+import { APPLY_RETRY_BACKOFF, type BackoffPolicy, backoffDelay, CONSOLE_BACKOFF } from "../client/backoff";
 import type { ConsoleClient } from "../client/console";
 import { ConsoleError } from "../client/console";
 import { type ApplyResult, type Facts, HEARTBEAT_SECONDS, type SpecKey, type StatusReport } from "../client/protocol";
@@ -35,6 +35,8 @@ export interface LoopDeps {
   log: Logger;
   agentVersion: string;
   heartbeatMs?: number;
+  /** defaults: CONSOLE_BACKOFF and APPLY_RETRY_BACKOFF */
+  backoff?: { console: BackoffPolicy; applyRetry: BackoffPolicy };
   now?: () => Date;
   random?: () => number;
 }
@@ -54,10 +56,12 @@ export class AgentLoop {
   private reportQueued = false;
   private readonly now: () => Date;
   private readonly random: () => number;
+  private readonly backoff: { console: BackoffPolicy; applyRetry: BackoffPolicy };
 
   constructor(private readonly deps: LoopDeps) {
     this.now = deps.now ?? (() => new Date());
     this.random = deps.random ?? Math.random;
+    this.backoff = deps.backoff ?? { console: CONSOLE_BACKOFF, applyRetry: APPLY_RETRY_BACKOFF };
   }
 
   /** What the agent runs now, for tests and `status`. */
@@ -127,7 +131,7 @@ export class AgentLoop {
       } catch (e) {
         if (signal.aborted) break;
         if (retryTimer?.aborted) continue;
-        const wait = backoffDelay(failures++, CONSOLE_BACKOFF, this.random);
+        const wait = backoffDelay(failures++, this.backoff.console, this.random);
         this.consoleError = e instanceof Error ? e.message : String(e);
         const kind = e instanceof ConsoleError ? e.kind : "internal";
         log.warn(
@@ -206,7 +210,7 @@ export class AgentLoop {
       this.retry = null;
       log.info({ ...key, durationsMs: outcome.durationsMs }, "applied");
     } else {
-      const wait = backoffDelay(attempt, APPLY_RETRY_BACKOFF, this.random);
+      const wait = backoffDelay(attempt, this.backoff.applyRetry, this.random);
       this.retry = { spec, at: Date.now() + wait, attempt: attempt + 1 };
       log.error(
         { ...key, error: outcome.error, retryInMs: wait, running: this.running },

@@ -4,10 +4,34 @@ import type { Db } from "../../db";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "./agent-auth";
 
+/** What the console keeps of the last apply attempt, inside the facts column. */
+interface AttemptSummary {
+  revision: number;
+  failoverEpoch: number;
+  ok: boolean;
+  error: string;
+}
+
+function previousAttempt(
+  factsJson: string,
+  lastApplyOk: boolean | null,
+  lastApplyError: string,
+): AttemptSummary | null {
+  try {
+    const facts = JSON.parse(factsJson) as { lastApply?: { revision?: unknown; failoverEpoch?: unknown } };
+    const { revision, failoverEpoch } = facts.lastApply ?? {};
+    if (typeof revision !== "number" || typeof failoverEpoch !== "number" || lastApplyOk === null) return null;
+    return { revision, failoverEpoch, ok: lastApplyOk, error: lastApplyError };
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Records an agent's report. Every report refreshes last-seen, facts and health; a report of an
- * apply attempt the console has not seen yet (its `at` differs from the stored one) is also an
- * audit event, so heartbeats that repeat the same result add nothing to the audit log.
+ * Records an agent's report. Every report refreshes last-seen, facts and health. An apply
+ * attempt is an audit event when its outcome is news: another revision or failover epoch, or a
+ * different result or error than the attempt before. Heartbeats repeat the last attempt, and an
+ * agent retrying a failing apply gets the same error each time: neither floods the audit log.
  */
 export async function recordAgentStatus(
   db: Db,
@@ -20,11 +44,31 @@ export async function recordAgentStatus(
     const gw = await authenticateAgent(tx, token);
     const before = await tx.gateway.findUniqueOrThrow({
       where: { id: gw.id },
-      select: { lastApplyAt: true, cluster: { select: { publishedRevision: true, failoverEpoch: true } } },
+      select: {
+        facts: true,
+        lastApplyOk: true,
+        lastApplyError: true,
+        cluster: { select: { publishedRevision: true, failoverEpoch: true } },
+      },
     });
     const apply = report.lastApply;
-    const applyAt = apply === null ? null : new Date(apply.at);
-    const newAttempt = apply !== null && applyAt !== null && before.lastApplyAt?.getTime() !== applyAt.getTime();
+    const attempt: AttemptSummary | null =
+      apply === null
+        ? null
+        : {
+            revision: apply.revision,
+            failoverEpoch: apply.failoverEpoch,
+            ok: apply.ok,
+            error: apply.ok ? "" : apply.error,
+          };
+    const previous = previousAttempt(before.facts, before.lastApplyOk, before.lastApplyError);
+    const news =
+      attempt !== null &&
+      (previous === null ||
+        previous.revision !== attempt.revision ||
+        previous.failoverEpoch !== attempt.failoverEpoch ||
+        previous.ok !== attempt.ok ||
+        previous.error !== attempt.error);
     await tx.gateway.update({
       where: { id: gw.id },
       data: {
@@ -32,15 +76,21 @@ export async function recordAgentStatus(
         agentVersion: report.agentVersion,
         appliedRevision: report.running?.revision ?? null,
         appliedEpoch: report.running?.failoverEpoch ?? null,
-        lastApplyOk: apply?.ok ?? null,
-        lastApplyError: apply === null || apply.ok ? "" : apply.error,
-        lastApplyAt: applyAt,
-        facts: JSON.stringify({ ...report.facts, lastApplyDurationsMs: apply?.durationsMs ?? {} }),
+        lastApplyOk: attempt?.ok ?? null,
+        lastApplyError: attempt?.error ?? "",
+        lastApplyAt: apply === null ? null : new Date(apply.at),
+        facts: JSON.stringify({
+          ...report.facts,
+          lastApply:
+            apply === null
+              ? null
+              : { revision: apply.revision, failoverEpoch: apply.failoverEpoch, durationsMs: apply.durationsMs },
+        }),
         health: report.health === undefined ? undefined : JSON.stringify(report.health),
       },
       select: { id: true },
     });
-    if (newAttempt) {
+    if (news && apply !== null) {
       await recordAudit(tx, {
         actor: agentActor(gw),
         meta,
@@ -52,7 +102,7 @@ export async function recordAgentStatus(
           ok: apply.ok,
           revision: apply.revision,
           failoverEpoch: apply.failoverEpoch,
-          error: apply.error,
+          error: apply.ok ? "" : apply.error,
           durationsMs: apply.durationsMs,
           appliedAt: apply.at,
           agentVersion: report.agentVersion,

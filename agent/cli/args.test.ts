@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { parseCommand, UsageError } from "./args";
+
+describe("parseCommand", () => {
+  it("parses each command with its options and defaults", () => {
+    expect(
+      parseCommand(["enroll", "--console", "https://c.example", "--token", "ghe_x", "--state-dir", "/tmp/s"]),
+    ).toEqual({
+      name: "enroll",
+      consoleUrl: "https://c.example",
+      token: "ghe_x",
+      stateDir: "/tmp/s",
+      logLevel: "info",
+    });
+    expect(parseCommand(["run", "--log-level", "debug"])).toEqual({
+      name: "run",
+      stateDir: "/var/lib/gatehouse-agent",
+      logLevel: "debug",
+    });
+    expect(parseCommand(["render", "--spec", "s.json"])).toMatchObject({ name: "render", specFile: "s.json" });
+    expect(parseCommand(["apply", "--spec=s.json"])).toMatchObject({ name: "apply", specFile: "s.json" });
+    expect(parseCommand(["status", "--json"])).toMatchObject({ name: "status", json: true });
+    expect(parseCommand([])).toEqual({ name: "help" });
+    expect(parseCommand(["run", "--help"])).toEqual({ name: "help" });
+    expect(parseCommand(["version"])).toEqual({ name: "version" });
+  });
+
+  it.each([
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["enroll", "--console", "https://c"], /enroll needs --token/],
+    [["enroll", "--token", "t"], /enroll needs --console/],
+    [["render"], /render needs --spec/],
+    [["run", "--spec", "x"], /run does not take --spec/],
+    [["run", "--bogus"], /Unknown option/],
+    [["run", "extra"], /unexpected argument "extra"/],
+    [["run", "--log-level", "loud"], /--log-level must be one of/],
+  ])("refuses %j", (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+});
