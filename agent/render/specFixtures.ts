@@ -99,3 +99,36 @@ export function gatewaySpec(parts: {
     })),
   };
 }
+
+/**
+ * Three ISPs (a and b back each other up, c stands alone), five pools and entries that exercise
+ * every kind of match and action: the reference spec of the renderer's tests and golden files.
+ */
+export function officeSpec(): GatewaySpec {
+  return gatewaySpec({
+    isps: [
+      isp("a", 1, "ispa", "100.65.1.2", [{ ispId: "b", defaultPoolId: "pb" }]),
+      isp("b", 2, "ispb", "100.65.2.2", [{ ispId: "a", defaultPoolId: "pa" }]),
+      isp("c", 5, "ispc", "100.65.3.2"),
+    ],
+    pools: [
+      pool("pa", "a", ["198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13"], { from: 1024, to: 65535 }),
+      pool("pa2", "a", ["198.51.100.20"]),
+      pool("pb", "b", ["198.51.100.130", "198.51.100.131"]),
+      pool("pbf", "b", ["198.51.100.140"]),
+      pool("pc", "c", ["203.0.113.200", "203.0.113.201", "203.0.113.202"]),
+    ],
+    entries: [
+      entry("100.64.1.0/24", { snat: "pa", algorithm: "sdph" }, { destination: "203.0.113.20/32", protocol: "tcp" }),
+      entry("100.64.1.0/24", "drop", { destination: "203.0.113.30/32" }),
+      entry("100.64.1.128/25", "exclude"),
+      entry("100.64.2.0/24", { snat: "pb", algorithm: "sh" }, { redirect: "b" }),
+      entry("100.64.3.0/24", { snat: "pb", algorithm: "rr" }, { egress: "b" }),
+      entry("100.64.3.0/24", { snat: "pa", algorithm: "random" }),
+      entry("100.64.0.0/16", { snat: "pa2", algorithm: "sh" }, { protocol: "icmp" }),
+      entry("100.64.0.0/16", { snat: "pa", algorithm: "sdh" }, { fallback: "pbf", egress: "a" }),
+      entry("100.64.0.0/16", { snat: "pc", algorithm: "sh" }, { egress: "c" }),
+      entry("100.64.0.0/16", { snat: "pb", algorithm: "sdph" }, { destination: "198.51.100.0/24" }),
+    ],
+  });
+}

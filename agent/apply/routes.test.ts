@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import { renderRoutes } from "../render/routes";
+import { officeSpec } from "../render/specFixtures";
+import { FakeRunner } from "./fakeRunner";
+import { reconcileRouting } from "./routes";
+
+interface Rule {
+  priority: number;
+  src?: string;
+  fwmark?: string;
+  fwmask?: string;
+  table: string;
+}
+interface Route {
+  dst: string;
+  gateway?: string;
+  dev: string;
+  table: string;
+}
+
+/** Just enough of ip and sysctl, keeping state, to check the reconciler against. */
+function fakeHost(initial: { rules?: Rule[]; routes?: Route[]; sysctl?: Record<string, string>; failDev?: string }) {
+  const rules: Rule[] = [{ priority: 0, table: "local" }, ...(initial.rules ?? []), { priority: 32766, table: "main" }];
+  const routes: Route[] = [...(initial.routes ?? [])];
+  const sysctl: Record<string, string> = { ...initial.sysctl };
+  const fake = new FakeRunner();
+  const arg = (args: readonly string[], key: string) => args[args.indexOf(key) + 1] as string;
+  fake.on(["sysctl", "-n"], (args) => ({ stdout: `${sysctl[args[2] as string] ?? "1"}\n` }));
+  fake.on(["sysctl", "-q", "-w"], (args) => {
+    const [k, v] = (args[3] as string).split("=");
+    sysctl[k as string] = v as string;
+    return {};
+  });
+  fake.on(["ip", "-4", "-j", "rule", "show"], () => ({
+    stdout: JSON.stringify(rules.map((r) => ({ src: "all", ...r }))),
+  }));
+  fake.on(["ip", "-4", "rule", "add"], (args) => {
+    const [mark, mask] = arg(args, "fwmark").split("/");
+    rules.push({ priority: Number(arg(args, "priority")), fwmark: mark, fwmask: mask, table: arg(args, "lookup") });
+    rules.sort((a, b) => a.priority - b.priority);
+    return {};
+  });
+  fake.on(["ip", "-4", "rule", "del"], (args) => {
+    const i = rules.findIndex((r) => r.priority === Number(arg(args, "priority")) && r.table === arg(args, "lookup"));
+    if (i < 0) return { code: 2, stderr: "RTNETLINK answers: No such file or directory" };
+    rules.splice(i, 1);
+    return {};
+  });
+  fake.on(["ip", "-4", "-j", "route", "show", "table"], (args) => {
+    const t = args[6] as string;
+    const list = t === "all" ? routes : routes.filter((r) => r.table === t).map(({ table: _t, ...r }) => r);
+    if (t !== "all" && list.length === 0)
+      return { code: 2, stdout: "[", stderr: "Error: ipv4: FIB table does not exist.\nDump terminated" };
+    return { stdout: JSON.stringify(list) };
+  });
+  fake.on(["ip", "-4", "route", "replace"], (args) => {
+    if (arg(args, "dev") === initial.failDev) return { code: 2, stderr: "Error: Nexthop has invalid gateway." };
+    const table = arg(args, "table");
+    const i = routes.findIndex((r) => r.table === table && r.dst === "default");
+    const route = { dst: "default", gateway: arg(args, "via"), dev: arg(args, "dev"), table };
+    if (i >= 0) routes[i] = route;
+    else routes.push(route);
+    return {};
+  });
+  fake.on(["ip", "-4", "route", "del"], (args) => {
+    const i = routes.findIndex((r) => r.dst === args[4] && r.table === arg(args, "table"));
+    if (i >= 0) routes.splice(i, 1);
+    return {};
+  });
+  return { fake, rules, routes, sysctl };
+}
+
+const desired = renderRoutes(officeSpec());
+
+describe("reconcileRouting", () => {
+  it("creates everything on a bare host, then changes nothing on a second run", async () => {
+    const host = fakeHost({});
+    const first = await reconcileRouting(host.fake, desired);
+    expect(first.errors).toEqual([]);
+    expect(
+      host.rules.filter((r) => r.priority > 7100 && r.priority < 7400).map((r) => [r.priority, r.fwmark, r.table]),
+    ).toEqual([
+      [7101, "0x101", "7101"],
+      [7102, "0x102", "7102"],
+      [7105, "0x105", "7105"],
+    ]);
+    expect(host.routes).toContainEqual({ dst: "default", gateway: "100.65.3.2", dev: "ispc", table: "7105" });
+    expect(host.sysctl["net.ipv4.conf.ispb.rp_filter"]).toBe("2");
+    const second = await reconcileRouting(host.fake, desired);
+    expect(second).toEqual({ changes: [], errors: [] });
+  });
+
+  it("adds before it deletes, and leaves rules and tables outside its ranges alone", async () => {
+    const host = fakeHost({
+      rules: [
+        { priority: 100, fwmark: "0x1", table: "100" },
+        { priority: 7101, fwmark: "0x101", fwmask: "0x1ff", table: "7101" },
+        { priority: 7109, fwmark: "0x109", fwmask: "0x1ff", table: "7109" },
+        { priority: 7102, fwmark: "0x777", fwmask: "0x1ff", table: "7102" },
+      ],
+      routes: [
+        { dst: "default", gateway: "100.65.9.9", dev: "ispz", table: "7109" },
+        { dst: "default", gateway: "100.65.1.99", dev: "ispa", table: "7101" },
+        { dst: "10.0.0.0/8", gateway: "100.65.1.2", dev: "ispa", table: "7101" },
+        { dst: "default", gateway: "192.0.2.1", dev: "eth9", table: "100" },
+      ],
+    });
+    const r = await reconcileRouting(host.fake, desired);
+    expect(r.errors).toEqual([]);
+    const firstDelete = r.changes.findIndex((c) => c.includes(" del "));
+    const lastAdd = r.changes.findLastIndex((c) => c.includes(" add ") || c.includes(" replace "));
+    expect(lastAdd).toBeLessThan(firstDelete);
+    expect(r.changes).toContain("ip -4 rule del priority 7109 fwmark 0x109/0x1ff lookup 7109");
+    expect(r.changes).toContain("ip -4 rule del priority 7102 fwmark 0x777/0x1ff lookup 7102");
+    expect(r.changes).toContain("ip -4 route replace default via 100.65.1.2 dev ispa table 7101");
+    expect(host.rules.some((r) => r.priority === 100)).toBe(true);
+    expect(host.routes).toContainEqual({ dst: "default", gateway: "192.0.2.1", dev: "eth9", table: "100" });
+    expect(host.routes.filter((x) => x.table === "7101")).toEqual([
+      { dst: "default", gateway: "100.65.1.2", dev: "ispa", table: "7101" },
+    ]);
+    expect(host.routes.some((x) => x.table === "7109")).toBe(false);
+  });
+
+  it("keeps going after an error and reports it", async () => {
+    const host = fakeHost({ failDev: "ispa" });
+    const r = await reconcileRouting(host.fake, desired);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(
+      /ip -4 route replace default via 100.65.1.2 dev ispa table 7101: exit 2: Error: Nexthop/,
+    );
+    expect(host.routes.map((x) => x.table).sort()).toEqual(["7102", "7105"]);
+  });
+
+  it("only adds in the add phase and only removes in the prune phase", async () => {
+    const stale = { priority: 7109, fwmark: "0x109", fwmask: "0x1ff", table: "7109" };
+    const host = fakeHost({ rules: [stale] });
+    const added = await reconcileRouting(host.fake, desired, "add");
+    expect(added.changes.some((c) => c.includes(" del "))).toBe(false);
+    expect(host.rules).toContainEqual(stale);
+    const pruned = await reconcileRouting(host.fake, desired, "prune");
+    expect(pruned.changes).toEqual(["ip -4 rule del priority 7109 fwmark 0x109/0x1ff lookup 7109"]);
+  });
+});
