@@ -1,5 +1,5 @@
-import { dbProvider, type Tx } from "../../db";
-import { eventHash, GENESIS_HASH } from "./chain";
+import type { Tx } from "../../db";
+import { eventHash } from "./chain";
 
 export type ActorType = "user" | "agent" | "system";
 
@@ -16,6 +16,7 @@ export interface RequestMeta {
 }
 
 export const SYSTEM_META: RequestMeta = { ip: "", userAgent: "", requestId: "" };
+export const SYSTEM_ACTOR: Actor = { type: "system", id: "", name: "system" };
 
 export interface AuditInput {
   actor: Actor;
@@ -28,9 +29,6 @@ export interface AuditInput {
   after?: unknown;
 }
 
-/** Any id that serialises appends to the chain across console replicas on PostgreSQL. */
-const CHAIN_LOCK_ID = 0x6761_7465;
-
 const toJson = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
 /**
@@ -38,10 +36,12 @@ const toJson = (v: unknown): string | null => (v === undefined || v === null ? n
  * change and its audit event commit or fail together.
  */
 export async function recordAudit(tx: Tx, input: AuditInput): Promise<void> {
-  if (dbProvider === "postgresql") {
-    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_ID})`);
-  }
-  const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
+  // updating the head row first takes its lock: concurrent appends, from any replica, queue here
+  const head = await tx.auditChainHead.update({
+    where: { id: 1 },
+    data: { lastSeq: { increment: 0 } },
+    select: { lastHash: true },
+  });
   const fields = {
     at: new Date(),
     actorType: input.actor.type,
@@ -56,7 +56,9 @@ export async function recordAudit(tx: Tx, input: AuditInput): Promise<void> {
     ip: input.meta.ip,
     userAgent: input.meta.userAgent.slice(0, 400),
     requestId: input.meta.requestId,
-    prevHash: last?.hash ?? GENESIS_HASH,
+    prevHash: head.lastHash,
   };
-  await tx.auditEvent.create({ data: { ...fields, hash: eventHash(fields) }, select: { seq: true } });
+  const hash = eventHash(fields);
+  const event = await tx.auditEvent.create({ data: { ...fields, hash }, select: { seq: true } });
+  await tx.auditChainHead.update({ where: { id: 1 }, data: { lastSeq: event.seq, lastHash: hash } });
 }

@@ -14,7 +14,7 @@ import {
   zRuleFields,
   zZoneFields,
 } from "../../policy/model";
-import { type PolicyIssue, validatePolicy } from "../../policy/validate";
+import { dependentsOf, describeIssue, type PolicyIssue, validatePolicy } from "../../policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import {
@@ -94,6 +94,13 @@ async function readVersioned(
   }
 }
 
+/** What refers to an entity: shown in delete confirmations, and the reason a delete is refused. */
+export async function entityDependents(db: Db, kind: EntityKind, clusterId: string, id: string) {
+  const cluster = await getClusterOrThrow(db, clusterId);
+  const policy = await loadDraftPolicy(db as unknown as Tx, cluster);
+  return dependentsOf(policy, kind, id);
+}
+
 export async function getEntity<K extends EntityKind>(db: Db, kind: K, clusterId: string, id: string) {
   const found = await readVersioned(db as unknown as Tx, kind, clusterId, id);
   if (!found) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
@@ -127,7 +134,7 @@ function assertNoNewIssues(before: Policy, after: Policy, kind: EntityKind, id: 
   const elsewhere = fresh.filter((i) => !(i.entity === kind && i.id === id));
   const parts = [
     ...own.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)),
-    ...elsewhere.map((i) => i.message),
+    ...elsewhere.map((i) => describeIssue(after, i)),
   ];
   throw invalid(
     `${what}: ${parts.slice(0, 5).join("; ")}${parts.length > 5 ? ` (and ${parts.length - 5} more)` : ""}`,
@@ -320,6 +327,14 @@ export async function deleteEntity(
     if (!current) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
     if (current.version !== version) throw staleVersion(entityTitle(kind, current.entity));
     const before = await loadDraftPolicy(tx, cluster);
+    const dependents = dependentsOf(before, kind, id);
+    if (dependents.length > 0) {
+      const names = dependents.slice(0, 5).map((d) => d.message);
+      const more = dependents.length > 5 ? ` and ${dependents.length - 5} more` : "";
+      throw conflict(
+        `Cannot delete ${entityTitle(kind, current.entity)}: ${names.join("; ")}${more}. Change those first.`,
+      );
+    }
     const after = withEntity(before, kind, null, id);
     try {
       assertNoNewIssues(before, after, kind, id, `Cannot delete ${entityTitle(kind, current.entity)}`);

@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { zId } from "../../policy/model";
-import { createEntity, deleteEntity, type EntityKind, getEntity, updateEntity } from "../../services/draft/entities";
+import {
+  createEntity,
+  deleteEntity,
+  type EntityKind,
+  entityDependents,
+  getEntity,
+  updateEntity,
+} from "../../services/draft/entities";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 
 const zRef = z.object({ clusterId: zId, id: zId });
@@ -13,6 +20,9 @@ const zVersionedRef = zRef.extend({ version: z.number().int().min(1) });
 export function entityProcedures<K extends EntityKind>(kind: K) {
   return {
     get: viewerProcedure.input(zRef).query(({ ctx, input }) => getEntity(ctx.db, kind, input.clusterId, input.id)),
+    dependents: viewerProcedure
+      .input(zRef)
+      .query(({ ctx, input }) => entityDependents(ctx.db, kind, input.clusterId, input.id)),
     create: operatorProcedure
       .input(z.object({ clusterId: zId, fields: z.unknown() }))
       .mutation(({ ctx, input }) => createEntity(ctx.db, ctx.actor, ctx.meta, kind, input.clusterId, input.fields)),
