@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { parseCommand } from "@/agent/cli/args";
+import { describeSync, enrolCommands, relativeTime } from "./present";
+
+describe("gateway presentation", () => {
+  it("says what runs against what was published", () => {
+    const published = { revision: 5, failoverEpoch: 2 };
+    expect(describeSync({ sync: "behind", appliedRevision: 4, appliedEpoch: 0 }, published)).toEqual({
+      label: "behind",
+      tone: "warn",
+      detail: "runs #4; published #5 (failover epoch 2)",
+    });
+    expect(describeSync({ sync: "not_applied", appliedRevision: null, appliedEpoch: null }, published).detail).toBe(
+      "runs nothing from Gatehouse yet; published #5 (failover epoch 2)",
+    );
+    expect(describeSync({ sync: "apply_failed", appliedRevision: 4, appliedEpoch: 0 }, published).tone).toBe("danger");
+  });
+
+  it("gives an enrol command the agent accepts", () => {
+    const token = `ghe_${"x".repeat(43)}`;
+    const [enrol] = enrolCommands("https://gh.example/", token).split("\n");
+    const argv = (enrol ?? "").split(" ").slice(1);
+    expect(parseCommand(argv)).toMatchObject({ name: "enroll", consoleUrl: "https://gh.example", token });
+  });
+
+  it("tells time relative to now", () => {
+    const now = new Date("2030-01-01T12:00:00Z");
+    expect(relativeTime(new Date("2030-01-01T11:59:50Z"), now)).toBe("10 s ago");
+    expect(relativeTime(new Date("2030-01-01T11:50:00Z"), now)).toBe("10 min ago");
+    expect(relativeTime(new Date("2030-01-01T12:00:05Z"), now)).toBe("just now");
+  });
+});

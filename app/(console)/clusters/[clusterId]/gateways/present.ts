@@ -1,0 +1,59 @@
+import type { Connection, Sync } from "@/server/services/gateways/state";
+
+/** Words and badge tones for gateway states: pure, so the page and its tests agree. */
+export type Tone = "ok" | "warn" | "danger" | "";
+
+export const CONNECTION_LABELS: Record<Connection, { label: string; tone: Tone; hint: string }> = {
+  online: { label: "online", tone: "ok", hint: "" },
+  offline: { label: "offline", tone: "danger", hint: "" },
+  never_seen: { label: "enrolled", tone: "warn", hint: "enrolled, has not reported yet" },
+  awaiting_enrolment: { label: "awaiting enrolment", tone: "warn", hint: "run the enrol command on the gateway" },
+  enrolment_expired: { label: "enrolment expired", tone: "danger", hint: "issue a new enrolment token" },
+  revoked: { label: "revoked", tone: "danger", hint: "no valid token; issue a new enrolment token" },
+};
+
+interface SyncInput {
+  sync: Sync;
+  appliedRevision: number | null;
+  appliedEpoch: number | null;
+}
+
+const rev = (revision: number, epoch: number | null) => `#${revision}${epoch ? ` (failover epoch ${epoch})` : ""}`;
+
+export function describeSync(
+  g: SyncInput,
+  published: { revision: number; failoverEpoch: number },
+): { label: string; tone: Tone; detail: string } {
+  const running =
+    g.appliedRevision === null ? "runs nothing from Gatehouse yet" : `runs ${rev(g.appliedRevision, g.appliedEpoch)}`;
+  const target = `published ${rev(published.revision, published.failoverEpoch)}`;
+  switch (g.sync) {
+    case "in_sync":
+      return { label: "in sync", tone: "ok", detail: `${running}` };
+    case "behind":
+      return { label: "behind", tone: "warn", detail: `${running}; ${target}` };
+    case "apply_failed":
+      return { label: "apply failed", tone: "danger", detail: `${running}; ${target}` };
+    case "not_applied":
+      return { label: "not applied", tone: "warn", detail: `${running}; ${target}` };
+    case "nothing_published":
+      return { label: "nothing published", tone: "", detail: "publish a revision to give gateways rules" };
+  }
+}
+
+export function relativeTime(at: Date, now: Date): string {
+  const s = Math.round((now.getTime() - at.getTime()) / 1000);
+  if (s < 0) return "just now";
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return at.toLocaleString();
+}
+
+/** The commands an operator runs on the gateway to enrol it and start the agent. */
+export function enrolCommands(consoleUrl: string, token: string): string {
+  return [
+    `gatehouse-agent enroll --console ${consoleUrl.replace(/\/+$/, "")} --token ${token}`,
+    "systemctl enable --now gatehouse-agent",
+  ].join("\n");
+}
