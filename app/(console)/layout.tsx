@@ -78,6 +78,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
             <>
               <div className="section">{cluster.data?.name ?? "Cluster"}</div>
               <NavLink href={base}>Overview</NavLink>
+              <NavLink href={`${base}/gateways`}>Gateways</NavLink>
             </>
           )}
         </div>
