@@ -52,6 +52,7 @@ export class AgentLoop {
   private lastContactAt: string | null = null;
   private consoleError = "";
   private health: StatusReport["health"];
+  private stopSignal: AbortSignal | undefined;
   private reportRunning = false;
   private reportQueued = false;
   private readonly now: () => Date;
@@ -80,6 +81,7 @@ export class AgentLoop {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    this.stopSignal = signal;
     await this.reapplyLastGood();
     await Promise.all([this.pollLoop(signal), this.heartbeatLoop(signal)]);
   }
@@ -250,13 +252,16 @@ export class AgentLoop {
     const { log } = this.deps;
     try {
       const facts = await this.deps.facts();
-      await this.deps.console.status({
-        agentVersion: this.deps.agentVersion,
-        running: this.running,
-        lastApply: this.lastApply,
-        facts,
-        ...(this.health === undefined ? {} : { health: this.health }),
-      });
+      await this.deps.console.status(
+        {
+          agentVersion: this.deps.agentVersion,
+          running: this.running,
+          lastApply: this.lastApply,
+          facts,
+          ...(this.health === undefined ? {} : { health: this.health }),
+        },
+        this.stopSignal,
+      );
       this.contact();
     } catch (e) {
       // the poll loop reports an unreachable console; one line per failed heartbeat is noise
