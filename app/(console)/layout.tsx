@@ -3,8 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
-import { type ReactNode, useEffect, useState } from "react";
-import { errorMessage } from "../lib/errors";
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { errorMessage, fieldErrors } from "../lib/errors";
 import { useTRPC } from "../lib/trpc";
 
 function NavLink({ href, children }: { href: string; children: ReactNode }) {
@@ -17,11 +17,74 @@ function NavLink({ href, children }: { href: string; children: ReactNode }) {
   );
 }
 
+function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const ref = useRef<HTMLDialogElement>(null);
+  const [currentPassword, setCurrent] = useState("");
+  const [newPassword, setNew] = useState("");
+  const change = useMutation(
+    trpc.auth.changePassword.mutationOptions({
+      // every session of the account ends with a password change, this one too
+      onSuccess: () => router.replace("/login"),
+    }),
+  );
+  const errors = fieldErrors(change.error);
+  useEffect(() => ref.current?.showModal(), []);
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    change.mutate({ currentPassword, newPassword });
+  }
+  return (
+    <dialog ref={ref} onClose={onClose} aria-label="Change password">
+      <form onSubmit={submit}>
+        <h2 style={{ marginTop: 0 }}>Change password</h2>
+        {change.error && Object.keys(errors).length === 0 && (
+          <div className="banner error">{errorMessage(change.error)}</div>
+        )}
+        <div className="field">
+          <label htmlFor="pw-current">Current password</label>
+          <input
+            id="pw-current"
+            type="password"
+            autoComplete="current-password"
+            value={currentPassword}
+            onChange={(e) => setCurrent(e.target.value)}
+          />
+          {errors.currentPassword && <div className="field-error">Current password {errors.currentPassword}</div>}
+        </div>
+        <div className="field">
+          <label htmlFor="pw-new">
+            New password <span className="hint">(at least 12 characters; you sign in again afterwards)</span>
+          </label>
+          <input
+            id="pw-new"
+            type="password"
+            autoComplete="new-password"
+            value={newPassword}
+            onChange={(e) => setNew(e.target.value)}
+          />
+          {errors.newPassword && <div className="field-error">New password {errors.newPassword}</div>}
+        </div>
+        <div className="row">
+          <button className="primary" type="submit" disabled={change.isPending}>
+            {change.isPending ? "Saving…" : "Change password"}
+          </button>
+          <button type="button" onClick={() => ref.current?.close()}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
 function UserMenu({ username, role }: { username: string; role: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
+  const [changing, setChanging] = useState(false);
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       onSuccess: () => {
@@ -40,12 +103,24 @@ function UserMenu({ username, role }: { username: string; role: string }) {
           <div className="muted small" style={{ padding: "4px 8px" }}>
             Signed in as {username}
           </div>
+          <button
+            type="button"
+            role="menuitem"
+            className="link"
+            onClick={() => {
+              setOpen(false);
+              setChanging(true);
+            }}
+          >
+            Change password
+          </button>
           <button type="button" role="menuitem" className="link" onClick={() => logout.mutate()}>
             Sign out
           </button>
           {logout.error && <div className="field-error">{errorMessage(logout.error)}</div>}
         </div>
       )}
+      {changing && <ChangePasswordDialog onClose={() => setChanging(false)} />}
     </div>
   );
 }
@@ -74,6 +149,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
         <div className="nav">
           <NavLink href="/">Clusters</NavLink>
           <NavLink href="/audit">Audit log</NavLink>
+          {me.data.role === "admin" && <NavLink href="/users">Users</NavLink>}
           {base && (
             <>
               <div className="section">{cluster.data?.name ?? "Cluster"}</div>

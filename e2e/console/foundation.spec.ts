@@ -6,7 +6,7 @@ test("a wrong password is refused with a message and no session", async ({ page 
   await page.getByLabel("User name").fill("admin");
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("alert")).toHaveText(/Wrong user name or password/);
+  await expect(page.getByRole("alert").filter({ hasText: /Wrong user name or password/ })).toBeVisible();
   await page.goto("/");
   await expect(page).toHaveURL(/\/login/);
 });
@@ -43,4 +43,24 @@ test("sign in, create a cluster, find its creation in the audit log", async ({ p
   await page.getByRole("button", { name: /admin/ }).click();
   await page.getByRole("menuitem", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login/);
+});
+
+test("an admin adds a viewer, who can read but not create clusters or manage users", async ({ page }) => {
+  await signIn(page);
+  const username = uniqueName("viewer");
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByLabel("User name").fill(username);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create user" }).click();
+  await expect(page.getByText("Password must be at least 12 characters")).toBeVisible();
+  await page.getByLabel("Password").fill("viewer-password-123");
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByRole("button", { name: "Create user" }).click();
+  await expect(page.getByRole("row").filter({ hasText: username })).toBeVisible();
+
+  await page.getByRole("button", { name: /admin/ }).click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  await signIn(page, { username, password: "viewer-password-123" });
+  await expect(page.getByRole("button", { name: "New cluster" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Users" })).toHaveCount(0);
 });

@@ -20,7 +20,7 @@ export function providerOf(url: string): DbProvider {
 export function sqlitePath(url: string): string {
   const path = url.slice("file:".length);
   if (path === ":memory:") return path;
-  const abs = resolve(process.cwd(), path);
+  const abs = resolve(/*turbopackIgnore: true*/ process.cwd(), path);
   mkdirSync(dirname(abs), { recursive: true });
   return abs;
 }

@@ -16,7 +16,7 @@ export interface MigrationFile {
 
 // Relative to the working directory rather than this module: the console runs from the project root, and a
 // bundled server module does not sit at its source path.
-const repoRoot = resolve(process.cwd());
+const repoRoot = resolve(/*turbopackIgnore: true*/ process.cwd());
 
 export const MIGRATIONS_DIRS: Record<DbProvider, string> = {
   sqlite: join(repoRoot, "prisma/migrations"),

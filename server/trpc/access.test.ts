@@ -23,7 +23,7 @@ function requiredRole(path: string, type: string): Need {
   return type === "query" ? "viewer" : "operator";
 }
 
-const PROCEDURES = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string } }>).map(
+const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>).map(
   ([path, proc]) => ({ path, type: proc._def.type }),
 );
 
