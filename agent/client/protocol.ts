@@ -9,7 +9,15 @@ import { z } from "zod";
  *   POST status              Authorization: Bearer <agent token>      body StatusReport -> 200 StatusAck
  *
  * Errors are `{ error: string, issues?: {path, message}[] }` with 400 (bad input), 401 (token
- * unknown, used, expired or revoked) or 413 (body too large).
+ * unknown, used, expired or revoked), 413 (body too large) or 415 (not JSON).
+ *
+ * Credentials: an admin adds a gateway and gets a one-time enrolment token (ghe_, valid 24 h);
+ * `enroll` trades it for the gateway's agent token (gha_). The console stores only sha256 hashes.
+ * Rotating issues a new enrolment token, not a new agent token: the operator runs `enroll` again
+ * on the gateway, the running agent picks the new token up from its state file, and the old
+ * agent token stops working at that moment, so a rotation never cuts a gateway off. For a token
+ * that may have leaked, rotation can revoke the current agent token at once; revocation alone
+ * invalidates every credential of the gateway.
  */
 export const AGENT_API_PREFIX = "/api/agent/v1";
 

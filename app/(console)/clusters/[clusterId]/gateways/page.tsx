@@ -5,7 +5,14 @@ import { useParams } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
-import { CONNECTION_LABELS, describeSync, enrolCommands, relativeTime } from "./present";
+import {
+  applyErrorGist,
+  attemptedRevision,
+  CONNECTION_LABELS,
+  describeSync,
+  enrolCommands,
+  relativeTime,
+} from "./present";
 
 const REFRESH_MS = 3_000;
 
@@ -165,7 +172,7 @@ function AddGatewayDialog({ clusterId, onClose }: { clusterId: string; onClose: 
         </div>
         <div className="field">
           <label htmlFor="gw-address">
-            Management address <span className="hint">(host name or IP you reach it by; optional)</span>
+            Management address <span className="hint">(host or IP address you reach it by; optional)</span>
           </label>
           <input
             id="gw-address"
@@ -406,8 +413,13 @@ export default function GatewaysPage() {
                       <span>ok, {relativeTime(g.lastApplyAt, now)}</span>
                     ) : (
                       <div role="status">
-                        <span className="badge danger">failed</span> {relativeTime(g.lastApplyAt, now)}; the gateway
-                        keeps its previous rules.
+                        <span className="badge danger">failed</span>{" "}
+                        {attemptedRevision(g.facts) === null ? "" : `revision #${attemptedRevision(g.facts)}, `}
+                        {relativeTime(g.lastApplyAt, now)}: {applyErrorGist(g.lastApplyError)}
+                        <div className="muted small">
+                          The gateway keeps the rules it ran before
+                          {g.appliedRevision === null ? "" : ` (#${g.appliedRevision})`}.
+                        </div>
                         <details>
                           <summary className="small">nft said</summary>
                           <pre className="mono small" style={{ whiteSpace: "pre-wrap", margin: 0 }}>

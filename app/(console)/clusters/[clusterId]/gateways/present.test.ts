@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "@/agent/cli/args";
-import { describeSync, enrolCommands, relativeTime } from "./present";
+import { applyErrorGist, attemptedRevision, describeSync, enrolCommands, relativeTime } from "./present";
 
 describe("gateway presentation", () => {
   it("says what runs against what was published", () => {
@@ -28,5 +28,23 @@ describe("gateway presentation", () => {
     expect(relativeTime(new Date("2030-01-01T11:59:50Z"), now)).toBe("10 s ago");
     expect(relativeTime(new Date("2030-01-01T11:50:00Z"), now)).toBe("10 min ago");
     expect(relativeTime(new Date("2030-01-01T12:00:05Z"), now)).toBe("just now");
+  });
+});
+
+describe("apply errors in words", () => {
+  it("picks nft's message out of its output", () => {
+    const nft =
+      "check: /tmp/gatehouse-nft-x/gatehouse.nft:12:3-9: Error: Could not process rule: No such file or directory\nadd rule inet gatehouse x\n  ^^^^^";
+    expect(applyErrorGist(nft)).toBe("Could not process rule: No such file or directory");
+    expect(applyErrorGist("\nroutes: ip -4 route replace default via 198.51.100.1 dev eth9: exit 2")).toBe(
+      "routes: ip -4 route replace default via 198.51.100.1 dev eth9: exit 2",
+    );
+    expect(applyErrorGist("x".repeat(500))).toHaveLength(160);
+  });
+
+  it("reads the attempted revision from the reported facts", () => {
+    expect(attemptedRevision({ lastApply: { revision: 7, failoverEpoch: 0 } })).toBe(7);
+    expect(attemptedRevision({ lastApply: null })).toBeNull();
+    expect(attemptedRevision({})).toBeNull();
   });
 });

@@ -57,3 +57,21 @@ export function enrolCommands(consoleUrl: string, token: string): string {
     "systemctl enable --now gatehouse-agent",
   ].join("\n");
 }
+
+/**
+ * The gist of a failed apply for the table: nft's own "Error: ..." message when there is one
+ * (its full output, with the file position and carets, stays available on demand).
+ */
+export function applyErrorGist(error: string): string {
+  const nft = /Error: ([^\n]+)/.exec(error);
+  const first = (nft?.[1] ?? error.split("\n").find((l) => l.trim() !== "") ?? "").trim();
+  return first.length > 160 ? `${first.slice(0, 157)}...` : first;
+}
+
+/** The revision of the last apply attempt, which the agent reports with its facts. */
+export function attemptedRevision(facts: Record<string, unknown>): number | null {
+  const last = facts.lastApply;
+  if (typeof last !== "object" || last === null) return null;
+  const revision = (last as { revision?: unknown }).revision;
+  return typeof revision === "number" ? revision : null;
+}
