@@ -349,7 +349,7 @@ describe("policyWarnings at scale", () => {
     const t = performance.now();
     const ws = policyWarnings(p);
     const ms = performance.now() - t;
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(5_000);
     expect(ws.length).toBeGreaterThan(0);
   });
 
@@ -370,7 +370,7 @@ describe("policyWarnings at scale", () => {
     const big = zPolicy.parse({ ...p, rules: [...p.rules, ...copies] });
     const t = performance.now();
     const shadowed = only(policyWarnings(big), "rule-shadowed");
-    expect(performance.now() - t).toBeLessThan(3000);
+    expect(performance.now() - t).toBeLessThan(15_000);
     const copied = shadowed.filter((w) => w.id?.startsWith("copy-"));
     // every copy of an enabled rule without priority is shadowed by the original
     expect(copied.length).toBeGreaterThanOrEqual(originals.size);
