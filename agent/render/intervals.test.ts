@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cidrRange, formatRange, ipv4ToNumber, segmentByCover, unionRanges } from "./intervals";
+import { cidrRange, formatRange, ipv4ToNumber, netmask, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
 
 describe("intervals", () => {
   it("formats exact networks as prefixes and anything else as ranges", () => {
@@ -43,5 +43,30 @@ describe("intervals", () => {
       ["10.0.0.0/24", 2],
       ["10.0.2.0/24", 1],
     ]);
+  });
+
+  it("cuts a range into the fewest networks that cover it exactly", () => {
+    const blocks = (a: string, z: string) =>
+      rangeToBlocks({ start: ipv4ToNumber(a), end: ipv4ToNumber(z) }).map((b) =>
+        formatRange({ start: b.start, end: b.start + 2 ** (32 - b.prefix) - 1 }),
+      );
+    expect(blocks("100.64.3.0", "100.64.255.255")).toEqual([
+      "100.64.3.0/24",
+      "100.64.4.0/22",
+      "100.64.8.0/21",
+      "100.64.16.0/20",
+      "100.64.32.0/19",
+      "100.64.64.0/18",
+      "100.64.128.0/17",
+    ]);
+    expect(blocks("0.0.0.0", "255.255.255.255")).toEqual(["0.0.0.0/0"]);
+    expect(blocks("10.0.0.1", "10.0.0.1")).toEqual(["10.0.0.1"]);
+    expect(blocks("255.255.255.254", "255.255.255.255")).toEqual(["255.255.255.254/31"]);
+  });
+
+  it("writes netmasks", () => {
+    expect(netmask(26)).toBe("255.255.255.192");
+    expect(netmask(0)).toBe("0.0.0.0");
+    expect(netmask(32)).toBe("255.255.255.255");
   });
 });

@@ -80,3 +80,37 @@ export function segmentByCover<T>(items: readonly T[], rangeOf: (item: T) => Ran
   }
   return out;
 }
+
+export interface Block {
+  start: number;
+  prefix: number;
+}
+
+/** The fewest networks (CIDR blocks) that exactly cover a range. */
+export function rangeToBlocks(r: Range): Block[] {
+  const out: Block[] = [];
+  let start = r.start;
+  while (start <= r.end) {
+    // the largest aligned block at start that does not pass the end
+    let size = start === 0 ? 2 ** 32 : 2 ** Math.min(32, countTrailingZeros(start));
+    while (start + size - 1 > r.end) size /= 2;
+    out.push({ start, prefix: 32 - Math.log2(size) });
+    start += size;
+  }
+  return out;
+}
+
+function countTrailingZeros(v: number): number {
+  let n = 0;
+  let x = v;
+  while (n < 32 && x % 2 === 0) {
+    x /= 2;
+    n++;
+  }
+  return n;
+}
+
+/** The netmask of a prefix length in dotted form, e.g. 26 -> 255.255.255.192. */
+export function netmask(prefix: number): string {
+  return numberToIPv4(prefix === 0 ? 0 : (0xffffffff - (2 ** (32 - prefix) - 1)) >>> 0);
+}

@@ -25,6 +25,7 @@ export const SET_APPLIED = "applied";
 export const MAP_ROUTED_ISP = "routed_isp";
 export const MAP_REROUTE_RESTORE = "reroute_restore";
 export const MAP_BY_SOURCE = "by_source";
+export const sourceTierMap = (prefix: number) => `by_source_${prefix}`;
 export const MAP_NAT_ACTIONS = "nat_actions";
 export const poolMap = (poolNumber: number) => `pool_${poolNumber}`;
 

@@ -1,7 +1,7 @@
 import type { FailoverState } from "../spec/evaluate";
 import { GH_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_ACTION_MASK, MARK_REROUTE } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
-import { cidrRange, formatRange, type Range, segmentByCover, unionRanges } from "./intervals";
+import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
 import {
   actionChain,
   CHAIN_DROP_RULE,
@@ -25,6 +25,7 @@ import {
   SET_APPLIED,
   SET_ISP_IFACES,
   sourceChain,
+  sourceTierMap,
 } from "./names";
 import { type NatAction, type Outcome, type Plan, type PlannedEntry, planSpec, type Target } from "./plan";
 import { shareChains } from "./sharedChains";
@@ -101,6 +102,8 @@ interface NamedMap {
 class Builder {
   chains: Chain[] = [];
   maps: NamedMap[] = [];
+  /** the source map lookups of the routed chains, most populated first */
+  sourceLookups: string[] = [];
   private outcomes = new Map<number, string>();
   private actions = new Map<string, string>();
 
@@ -214,29 +217,64 @@ function renderClassifier(b: Builder): void {
     const rules = c.next === null ? c.rules : [...c.rules, `goto ${c.next}`];
     b.chain(c.name, c.next === null ? "entries for these sources, in order" : "entries, then the shared tail", rules);
   }
-  const elements: string[] = [];
-  let open: { range: Range; chain: string } | null = null;
-  const flush = () => {
-    if (open !== null) elements.push(`${formatRange(open.range)} : jump ${open.chain}`);
-  };
+  // adjacent segments that jump to the same chain become one range
+  const ranges: Array<{ range: Range; chain: string }> = [];
   segments.forEach((s, i) => {
     const chain = shared.entryChain[i];
     if (chain === null || chain === undefined) return;
-    if (open !== null && open.chain === chain && open.range.end + 1 === s.start) {
-      open.range.end = s.end;
-      return;
-    }
-    flush();
-    open = { range: { start: s.start, end: s.end }, chain };
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last.chain === chain && last.range.end + 1 === s.start) last.range.end = s.end;
+    else ranges.push({ range: { start: s.start, end: s.end }, chain });
   });
-  flush();
+  renderSourceMaps(b, ranges);
+}
+
+/** A prefix length with at least this many networks gets its own hash map. */
+const TIER_MIN_BLOCKS = 16;
+const MAX_TIERS = 4;
+
+/**
+ * The source lookup. Interval maps are slow to load (10000 elements take ~0.1 s in nft 1.0.6,
+ * mostly in userspace), hash maps fast, so ranges are cut into networks and the prefix lengths
+ * that hold many of them get a hash map keyed on the masked source; the rest stays in one
+ * interval map. The networks never overlap, so an address is in at most one map and the order
+ * of the lookups does not matter.
+ */
+function renderSourceMaps(b: Builder, ranges: Array<{ range: Range; chain: string }>): void {
+  const blocks = ranges.flatMap((r) => rangeToBlocks(r.range).map((block) => ({ ...block, chain: r.chain })));
+  const perPrefix = new Map<number, number>();
+  for (const x of blocks) perPrefix.set(x.prefix, (perPrefix.get(x.prefix) ?? 0) + 1);
+  const tiers = [...perPrefix.entries()]
+    .filter(([, n]) => n >= TIER_MIN_BLOCKS)
+    .sort((x, y) => y[1] - x[1] || y[0] - x[0])
+    .slice(0, MAX_TIERS)
+    .map(([prefix]) => prefix);
+  b.sourceLookups = [];
+  for (const prefix of tiers) {
+    const name = sourceTierMap(prefix);
+    const elements = blocks
+      .filter((x) => x.prefix === prefix)
+      .map((x) => `${formatRange({ start: x.start, end: x.start })} : jump ${x.chain}`);
+    b.map("map", name, "type ipv4_addr : verdict;", `source /${prefix} network to the entries that cover it`, elements);
+    b.sourceLookups.push(`ip saddr & ${netmask(prefix)} vmap @${name}`);
+  }
+  // what no hash map took, joined back into ranges
+  const rest: Array<{ range: Range; chain: string }> = [];
+  for (const x of blocks) {
+    if (tiers.includes(x.prefix)) continue;
+    const end = x.start + 2 ** (32 - x.prefix) - 1;
+    const last = rest[rest.length - 1];
+    if (last !== undefined && last.chain === x.chain && last.range.end + 1 === x.start) last.range.end = end;
+    else rest.push({ range: { start: x.start, end }, chain: x.chain });
+  }
   b.map(
     "map",
     MAP_BY_SOURCE,
     "type ipv4_addr : verdict; flags interval;",
     "source address to the entries that cover it",
-    elements,
+    rest.map((r) => `${formatRange(r.range)} : jump ${r.chain}`),
   );
+  b.sourceLookups.push(`ip saddr vmap @${MAP_BY_SOURCE}`);
 }
 
 function snatRules(action: NatAction, seed: number): string[] {
@@ -320,14 +358,14 @@ function build(spec: GatewaySpec, failover: FailoverState): Builder {
 
   const routedElements: string[] = [];
   const restoreElements: string[] = [];
+  const routedChains: Array<{ rules: string[]; unmatched: string }> = [];
   for (const u of plan.unmatched) {
     const isp = u.routed;
     const unmatched = u.target.kind === "drop" ? `goto ${CHAIN_DROP_UNMATCHED}` : b.verdict(u.target);
-    b.chain(routedChain(isp.index), `routing picked ${isp.name}`, [
+    const routed = b.chain(routedChain(isp.index), `routing picked ${isp.name}`, [
       `meta mark set meta mark & ${KEEP} | ${hex(isp.index)}`,
-      `ip saddr vmap @${MAP_BY_SOURCE}`,
-      unmatched,
     ]);
+    routedChains.push({ rules: routed.rules, unmatched });
     b.chain(restoreChain(isp.index), `keep routing via ${isp.name}`, [
       `meta mark set meta mark & ${KEEP} | ${hex(MARK_REROUTE | isp.index)}`,
       "accept",
@@ -357,6 +395,8 @@ function build(spec: GatewaySpec, failover: FailoverState): Builder {
     restoreElements,
   );
   renderClassifier(b);
+  // the source lookups are known once the classifier is built
+  for (const r of routedChains) r.rules.push(...b.sourceLookups, r.unmatched);
   renderNat(b);
   return b;
 }

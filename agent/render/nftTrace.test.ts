@@ -462,3 +462,57 @@ describe("random specs", () => {
     );
   });
 });
+
+describe("many networks (hash maps per prefix length)", () => {
+  const dotted = (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  const base = (100 * 2 ** 24 + 64 * 2 ** 16) >>> 0;
+  const spec = gatewaySpec({
+    isps: office.isps,
+    pools: office.pools,
+    entries: [
+      ...Array.from({ length: 20 }, (_, i) =>
+        entry(`${dotted(base + 4096 + i * 4)}/30`, i % 2 === 0 ? "exclude" : { snat: "pbf", algorithm: "rr" }),
+      ),
+      ...Array.from({ length: 40 }, (_, i) =>
+        entry(
+          `${dotted(base + i * 64)}/26`,
+          { snat: ["pa", "pb", "pc"][i % 3] as string, algorithm: "sh" },
+          {
+            destination: i % 4 === 0 ? "203.0.113.0/25" : null,
+          },
+        ),
+      ),
+      entry("100.64.0.0/16", { snat: "pa2", algorithm: "sdh" }, { egress: "a" }),
+      entry("0.0.0.0/0", "drop", { protocol: "udp" }),
+    ],
+  });
+
+  it("splits the lookup into hash maps and still decides like decide()", () => {
+    const text = renderRuleset(spec, new Map());
+    expect(text).toContain("ip saddr & 255.255.255.192 vmap @by_source_26");
+    expect(text).toContain("ip saddr & 255.255.255.252 vmap @by_source_30");
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 8191 }),
+        fc.constantFrom("203.0.113.5", "203.0.113.200"),
+        fc.constantFrom("tcp" as const, "udp" as const),
+        fc.constantFrom("a", "b"),
+        (offset, dst, protocol, routed) => {
+          const p: Packet = {
+            src: dotted(base - 1024 + offset),
+            dst,
+            protocol,
+            srcPort: 1000,
+            dstPort: 80,
+            routedIspId: routed,
+          };
+          const t = traced(spec, new Map(), p);
+          const d = decided(spec, new Map(), p);
+          expect(t.text).toBe(d.text);
+          expect(t.address).toBe(d.address);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

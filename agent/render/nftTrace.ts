@@ -255,6 +255,13 @@ class Tracer {
         },
       ],
       [
+        new RegExp(`^ip saddr & (\\d+\\.\\d+\\.\\d+\\.\\d+) vmap ${braced}$`),
+        (m) => {
+          const masked = (ipv4ToNumber(p.src) & ipv4ToNumber(m[1] as string)) >>> 0;
+          return this.vmapLookup(m[2] as string, (k) => ipv4ToNumber(k) === masked);
+        },
+      ],
+      [
         new RegExp(`^ip saddr vmap ${braced}$`),
         (m) => {
           const src = ipv4ToNumber(p.src);

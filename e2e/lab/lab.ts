@@ -296,7 +296,7 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
       if (addresses.length > 0)
         await ipBatch(
           c.ns,
-          addresses.map((a) => `addr add ${a}/32 dev lo`),
+          addresses.map((a) => `addr replace ${a}/32 dev lo`),
         );
       await ipBatch(ns.gateway, [`route replace ${route} via ${c.address} dev ${c.gatewayInterface}`]);
     },
