@@ -7,9 +7,10 @@ import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "rea
 import { errorMessage, fieldErrors } from "../lib/errors";
 import { useTRPC } from "../lib/trpc";
 
-function NavLink({ href, children }: { href: string; children: ReactNode }) {
+/** `exact`: only the page itself is current, not the pages below it (a cluster's overview). */
+function NavLink({ href, exact = false, children }: { href: string; exact?: boolean; children: ReactNode }) {
   const pathname = usePathname();
-  const current = pathname === href || (href !== "/" && pathname.startsWith(`${href}/`));
+  const current = pathname === href || (!exact && href !== "/" && pathname.startsWith(`${href}/`));
   return (
     <Link href={href} aria-current={current ? "page" : undefined}>
       {children}
@@ -153,7 +154,9 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
           {base && (
             <>
               <div className="section">{cluster.data?.name ?? "Cluster"}</div>
-              <NavLink href={base}>Overview</NavLink>
+              <NavLink href={base} exact>
+                Overview
+              </NavLink>
               <NavLink href={`${base}/gateways`}>Gateways</NavLink>
             </>
           )}
