@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { zAlgorithm, zCidr, zId, zInterfaceName, zIPv4, zMonitor, zName, zPortRange, zProtocol } from "../../server/policy/model";
+import {
+  zCidr,
+  zId,
+  zInterfaceName,
+  zIPv4,
+  zMonitor,
+  zName,
+  zPortRange,
+  zProtocol,
+  zRuleAction,
+} from "../../server/policy/model";
 
 /**
  * GatewaySpec: the desired state the console sends to one gateway's agent. It is compiled from a
@@ -42,11 +52,8 @@ export const zSpecPool = z.object({
 });
 export type SpecPool = z.infer<typeof zSpecPool>;
 
-export const zSpecAction = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("snat"), poolId: zId, algorithm: zAlgorithm }),
-  z.object({ type: z.literal("exclude") }),
-  z.object({ type: z.literal("drop") }),
-]);
+/** A compiled rule's action has the policy model's shape: pool ids stay the same in the spec. */
+export const zSpecAction = zRuleAction;
 export type SpecAction = z.infer<typeof zSpecAction>;
 
 /**
