@@ -5,6 +5,7 @@ import {
   deleteEntity,
   type EntityKind,
   entityDependents,
+  FIELD_SCHEMAS,
   getEntity,
   updateEntity,
 } from "../../services/draft/entities";
@@ -18,16 +19,18 @@ const zVersionedRef = zRef.extend({ version: z.number().int().min(1) });
  * with the model's schemas, so the API and the UI forms give the same messages.
  */
 export function entityProcedures<K extends EntityKind>(kind: K) {
+  // typed for callers as the kind's fields; checked by the service, which words the messages
+  const zFields = z.custom<z.input<(typeof FIELD_SCHEMAS)[K]>>(() => true);
   return {
     get: viewerProcedure.input(zRef).query(({ ctx, input }) => getEntity(ctx.db, kind, input.clusterId, input.id)),
     dependents: viewerProcedure
       .input(zRef)
       .query(({ ctx, input }) => entityDependents(ctx.db, kind, input.clusterId, input.id)),
     create: operatorProcedure
-      .input(z.object({ clusterId: zId, fields: z.unknown() }))
+      .input(z.object({ clusterId: zId, fields: zFields }))
       .mutation(({ ctx, input }) => createEntity(ctx.db, ctx.actor, ctx.meta, kind, input.clusterId, input.fields)),
     update: operatorProcedure
-      .input(zVersionedRef.extend({ fields: z.unknown() }))
+      .input(zVersionedRef.extend({ fields: zFields }))
       .mutation(({ ctx, input }) =>
         updateEntity(ctx.db, ctx.actor, ctx.meta, kind, input.clusterId, input.id, input.version, input.fields),
       ),
