@@ -13,6 +13,7 @@ export const CHAIN_PREROUTING = "prerouting";
 export const CHAIN_POSTROUTING = "postrouting";
 export const CHAIN_DROP_RULE = "drop_rule";
 export const CHAIN_DROP_UNMATCHED = "drop_unmatched";
+export const CHAIN_LEADING = "leading_rules";
 export const routedChain = (ispIndex: number) => `routed_${ispIndex}`;
 export const restoreChain = (ispIndex: number) => `restore_${ispIndex}`;
 export const sourceChain = (n: number) => `src_${n}`;

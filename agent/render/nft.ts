@@ -6,6 +6,7 @@ import {
   actionChain,
   CHAIN_DROP_RULE,
   CHAIN_DROP_UNMATCHED,
+  CHAIN_LEADING,
   CHAIN_POSTROUTING,
   CHAIN_PREROUTING,
   GUARD_CHAIN,
@@ -210,7 +211,14 @@ function renderClassifier(b: Builder): void {
       verdict: b.verdict(e.target),
     });
   }
-  const segments = segmentByCover(plan.entries, (e) => cidrRange(e.entry.source));
+  // entries for every source that come before all others (a pinned "never NAT 10.0.0.0/8", say)
+  // would sit at the head of every segment's chain: they run once, before the lookup, instead
+  const firstSpecific = plan.entries.findIndex(
+    (e) => cidrRange(e.entry.source).end - cidrRange(e.entry.source).start !== 0xffffffff,
+  );
+  const leadingCount = firstSpecific < 0 ? plan.entries.length : firstSpecific;
+  const leading = compactRules(plan.entries.slice(0, leadingCount).map((e) => entryVerdicts.get(e) as RuleItem));
+  const segments = segmentByCover(plan.entries.slice(leadingCount), (e) => cidrRange(e.entry.source));
   const lists = segments.map((s) => compactRules(s.covering.map((e) => entryVerdicts.get(e) as RuleItem)));
   const shared = shareChains(lists, sourceChain);
   for (const c of shared.chains) {
@@ -227,6 +235,10 @@ function renderClassifier(b: Builder): void {
     else ranges.push({ range: { start: s.start, end: s.end }, chain });
   });
   renderSourceMaps(b, ranges);
+  if (leading.length > 0) {
+    b.chain(CHAIN_LEADING, "entries for any source that precede all others", leading);
+    b.sourceLookups.unshift(`jump ${CHAIN_LEADING}`);
+  }
 }
 
 /** A prefix length with at least this many networks gets its own hash map. */

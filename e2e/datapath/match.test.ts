@@ -40,6 +40,8 @@ beforeAll(async () => {
   atA = await countAtIsp(lab, lab.ns.ispA, lab.ispA.routerInterface);
   atB = await countAtIsp(lab, lab.ns.ispB, lab.ispB.routerInterface);
   spec = labSpec(lab, [
+    // pinned first for every source: runs before the source lookup
+    entry("0.0.0.0/0", "drop", { destination: "198.51.100.0/24" }),
     entry("100.64.1.2/32", { snat: "pa2", algorithm: "sh" }),
     entry("100.64.1.0/24", "drop", { destination: "203.0.113.20/32" }),
     entry("100.64.1.0/24", { snat: "pb", algorithm: "sh" }, { redirect: "b" }),
@@ -130,6 +132,11 @@ describe("matching on real traffic", () => {
     expect(p.seen === "lan" ? used.lan : used.pool).toBeGreaterThan(0);
     expect(other).toEqual({ lan: 0, pool: 0 });
     if (p.seen !== "lan") expect(used.lan).toBe(0);
+  });
+
+  it("lets the gateway's own traffic out un-NATed (the guard only stops forwarded LAN traffic)", async () => {
+    const r = await lab.exec(lab.ns.gateway, ["fping", "-c", "1", "-t", "500", "-q", lab.servers[0] as string]);
+    expect(r.code).toBe(0);
   });
 
   it("forwards unmatched traffic un-NATed when the cluster setting says forward", async () => {

@@ -109,6 +109,25 @@ describe("reloads", () => {
     expect(b).toEqual({ lan: 0, pool: 0 });
   });
 
+  it("the guard drops LAN traffic that would leave un-NATed when the policy table is missing", async () => {
+    await applyOk(lab, bigSpec(10, 13, "sh"));
+    await lab.must(lab.ns.gateway, ["nft", "delete", "table", "inet", "gatehouse"]);
+    try {
+      await atA.reset();
+      const attempts = await connect(lab, lab.clients[0]?.ns as string, {
+        proto: "tcp",
+        dst: lab.servers[0] as string,
+        port: TCP,
+        count: 2,
+        timeoutMs: 300,
+      });
+      expect(attempts.every((a) => !a.ok)).toBe(true);
+      expect(await atA.read()).toEqual({ lan: 0, pool: 0 });
+    } finally {
+      await applyOk(lab, bigSpec(10, 14, "sh"));
+    }
+  });
+
   it("control: the ISP-side counter does see un-NATed packets when the tables are deleted and reloaded", async () => {
     const spec = bigSpec(2000, 12, "sh");
     await applyOk(lab, spec);
