@@ -19,6 +19,7 @@ function requiredRole(path: string, type: string): Need {
   if (path.startsWith("auth.")) return "viewer";
   if (path.startsWith("user.")) return "admin";
   if (path === "cluster.delete") return "admin";
+  if (path.startsWith("audit.retention.") && type === "mutation") return "admin";
   if (path.startsWith("gateway.")) return type === "query" ? "viewer" : "admin";
   return type === "query" ? "viewer" : "operator";
 }
