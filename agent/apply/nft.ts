@@ -132,7 +132,9 @@ export async function loadRuleset(
     result.applyMs = load.durationMs;
     if (!ok(load)) return { ...result, stage: "apply", error: nftError(load.stderr, load.timedOut) };
     const started = performance.now();
-    const problem = await verify(runner, rendered);
+    const problem = await verify(runner, rendered).catch(
+      (e: unknown) => `reading the ruleset back failed: ${String(e)}`,
+    );
     result.verifyMs = performance.now() - started;
     if (problem !== null) return { ...result, stage: "verify", error: problem };
     return { ...result, ok: true };

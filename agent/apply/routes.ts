@@ -48,9 +48,18 @@ interface RouteJson {
 const inRange = (n: number, r: { from: number; to: number }) => n >= r.from && n <= r.to;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-function parseJson<T>(text: string): T[] {
+/** ip's JSON output, or null (with the reason in errors) when it cannot be read. */
+function parseJson<T>(text: string, what: string, errors: string[]): T[] | null {
   const t = text.trim();
-  return t === "" ? [] : (JSON.parse(t) as T[]);
+  if (t === "") return [];
+  try {
+    const value: unknown = JSON.parse(t);
+    if (Array.isArray(value)) return value as T[];
+  } catch {
+    // reported below
+  }
+  errors.push(`${what}: output is not a JSON array`);
+  return null;
 }
 
 function ruleMatches(r: RuleJson, d: DesiredIpRule): boolean {
@@ -103,7 +112,8 @@ class Reconciler {
   async ownedRules(): Promise<RuleJson[] | null> {
     const out = await this.run(["ip", "-4", "-j", "rule", "show"]);
     if (out === null) return null;
-    return parseJson<RuleJson>(out).filter((r) => r.priority !== undefined && inRange(r.priority, OWNED_PRIORITIES));
+    const rules = parseJson<RuleJson>(out, "ip -j rule show", this.result.errors);
+    return rules?.filter((r) => r.priority !== undefined && inRange(r.priority, OWNED_PRIORITIES)) ?? null;
   }
 
   async addRules(desired: DesiredRouting): Promise<void> {
@@ -136,7 +146,7 @@ class Reconciler {
       this.result.errors.push(describeFailure(r));
       return null;
     }
-    return parseJson<RouteJson>(r.stdout);
+    return parseJson<RouteJson>(r.stdout, `ip -j route show table ${table}`, this.result.errors);
   }
 
   async addRoutes(desired: DesiredRouting): Promise<void> {
@@ -154,7 +164,9 @@ class Reconciler {
   async pruneRoutes(desired: DesiredRouting): Promise<void> {
     const out = await this.run(["ip", "-4", "-j", "route", "show", "table", "all"]);
     if (out === null) return;
-    const owned = parseJson<RouteJson>(out).filter((r) => inRange(Number(r.table), OWNED_TABLES));
+    const all = parseJson<RouteJson>(out, "ip -j route show table all", this.result.errors);
+    if (all === null) return;
+    const owned = all.filter((r) => inRange(Number(r.table), OWNED_TABLES));
     for (const r of owned) {
       const table = Number(r.table);
       const wanted = desired.routes.filter((d) => d.table === table);
