@@ -1,9 +1,8 @@
 import { z } from "zod";
-import type { Db, Tx } from "../../db";
-import type { Policy, Rule } from "../../policy/model";
-import { orderRules } from "../../policy/order";
-import { getClusterOrThrow } from "../clusters/clusters";
-import { loadDraftPolicy } from "./rows";
+import type { Db } from "../../db";
+import { type Rule, zProtocol } from "../../policy/model";
+import type { OrderedRule } from "../../policy/order";
+import { type DraftSnapshot, draftSnapshot } from "./snapshot";
 
 export const zRuleListInput = z.object({
   clusterId: z.string().min(1).max(64),
@@ -12,53 +11,95 @@ export const zRuleListInput = z.object({
   action: z.enum(["snat", "exclude", "drop"]).optional(),
   egressIspId: z.string().max(64).optional(),
   poolId: z.string().max(64).optional(),
+  zoneId: z.string().max(64).optional(),
+  protocol: zProtocol.optional(),
+  /** true: only rules the draft's warnings are about */
+  warnings: z.boolean().optional(),
+  /** effective order (default) or creation order */
+  sort: z.enum(["position", "seq"]).default("position"),
+  descending: z.boolean().default(false),
   offset: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(1000).default(100),
 });
 export type RuleListInput = z.infer<typeof zRuleListInput>;
+export type RuleFilter = Omit<RuleListInput, "offset" | "limit">;
 
 /** Text an operator might search a rule by: its networks, zone, pool and ISP names, comment. */
-function searchText(policy: Policy, rule: Rule): string {
-  const name = (list: { id: string; name: string }[], id: string | null) => list.find((x) => x.id === id)?.name ?? "";
+function searchText(names: Map<string, string>, rule: Rule): string {
+  const name = (id: string | null) => (id === null ? "" : (names.get(id) ?? ""));
   const parts = [
     `#${rule.seq}`,
     rule.comment,
     rule.protocol,
     rule.action.type,
     ...rule.destinations,
-    ...(rule.source.kind === "cidrs" ? rule.source.cidrs : [name(policy.zones, rule.source.zoneId)]),
-    rule.action.type === "snat" ? `${name(policy.pools, rule.action.poolId)} ${rule.action.algorithm}` : "",
-    name(policy.isps, rule.egressIspId),
-    name(policy.isps, rule.redirectIspId),
+    ...(rule.source.kind === "cidrs" ? rule.source.cidrs : [name(rule.source.zoneId)]),
+    rule.action.type === "snat" ? `${name(rule.action.poolId)} ${rule.action.algorithm}` : "",
+    name(rule.egressIspId),
+    name(rule.redirectIspId),
   ];
   return parts.join(" ").toLowerCase();
 }
 
-/** The rules in effective order (docs/semantics.md), filtered and paged on the server. */
-export async function listRules(db: Db, input: RuleListInput) {
-  const cluster = await getClusterOrThrow(db, input.clusterId);
-  const policy = await loadDraftPolicy(db as unknown as Tx, cluster);
-  const versions = new Map(
-    (await db.rule.findMany({ where: { clusterId: input.clusterId }, select: { id: true, version: true } })).map(
-      (r) => [r.id, r.version],
-    ),
-  );
+// the search text of every rule, built once per draft snapshot
+const haystacks = new WeakMap<DraftSnapshot, Map<string, string>>();
+
+function haystackOf(snap: DraftSnapshot): Map<string, string> {
+  let h = haystacks.get(snap);
+  if (h === undefined) {
+    const { policy } = snap;
+    const names = new Map<string, string>();
+    for (const x of [...policy.isps, ...policy.pools, ...policy.zones]) names.set(x.id, x.name);
+    h = new Map(policy.rules.map((r) => [r.id, searchText(names, r)]));
+    haystacks.set(snap, h);
+  }
+  return h;
+}
+
+/** The draft's rules that pass a filter, in the order asked for. */
+export function filterRules(snap: DraftSnapshot, input: RuleFilter): OrderedRule[] {
   const needle = input.search.toLowerCase();
-  const ordered = orderRules(policy).filter(({ rule }) => {
+  const hay = needle === "" ? null : haystackOf(snap);
+  const warned =
+    input.warnings === true
+      ? new Set(snap.warnings().flatMap((w) => (w.entity === "rule" && w.id ? [w.id] : [])))
+      : null;
+  const out = snap.ordered().filter(({ rule }) => {
     if (input.enabled !== undefined && rule.enabled !== input.enabled) return false;
     if (input.action !== undefined && rule.action.type !== input.action) return false;
     if (input.egressIspId !== undefined && rule.egressIspId !== input.egressIspId) return false;
     if (input.poolId !== undefined && (rule.action.type !== "snat" || rule.action.poolId !== input.poolId))
       return false;
-    return needle === "" || searchText(policy, rule).includes(needle);
+    if (input.zoneId !== undefined && (rule.source.kind !== "zone" || rule.source.zoneId !== input.zoneId))
+      return false;
+    if (input.protocol !== undefined && rule.protocol !== input.protocol) return false;
+    if (warned !== null && !warned.has(rule.id)) return false;
+    return hay === null || (hay.get(rule.id) ?? "").includes(needle);
   });
+  if (input.sort === "seq") out.sort((a, b) => a.rule.seq - b.rule.seq);
+  if (input.descending) out.reverse();
+  return out;
+}
+
+/** The rules in effective order (docs/semantics.md), filtered and paged on the server. */
+export async function listRules(db: Db, input: RuleListInput) {
+  const snap = await draftSnapshot(db, input.clusterId);
+  const ordered = filterRules(snap, input);
   return {
-    draftVersion: cluster.draftVersion,
+    draftVersion: snap.draftVersion,
     total: ordered.length,
+    /** all rules of the draft, filtered or not */
+    count: snap.policy.rules.length,
     rules: ordered.slice(input.offset, input.offset + input.limit).map(({ rule, position }) => ({
       rule,
       position,
-      version: versions.get(rule.id) ?? 1,
+      version: snap.versions.get(rule.id) ?? 1,
     })),
   };
+}
+
+/** The ids of every rule that passes a filter: "select all that match" in the rules table. */
+export async function listRuleIds(db: Db, input: RuleFilter) {
+  const snap = await draftSnapshot(db, input.clusterId);
+  return { draftVersion: snap.draftVersion, ids: filterRules(snap, input).map((r) => r.rule.id) };
 }

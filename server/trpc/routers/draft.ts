@@ -10,6 +10,10 @@ import {
   zMessage,
   zRevisionRef,
 } from "../../services/draft/revisions";
+import { draftChanges, draftSummary } from "../../services/draft/changes";
+import { discardChange, zDiscardChangeInput } from "../../services/draft/discard-change";
+import { simulate, zSimulateInput } from "../../services/draft/simulate";
+import { draftWarnings } from "../../services/draft/warnings";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { zClusterRef } from "./entities";
 
@@ -25,6 +29,19 @@ export const draftRouter = router({
       await discardDraft(ctx.db, ctx.actor, ctx.meta, input);
       return { ok: true };
     }),
+  /** whether the draft differs from the published revision, with counts; cheap enough for every page */
+  summary: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => draftSummary(ctx.db, input.clusterId)),
+  /** every draft change in words, and the problems that block publishing */
+  changes: viewerProcedure
+    .input(zClusterRef.extend({ limit: z.number().int().min(1).max(20_000).default(200) }))
+    .query(({ ctx, input }) => draftChanges(ctx.db, input.clusterId, input.limit)),
+  /** puts one entity (or the settings) back as the published revision has it */
+  discardChange: operatorProcedure
+    .input(zDiscardChangeInput)
+    .mutation(({ ctx, input }) => discardChange(ctx.db, ctx.actor, ctx.meta, input)),
+  warnings: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => draftWarnings(ctx.db, input.clusterId)),
+  /** runs the gateway's decision on a packet against the compiled draft or a revision */
+  simulate: viewerProcedure.input(zSimulateInput).query(({ ctx, input }) => simulate(ctx.db, input)),
 });
 
 export const revisionRouter = router({

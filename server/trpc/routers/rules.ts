@@ -1,8 +1,31 @@
-import { listRules, zRuleListInput } from "../../services/draft/rules";
-import { router, viewerProcedure } from "../init";
+import {
+  applyBulk,
+  moveRule,
+  previewBulk,
+  previewMove,
+  zBulkApplyInput,
+  zBulkInput,
+  zMoveInput,
+} from "../../services/draft/bulk";
+import { listRuleIds, listRules, zRuleListInput } from "../../services/draft/rules";
+import { operatorProcedure, router, viewerProcedure } from "../init";
 import { entityProcedures } from "./entities";
+
+const zRuleFilterInput = zRuleListInput.omit({ offset: true, limit: true });
 
 export const ruleRouter = router({
   list: viewerProcedure.input(zRuleListInput).query(({ ctx, input }) => listRules(ctx.db, input)),
+  /** every rule id that passes the filter: "select all that match" */
+  ids: viewerProcedure.input(zRuleFilterInput).query(({ ctx, input }) => listRuleIds(ctx.db, input)),
+  /** what a bulk operation would change, exactly, at the draft version it returns */
+  bulkPreview: viewerProcedure.input(zBulkInput).query(({ ctx, input }) => previewBulk(ctx.db, input)),
+  bulkApply: operatorProcedure
+    .input(zBulkApplyInput)
+    .mutation(({ ctx, input }) => applyBulk(ctx.db, ctx.actor, ctx.meta, input)),
+  movePreview: viewerProcedure
+    .input(zMoveInput.omit({ draftVersion: true }))
+    .query(({ ctx, input }) => previewMove(ctx.db, input)),
+  /** puts a rule at a place in the effective order by setting explicit priorities */
+  move: operatorProcedure.input(zMoveInput).mutation(({ ctx, input }) => moveRule(ctx.db, ctx.actor, ctx.meta, input)),
   ...entityProcedures("rule"),
 });

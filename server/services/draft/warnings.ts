@@ -1,0 +1,35 @@
+import type { Db } from "../../db";
+import { describeEntity, LIST_KEY, type PolicyEntity } from "../../policy/validate";
+import type { PolicyWarning, WarningCode } from "../../policy/warnings";
+import { draftSnapshot } from "./snapshot";
+
+/**
+ * The draft's warnings (server/policy/warnings.ts), each with the name of what it is about and,
+ * for rules, their place in the rules table, so pages can show them next to the thing and in a list.
+ */
+
+export interface DraftWarning extends PolicyWarning {
+  /** e.g. `pool "telia-a"` or `rule #12 (office)` */
+  title: string;
+  /** the rule's place in the rules table; null for other entities */
+  position: number | null;
+}
+
+export async function draftWarnings(db: Db, clusterId: string) {
+  const snap = await draftSnapshot(db, clusterId);
+  const positions = new Map(snap.ordered().map((r) => [r.rule.id, r.position]));
+  const warnings: DraftWarning[] = snap.warnings().map((w) => {
+    let title = "settings";
+    if (w.entity !== "settings") {
+      const e = (snap.policy[LIST_KEY[w.entity]] as PolicyEntity[]).find((x) => x.id === w.id);
+      title = e ? describeEntity(w.entity, e) : `${w.entity} ${w.id ?? ""}`;
+    }
+    return { ...w, title, position: w.entity === "rule" && w.id ? (positions.get(w.id) ?? null) : null };
+  });
+  // rules in table order after everything else: the list reads top-down like the pages
+  const rank = { isp: 0, pool: 1, zone: 2, settings: 3, rule: 4 } as const;
+  warnings.sort((a, b) => rank[a.entity] - rank[b.entity] || (a.position ?? 0) - (b.position ?? 0));
+  const counts: Partial<Record<WarningCode, number>> = {};
+  for (const w of warnings) counts[w.code] = (counts[w.code] ?? 0) + 1;
+  return { draftVersion: snap.draftVersion, warnings, counts };
+}
