@@ -72,6 +72,17 @@ describe("renderRuleset", () => {
     for (const d of decls) expect(d).toMatch(/comment "[^"]+"; \}$/);
   });
 
+  it("declares objects the same way whatever operators named things (nft keeps the first comment of a chain)", () => {
+    const renamed = officeSpec();
+    for (const i of renamed.isps) i.name = `renamed ${i.name}`;
+    for (const p of renamed.pools) p.name = `renamed ${p.name}`;
+    const decls = (t: string) => t.split("\n").filter((l) => /^add (chain|map|set) /.test(l));
+    const other = renderRuleset(renamed, noFailover);
+    expect(decls(other)).toEqual(decls(text));
+    // the names still show, on rules, which are replaced at every load
+    expect(other).toContain('comment "via renamed a, SNAT renamed pa sdph"');
+  });
+
   it("never uses an nft keyword as a chain name", () => {
     const keywords = new Set([
       "snat",

@@ -134,10 +134,10 @@ class Builder {
     if (o.failedOverFrom !== null) parts.push(`failed over from ${o.failedOverFrom.name}`);
     else if (o.reroute) parts.push("redirected");
     parts.push(o.nat === null ? "no NAT" : `SNAT ${o.nat.pool.name} ${o.nat.algorithm}`);
-    this.chain(name, `outcome: ${parts.join(", ")}`, [
+    this.chain(name, "an outcome of the classifier", [
       `meta mark set meta mark & ${KEEP} | ${hex(o.mark)}`,
       `ct mark set ct mark & ${KEEP} | ${hex(o.mark)}`,
-      "counter accept",
+      `counter accept ${comment(parts.join(", "))}`,
     ]);
     return name;
   }
@@ -223,7 +223,7 @@ function renderClassifier(b: Builder): void {
   const shared = shareChains(lists, sourceChain);
   for (const c of shared.chains) {
     const rules = c.next === null ? c.rules : [...c.rules, `goto ${c.next}`];
-    b.chain(c.name, c.next === null ? "entries for these sources, in order" : "entries, then the shared tail", rules);
+    b.chain(c.name, "entries for a range of sources, in order", rules);
   }
   // adjacent segments that jump to the same chain become one range
   const ranges: Array<{ range: Range; chain: string }> = [];
@@ -319,7 +319,12 @@ function renderNat(b: Builder): void {
   for (const a of plan.natActions) {
     pools.set(a.poolNumber, a.pool);
     const name = natChain(a.number);
-    b.chain(name, `SNAT to pool ${a.pool.name} by ${a.algorithm}`, snatRules(a, spec.settings.hashSeed));
+    const why = comment(`pool ${a.pool.name} by ${a.algorithm}`);
+    b.chain(
+      name,
+      "an SNAT action",
+      snatRules(a, spec.settings.hashSeed).map((r) => `${r} ${why}`),
+    );
     elements.push(`${hex((a.number << 12) & MARK_ACTION_MASK)} : goto ${name}`);
   }
   b.map(
@@ -335,7 +340,7 @@ function renderNat(b: Builder): void {
       "map",
       poolMap(number),
       "typeof numgen inc mod 65536 : ip saddr;",
-      `pool ${pool.name}: hash bucket to address`,
+      "SNAT address by hash bucket (the pool is named in the nat rules)",
       pool.addresses.map((addr, i) => `${i} : ${addr}`),
     );
   }
@@ -374,11 +379,11 @@ function build(spec: GatewaySpec, failover: FailoverState): Builder {
   for (const u of plan.unmatched) {
     const isp = u.routed;
     const unmatched = u.target.kind === "drop" ? `goto ${CHAIN_DROP_UNMATCHED}` : b.verdict(u.target);
-    const routed = b.chain(routedChain(isp.index), `routing picked ${isp.name}`, [
-      `meta mark set meta mark & ${KEEP} | ${hex(isp.index)}`,
+    const routed = b.chain(routedChain(isp.index), `routing picked ISP number ${isp.index}`, [
+      `meta mark set meta mark & ${KEEP} | ${hex(isp.index)} ${comment(`ISP ${isp.name}`)}`,
     ]);
     routedChains.push({ rules: routed.rules, unmatched });
-    b.chain(restoreChain(isp.index), `keep routing via ${isp.name}`, [
+    b.chain(restoreChain(isp.index), `keep routing via ISP number ${isp.index}`, [
       `meta mark set meta mark & ${KEEP} | ${hex(MARK_REROUTE | isp.index)}`,
       "accept",
     ]);

@@ -293,7 +293,8 @@ class Tracer {
       [/^counter\b/, () => NEXT],
       [/^(accept|drop|(?:jump|goto) \S+)$/, (m) => parseVerdict(m[1] as string)],
     ];
-    let rest = text.trim();
+    // a rule's comment is the last thing on it and has no effect
+    let rest = text.trim().replace(/ comment "[^"]*"$/, "");
     while (rest !== "") {
       const hit = statements.map(([re, run]) => [re.exec(rest), run] as const).find(([m]) => m !== null);
       if (hit === undefined) throw new Error(`trace: unknown statement at "${rest}" in rule: ${text}`);
@@ -371,7 +372,7 @@ function runNat(rs: Ruleset, st: State): TraceResult["snat"] {
   if (v.kind !== "goto") throw new Error(`trace: postrouting dispatch must goto, got ${v.kind}`);
   const p = st.packet;
   for (const rule of tracer.chain(v.chain).rules) {
-    let text = rule;
+    let text = rule.replace(/ comment "[^"]*"$/, "");
     if (text.startsWith("meta l4proto { tcp, udp } ")) {
       if (p.protocol !== "tcp" && p.protocol !== "udp") continue;
       text = text.slice("meta l4proto { tcp, udp } ".length);
