@@ -6,6 +6,7 @@ import { MARK_CLASSIFIED, MARK_ISP_MASK } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
 import { zGatewaySpec } from "../spec/schema";
 import { renderRuleset } from "./nft";
+import { ipv4ToNumber } from "./intervals";
 import { parseRuleset, type TracePacket, traceRuleset } from "./nftTrace";
 import { renderRoutes } from "./routes";
 import { entry, gatewaySpec, isp, officeSpec } from "./specFixtures";
@@ -514,5 +515,57 @@ describe("many networks (hash maps per prefix length)", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("specs compiled from generated policies", () => {
+  it("trace and decide agree on compiled specs with overlapping rules, zones and priorities", async () => {
+    const { compileGatewaySpec } = await import("../../server/policy/compile");
+    const { generatePolicy } = await import("../../server/policy/fixtures");
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const policy = generatePolicy({ rules: 40, seed, overlapping: true });
+      const spec = compileGatewaySpec({
+        policy,
+        revision: seed,
+        clusterId: "c1",
+        clusterName: "generated",
+        gateway: { id: "g1", name: "gw1" },
+        failover: [],
+        failoverEpoch: 0,
+      });
+      const failovers: FailoverState[] = [new Map()];
+      const [first, second] = spec.isps;
+      if (first !== undefined && second !== undefined) failovers.push(new Map([[first.id, second.id]]));
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+          fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+          fc.constantFrom("tcp" as const, "udp" as const, "icmp" as const),
+          fc.option(fc.constantFrom(...spec.isps.map((i) => i.id)), { freq: 8 }),
+          fc.constantFrom(...failovers),
+          fc.constantFrom(...spec.entries.map((e) => e.source)),
+          (a, b, protocol, routedIspId, failover, near) => {
+            // half the packets come from inside a rule's source network, so rules really match
+            const base = ipv4ToNumber(near.split("/")[0] as string);
+            const src = a % 2 === 0 ? base + (a % 256) : a;
+            const dotted = (v: number) => `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+            const p: Packet = {
+              src: dotted(src >>> 0),
+              dst: dotted(b),
+              protocol,
+              srcPort: 1234,
+              dstPort: 443,
+              routedIspId,
+            };
+            if (protocol === "icmp") Object.assign(p, { srcPort: undefined, dstPort: undefined });
+            const t = traced(spec, failover, p);
+            const d = decided(spec, failover, p);
+            expect(t.text).toBe(d.text);
+            expect(t.address).toBe(d.address);
+          },
+        ),
+        { numRuns: 150 },
+      );
+    }
   });
 });
