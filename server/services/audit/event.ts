@@ -100,7 +100,7 @@ export async function getAuditEvent(db: Db, seq: number) {
   const expectedPrev = previous?.hash ?? (anchor.seq < seq ? anchor.hash : null);
   const [related, names] = await Promise.all([
     relatedRevision(db, view),
-    view.clusterId === null ? Promise.resolve({}) : entityNames(db, view.clusterId),
+    view.clusterId === null ? Promise.resolve<Record<string, string>>({}) : entityNames(db, view.clusterId),
   ]);
   return {
     event: view,

@@ -157,14 +157,13 @@ export function exportFileName(format: ExportFormat, now = new Date()): string {
   return `gatehouse-audit-${now.toISOString().replace(/[:.]/g, "-")}.${format}`;
 }
 
-/** Who exported what is itself worth knowing. */
+/** Who exported what is itself worth knowing. It is no change to a cluster, so it stays out of cluster histories. */
 export async function recordExport(db: Db, actor: Actor, meta: RequestMeta, format: ExportFormat, filter: AuditFilter) {
   await db.$transaction((tx) =>
     recordAudit(tx, {
       actor,
       meta,
       action: "audit.export",
-      clusterId: filter.clusterId ?? null,
       targetType: "audit",
       targetId: format,
       after: { format, filter: { ...filter, from: filter.from?.toISOString(), to: filter.to?.toISOString() } },
