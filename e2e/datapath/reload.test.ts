@@ -101,7 +101,12 @@ describe("reloads", () => {
     const sent = await flood.result;
     const a = await atA.read();
     const b = await atB.read();
-    console.log(`reload under load: ${sent.sent} packets sent, ${a.pool} NATed at ISP A, loads ${loads.join(", ")} ms`);
+    const guard = await lab.must(lab.ns.gateway, ["nft", "list", "chain", "inet", "gatehouse_guard", "postrouting"]);
+    const guardDrops = [...guard.matchAll(/counter packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    console.log(
+      `reload under load: ${sent.sent} packets sent, ${a.pool} NATed at ISP A, ${guardDrops} stopped by the guard, ` +
+        `loads ${loads.join(", ")} ms`,
+    );
     expect(sent.sent).toBeGreaterThan(20_000);
     // the stream really went through while the ruleset was replaced
     expect(a.pool).toBeGreaterThan(sent.sent * 0.5);
