@@ -5,7 +5,7 @@ import {
   deleteEntity,
   type EntityKind,
   entityDependents,
-  FIELD_SCHEMAS,
+  type FIELD_SCHEMAS,
   getEntity,
   updateEntity,
 } from "../../services/draft/entities";
