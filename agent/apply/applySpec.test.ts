@@ -55,6 +55,15 @@ describe("applySpec", () => {
     expect(r.durations.totalMs).toBeGreaterThan(0);
   });
 
+  it("does not load a ruleset whose routing cannot be added (an ISP interface missing here)", async () => {
+    const fake = gateway().on(["ip", "-4", "route", "replace"], { code: 2, stderr: 'Cannot find device "eth9"' });
+    const r = await applySpec(officeSpec(), new Map(), { runner: fake });
+    expect(r.ok).toBe(false);
+    expect(r.stage).toBe("routes");
+    expect(r.error).toMatch(/Cannot find device "eth9"/);
+    expect(fake.commands().filter((c) => c.startsWith("nft -f"))).toHaveLength(0);
+  });
+
   it("rejects an invalid spec before running anything", async () => {
     const fake = gateway();
     const bad = { ...officeSpec(), specVersion: 2 };

@@ -10,8 +10,10 @@ import type { CommandRunner } from "./runner";
 /**
  * Applies a desired state to the gateway: validate the spec, render it, check the ruleset
  * against the kernel, make sure the routing it needs exists, load it in one transaction, then
- * remove routing nobody needs any more. A failure before the load leaves the gateway exactly as
- * it was (fail-static); routing errors are reported but do not undo a loaded ruleset.
+ * remove routing nobody needs any more. A failure before the load leaves the gateway's ruleset
+ * exactly as it was (fail-static): routing that cannot be added (an ISP interface missing on this
+ * gateway, say) stops the apply before the load, because a ruleset naming the wrong interfaces
+ * would stop classifying, NATing and guarding the real uplinks. Only pruning errors come after it.
  */
 
 export type ApplyStage = "validate" | "render" | "list" | "check" | "apply" | "verify" | "routes";
@@ -35,6 +37,8 @@ export interface ApplyResult {
   revision: number | null;
   failoverEpoch: number | null;
   fingerprint: number | null;
+  /** the new ruleset is in the kernel (true on success, and when only pruning old routing failed) */
+  loaded: boolean;
   routeChanges: string[];
   durations: ApplyDurations;
 }
@@ -66,6 +70,7 @@ export async function applySpec(input: unknown, failover: FailoverState, deps: A
     revision: null,
     failoverEpoch: null,
     fingerprint: null,
+    loaded: false,
     routeChanges: [],
     durations,
   };
@@ -113,18 +118,22 @@ export async function applySpec(input: unknown, failover: FailoverState, deps: A
   t = performance.now();
   const added = await reconcileRouting(deps.runner, routing, "add");
   durations.routesMs += since(t);
+  if (added.errors.length > 0) {
+    result.routeChanges = added.changes;
+    return fail("routes", added.errors.join("\n"));
+  }
 
   const load = await loadRuleset(deps.runner, rendered, { tmpDir: deps.tmpDir, skipCheck: true });
   durations.applyMs = load.applyMs;
   durations.verifyMs = load.verifyMs;
   if (!load.ok) return fail(load.stage ?? "apply", load.error ?? "nft failed");
+  result.loaded = true;
 
   t = performance.now();
   const pruned = await reconcileRouting(deps.runner, routing, "prune");
   durations.routesMs += since(t);
   result.routeChanges = [...added.changes, ...pruned.changes];
-  const routeErrors = [...added.errors, ...pruned.errors];
-  if (routeErrors.length > 0) return fail("routes", routeErrors.join("\n"));
+  if (pruned.errors.length > 0) return fail("routes", pruned.errors.join("\n"));
 
   durations.totalMs = since(t0);
   return { ...result, ok: true };

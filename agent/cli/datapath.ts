@@ -16,8 +16,7 @@ export function datapathApplier(runner: CommandRunner, tmpDir?: string): (spec: 
     const where = r.stage === null ? "" : `${r.stage}: `;
     return {
       ok: r.ok,
-      // routing problems are reported after the ruleset itself went in
-      loaded: r.ok || r.stage === "routes",
+      loaded: r.loaded,
       error: r.ok ? "" : `${where}${r.error ?? "failed"}`,
       durationsMs,
     };
