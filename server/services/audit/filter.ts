@@ -68,7 +68,7 @@ export function matchingActions(filter: string, known: readonly string[]): strin
 
 // every column a search looks in, joined so one LIKE per word covers them all
 const SEARCHED = Prisma.raw(
-  `("actorName" || ' ' || "action" || ' ' || "targetType" || ' ' || "targetId" || ' ' || "ip" || ' ' || "userAgent" || ' ' || COALESCE("before", '') || ' ' || COALESCE("after", ''))`,
+  `("actorName" || ' ' || "action" || ' ' || "targetType" || ' ' || "targetId" || ' ' || "ip" || ' ' || "userAgent" || ' ' || "requestId" || ' ' || COALESCE("before", '') || ' ' || COALESCE("after", ''))`,
 );
 
 /**

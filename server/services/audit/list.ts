@@ -25,6 +25,8 @@ export type AuditListInput = z.infer<typeof zAuditListInput>;
 const MAX_ACTIONS = 2000;
 const SEARCH_BUDGET_MS = 60;
 const FIRST_WINDOW = 4096;
+/** A window of this many events takes ~15 ms to search: the most a page overruns its budget. */
+const MAX_WINDOW = 16_384;
 
 export const EVENT_SELECT = {
   seq: true,
@@ -79,7 +81,7 @@ async function searchWindows(db: Db, conditions: Prisma.Sql[], before: number | 
     seqs.push(...(await seqsBelow(db, conditions, upper, low, want - seqs.length)));
     upper = low;
     if (Date.now() > deadline) break;
-    window *= 2;
+    window = Math.min(window * 2, MAX_WINDOW);
   }
   return { seqs, searchedDownTo: upper > floor ? upper : undefined };
 }
