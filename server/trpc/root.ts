@@ -4,6 +4,7 @@ import { authRouter } from "./routers/auth";
 import { clusterRouter } from "./routers/clusters";
 import { draftRouter, revisionRouter } from "./routers/draft";
 import { gatewayRouter } from "./routers/gateways";
+import { gatewaySshRouter } from "./routers/gatewaySsh";
 import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
 import { ruleRouter } from "./routers/rules";
 import { userRouter } from "./routers/users";
@@ -20,6 +21,7 @@ export const appRouter = router({
   revision: revisionRouter,
   audit: auditRouter,
   gateway: gatewayRouter,
+  gatewaySsh: gatewaySshRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,65 @@
+import { createHash } from "node:crypto";
+import type { ExecOptions, ExecResult, SshSession } from "../../ssh/types";
+import { type Argv, asRoot, files, parseSha256 } from "./commands";
+
+/**
+ * A logged-in gateway: runs commands as root (directly or through sudo) and writes files with a
+ * checksum check. Errors name the operation in words and carry the command's own message, never
+ * the command line (which may hold an enrolment token).
+ */
+
+export class RemoteCommandError extends Error {
+  override name = "RemoteCommandError";
+  constructor(
+    readonly what: string,
+    readonly result: ExecResult,
+  ) {
+    super(`${what} failed: ${describeResult(result)}`);
+  }
+}
+
+export function describeResult(r: ExecResult): string {
+  if (r.timedOut) return `timed out after ${Math.round(r.durationMs / 1000)} s`;
+  const text = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-8).join("\n").slice(0, 2000);
+  const status = r.code === null ? `killed${r.signal ? ` by ${r.signal}` : ""}` : `exit status ${r.code}`;
+  return text ? `${status}: ${text}` : status;
+}
+
+export class RemoteHost {
+  constructor(
+    readonly session: SshSession,
+    /** not logged in as root: every privileged command goes through `sudo -n` */
+    public viaSudo = false,
+  ) {}
+
+  run(argv: Argv, opts?: ExecOptions): Promise<ExecResult> {
+    return this.session.exec(argv, opts);
+  }
+
+  runAsRoot(argv: Argv, opts?: ExecOptions): Promise<ExecResult> {
+    return this.session.exec(asRoot(argv, this.viaSudo), opts);
+  }
+
+  /** Runs as root; throws RemoteCommandError named `what` unless it exits 0. */
+  async must(what: string, argv: Argv, opts?: ExecOptions): Promise<string> {
+    const r = await this.runAsRoot(argv, opts);
+    if (r.code !== 0 || r.timedOut) throw new RemoteCommandError(what, r);
+    return r.stdout;
+  }
+
+  /** Writes `data` to `path` as root and checks what landed by its sha256; then sets the mode. */
+  async writeFile(path: string, data: Buffer | string, mode: string, what = `writing ${path}`): Promise<void> {
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    await this.must(what, files.write(path), { stdin: bytes, timeoutMs: 120_000 });
+    const expected = createHash("sha256").update(bytes).digest("hex");
+    const actual = parseSha256(await this.must(`checking ${path}`, files.sha256(path)));
+    if (actual !== expected) {
+      throw new Error(`${path} arrived damaged: sha256 ${actual ?? "unreadable"} instead of ${expected}`);
+    }
+    await this.must(`setting the mode of ${path}`, files.chmod(mode, path));
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
