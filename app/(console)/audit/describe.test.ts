@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { brief, describeEvent, targetName } from "./describe";
+
+const ev = (over: Partial<Parameters<typeof describeEvent>[0]>) => ({
+  action: "x.y",
+  actorType: "user",
+  targetType: "",
+  targetId: "",
+  before: null,
+  after: null,
+  ...over,
+});
+
+describe("describeEvent", () => {
+  it("names edits by the thing's name or rule number, with the first changed fields", () => {
+    expect(describeEvent(ev({ action: "pool.create", targetType: "pool", after: { name: "a-main" } }))).toBe(
+      'Created pool "a-main"',
+    );
+    const rule = { seq: 3, comment: "office", action: { type: "snat", poolId: "p", algorithm: "sh" }, enabled: true };
+    expect(
+      describeEvent(
+        ev({
+          action: "rule.update",
+          targetType: "rule",
+          before: rule,
+          after: { ...rule, action: { ...rule.action, algorithm: "sdh" }, enabled: false },
+        }),
+      ),
+    ).toMatch(/^Changed rule #3 \(office\): .*sh → sdh; .*true → false$/);
+    expect(describeEvent(ev({ action: "zone.delete", targetType: "zone", before: { name: "lab" } }))).toBe(
+      'Deleted zone "lab"',
+    );
+  });
+
+  it("says what publishes, reverts and agents did", () => {
+    expect(
+      describeEvent(
+        ev({
+          action: "cluster.publish",
+          targetType: "revision",
+          targetId: "2",
+          after: { revision: 2, message: "hash by destination", changes: { total: 1 } },
+        }),
+      ),
+    ).toBe("Published revision 2: “hash by destination” (1 change)");
+    expect(
+      describeEvent(
+        ev({
+          action: "cluster.revert",
+          targetType: "revision",
+          after: { revision: 3, revertedFrom: 1, message: "undo" },
+        }),
+      ),
+    ).toBe("Reverted to revision 1, published as revision 3: “undo”");
+    expect(
+      describeEvent(
+        ev({ action: "gateway.apply", actorType: "agent", after: { ok: false, revision: 4, error: "nft: bad" } }),
+      ),
+    ).toBe("Failed to apply revision 4: nft: bad");
+    expect(
+      describeEvent(
+        ev({
+          action: "isp.failover",
+          actorType: "agent",
+          targetType: "isp",
+          after: { name: "isp-a", backupName: "isp-b" },
+        }),
+      ),
+    ).toBe('Failed over ISP "isp-a" automatically to isp-b');
+    expect(describeEvent(ev({ action: "auth.login_failed", after: { reason: "wrong password" } }))).toBe(
+      "Sign-in refused (wrong password)",
+    );
+  });
+
+  it("still reads events of unknown shape", () => {
+    expect(describeEvent(ev({ action: "thing.frobnicate", targetType: "widget", targetId: "w1" }))).toBe(
+      "thing.frobnicate on widget w1",
+    );
+    expect(
+      describeEvent(ev({ action: "rule.update", targetType: "rule", targetId: "r9", before: "junk", after: 7 })),
+    ).toBe("Changed rule r9: value junk → 7");
+    expect(targetName(ev({ targetType: "gateway", targetId: "g1" }))).toBe("gateway g1");
+    expect(brief("x".repeat(100), 10)).toBe("xxxxxxxxx…");
+  });
+});
