@@ -53,7 +53,8 @@ beforeAll(async () => {
   stateDir = join(work, "state");
   mkdirSync(fakeBin);
   mkdirSync(fakeState);
-  for (const tool of ["nft", "ip", "sysctl"])
+  // fping and conntrack too: the agent's probers and connection counts must not reach the host
+  for (const tool of ["nft", "ip", "sysctl", "fping", "conntrack"])
     symlinkSync(join(here, "testdata/fake-datapath.mjs"), join(fakeBin, tool));
   t = await gatewayTestDb();
   admin = await makeUser(t.db, "root", "admin");

@@ -16,7 +16,9 @@ describe("parseCommand", () => {
       name: "run",
       stateDir: "/var/lib/gatehouse-agent",
       logLevel: "debug",
+      netns: null,
     });
+    expect(parseCommand(["run", "--netns", "gh-1a2b3c-gw1"])).toMatchObject({ name: "run", netns: "gh-1a2b3c-gw1" });
     expect(parseCommand(["render", "--spec", "s.json"])).toMatchObject({ name: "render", specFile: "s.json" });
     expect(parseCommand(["apply", "--spec=s.json"])).toMatchObject({ name: "apply", specFile: "s.json" });
     expect(parseCommand(["status", "--json"])).toMatchObject({ name: "status", json: true });
@@ -34,6 +36,8 @@ describe("parseCommand", () => {
     [["run", "--bogus"], /Unknown option/],
     [["run", "extra"], /unexpected argument "extra"/],
     [["run", "--log-level", "loud"], /--log-level must be one of/],
+    [["run", "--netns", "../x"], /--netns must be a network namespace name/],
+    [["apply", "--spec", "s.json", "--netns", "gw"], /apply does not take --netns/],
   ])("refuses %j", (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

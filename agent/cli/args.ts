@@ -5,7 +5,7 @@ import { DEFAULT_STATE_DIR } from "../state/store";
 /** Command-line parsing: pure, so every usage error is tested without running anything. */
 export type Command =
   | { name: "enroll"; consoleUrl: string; token: string; stateDir: string; logLevel: LogLevel }
-  | { name: "run"; stateDir: string; logLevel: LogLevel }
+  | { name: "run"; stateDir: string; logLevel: LogLevel; netns: string | null }
   | { name: "render"; specFile: string; logLevel: LogLevel }
   | { name: "apply"; specFile: string; logLevel: LogLevel }
   | { name: "status"; stateDir: string; json: boolean; logLevel: LogLevel }
@@ -29,6 +29,8 @@ Commands:
 Options:
   --state-dir DIR     where the agent keeps its token and last good spec (default ${DEFAULT_STATE_DIR})
   --log-level LEVEL   ${LOG_LEVELS.join(", ")} (default info); logs are JSON lines on stderr
+  --netns NAME        run: drive the datapath of network namespace NAME (nft, ip, conntrack and the
+                      probes run there) while the agent talks to the console from where it runs; for labs
 `;
 
 const OPTIONS = {
@@ -38,17 +40,20 @@ const OPTIONS = {
   spec: { type: "string" },
   json: { type: "boolean" },
   "log-level": { type: "string" },
+  netns: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 const ALLOWED: Record<string, readonly string[]> = {
   enroll: ["console", "token", "state-dir", "log-level"],
-  run: ["state-dir", "log-level"],
+  run: ["state-dir", "log-level", "netns"],
   render: ["spec", "log-level"],
   apply: ["spec", "log-level"],
   status: ["state-dir", "json", "log-level"],
   version: [],
 };
+
+const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function parseCommand(argv: readonly string[]): Command {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
@@ -79,8 +84,13 @@ export function parseCommand(argv: readonly string[]): Command {
   switch (name) {
     case "enroll":
       return { name, consoleUrl: need("console"), token: need("token"), stateDir, logLevel };
-    case "run":
-      return { name, stateDir, logLevel };
+    case "run": {
+      const netns = values.netns ?? null;
+      if (netns !== null && !NETNS_RE.test(netns)) {
+        throw new UsageError("--netns must be a network namespace name (letters, digits, '.', '_', '-')");
+      }
+      return { name, stateDir, logLevel, netns };
+    }
     case "render":
     case "apply":
       return { name, specFile: need("spec"), logLevel };

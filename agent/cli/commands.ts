@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { type CommandRunner, execRunner } from "../apply/runner";
 import { ConsoleClient, ConsoleError } from "../client/console";
 import { ENROLL_TOKEN_PREFIX, TOKEN_RE } from "../client/protocol";
+import { HealthService } from "../health/service";
+import { execSpawner, type ProcessSpawner } from "../health/spawner";
 import { createLogger, type Logger } from "../log";
 import { renderRuleset } from "../render/nft";
 import { adminFailoverState } from "../spec/evaluate";
@@ -24,6 +26,8 @@ export interface Io {
 export interface CommandDeps {
   io: Io;
   runner?: CommandRunner;
+  /** starts the probers; tests fake it */
+  spawner?: ProcessSpawner;
   /** ends `run` */
   signal?: AbortSignal;
 }
@@ -101,7 +105,10 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
       EXIT.notConfigured,
     );
   }
-  const runner = deps.runner ?? execRunner();
+  // in a lab the datapath is a network namespace, while the agent reaches the console from the host
+  const prefix = cmd.netns === null ? [] : ["ip", "netns", "exec", cmd.netns];
+  const runner = deps.runner ?? execRunner({ prefix });
+  const spawner = deps.spawner ?? execSpawner({ prefix });
   const client = new ConsoleClient({
     // re-read each time: `enroll` with a new token takes effect without a restart
     target: () => {
@@ -115,9 +122,19 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     },
     userAgent: userAgent(),
   });
-  const loop = new AgentLoop({
+  let loop: AgentLoop | undefined;
+  // link probes and local failover: every spec is applied with the failover state health calls for
+  const health = new HealthService({
+    runner,
+    spawner,
+    log,
+    agentVersion: AGENT_VERSION,
+    post: (report, signal) => client.health(report, signal),
+    setStatusHealth: (h) => loop?.setHealth(h),
+  });
+  loop = new AgentLoop({
     console: client,
-    apply: datapathApplier(runner),
+    apply: (spec) => health.apply(spec),
     store,
     facts: factsGatherer({ runner, warn: (m) => log.warn(m) }),
     log,
@@ -128,7 +145,7 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     "agent starting",
   );
   const signal = deps.signal ?? new AbortController().signal;
-  await loop.run(signal);
+  await Promise.all([loop.run(signal), health.run(signal)]);
   log.info("agent stopped; the datapath keeps its rules");
   return EXIT.ok;
 }

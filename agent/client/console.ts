@@ -141,6 +141,17 @@ export class ConsoleClient {
     return { kind: "spec", spec: parsed.data.spec };
   }
 
+  /** The lightweight health report (agent/health/report.ts); the caller checks the answer's shape. */
+  async health(report: unknown, signal?: AbortSignal): Promise<unknown> {
+    const res = await this.call("health", {
+      method: "POST",
+      body: report,
+      timeoutMs: this.opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
+      signal,
+    });
+    return this.jsonOf(res);
+  }
+
   async status(report: StatusReport, signal?: AbortSignal): Promise<StatusAck> {
     const res = await this.call("status", {
       method: "POST",

@@ -39,6 +39,11 @@ export const zSpecIsp = z.object({
   adminState: z.enum(["active", "failed_over"]),
   /** used when adminState is failed_over: the backup the operator chose, else the first healthy one */
   adminBackupIspId: zId.nullable(),
+  /**
+   * the failover epoch of the operator's last restore of this ISP: an agent holding the ISP
+   * failed over by its own decision (manual failback) lets it go when this is newer than the hold
+   */
+  restoredEpoch: z.number().int().min(0).optional(),
 });
 export type SpecIsp = z.infer<typeof zSpecIsp>;
 

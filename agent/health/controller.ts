@@ -1,0 +1,426 @@
+import { randomUUID } from "node:crypto";
+import { type ApplyResult, applySpec } from "../apply/applySpec";
+import { flushFailedOverConnections, flushIspConnections } from "../apply/conntrack";
+import { type CommandRunner, describeFailure, ok } from "../apply/runner";
+import type { ApplyOutcome } from "../cli/loop";
+import type { Logger } from "../log";
+import { type ExistingObjects, renderNft } from "../render/nft";
+import { RenderError } from "../render/plan";
+import type { FailoverState } from "../spec/evaluate";
+import type { GatewaySpec, SpecIsp } from "../spec/schema";
+import {
+  type ActiveFailover,
+  type Alert,
+  type FailoverMode,
+  failoverStateOf,
+  planFailover,
+  sameFailoverState,
+} from "./failover-plan";
+import type { LinkState, Transition } from "./link-state";
+import type { FailoverEvent, SwitchTimings } from "./report";
+
+export type { FailoverEvent, SwitchTimings };
+
+/**
+ * Local failover: the one owner of the gateway's failover state. It applies every spec from the
+ * console with the failover state that spec and the links' health call for, and when a link
+ * changes state it switches on its own, without the console: re-render the running spec with the
+ * new state, load it (one `nft -f`), flush the failed ISP's connections (one conntrack call by
+ * mark) so clients reconnect through the backup at once, and tell the console what it did.
+ *
+ * Everything that touches the datapath runs one at a time, in order.
+ */
+
+export type EventKind = FailoverEvent["kind"];
+
+export interface ControllerDeps {
+  runner: CommandRunner;
+  /** the links' measured states */
+  health: () => ReadonlyMap<string, LinkState>;
+  log: Logger;
+  onEvent: (event: FailoverEvent) => void;
+  /** after every change of the datapath's failover state, so the console hears at once */
+  onSwitched?: () => void;
+  now?: () => number;
+  tmpDir?: string;
+  newId?: () => string;
+  /** the full apply; a test may fake it */
+  apply?: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
+}
+
+export interface ControllerSnapshot {
+  active: ReadonlyMap<string, ActiveFailover>;
+  alerts: readonly Alert[];
+  held: ReadonlySet<string>;
+}
+
+interface Cause {
+  decidedAt: number;
+  /** the transition that made the decision, per ISP */
+  transitions: ReadonlyMap<string, Transition>;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+export class FailoverController {
+  private spec: GatewaySpec | null = null;
+  private active = new Map<string, ActiveFailover>();
+  /** ISP id -> failover epoch of the running spec when the agent failed it over (manual failback) */
+  private readonly held = new Map<string, number>();
+  private alerts: Alert[] = [];
+  /** what the last load put in the policy table: lets a switch skip listing it again */
+  private loaded: ExistingObjects | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private reevaluateQueued = false;
+  private readonly recent = new Map<string, Transition>();
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly fullApply: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.newId = deps.newId ?? randomUUID;
+    this.fullApply =
+      deps.apply ?? ((spec, failover) => applySpec(spec, failover, { runner: deps.runner, tmpDir: deps.tmpDir }));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Resolves once everything handed to the controller so far has run. */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
+  snapshot(): ControllerSnapshot {
+    return { active: new Map(this.active), alerts: [...this.alerts], held: new Set(this.held.keys()) };
+  }
+
+  /** The running spec's key, for reports. */
+  running(): GatewaySpec | null {
+    return this.spec;
+  }
+
+  /** Applies a spec from the console (or the saved last good one) with the failover state it calls for. */
+  applySpec(spec: GatewaySpec): Promise<ApplyOutcome> {
+    return this.serial(() => this.applyNow(spec));
+  }
+
+  /** A link changed state: decide again, and switch if the decision changed. */
+  healthChanged(ispId: string, transition: Transition): void {
+    this.recent.set(ispId, transition);
+    if (this.reevaluateQueued) return;
+    this.reevaluateQueued = true;
+    void this.serial(async () => {
+      this.reevaluateQueued = false;
+      await this.reevaluate();
+    }).catch((e: unknown) => this.deps.log.error({ err: e }, "local failover failed"));
+  }
+
+  private releaseHolds(spec: GatewaySpec): void {
+    const byId = new Map(spec.isps.map((i) => [i.id, i]));
+    for (const [id, epoch] of this.held) {
+      const isp = byId.get(id);
+      if (isp === undefined || isp.failoverMode !== "automatic" || (isp.restoredEpoch ?? 0) > epoch) {
+        this.held.delete(id);
+      }
+    }
+  }
+
+  private plan(spec: GatewaySpec) {
+    const ids = new Set(spec.isps.map((i) => i.id));
+    const previous = new Map([...this.active].filter(([id]) => ids.has(id)));
+    return planFailover({
+      spec,
+      health: this.deps.health(),
+      previous,
+      held: new Set(this.held.keys()),
+      now: this.now(),
+    });
+  }
+
+  private async applyNow(spec: GatewaySpec): Promise<ApplyOutcome> {
+    const decidedAt = this.now();
+    this.releaseHolds(spec);
+    const plan = this.plan(spec);
+    const state = failoverStateOf(plan.active);
+    // an operator's failover or restore changes nothing but the failover state: routing is the
+    // same for every failover state (render/routes.ts), so one nft load does it
+    if (this.spec !== null && this.loaded !== undefined && sameButFailover(this.spec, spec)) {
+      const quick = await this.quickLoad(spec, state);
+      if (quick !== null) {
+        this.spec = spec;
+        await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions: new Map() }, quick);
+        return {
+          ok: true,
+          loaded: true,
+          error: "",
+          durationsMs: { applyMs: round1(quick), totalMs: round1(this.now() - decidedAt) },
+        };
+      }
+    }
+    const r = await this.fullApply(spec, state);
+    const durationsMs: Record<string, number> = {};
+    for (const [phase, ms] of Object.entries(r.durations)) durationsMs[phase] = round1(ms);
+    const loaded = r.loaded;
+    if (loaded) {
+      this.spec = spec;
+      this.loaded = objectsOf(spec, state);
+      await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions: new Map() }, r.durations.totalMs);
+    }
+    const where = r.stage === null ? "" : `${r.stage}: `;
+    return { ok: r.ok, loaded, error: r.ok ? "" : `${where}${r.error ?? "failed"}`, durationsMs };
+  }
+
+  private async reevaluate(): Promise<void> {
+    const spec = this.spec;
+    if (spec === null) return;
+    const decidedAt = this.now();
+    const transitions = new Map(this.recent);
+    this.recent.clear();
+    const plan = this.plan(spec);
+    const before = failoverStateOf(this.active);
+    const after = failoverStateOf(plan.active);
+    if (sameFailoverState(before, after)) {
+      await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions }, 0);
+      return;
+    }
+    const t0 = this.now();
+    const loaded = await this.switchRules(spec, after);
+    if (loaded.ok) {
+      await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions }, this.now() - t0);
+      return;
+    }
+    // the datapath refused: nothing changed on the gateway, so the decision is not in force
+    this.deps.log.error({ error: loaded.error }, "could not switch the failover state; the rules stay as they were");
+    for (const [id, f] of plan.active) {
+      if (this.active.get(id)?.backupIspId === f.backupIspId) continue;
+      const isp = spec.isps.find((i) => i.id === id);
+      if (isp === undefined) continue;
+      this.deps.onEvent(
+        this.event(spec, "failover", isp, this.active.get(id)?.backupIspId ?? null, f.backupIspId, f.mode, {
+          reason: transitions.get(id)?.reason ?? "",
+          timings: null,
+          ok: false,
+          error: loaded.error,
+        }),
+      );
+    }
+  }
+
+  /**
+   * Loads a spec whose ruleset objects are known from the last load with one `nft -f` (no listing,
+   * no separate check: the load is one transaction, all or nothing). Answers how long the load
+   * took, or null when it did not happen.
+   */
+  private async quickLoad(spec: GatewaySpec, state: FailoverState): Promise<number | null> {
+    if (this.loaded === undefined) return null;
+    const started = this.now();
+    let rendered: ReturnType<typeof renderNft>;
+    try {
+      rendered = renderNft(spec, state, this.loaded);
+    } catch (e) {
+      if (e instanceof RenderError) return null;
+      throw e;
+    }
+    const r = await this.deps.runner.run(["nft", "-f", "-"], { input: rendered.text, timeoutMs: 30_000 });
+    if (!ok(r)) {
+      this.deps.log.warn({ error: describeFailure(r) }, "quick load refused; applying in full");
+      return null;
+    }
+    this.loaded = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
+    return this.now() - started;
+  }
+
+  /** Loads the running spec with another failover state: one `nft -f`, falling back to a full apply. */
+  private async switchRules(spec: GatewaySpec, state: FailoverState): Promise<{ ok: boolean; error: string }> {
+    if ((await this.quickLoad(spec, state)) !== null) return { ok: true, error: "" };
+    const full = await this.fullApply(spec, state);
+    if (full.loaded) {
+      this.loaded = objectsOf(spec, state);
+      return { ok: true, error: "" };
+    }
+    return { ok: false, error: `${full.stage}: ${full.error}` };
+  }
+
+  /** Makes a decision that is now in the kernel official: flush, hold, alerts and events. */
+  private async commit(
+    spec: GatewaySpec,
+    next: Map<string, ActiveFailover>,
+    alerts: Alert[],
+    cause: Cause,
+    applyMs: number,
+  ): Promise<void> {
+    const byId = new Map(spec.isps.map((i) => [i.id, i]));
+    const previous = this.active;
+    this.active = next;
+    let switched = false;
+    const ids = new Set([...previous.keys(), ...next.keys()]);
+    for (const id of [...ids].sort((a, b) => (byId.get(a)?.index ?? 0) - (byId.get(b)?.index ?? 0))) {
+      const before = previous.get(id);
+      const after = next.get(id);
+      const isp = byId.get(id);
+      if (isp === undefined || before?.backupIspId === after?.backupIspId) continue;
+      switched = true;
+      const flushStart = this.now();
+      let flushed = 0;
+      let error = "";
+      if (after !== undefined) {
+        // connections leaving through the failed ISP, or through a backup that is being left
+        const from = before === undefined ? isp : byId.get(before.backupIspId);
+        if (from !== undefined) {
+          const f =
+            before === undefined
+              ? await flushIspConnections(this.deps.runner, from.index)
+              : await flushFailedOverConnections(this.deps.runner, from.index);
+          flushed = f.deleted;
+          error = f.error ?? "";
+        }
+      } else if (before !== undefined && isp.flushOnFailback) {
+        const backup = byId.get(before.backupIspId);
+        if (backup !== undefined) {
+          const f = await flushFailedOverConnections(this.deps.runner, backup.index);
+          flushed = f.deleted;
+          error = f.error ?? "";
+        }
+      }
+      if (after === undefined) this.held.delete(id);
+      const done = this.now();
+      const transition = cause.transitions.get(id);
+      const mode = after?.mode ?? before?.mode ?? "automatic";
+      const timings: SwitchTimings = {
+        detectMs:
+          transition !== undefined && transition.to === "down" && transition.lastGoodAt !== null
+            ? transition.at - transition.lastGoodAt
+            : null,
+        applyMs: round1(applyMs),
+        flushMs: round1(done - flushStart),
+        switchMs: round1(done - cause.decidedAt),
+        flushed,
+      };
+      const reason = this.reasonFor(spec, isp, before, after, transition);
+      this.deps.log.info(
+        { isp: isp.name, from: before?.backupIspId ?? null, to: after?.backupIspId ?? null, mode, reason, timings },
+        after === undefined ? "failed back" : "failed over",
+      );
+      if (error !== "") this.deps.log.warn({ isp: isp.name, error }, "conntrack flush failed");
+      this.deps.onEvent(
+        this.event(
+          spec,
+          after === undefined ? "failback" : "failover",
+          isp,
+          before?.backupIspId ?? null,
+          after?.backupIspId ?? null,
+          mode,
+          { reason, timings, ok: true, error },
+        ),
+      );
+    }
+    // an automatic failover with manual failback stays until an operator restores it
+    for (const [id, f] of next) {
+      const isp = byId.get(id);
+      if (f.mode === "automatic" && isp?.failbackMode === "manual" && !this.held.has(id)) {
+        this.held.set(id, spec.failoverEpoch);
+      }
+    }
+    this.updateAlerts(spec, alerts);
+    if (switched) this.deps.onSwitched?.();
+  }
+
+  private reasonFor(
+    spec: GatewaySpec,
+    isp: SpecIsp,
+    before: ActiveFailover | undefined,
+    after: ActiveFailover | undefined,
+    transition: Transition | undefined,
+  ): string {
+    const name = (id: string | undefined) => spec.isps.find((i) => i.id === id)?.name ?? id ?? "";
+    if (after?.mode === "admin" || (after === undefined && before?.mode === "admin")) {
+      return after === undefined
+        ? `restored by an operator (failover epoch ${spec.failoverEpoch})`
+        : `failed over by an operator (failover epoch ${spec.failoverEpoch})`;
+    }
+    if (after !== undefined && before !== undefined) return `backup ${name(before.backupIspId)} can no longer be used`;
+    if (after === undefined && isp.failbackMode === "manual" && isp.failoverMode === "automatic") {
+      return `restored by an operator (failover epoch ${spec.failoverEpoch})`;
+    }
+    return transition === undefined ? `${isp.name} is ${after === undefined ? "up" : "down"}` : transition.reason;
+  }
+
+  private updateAlerts(spec: GatewaySpec, alerts: Alert[]): void {
+    const key = (a: Alert) => `${a.ispId}\u0000${a.kind}`;
+    const before = new Map(this.alerts.map((a) => [key(a), a]));
+    const after = new Map(alerts.map((a) => [key(a), a]));
+    this.alerts = alerts;
+    const byId = new Map(spec.isps.map((i) => [i.id, i]));
+    for (const [k, a] of after) {
+      if (before.has(k)) continue;
+      const isp = byId.get(a.ispId);
+      if (isp === undefined) continue;
+      this.deps.log.warn({ isp: isp.name }, a.message);
+      this.deps.onEvent(
+        this.event(spec, "alert", isp, null, null, "automatic", {
+          reason: a.message,
+          timings: null,
+          ok: true,
+          error: "",
+        }),
+      );
+    }
+    for (const [k, a] of before) {
+      if (after.has(k)) continue;
+      const isp = byId.get(a.ispId);
+      if (isp === undefined) continue;
+      this.deps.onEvent(
+        this.event(spec, "alert_cleared", isp, null, null, "automatic", {
+          reason: `no longer: ${a.message}`,
+          timings: null,
+          ok: true,
+          error: "",
+        }),
+      );
+    }
+  }
+
+  private event(
+    spec: GatewaySpec,
+    kind: EventKind,
+    isp: SpecIsp,
+    fromIspId: string | null,
+    toIspId: string | null,
+    mode: FailoverMode,
+    rest: Pick<FailoverEvent, "reason" | "timings" | "ok" | "error">,
+  ): FailoverEvent {
+    return {
+      id: this.newId(),
+      kind,
+      ispId: isp.id,
+      ispName: isp.name,
+      fromIspId,
+      toIspId,
+      mode,
+      at: new Date(this.now()).toISOString(),
+      revision: spec.revision,
+      failoverEpoch: spec.failoverEpoch,
+      ...rest,
+    };
+  }
+}
+
+/** Two specs that differ at most in failover state (epoch, admin states, restores). */
+export function sameButFailover(a: GatewaySpec, b: GatewaySpec): boolean {
+  const strip = (s: GatewaySpec) => ({
+    ...s,
+    failoverEpoch: 0,
+    isps: s.isps.map(({ adminState: _a, adminBackupIspId: _b, restoredEpoch: _r, ...rest }) => rest),
+  });
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+function objectsOf(spec: GatewaySpec, state: FailoverState): ExistingObjects {
+  const r = renderNft(spec, state);
+  return { chains: r.chains, maps: r.maps, sets: r.sets };
+}

@@ -1,0 +1,212 @@
+import { ipv4ToBigInt, isIPv4 } from "../../server/policy/net";
+import type { CommandRunner } from "../apply/runner";
+import type { Logger } from "../log";
+import type { GatewaySpec, SpecIsp } from "../spec/schema";
+import { fpingArgs, LineSplitter, parseFpingLine } from "./fping";
+import { type LinkState, LinkStateMachine, type LinkStatus, type Transition } from "./link-state";
+import { RoundAggregator } from "./rounds";
+import type { ProcessSpawner, SpawnedProcess } from "./spawner";
+
+/**
+ * Probes every ISP of the running spec: one fping per ISP, restarted with backoff when it exits,
+ * its rounds fed to the ISP's state machine. A spec that changes an ISP's probing (interface,
+ * targets, monitor settings) restarts that ISP's prober with a fresh state; other ISPs keep
+ * probing undisturbed across reloads.
+ */
+
+export interface IspProbeStatus extends LinkStatus {
+  ispId: string;
+  /** every probe to every target since the prober started */
+  probesSent: number;
+  probesLost: number;
+  /** why probing is not running, empty while it runs */
+  proberError: string;
+}
+
+export interface MonitorDeps {
+  spawner: ProcessSpawner;
+  runner: CommandRunner;
+  log: Logger;
+  /** called on every state change of an ISP */
+  onTransition: (ispId: string, transition: Transition) => void;
+  now?: () => number;
+  /** restart delays after fping exits: base doubled per failure up to the cap */
+  restartMs?: { baseMs: number; capMs: number };
+}
+
+interface Probe {
+  key: string;
+  isp: SpecIsp;
+  machine: LinkStateMachine;
+  rounds: RoundAggregator;
+  process: SpawnedProcess | null;
+  stopped: boolean;
+  failures: number;
+  proberError: string;
+  restartTimer: NodeJS.Timeout | null;
+}
+
+const probeKey = (isp: SpecIsp) =>
+  JSON.stringify([isp.interface, isp.nextHop, [...isp.probeTargets].sort(), isp.monitor]);
+
+interface AddrInfo {
+  local?: string;
+  prefixlen?: number;
+  family?: string;
+}
+
+/** The gateway's address on the ISP's link: the one whose subnet holds the next hop, else the first. */
+export function pickSourceAddress(ipAddrJson: string, nextHop: string): string | null {
+  let links: Array<{ addr_info?: AddrInfo[] }>;
+  try {
+    links = JSON.parse(ipAddrJson) as Array<{ addr_info?: AddrInfo[] }>;
+  } catch {
+    return null;
+  }
+  const addrs = (Array.isArray(links) ? links : [])
+    .flatMap((l) => l.addr_info ?? [])
+    .filter((a) => typeof a.local === "string" && (a.family === undefined || a.family === "inet"));
+  const onLink = addrs.find((a) => {
+    const len = a.prefixlen ?? 32;
+    if (!isIPv4(a.local ?? "") || !isIPv4(nextHop) || len < 0 || len > 32) return false;
+    const shift = BigInt(32 - len);
+    return ipv4ToBigInt(a.local as string) >> shift === ipv4ToBigInt(nextHop) >> shift;
+  });
+  return (onLink ?? addrs[0])?.local ?? null;
+}
+
+export class HealthMonitor {
+  private readonly probes = new Map<string, Probe>();
+  private readonly now: () => number;
+  private readonly restart: { baseMs: number; capMs: number };
+
+  constructor(private readonly deps: MonitorDeps) {
+    this.now = deps.now ?? Date.now;
+    this.restart = deps.restartMs ?? { baseMs: 1_000, capMs: 30_000 };
+  }
+
+  /** Starts, restarts or stops probers so that exactly the spec's ISPs are probed as it says. */
+  async configure(spec: GatewaySpec): Promise<void> {
+    const wanted = new Map(spec.isps.map((i) => [i.id, i]));
+    for (const [id, probe] of this.probes) {
+      const isp = wanted.get(id);
+      if (isp === undefined || probeKey(isp) !== probe.key) {
+        this.stopProbe(probe);
+        this.probes.delete(id);
+      } else {
+        probe.isp = isp; // names and failover settings may change without touching probing
+      }
+    }
+    for (const isp of spec.isps) {
+      if (this.probes.has(isp.id)) continue;
+      const probe: Probe = {
+        key: probeKey(isp),
+        isp,
+        machine: new LinkStateMachine(isp.monitor, this.now()),
+        rounds: new RoundAggregator(isp.probeTargets),
+        process: null,
+        stopped: false,
+        failures: 0,
+        proberError: "",
+        restartTimer: null,
+      };
+      this.probes.set(isp.id, probe);
+      await this.startProbe(probe);
+    }
+  }
+
+  private async sourceOf(isp: SpecIsp): Promise<string | null> {
+    const r = await this.deps.runner.run(["ip", "-j", "-4", "addr", "show", "dev", isp.interface], {
+      timeoutMs: 5_000,
+    });
+    return r.code === 0 ? pickSourceAddress(r.stdout, isp.nextHop) : null;
+  }
+
+  private async startProbe(probe: Probe): Promise<void> {
+    if (probe.stopped) return;
+    const { isp } = probe;
+    const source = await this.sourceOf(isp);
+    if (probe.stopped) return;
+    let args: string[];
+    try {
+      args = fpingArgs({ interface: isp.interface, source, targets: isp.probeTargets, monitor: isp.monitor });
+    } catch (e) {
+      this.proberFailed(probe, `cannot probe ${isp.name}: ${(e as Error).message}`, false);
+      return;
+    }
+    probe.rounds = new RoundAggregator(isp.probeTargets);
+    const lines = new LineSplitter();
+    let stderr = "";
+    const proc = this.deps.spawner.spawn(args, {
+      stdout: (chunk) => {
+        for (const line of lines.push(chunk)) this.onLine(probe, line);
+      },
+      stderr: (chunk) => {
+        stderr = (stderr + chunk).slice(-2000);
+      },
+    });
+    probe.process = proc;
+    this.deps.log.info({ isp: isp.name, args }, "probing");
+    void proc.exited.then((exit) => {
+      if (probe.process !== proc) return;
+      probe.process = null;
+      if (probe.stopped) return;
+      const why = exit.error ?? (stderr.trim().split("\n").at(-1) || `exit ${exit.code ?? exit.signal}`);
+      this.proberFailed(probe, `fping for ${isp.name} stopped: ${why}`, true);
+    });
+  }
+
+  private proberFailed(probe: Probe, message: string, retry: boolean): void {
+    probe.proberError = message;
+    probe.failures++;
+    this.deps.log.warn({ isp: probe.isp.name, failures: probe.failures }, message);
+    const t = probe.machine.reset(this.now(), message);
+    if (t !== null) this.deps.onTransition(probe.isp.id, t);
+    if (!retry) return;
+    const wait = Math.min(this.restart.capMs, this.restart.baseMs * 2 ** Math.min(probe.failures - 1, 10));
+    probe.restartTimer = setTimeout(() => {
+      probe.restartTimer = null;
+      void this.startProbe(probe);
+    }, wait);
+    probe.restartTimer.unref?.();
+  }
+
+  private onLine(probe: Probe, line: string): void {
+    const sample = parseFpingLine(line);
+    if (sample === null) return;
+    const round = probe.rounds.add(sample);
+    if (round === null) return;
+    if (probe.proberError !== "") {
+      probe.proberError = "";
+      probe.failures = 0;
+    }
+    const t = probe.machine.observe(round, this.now());
+    if (t !== null) this.deps.onTransition(probe.isp.id, t);
+  }
+
+  private stopProbe(probe: Probe): void {
+    probe.stopped = true;
+    if (probe.restartTimer !== null) clearTimeout(probe.restartTimer);
+    probe.process?.stop();
+    probe.process = null;
+  }
+
+  states(): Map<string, LinkState> {
+    return new Map([...this.probes].map(([id, p]) => [id, p.machine.status().state]));
+  }
+
+  status(): IspProbeStatus[] {
+    return [...this.probes.values()].map((p) => ({
+      ispId: p.isp.id,
+      ...p.machine.status(),
+      probesSent: p.rounds.probesSent,
+      probesLost: p.rounds.probesLost,
+      proberError: p.proberError,
+    }));
+  }
+
+  stop(): void {
+    for (const p of this.probes.values()) this.stopProbe(p);
+    this.probes.clear();
+  }
+}

@@ -1,0 +1,157 @@
+import { setTimeout as delay } from "node:timers/promises";
+import type { CommandRunner } from "../apply/runner";
+import { MAX_HEALTH_BYTES } from "../client/protocol";
+import type { ApplyOutcome } from "../cli/loop";
+import type { Logger } from "../log";
+import type { GatewaySpec } from "../spec/schema";
+import { ConntrackCounter } from "./conntrack-count";
+import { FailoverController } from "./controller";
+import { HealthMonitor } from "./monitor";
+import { CONNTRACK_COUNT_MS, type HealthReport, type IspHealth } from "./report";
+import { HealthReporter, healthById } from "./reporter";
+import type { ProcessSpawner } from "./spawner";
+
+/**
+ * Link health and local failover as one piece for the agent's run loop: the loop hands every
+ * spec to `apply`, which applies it with the failover state health calls for and points the
+ * probers at its ISPs; `run` keeps reporting until the agent stops.
+ */
+
+export interface HealthServiceDeps {
+  runner: CommandRunner;
+  spawner: ProcessSpawner;
+  log: Logger;
+  agentVersion: string;
+  post: (report: HealthReport, signal: AbortSignal) => Promise<unknown>;
+  /** also hands the per-ISP health to the status report, so both reports agree */
+  setStatusHealth?: (health: Record<string, unknown>) => void;
+  reportIntervalMs?: number;
+  countIntervalMs?: number;
+  tmpDir?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const round1 = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
+
+/**
+ * The same health for the status report, whose health field is capped (MAX_HEALTH_BYTES): with
+ * very many ISPs the words are left out and the figures kept.
+ */
+export function statusHealth(at: string, isps: IspHealth[], conntrackTotal: number | null): Record<string, unknown> {
+  const full = { at, isps: healthById(isps), conntrackTotal };
+  if (JSON.stringify(full).length <= MAX_HEALTH_BYTES - 1024) return full;
+  const brief = isps.map((i) => ({ ...i, reason: "", proberError: "", alert: i.alert === "" ? "" : "alert" }));
+  return { at, isps: healthById(brief), conntrackTotal, brief: true };
+}
+
+export class HealthService {
+  readonly monitor: HealthMonitor;
+  readonly controller: FailoverController;
+  readonly reporter: HealthReporter;
+  private readonly counter: ConntrackCounter;
+  private lastLoad: HealthReport["lastLoad"] = null;
+
+  constructor(private readonly deps: HealthServiceDeps) {
+    this.monitor = new HealthMonitor({
+      spawner: deps.spawner,
+      runner: deps.runner,
+      log: deps.log,
+      onTransition: (ispId, t) => {
+        deps.log.info({ isp: ispId, from: t.from, to: t.to, reason: t.reason }, "link state changed");
+        this.controller.healthChanged(ispId, t);
+        this.reporter.kick();
+      },
+    });
+    this.controller = new FailoverController({
+      runner: deps.runner,
+      health: () => this.monitor.states(),
+      log: deps.log,
+      tmpDir: deps.tmpDir,
+      onEvent: (e) => this.reporter.event(e),
+      onSwitched: () => this.reporter.kick(),
+    });
+    this.reporter = new HealthReporter({
+      post: deps.post,
+      build: () => this.build(),
+      log: deps.log,
+      intervalMs: deps.reportIntervalMs,
+    });
+    this.counter = new ConntrackCounter(deps.runner, deps.spawner);
+  }
+
+  /** The loop's apply: the datapath with failover, then probing follows the loaded spec. */
+  async apply(spec: GatewaySpec): Promise<ApplyOutcome> {
+    const started = Date.now();
+    const outcome = await this.controller.applySpec(spec);
+    if (outcome.loaded) {
+      this.lastLoad = {
+        revision: spec.revision,
+        failoverEpoch: spec.failoverEpoch,
+        at: new Date().toISOString(),
+        ms: Math.min(86_400_000, Date.now() - started),
+      };
+      this.reporter.kick();
+      await this.monitor.configure(spec);
+    }
+    return outcome;
+  }
+
+  ispHealth(): IspHealth[] {
+    const spec = this.controller.running();
+    const { active, alerts, held } = this.controller.snapshot();
+    const counts = this.counter.latest();
+    return this.monitor.status().map((s) => {
+      const f = active.get(s.ispId);
+      const index = spec?.isps.find((i) => i.id === s.ispId)?.index;
+      return {
+        ispId: s.ispId,
+        state: s.state,
+        since: iso(s.since),
+        reason: s.reason.slice(0, 400),
+        lossPct: round1(s.lossPct),
+        rttMs: s.rttMs === null ? null : Math.round(s.rttMs * 1000) / 1000,
+        lastRttMs: s.lastRttMs,
+        probesSent: s.probesSent,
+        probesLost: s.probesLost,
+        proberError: s.proberError.slice(0, 400),
+        failover: f === undefined ? null : { backupIspId: f.backupIspId, mode: f.mode, since: iso(f.since) },
+        held: held.has(s.ispId),
+        alert: (alerts.find((a) => a.ispId === s.ispId)?.message ?? "").slice(0, 600),
+        connections: index === undefined ? null : (counts.byIsp.get(index) ?? null),
+      };
+    });
+  }
+
+  private build(): Omit<HealthReport, "events"> {
+    const spec = this.controller.running();
+    const isps = this.ispHealth();
+    const at = new Date().toISOString();
+    const conntrackTotal = this.counter.latest().total;
+    this.deps.setStatusHealth?.(statusHealth(at, isps, conntrackTotal));
+    return {
+      agentVersion: this.deps.agentVersion,
+      at,
+      running: spec === null ? null : { revision: spec.revision, failoverEpoch: spec.failoverEpoch },
+      lastLoad: this.lastLoad,
+      isps,
+      conntrackTotal,
+    };
+  }
+
+  private async countLoop(signal: AbortSignal): Promise<void> {
+    const every = this.deps.countIntervalMs ?? CONNTRACK_COUNT_MS;
+    while (!signal.aborted) {
+      const spec = this.controller.running();
+      if (spec !== null) await this.counter.refresh(spec.isps.map((i) => i.index));
+      await delay(every, undefined, { signal }).catch(() => {});
+    }
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await Promise.all([this.reporter.run(signal), this.countLoop(signal)]);
+    } finally {
+      this.monitor.stop();
+    }
+  }
+}
