@@ -83,3 +83,12 @@ describe("describeEvent", () => {
     expect(brief("x".repeat(100), 10)).toBe("xxxxxxxxx…");
   });
 });
+
+describe("targetName", () => {
+  it("uses the name the server looked up when the event itself carries none", () => {
+    expect(targetName(ev({ targetType: "gateway", targetId: "g1", targetName: "edge-1" }))).toBe('gateway "edge-1"');
+    expect(
+      describeEvent(ev({ action: "gateway.enroll", targetType: "gateway", targetId: "g1", targetName: "edge-1" })),
+    ).toBe('Enrolled gateway "edge-1"');
+  });
+});

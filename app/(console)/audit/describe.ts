@@ -13,6 +13,8 @@ export interface DescribableEvent {
   targetId: string;
   before: unknown;
   after: unknown;
+  /** the target's current name, when the server knows it */
+  targetName?: string | null;
 }
 
 const VERBS: Record<string, string> = {
@@ -55,7 +57,7 @@ export function targetName(e: DescribableEvent): string {
     if (seq !== undefined) return comment ? `rule #${seq} (${comment})` : `rule #${seq}`;
   }
   if (e.targetType === "revision") return `revision ${e.targetId}`;
-  const name = str(a.name) ?? str(b.name);
+  const name = str(a.name) ?? str(b.name) ?? str(e.targetName);
   if (name !== undefined) return `${kind} "${name}"`;
   return e.targetId ? `${kind} ${e.targetId}` : kind;
 }

@@ -99,13 +99,36 @@ export async function loadEvents(db: Db, seqs: readonly number[], order: "asc" |
       ? []
       : await db.cluster.findMany({ where: { id: { in: clusterIds } }, select: { id: true, name: true } });
   const names = new Map(clusters.map((c) => [c.id, c.name]));
+  const targets = await targetNames(db, rows);
   return rows.map((e) => ({
     ...e,
     before: parseJsonColumn(e.before),
     after: parseJsonColumn(e.after),
     /** null for events outside any cluster, and for clusters deleted since */
     clusterName: e.clusterId === null ? null : (names.get(e.clusterId) ?? null),
+    /** the current name of a gateway or user the event acted on, when its before/after do not say */
+    targetName: targets.get(`${e.targetType}:${e.targetId}`) ?? null,
   }));
+}
+
+/** Gateways and users are named by id in their events (an agent's report carries no name). */
+async function targetNames(db: Db, rows: readonly { targetType: string; targetId: string }[]) {
+  const ids = (type: string) => [
+    ...new Set(rows.filter((r) => r.targetType === type && r.targetId).map((r) => r.targetId)),
+  ];
+  const [gatewayIds, userIds] = [ids("gateway"), ids("user")];
+  const [gateways, users] = await Promise.all([
+    gatewayIds.length === 0
+      ? []
+      : db.gateway.findMany({ where: { id: { in: gatewayIds } }, select: { id: true, name: true } }),
+    userIds.length === 0
+      ? []
+      : db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, username: true } }),
+  ]);
+  return new Map<string, string>([
+    ...gateways.map((g): [string, string] => [`gateway:${g.id}`, g.name]),
+    ...users.map((u): [string, string] => [`user:${u.id}`, u.username]),
+  ]);
 }
 export type AuditEventView = Awaited<ReturnType<typeof loadEvents>>[number];
 

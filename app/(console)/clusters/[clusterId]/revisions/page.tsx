@@ -288,16 +288,10 @@ function RevisionsView() {
               Swap
             </button>
           </div>
-          <div className="hx-grid2">
-            <div>
-              <h3 style={{ fontSize: 15 }}>Policy</h3>
-              <PolicyDiffView clusterId={clusterId} from={from} to={to} />
-            </div>
-            <div>
-              <h3 style={{ fontSize: 15 }}>nftables on a gateway</h3>
-              <RulesetDiffView clusterId={clusterId} from={from} to={to} gateways={data.gateways} />
-            </div>
-          </div>
+          <h3 style={{ fontSize: 15 }}>Policy</h3>
+          <PolicyDiffView clusterId={clusterId} from={from} to={to} />
+          <h3 style={{ fontSize: 15, marginTop: 18 }}>nftables on a gateway</h3>
+          <RulesetDiffView clusterId={clusterId} from={from} to={to} gateways={data.gateways} />
         </section>
       )}
 
