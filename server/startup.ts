@@ -2,6 +2,7 @@ import { env } from "./env";
 import { getDb } from "./db";
 import { migrate } from "./db/migrate";
 import { logger } from "./log";
+import { startAuditRetention } from "./services/audit/retention-schedule";
 import { ensureFirstAdmin } from "./services/auth/bootstrap";
 
 export async function prepareConsole(): Promise<void> {
@@ -9,6 +10,7 @@ export async function prepareConsole(): Promise<void> {
   const applied = await migrate(env.DATABASE_URL);
   if (applied.length > 0) logger.info({ applied }, "database migrations applied");
   const admin = await ensureFirstAdmin(db, env.GATEHOUSE_ADMIN_USER, env.GATEHOUSE_ADMIN_PASSWORD);
+  startAuditRetention(db);
   if (admin.created) {
     if (admin.generatedPassword) {
       // printed once, to the console's own terminal: it is stored only as a hash
@@ -16,7 +18,10 @@ export async function prepareConsole(): Promise<void> {
         `\n  First admin account created.\n  user:     ${admin.username}\n  password: ${admin.generatedPassword}\n  (shown only now; change it after signing in, or set GATEHOUSE_ADMIN_PASSWORD before the first start)\n\n`,
       );
     } else {
-      logger.info({ username: admin.username }, "first admin account created with the password from GATEHOUSE_ADMIN_PASSWORD");
+      logger.info(
+        { username: admin.username },
+        "first admin account created with the password from GATEHOUSE_ADMIN_PASSWORD",
+      );
     }
   }
 }
