@@ -158,6 +158,8 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
                 Overview
               </NavLink>
               <NavLink href={`${base}/gateways`}>Gateways</NavLink>
+              <NavLink href={`${base}/revisions`}>Revisions</NavLink>
+              <NavLink href={`${base}/history`}>History</NavLink>
             </>
           )}
         </div>
