@@ -220,17 +220,23 @@ export function createSsh2Connector(options: Ssh2ConnectorOptions = {}): SshConn
           if (seen) resolve(seen);
           else reject(new SshError("protocol", "The server accepted the connection without showing a host key"));
         });
-        client.connect({
-          host: endpoint.host,
-          port: endpoint.port,
-          sock,
-          readyTimeout: readyTimeoutMs,
-          // refusing the key ends the handshake before any user name or credential is sent
-          hostVerifier: (key: Buffer) => {
-            seen = hostKeyOf(key);
-            return false;
-          },
-        });
+        try {
+          client.connect({
+            host: endpoint.host,
+            port: endpoint.port,
+            sock,
+            // ssh2 wants a user name, but refusing the key ends the handshake before it is sent
+            username: "gatehouse-host-key-scan",
+            readyTimeout: readyTimeoutMs,
+            hostVerifier: (key: Buffer) => {
+              seen = hostKeyOf(key);
+              return false;
+            },
+          });
+        } catch (e) {
+          sock.destroy();
+          reject(new SshError("protocol", `Cannot start an SSH connection: ${(e as Error).message}`));
+        }
       });
     },
 
@@ -258,7 +264,7 @@ export function createSsh2Connector(options: Ssh2ConnectorOptions = {}): SshConn
           ready = true;
           resolve(new Ssh2Session(client, seen ?? pinned));
         });
-        client.connect({
+        const config: ConnectConfig = {
           host: target.host,
           port: target.port,
           username: target.username,
@@ -273,7 +279,13 @@ export function createSsh2Connector(options: Ssh2ConnectorOptions = {}): SshConn
             return seen.fingerprint === pinned.fingerprint;
           },
           ...credentials,
-        });
+        };
+        try {
+          client.connect(config);
+        } catch (e) {
+          sock.destroy();
+          reject(new SshError("protocol", `Cannot start an SSH connection: ${(e as Error).message}`));
+        }
       });
     },
   };

@@ -5,7 +5,7 @@ import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { createGateway, deleteGateway } from "../gateways/gateways";
 import { checkedAuth, loginAsAdmin, saveAccess, sealAuth, secretKeyFor, sshAppError } from "./access";
-import { agentLogTail, startAgentService, stopAgentService, waitForAgentReport } from "./agent-service";
+import { agentLogTail, compactLog, startAgentService, stopAgentService, waitForAgentReport } from "./agent-service";
 import type { AgentBundle } from "./bundle";
 import { agent, files, parseWhich, probe, REQUIRED_TOOLS, SUPERVISED_TOOLS, SYSTEMD_TOOLS, systemd } from "./commands";
 import type { GatewaySshDeps } from "./deps";
@@ -13,7 +13,7 @@ import type { EnrolInput } from "./inputs";
 import { JobRecorder, assertNoRunningJob } from "./jobs";
 import { type AgentLayout, agentLayout, directoriesFor } from "./layout";
 import { evaluatePrerequisites, type HostPlan, type ProbeFindings } from "./prerequisites";
-import type { RemoteHost } from "./remote";
+import { HostProblem, type RemoteHost } from "./remote";
 import { renderSupervisor, renderUnit } from "./service-files";
 import { messageOf, runStep, StepFailure, UndoStack } from "./steps";
 
@@ -150,7 +150,7 @@ async function runEnrolment(
           installRoot: input.installRoot,
           username: input.username,
         });
-        if (!verdict.ok) throw new Error(verdict.problems.join("; "));
+        if (!verdict.ok) throw new HostProblem(verdict.problems.join("; "));
         return verdict.plan;
       },
       (p) => `Linux, Node ${p.nodeVersion} at ${p.nodePath}, nft, ip, conntrack, fping; service: ${p.mode}`,
@@ -266,9 +266,9 @@ async function runEnrolment(
         });
         if (seen.ok) return seen.seenAt;
         const log = await agentLogTail(host, layout, hostPlan.mode, 15).catch(() => "");
-        throw new Error(
+        throw new HostProblem(
           `the agent did not report to the console within ${Math.round(deps.onlineTimeoutMs / 1000)} s; ` +
-            `check that the gateway can reach ${input.consoleUrl}${log ? `. Its log ends with:\n${log}` : ""}`,
+            `check that the gateway can reach ${input.consoleUrl}${log ? `. Its log ends with:\n${compactLog(log)}` : ""}`,
         );
       },
       () => `online, reporting version ${bundle.version}`,
@@ -403,7 +403,7 @@ async function uploadAgent(
   await host.must("moving the agent into place", files.rename(layout.binNew, layout.bin));
   const version = (await host.must("running the uploaded agent", agent.version(plan.nodePath, layout.bin))).trim();
   if (version !== bundle.version) {
-    throw new Error(`the uploaded agent reports version "${version}", expected "${bundle.version}"`);
+    throw new HostProblem(`the uploaded agent reports version "${version}", expected "${bundle.version}"`);
   }
 }
 

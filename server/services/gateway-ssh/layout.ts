@@ -38,8 +38,9 @@ export function agentLayout(root: string): AgentLayout {
   return {
     root: r,
     bin,
-    binNew: `${bin}.new`,
-    binPrev: `${bin}.prev`,
+    // no dot: node refuses to run a file with an extension it does not know
+    binNew: `${bin}-new`,
+    binPrev: `${bin}-prev`,
     stateDir,
     credentialsFile: `${stateDir}/credentials.json`,
     libDir,

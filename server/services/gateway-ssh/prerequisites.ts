@@ -6,7 +6,8 @@ import type { ServiceMode, ServiceModeRequest } from "./inputs";
  * collected (not just the first), each in words that say what to install or change.
  */
 
-export const MIN_NODE_MAJOR = 20;
+/** the bundle is an ES module without a file extension: Node runs those from 20.19 on (module syntax detection) */
+export const MIN_NODE = { major: 20, minor: 19 };
 /** what a systemd ExecStart line and the supervisor script can hold without quoting trouble */
 const SAFE_PATH = /^\/[A-Za-z0-9._+/-]+$/;
 
@@ -43,17 +44,22 @@ const PACKAGE_HINT: Record<string, string> = {
   ip: "iproute2",
   conntrack: "the conntrack package",
   fping: "the fping package",
-  node: "Node.js 20 or newer",
+  node: "Node.js 20.19 or newer",
   sha256sum: "coreutils",
   systemctl: "systemd",
   journalctl: "systemd",
   setsid: "util-linux",
 };
 
-/** "v20.19.1" -> 20; null when it is not a Node version */
-export function nodeMajor(version: string): number | null {
+/** "v20.19.1" -> [20, 19]; null when it is not a Node version */
+export function nodeVersionOf(version: string): [number, number] | null {
   const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
-  return m ? Number(m[1]) : null;
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+export function nodeIsSuitable(version: string): boolean {
+  const v = nodeVersionOf(version);
+  return v !== null && (v[0] > MIN_NODE.major || (v[0] === MIN_NODE.major && v[1] >= MIN_NODE.minor));
 }
 
 /** systemd when it is the init system, else the supervised runner; an explicit request must fit the host. */
@@ -106,10 +112,11 @@ export function evaluatePrerequisites(
     problems.push(`node is at "${nodePath}"; the service needs a path of letters, digits and . _ - + / only`);
   }
   if (nodePath !== "") {
-    const major = nodeMajor(f.nodeVersion);
-    if (major === null) problems.push(`${nodePath} --version did not print a Node version`);
-    else if (major < MIN_NODE_MAJOR) {
-      problems.push(`${nodePath} is Node ${f.nodeVersion.trim()}; the agent needs Node ${MIN_NODE_MAJOR} or newer`);
+    if (nodeVersionOf(f.nodeVersion) === null) problems.push(`${nodePath} --version did not print a Node version`);
+    else if (!nodeIsSuitable(f.nodeVersion)) {
+      problems.push(
+        `${nodePath} is Node ${f.nodeVersion.trim()}; the agent needs Node ${MIN_NODE.major}.${MIN_NODE.minor} or newer`,
+      );
     }
   }
   if (f.existing.length > 0) {

@@ -8,6 +8,11 @@ import { type Argv, asRoot, files, parseSha256 } from "./commands";
  * the command line (which may hold an enrolment token).
  */
 
+/** Something found on the gateway that stops a step; its message is meant for the job page. */
+export class HostProblem extends Error {
+  override name = "HostProblem";
+}
+
 export class RemoteCommandError extends Error {
   override name = "RemoteCommandError";
   constructor(
@@ -54,7 +59,7 @@ export class RemoteHost {
     const expected = createHash("sha256").update(bytes).digest("hex");
     const actual = parseSha256(await this.must(`checking ${path}`, files.sha256(path)));
     if (actual !== expected) {
-      throw new Error(`${path} arrived damaged: sha256 ${actual ?? "unreadable"} instead of ${expected}`);
+      throw new HostProblem(`${path} arrived damaged: sha256 ${actual ?? "unreadable"} instead of ${expected}`);
     }
     await this.must(`setting the mode of ${path}`, files.chmod(mode, path));
   }

@@ -2,7 +2,9 @@ import { AppError } from "../../errors";
 import { logger } from "../../log";
 import { SshError } from "../../ssh/types";
 import type { JobRecorder } from "./jobs";
-import { RemoteCommandError } from "./remote";
+import { BundleError } from "./bundle";
+import { HostProblem, RemoteCommandError } from "./remote";
+import { UnitTemplateError } from "./service-files";
 
 /**
  * Running a job as named steps, and undoing what the finished ones did when a later one fails.
@@ -21,9 +23,8 @@ export class StepFailure extends Error {
 
 /** A message for the job page: ours verbatim, anything unexpected logged and summarised. */
 export function messageOf(e: unknown): string {
-  if (e instanceof StepFailure || e instanceof SshError || e instanceof RemoteCommandError || e instanceof AppError) {
-    return e.message;
-  }
+  const expected = [StepFailure, SshError, RemoteCommandError, HostProblem, AppError, BundleError, UnitTemplateError];
+  if (expected.some((type) => e instanceof type)) return (e as Error).message;
   logger.error({ err: e }, "ssh job step failed unexpectedly");
   // admins read this on the job page; the message of a plain error is usually the useful part
   return e instanceof Error ? e.message : "an unexpected error; the console log has the details";

@@ -4,13 +4,14 @@ import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { getGatewayOrThrow } from "../gateways/gateways";
 import { type GatewaySession, openGatewaySession, secretKeyFor } from "./access";
-import { agentLogTail, startAgentService, stopAgentService, waitForAgentReport } from "./agent-service";
+import { agentLogTail, compactLog, startAgentService, stopAgentService, waitForAgentReport } from "./agent-service";
 import type { AgentBundle } from "./bundle";
 import { agent, files, parseWhich, probe } from "./commands";
 import type { GatewaySshDeps } from "./deps";
 import type { ServiceMode } from "./inputs";
 import { assertNoRunningJob, JobRecorder } from "./jobs";
 import { chooseServiceMode } from "./prerequisites";
+import { HostProblem } from "./remote";
 import { messageOf, runStep, StepFailure } from "./steps";
 
 /**
@@ -39,15 +40,15 @@ export interface UpgradeOutcome {
   to: string;
 }
 
-export class UpgradeFailure extends Error {
+export class UpgradeFailure extends StepFailure {
   override name = "UpgradeFailure";
   constructor(
     message: string,
-    readonly stepKey: string,
+    stepKey: UpgradeStepKey,
     readonly from: string,
     readonly rolledBack: boolean,
   ) {
-    super(message);
+    super(stepKey, UPGRADE_STEPS.find((s) => s.key === stepKey)?.label ?? stepKey, message);
   }
 }
 
@@ -62,7 +63,7 @@ async function modeOf(session: GatewaySession): Promise<ServiceMode> {
     { pid1: pid1.stdout, systemdBooted: booted.code === 0 },
     session.access.installRoot,
   );
-  if (!choice.ok) throw new Error(choice.problem);
+  if (!choice.ok) throw new HostProblem(choice.problem);
   return choice.mode;
 }
 
@@ -94,12 +95,12 @@ export async function upgradeGateway(
       async () => {
         const mode = await modeOf(current);
         const nodePath = parseWhich(await remote.must("looking for node", probe.which(["node"]))).node;
-        if (!nodePath) throw new Error("node is not in root's PATH any more");
+        if (!nodePath) throw new HostProblem("node is not in root's PATH any more");
         const wanted = [layout.bin, mode === "systemd" ? layout.unitPath : layout.supervisor];
         const found = (await remote.must("looking for the installed agent", probe.existing(wanted))).split("\n");
         const missing = wanted.filter((p) => !found.includes(p));
         if (missing.length > 0)
-          throw new Error(`the agent is not installed as expected: ${missing.join(", ")} missing`);
+          throw new HostProblem(`the agent is not installed as expected: ${missing.join(", ")} missing`);
         from = (
           await remote.must("asking the installed agent its version", agent.version(nodePath, layout.bin))
         ).trim();
@@ -116,7 +117,7 @@ export async function upgradeGateway(
             await remote.must("running the new build", agent.version(checked.nodePath, layout.binNew))
           ).trim();
           if (version !== bundle.version) {
-            throw new Error(`the uploaded build reports version "${version}", expected "${bundle.version}"`);
+            throw new HostProblem(`the uploaded build reports version "${version}", expected "${bundle.version}"`);
           }
         } catch (e) {
           await remote.runAsRoot(files.rm(layout.binNew)).catch(() => {});
@@ -155,9 +156,9 @@ export async function upgradeGateway(
         });
         if (seen.ok) return;
         const log = await agentLogTail(remote, layout, checked.mode, 15).catch(() => "");
-        throw new Error(
+        throw new HostProblem(
           `${bundle.version} did not report to the console within ${Math.round(deps.onlineTimeoutMs / 1000)} s` +
-            (log ? `. Its log ends with:\n${log}` : ""),
+            (log ? `. Its log ends with:\n${compactLog(log)}` : ""),
         );
       },
       () => `online with ${bundle.version}`,
@@ -260,8 +261,7 @@ export async function startUpgrade(
       await auditUpgrade(deps, actor, meta, gateway, { outcome: "succeeded", ...outcome, jobId: job.id });
     } catch (e) {
       const f = e instanceof UpgradeFailure ? e : null;
-      const label = UPGRADE_STEPS.find((s) => s.key === f?.stepKey)?.label ?? "The upgrade";
-      await job.finish("failed", `${label} failed: ${messageOf(e)}`);
+      await job.finish("failed", `${f?.stepLabel ?? "The upgrade"} failed: ${messageOf(e)}`);
       await auditUpgrade(deps, actor, meta, gateway, {
         outcome: "failed",
         from: f?.from ?? "",
@@ -333,8 +333,7 @@ export async function startClusterUpgrade(
         await auditUpgrade(deps, actor, meta, gw, { outcome: "succeeded", ...outcome, jobId: job.id });
       } catch (e) {
         const f = e instanceof UpgradeFailure ? e : null;
-        const label = UPGRADE_STEPS.find((s) => s.key === f?.stepKey)?.label ?? "The upgrade";
-        const error = `${label} failed: ${messageOf(e)}`;
+        const error = `${f?.stepLabel ?? "The upgrade"} failed: ${messageOf(e)}`;
         failed = { name: gw.name, error };
         await job.end(gw.id, "failed", error);
         await auditUpgrade(deps, actor, meta, gw, {
