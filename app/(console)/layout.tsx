@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { DraftBanner } from "../components/DraftBanner";
 import { errorMessage, fieldErrors } from "../lib/errors";
 import { useTRPC } from "../lib/trpc";
 
@@ -157,6 +158,12 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
               <NavLink href={base} exact>
                 Overview
               </NavLink>
+              <NavLink href={`${base}/rules`}>Rules</NavLink>
+              <NavLink href={`${base}/isps`}>ISPs</NavLink>
+              <NavLink href={`${base}/pools`}>Pools</NavLink>
+              <NavLink href={`${base}/zones`}>Zones</NavLink>
+              <NavLink href={`${base}/simulate`}>Simulate</NavLink>
+              <NavLink href={`${base}/changes`}>Changes</NavLink>
               <NavLink href={`${base}/gateways`}>Gateways</NavLink>
               <NavLink href={`${base}/revisions`}>Revisions</NavLink>
               <NavLink href={`${base}/history`}>History</NavLink>
@@ -169,6 +176,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
           <div className="muted small">{cluster.data ? `Cluster ${cluster.data.name}` : ""}</div>
           <UserMenu username={me.data.username} role={me.data.role} />
         </div>
+        {params.clusterId && <DraftBanner clusterId={params.clusterId} />}
         {children}
       </div>
     </div>

@@ -1,0 +1,316 @@
+"use client";
+
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useParams } from "next/navigation";
+import { type FormEvent, useMemo, useState } from "react";
+import { z } from "zod";
+import { Field, FormAlert, inputProps } from "@/app/components/Field";
+import { plainMessage } from "@/app/components/form-errors";
+import { useClusterEntities } from "@/app/components/hooks";
+import { numberField } from "@/app/components/list-text";
+import { errorMessage } from "@/app/lib/errors";
+import { useTRPC } from "@/app/lib/trpc";
+import { ALGORITHM_LABELS, zIPv4, zPort } from "@/server/policy/model";
+import "@/app/components/editing.css";
+
+// the packet as the simulator takes it; the server checks the same again
+const zPacket = z.object({
+  src: zIPv4,
+  dst: zIPv4,
+  protocol: z.enum(["tcp", "udp", "icmp"]),
+  srcPort: zPort.optional(),
+  dstPort: zPort.optional(),
+});
+
+const OUTCOME: Record<string, { label: string; cls: string }> = {
+  snat: { label: "SNAT", cls: "ok" },
+  forward: { label: "forwarded without NAT", cls: "info" },
+  drop: { label: "dropped", cls: "danger" },
+  "not-egress": { label: "not Gatehouse's traffic", cls: "" },
+};
+
+const LABELS: Record<string, string> = {
+  src: "Source address",
+  dst: "Destination address",
+  srcPort: "Source port",
+  dstPort: "Destination port",
+  protocol: "Protocol",
+};
+
+type SimInput = {
+  clusterId: string;
+  revision: "draft" | number;
+  failover: "current" | "none";
+  packet: z.infer<typeof zPacket> & { routedIspId: string | null };
+};
+
+export default function SimulatePage() {
+  const { clusterId } = useParams<{ clusterId: string }>();
+  const trpc = useTRPC();
+  const { isps } = useClusterEntities(clusterId);
+  const revisions = useQuery(trpc.revision.list.queryOptions({ clusterId, limit: 50 }));
+  const [form, setForm] = useState({
+    src: "",
+    dst: "",
+    protocol: "tcp" as "tcp" | "udp" | "icmp",
+    srcPort: "",
+    dstPort: "443",
+    routedIspId: "",
+    revision: "draft",
+    failover: "current" as "current" | "none",
+  });
+  const [tried, setTried] = useState(false);
+  const [input, setInput] = useState<SimInput | null>(null);
+  const set = <K extends keyof typeof form>(k: K, v: (typeof form)[K]) => setForm((f) => ({ ...f, [k]: v }));
+
+  const icmp = form.protocol === "icmp";
+  const packet = {
+    src: form.src.trim(),
+    dst: form.dst.trim(),
+    protocol: form.protocol,
+    srcPort: icmp ? undefined : numberField(form.srcPort, undefined),
+    dstPort: icmp ? undefined : numberField(form.dstPort, undefined),
+  };
+  const checked = zPacket.safeParse(packet);
+  // the packet's fields are not policy fields, so they are named here rather than by fieldLabel
+  const e = (k: string): string[] | undefined => {
+    if (!tried || checked.success) return undefined;
+    const issue = checked.error.issues.find((i) => i.path[0] === k);
+    if (!issue) return undefined;
+    const text = plainMessage(issue.message);
+    return [/^(must|is)\b/.test(text) ? `${LABELS[k]} ${text}` : `${LABELS[k]}: ${text}`];
+  };
+
+  const result = useQuery({
+    ...trpc.draft.simulate.queryOptions(input as SimInput, { enabled: input !== null }),
+    placeholderData: keepPreviousData,
+  });
+
+  function submit(ev: FormEvent) {
+    ev.preventDefault();
+    setTried(true);
+    if (!checked.success) return;
+    setInput({
+      clusterId,
+      revision: form.revision === "draft" ? "draft" : Number(form.revision),
+      failover: form.failover,
+      packet: { ...checked.data, routedIspId: form.routedIspId === "" ? null : form.routedIspId },
+    });
+  }
+
+  const data = result.data;
+  const ruleName = useMemo(() => {
+    const rules = data?.rules ?? {};
+    return (id: string) => rules[id]?.title ?? id;
+  }, [data]);
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Packet simulator</h1>
+        <span className="muted">
+          runs the gateway's own decision on the compiled policy: what the rules do to one connection
+        </span>
+      </div>
+      <form className="card" onSubmit={submit} aria-label="Packet" noValidate style={{ marginBottom: 14 }}>
+        <div className="form-grid-3">
+          <Field id="sim-src" label="Source address" errors={e("src")}>
+            <input
+              {...inputProps("sim-src", e("src"))}
+              className="mono"
+              placeholder="100.64.1.10"
+              value={form.src}
+              onChange={(x) => set("src", x.target.value)}
+              autoFocus
+            />
+          </Field>
+          <Field id="sim-dst" label="Destination address" errors={e("dst")}>
+            <input
+              {...inputProps("sim-dst", e("dst"))}
+              className="mono"
+              placeholder="198.51.100.200"
+              value={form.dst}
+              onChange={(x) => set("dst", x.target.value)}
+            />
+          </Field>
+          <Field id="sim-protocol" label="Protocol">
+            <select
+              id="sim-protocol"
+              value={form.protocol}
+              onChange={(x) => set("protocol", x.target.value as typeof form.protocol)}
+            >
+              <option value="tcp">tcp</option>
+              <option value="udp">udp</option>
+              <option value="icmp">icmp</option>
+            </select>
+          </Field>
+          <Field id="sim-sport" label="Source port" hint="(optional)" errors={e("srcPort")}>
+            <input
+              {...inputProps("sim-sport", e("srcPort"))}
+              inputMode="numeric"
+              disabled={icmp}
+              value={icmp ? "" : form.srcPort}
+              onChange={(x) => set("srcPort", x.target.value)}
+            />
+          </Field>
+          <Field id="sim-dport" label="Destination port" hint="(optional)" errors={e("dstPort")}>
+            <input
+              {...inputProps("sim-dport", e("dstPort"))}
+              inputMode="numeric"
+              disabled={icmp}
+              value={icmp ? "" : form.dstPort}
+              onChange={(x) => set("dstPort", x.target.value)}
+            />
+          </Field>
+          <Field id="sim-isp" label="ISP routing chose" hint="(the route's uplink)">
+            <select id="sim-isp" value={form.routedIspId} onChange={(x) => set("routedIspId", x.target.value)}>
+              <option value="">each ISP in turn</option>
+              {(isps.data ?? []).map((i) => (
+                <option key={i.entity.id} value={i.entity.id}>
+                  {i.entity.name}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field id="sim-revision" label="Policy">
+            <select id="sim-revision" value={form.revision} onChange={(x) => set("revision", x.target.value)}>
+              <option value="draft">the draft (unpublished changes included)</option>
+              {(revisions.data ?? []).map((r) => (
+                <option key={r.number} value={String(r.number)}>
+                  revision {r.number}: {r.message}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field id="sim-failover" label="Failover">
+            <select
+              id="sim-failover"
+              value={form.failover}
+              onChange={(x) => set("failover", x.target.value as typeof form.failover)}
+            >
+              <option value="current">as now (ISPs failed over stay so)</option>
+              <option value="none">every ISP active</option>
+            </select>
+          </Field>
+          <div className="field" style={{ alignSelf: "end" }}>
+            <button className="primary" type="submit" disabled={result.isFetching}>
+              {result.isFetching ? "Simulating…" : "Simulate"}
+            </button>
+          </div>
+        </div>
+      </form>
+
+      {result.error && <FormAlert messages={[errorMessage(result.error)]} />}
+      {data && (
+        <section aria-label="Simulation result" aria-busy={result.isFetching}>
+          <p className="muted small">
+            {data.source === "draft" ? "The draft" : `Revision ${data.revision}`}, compiled to{" "}
+            {data.entryCount.toLocaleString("en-US")} entries; traffic that matches no rule is{" "}
+            {data.unmatched === "drop" ? "dropped" : "forwarded without NAT"}.
+            {data.failedOver.length > 0 &&
+              ` Failed over: ${data.failedOver.map((f) => `${f.from} → ${f.to}`).join(", ")}.`}
+          </p>
+          {data.results.map((r) => {
+            const o = OUTCOME[r.outcome] ?? { label: r.outcome, cls: "" };
+            return (
+              <article key={r.routedIspId} className="result" aria-label={`If routing picks ${r.routedIspName}`}>
+                <h3>
+                  If routing picks ISP {r.routedIspName} <span className={`badge ${o.cls}`}>{o.label}</span>
+                </h3>
+                <p style={{ margin: "4px 0" }}>{r.summary}</p>
+                <dl className="kv">
+                  <dt>Matching rule</dt>
+                  <dd>
+                    {r.matched ? (
+                      <>
+                        position {r.matched.position}, {ruleName(r.matched.ruleId)}{" "}
+                        <span className="muted small mono">
+                          ({r.matched.entry.source}
+                          {r.matched.entry.destination ? ` → ${r.matched.entry.destination}` : ""})
+                        </span>
+                      </>
+                    ) : (
+                      <span className="muted">none</span>
+                    )}
+                  </dd>
+                  {r.snat && (
+                    <>
+                      <dt>SNAT address</dt>
+                      <dd className="mono">
+                        {r.snat.address ?? (
+                          <span>
+                            one of {r.snat.candidates.slice(0, 16).join(", ")}
+                            {r.snat.candidates.length > 16 ? ` and ${r.snat.candidates.length - 16} more` : ""}
+                          </span>
+                        )}
+                      </dd>
+                      <dt>Pool and algorithm</dt>
+                      <dd>
+                        {r.snat.poolName}, {r.snat.algorithm} (
+                        {ALGORITHM_LABELS[r.snat.algorithm as keyof typeof ALGORITHM_LABELS] ?? r.snat.algorithm}),{" "}
+                        {r.snat.candidates.length} address{r.snat.candidates.length === 1 ? "" : "es"}
+                      </dd>
+                    </>
+                  )}
+                  <dt>Next hop</dt>
+                  <dd className="mono">
+                    {r.route
+                      ? `${r.route.nextHop ?? "?"} on ${r.route.interface ?? "?"} (ISP ${r.route.ispName})`
+                      : "—"}
+                  </dd>
+                </dl>
+                {r.notes.length > 0 && (
+                  <ul style={{ marginTop: 0 }}>
+                    {r.notes.map((note) => (
+                      <li key={note}>{note}</li>
+                    ))}
+                  </ul>
+                )}
+                {r.skippedTotal > 0 && (
+                  <details open={r.skippedTotal <= 20}>
+                    <summary>
+                      Why the {r.skippedTotal.toLocaleString("en-US")} earlier rule{r.skippedTotal === 1 ? "" : "s"} did
+                      not match
+                    </summary>
+                    <div className="scroll-list">
+                      <table className="data" aria-label={`Rules that did not match via ${r.routedIspName}`}>
+                        <thead>
+                          <tr>
+                            <th className="num">Position</th>
+                            <th>Rule</th>
+                            <th>Why not</th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          {r.skipped.map((s) => (
+                            <tr key={s.ruleId}>
+                              <td className="num">{s.position}</td>
+                              <td>{ruleName(s.ruleId)}</td>
+                              <td>{s.reasons.join("; ")}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </div>
+                    {r.hiddenSourceMisses > 0 && (
+                      <p className="muted small">
+                        {r.hiddenSourceMisses.toLocaleString("en-US")} more rules are not listed: their source does not
+                        contain {input?.packet.src}.
+                      </p>
+                    )}
+                  </details>
+                )}
+              </article>
+            );
+          })}
+        </section>
+      )}
+      {!data && !result.error && (
+        <div className="card empty">
+          Enter a connection's first packet. The answer names the rule that decides it, why each earlier rule did not,
+          the SNAT address and the next hop.
+        </div>
+      )}
+    </>
+  );
+}

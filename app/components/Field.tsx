@@ -1,0 +1,71 @@
+"use client";
+
+import type { ReactNode } from "react";
+
+/** Props that tie an input to its label and its messages. */
+export function inputProps(id: string, errors: readonly string[] | undefined) {
+  const bad = (errors?.length ?? 0) > 0;
+  return { id, "aria-invalid": bad, "aria-describedby": bad ? `${id}-error` : undefined };
+}
+
+/** A labelled form field with its hint and its messages, in words, under it. */
+export function Field({
+  id,
+  label,
+  hint,
+  errors,
+  children,
+  className,
+}: {
+  id: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  errors?: readonly string[];
+  children: ReactNode;
+  className?: string;
+}) {
+  return (
+    <div className={`field${className ? ` ${className}` : ""}`}>
+      <label htmlFor={id}>
+        {label} {hint && <span className="hint">{hint}</span>}
+      </label>
+      {children}
+      {errors && errors.length > 0 && (
+        <div id={`${id}-error`} className="field-error">
+          {errors.map((e) => (
+            <div key={e}>{e}</div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** Messages about the form as a whole: the server's words for what the fields alone cannot show. */
+export function FormAlert({ messages }: { messages: readonly string[] }) {
+  if (messages.length === 0) return null;
+  return (
+    <div className="banner error" role="alert">
+      {messages.length === 1 ? (
+        messages[0]
+      ) : (
+        <ul style={{ margin: 0, paddingLeft: 18 }}>
+          {messages.map((m) => (
+            <li key={m}>{m}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/**
+ * What the banner of a form says about a failed save. When every problem the server named sits
+ * under its field, the banner only says so; otherwise it carries the server's whole message,
+ * which names what else in the policy is in the way.
+ */
+export function saveAlert(error: unknown, placedOnFields: number, unplaced: number, message: string): string[] {
+  if (!error) return [];
+  if (placedOnFields > 0 && unplaced === 0) return ["Not saved: fix the fields marked below."];
+  return [message];
+}

@@ -1,0 +1,105 @@
+import { expect, type Locator, test } from "@playwright/test";
+import { pickAddress } from "../../agent/spec/evaluate";
+import { api, seedCluster } from "./editing-helpers";
+import { signIn, uniqueName } from "./fixtures";
+
+/**
+ * The simulator shows what the compiled draft does to a packet. The expected SNAT address is
+ * worked out here with the gateway's own hash over the pool's addresses and the cluster's seed.
+ */
+test("the simulator names the deciding rule, why earlier rules missed, the SNAT address and the next hop", async ({
+  page,
+}, testInfo) => {
+  await signIn(page);
+  const seeded = await seedCluster(page, uniqueName("sim"), (ids) => [
+    // position 1: the most specific source
+    {
+      source: { kind: "cidrs", cidrs: ["100.64.1.0/24"] },
+      destinations: ["198.51.100.128/25"],
+      protocol: "udp",
+      egressIspId: ids.isps.telia,
+      action: { type: "snat", poolId: ids.pools["telia-a"], algorithm: "sh" },
+      comment: "lab udp",
+    },
+    { source: { kind: "cidrs", cidrs: ["100.64.9.0/24"] }, action: { type: "drop" }, comment: "quarantine" },
+    {
+      source: { kind: "cidrs", cidrs: ["100.64.7.0/24"] },
+      egressIspId: ids.isps.telia,
+      action: { type: "exclude" },
+      redirectIspId: ids.isps.cogent,
+      comment: "via cogent unNATed",
+    },
+    {
+      source: { kind: "zone", zoneId: ids.zones.office },
+      egressIspId: ids.isps.telia,
+      action: { type: "snat", poolId: ids.pools["telia-a"], algorithm: "sh" },
+      comment: "office via telia",
+    },
+  ]);
+  const cluster = await api<{ settings: { hashSeed: number } }>(page, "cluster.get", { id: seeded.clusterId }, "query");
+  const telia = ["198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13"];
+  const expected = pickAddress(
+    { id: "p", name: "telia-a", ispId: "i", addresses: telia, portRange: null },
+    "sh",
+    { src: "100.64.1.10", dst: "198.51.100.200", protocol: "tcp", routedIspId: "i" },
+    cluster.settings.hashSeed,
+  );
+
+  await page.goto(`/clusters/${seeded.clusterId}/simulate`);
+  const packet = page.getByRole("form", { name: "Packet" });
+  const simulate = async (src: string, dst: string, protocol: string, isp: string) => {
+    await packet.getByLabel("Source address").fill(src);
+    await packet.getByLabel("Destination address").fill(dst);
+    await packet.getByLabel("Protocol").selectOption(protocol);
+    await packet.getByLabel("ISP routing chose").selectOption({ label: isp });
+    await packet.getByLabel("Destination address").press("Enter");
+  };
+  const result = (isp: string): Locator => page.getByRole("article", { name: `If routing picks ${isp}` });
+
+  // tcp from the office: rule 1 wants udp, so the zone rule at position 4 decides
+  await simulate("100.64.1.10", "198.51.100.200", "tcp", "telia");
+  let r = result("telia");
+  await expect(r.getByRole("heading")).toContainText("SNAT");
+  await expect(r).toContainText(/position 4, rule #\d+ \(office via telia\)/);
+  await expect(r.locator("dd").nth(1)).toHaveText(expected ?? "");
+  await expect(r).toContainText("198.51.100.1 on eth1 (ISP telia)");
+  // a short list of earlier rules is open from the start
+  await expect(r.getByText(/Why the 3 earlier rules did not match/)).toBeVisible();
+  const why = r.getByRole("table", { name: "Rules that did not match via telia" });
+  await expect(why.getByRole("row").filter({ hasText: "lab udp" })).toContainText("protocol tcp is not udp");
+  await expect(why.getByRole("row").filter({ hasText: "quarantine" })).toContainText(
+    "source 100.64.1.10 is not in 100.64.9.0/24",
+  );
+  await page.screenshot({ path: testInfo.outputPath("simulate-snat.png") });
+
+  // the same packet over udp to the lab's destinations: rule 1
+  await simulate("100.64.1.10", "198.51.100.200", "udp", "telia");
+  r = result("telia");
+  await expect(r).toContainText(/position 1, rule #\d+ \(lab udp\)/);
+
+  // a dropped source
+  await simulate("100.64.9.9", "203.0.113.99", "icmp", "cogent");
+  r = result("cogent");
+  await expect(r.getByRole("heading")).toContainText("dropped");
+  await expect(r).toContainText("Rule 2 drops the connection.");
+
+  // excluded and redirected through the other ISP's next hop
+  await simulate("100.64.7.7", "198.51.100.50", "tcp", "telia");
+  r = result("telia");
+  await expect(r.getByRole("heading")).toContainText("forwarded without NAT");
+  await expect(r).toContainText("203.0.113.1 on eth2 (ISP cogent)");
+  await expect(r).toContainText('The rule redirects the connection to ISP "cogent" instead of "telia"');
+
+  // a source no rule covers, for every ISP at once
+  await simulate("100.99.0.1", "198.51.100.50", "tcp", "each ISP in turn");
+  for (const isp of ["telia", "cogent"]) {
+    await expect(result(isp)).toContainText("No rule matches and the cluster drops unmatched traffic");
+  }
+  await page.screenshot({ path: testInfo.outputPath("simulate-unmatched.png") });
+
+  // a bad address is refused in the form
+  await simulate("100.64.1.300", "198.51.100.50", "tcp", "telia");
+  await expect(page.locator("#sim-src-error")).toHaveText(
+    "Source address must be an IPv4 address such as 198.51.100.1",
+  );
+});
