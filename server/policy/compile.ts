@@ -22,6 +22,8 @@ export interface IspFailover {
   adminState: "active" | "failed_over";
   /** the backup an operator chose; null: the first healthy backup */
   backupIspId: string | null;
+  /** the failover epoch of the ISP's last restore (releases failovers agents hold) */
+  restoredEpoch?: number;
 }
 
 export interface CompileInput {
@@ -85,6 +87,7 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
         backups: isp.backupIspIds.map((id) => ({ ispId: id, defaultPoolId: ispsById.get(id)?.defaultPoolId ?? null })),
         adminState: f?.adminState ?? "active",
         adminBackupIspId: chosen !== null && isp.backupIspIds.includes(chosen) ? chosen : null,
+        ...(f?.restoredEpoch ? { restoredEpoch: f.restoredEpoch } : {}),
       };
     });
 

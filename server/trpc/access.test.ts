@@ -21,6 +21,8 @@ function requiredRole(path: string, type: string): Need {
   if (path === "cluster.delete") return "admin";
   if (path.startsWith("audit.retention.") && type === "mutation") return "admin";
   if (path.startsWith("gateway.")) return type === "query" ? "viewer" : "admin";
+  // live views only read
+  if (type === "subscription") return "viewer";
   return type === "query" ? "viewer" : "operator";
 }
 

@@ -3,6 +3,7 @@ import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { clusterRouter } from "./routers/clusters";
 import { draftRouter, revisionRouter } from "./routers/draft";
+import { failoverRouter } from "./routers/failover";
 import { gatewayRouter } from "./routers/gateways";
 import { gatewaySshRouter } from "./routers/gatewaySsh";
 import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
@@ -21,6 +22,7 @@ export const appRouter = router({
   revision: revisionRouter,
   audit: auditRouter,
   gateway: gatewayRouter,
+  failover: failoverRouter,
   gatewaySsh: gatewaySshRouter,
 });
 

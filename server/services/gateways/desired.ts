@@ -36,13 +36,14 @@ async function compileFor(
       loadRevisionPolicy(db, cluster.id, cluster.publishedRevision),
       db.failoverState.findMany({
         where: { clusterId: cluster.id },
-        select: { ispId: true, adminState: true, backupIspId: true },
+        select: { ispId: true, adminState: true, backupIspId: true, restoredEpoch: true },
       }),
     ]);
     const failover: IspFailover[] = failoverRows.map((f) => ({
       ispId: f.ispId,
       adminState: f.adminState === "failed_over" ? "failed_over" : "active",
       backupIspId: f.backupIspId,
+      restoredEpoch: f.restoredEpoch,
     }));
     spec = compileGatewaySpec({
       policy,

@@ -33,13 +33,13 @@ export interface AgentApiOptions {
 
 const DEFAULT_RECHECK_MS = 2_000;
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
     status,
     headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
   });
 
-const errorResponse = (status: number, error: string, extra: Record<string, unknown> = {}) =>
+export const errorResponse = (status: number, error: string, extra: Record<string, unknown> = {}) =>
   json(status, { error, ...extra }, status === 401 ? { "www-authenticate": 'Bearer realm="gatehouse-agent"' } : {});
 
 class BadRequest extends Error {
@@ -52,7 +52,7 @@ class BadRequest extends Error {
   }
 }
 
-function metaOf(req: Request): RequestMeta {
+export function metaOf(req: Request): RequestMeta {
   return {
     ip: clientAddress(req.headers),
     userAgent: (req.headers.get("user-agent") ?? "").slice(0, 400),
@@ -60,7 +60,7 @@ function metaOf(req: Request): RequestMeta {
   };
 }
 
-async function readJsonBody<T>(req: Request, schema: ZodType<T>): Promise<T> {
+export async function readJsonBody<T>(req: Request, schema: ZodType<T>): Promise<T> {
   const type = req.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(type))
     throw new BadRequest(415, "The body must be JSON (content-type: application/json)");
@@ -111,7 +111,7 @@ async function readLimited(req: Request, limit: number): Promise<string> {
   }
 }
 
-async function guarded(req: Request, endpoint: string, fn: () => Promise<Response>): Promise<Response> {
+export async function guarded(req: Request, endpoint: string, fn: () => Promise<Response>): Promise<Response> {
   try {
     return await fn();
   } catch (e) {

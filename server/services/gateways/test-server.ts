@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { Db } from "../../db";
+import { handleHealth } from "../failover/http";
 import { type AgentApiOptions, handleDesired, handleEnroll, handleStatus } from "./http";
 
 /**
@@ -56,7 +57,9 @@ export async function startAgentApiServer(db: Db, opts: AgentApiOptions = {}): P
             ? await handleDesired(db, request, opts)
             : path === "/api/agent/v1/status" && req.method === "POST"
               ? await handleStatus(db, request)
-              : new Response(JSON.stringify({ error: "not found" }), { status: 404 });
+              : path === "/api/agent/v1/health" && req.method === "POST"
+                ? await handleHealth(db, request)
+                : new Response(JSON.stringify({ error: "not found" }), { status: 404 });
       if (!res.destroyed) await send(res, response);
     } catch (e) {
       if (!res.headersSent && !res.destroyed) {

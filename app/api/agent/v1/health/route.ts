@@ -1,0 +1,9 @@
+import { getDb } from "@/server/db";
+import { handleHealth } from "@/server/services/failover/http";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export function POST(req: Request): Promise<Response> {
+  return handleHealth(getDb(), req);
+}

@@ -1,0 +1,79 @@
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { zId } from "../../policy/model";
+import { failoverIsp, restoreIsp, zFailoverInput, zRestoreInput } from "../../services/failover/actions";
+import { loadClusterFailover } from "../../services/failover/cluster-state";
+import { healthHistory, latestSampleId, samplesAfter } from "../../services/failover/history";
+import { failoverImpact } from "../../services/failover/impact";
+import { liveGeneration, waitForHealthChange } from "../../services/failover/live";
+import { healthOverview } from "../../services/failover/overview";
+import { completeDueOperations } from "../../services/failover/progress";
+import { operatorProcedure, router, viewerProcedure } from "../init";
+
+const zClusterRef = z.object({ clusterId: zId });
+
+/** The live view sends at most this often, and at least this rarely (online/offline ages with time). */
+const LIVE_MIN_GAP_MS = 250;
+const LIVE_MAX_GAP_MS = 1_000;
+/** a live view re-checks that its session still exists this often */
+const SESSION_CHECK_MS = 30_000;
+
+export const failoverRouter = router({
+  /** one card per ISP with its state on every gateway, operations in progress, recent events */
+  overview: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => healthOverview(ctx.db, input.clusterId)),
+  /** the last 15 minutes of every gateway's loss, latency and state per ISP, in 3-second buckets */
+  history: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => healthHistory(ctx.db, input.clusterId)),
+  /** what failing over (or restoring) an ISP would change, for the confirmation */
+  impact: viewerProcedure
+    .input(
+      zClusterRef.extend({
+        ispId: zId,
+        backupIspId: zId.nullable().default(null),
+        action: z.enum(["failover", "restore"]),
+      }),
+    )
+    .query(async ({ ctx, input }) => failoverImpact(await loadClusterFailover(ctx.db, input.clusterId), input)),
+  failover: operatorProcedure
+    .input(zFailoverInput)
+    .mutation(({ ctx, input }) => failoverIsp(ctx.db, ctx.actor, ctx.meta, input)),
+  restore: operatorProcedure
+    .input(zRestoreInput)
+    .mutation(({ ctx, input }) => restoreIsp(ctx.db, ctx.actor, ctx.meta, input)),
+  /**
+   * Live updates over server-sent events: the overview and the samples that arrived since the
+   * last message, whenever a report arrives (at most 4 a second) and at least once a second.
+   * The event id is the last sample id, so a reconnecting browser continues where it stopped.
+   */
+  live: viewerProcedure
+    .input(zClusterRef.extend({ after: z.number().int().min(0).nullish(), lastEventId: z.string().nullish() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const fromEvent = Number(input.lastEventId ?? Number.NaN);
+      let cursor = Number.isInteger(fromEvent)
+        ? fromEvent
+        : (input.after ?? (await latestSampleId(ctx.db, input.clusterId)));
+      let sessionCheckedAt = Date.now();
+      let sentAt = 0;
+      while (signal?.aborted !== true) {
+        const generation = liveGeneration(input.clusterId);
+        await completeDueOperations(ctx.db, input.clusterId);
+        const [overview, fresh] = await Promise.all([
+          healthOverview(ctx.db, input.clusterId),
+          samplesAfter(ctx.db, input.clusterId, cursor),
+        ]);
+        cursor = fresh.cursor;
+        sentAt = Date.now();
+        yield tracked(String(cursor), { overview, samples: fresh.samples });
+        if (Date.now() - sessionCheckedAt > SESSION_CHECK_MS) {
+          sessionCheckedAt = Date.now();
+          const alive = await ctx.db.session.findUnique({
+            where: { id: ctx.session.sessionId },
+            select: { expiresAt: true },
+          });
+          if (alive === null || alive.expiresAt.getTime() < Date.now()) return;
+        }
+        await waitForHealthChange(input.clusterId, generation, LIVE_MAX_GAP_MS, signal);
+        const gap = Date.now() - sentAt;
+        if (gap < LIVE_MIN_GAP_MS) await new Promise((r) => setTimeout(r, LIVE_MIN_GAP_MS - gap));
+      }
+    }),
+});
