@@ -3,7 +3,8 @@ import { defineConfig } from "@playwright/test";
 /** The console under test: a fresh SQLite database and a known first-admin password per run. */
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_ADMIN = { username: "admin", password: "e2e-admin-password-123" };
-const dataDir = ".e2e-data";
+// one data folder per port: two runs on different ports never delete each other's database
+const dataDir = `.e2e-data/${E2E_PORT}`;
 
 export default defineConfig({
   testDir: "e2e",

@@ -60,9 +60,31 @@ const errorMapping = t.middleware(async ({ next, path, ctx }) => {
   return result;
 });
 
+/** True when any string in the value (keys included) holds a NUL character. */
+export function containsNul(value: unknown, depth = 0): boolean {
+  if (depth > 32) return false;
+  if (typeof value === "string") return value.includes("\u0000");
+  if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).some(([k, v]) => k.includes("\u0000") || containsNul(v, depth + 1));
+  }
+  return false;
+}
+
+/**
+ * PostgreSQL cannot store NUL in text, and no operator means one: refused at the boundary for
+ * every procedure, so no store can fail on it half-way through a change.
+ */
+const refuseNul = t.middleware(async ({ getRawInput, next }) => {
+  if (containsNul(await getRawInput())) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: "Text must not contain NUL characters." });
+  }
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(errorMapping);
+export const publicProcedure = t.procedure.use(errorMapping).use(refuseNul);
 
 /** Signed in; mutations must carry the session's CSRF token and come from the console's own origin. */
 export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
