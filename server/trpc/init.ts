@@ -3,6 +3,7 @@ import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, type AppErrorCode, type FieldIssue } from "../errors";
+import { containsNul, NUL_MESSAGE } from "../input";
 import { logger } from "../log";
 import type { Actor } from "../services/audit/record";
 import { type Role, roleAtLeast } from "../services/auth/roles";
@@ -60,24 +61,10 @@ const errorMapping = t.middleware(async ({ next, path, ctx }) => {
   return result;
 });
 
-/** True when any string in the value (keys included) holds a NUL character. */
-export function containsNul(value: unknown, depth = 0): boolean {
-  if (depth > 32) return false;
-  if (typeof value === "string") return value.includes("\u0000");
-  if (Array.isArray(value)) return value.some((v) => containsNul(v, depth + 1));
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value).some(([k, v]) => k.includes("\u0000") || containsNul(v, depth + 1));
-  }
-  return false;
-}
-
-/**
- * PostgreSQL cannot store NUL in text, and no operator means one: refused at the boundary for
- * every procedure, so no store can fail on it half-way through a change.
- */
+/** NUL characters are refused for every procedure (server/input.ts says why). */
 const refuseNul = t.middleware(async ({ getRawInput, next }) => {
   if (containsNul(await getRawInput())) {
-    throw new TRPCError({ code: "BAD_REQUEST", message: "Text must not contain NUL characters." });
+    throw new TRPCError({ code: "BAD_REQUEST", message: NUL_MESSAGE });
   }
   return next();
 });
