@@ -9,6 +9,9 @@ import { HostProblem, type RemoteHost } from "./remote";
 
 const SUPERVISOR_START_MS = 5_000;
 
+/** 8000 -> "8 s", 200 -> "0.2 s" */
+export const seconds = (ms: number) => `${ms >= 10_000 ? Math.round(ms / 1000) : Number((ms / 1000).toFixed(1))} s`;
+
 export async function startAgentService(remote: RemoteHost, layout: AgentLayout, mode: ServiceMode): Promise<string> {
   if (mode === "systemd") {
     await remote.must("systemctl start", systemd.start(layout.unitName), { timeoutMs: 60_000 });
@@ -23,7 +26,7 @@ export async function startAgentService(remote: RemoteHost, layout: AgentLayout,
     if (Date.now() > until) {
       const log = await agentLogTail(remote, layout, mode, 10).catch(() => "");
       throw new HostProblem(
-        `the supervisor did not start within ${SUPERVISOR_START_MS / 1000} s${log ? `; its log ends with:\n${compactLog(log)}` : ""}`,
+        `the supervisor did not start within ${seconds(SUPERVISOR_START_MS)}${log ? `; its log ends with:\n${compactLog(log)}` : ""}`,
       );
     }
     await delay(100);

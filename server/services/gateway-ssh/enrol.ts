@@ -5,7 +5,14 @@ import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { createGateway, deleteGateway } from "../gateways/gateways";
 import { checkedAuth, loginAsAdmin, saveAccess, sealAuth, secretKeyFor, sshAppError } from "./access";
-import { agentLogTail, compactLog, startAgentService, stopAgentService, waitForAgentReport } from "./agent-service";
+import {
+  agentLogTail,
+  compactLog,
+  seconds,
+  startAgentService,
+  stopAgentService,
+  waitForAgentReport,
+} from "./agent-service";
 import type { AgentBundle } from "./bundle";
 import { agent, files, parseWhich, probe, REQUIRED_TOOLS, SUPERVISED_TOOLS, SYSTEMD_TOOLS, systemd } from "./commands";
 import type { GatewaySshDeps } from "./deps";
@@ -267,7 +274,7 @@ async function runEnrolment(
         if (seen.ok) return seen.seenAt;
         const log = await agentLogTail(host, layout, hostPlan.mode, 15).catch(() => "");
         throw new HostProblem(
-          `the agent did not report to the console within ${Math.round(deps.onlineTimeoutMs / 1000)} s; ` +
+          `the agent did not report to the console within ${seconds(deps.onlineTimeoutMs)}; ` +
             `check that the gateway can reach ${input.consoleUrl}${log ? `. Its log ends with:\n${compactLog(log)}` : ""}`,
         );
       },

@@ -4,7 +4,14 @@ import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { getGatewayOrThrow } from "../gateways/gateways";
 import { type GatewaySession, openGatewaySession, secretKeyFor } from "./access";
-import { agentLogTail, compactLog, startAgentService, stopAgentService, waitForAgentReport } from "./agent-service";
+import {
+  agentLogTail,
+  compactLog,
+  seconds,
+  startAgentService,
+  stopAgentService,
+  waitForAgentReport,
+} from "./agent-service";
 import type { AgentBundle } from "./bundle";
 import { agent, files, parseWhich, probe } from "./commands";
 import type { GatewaySshDeps } from "./deps";
@@ -157,7 +164,7 @@ export async function upgradeGateway(
         if (seen.ok) return;
         const log = await agentLogTail(remote, layout, checked.mode, 15).catch(() => "");
         throw new HostProblem(
-          `${bundle.version} did not report to the console within ${Math.round(deps.onlineTimeoutMs / 1000)} s` +
+          `${bundle.version} did not report to the console within ${seconds(deps.onlineTimeoutMs)}` +
             (log ? `. Its log ends with:\n${compactLog(log)}` : ""),
         );
       },

@@ -1,0 +1,224 @@
+import { createHash, randomBytes } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { AppError } from "../../errors";
+import { type FakeConnector, fakeConnector } from "../../ssh/fake";
+import type { Actor } from "../audit/record";
+import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../gateways/test-support";
+import { type AgentBundle, BundleError } from "./bundle";
+import type { GatewaySshDeps } from "./deps";
+import { type StartedJob, startEnrolment } from "./enrol";
+import { FakeGateway, type FakeGatewayOptions, fakeBundleText } from "./fake-gateway";
+import { getJob } from "./jobs";
+
+/**
+ * The enrolment job's logic against a modelled gateway: the order of its steps, the commands it
+ * sends, what it undoes (and in which order) when a step fails. The same flow runs against real
+ * sshds in e2e/ssh.
+ */
+
+const HOST_KEY = { algorithm: "ssh-ed25519", fingerprint: `SHA256:${"A".repeat(43)}` };
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot parsed by the fake\n-----END OPENSSH PRIVATE KEY-----\n";
+
+let t: GatewayTestDb;
+let admin: Actor;
+let clusterId: string;
+let connector: FakeConnector;
+let gateway: FakeGateway;
+const bundle: AgentBundle = {
+  path: "/dev/null",
+  bytes: Buffer.from(fakeBundleText("1.2.3")),
+  version: "1.2.3",
+  sha256: createHash("sha256").update(fakeBundleText("1.2.3")).digest("hex"),
+};
+
+beforeAll(async () => {
+  t = await gatewayTestDb();
+  admin = await makeUser(t.db, "admin", "admin");
+  ({ clusterId } = await makeCluster(t.db, admin));
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+function deps(over: Partial<GatewaySshDeps> = {}): GatewaySshDeps {
+  return {
+    db: t.db,
+    connector,
+    bundle: async () => bundle,
+    unitTemplate: async () => "[Service]\nExecStart=/usr/bin/node /usr/local/bin/gatehouse-agent run\n",
+    secretKeyText: () => randomBytes(32).toString("hex"),
+    onlineTimeoutMs: 2_000,
+    onlinePollMs: 20,
+    ...over,
+  };
+}
+
+/** A gateway at 192.0.2.50:22 whose agent "reports" to the console as soon as its service starts. */
+function useGateway(opts: Partial<FakeGatewayOptions> & { reports?: boolean } = {}) {
+  gateway = new FakeGateway({
+    hostKey: HOST_KEY,
+    onStart:
+      opts.reports === false
+        ? undefined
+        : async () => {
+            await t.db.gateway.updateMany({
+              where: { address: "192.0.2.50" },
+              data: { lastSeenAt: new Date(Date.now() + 1), agentVersion: bundle.version },
+            });
+          },
+    ...opts,
+  });
+  connector = fakeConnector({ "192.0.2.50:22": gateway });
+}
+
+const input = (name: string, extra: Record<string, unknown> = {}) => ({
+  clusterId,
+  name,
+  host: "192.0.2.50",
+  port: 22,
+  username: "root",
+  auth: { kind: "key" as const, privateKey: KEY },
+  hostKey: HOST_KEY,
+  consoleUrl: "https://console.example",
+  keepCredentials: true,
+  serviceMode: "auto" as const,
+  installRoot: "",
+  ...extra,
+});
+
+async function finished(started: StartedJob) {
+  await started.done;
+  return getJob(t.db, started.jobId);
+}
+
+const ran = () => connector.calls.map((c) => c.argv.join(" "));
+
+beforeEach(() => useGateway());
+
+// the fake does not parse keys: stand in for ssh2's check
+vi.mock("../../ssh/keys", () => ({ privateKeyProblem: () => null }));
+
+describe("enrolment over SSH", () => {
+  it("installs a systemd service on a systemd host and finishes when the agent reports", async () => {
+    useGateway({ pid1: "systemd" });
+    const job = await finished(await startEnrolment(deps(), admin, META, input("gw-systemd")));
+    expect(job.error).toBe("");
+    expect(job.steps.every((s) => s.state === "done")).toBe(true);
+    expect(gateway.files.get("/usr/local/bin/gatehouse-agent")?.toString()).toBe(fakeBundleText("1.2.3"));
+    expect(gateway.files.get("/etc/systemd/system/gatehouse-agent.service")?.toString()).toContain(
+      "ExecStart=/usr/bin/node /usr/local/bin/gatehouse-agent run --state-dir /var/lib/gatehouse-agent",
+    );
+    const commands = ran();
+    expect(commands).toContain("systemctl daemon-reload");
+    expect(commands).toContain("systemctl enable -- gatehouse-agent.service");
+    expect(commands).toContain("systemctl start -- gatehouse-agent.service");
+    // the enrolment token went to the agent and nowhere else
+    const enroll = commands.find((c) => c.includes(" enroll "));
+    expect(enroll).toMatch(/--token ghe_[A-Za-z0-9_-]{43} --state-dir \/var\/lib\/gatehouse-agent$/);
+    expect(JSON.stringify(job)).not.toMatch(/ghe_/);
+    const row = await t.db.gateway.findFirstOrThrow({ where: { name: "gw-systemd" } });
+    expect(row.enrollTokenHash).not.toBeNull();
+  });
+
+  it("undoes everything, newest first, when the agent never reports", async () => {
+    useGateway({ reports: false });
+    const dirsBefore = new Set(gateway.dirs);
+    const job = await finished(await startEnrolment(deps({ onlineTimeoutMs: 200 }), admin, META, input("gw-silent")));
+    expect(job.state).toBe("failed");
+    expect(job.error).toMatch(
+      /^Wait for the agent to report failed: the agent did not report to the console within 0.2 s; check that the gateway can reach https:\/\/console\.example\. Its log ends with:\n00:00:00 info agent starting/,
+    );
+    expect(job.steps.map((s) => `${s.key}:${s.state}`)).toEqual([
+      "connect:done",
+      "prerequisites:done",
+      "register:undone",
+      "upload:undone",
+      "install:undone",
+      "enrol:undone",
+      "start:undone",
+      "online:failed",
+      "undo:done",
+    ]);
+    expect(job.steps.find((s) => s.key === "undo")?.detail.split("\n")).toEqual([
+      "stop the agent: done",
+      "remove /var/lib/gatehouse-agent: done",
+      "remove /usr/local/lib/gatehouse-agent/supervise.sh: done",
+      "remove /usr/local/bin/gatehouse-agent: done",
+      "remove the directory /usr/local/lib/gatehouse-agent: done",
+      "remove the directory /var/log/gatehouse-agent: done",
+      "remove the directory /run/gatehouse-agent: done",
+      'remove the gateway record "gw-silent": done',
+    ]);
+    expect(gateway.running).toBe(false);
+    expect([...gateway.files.keys()]).toEqual([]);
+    expect(gateway.dirs).toEqual(dirsBefore);
+    expect(await t.db.gateway.count({ where: { name: "gw-silent" } })).toBe(0);
+    const outcome = await t.db.auditEvent.findFirstOrThrow({
+      where: { action: "gateway.ssh_enrol" },
+      orderBy: { seq: "desc" },
+    });
+    expect(JSON.parse(outcome.after ?? "{}")).toMatchObject({ outcome: "failed", failedStep: "online" });
+  });
+
+  it("reports an undo that fails and still runs the rest", async () => {
+    useGateway({
+      reports: false,
+      override: (argv) =>
+        argv[0] === "rm" && argv.includes("/usr/local/bin/gatehouse-agent")
+          ? { code: 1, stderr: "rm: Read-only file system" }
+          : undefined,
+    });
+    const job = await finished(await startEnrolment(deps({ onlineTimeoutMs: 100 }), admin, META, input("gw-stuck")));
+    const undo = job.steps.find((s) => s.key === "undo");
+    expect(undo?.state).toBe("failed");
+    expect(undo?.detail).toContain(
+      "remove /usr/local/bin/gatehouse-agent: FAILED (removing /usr/local/bin/gatehouse-agent failed: exit status 1: rm: Read-only file system)",
+    );
+    expect(undo?.detail).toContain('remove the gateway record "gw-stuck": done');
+    expect(job.steps.find((s) => s.key === "upload")?.state).toBe("done");
+  });
+
+  it("runs everything through sudo for a user that may, and refuses one that may not", async () => {
+    useGateway({ uid: 1000, sudo: true });
+    const ok = await finished(await startEnrolment(deps(), admin, META, input("gw-sudo", { username: "ops" })));
+    expect(ok.error).toBe("");
+    expect(ok.steps[0]?.detail).toContain("(root through sudo)");
+    const privileged = connector.calls.filter((c) => c.argv[0] === "mkdir" || c.argv.includes("mkdir"));
+    expect(privileged.length).toBeGreaterThan(0);
+    expect(privileged.every((c) => c.argv.slice(0, 3).join(" ") === "sudo -n --")).toBe(true);
+
+    useGateway({ uid: 1000, sudo: false });
+    const refused = await finished(await startEnrolment(deps(), admin, META, input("gw-nosudo", { username: "ops" })));
+    expect(refused.error).toContain('"ops" is not root and cannot use sudo without a password');
+  });
+
+  it("keeps no credentials when asked not to, and refuses to keep them without GATEHOUSE_SECRET_KEY", async () => {
+    const noKey = deps({ secretKeyText: () => undefined });
+    const refused = await startEnrolment(noKey, admin, META, input("gw-nokey")).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).message).toMatch(/cannot keep SSH credentials: GATEHOUSE_SECRET_KEY is not set/);
+    expect(await t.db.sshJob.count({ where: { title: { contains: "gw-nokey" } } })).toBe(0);
+
+    const job = await finished(await startEnrolment(noKey, admin, META, input("gw-nokey", { keepCredentials: false })));
+    expect(job.error).toBe("");
+    const gw = await t.db.gateway.findFirstOrThrow({ where: { name: "gw-nokey" }, include: { ssh: true } });
+    expect(gw.ssh).toMatchObject({ secret: null, authKind: "", hostKeyFingerprint: HOST_KEY.fingerprint });
+  });
+
+  it("checks what it can before starting a job", async () => {
+    await expect(startEnrolment(deps(), admin, META, input("gw-systemd"))).rejects.toThrow(
+      /already has a gateway named "gw-systemd"/,
+    );
+    await expect(
+      startEnrolment(deps(), admin, META, input("gw-x", { installRoot: "/srv/x", serviceMode: "systemd" })),
+    ).rejects.toThrow(/works only with the supervised service/);
+    await expect(
+      startEnrolment(
+        deps({ bundle: async () => Promise.reject(new BundleError("no dist")) }),
+        admin,
+        META,
+        input("gw-y"),
+      ),
+    ).rejects.toThrow(/The agent build cannot be pushed: no dist/);
+  });
+});
