@@ -559,17 +559,17 @@ export default function RulesPage() {
           >
             <colgroup>
               <col style={{ width: 30 }} />
-              <col style={{ width: 64 }} />
-              <col style={{ width: "17%" }} />
-              <col style={{ width: "13%" }} />
-              <col style={{ width: 52 }} />
-              <col style={{ width: "9%" }} />
+              <col style={{ width: 58 }} />
+              <col style={{ width: "15%" }} />
               <col style={{ width: "11%" }} />
-              <col style={{ width: 72 }} />
-              <col style={{ width: "12%" }} />
-              <col style={{ width: 40 }} />
+              <col style={{ width: 50 }} />
+              <col style={{ width: "8%" }} />
+              <col style={{ width: "9%" }} />
+              <col style={{ width: 60 }} />
+              <col style={{ width: "11%" }} />
+              <col style={{ width: 36 }} />
               <col />
-              <col style={{ width: 110 }} />
+              <col style={{ width: 104 }} />
             </colgroup>
             <thead>
               <tr aria-rowindex={1}>
@@ -589,8 +589,12 @@ export default function RulesPage() {
                 <th scope="col">Proto</th>
                 <th scope="col">Egress ISP</th>
                 <th scope="col">Pool</th>
-                <th scope="col">Algorithm</th>
-                <th scope="col">Redirect next hop</th>
+                <th scope="col" title="Algorithm">
+                  Alg.
+                </th>
+                <th scope="col" title="Redirect next hop">
+                  Redirect via
+                </th>
                 <th scope="col">On</th>
                 <th scope="col">Comment</th>
                 <th scope="col">
