@@ -1,10 +1,12 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useParams } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
+import { AgentUpgrades } from "./AgentUpgrades";
 import {
   applyErrorGist,
   attemptedRevision,
@@ -350,6 +352,11 @@ export default function GatewaysPage() {
         <div className="spacer" />
         {list.isFetching && !list.isPending && <span className="muted small">refreshing…</span>}
         {isAdmin && (
+          <Link className="button" href={`/clusters/${clusterId}/gateways/add-ssh`}>
+            Add over SSH
+          </Link>
+        )}
+        {isAdmin && (
           <button className="primary" type="button" onClick={() => setAdding(true)}>
             Add gateway
           </button>
@@ -390,7 +397,9 @@ export default function GatewaysPage() {
               return (
                 <tr key={g.id}>
                   <td>
-                    <strong>{g.name}</strong>
+                    <Link href={`/clusters/${clusterId}/gateways/${g.id}`}>
+                      <strong>{g.name}</strong>
+                    </Link>
                     {g.address && <div className="muted small mono">{g.address}</div>}
                   </td>
                   <td>
@@ -463,6 +472,9 @@ export default function GatewaysPage() {
             })}
           </tbody>
         </table>
+      )}
+      {list.data && list.data.gateways.length > 0 && (
+        <AgentUpgrades clusterId={clusterId} isAdmin={isAdmin} gateways={list.data.gateways} />
       )}
       {list.data && (
         <p className="muted small">
