@@ -133,14 +133,17 @@ async function filterFor(page: Page, text: string): Promise<{ ms: number; matche
   const started = await page.evaluate(() => performance.now());
   await search.fill(text);
   const handle = await page.waitForFunction(
-    (total) => {
+    (wanted) => {
+      // the rows on screen are the answer to this search: not an earlier one, and not loading
       const table = document.querySelector("table.rules");
       const count = document.querySelector("#rules-count")?.textContent ?? "";
-      const m = /^([\d,]+) of ([\d,]+) rules match$/.exec(count);
-      if (!table || table.getAttribute("aria-busy") === "true" || !m || m[1] === total) return null;
+      if (!table || table.getAttribute("data-search") !== wanted || table.getAttribute("data-shown") !== "current") {
+        return null;
+      }
+      if (table.getAttribute("aria-busy") === "true" || !/ of [\d,]+ rules match$/.test(count)) return null;
       return [performance.now(), count] as const;
     },
-    RULES.toLocaleString("en-US"),
+    text,
     { polling: "raf", timeout: 30_000 },
   );
   const [at, matches] = (await handle.jsonValue()) as [number, string];

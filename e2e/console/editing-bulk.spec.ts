@@ -53,6 +53,10 @@ test("filter the rules, bulk-disable with a preview of every change, move and de
   await page.getByLabel("State").selectOption("off");
   await expect(count).toHaveText("3 of 12 rules match");
   await page.screenshot({ path: testInfo.outputPath("bulk-disabled.png") });
+  // the same page in the dark theme the system asks for
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.screenshot({ path: testInfo.outputPath("bulk-disabled-dark.png") });
+  await page.emulateMedia({ colorScheme: "light" });
   await page.getByRole("button", { name: "Clear filters" }).click();
 
   // moving position 6 up pins the rules above it: the preview lists each priority it sets

@@ -344,7 +344,8 @@ export default function RulesPage() {
   }
 
   const count = first.data?.count ?? 0;
-  const filtered = !isDefault(filters);
+  // the footer describes the rows shown: those of the debounced search, not of what is being typed
+  const filtered = !isDefault({ ...filters, search });
   const ruleWarnings = warnings.all.filter((w) => w.entity === "rule" || w.entity === "settings");
   const allSelected = selected.size > 0 && selected.size >= total && total > 0;
 
@@ -555,6 +556,8 @@ export default function RulesPage() {
             aria-label="Rules"
             aria-rowcount={total + 1}
             aria-busy={first.isFetching ? true : undefined}
+            data-search={search}
+            data-shown={first.isPlaceholderData ? "previous" : "current"}
             onKeyDown={onGridKey}
           >
             <colgroup>
