@@ -45,7 +45,7 @@ test("filter the rules, bulk-disable with a preview of every change, move and de
   await expect(page.getByRole("checkbox", { name: "Disable the rule at position 2" })).toBeChecked();
   await dialog.getByRole("button", { name: "Disable 3 rules" }).click();
   await expect(dialog).toHaveCount(0);
-  await expect(page.getByRole("status").filter({ hasText: "Disable 3 rules: done" })).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Disabled 3 rules in the draft." })).toBeVisible();
   for (const p of [2, 3, 4]) {
     await expect(page.getByRole("checkbox", { name: `Enable the rule at position ${p}` })).not.toBeChecked();
   }

@@ -57,6 +57,14 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
+const DONE_WORDS: Record<BulkOperation["op"], string> = {
+  enable: "Enabled",
+  disable: "Disabled",
+  delete: "Deleted",
+  setPool: "Changed the pool of",
+  setAlgorithm: "Changed the algorithm of",
+};
+
 const OP_WORDS: Record<BulkOperation["op"], string> = {
   enable: "Enable",
   disable: "Disable",
@@ -829,10 +837,10 @@ export default function RulesPage() {
           operation={bulk.op}
           onClose={() => setBulk(null)}
           onDone={(changed) => {
-            const verb = OP_WORDS[bulk.op.op];
+            const verb = DONE_WORDS[bulk.op.op];
             setBulk(null);
             setSelected(new Set());
-            setNotice({ ok: true, text: `${verb} ${n(changed)} rule${changed === 1 ? "" : "s"}: done, in the draft.` });
+            setNotice({ ok: true, text: `${verb} ${n(changed)} rule${changed === 1 ? "" : "s"} in the draft.` });
           }}
         />
       )}
