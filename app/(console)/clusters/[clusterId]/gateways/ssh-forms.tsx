@@ -117,6 +117,8 @@ export function HostKeyCheck({
   );
 }
 
+const RADIO_LABEL = { fontWeight: 400, margin: 0, display: "inline-flex", gap: 6, alignItems: "center" } as const;
+
 /** User name and either a private key (with optional passphrase) or a password. */
 export function CredentialsFields({
   username,
@@ -141,19 +143,21 @@ export function CredentialsFields({
         {errors.username && <div className="field-error">User {errors.username}</div>}
       </div>
       <div className="field row" role="radiogroup" aria-label="Log in with">
-        <label style={{ fontWeight: 400, margin: 0 }}>
+        <label style={RADIO_LABEL}>
           <input
             type="radio"
             name="ssh-auth"
+            style={{ width: "auto" }}
             checked={auth.kind === "key"}
             onChange={() => onAuth({ kind: "key", privateKey: "" })}
           />{" "}
           Private key
         </label>
-        <label style={{ fontWeight: 400, margin: 0 }}>
+        <label style={RADIO_LABEL}>
           <input
             type="radio"
             name="ssh-auth"
+            style={{ width: "auto" }}
             checked={auth.kind === "password"}
             onChange={() => onAuth({ kind: "password", password: "" })}
           />{" "}

@@ -280,11 +280,13 @@ function UpgradePanel({
   gatewayId,
   agentVersion,
   bundleVersion,
+  hasCredentials,
   onStarted,
 }: {
   gatewayId: string;
   agentVersion: string;
   bundleVersion: string;
+  hasCredentials: boolean;
   onStarted: (jobId: string) => void;
 }) {
   const trpc = useTRPC();
@@ -300,11 +302,12 @@ function UpgradePanel({
       <button
         type="button"
         className={behind ? "primary" : ""}
-        disabled={upgrade.isPending || bundleVersion === ""}
+        disabled={upgrade.isPending || bundleVersion === "" || !hasCredentials}
         onClick={() => upgrade.mutate({ gatewayId })}
       >
         {behind ? `Upgrade to ${bundleVersion}` : `Reinstall ${bundleVersion}`}
       </button>
+      {!hasCredentials && <span className="muted small"> Upgrades over SSH need kept SSH credentials.</span>}
       {upgrade.error && (
         <div className="banner error" role="alert">
           {errorMessage(upgrade.error)}
@@ -327,6 +330,7 @@ export default function GatewayPage() {
   });
   const [openJob, setOpenJob] = useState<string | null>(null);
   const role = (me.data?.role ?? "viewer") as Role;
+  const access = useQuery({ ...trpc.gatewaySsh.access.queryOptions({ gatewayId }), enabled: role !== "viewer" });
 
   if (gateway.isPending) return <div className="loading">Loading the gateway…</div>;
   if (gateway.error) {
@@ -362,6 +366,7 @@ export default function GatewayPage() {
           gatewayId={gatewayId}
           agentVersion={g.agentVersion}
           bundleVersion={info.data?.bundle.version ?? ""}
+          hasCredentials={access.data?.hasCredentials ?? false}
           onStarted={async (id) => {
             setOpenJob(id);
             await queryClient.invalidateQueries({ queryKey: trpc.gatewaySsh.jobs.queryKey({ clusterId, gatewayId }) });

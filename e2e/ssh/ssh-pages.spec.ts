@@ -1,0 +1,95 @@
+import type { AddressInfo } from "node:net";
+import { expect, test } from "@playwright/test";
+import ssh2 from "ssh2";
+import { fingerprintOf } from "../../server/ssh/fingerprint";
+import { signIn, uniqueName } from "../console/fixtures";
+
+/**
+ * The SSH pages in a browser. A throwaway SSH server on 127.0.0.1 (ssh2's own) shows a host key
+ * and lets nobody in: enough to see the console read the key for confirmation. Enrolment itself
+ * runs against real sshds in network namespaces (e2e/ssh/*.test.ts).
+ */
+
+async function hostKeyServer() {
+  const pair = ssh2.utils.generateKeyPairSync("ed25519", {});
+  const parsed = ssh2.utils.parseKey(pair.public);
+  if (parsed instanceof Error) throw parsed;
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  const server = new ssh2.Server({ hostKeys: [pair.private] }, (client) => {
+    client.on("authentication", (ctx) => ctx.reject());
+    client.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    fingerprint: fingerprintOf(key?.getPublicSSH() ?? Buffer.alloc(0)),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test("adding a gateway over SSH: the host key is read and must be confirmed", async ({ page }, testInfo) => {
+  const ssh = await hostKeyServer();
+  try {
+    await signIn(page);
+    const cluster = uniqueName("ssh");
+    await page.getByRole("button", { name: "New cluster" }).click();
+    await page.getByLabel("Name").fill(cluster);
+    await page.getByRole("button", { name: "Create cluster" }).click();
+    await page.getByRole("link", { name: cluster }).click();
+    await page.getByRole("link", { name: "Gateways" }).click();
+    await page.getByRole("link", { name: "Add over SSH" }).click();
+    await expect(page.getByRole("heading", { name: "Add a gateway over SSH" })).toBeVisible();
+
+    // nothing listens on port 1: the console says so
+    await page.getByLabel("SSH host").fill("127.0.0.1");
+    await page.getByLabel("Port").fill("1");
+    await page.getByRole("button", { name: "Read host key" }).click();
+    await expect(
+      page.getByRole("alert").filter({ hasText: "Cannot reach 127.0.0.1:1: connection refused" }),
+    ).toBeVisible();
+
+    await page.getByLabel("Port").fill(String(ssh.port));
+    await page.getByRole("button", { name: "Read host key" }).click();
+    await expect(page.getByTestId("host-key-fingerprint")).toHaveText(ssh.fingerprint);
+    await expect(page.getByText("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub")).toBeVisible();
+    const install = page.getByRole("button", { name: /^Install and enrol/ });
+    await expect(install).toBeDisabled();
+    await page.getByLabel("I compared it: this is the gateway's host key").check();
+    await expect(install).toBeEnabled();
+    // another port is another server: the confirmation goes
+    await page.getByLabel("Port").fill("22");
+    await expect(install).toBeDisabled();
+    await page.screenshot({ path: testInfo.outputPath("add-over-ssh.png") });
+  } finally {
+    await ssh.close();
+  }
+});
+
+test("a gateway's page: SSH access, diagnostics and upgrades", async ({ page }, testInfo) => {
+  await signIn(page);
+  const cluster = uniqueName("sshgw");
+  await page.getByRole("button", { name: "New cluster" }).click();
+  await page.getByLabel("Name").fill(cluster);
+  await page.getByRole("button", { name: "Create cluster" }).click();
+  await page.getByRole("link", { name: cluster }).click();
+  await page.getByRole("link", { name: "Gateways" }).click();
+  await page.getByRole("button", { name: "Add gateway" }).click();
+  await page.getByLabel("Name").fill("gw-by-hand");
+  await page.getByRole("button", { name: "Add and show enrolment token" }).click();
+  await page.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByRole("region", { name: "Agent upgrades" })).toContainText("The console's agent build is");
+
+  await page.getByRole("link", { name: "gw-by-hand" }).click();
+  await expect(page.getByRole("heading", { name: "gw-by-hand" })).toBeVisible();
+  await expect(page.getByText("No SSH access is configured for this gateway.")).toBeVisible();
+  await page.getByRole("button", { name: "Run diagnostics" }).click();
+  await expect(
+    page.getByRole("alert").filter({ hasText: 'Gateway "gw-by-hand" has no SSH access configured' }),
+  ).toBeVisible();
+  await expect(page.getByRole("button", { name: "Store credentials" })).toBeVisible();
+  const upgrade = page.getByRole("region", { name: "Agent upgrade" });
+  await expect(upgrade).toContainText("the console's build is");
+  await expect(upgrade.getByRole("button", { name: /^Reinstall|^Upgrade/ })).toBeDisabled();
+  await expect(upgrade).toContainText("Upgrades over SSH need kept SSH credentials.");
+  await page.screenshot({ path: testInfo.outputPath("gateway-page.png") });
+});
