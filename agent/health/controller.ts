@@ -302,8 +302,9 @@ export class FailoverController {
         flushed,
       };
       const reason = this.reasonFor(spec, isp, before, after, transition);
+      const nameOf = (id: string | undefined) => (id === undefined ? null : (byId.get(id)?.name ?? id));
       this.deps.log.info(
-        { isp: isp.name, from: before?.backupIspId ?? null, to: after?.backupIspId ?? null, mode, reason, timings },
+        { isp: isp.name, from: nameOf(before?.backupIspId), to: nameOf(after?.backupIspId), mode, reason, timings },
         after === undefined ? "failed back" : "failed over",
       );
       if (error !== "") this.deps.log.warn({ isp: isp.name, error }, "conntrack flush failed");

@@ -57,7 +57,8 @@ export class HealthService {
       runner: deps.runner,
       log: deps.log,
       onTransition: (ispId, t) => {
-        deps.log.info({ isp: ispId, from: t.from, to: t.to, reason: t.reason }, "link state changed");
+        const isp = this.controller.running()?.isps.find((i) => i.id === ispId)?.name ?? ispId;
+        deps.log.info({ isp, from: t.from, to: t.to, reason: t.reason }, "link state changed");
         this.controller.healthChanged(ispId, t);
         this.reporter.kick();
       },

@@ -1,0 +1,88 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { ClusterLab, LabProcess } from "./cluster-lab";
+
+/**
+ * The real agent (the bundled program an operator installs) for every gateway of a cluster lab:
+ * enrolled with its one-time token, then run with `--netns`, so it talks to the console from the
+ * host while nft, ip, conntrack and its probes run in the gateway's namespace.
+ */
+
+export interface LabAgent {
+  name: string;
+  ns: string;
+  stateDir: string;
+  process: LabProcess;
+  /** the agent's JSON log lines so far */
+  logs(): Array<Record<string, unknown>>;
+}
+
+function parseLogs(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a line cut by the buffer's trimming
+    }
+  }
+  return out;
+}
+
+export async function enrolAndRun(
+  lab: ClusterLab,
+  opts: {
+    agentFile: string;
+    workDir: string;
+    consoleUrl: string;
+    gateways: Array<{ name: string; enrollToken: string }>;
+    logLevel?: string;
+  },
+): Promise<LabAgent[]> {
+  const agents: LabAgent[] = [];
+  for (const [i, g] of opts.gateways.entries()) {
+    const labGw = lab.gateways[i];
+    if (labGw === undefined) throw new Error(`the lab has no gateway ${i + 1}`);
+    const stateDir = join(opts.workDir, g.name);
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const enrol = lab.spawn(null, [
+      process.execPath,
+      opts.agentFile,
+      "enroll",
+      "--console",
+      opts.consoleUrl,
+      "--token",
+      g.enrollToken,
+      "--state-dir",
+      stateDir,
+      "--log-level",
+      "warn",
+    ]);
+    const code = await enrol.exited;
+    if (code !== 0) throw new Error(`enrolling ${g.name} failed (${code}): ${enrol.stderr()}`);
+    const proc = lab.spawn(null, [
+      process.execPath,
+      opts.agentFile,
+      "run",
+      "--state-dir",
+      stateDir,
+      "--netns",
+      labGw.ns,
+      "--log-level",
+      opts.logLevel ?? "info",
+    ]);
+    agents.push({ name: g.name, ns: labGw.ns, stateDir, process: proc, logs: () => parseLogs(proc.stderr()) });
+  }
+  return agents;
+}
+
+export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000, stepMs = 25) {
+  const started = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

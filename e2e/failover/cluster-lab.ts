@@ -1,0 +1,378 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  type CommandResult,
+  type CommandRunner,
+  describeFailure,
+  execRunner,
+  ok,
+  type RunOptions,
+} from "../../agent/apply/runner";
+
+/**
+ * A cluster lab in network namespaces: N gateways side by side on a LAN switch and on two ISP
+ * segments, LAN clients, two ISP routers and an internet server. Nothing touches the host's
+ * interfaces: every veth pair is created inside a lab namespace with its peer moved straight into
+ * another. Addresses come only from 100.64.0.0/10 and the documentation ranges.
+ *
+ *   client j  100.64.1.j ─┐                 ┌─ ispa 100.65.1.(10+k) ── br0 100.65.1.2  ISP A ─ 100.66.1.0/24 ─┐
+ *                         lan switch ── gw k┤                                                                    server 203.0.113.10
+ *   (default via gw)     ─┘  100.64.0.k/16  └─ ispb 100.65.2.(10+k) ── br0 100.65.2.2  ISP B ─ 100.66.2.0/24 ─┘
+ *
+ * Every gateway uses the same interface names and next hops, so one cluster spec fits them all.
+ * The gateways share the pools (198.51.100.0/25 behind A, 198.51.100.128/25 behind B), so each
+ * ISP router remembers which gateway a connection came from (by the gateway's MAC, in the
+ * connection's mark) and routes the replies back to that gateway: N gateways can be active at once.
+ *
+ * Each ISP can be cut the two ways a real uplink dies: the link (the router's ports go down, so
+ * the gateways see the carrier drop) or silently (the router drops every IP packet while the
+ * link stays up, as when the ISP fails upstream), or made lossy.
+ */
+
+export interface ClusterLabOptions {
+  gateways?: number;
+  clients?: number;
+  prefix?: string;
+}
+
+export type IspName = "a" | "b";
+export type CutMode = "link" | "blackhole";
+
+export interface LabGateway {
+  index: number;
+  ns: string;
+  /** the gateway's addresses on the ISP segments and the LAN */
+  ispa: string;
+  ispb: string;
+  lan: string;
+}
+
+export interface LabClient {
+  ns: string;
+  address: string;
+  /** the gateway it sends through */
+  gateway: number;
+}
+
+export interface LabProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface ClusterLab {
+  runId: string;
+  ns: { server: string; ispA: string; ispB: string; lan: string; gateways: string[]; clients: string[] };
+  gateways: LabGateway[];
+  clients: LabClient[];
+  isps: Record<IspName, { interface: string; nextHop: string; poolRange: string; routerNs: string }>;
+  server: string;
+  pools: Record<IspName, string[]>;
+  exec(ns: string, args: readonly string[], opts?: RunOptions): Promise<CommandResult>;
+  must(ns: string, args: readonly string[], opts?: RunOptions): Promise<string>;
+  /** starts a long-running process inside a namespace (or on the host with ns null); destroy() kills it */
+  spawn(ns: string | null, args: readonly string[], env?: Record<string, string>): LabProcess;
+  cut(isp: IspName, mode: CutMode): Promise<void>;
+  heal(isp: IspName, mode: CutMode): Promise<void>;
+  /** drops this share of the ISP's IP packets at random (0 heals) */
+  loss(isp: IspName, percent: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const host = execRunner({ defaultTimeoutMs: 20_000 });
+
+async function must(runner: CommandRunner, args: readonly string[], opts?: RunOptions): Promise<string> {
+  const r = await runner.run(args, opts);
+  if (!ok(r)) throw new Error(describeFailure(r));
+  return r.stdout;
+}
+
+const ipBatch = (ns: string, lines: readonly string[]) =>
+  must(host, ["ip", "-n", ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });
+
+const mac = (isp: IspName, k: number) =>
+  `02:6a:${isp === "a" ? "a0" : "b0"}:00:${(k >> 8).toString(16).padStart(2, "0")}:${(k & 0xff).toString(16).padStart(2, "0")}`;
+
+export const LAB_POOLS: Record<IspName, string[]> = {
+  a: ["198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13"],
+  b: ["198.51.100.130", "198.51.100.131"],
+};
+
+export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<ClusterLab> {
+  const gatewayCount = options.gateways ?? 1;
+  const clientCount = options.clients ?? 1;
+  if (gatewayCount < 1 || gatewayCount > 40) throw new Error("a cluster lab has 1 to 40 gateways");
+  if (clientCount < 0 || clientCount > 40) throw new Error("a cluster lab has 0 to 40 clients");
+  const runId = randomBytes(3).toString("hex");
+  const p = `${options.prefix ?? "ghf"}-${runId}`;
+  const ns = {
+    server: `${p}-srv`,
+    ispA: `${p}-ispa`,
+    ispB: `${p}-ispb`,
+    lan: `${p}-lan`,
+    gateways: Array.from({ length: gatewayCount }, (_, i) => `${p}-gw${i + 1}`),
+    clients: Array.from({ length: clientCount }, (_, i) => `${p}-c${i + 1}`),
+  };
+  const gateways: LabGateway[] = ns.gateways.map((name, i) => ({
+    index: i + 1,
+    ns: name,
+    ispa: `100.65.1.${11 + i}`,
+    ispb: `100.65.2.${11 + i}`,
+    lan: `100.64.0.${1 + i}`,
+  }));
+  const clients: LabClient[] = ns.clients.map((name, j) => ({
+    ns: name,
+    address: `100.64.1.${1 + j}`,
+    gateway: (j % gatewayCount) + 1,
+  }));
+  const isps: ClusterLab["isps"] = {
+    a: { interface: "ispa", nextHop: "100.65.1.2", poolRange: "198.51.100.0/25", routerNs: ns.ispA },
+    b: { interface: "ispb", nextHop: "100.65.2.2", poolRange: "198.51.100.128/25", routerNs: ns.ispB },
+  };
+  const server = "203.0.113.10";
+  const created: string[] = [];
+  const processes = new Set<LabProcess>();
+  const runners = new Map<string, CommandRunner>();
+  const runner = (name: string) => {
+    let r = runners.get(name);
+    if (r === undefined) {
+      r = execRunner({ prefix: ["ip", "netns", "exec", name], defaultTimeoutMs: 30_000 });
+      runners.set(name, r);
+    }
+    return r;
+  };
+
+  const destroy = async () => {
+    for (const proc of processes) proc.kill("SIGTERM");
+    await Promise.all(
+      [...processes].map((proc) =>
+        Promise.race([proc.exited, new Promise((r) => setTimeout(r, 3000)).then(() => proc.kill("SIGKILL"))]),
+      ),
+    );
+    processes.clear();
+    for (const name of created.splice(0).reverse()) await host.run(["ip", "netns", "delete", name]);
+  };
+
+  try {
+    for (const name of [ns.server, ns.ispA, ns.ispB, ns.lan, ...ns.gateways, ...ns.clients]) {
+      await must(host, ["ip", "netns", "add", name]);
+      created.push(name);
+    }
+    await ipBatch(ns.lan, ["link set lo up", "link add br0 type bridge", "link set br0 up"]);
+    for (const [isp, router, n] of [
+      ["a", ns.ispA, 1],
+      ["b", ns.ispB, 2],
+    ] as const) {
+      await ipBatch(router, [
+        "link set lo up",
+        "link add br0 type bridge",
+        `addr add ${isps[isp].nextHop}/24 dev br0`,
+        "link set br0 up",
+        `link add name srv0 type veth peer name isp${isp} netns ${ns.server}`,
+        `addr add 100.66.${n}.1/24 dev srv0`,
+        "link set srv0 up",
+      ]);
+    }
+    for (const g of gateways) {
+      await ipBatch(g.ns, [
+        "link set lo up",
+        `link add name ispa address ${mac("a", g.index)} type veth peer name g${g.index} netns ${ns.ispA}`,
+        `link add name ispb address ${mac("b", g.index)} type veth peer name g${g.index} netns ${ns.ispB}`,
+        `link add name lan type veth peer name g${g.index} netns ${ns.lan}`,
+        `addr add ${g.ispa}/24 dev ispa`,
+        `addr add ${g.ispb}/24 dev ispb`,
+        `addr add ${g.lan}/16 dev lan`,
+        "link set ispa up",
+        "link set ispb up",
+        "link set lan up",
+        `route add default via ${isps.a.nextHop} dev ispa`,
+      ]);
+      for (const router of [ns.ispA, ns.ispB, ns.lan]) {
+        await ipBatch(router, [`link set g${g.index} master br0`, `link set g${g.index} up`]);
+      }
+      await must(host, [
+        "ip",
+        "netns",
+        "exec",
+        g.ns,
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv4.ip_forward=1",
+        "net.ipv4.conf.all.rp_filter=1",
+        "net.ipv4.conf.default.rp_filter=1",
+        "net.ipv4.conf.ispa.rp_filter=1",
+        "net.ipv4.conf.ispb.rp_filter=1",
+      ]);
+    }
+    for (const c of clients) {
+      const gw = gateways[c.gateway - 1] as LabGateway;
+      await ipBatch(c.ns, [
+        "link set lo up",
+        `link add name eth0 type veth peer name c${c.address.split(".")[3]} netns ${ns.lan}`,
+        `addr add ${c.address}/16 dev eth0`,
+        "link set eth0 up",
+        `route add default via ${gw.lan}`,
+      ]);
+      await ipBatch(ns.lan, [
+        `link set c${c.address.split(".")[3]} master br0`,
+        `link set c${c.address.split(".")[3]} up`,
+      ]);
+    }
+    for (const [isp, router, n] of [
+      ["a", ns.ispA, 1],
+      ["b", ns.ispB, 2],
+    ] as const) {
+      const first = gateways[0] as LabGateway;
+      const lines = [
+        `route add 203.0.113.0/24 via 100.66.${n}.2 dev srv0`,
+        `route add ${isps[isp].poolRange} via ${isp === "a" ? first.ispa : first.ispb} dev br0`,
+        `route add 100.64.0.0/16 via ${isp === "a" ? first.ispa : first.ispb} dev br0`,
+      ];
+      // replies go back to the gateway the connection came from (its mark, set from its MAC)
+      for (const g of gateways) {
+        lines.push(
+          `rule add fwmark ${g.index} lookup ${100 + g.index} priority 100`,
+          `route add ${isps[isp].poolRange} via ${isp === "a" ? g.ispa : g.ispb} dev br0 table ${100 + g.index}`,
+        );
+      }
+      await ipBatch(router, lines);
+      const elements = gateways.map((g) => `${mac(isp, g.index)} : ${g.index}`).join(", ");
+      await must(runner(router), ["nft", "-f", "-"], {
+        input: [
+          "table inet lab_return {",
+          `  map gateway_by_mac { type ether_addr : mark; elements = { ${elements} } }`,
+          "  chain pre {",
+          "    type filter hook prerouting priority -150; policy accept;",
+          '    iifname "br0" ct state new ct mark set ether saddr map @gateway_by_mac',
+          "    meta mark set ct mark",
+          "  }",
+          "}",
+          "",
+        ].join("\n"),
+      });
+      await must(host, [
+        "ip",
+        "netns",
+        "exec",
+        router,
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv4.ip_forward=1",
+        "net.ipv4.conf.all.rp_filter=0",
+        "net.ipv4.conf.default.rp_filter=0",
+        "net.ipv4.conf.br0.rp_filter=0",
+        "net.ipv4.conf.srv0.rp_filter=0",
+      ]);
+    }
+    await ipBatch(ns.server, [
+      "link set lo up",
+      `addr add ${server}/32 dev lo`,
+      "addr add 100.66.1.2/24 dev ispa",
+      "link set ispa up",
+      "addr add 100.66.2.2/24 dev ispb",
+      "link set ispb up",
+      `route add ${isps.a.poolRange} via 100.66.1.1 dev ispa`,
+      `route add ${isps.b.poolRange} via 100.66.2.1 dev ispb`,
+      "route add 100.64.0.0/16 via 100.66.1.1 dev ispa",
+    ]);
+    await must(host, [
+      "ip",
+      "netns",
+      "exec",
+      ns.server,
+      "sysctl",
+      "-q",
+      "-w",
+      "net.ipv4.conf.all.rp_filter=0",
+      "net.ipv4.conf.default.rp_filter=0",
+      "net.ipv4.conf.ispa.rp_filter=0",
+      "net.ipv4.conf.ispb.rp_filter=0",
+    ]);
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+
+  const routerOf = (isp: IspName) => isps[isp].routerNs;
+  const setCut = async (isp: IspName, verdict: string | null) => {
+    const r = runner(routerOf(isp));
+    // add-then-delete: "delete table" fails when the table is not there
+    await must(r, ["nft", "-f", "-"], { input: "add table inet lab_cut\ndelete table inet lab_cut\n" });
+    if (verdict === null) return;
+    await must(r, ["nft", "-f", "-"], {
+      input: [
+        "table inet lab_cut {",
+        "  chain drop_all {",
+        "    type filter hook prerouting priority -300; policy accept;",
+        `    ${verdict}`,
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    });
+  };
+  const ports = (isp: IspName, state: "up" | "down") =>
+    ipBatch(
+      routerOf(isp),
+      gateways.map((g) => `link set g${g.index} ${state}`),
+    );
+
+  return {
+    runId,
+    ns,
+    gateways,
+    clients,
+    isps,
+    server,
+    pools: LAB_POOLS,
+    exec: (name, args, opts) => runner(name).run(args, opts),
+    must: (name, args, opts) => must(runner(name), args, opts),
+    spawn(name, args, env) {
+      const full = name === null ? [...args] : ["ip", "netns", "exec", name, ...args];
+      const [file, ...rest] = full as [string, ...string[]];
+      const child = spawn(file, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+      let out = "";
+      let err = "";
+      child.stdout?.on("data", (d: Buffer) => {
+        out += d.toString("utf8");
+      });
+      child.stderr?.on("data", (d: Buffer) => {
+        err += d.toString("utf8");
+        if (err.length > 4_000_000) err = err.slice(-2_000_000);
+      });
+      const exited = new Promise<number | null>((resolve) => {
+        child.on("close", (code) => resolve(code));
+        child.on("error", () => resolve(null));
+      });
+      const proc: LabProcess = {
+        child,
+        stdout: () => out,
+        stderr: () => err,
+        exited,
+        kill: (signal = "SIGKILL") => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        },
+      };
+      processes.add(proc);
+      void exited.then(() => processes.delete(proc));
+      return proc;
+    },
+    async cut(isp, mode) {
+      if (mode === "link") await ports(isp, "down");
+      else await setCut(isp, "meta nfproto ipv4 drop");
+    },
+    async heal(isp, mode) {
+      if (mode === "link") await ports(isp, "up");
+      else await setCut(isp, null);
+    },
+    async loss(isp, percent) {
+      const pct = Math.max(0, Math.min(100, Math.round(percent)));
+      await setCut(isp, pct === 0 ? null : `meta nfproto ipv4 numgen random mod 100 < ${pct} drop`);
+    },
+    destroy,
+  };
+}
