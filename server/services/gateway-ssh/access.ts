@@ -170,6 +170,7 @@ export async function loginAsAdmin(
 ): Promise<RemoteHost> {
   const session = await deps.connector.connect(target, auth, hostKey);
   const remote = new RemoteHost(session);
+  remote.reconnect = () => deps.connector.connect(target, auth, hostKey);
   try {
     const uid = await remote.run(probe.uid, { timeoutMs: 15_000 });
     remote.viaSudo = uid.stdout.trim() !== "0";

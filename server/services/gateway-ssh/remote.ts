@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ExecOptions, ExecResult, SshSession } from "../../ssh/types";
+import { type ExecOptions, type ExecResult, SshError, type SshSession } from "../../ssh/types";
 import { type Argv, asRoot, files, parseSha256 } from "./commands";
 
 /**
@@ -31,18 +31,31 @@ export function describeResult(r: ExecResult): string {
 }
 
 export class RemoteHost {
+  /**
+   * Logs in again after the connection dropped: a job that waited a minute for its agent can
+   * still undo what it installed.
+   */
+  reconnect: (() => Promise<SshSession>) | null = null;
+
   constructor(
-    readonly session: SshSession,
+    public session: SshSession,
     /** not logged in as root: every privileged command goes through `sudo -n` */
     public viaSudo = false,
   ) {}
 
-  run(argv: Argv, opts?: ExecOptions): Promise<ExecResult> {
-    return this.session.exec(argv, opts);
+  async run(argv: Argv, opts?: ExecOptions): Promise<ExecResult> {
+    try {
+      return await this.session.exec(argv, opts);
+    } catch (e) {
+      if (!(e instanceof SshError && e.kind === "closed" && this.reconnect)) throw e;
+      this.session.close();
+      this.session = await this.reconnect();
+      return this.session.exec(argv, opts);
+    }
   }
 
   runAsRoot(argv: Argv, opts?: ExecOptions): Promise<ExecResult> {
-    return this.session.exec(asRoot(argv, this.viaSudo), opts);
+    return this.run(asRoot(argv, this.viaSudo), opts);
   }
 
   /** Runs as root; throws RemoteCommandError named `what` unless it exits 0. */
