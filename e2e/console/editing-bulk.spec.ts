@@ -27,6 +27,14 @@ test("filter the rules, bulk-disable with a preview of every change, move and de
   await page.getByRole("button", { name: "Clear filters" }).click();
   await expect(count).toHaveText("12 rules");
 
+  // arrow keys move between rows, keeping the column
+  await page.getByRole("button", { name: "Edit the rule at position 2", exact: true }).focus();
+  await page.keyboard.press("ArrowDown");
+  await expect(page.getByRole("button", { name: "Edit the rule at position 3", exact: true })).toBeFocused();
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("ArrowUp");
+  await expect(page.getByRole("button", { name: "Edit the rule at position 1", exact: true })).toBeFocused();
+
   // select three rules; the bulk bar offers the operations
   for (const p of [2, 3, 4]) await page.getByRole("checkbox", { name: `Select the rule at position ${p}` }).check();
   const bar = page.getByRole("region", { name: "Bulk actions" });

@@ -81,7 +81,8 @@ export function makeSnapshot(
   };
 }
 
-const SNAPSHOTS_PER_DB = 8;
+// a 10,000-rule snapshot with its derived data is some tens of megabytes: keep few
+const SNAPSHOTS_PER_DB = 4;
 const snapshots = new WeakMap<Db, Map<string, Promise<DraftSnapshot>>>();
 
 async function readDraft(db: Db, clusterId: string): Promise<DraftSnapshot | null> {
@@ -153,7 +154,7 @@ export async function draftSnapshot(db: Db, clusterId: string): Promise<DraftSna
   }
 }
 
-const PUBLISHED_PER_DB = 8;
+const PUBLISHED_PER_DB = 4;
 const published = new WeakMap<Db, Map<string, Promise<{ policy: Policy; fingerprints: () => Map<string, string> }>>>();
 
 /**

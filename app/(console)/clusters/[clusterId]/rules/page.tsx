@@ -348,7 +348,10 @@ export default function RulesPage() {
       if (target) target.focus();
       else if (tries > 0) setTimeout(() => focus(tries - 1), 16);
     };
-    requestAnimationFrame(() => focus(10));
+    // the next row is usually rendered already (overscan): focus it now, so held-down keys keep up
+    const now = scrollRef.current?.querySelector<HTMLElement>(`[data-index="${next}"] [data-col="${col}"]`);
+    if (now) now.focus({ preventScroll: true });
+    else requestAnimationFrame(() => focus(10));
   }
 
   const count = first.data?.count ?? 0;
