@@ -17,8 +17,11 @@ export const ruleRouter = router({
   list: viewerProcedure.input(zRuleListInput).query(({ ctx, input }) => listRules(ctx.db, input)),
   /** every rule id that passes the filter: "select all that match" */
   ids: viewerProcedure.input(zRuleFilterInput).query(({ ctx, input }) => listRuleIds(ctx.db, input)),
-  /** what a bulk operation would change, exactly, at the draft version it returns */
-  bulkPreview: viewerProcedure.input(zBulkInput).query(({ ctx, input }) => previewBulk(ctx.db, input)),
+  /**
+   * What a bulk operation would change, exactly, at the draft version it returns. It changes
+   * nothing, but is sent as a POST: a selection of thousands of rule ids does not fit in a URL.
+   */
+  bulkPreview: viewerProcedure.input(zBulkInput).mutation(({ ctx, input }) => previewBulk(ctx.db, input)),
   bulkApply: operatorProcedure
     .input(zBulkApplyInput)
     .mutation(({ ctx, input }) => applyBulk(ctx.db, ctx.actor, ctx.meta, input)),
