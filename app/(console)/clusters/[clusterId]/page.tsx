@@ -1,41 +1,60 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useParams } from "next/navigation";
 import { errorMessage } from "../../../lib/errors";
 import { useTRPC } from "../../../lib/trpc";
+
+function Stat({ label, children, href }: { label: string; children: React.ReactNode; href?: string }) {
+  return (
+    <div className="card">
+      <div className="muted small">{label}</div>
+      <div style={{ fontSize: 22 }}>{children}</div>
+      {href && (
+        <Link className="small" href={href}>
+          Open
+        </Link>
+      )}
+    </div>
+  );
+}
 
 export default function ClusterOverviewPage() {
   const { clusterId } = useParams<{ clusterId: string }>();
   const trpc = useTRPC();
   const cluster = useQuery(trpc.cluster.get.queryOptions({ id: clusterId }));
-  const status = useQuery(trpc.draft.status.queryOptions({ clusterId }));
+  const clusters = useQuery(trpc.cluster.list.queryOptions());
+  const draft = useQuery(trpc.draft.summary.queryOptions({ clusterId }));
 
   if (cluster.isPending) return <div className="loading">Loading cluster…</div>;
   if (cluster.error) return <div className="banner error">{errorMessage(cluster.error)}</div>;
   const c = cluster.data;
+  const counts = clusters.data?.find((x) => x.id === clusterId)?.counts;
+  const base = `/clusters/${clusterId}`;
   return (
     <>
       <h1>{c.name}</h1>
-      {status.data?.dirty && (
-        <div className="banner warn" role="status">
-          The draft has unpublished changes ({status.data.diff.summary.total} change
-          {status.data.diff.summary.total === 1 ? "" : "s"}).
-        </div>
-      )}
+      {c.description && <p className="muted">{c.description}</p>}
       <div className="grid">
-        <div className="card">
-          <div className="muted small">Published revision</div>
-          <div style={{ fontSize: 22 }}>{c.publishedRevision === 0 ? "none" : `#${c.publishedRevision}`}</div>
-        </div>
-        <div className="card">
-          <div className="muted small">Traffic that matches no rule</div>
-          <div style={{ fontSize: 22 }}>{c.settings.unmatched === "drop" ? "dropped" : "forwarded un-NATed"}</div>
-        </div>
-        <div className="card">
-          <div className="muted small">Description</div>
-          <div>{c.description || <span className="muted">none</span>}</div>
-        </div>
+        <Stat label="Published revision" href={`${base}/revisions`}>
+          {c.publishedRevision === 0 ? "none yet" : `#${c.publishedRevision}`}
+        </Stat>
+        <Stat label="Unpublished draft changes" href={`${base}/changes`}>
+          {draft.data ? draft.data.summary.total : "…"}
+        </Stat>
+        <Stat label="Rules" href={`${base}/rules`}>
+          {counts?.rules ?? "…"}
+        </Stat>
+        <Stat label="ISPs" href={`${base}/isps`}>
+          {counts?.isps ?? "…"}
+        </Stat>
+        <Stat label="Gateways" href={`${base}/gateways`}>
+          {counts?.gateways ?? "…"}
+        </Stat>
+        <Stat label="Traffic that matches no rule">
+          {c.settings.unmatched === "drop" ? "dropped" : "forwarded un-NATed"}
+        </Stat>
       </div>
     </>
   );
