@@ -14,7 +14,15 @@ import {
   zRuleFields,
   zZoneFields,
 } from "../../policy/model";
-import { dependentsOf, describeIssue, type PolicyIssue, validatePolicy } from "../../policy/validate";
+import {
+  dependentsOf,
+  describeIssue,
+  fieldLabel,
+  joinLabel,
+  type PolicyIssue,
+  validatePolicy,
+  zodIssues,
+} from "../../policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import {
@@ -133,7 +141,7 @@ function assertNoNewIssues(before: Policy, after: Policy, kind: EntityKind, id: 
     .map((i) => ({ path: i.path, message: i.message }));
   const elsewhere = fresh.filter((i) => !(i.entity === kind && i.id === id));
   const parts = [
-    ...own.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)),
+    ...own.map((i) => (i.path.length ? joinLabel(fieldLabel(kind, i.path), i.message) : i.message)),
     ...elsewhere.map((i) => describeIssue(after, i)),
   ];
   throw invalid(
@@ -210,12 +218,9 @@ async function deleteRow(tx: Tx, kind: EntityKind, clusterId: string, id: string
 function parseFields<K extends EntityKind>(kind: K, fields: unknown): FieldsOf<K> {
   const parsed = FIELD_SCHEMAS[kind].safeParse(fields);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
-    const first = issues[0];
-    throw invalid(
-      `${ENTITY_LABELS[kind]} is not valid${first ? `: ${first.path.join(".") || "input"} ${first.message}` : ""}`,
-      issues,
-    );
+    const issues = zodIssues(kind, null, parsed.error.issues).map((i) => ({ path: i.path, message: i.message }));
+    const words = issues.slice(0, 3).map((i) => joinLabel(fieldLabel(kind, i.path), i.message));
+    throw invalid(`${ENTITY_LABELS[kind]} is not valid: ${words.join("; ")}`, issues);
   }
   return parsed.data as FieldsOf<K>;
 }
