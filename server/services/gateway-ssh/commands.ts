@@ -20,6 +20,7 @@ export const SUPERVISED_TOOLS = ["setsid"] as const;
 const WHICH_ALL = 'for t do printf "%s=%s\\n" "$t" "$(command -v -- "$t")"; done';
 const EXISTING = 'for p do if [ -e "$p" ]; then printf "%s\\n" "$p"; fi; done';
 const WRITE_STDIN = 'umask 077 && cat > "$1"';
+const RMDIR_IF_THERE = '[ ! -e "$1" ] || rmdir -- "$1"';
 const START_DETACHED = 'setsid -f "$1" </dev/null >/dev/null 2>&1';
 const PID_ALIVE = 'p=$(cat -- "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"';
 // Stops the process in pid file $1 if it really runs $2 (a reused pid is left alone), waiting up
@@ -62,9 +63,10 @@ export const files = {
   write: (path: string): Argv => ["sh", "-c", WRITE_STDIN, "sh", path],
   sha256: (path: string): Argv => ["sha256sum", "--", path],
   chmod: (mode: string, path: string): Argv => ["chmod", mode, "--", path],
-  mkdir: (dir: string, mode = "0755"): Argv => ["mkdir", "-m", mode, "--", dir],
-  /** removes a directory only if empty: undo never deletes what someone else put there */
-  rmdir: (dir: string): Argv => ["rmdir", "--", dir],
+  /** creates the directories in order (parents first); fails if any exists */
+  mkdir: (dirs: readonly string[], mode = "0755"): Argv => ["mkdir", "-m", mode, "--", ...dirs],
+  /** removes a directory only if empty (undo never deletes what someone else put there); gone already is fine */
+  rmdir: (dir: string): Argv => ["sh", "-c", RMDIR_IF_THERE, "sh", dir],
   rm: (...paths: string[]): Argv => ["rm", "-f", "--", ...paths],
   rmTree: (dir: string): Argv => ["rm", "-rf", "--", dir],
   /** an atomic replace: rename(2) within one directory */

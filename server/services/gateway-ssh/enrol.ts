@@ -396,12 +396,14 @@ async function uploadAgent(
 ): Promise<void> {
   const dirs = directoriesFor(layout, plan.mode);
   const existing = new Set((await host.must("checking directories", probe.existing(dirs))).split("\n"));
-  for (const dir of dirs) {
-    if (existing.has(dir)) continue;
-    await host.must(`creating ${dir}`, files.mkdir(dir));
-    undo.push("upload", `remove the directory ${dir}`, () =>
-      host.must(`removing ${dir}`, files.rmdir(dir)).then(() => {}),
-    );
+  const missing = dirs.filter((d) => !existing.has(d));
+  if (missing.length > 0) {
+    for (const dir of missing) {
+      undo.push("upload", `remove the directory ${dir}`, () =>
+        host.must(`removing ${dir}`, files.rmdir(dir)).then(() => {}),
+      );
+    }
+    await host.must("creating directories", files.mkdir(missing));
   }
   undo.push("upload", `remove ${layout.bin}`, () =>
     host.must(`removing ${layout.bin}`, files.rm(layout.bin, layout.binNew)).then(() => {}),

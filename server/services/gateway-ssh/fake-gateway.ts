@@ -88,6 +88,14 @@ export class FakeGateway implements FakeHost {
         this.files.set(path, stdin ?? Buffer.alloc(0));
         return {};
       }
+      if (script.includes("rmdir")) {
+        const dir = params[0] ?? "";
+        if (!this.dirs.has(dir)) return {};
+        const busy = [...this.files.keys(), ...this.dirs].some((p) => p !== dir && p.startsWith(`${dir}/`));
+        if (busy) return { code: 1, stderr: `rmdir: failed to remove '${dir}': Directory not empty` };
+        this.dirs.delete(dir);
+        return {};
+      }
       if (script.startsWith("setsid")) {
         this.running = true;
         return {};
@@ -111,16 +119,10 @@ export class FakeGateway implements FakeHost {
       case "test":
         return { code: this.opts.pid1 === "systemd" ? 0 : 1 };
       case "mkdir": {
-        const dir = args[3] ?? "";
-        if (this.exists(dir)) return { code: 1, stderr: `mkdir: cannot create directory '${dir}': File exists` };
-        this.dirs.add(dir);
-        return {};
-      }
-      case "rmdir": {
-        const dir = args[1] ?? "";
-        const busy = [...this.files.keys(), ...this.dirs].some((p) => p !== dir && p.startsWith(`${dir}/`));
-        if (busy) return { code: 1, stderr: `rmdir: failed to remove '${dir}': Directory not empty` };
-        this.dirs.delete(dir);
+        for (const dir of args.slice(3)) {
+          if (this.exists(dir)) return { code: 1, stderr: `mkdir: cannot create directory '${dir}': File exists` };
+          this.dirs.add(dir);
+        }
         return {};
       }
       case "sha256sum": {

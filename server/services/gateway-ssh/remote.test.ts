@@ -63,4 +63,14 @@ describe("a logged-in gateway", () => {
     expect(err.message).toBe("gatehouse-agent enroll failed: exit status 1: enroll: 401 unauthorized");
     expect(err.message).not.toContain("ghe_secret");
   });
+
+  it("shows the agent's JSON log lines on stderr as text", async () => {
+    const stderr =
+      '{"level":40,"time":"2026-11-23T18:35:38.952Z","service":"gatehouse-agent","msg":"the console URL is http"}\n' +
+      "gatehouse-agent enroll: cannot reach the console: connection refused\n";
+    const remote = new RemoteHost(session(async () => result({ code: 1, stderr })));
+    await expect(remote.must("gatehouse-agent enroll", ["x"])).rejects.toThrow(
+      "gatehouse-agent enroll failed: exit status 1: 18:35:38 warn the console URL is http\ngatehouse-agent enroll: cannot reach the console: connection refused",
+    );
+  });
 });

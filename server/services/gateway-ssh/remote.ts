@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type ExecOptions, type ExecResult, SshError, type SshSession } from "../../ssh/types";
 import { type Argv, asRoot, files, parseSha256 } from "./commands";
+import { compactLog } from "./log-text";
 
 /**
  * A logged-in gateway: runs commands as root (directly or through sudo) and writes files with a
@@ -25,7 +26,12 @@ export class RemoteCommandError extends Error {
 
 export function describeResult(r: ExecResult): string {
   if (r.timedOut) return `timed out after ${Math.round(r.durationMs / 1000)} s`;
-  const text = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-8).join("\n").slice(0, 2000);
+  // the agent writes JSON log lines on stderr before its own error message
+  const text = compactLog(r.stderr.trim() || r.stdout.trim())
+    .split("\n")
+    .slice(-8)
+    .join("\n")
+    .slice(0, 2000);
   const status = r.code === null ? `killed${r.signal ? ` by ${r.signal}` : ""}` : `exit status ${r.code}`;
   return text ? `${status}: ${text}` : status;
 }
