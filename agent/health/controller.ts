@@ -41,6 +41,8 @@ export interface ControllerDeps {
   onEvent: (event: FailoverEvent) => void;
   /** after every change of the datapath's failover state, so the console hears at once */
   onSwitched?: () => void;
+  /** as soon as a spec's ruleset is in the kernel, before connections are flushed */
+  onLoaded?: (spec: GatewaySpec, ms: number) => void;
   now?: () => number;
   tmpDir?: string;
   newId?: () => string;
@@ -153,6 +155,7 @@ export class FailoverController {
       const quick = await this.quickLoad(spec, state);
       if (quick !== null) {
         this.spec = spec;
+        this.deps.onLoaded?.(spec, this.now() - decidedAt);
         await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions: new Map() }, quick);
         return {
           ok: true,
@@ -168,6 +171,7 @@ export class FailoverController {
     const loaded = r.loaded;
     if (loaded) {
       this.spec = spec;
+      this.deps.onLoaded?.(spec, this.now() - decidedAt);
       this.loaded = objectsOf(spec, state);
       await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions: new Map() }, r.durations.totalMs);
     }

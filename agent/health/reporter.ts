@@ -76,14 +76,18 @@ export class HealthReporter {
       // a console without the health endpoint gets a report only now and then
       const wait = this.unsupported ? 60_000 : every;
       await new Promise<void>((resolve) => {
+        // each wait has its own timer, cancelled when a kick ends the wait early: a stale timer
+        // firing later must not end (or unhook) a later wait
+        const timer = new AbortController();
         const done = () => {
-          this.wake = null;
+          if (this.wake === done) this.wake = null;
+          timer.abort();
           signal.removeEventListener("abort", done);
           resolve();
         };
         this.wake = done;
         signal.addEventListener("abort", done, { once: true });
-        void sleep(wait, signal).then(done);
+        void sleep(wait, AbortSignal.any([signal, timer.signal])).then(done);
       });
     }
   }
@@ -97,8 +101,13 @@ export class HealthReporter {
       this.deps.log.error({ err: e }, "cannot build the health report");
       return;
     }
+    const started = performance.now();
     try {
       const ack = zHealthAck.safeParse(await this.deps.post(body, signal));
+      this.deps.log.debug(
+        { ms: Math.round(performance.now() - started), running: body.running, events: events.length },
+        "health report sent",
+      );
       if (!ack.success) {
         this.deps.log.warn("the console's health answer is not what this agent expects");
         return;

@@ -70,6 +70,16 @@ export class HealthService {
       tmpDir: deps.tmpDir,
       onEvent: (e) => this.reporter.event(e),
       onSwitched: () => this.reporter.kick(),
+      onLoaded: (spec, ms) => {
+        // what the console tracks an operator's failover by: report it before anything else
+        this.lastLoad = {
+          revision: spec.revision,
+          failoverEpoch: spec.failoverEpoch,
+          at: new Date().toISOString(),
+          ms: Math.min(86_400_000, Math.round(ms * 10) / 10),
+        };
+        this.reporter.kick();
+      },
     });
     this.reporter = new HealthReporter({
       post: deps.post,
@@ -82,18 +92,8 @@ export class HealthService {
 
   /** The loop's apply: the datapath with failover, then probing follows the loaded spec. */
   async apply(spec: GatewaySpec): Promise<ApplyOutcome> {
-    const started = Date.now();
     const outcome = await this.controller.applySpec(spec);
-    if (outcome.loaded) {
-      this.lastLoad = {
-        revision: spec.revision,
-        failoverEpoch: spec.failoverEpoch,
-        at: new Date().toISOString(),
-        ms: Math.min(86_400_000, Date.now() - started),
-      };
-      this.reporter.kick();
-      await this.monitor.configure(spec);
-    }
+    if (outcome.loaded) await this.monitor.configure(spec);
     return outcome;
   }
 
@@ -124,7 +124,6 @@ export class HealthService {
   }
 
   private build(): Omit<HealthReport, "events"> {
-    const spec = this.controller.running();
     const isps = this.ispHealth();
     const at = new Date().toISOString();
     const conntrackTotal = this.counter.latest().total;
@@ -132,7 +131,11 @@ export class HealthService {
     return {
       agentVersion: this.deps.agentVersion,
       at,
-      running: spec === null ? null : { revision: spec.revision, failoverEpoch: spec.failoverEpoch },
+      // the last load's key, not the controller's spec: the two change together only here
+      running:
+        this.lastLoad === null
+          ? null
+          : { revision: this.lastLoad.revision, failoverEpoch: this.lastLoad.failoverEpoch },
       lastLoad: this.lastLoad,
       isps,
       conntrackTotal,

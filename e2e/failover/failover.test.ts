@@ -65,16 +65,24 @@ const awaitEvents = (seq: number, action: string, timeoutMs = 5_000) =>
     timeoutMs,
   );
 
-/** Both ISPs up and ISP a carrying its own traffic again. */
+/** Both ISPs up and carrying their own traffic again, in a report that arrived after this was asked. */
 async function settled(): Promise<void> {
+  const since = Date.now();
   await waitFor("both ISPs up and nothing failed over", async () => {
     const gw = await consoleApp.db.gateway.findFirst({
       where: { clusterId: cluster.clusterId },
       select: { health: true },
     });
-    const h = JSON.parse(gw?.health ?? "{}") as { isps?: Record<string, { state: string; failover: unknown }> };
+    const h = JSON.parse(gw?.health ?? "{}") as {
+      receivedAt?: string;
+      isps?: Record<string, { state: string; failover: unknown }>;
+    };
     const all = Object.values(h.isps ?? {});
-    return all.length === 2 && all.every((i) => i.state === "up" && i.failover === null);
+    return (
+      Date.parse(h.receivedAt ?? "") >= since &&
+      all.length === 2 &&
+      all.every((i) => i.state === "up" && i.failover === null)
+    );
   });
 }
 
