@@ -102,9 +102,12 @@ export async function startSshHarness(gateways: SshdOptions[]): Promise<SshHarne
         return getJob(t.db, started.jobId);
       },
       async close() {
-        await labRef.destroy();
-        await api?.stop();
-        await t.close();
+        try {
+          await labRef.destroy();
+        } finally {
+          await api?.stop();
+          await t.close();
+        }
       },
     };
     return harness;

@@ -33,23 +33,27 @@ describe("host prerequisites", () => {
       {
         ...good,
         os: "FreeBSD",
-        uid: 1000,
-        sudo: false,
         tools: { ...tools, conntrack: null, fping: null },
         nodeVersion: "v18.19.1",
         existing: ["/usr/local/bin/gatehouse-agent"],
       },
-      { ...opts, username: "ops" },
+      opts,
     );
     expect(v.ok).toBe(false);
     if (v.ok) return;
     expect(v.problems).toEqual([
       "the host runs FreeBSD, not Linux",
-      '"ops" is not root and cannot use sudo without a password (sudo -n true failed); log in as root or allow this user passwordless sudo',
       "conntrack is not installed (not found in root's PATH; install the conntrack package)",
       "fping is not installed (not found in root's PATH; install the fping package)",
       "/usr/sbin/node is Node v18.19.1; the agent needs Node 20.19 or newer",
       "an agent is already installed here (/usr/local/bin/gatehouse-agent); upgrade it from its gateway's page, or remove it before enrolling this host again",
+    ]);
+  });
+
+  it("say only that root is missing when the login cannot become root", () => {
+    const v = evaluatePrerequisites({ ...good, uid: 1000, sudo: false, tools: {} }, { ...opts, username: "ops" });
+    expect(v.ok ? [] : v.problems).toEqual([
+      '"ops" is not root and cannot use sudo without a password (sudo -n true failed); log in as root or allow this user passwordless sudo',
     ]);
   });
 

@@ -98,6 +98,8 @@ export function evaluatePrerequisites(
   }
   const choice = chooseServiceMode(opts.requested, f, opts.installRoot);
   if (!choice.ok) problems.push(choice.problem);
+  // without root the probes saw nothing of root's PATH: listing every tool as missing would mislead
+  if (f.uid === null || (viaSudo && f.sudo !== true)) return { ok: false, problems };
   const needed = [
     ...REQUIRED_TOOLS,
     ...(choice.ok && choice.mode === "systemd" ? SYSTEMD_TOOLS : []),
