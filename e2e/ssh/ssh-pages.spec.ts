@@ -57,9 +57,31 @@ test("adding a gateway over SSH: the host key is read and must be confirmed", as
     await page.getByLabel("I compared it: this is the gateway's host key").check();
     await expect(install).toBeEnabled();
     // another port is another server: the confirmation goes
-    await page.getByLabel("Port").fill("22");
+    await page.getByLabel("Port").fill("1");
     await expect(install).toBeDisabled();
-    await page.screenshot({ path: testInfo.outputPath("add-over-ssh.png") });
+    await page.getByLabel("Port").fill(String(ssh.port));
+    await page.getByRole("button", { name: "Read host key" }).click();
+    await page.getByLabel("I compared it: this is the gateway's host key").check();
+
+    // this server lets nobody in: the job stops at the login, and nothing is registered
+    await page.getByLabel("Gateway name").fill("gw-refused");
+    await page
+      .getByRole("textbox", { name: "Private key" })
+      .fill(ssh2.utils.generateKeyPairSync("ed25519", {}).private);
+    await install.click();
+    const job = page.getByRole("region", { name: "Job: Enrol gw-refused over SSH" });
+    await expect(job.getByRole("status", { name: "job failed" })).toBeVisible();
+    await expect(job.getByRole("alert")).toContainText(
+      `Log in over SSH failed: 127.0.0.1:${ssh.port} refused the SSH login as "root" with the private key`,
+    );
+    await expect(job.locator('[data-step="connect"]')).toHaveAttribute("data-state", "failed");
+    await expect(job.locator('[data-step="register"]')).toHaveAttribute("data-state", "skipped");
+    await page.screenshot({ path: testInfo.outputPath("add-over-ssh-failed.png") });
+
+    await page.getByRole("link", { name: "Back to gateways" }).click();
+    const recent = page.getByRole("region", { name: "Recent SSH jobs" });
+    await expect(recent.getByRole("row").filter({ hasText: "Enrol gw-refused over SSH" })).toContainText("failed");
+    await expect(page.getByRole("link", { name: "gw-refused" })).toHaveCount(0);
   } finally {
     await ssh.close();
   }

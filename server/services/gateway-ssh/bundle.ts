@@ -50,22 +50,34 @@ export async function readAgentBundle(path: string): Promise<AgentBundle> {
   return bundle;
 }
 
+let building: Promise<void> | null = null;
+
 /** The console's own agent build; built first (npm run build:agent) when a checkout has none yet. */
 export async function ensureAgentBundle(projectRoot: string): Promise<AgentBundle> {
   const path = bundlePath(projectRoot);
   if (!existsSync(path)) {
-    const tsx = join(projectRoot, "node_modules", "tsx", "dist", "cli.mjs");
-    if (!existsSync(tsx)) {
-      throw new BundleError(`The agent bundle ${path} is missing; build it with \`npm run build:agent\``);
-    }
-    try {
-      await run(process.execPath, [tsx, join(projectRoot, "scripts", "build-agent.ts")], {
-        cwd: projectRoot,
-        timeout: 120_000,
-      });
-    } catch (e) {
-      throw new BundleError(`Building the agent bundle failed: ${(e as Error).message.slice(0, 500)}`);
-    }
+    // pages and jobs asking at once share one build
+    building ??= build(projectRoot).finally(() => {
+      building = null;
+    });
+    await building;
   }
   return readAgentBundle(path);
+}
+
+async function build(projectRoot: string): Promise<void> {
+  const tsx = join(projectRoot, "node_modules", "tsx", "dist", "cli.mjs");
+  if (!existsSync(tsx)) {
+    throw new BundleError(
+      `The agent bundle ${bundlePath(projectRoot)} is missing; build it with \`npm run build:agent\``,
+    );
+  }
+  try {
+    await run(process.execPath, [tsx, join(projectRoot, "scripts", "build-agent.ts")], {
+      cwd: projectRoot,
+      timeout: 120_000,
+    });
+  } catch (e) {
+    throw new BundleError(`Building the agent bundle failed: ${(e as Error).message.slice(0, 500)}`);
+  }
 }

@@ -7,6 +7,7 @@ import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "rea
 import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { AgentUpgrades } from "./AgentUpgrades";
+import { RecentJobs } from "./RecentJobs";
 import {
   applyErrorGist,
   attemptedRevision,
@@ -476,6 +477,7 @@ export default function GatewaysPage() {
       {list.data && list.data.gateways.length > 0 && (
         <AgentUpgrades clusterId={clusterId} isAdmin={isAdmin} gateways={list.data.gateways} />
       )}
+      <RecentJobs clusterId={clusterId} />
       {list.data && (
         <p className="muted small">
           Agents report every {list.data.heartbeatSeconds} s; a gateway not heard from for{" "}

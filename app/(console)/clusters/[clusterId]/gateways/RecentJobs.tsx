@@ -1,0 +1,54 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "../../../../lib/trpc";
+import { JobProgress } from "./JobProgress";
+import { JOB_STATES } from "./ssh-present";
+
+const REFRESH_MS = 3_000;
+
+/** The cluster's recent SSH jobs (enrolments, upgrades), failed ones included, with their steps on demand. */
+export function RecentJobs({ clusterId }: { clusterId: string }) {
+  const trpc = useTRPC();
+  const jobs = useQuery({ ...trpc.gatewaySsh.jobs.queryOptions({ clusterId }), refetchInterval: REFRESH_MS });
+  const [open, setOpen] = useState<string | null>(null);
+  if (!jobs.data || jobs.data.length === 0) return null;
+  return (
+    <section aria-label="Recent SSH jobs" style={{ marginTop: 16 }}>
+      <h2>Recent SSH jobs</h2>
+      <table className="data" aria-label="Recent SSH jobs of this cluster">
+        <thead>
+          <tr>
+            <th>Job</th>
+            <th>State</th>
+            <th>Started</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.data.map((j) => (
+            <tr key={j.id}>
+              <td>
+                {j.title}
+                {j.error && <div className="muted small">{j.error.split("\n")[0]}</div>}
+              </td>
+              <td>
+                <span className={`badge ${JOB_STATES[j.state].tone}`}>{JOB_STATES[j.state].label}</span>
+              </td>
+              <td className="small">
+                {new Date(j.createdAt).toLocaleString()} by {j.actorName}
+              </td>
+              <td>
+                <button type="button" onClick={() => setOpen(open === j.id ? null : j.id)}>
+                  {open === j.id ? "Hide steps" : "Show steps"}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {open && <JobProgress jobId={open} />}
+    </section>
+  );
+}
