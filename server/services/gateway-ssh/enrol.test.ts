@@ -205,6 +205,17 @@ describe("enrolment over SSH", () => {
     expect(gw.ssh).toMatchObject({ secret: null, authKind: "", hostKeyFingerprint: HOST_KEY.fingerprint });
   });
 
+  it("runs one enrolment of a host at a time", async () => {
+    const first = await startEnrolment(deps(), admin, META, input("gw-first"));
+    await expect(startEnrolment(deps(), admin, META, input("gw-second"))).rejects.toThrow(
+      /An enrolment of 192\.0\.2\.50:22 is already running/,
+    );
+    await first.done;
+    const again = await finished(await startEnrolment(deps(), admin, META, input("gw-second")));
+    // the host has an agent now: the check says so instead of installing a second one
+    expect(again.error).toMatch(/an agent is already installed here/);
+  });
+
   it("checks what it can before starting a job", async () => {
     await expect(startEnrolment(deps(), admin, META, input("gw-systemd"))).rejects.toThrow(
       /already has a gateway named "gw-systemd"/,

@@ -43,6 +43,10 @@ export const ENROL_STEPS = [
   { key: "online", label: "Wait for the agent to report" },
 ] as const;
 
+const shared = globalThis as unknown as { gatehouseSshEnrolling?: Set<string> };
+shared.gatehouseSshEnrolling ??= new Set<string>();
+const enrolling = shared.gatehouseSshEnrolling;
+
 export interface StartedJob {
   jobId: string;
   /** settles when the job ends; the tRPC layer lets it run in the background */
@@ -71,46 +75,58 @@ export async function startEnrolment(
   if (taken) throw conflict(`The cluster already has a gateway named "${input.name}"`);
   const title = `Enrol ${input.name} over SSH`;
   await assertNoRunningJob(deps.db, { enrolName: { clusterId: cluster.id, title } });
+  // two enrolments of one host at once would both pass the "nothing installed yet" check
+  const hostLock = `${input.host.toLowerCase()}:${input.port}:${input.installRoot}`;
+  if (enrolling.has(hostLock)) throw conflict(`An enrolment of ${input.host}:${input.port} is already running`);
   let bundle: AgentBundle;
   try {
     bundle = await deps.bundle();
   } catch (e) {
     throw invalid(`The agent build cannot be pushed: ${messageOf(e)}`);
   }
-  const job = await JobRecorder.create(deps.db, {
-    clusterId: cluster.id,
-    gatewayId: null,
-    kind: "enrol",
-    title,
-    steps: [...ENROL_STEPS],
-    actor,
-  });
-  await deps.db.$transaction((tx) =>
-    recordAudit(tx, {
-      actor,
-      meta,
-      action: "gateway.ssh_enrol_start",
+  enrolling.add(hostLock);
+  let job: JobRecorder;
+  try {
+    job = await JobRecorder.create(deps.db, {
       clusterId: cluster.id,
-      targetType: "ssh_job",
-      targetId: job.id,
-      after: {
-        name: input.name,
-        host: input.host,
-        port: input.port,
-        username: input.username,
-        hostKey: input.hostKey,
-        authKind: auth.kind,
-        keepCredentials: input.keepCredentials,
-        serviceMode: input.serviceMode,
-        installRoot: input.installRoot,
-        consoleUrl: input.consoleUrl,
-        agentVersion: bundle.version,
-      },
-    }),
-  );
-  const done = runEnrolment(deps, actor, meta, input, { job, auth, secretKey, bundle }).catch((e: unknown) => {
-    logger.error({ err: e, jobId: job.id }, "enrolment job crashed");
-  });
+      gatewayId: null,
+      kind: "enrol",
+      title,
+      steps: [...ENROL_STEPS],
+      actor,
+    });
+    await deps.db.$transaction((tx) =>
+      recordAudit(tx, {
+        actor,
+        meta,
+        action: "gateway.ssh_enrol_start",
+        clusterId: cluster.id,
+        targetType: "ssh_job",
+        targetId: job.id,
+        after: {
+          name: input.name,
+          host: input.host,
+          port: input.port,
+          username: input.username,
+          hostKey: input.hostKey,
+          authKind: auth.kind,
+          keepCredentials: input.keepCredentials,
+          serviceMode: input.serviceMode,
+          installRoot: input.installRoot,
+          consoleUrl: input.consoleUrl,
+          agentVersion: bundle.version,
+        },
+      }),
+    );
+  } catch (e) {
+    enrolling.delete(hostLock);
+    throw e;
+  }
+  const done = runEnrolment(deps, actor, meta, input, { job, auth, secretKey, bundle })
+    .catch((e: unknown) => {
+      logger.error({ err: e, jobId: job.id }, "enrolment job crashed");
+    })
+    .finally(() => enrolling.delete(hostLock));
   return { jobId: job.id, done };
 }
 
