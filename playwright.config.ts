@@ -5,6 +5,8 @@ export const E2E_PORT = Number(process.env.E2E_PORT ?? 3100);
 export const E2E_ADMIN = { username: "admin", password: "e2e-admin-password-123" };
 // one data folder per port: two runs on different ports never delete each other's database
 const dataDir = `.e2e-data/${E2E_PORT}`;
+/** The SQLite file of the console under test, for specs that tamper with it directly. */
+export const E2E_DB_FILE = `${dataDir}/console.db`;
 
 export default defineConfig({
   testDir: "e2e",
@@ -42,7 +44,7 @@ export default defineConfig({
     stdout: "pipe",
     stderr: "pipe",
     env: {
-      DATABASE_URL: `file:./${dataDir}/console.db`,
+      DATABASE_URL: `file:./${E2E_DB_FILE}`,
       GATEHOUSE_ADMIN_USER: E2E_ADMIN.username,
       GATEHOUSE_ADMIN_PASSWORD: E2E_ADMIN.password,
       NEXT_TELEMETRY_DISABLED: "1",

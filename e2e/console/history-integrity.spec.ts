@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import Database from "better-sqlite3";
 import { signIn, uniqueName } from "./fixtures";
+import { E2E_DB_FILE } from "../../playwright.config";
 
 /**
  * The hash chain as operators see it: a row altered behind the console's back is named by the
@@ -9,7 +10,7 @@ import { signIn, uniqueName } from "./fixtures";
  */
 
 /** The console under test keeps its SQLite database here (playwright.config.ts). */
-const DB_PATH = join(process.cwd(), ".e2e-data", "console.db");
+const DB_PATH = join(process.cwd(), E2E_DB_FILE);
 
 test("verification names an event altered in the database and links to it", async ({ page }, testInfo) => {
   await signIn(page);
