@@ -1,7 +1,7 @@
 "use client";
 
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, isTRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, isTRPCClientError, splitLink } from "@trpc/client";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
 import type { AppRouter } from "@/server/trpc/root";
@@ -28,13 +28,18 @@ export function Providers({ children }: { children: ReactNode }) {
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
       links: [
-        httpBatchLink({
-          url: "/api/trpc",
-          transformer: superjson,
-          headers: () => {
-            const csrf = readCookie("gh_csrf");
-            return csrf ? { "x-csrf-token": csrf } : {};
-          },
+        // live views (subscriptions) stream over server-sent events; everything else is batched
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
+          false: httpBatchLink({
+            url: "/api/trpc",
+            transformer: superjson,
+            headers: () => {
+              const csrf = readCookie("gh_csrf");
+              return csrf ? { "x-csrf-token": csrf } : {};
+            },
+          }),
         }),
       ],
     }),

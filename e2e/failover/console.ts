@@ -2,21 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { createTRPCClient, httpLink, type TRPCClient } from "@trpc/client";
-import superjson from "superjson";
 import type { Db } from "../../server/db";
 import { hashPassword } from "../../server/services/auth/password";
 import { handleHealth } from "../../server/services/failover/http";
 import { handleDesired, handleEnroll, handleStatus } from "../../server/services/gateways/http";
 import { type GatewayTestDb, gatewayTestDb } from "../../server/services/gateways/test-support";
 import { createContext } from "../../server/trpc/context";
-import { type AppRouter, appRouter } from "../../server/trpc/root";
+import { appRouter } from "../../server/trpc/root";
 
 /**
  * The console's HTTP surface without building Next.js, for tests and benchmarks that run real
  * agents: the agent endpoints and the tRPC API (the same handlers the route files call) on one
- * 127.0.0.1 port, over a fresh SQLite database with an admin and an operator. And a tRPC client
- * that signs in like a browser, for tests and the lab script alike.
+ * 127.0.0.1 port, over a fresh SQLite database with a user of each role.
  */
 
 export const TEST_USERS = {
@@ -116,30 +113,4 @@ export async function startTestConsole(opts: { longPollMs?: number } = {}): Prom
       await store.close();
     },
   };
-}
-
-export type ConsoleApi = TRPCClient<AppRouter>;
-
-/** Signs in to a console over HTTP and returns a tRPC client carrying the session and CSRF token. */
-export async function signIn(url: string, username: string, password: string): Promise<ConsoleApi> {
-  const cookies = new Map<string, string>();
-  let csrf: string | null = null;
-  const jarFetch: typeof fetch = async (input, init) => {
-    const headers = new Headers(init?.headers);
-    if (cookies.size > 0) headers.set("cookie", [...cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    if (csrf !== null) headers.set("x-csrf-token", csrf);
-    const res = await fetch(input, { ...init, headers });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(";");
-      const eq = pair?.indexOf("=") ?? -1;
-      if (pair !== undefined && eq > 0) cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    return res;
-  };
-  const client = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${url.replace(/\/+$/, "")}/api/trpc`, transformer: superjson, fetch: jarFetch })],
-  });
-  const session = await client.auth.login.mutate({ username, password });
-  csrf = session.csrfToken;
-  return client;
 }

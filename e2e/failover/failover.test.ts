@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAgent } from "../../scripts/build-agent";
 import { type LabAgent, enrolAndRun, waitFor } from "./agents";
 import { buildClusterLab, type ClusterLab } from "./cluster-lab";
-import { type ConsoleApi, signIn, startTestConsole, TEST_USERS, type TestConsole } from "./console";
+import { type ConsoleApi, signIn } from "./api";
+import { startTestConsole, TEST_USERS, type TestConsole } from "./console";
 import { type ProvisionedCluster, provisionCluster } from "./provision";
 import { firstReplyFrom, startEcho, startStream } from "./streams";
 

@@ -1,6 +1,6 @@
 import type { Monitor } from "../../server/policy/model";
 import type { ClusterLab } from "./cluster-lab";
-import type { ConsoleApi } from "./console";
+import type { ConsoleApi } from "./api";
 
 /**
  * Creates a lab's cluster in a console through its API, as an operator and admin would in the

@@ -10,7 +10,7 @@
 //   ip netns exec NS node stream.mjs --proto udp|tcp --dst 203.0.113.10 --port 6001
 //       [--interval 10] [--seconds 30] [--sport 42000] [--gap 40]
 //
-// Bounded: stops after --seconds (at most 600) and sends at most one message per interval.
+// Bounded: stops after --seconds (at most 3600) and sends at most one message per interval.
 import dgram from "node:dgram";
 import net from "node:net";
 import { parseArgs } from "node:util";
@@ -28,7 +28,7 @@ const { values } = parseArgs({
 });
 const now = () => performance.timeOrigin + performance.now();
 const interval = Math.max(1, Number(values.interval));
-const seconds = Math.min(Number(values.seconds), 600);
+const seconds = Math.min(Number(values.seconds), 3600);
 const gapMs = Number(values.gap);
 const dst = values.dst;
 const port = Number(values.port);

@@ -273,8 +273,9 @@ export function failoverImpact(
     ];
   } else {
     if (!failedOverAnywhere(view, isp.id)) return { ...result, blocked: `${isp.name} is not failed over.` };
-    const row = view.failover.get(isp.id);
-    const back = row?.backupIspId ?? null;
+    // where its traffic is now: the operator's choice, else what gateways report, else the plan's first
+    const reported = view.gateways.map((g) => g.isps[isp.id]?.failover?.backupIspId).find((b) => b !== undefined);
+    const back = view.failover.get(isp.id)?.backupIspId ?? reported ?? isp.backupIspIds[0] ?? null;
     result.backupToUse = back === null ? null : { id: back, name: isps.get(back)?.name ?? back };
     const downOn = online.filter((g) => g.isps[isp.id]?.state === "down").map((g) => g.name);
     if (downOn.length > 0 && isp.failoverMode === "automatic") {
@@ -291,13 +292,9 @@ export function failoverImpact(
 
   // the operators' failover state before and after: what this decision changes
   const before = adminState(adminRows, isps);
-  if (input.action === "restore" && !before.has(isp.id)) {
-    // failed over by gateways on their own: show where it goes back from
-    const held = view.gateways.map((g) => g.isps[isp.id]?.failover?.backupIspId).find((b) => b !== undefined);
-    if (held !== undefined) {
-      before.set(isp.id, held);
-      result.backupToUse = { id: held, name: isps.get(held)?.name ?? held };
-    }
+  if (input.action === "restore" && !before.has(isp.id) && result.backupToUse !== null) {
+    // failed over by gateways on their own: the rules come back from where they report it
+    before.set(isp.id, result.backupToUse.id);
   }
   const spec = compile(view, afterRows);
   const rules = ruleChanges(view.policy, spec, before, adminState(afterRows, isps));

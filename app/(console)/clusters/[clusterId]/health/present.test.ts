@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import type { Sample } from "@/server/services/failover/series";
+import { chartRows, describeEvent, formatMs, keepWindow } from "./present";
+
+const sample = (id: number, gatewayId: string, at: number, l: number | null, r: number | null): Sample => ({
+  id,
+  gatewayId,
+  at,
+  isps: { a: { s: l === 100 ? "down" : "up", l, r, f: null } },
+});
+
+describe("health page helpers", () => {
+  it("draws one line per gateway, by name, one point per bucket", () => {
+    const names = new Map([
+      ["g1", "gw1"],
+      ["g2", "gw2"],
+    ]);
+    const samples = [sample(1, "g1", 0, 0, 1), sample(2, "g2", 1000, 10, 3), sample(3, "g1", 3500, 100, null)];
+    expect(chartRows(samples, "a", names, "lossPct", 3000)).toEqual([
+      { t: 0, gw1: 0, gw2: 10 },
+      { t: 3000, gw1: 100 },
+    ]);
+    expect(chartRows(samples, "a", names, "rttMs", 3000)).toEqual([
+      { t: 0, gw1: 1, gw2: 3 },
+      { t: 3000, gw1: null },
+    ]);
+    expect(chartRows(samples, "b", names, "rttMs", 3000)).toEqual([]);
+  });
+
+  it("keeps only the window's samples, each once, in time order", () => {
+    const s = [sample(2, "g1", 5000, 0, 1), sample(1, "g1", 100, 0, 1), sample(2, "g1", 5000, 0, 1)];
+    expect(keepWindow(s, 6000, 3000).map((x) => x.id)).toEqual([2]);
+    expect(keepWindow(s, 6000, 10_000).map((x) => x.id)).toEqual([1, 2]);
+  });
+
+  it("words the timeline's events with their timings", () => {
+    const names = new Map([
+      ["a", "isp-a"],
+      ["b", "isp-b"],
+    ]);
+    expect(
+      describeEvent(
+        {
+          action: "isp.failover",
+          actorType: "agent",
+          actorName: "gw1",
+          ispId: "a",
+          details: {
+            to: "b",
+            reason: "2 probe rounds lost in a row",
+            timings: { detectMs: 250, switchMs: 38, flushed: 2 },
+          },
+        },
+        names,
+      ),
+    ).toBe(
+      "gw1 failed isp-a over to isp-b on its own: 2 probe rounds lost in a row (noticed 250 ms after the last answer, switched in 38 ms, 2 connections flushed)",
+    );
+    expect(
+      describeEvent(
+        {
+          action: "isp.failover_applied",
+          actorType: "system",
+          actorName: "system",
+          ispId: "a",
+          details: { outcome: "timed_out", notApplied: ["gw2"] },
+        },
+        names,
+      ),
+    ).toBe("Failover of isp-a timed out; not applied on gw2");
+    expect(formatMs(1234)).toBe("1.2 s");
+  });
+});
