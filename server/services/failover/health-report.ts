@@ -93,10 +93,8 @@ export async function recordHealthReport(
       data: {
         lastSeenAt: now,
         agentVersion: report.agentVersion,
+        // the applied revision stays the status report's to set, together with its apply result
         health: JSON.stringify(latestHealth(report, now)),
-        ...(report.running === null
-          ? {}
-          : { appliedRevision: report.running.revision, appliedEpoch: report.running.failoverEpoch }),
       },
       select: { id: true },
     });
