@@ -36,7 +36,8 @@ export interface ClusterLabOptions {
 }
 
 export type IspName = "a" | "b";
-export type CutMode = "link" | "blackhole";
+/** link: the router's ports go down; blackhole: it drops every IP packet; upstream: it stops forwarding (its own address still answers) */
+export type CutMode = "link" | "blackhole" | "upstream";
 
 export interface LabGateway {
   index: number;
@@ -278,6 +279,9 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
       `route add ${isps.a.poolRange} via 100.66.1.1 dev ispa`,
       `route add ${isps.b.poolRange} via 100.66.2.1 dev ispb`,
       "route add 100.64.0.0/16 via 100.66.1.1 dev ispa",
+      // probes from the gateways' own addresses on each ISP's link come back the way they came
+      "route add 100.65.1.0/24 via 100.66.1.1 dev ispa",
+      "route add 100.65.2.0/24 via 100.66.2.1 dev ispb",
     ]);
     await must(host, [
       "ip",
@@ -298,7 +302,7 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
   }
 
   const routerOf = (isp: IspName) => isps[isp].routerNs;
-  const setCut = async (isp: IspName, verdict: string | null) => {
+  const setCut = async (isp: IspName, verdict: string | null, hook = "prerouting") => {
     const r = runner(routerOf(isp));
     // add-then-delete: "delete table" fails when the table is not there
     await must(r, ["nft", "-f", "-"], { input: "add table inet lab_cut\ndelete table inet lab_cut\n" });
@@ -307,7 +311,7 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
       input: [
         "table inet lab_cut {",
         "  chain drop_all {",
-        "    type filter hook prerouting priority -300; policy accept;",
+        `    type filter hook ${hook} priority -300; policy accept;`,
         `    ${verdict}`,
         "  }",
         "}",
@@ -363,6 +367,7 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
     },
     async cut(isp, mode) {
       if (mode === "link") await ports(isp, "down");
+      else if (mode === "upstream") await setCut(isp, "meta nfproto ipv4 drop", "forward");
       else await setCut(isp, "meta nfproto ipv4 drop");
     },
     async heal(isp, mode) {

@@ -256,4 +256,50 @@ describe("automatic failover with the real agent", () => {
     await waitFor("a new flow through A", () => inPool("a", fresh.seenNow()), 5_000);
     await Promise.all([udp.stop(), fresh.stop()]);
   }, 40_000);
+
+  it("probes a target beyond the next hop through the ISP's own uplink, and notices a failure the next hop hides", async () => {
+    // both ISPs probe the internet server instead of their next hop
+    for (const key of ["a", "b"] as const) {
+      const { entity, version } = await admin.isp.get.query({ clusterId: cluster.clusterId, id: cluster.isps[key] });
+      const { id: _id, index: _index, ...fields } = entity;
+      await admin.isp.update.mutate({
+        clusterId: cluster.clusterId,
+        id: cluster.isps[key],
+        version,
+        fields: { ...fields, probeTargets: [lab.server] },
+      });
+    }
+    const { draftVersion } = await admin.draft.status.query({ clusterId: cluster.clusterId });
+    const { number } = await admin.draft.publish.mutate({
+      clusterId: cluster.clusterId,
+      message: "probe the server",
+      draftVersion,
+    });
+    await waitFor("the new revision applied", async () => {
+      const g = await consoleApp.db.gateway.findFirst({ where: { clusterId: cluster.clusterId } });
+      return g?.appliedRevision === number;
+    });
+    const rules = await lab.must(agent.ns, ["ip", "-4", "rule", "show"]);
+    expect(rules).toMatch(/7351:\s+from all oif ispa lookup 7101/);
+    expect(rules).toMatch(/7352:\s+from all oif ispb lookup 7102/);
+    await settled();
+
+    // ISP A's router stops forwarding but still answers its own address: only the server probe sees it
+    const marker = await lastSeq();
+    const udp = startStream(lab, CLIENT(), { proto: "udp", seconds: 30, sport: 42030 });
+    try {
+      await waitFor("the stream through A", () => inPool("a", udp.seenNow()));
+      await lab.cut("a", "upstream");
+      await waitFor("the stream through B", () => inPool("b", udp.seenNow()), 5_000);
+      const [failover] = await awaitEvents(marker, "isp.failover");
+      expect(failover?.targetId).toBe(cluster.isps.a);
+      expect(await lab.exec(agent.ns, ["fping", "-c", "1", "-t", "200", "-q", lab.isps.a.nextHop])).toMatchObject({
+        code: 0,
+      });
+    } finally {
+      await lab.heal("a", "upstream");
+      await udp.stop();
+    }
+    await settled();
+  }, 40_000);
 });
