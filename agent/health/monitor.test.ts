@@ -1,0 +1,151 @@
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { FakeRunner } from "../apply/fakeRunner";
+import { gatewaySpec, isp } from "../render/specFixtures";
+import type { GatewaySpec } from "../spec/schema";
+import type { Transition } from "./link-state";
+import { HealthMonitor, pickSourceAddress } from "./monitor";
+import type { Exit, ProcessSpawner, SpawnHandlers } from "./spawner";
+
+interface FakeProcess {
+  args: readonly string[];
+  handlers: SpawnHandlers;
+  stopped: boolean;
+  exit(e: Partial<Exit>): void;
+}
+
+function fakeSpawner() {
+  const procs: FakeProcess[] = [];
+  const spawner: ProcessSpawner = {
+    spawn(args, handlers) {
+      let resolve: (e: Exit) => void = () => {};
+      const exited = new Promise<Exit>((r) => {
+        resolve = r;
+      });
+      const p: FakeProcess = {
+        args,
+        handlers,
+        stopped: false,
+        exit: (e) => resolve({ code: 1, signal: null, error: null, ...e }),
+      };
+      procs.push(p);
+      return {
+        stop() {
+          p.stopped = true;
+          resolve({ code: null, signal: "SIGTERM", error: null });
+        },
+        exited,
+      };
+    },
+  };
+  return { spawner, procs };
+}
+
+const ADDR = JSON.stringify([{ addr_info: [{ family: "inet", local: "100.65.1.11", prefixlen: 24 }] }]);
+
+function spec(monitorA: Partial<GatewaySpec["isps"][number]["monitor"]> = {}): GatewaySpec {
+  const a = isp("a", 1, "ispa", "100.65.1.2");
+  return gatewaySpec({
+    isps: [
+      { ...a, monitor: { ...a.monitor, intervalMs: 100, downAfter: 2, ...monitorA } },
+      isp("b", 2, "ispb", "100.65.2.2"),
+    ],
+    pools: [],
+    entries: [],
+  });
+}
+
+function setup() {
+  const { spawner, procs } = fakeSpawner();
+  const runner = new FakeRunner()
+    .on(["ip", "-j", "-4", "addr", "show"], { stdout: ADDR })
+    // ispb has no address yet: the kernel picks the source
+    .on(["ip", "-j", "-4", "addr", "show", "dev", "ispb"], { stdout: "[]" })
+    .on(["ip", "-4", "-j", "rule", "show"], { stdout: "[]" });
+  const transitions: Array<[string, Transition]> = [];
+  let clock = 0;
+  const monitor = new HealthMonitor({
+    spawner,
+    runner,
+    log: pino({ level: "silent" }),
+    onTransition: (id, t) => transitions.push([id, t]),
+    now: () => clock,
+    restartMs: { baseMs: 5, capMs: 10 },
+  });
+  const line = (p: FakeProcess | undefined, text: string) => p?.handlers.stdout?.(`${text}\n`);
+  return { monitor, procs, transitions, line, tick: (ms: number) => (clock += ms) };
+}
+
+describe("health monitor", () => {
+  it("runs one fping per ISP, bound to its interface and the address on the next hop's subnet", async () => {
+    const t = setup();
+    await t.monitor.configure(spec());
+    expect(t.procs.map((p) => p.args.join(" "))).toEqual([
+      "fping -4 -l -p 100 -t 1000 -I ispa -S 100.65.1.11 -A 100.65.1.2",
+      "fping -4 -l -p 500 -t 1000 -I ispb -A 100.65.2.2",
+    ]);
+  });
+
+  it("turns fping's lines into state changes", async () => {
+    const t = setup();
+    await t.monitor.configure(spec());
+    const a = t.procs[0];
+    t.line(a, "100.65.1.2 : [0], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
+    t.tick(100);
+    // a line split across two chunks
+    a?.handlers.stdout?.("100.65.1.2 : [1], timed");
+    a?.handlers.stdout?.(" out (0.10 avg, 50% loss)\n");
+    t.tick(100);
+    t.line(a, "100.65.1.2 : [2], timed out (0.10 avg, 66% loss)");
+    expect(t.transitions.map(([id, tr]) => [id, tr.to])).toEqual([
+      ["a", "up"],
+      ["a", "degraded"],
+      ["a", "down"],
+    ]);
+    expect(t.monitor.states().get("a")).toBe("down");
+    expect(t.monitor.status().find((s) => s.ispId === "a")).toMatchObject({ probesSent: 3, probesLost: 2 });
+  });
+
+  it("restarts fping when it exits, with the ISP unknown meanwhile", async () => {
+    const t = setup();
+    await t.monitor.configure(spec());
+    t.line(t.procs[0], "100.65.1.2 : [0], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
+    t.procs[0]?.exit({ code: 4 });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(t.transitions.at(-1)?.[1]).toMatchObject({
+      to: "unknown",
+      reason: expect.stringMatching(/fping for a stopped/),
+    });
+    expect(t.procs).toHaveLength(3);
+    expect(t.procs[2]?.args).toContain("ispa");
+    expect(t.monitor.status().find((s) => s.ispId === "a")?.proberError).toMatch(/stopped/);
+  });
+
+  it("keeps probing across reloads that do not change probing, and restarts an ISP whose settings changed", async () => {
+    const t = setup();
+    await t.monitor.configure(spec());
+    await t.monitor.configure(spec());
+    expect(t.procs).toHaveLength(2);
+    await t.monitor.configure(spec({ intervalMs: 200 }));
+    expect(t.procs[0]?.stopped).toBe(true);
+    expect(t.procs[1]?.stopped).toBe(false);
+    expect(t.procs[2]?.args.join(" ")).toContain("-p 200");
+    t.monitor.stop();
+    expect(t.procs.every((p) => p.stopped)).toBe(true);
+  });
+
+  it("picks the gateway's address on the next hop's subnet", () => {
+    const two = JSON.stringify([
+      {
+        addr_info: [
+          { family: "inet", local: "198.51.100.2", prefixlen: 24 },
+          { family: "inet", local: "100.65.1.11", prefixlen: 24 },
+        ],
+      },
+    ]);
+    expect(pickSourceAddress(two, "100.65.1.2")).toBe("100.65.1.11");
+    expect(pickSourceAddress(two, "203.0.113.1")).toBe("198.51.100.2");
+    expect(pickSourceAddress("[]", "100.65.1.2")).toBeNull();
+    expect(pickSourceAddress("not json", "100.65.1.2")).toBeNull();
+  });
+});
