@@ -137,6 +137,23 @@ describe("operator failover", () => {
     expect(after.failoverEpoch).toBe(before.failoverEpoch);
   });
 
+  it("goes ahead when the backup is down on some gateways only, and says which", async () => {
+    const c = await fresh();
+    await reportAll(c);
+    await recordHealthReport(
+      t.db,
+      META,
+      c.gateways[1]?.token ?? "",
+      healthReport({ isps: [ispHealth(c.ispA), ispHealth(c.ispB, { state: "down" })] }),
+    );
+    const impact = failoverImpact(await loadClusterFailover(t.db, c.clusterId), { ispId: c.ispA, action: "failover" });
+    expect(impact.blocked).toBeNull();
+    expect(impact.backupToUse?.name).toBe("isp-b");
+    expect(impact.warnings).toEqual([
+      "isp-b is down on gw2: those gateways use the next healthy backup or keep their traffic.",
+    ]);
+  });
+
   it("writes the failover state, bumps the epoch, wakes waiting gateways and tracks each one until all applied", async () => {
     const c = await fresh();
     await reportAll(c);

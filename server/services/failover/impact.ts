@@ -23,8 +23,10 @@ export interface BackupView {
   chosen: boolean;
   /** per gateway name: the backup's state there */
   states: Record<string, LinkState>;
-  /** down on no online gateway */
+  /** some online gateway could send traffic through it (or none reports it): it is not down everywhere */
   usable: boolean;
+  /** down on none of the online gateways */
+  healthyEverywhere: boolean;
   /** failed over itself: it cannot take traffic */
   failedOver: boolean;
 }
@@ -215,7 +217,8 @@ export function failoverImpact(
         name: b.name,
         chosen: b.id === input.backupIspId,
         states,
-        usable: !online.some((g) => g.isps[b.id]?.state === "down"),
+        usable: online.length === 0 || online.some((g) => g.isps[b.id]?.state !== "down"),
+        healthyEverywhere: !online.some((g) => g.isps[b.id]?.state === "down"),
         failedOver: failedOverAdmin.has(b.id),
       };
     });
@@ -245,8 +248,10 @@ export function failoverImpact(
       return { ...result, blocked: "The chosen backup is not in this ISP's failover plan." };
     }
     const candidates = backups.filter((b) => !b.failedOver);
+    // as a gateway picks: the operator's choice, else the first in the plan's order that is healthy;
+    // the console prefers one healthy on every gateway, and refuses only when none is up anywhere
     const chosen = candidates.find((b) => b.chosen && b.usable);
-    const pick = chosen ?? candidates.find((b) => b.usable);
+    const pick = chosen ?? candidates.find((b) => b.healthyEverywhere) ?? candidates.find((b) => b.usable);
     if (pick === undefined) {
       return {
         ...result,
