@@ -40,8 +40,8 @@ const round1 = (n: number | null) => (n === null ? null : Math.round(n * 10) / 1
 export function statusHealth(at: string, isps: IspHealth[], conntrackTotal: number | null): Record<string, unknown> {
   const full = { at, isps: healthById(isps), conntrackTotal };
   if (JSON.stringify(full).length <= MAX_HEALTH_BYTES - 1024) return full;
-  const brief = isps.map((i) => ({ ...i, reason: "", proberError: "", alert: i.alert === "" ? "" : "alert" }));
-  return { at, isps: healthById(brief), conntrackTotal, brief: true };
+  const compact = isps.map((i) => ({ ...i, reason: "", proberError: "", alert: i.alert === "" ? "" : "alert" }));
+  return { at, isps: healthById(compact), conntrackTotal, compact: true };
 }
 
 export class HealthService {
