@@ -30,12 +30,17 @@ async function main(argv: readonly string[]): Promise<number> {
   );
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`gatehouse-agent: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = EXIT.failed;
-  },
-);
+/**
+ * Once a command is done the process ends, even if a request to the console is still hanging
+ * (a stop must not wait for its timeout). The timer is unref'd: it only fires when something
+ * else would keep the process alive, so output still flushes normally on a clean exit.
+ */
+function exitSoon(code: number) {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 500).unref();
+}
+
+main(process.argv.slice(2)).then(exitSoon, (e: unknown) => {
+  process.stderr.write(`gatehouse-agent: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  exitSoon(EXIT.failed);
+});

@@ -144,7 +144,10 @@ describe("the agent process against a console", () => {
     await publishChange(t.db, admin, clusterId, poolId);
     const gw = await createGateway(t.db, admin, META, { clusterId, name: "gw1", address: "127.0.0.1" });
     gatewayId = gw.id;
-    const enroll = agent(["enroll", "--console", api.url, "--token", gw.enrollToken, "--state-dir", stateDir]);
+    // the token from a file, as the SSH installer passes it: never on the command line
+    const tokenFile = join(work, "enrol-token");
+    writeFileSync(tokenFile, `${gw.enrollToken}\n`, { mode: 0o600 });
+    const enroll = agent(["enroll", "--console", api.url, "--token-file", tokenFile, "--state-dir", stateDir]);
     expect(await enroll.exit).toBe(0);
     expect(enroll.stdout()).toMatch(/Enrolled as gateway "gw1" of cluster "lab"/);
     const credentials = join(stateDir, "credentials.json");

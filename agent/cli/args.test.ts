@@ -9,8 +9,13 @@ describe("parseCommand", () => {
       name: "enroll",
       consoleUrl: "https://c.example",
       token: "ghe_x",
+      tokenFile: null,
       stateDir: "/tmp/s",
       logLevel: "info",
+    });
+    expect(parseCommand(["enroll", "--console", "https://c.example", "--token-file", "/run/t"])).toMatchObject({
+      token: null,
+      tokenFile: "/run/t",
     });
     expect(parseCommand(["run", "--log-level", "debug"])).toEqual({
       name: "run",
@@ -29,7 +34,8 @@ describe("parseCommand", () => {
 
   it.each([
     [["frobnicate"], /unknown command "frobnicate"/],
-    [["enroll", "--console", "https://c"], /enroll needs --token/],
+    [["enroll", "--console", "https://c"], /enroll needs either --token or --token-file/],
+    [["enroll", "--console", "https://c", "--token", "a", "--token-file", "f"], /either --token or --token-file/],
     [["enroll", "--token", "t"], /enroll needs --console/],
     [["render"], /render needs --spec/],
     [["run", "--spec", "x"], /run does not take --spec/],

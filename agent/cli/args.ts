@@ -4,7 +4,15 @@ import { DEFAULT_STATE_DIR } from "../state/store";
 
 /** Command-line parsing: pure, so every usage error is tested without running anything. */
 export type Command =
-  | { name: "enroll"; consoleUrl: string; token: string; stateDir: string; logLevel: LogLevel }
+  | {
+      name: "enroll";
+      consoleUrl: string;
+      /** the token itself, or null when it is read from tokenFile (kept out of the process list) */
+      token: string | null;
+      tokenFile: string | null;
+      stateDir: string;
+      logLevel: LogLevel;
+    }
   | { name: "run"; stateDir: string; logLevel: LogLevel; netns: string | null }
   | { name: "render"; specFile: string; logLevel: LogLevel }
   | { name: "apply"; specFile: string; logLevel: LogLevel }
@@ -20,6 +28,7 @@ export const USAGE = `Usage: gatehouse-agent <command> [options]
 
 Commands:
   enroll --console URL --token TOKEN   trade a one-time enrolment token for this gateway's agent token
+         (or --token-file FILE, which keeps the token out of the process list)
   run                                  keep the gateway's datapath in the state the console publishes
   render --spec FILE                   print the nftables ruleset for a gateway spec (JSON)
   apply --spec FILE                    apply a gateway spec once; exits 1 with nft's error on failure
@@ -36,6 +45,7 @@ Options:
 const OPTIONS = {
   console: { type: "string" },
   token: { type: "string" },
+  "token-file": { type: "string" },
   "state-dir": { type: "string" },
   spec: { type: "string" },
   json: { type: "boolean" },
@@ -45,7 +55,7 @@ const OPTIONS = {
 } as const;
 
 const ALLOWED: Record<string, readonly string[]> = {
-  enroll: ["console", "token", "state-dir", "log-level"],
+  enroll: ["console", "token", "token-file", "state-dir", "log-level"],
   run: ["state-dir", "log-level", "netns"],
   render: ["spec", "log-level"],
   apply: ["spec", "log-level"],
@@ -82,8 +92,14 @@ export function parseCommand(argv: readonly string[]): Command {
     return v;
   };
   switch (name) {
-    case "enroll":
-      return { name, consoleUrl: need("console"), token: need("token"), stateDir, logLevel };
+    case "enroll": {
+      const token = values.token ?? null;
+      const tokenFile = values["token-file"] ?? null;
+      if ((token === null) === (tokenFile === null) || token === "" || tokenFile === "") {
+        throw new UsageError("enroll needs either --token or --token-file");
+      }
+      return { name, consoleUrl: need("console"), token, tokenFile, stateDir, logLevel };
+    }
     case "run": {
       const netns = values.netns ?? null;
       if (netns !== null && !NETNS_RE.test(netns)) {

@@ -59,11 +59,20 @@ function readSpecFile(path: string) {
   return check.spec;
 }
 
+function readTokenFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch (e) {
+    throw new CommandFailed(`--token-file ${file}: ${(e as Error).message}`, EXIT.usage);
+  }
+}
+
 async function enroll(cmd: Extract<Command, { name: "enroll" }>, deps: CommandDeps, log: Logger): Promise<number> {
   const url = zConsoleUrl.safeParse(cmd.consoleUrl);
   if (!url.success)
     throw new CommandFailed(`--console must be the console's http(s) URL, e.g. https://gatehouse.example`, EXIT.usage);
-  if (!TOKEN_RE.test(cmd.token) || !cmd.token.startsWith(ENROLL_TOKEN_PREFIX)) {
+  const token = cmd.token ?? readTokenFile(cmd.tokenFile ?? "");
+  if (!TOKEN_RE.test(token) || !token.startsWith(ENROLL_TOKEN_PREFIX)) {
     throw new CommandFailed(
       `--token must be the enrolment token the console showed (${ENROLL_TOKEN_PREFIX}...)`,
       EXIT.usage,
@@ -73,7 +82,7 @@ async function enroll(cmd: Extract<Command, { name: "enroll" }>, deps: CommandDe
   const store = new StateStore(cmd.stateDir);
   const facts = await factsGatherer({ runner: deps.runner ?? execRunner(), warn: (m) => log.warn(m) })();
   const client = new ConsoleClient({
-    target: () => ({ consoleUrl: url.data, token: cmd.token }),
+    target: () => ({ consoleUrl: url.data, token }),
     userAgent: userAgent(),
   });
   const answer = await client.enroll({ agentVersion: AGENT_VERSION, facts });
