@@ -3,10 +3,9 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../lib/trpc";
 import { errorMessage } from "../lib/errors";
+import type { EditableKind } from "./entity-kinds";
 import { useRefreshAll } from "./hooks";
 import { Modal } from "./Modal";
-
-export type DeletableKind = "isp" | "pool" | "zone" | "rule";
 
 /**
  * Asks before deleting, and names what depends on the thing: while anything does, the delete is
@@ -20,7 +19,7 @@ export function ConfirmDelete({
   title,
   onClose,
 }: {
-  kind: DeletableKind;
+  kind: EditableKind;
   clusterId: string;
   id: string;
   version: number;
