@@ -1,15 +1,11 @@
 "use client";
 
-import { useMutation } from "@tanstack/react-query";
-import { type FormEvent, useMemo, useRef, useState } from "react";
-import { Field, FormAlert, inputProps, saveAlert } from "@/app/components/Field";
-import { type GroupedErrors, groupIssues, mergeErrors, serverIssues } from "@/app/components/form-errors";
-import { useClusterEntities, useRefreshAll } from "@/app/components/hooks";
+import { useState } from "react";
+import { EntityFormDialog, entityForm, useEntityForm } from "@/app/components/EntityForm";
+import { Field, inputProps } from "@/app/components/Field";
+import { useClusterEntities } from "@/app/components/hooks";
 import { joinList, numberField, splitList } from "@/app/components/list-text";
-import { Modal } from "@/app/components/Modal";
 import { type WarningItem, WarningSentences } from "@/app/components/warnings";
-import { errorMessage } from "@/app/lib/errors";
-import { useTRPC } from "@/app/lib/trpc";
 import {
   ALGORITHM_LABELS,
   ALGORITHMS,
@@ -17,7 +13,6 @@ import {
   PROTOCOLS,
   type Protocol,
   type Rule,
-  zRuleFields,
 } from "@/server/policy/model";
 
 const FIELD_KEYS = [
@@ -36,7 +31,6 @@ const FIELD_KEYS = [
   "enabled",
   "comment",
 ];
-const NO_ERRORS: GroupedErrors = { byField: {}, other: [] };
 
 interface FormState {
   priority: string;
@@ -98,6 +92,13 @@ function toFields(s: FormState) {
   };
 }
 
+const ruleForm = entityForm({
+  kind: "rule",
+  fieldKeys: FIELD_KEYS,
+  initial: initialState,
+  toFields,
+});
+
 export interface EditingRule {
   rule: Rule;
   version: number;
@@ -119,48 +120,15 @@ export function RuleForm({
   onMove?: (to: number) => void;
   onDelete?: () => void;
 }) {
-  const trpc = useTRPC();
-  const refresh = useRefreshAll();
   const { isps, pools, zones } = useClusterEntities(clusterId);
-  const [s, setS] = useState<FormState>(() => initialState(editing?.rule ?? null));
-  const [tried, setTried] = useState(false);
+  const form = useEntityForm(ruleForm, {
+    clusterId,
+    editing: editing && { entity: editing.rule, version: editing.version },
+    onClose,
+  });
+  const { state: s, set } = form;
+  const e = form.errorsOf;
   const [moveTo, setMoveTo] = useState(editing ? String(editing.position) : "");
-  const formRef = useRef<HTMLFormElement>(null);
-  const done = {
-    onSuccess: async () => {
-      await refresh();
-      onClose();
-    },
-  };
-  const create = useMutation(trpc.rule.create.mutationOptions(done));
-  const update = useMutation(trpc.rule.update.mutationOptions(done));
-  const mutation = editing ? update : create;
-  const checked = useMemo(() => zRuleFields.safeParse(toFields(s)), [s]);
-  const clientErrors = tried && !checked.success ? groupIssues("rule", checked.error.issues, FIELD_KEYS) : NO_ERRORS;
-  const fromServer = groupIssues("rule", serverIssues(mutation.error), FIELD_KEYS, true);
-  const errors = mergeErrors(clientErrors, fromServer);
-  const alert = saveAlert(
-    mutation.error,
-    Object.keys(fromServer.byField).length,
-    fromServer.other.length,
-    errorMessage(mutation.error),
-  );
-  const e = (k: string) => errors.byField[k];
-  const set = <K extends keyof FormState>(k: K, v: FormState[K]) => setS((old) => ({ ...old, [k]: v }));
-
-  function submit(ev: FormEvent) {
-    ev.preventDefault();
-    setTried(true);
-    mutation.reset();
-    if (!checked.success) {
-      requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
-      return;
-    }
-    // what the schema accepted, with its defaults and trimming: the same the server will store
-    const fields = checked.data;
-    if (editing) update.mutate({ clusterId, id: editing.rule.id, version: editing.version, fields });
-    else create.mutate({ clusterId, fields });
-  }
 
   const ispList = isps.data ?? [];
   const poolList = pools.data ?? [];
@@ -184,11 +152,12 @@ export function RuleForm({
     </>
   );
 
-  const title = editing ? `Edit rule at position ${editing.position}` : "New rule";
   return (
-    <Modal title={title} onClose={onClose} wide>
-      <form ref={formRef} onSubmit={submit} aria-label={editing ? "Edit rule" : "New rule"} noValidate>
-        <div className="dialog-body">
+    <EntityFormDialog
+      form={form}
+      title={editing ? `Edit rule at position ${editing.position}` : "New rule"}
+      intro={
+        <>
           {editing && (
             <p className="muted small" style={{ marginTop: 0 }}>
               Rule #{editing.rule.seq}
@@ -196,262 +165,206 @@ export function RuleForm({
             </p>
           )}
           <WarningSentences warnings={warnings} />
-          <FormAlert messages={alert} />
-          {errors.other.length > 0 && !mutation.error && <FormAlert messages={errors.other} />}
-          <fieldset>
-            <legend>Match</legend>
-            <div className="form-grid">
-              <Field id="rule-source-kind" label="Source">
-                <select
-                  id="rule-source-kind"
-                  value={s.sourceKind}
-                  onChange={(x) => set("sourceKind", x.target.value as FormState["sourceKind"])}
-                  data-autofocus
-                >
-                  <option value="cidrs">networks</option>
-                  <option value="zone">a zone</option>
-                </select>
-              </Field>
-              {s.sourceKind === "zone" ? (
-                <Field id="rule-zone" label="Source zone" errors={e("source.zoneId") ?? e("source")}>
-                  <select
-                    {...inputProps("rule-zone", e("source.zoneId") ?? e("source"))}
-                    value={s.zoneId}
-                    onChange={(x) => set("zoneId", x.target.value)}
-                  >
-                    <option value="">Choose a zone…</option>
-                    {(zones.data ?? []).map((z) => (
-                      <option key={z.entity.id} value={z.entity.id}>
-                        {z.entity.name} ({z.entity.networks.length} network{z.entity.networks.length === 1 ? "" : "s"})
-                      </option>
-                    ))}
-                  </select>
-                </Field>
-              ) : (
-                <Field
-                  id="rule-cidrs"
-                  label="Source networks"
-                  hint="(a.b.c.d/len, comma separated)"
-                  errors={e("source.cidrs") ?? e("source")}
-                >
-                  <input
-                    {...inputProps("rule-cidrs", e("source.cidrs") ?? e("source"))}
-                    className="mono"
-                    value={s.cidrs}
-                    onChange={(x) => set("cidrs", x.target.value)}
-                  />
-                </Field>
-              )}
-              <Field
-                id="rule-destinations"
-                label="Destinations"
-                hint="(empty: any destination)"
-                errors={e("destinations")}
+        </>
+      }
+      leadingAction={
+        editing &&
+        onDelete && (
+          <button type="button" className="danger" onClick={onDelete} style={{ marginRight: "auto" }}>
+            Delete rule
+          </button>
+        )
+      }
+    >
+      <fieldset>
+        <legend>Match</legend>
+        <div className="form-grid">
+          <Field id="rule-source-kind" label="Source">
+            <select
+              id="rule-source-kind"
+              value={s.sourceKind}
+              onChange={(x) => set("sourceKind", x.target.value as FormState["sourceKind"])}
+              data-autofocus
+            >
+              <option value="cidrs">networks</option>
+              <option value="zone">a zone</option>
+            </select>
+          </Field>
+          {s.sourceKind === "zone" ? (
+            <Field id="rule-zone" label="Source zone" errors={e("source.zoneId") ?? e("source")}>
+              <select
+                {...inputProps("rule-zone", e("source.zoneId") ?? e("source"))}
+                value={s.zoneId}
+                onChange={(x) => set("zoneId", x.target.value)}
               >
-                <input
-                  {...inputProps("rule-destinations", e("destinations"))}
-                  className="mono"
-                  value={s.destinations}
-                  onChange={(x) => set("destinations", x.target.value)}
-                />
-              </Field>
-              <Field id="rule-protocol" label="Protocol" errors={e("protocol")}>
-                <select
-                  {...inputProps("rule-protocol", e("protocol"))}
-                  value={s.protocol}
-                  onChange={(x) => set("protocol", x.target.value as Protocol)}
-                >
-                  {PROTOCOLS.map((p) => (
-                    <option key={p} value={p}>
-                      {p}
-                    </option>
-                  ))}
-                </select>
-              </Field>
-              <Field
-                id="rule-egress"
-                label="Egress ISP"
-                hint="(the ISP routing picked for the connection)"
-                errors={e("egressIspId")}
-                className="span-2"
-              >
-                <select
-                  {...inputProps("rule-egress", e("egressIspId"))}
-                  value={s.egressIspId}
-                  onChange={(x) => set("egressIspId", x.target.value)}
-                >
-                  <option value="">any ISP</option>
-                  {ispList.map((i) => (
-                    <option key={i.entity.id} value={i.entity.id}>
-                      {i.entity.name} ({i.entity.interface}, next hop {i.entity.nextHop})
-                    </option>
-                  ))}
-                </select>
-              </Field>
-            </div>
-          </fieldset>
-          <fieldset>
-            <legend>Action</legend>
-            <div className="form-grid">
-              <Field id="rule-action" label="Action" errors={e("action")}>
-                <select
-                  {...inputProps("rule-action", e("action"))}
-                  value={s.actionType}
-                  onChange={(x) => set("actionType", x.target.value as FormState["actionType"])}
-                >
-                  <option value="snat">SNAT to a pool</option>
-                  <option value="exclude">exclude: forward without NAT</option>
-                  <option value="drop">drop</option>
-                </select>
-              </Field>
-              {s.actionType === "snat" && (
-                <>
-                  <Field id="rule-pool" label="SNAT pool" errors={e("action.poolId")}>
-                    <select
-                      {...inputProps("rule-pool", e("action.poolId"))}
-                      value={s.poolId}
-                      onChange={(x) => set("poolId", x.target.value)}
-                    >
-                      <option value="">Choose a pool…</option>
-                      {poolOptions}
-                    </select>
-                  </Field>
-                  <Field id="rule-algorithm" label="Algorithm" errors={e("action.algorithm")}>
-                    <select
-                      {...inputProps("rule-algorithm", e("action.algorithm"))}
-                      value={s.algorithm}
-                      onChange={(x) => set("algorithm", x.target.value as Algorithm)}
-                    >
-                      {ALGORITHMS.map((a) => (
-                        <option key={a} value={a}>
-                          {a}: {ALGORITHM_LABELS[a]}
-                        </option>
-                      ))}
-                    </select>
-                  </Field>
-                  <Field
-                    id="rule-fallback"
-                    label="Fallback pool"
-                    hint="(on failover; empty: the backup ISP's default pool)"
-                    errors={e("fallbackPoolId")}
-                  >
-                    <select
-                      {...inputProps("rule-fallback", e("fallbackPoolId"))}
-                      value={s.fallbackPoolId}
-                      onChange={(x) => set("fallbackPoolId", x.target.value)}
-                    >
-                      <option value="">none</option>
-                      {poolOptions}
-                    </select>
-                  </Field>
-                </>
-              )}
-              <Field
-                id="rule-redirect"
-                label="Redirect via"
-                hint="(send matching traffic through another ISP's next hop)"
-                errors={e("redirectIspId")}
-                className="span-2"
-              >
-                <select
-                  {...inputProps("rule-redirect", e("redirectIspId"))}
-                  value={s.redirectIspId}
-                  onChange={(x) => set("redirectIspId", x.target.value)}
-                >
-                  <option value="">no redirect</option>
-                  {ispList.map((i) => (
-                    <option key={i.entity.id} value={i.entity.id}>
-                      {i.entity.name} (next hop {i.entity.nextHop})
-                    </option>
-                  ))}
-                </select>
-              </Field>
-            </div>
-          </fieldset>
-          <div className="form-grid">
+                <option value="">Choose a zone…</option>
+                {(zones.data ?? []).map((z) => (
+                  <option key={z.entity.id} value={z.entity.id}>
+                    {z.entity.name} ({z.entity.networks.length} network{z.entity.networks.length === 1 ? "" : "s"})
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ) : (
             <Field
-              id="rule-priority"
-              label="Priority"
-              hint="(lower first; empty: ordered by specificity after all rules with one)"
-              errors={e("priority")}
+              id="rule-cidrs"
+              label="Source networks"
+              hint="(a.b.c.d/len, comma separated)"
+              errors={e("source.cidrs") ?? e("source")}
             >
               <input
-                {...inputProps("rule-priority", e("priority"))}
-                inputMode="numeric"
-                value={s.priority}
-                onChange={(x) => set("priority", x.target.value)}
+                {...inputProps("rule-cidrs", e("source.cidrs") ?? e("source"))}
+                className="mono"
+                value={s.cidrs}
+                onChange={(x) => set("cidrs", x.target.value)}
               />
             </Field>
-            <div className="field">
-              <span style={{ display: "block", height: 22 }} />
-              <label className="check" htmlFor="rule-enabled">
-                <input
-                  id="rule-enabled"
-                  type="checkbox"
-                  checked={s.enabled}
-                  onChange={(x) => set("enabled", x.target.checked)}
-                />
-                Enabled
-              </label>
-            </div>
-            <Field id="rule-comment" label="Comment" errors={e("comment")} className="span-2">
-              <input
-                {...inputProps("rule-comment", e("comment"))}
-                value={s.comment}
-                onChange={(x) => set("comment", x.target.value)}
-              />
-            </Field>
-          </div>
-          {editing && onMove && (
-            <fieldset>
-              <legend>Place in the rule order</legend>
-              <div className="row" style={{ marginBottom: 10 }}>
-                <label htmlFor="rule-move-to" style={{ margin: 0, fontWeight: 400 }}>
-                  Move to position
-                </label>
-                <input
-                  id="rule-move-to"
-                  inputMode="numeric"
-                  style={{ width: 100 }}
-                  value={moveTo}
-                  onChange={(x) => setMoveTo(x.target.value)}
-                  onKeyDown={(x) => {
-                    if (x.key === "Enter") {
-                      x.preventDefault();
-                      const n = Number(moveTo);
-                      if (Number.isInteger(n) && n >= 1) onMove(n);
-                    }
-                  }}
-                />
-                <button
-                  type="button"
-                  disabled={!/^\d+$/.test(moveTo.trim()) || Number(moveTo) < 1 || Number(moveTo) === editing.position}
-                  onClick={() => onMove(Number(moveTo))}
-                >
-                  Move
-                </button>
-                <span className="muted small">sets priorities; you see every change before it is made</span>
-              </div>
-            </fieldset>
           )}
+          <Field id="rule-destinations" label="Destinations" hint="(empty: any destination)" errors={e("destinations")}>
+            <input {...form.bind("destinations", "rule-destinations")} className="mono" />
+          </Field>
+          <Field id="rule-protocol" label="Protocol" errors={e("protocol")}>
+            <select {...form.bind("protocol", "rule-protocol")}>
+              {PROTOCOLS.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field
+            id="rule-egress"
+            label="Egress ISP"
+            hint="(the ISP routing picked for the connection)"
+            errors={e("egressIspId")}
+            className="span-2"
+          >
+            <select {...form.bind("egressIspId", "rule-egress")}>
+              <option value="">any ISP</option>
+              {ispList.map((i) => (
+                <option key={i.entity.id} value={i.entity.id}>
+                  {i.entity.name} ({i.entity.interface}, next hop {i.entity.nextHop})
+                </option>
+              ))}
+            </select>
+          </Field>
         </div>
-        <div className="dialog-actions">
-          {editing && onDelete && (
-            <button type="button" className="danger" onClick={onDelete} style={{ marginRight: "auto" }}>
-              Delete rule
+      </fieldset>
+      <fieldset>
+        <legend>Action</legend>
+        <div className="form-grid">
+          <Field id="rule-action" label="Action" errors={e("action")}>
+            <select {...form.bind("actionType", "rule-action", "action")}>
+              <option value="snat">SNAT to a pool</option>
+              <option value="exclude">exclude: forward without NAT</option>
+              <option value="drop">drop</option>
+            </select>
+          </Field>
+          {s.actionType === "snat" && (
+            <>
+              <Field id="rule-pool" label="SNAT pool" errors={e("action.poolId")}>
+                <select {...form.bind("poolId", "rule-pool", "action.poolId")}>
+                  <option value="">Choose a pool…</option>
+                  {poolOptions}
+                </select>
+              </Field>
+              <Field id="rule-algorithm" label="Algorithm" errors={e("action.algorithm")}>
+                <select {...form.bind("algorithm", "rule-algorithm", "action.algorithm")}>
+                  {ALGORITHMS.map((a) => (
+                    <option key={a} value={a}>
+                      {a}: {ALGORITHM_LABELS[a]}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              <Field
+                id="rule-fallback"
+                label="Fallback pool"
+                hint="(on failover; empty: the backup ISP's default pool)"
+                errors={e("fallbackPoolId")}
+              >
+                <select {...form.bind("fallbackPoolId", "rule-fallback")}>
+                  <option value="">none</option>
+                  {poolOptions}
+                </select>
+              </Field>
+            </>
+          )}
+          <Field
+            id="rule-redirect"
+            label="Redirect via"
+            hint="(send matching traffic through another ISP's next hop)"
+            errors={e("redirectIspId")}
+            className="span-2"
+          >
+            <select {...form.bind("redirectIspId", "rule-redirect")}>
+              <option value="">no redirect</option>
+              {ispList.map((i) => (
+                <option key={i.entity.id} value={i.entity.id}>
+                  {i.entity.name} (next hop {i.entity.nextHop})
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+      </fieldset>
+      <div className="form-grid">
+        <Field
+          id="rule-priority"
+          label="Priority"
+          hint="(lower first; empty: ordered by specificity after all rules with one)"
+          errors={e("priority")}
+        >
+          <input {...form.bind("priority", "rule-priority")} inputMode="numeric" />
+        </Field>
+        <div className="field">
+          <span style={{ display: "block", height: 22 }} />
+          <label className="check" htmlFor="rule-enabled">
+            <input
+              id="rule-enabled"
+              type="checkbox"
+              checked={s.enabled}
+              onChange={(x) => set("enabled", x.target.checked)}
+            />
+            Enabled
+          </label>
+        </div>
+        <Field id="rule-comment" label="Comment" errors={e("comment")} className="span-2">
+          <input {...form.bind("comment", "rule-comment")} />
+        </Field>
+      </div>
+      {editing && onMove && (
+        <fieldset>
+          <legend>Place in the rule order</legend>
+          <div className="row" style={{ marginBottom: 10 }}>
+            <label htmlFor="rule-move-to" style={{ margin: 0, fontWeight: 400 }}>
+              Move to position
+            </label>
+            <input
+              id="rule-move-to"
+              inputMode="numeric"
+              style={{ width: 100 }}
+              value={moveTo}
+              onChange={(x) => setMoveTo(x.target.value)}
+              onKeyDown={(x) => {
+                if (x.key === "Enter") {
+                  x.preventDefault();
+                  const n = Number(moveTo);
+                  if (Number.isInteger(n) && n >= 1) onMove(n);
+                }
+              }}
+            />
+            <button
+              type="button"
+              disabled={!/^\d+$/.test(moveTo.trim()) || Number(moveTo) < 1 || Number(moveTo) === editing.position}
+              onClick={() => onMove(Number(moveTo))}
+            >
+              Move
             </button>
-          )}
-          <span className="muted small" style={editing ? undefined : { marginRight: "auto" }}>
-            <kbd>Enter</kbd> saves, <kbd>Esc</kbd> cancels
-          </span>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button className="primary" type="submit" disabled={mutation.isPending}>
-            {mutation.isPending ? "Saving…" : editing ? "Save rule" : "Create rule"}
-          </button>
-        </div>
-      </form>
-    </Modal>
+            <span className="muted small">sets priorities; you see every change before it is made</span>
+          </div>
+        </fieldset>
+      )}
+    </EntityFormDialog>
   );
 }

@@ -5,14 +5,17 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useParams } from "next/navigation";
 import { type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ConfirmDelete } from "@/app/components/ConfirmDelete";
+import { useRowDialogs } from "@/app/components/EntityTable";
 import { useCanEdit, useClusterEntities, useRefreshAll } from "@/app/components/hooks";
+import { NewButton, PageHead } from "@/app/components/PageHead";
+import { FilterSelect, NameOptions, SearchControl } from "@/app/components/Toolbar";
 import { useDraftWarnings, WARNING_LABELS, WarningList } from "@/app/components/warnings";
 import { errorMessage } from "@/app/lib/errors";
 import { useTRPC } from "@/app/lib/trpc";
 import { ALGORITHM_LABELS, ALGORITHMS, type Algorithm, PROTOCOLS, type Rule } from "@/server/policy/model";
 import type { BulkOperation } from "@/server/services/draft/bulk-plan";
 import { PlanDialog } from "./PlanDialog";
-import { type EditingRule, RuleForm } from "./RuleForm";
+import { RuleForm } from "./RuleForm";
 import { type IspInfo, ruleCells } from "./rule-text";
 import "@/app/components/editing.css";
 
@@ -241,13 +244,13 @@ export default function RulesPage() {
 
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulk, setBulk] = useState<{ op: BulkOperation; ids: string[] } | null>(null);
-  const [editing, setEditing] = useState<EditingRule | "new" | null>(null);
-  const [deleting, setDeleting] = useState<Row | null>(null);
+  const dialogs = useRowDialogs<Row>();
   const [moving, setMoving] = useState<{ ruleId: string; to: number } | null>(null);
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
   const [pendingScroll, setPendingScroll] = useState<{ index: number; ruleId: string | null } | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
+  const { openNew } = dialogs;
 
   useEffect(() => {
     if (pendingScroll === null || first.isPlaceholderData || !first.data) return;
@@ -279,12 +282,12 @@ export default function RulesPage() {
         searchRef.current?.focus();
       } else if (e.key === "n" && canEdit) {
         e.preventDefault();
-        setEditing("new");
+        openNew();
       }
     };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
-  }, [canEdit]);
+  }, [canEdit, openNew]);
 
   const toggle = useMutation(
     trpc.rule.update.mutationOptions({
@@ -359,19 +362,14 @@ export default function RulesPage() {
   const filtered = !isDefault({ ...filters, search });
   const ruleWarnings = warnings.all.filter((w) => w.entity === "rule" || w.entity === "settings");
   const allSelected = selected.size > 0 && selected.size >= total && total > 0;
+  const editingRow = dialogs.form?.row ?? null;
+  const { deleting } = dialogs;
 
   return (
     <>
-      <div className="page-head">
-        <h1>Rules</h1>
-        <span className="muted">in effective order: the first rule that matches a connection decides it</span>
-        <div className="spacer" />
-        {canEdit && (
-          <button className="primary" type="button" onClick={() => setEditing("new")} title="Shortcut: n">
-            New rule
-          </button>
-        )}
-      </div>
+      <PageHead title="Rules" note="in effective order: the first rule that matches a connection decides it">
+        {canEdit && <NewButton kind="rule" onClick={openNew} title="Shortcut: n" />}
+      </PageHead>
       {notice && (
         <div className={`banner ${notice.ok ? "ok" : "error"}`} role={notice.ok ? "status" : "alert"}>
           {notice.text}{" "}
@@ -382,109 +380,80 @@ export default function RulesPage() {
       )}
       <WarningList warnings={ruleWarnings} label="Rule warnings" onShow={(w) => w.position && goTo(w.position, w.id)} />
       <section className="toolbar" aria-label="Filter rules">
-        <div className="control">
-          <label htmlFor="rules-search">
-            Search <kbd>/</kbd>
-          </label>
-          <input
-            ref={searchRef}
-            id="rules-search"
-            type="search"
-            placeholder="network, zone, pool, ISP, comment, #seq"
-            value={filters.search}
-            onChange={(x) => setFilter("search", x.target.value)}
-          />
-        </div>
-        <div className="control">
-          <label htmlFor="rules-enabled">State</label>
-          <select
-            id="rules-enabled"
-            value={filters.enabled}
-            onChange={(x) => setFilter("enabled", x.target.value as Filters["enabled"])}
-          >
-            <option value="">all</option>
-            <option value="on">enabled</option>
-            <option value="off">disabled</option>
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor="rules-action">Action</label>
-          <select
-            id="rules-action"
-            value={filters.action}
-            onChange={(x) => setFilter("action", x.target.value as Filters["action"])}
-          >
-            <option value="">any</option>
-            <option value="snat">SNAT</option>
-            <option value="exclude">no NAT</option>
-            <option value="drop">drop</option>
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor="rules-egress">Egress ISP</label>
-          <select
-            id="rules-egress"
-            value={filters.egressIspId}
-            onChange={(x) => setFilter("egressIspId", x.target.value)}
-          >
-            <option value="">any</option>
-            {(isps.data ?? []).map((i) => (
-              <option key={i.entity.id} value={i.entity.id}>
-                {i.entity.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor="rules-pool">Pool</label>
-          <select id="rules-pool" value={filters.poolId} onChange={(x) => setFilter("poolId", x.target.value)}>
-            <option value="">any</option>
-            {(pools.data ?? []).map((p) => (
-              <option key={p.entity.id} value={p.entity.id}>
-                {p.entity.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor="rules-zone">Zone</label>
-          <select id="rules-zone" value={filters.zoneId} onChange={(x) => setFilter("zoneId", x.target.value)}>
-            <option value="">any</option>
-            {(zones.data ?? []).map((z) => (
-              <option key={z.entity.id} value={z.entity.id}>
-                {z.entity.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor="rules-protocol">Protocol</label>
-          <select id="rules-protocol" value={filters.protocol} onChange={(x) => setFilter("protocol", x.target.value)}>
-            <option value="">any</option>
-            {PROTOCOLS.filter((p) => p !== "any").map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-            <option value="any">only "any"</option>
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor="rules-order">Order</label>
-          <select
-            id="rules-order"
-            value={`${filters.sort}${filters.descending ? "-desc" : ""}`}
-            onChange={(x) => {
-              const [sort, desc] = x.target.value.split("-");
-              setFilters((f) => ({ ...f, sort: sort as Filters["sort"], descending: desc === "desc" }));
-            }}
-          >
-            <option value="position">effective, first to last</option>
-            <option value="position-desc">effective, last to first</option>
-            <option value="seq">creation, oldest first</option>
-            <option value="seq-desc">creation, newest first</option>
-          </select>
-        </div>
+        <SearchControl
+          id="rules-search"
+          placeholder="network, zone, pool, ISP, comment, #seq"
+          value={filters.search}
+          onChange={(v) => setFilter("search", v)}
+          shortcut="/"
+          inputRef={searchRef}
+        />
+        <FilterSelect
+          id="rules-enabled"
+          label="State"
+          value={filters.enabled}
+          onChange={(v) => setFilter("enabled", v as Filters["enabled"])}
+        >
+          <option value="">all</option>
+          <option value="on">enabled</option>
+          <option value="off">disabled</option>
+        </FilterSelect>
+        <FilterSelect
+          id="rules-action"
+          label="Action"
+          value={filters.action}
+          onChange={(v) => setFilter("action", v as Filters["action"])}
+        >
+          <option value="">any</option>
+          <option value="snat">SNAT</option>
+          <option value="exclude">no NAT</option>
+          <option value="drop">drop</option>
+        </FilterSelect>
+        <FilterSelect
+          id="rules-egress"
+          label="Egress ISP"
+          value={filters.egressIspId}
+          onChange={(v) => setFilter("egressIspId", v)}
+        >
+          <option value="">any</option>
+          <NameOptions items={isps.data} />
+        </FilterSelect>
+        <FilterSelect id="rules-pool" label="Pool" value={filters.poolId} onChange={(v) => setFilter("poolId", v)}>
+          <option value="">any</option>
+          <NameOptions items={pools.data} />
+        </FilterSelect>
+        <FilterSelect id="rules-zone" label="Zone" value={filters.zoneId} onChange={(v) => setFilter("zoneId", v)}>
+          <option value="">any</option>
+          <NameOptions items={zones.data} />
+        </FilterSelect>
+        <FilterSelect
+          id="rules-protocol"
+          label="Protocol"
+          value={filters.protocol}
+          onChange={(v) => setFilter("protocol", v)}
+        >
+          <option value="">any</option>
+          {PROTOCOLS.filter((p) => p !== "any").map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+          <option value="any">only "any"</option>
+        </FilterSelect>
+        <FilterSelect
+          id="rules-order"
+          label="Order"
+          value={`${filters.sort}${filters.descending ? "-desc" : ""}`}
+          onChange={(v) => {
+            const [sort, desc] = v.split("-");
+            setFilters((f) => ({ ...f, sort: sort as Filters["sort"], descending: desc === "desc" }));
+          }}
+        >
+          <option value="position">effective, first to last</option>
+          <option value="position-desc">effective, last to first</option>
+          <option value="seq">creation, oldest first</option>
+          <option value="seq-desc">creation, newest first</option>
+        </FilterSelect>
         <label className="check" htmlFor="rules-warned" style={{ marginBottom: 6 }}>
           <input
             id="rules-warned"
@@ -761,7 +730,7 @@ export default function RulesPage() {
                         type="button"
                         data-col="edit"
                         aria-label={`${canEdit ? "Edit" : "View"} the rule at position ${position}`}
-                        onClick={() => setEditing({ rule, version, position })}
+                        onClick={() => dialogs.edit(row)}
                       >
                         {canEdit ? "Edit" : "View"}
                       </button>
@@ -795,26 +764,25 @@ export default function RulesPage() {
         </div>
       </div>
 
-      {editing !== null && (
+      {dialogs.form && (
         <RuleForm
           clusterId={clusterId}
-          editing={editing === "new" ? null : editing}
-          warnings={editing === "new" ? undefined : warnings.byId.get(editing.rule.id)}
-          onClose={() => setEditing(null)}
+          editing={editingRow}
+          warnings={editingRow ? warnings.byId.get(editingRow.rule.id) : undefined}
+          onClose={dialogs.closeForm}
           onMove={
-            editing !== "new"
+            editingRow
               ? (to) => {
-                  const e = editing;
-                  setEditing(null);
-                  requestMove({ rule: e.rule, version: e.version, position: e.position }, to);
+                  dialogs.closeForm();
+                  requestMove(editingRow, to);
                 }
               : undefined
           }
           onDelete={
-            editing !== "new"
+            editingRow
               ? () => {
-                  setDeleting({ rule: editing.rule, version: editing.version, position: editing.position });
-                  setEditing(null);
+                  dialogs.confirmDelete(editingRow);
+                  dialogs.closeForm();
                 }
               : undefined
           }
@@ -828,7 +796,7 @@ export default function RulesPage() {
           version={deleting.version}
           title={`the rule at position ${deleting.position}`}
           onClose={(deleted) => {
-            setDeleting(null);
+            dialogs.closeDelete();
             if (deleted) setNotice({ ok: true, text: `Deleted the rule at position ${deleting.position}.` });
           }}
         />
