@@ -60,6 +60,9 @@ test("review the draft's changes, discard one, publish, and find the revision an
 
   // and the audit log has the publish with its message
   await page.getByRole("link", { name: "Audit log" }).click();
+  // the rules page has an "Action" filter too: wait until the audit log replaced it
+  await expect(page).toHaveURL(/\/audit/);
+  await expect(page.getByRole("table", { name: "Audit events" })).toBeVisible();
   await page.getByLabel("Action").fill("cluster.publish");
   const event = page.getByRole("table", { name: "Audit events" }).getByRole("row").filter({ hasText: message });
   await expect(event).toContainText("Published revision 1");
