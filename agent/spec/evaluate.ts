@@ -86,7 +86,8 @@ export function pickAddress(pool: SpecPool, algorithm: string, p: Packet, seed: 
       { value: p.srcPort ?? 0, width: 2 },
       { value: p.dstPort ?? 0, width: 2 },
     ]);
-  } else if (algorithm === "sdph") key = registerBytes([saddr, daddr]); // no ports: falls back to sdh
+  } else if (algorithm === "sdph")
+    key = registerBytes([saddr, daddr]); // no ports: falls back to sdh
   else return null;
   return pool.addresses[reciprocalScale(jhash(key, seed), n)] ?? null;
 }

@@ -20,12 +20,24 @@ export function jhash(key: Uint8Array, initval: number): number {
     b = (b + readLE32(key, o + 4)) >>> 0;
     c = (c + readLE32(key, o + 8)) >>> 0;
     // mix
-    a = (a - c) >>> 0; a = (a ^ rol(c, 4)) >>> 0; c = (c + b) >>> 0;
-    b = (b - a) >>> 0; b = (b ^ rol(a, 6)) >>> 0; a = (a + c) >>> 0;
-    c = (c - b) >>> 0; c = (c ^ rol(b, 8)) >>> 0; b = (b + a) >>> 0;
-    a = (a - c) >>> 0; a = (a ^ rol(c, 16)) >>> 0; c = (c + b) >>> 0;
-    b = (b - a) >>> 0; b = (b ^ rol(a, 19)) >>> 0; a = (a + c) >>> 0;
-    c = (c - b) >>> 0; c = (c ^ rol(b, 4)) >>> 0; b = (b + a) >>> 0;
+    a = (a - c) >>> 0;
+    a = (a ^ rol(c, 4)) >>> 0;
+    c = (c + b) >>> 0;
+    b = (b - a) >>> 0;
+    b = (b ^ rol(a, 6)) >>> 0;
+    a = (a + c) >>> 0;
+    c = (c - b) >>> 0;
+    c = (c ^ rol(b, 8)) >>> 0;
+    b = (b + a) >>> 0;
+    a = (a - c) >>> 0;
+    a = (a ^ rol(c, 16)) >>> 0;
+    c = (c + b) >>> 0;
+    b = (b - a) >>> 0;
+    b = (b ^ rol(a, 19)) >>> 0;
+    a = (a + c) >>> 0;
+    c = (c - b) >>> 0;
+    c = (c ^ rol(b, 4)) >>> 0;
+    b = (b + a) >>> 0;
     length -= 12;
     o += 12;
   }
@@ -39,13 +51,20 @@ export function jhash(key: Uint8Array, initval: number): number {
     else a = (a + v) >>> 0;
   }
   // final
-  c = (c ^ b) >>> 0; c = (c - rol(b, 14)) >>> 0;
-  a = (a ^ c) >>> 0; a = (a - rol(c, 11)) >>> 0;
-  b = (b ^ a) >>> 0; b = (b - rol(a, 25)) >>> 0;
-  c = (c ^ b) >>> 0; c = (c - rol(b, 16)) >>> 0;
-  a = (a ^ c) >>> 0; a = (a - rol(c, 4)) >>> 0;
-  b = (b ^ a) >>> 0; b = (b - rol(a, 14)) >>> 0;
-  c = (c ^ b) >>> 0; c = (c - rol(b, 24)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rol(b, 14)) >>> 0;
+  a = (a ^ c) >>> 0;
+  a = (a - rol(c, 11)) >>> 0;
+  b = (b ^ a) >>> 0;
+  b = (b - rol(a, 25)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rol(b, 16)) >>> 0;
+  a = (a ^ c) >>> 0;
+  a = (a - rol(c, 4)) >>> 0;
+  b = (b ^ a) >>> 0;
+  b = (b - rol(a, 14)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rol(b, 24)) >>> 0;
   return c;
 }
 

@@ -230,7 +230,10 @@ describe("GET desired with hostile parameters", () => {
 describe("NUL characters from an agent", () => {
   it("are refused with 400 before anything is stored", async () => {
     const before = await snapshot();
-    const report = { ...VALID_REPORT, lastApply: { ...VALID_REPORT.lastApply, ok: false, error: "nft: bad\u0000thing" } };
+    const report = {
+      ...VALID_REPORT,
+      lastApply: { ...VALID_REPORT.lastApply, ok: false, error: "nft: bad\u0000thing" },
+    };
     const res = await handleStatus(t.db, post("status", agentToken, JSON.stringify(report)));
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/NUL/);
