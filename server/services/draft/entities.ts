@@ -150,8 +150,43 @@ function assertNoNewIssues(before: Policy, after: Policy, kind: EntityKind, id: 
   );
 }
 
-async function bumpDraft(tx: Tx, clusterId: string) {
-  await tx.cluster.update({ where: { id: clusterId }, data: { draftVersion: { increment: 1 } }, select: { id: true } });
+/** Every draft edit ends the same way: the draft version moves on and the edit is audited, in the edit's transaction. */
+async function recordDraftEdit(
+  tx: Tx,
+  edit: {
+    actor: Actor;
+    meta: RequestMeta;
+    kind: EntityKind;
+    verb: "create" | "update" | "delete";
+    clusterId: string;
+    id: string;
+    before?: AnyEntity;
+    after?: AnyEntity;
+  },
+) {
+  await tx.cluster.update({
+    where: { id: edit.clusterId },
+    data: { draftVersion: { increment: 1 } },
+    select: { id: true },
+  });
+  await recordAudit(tx, {
+    actor: edit.actor,
+    meta: edit.meta,
+    action: `${edit.kind}.${edit.verb}`,
+    clusterId: edit.clusterId,
+    targetType: edit.kind,
+    targetId: edit.id,
+    before: edit.before,
+    after: edit.after,
+  });
+}
+
+/** The entity as stored, refused when it is gone or when the caller edited an older version. */
+async function currentOrThrow(tx: Tx, kind: EntityKind, clusterId: string, id: string, version: number) {
+  const current = await readVersioned(tx, kind, clusterId, id);
+  if (!current) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
+  if (current.version !== version) throw staleVersion(entityTitle(kind, current.entity));
+  return current;
 }
 
 async function takeSeq(tx: Tx, clusterId: string): Promise<number> {
@@ -258,16 +293,7 @@ export async function createEntity<K extends EntityKind>(
       const after = withEntity(before, kind, entity);
       assertNoNewIssues(before, after, kind, id, `Cannot create ${ENTITY_LABELS[kind].toLowerCase()}`);
       await insertRow(tx, kind, clusterId, entity, seq);
-      await bumpDraft(tx, clusterId);
-      await recordAudit(tx, {
-        actor,
-        meta,
-        action: `${kind}.create`,
-        clusterId,
-        targetType: kind,
-        targetId: id,
-        after: entity,
-      });
+      await recordDraftEdit(tx, { actor, meta, kind, verb: "create", clusterId, id, after: entity });
       return { entity: entity as EntityOf[K], version: 1 };
     })
     .catch(mapUnique(kind, fields as { name?: string }));
@@ -287,9 +313,7 @@ export async function updateEntity<K extends EntityKind>(
   return db
     .$transaction(async (tx) => {
       const cluster = await getClusterOrThrow(tx, clusterId);
-      const current = await readVersioned(tx, kind, clusterId, id);
-      if (!current) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
-      if (current.version !== version) throw staleVersion(entityTitle(kind, current.entity));
+      const current = await currentOrThrow(tx, kind, clusterId, id, version);
       const before = await loadDraftPolicy(tx, cluster);
       // identity and creation order are not editable
       const entity = {
@@ -301,14 +325,13 @@ export async function updateEntity<K extends EntityKind>(
       assertNoNewIssues(before, after, kind, id, `Cannot save ${entityTitle(kind, current.entity)}`);
       const count = await updateRow(tx, kind, clusterId, entity, version);
       if (count === 0) throw staleVersion(entityTitle(kind, current.entity));
-      await bumpDraft(tx, clusterId);
-      await recordAudit(tx, {
+      await recordDraftEdit(tx, {
         actor,
         meta,
-        action: `${kind}.update`,
+        kind,
+        verb: "update",
         clusterId,
-        targetType: kind,
-        targetId: id,
+        id,
         before: current.entity,
         after: entity,
       });
@@ -328,9 +351,7 @@ export async function deleteEntity(
 ): Promise<void> {
   await db.$transaction(async (tx) => {
     const cluster = await getClusterOrThrow(tx, clusterId);
-    const current = await readVersioned(tx, kind, clusterId, id);
-    if (!current) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
-    if (current.version !== version) throw staleVersion(entityTitle(kind, current.entity));
+    const current = await currentOrThrow(tx, kind, clusterId, id, version);
     const before = await loadDraftPolicy(tx, cluster);
     const dependents = dependentsOf(before, kind, id);
     if (dependents.length > 0) {
@@ -350,15 +371,6 @@ export async function deleteEntity(
     }
     const count = await deleteRow(tx, kind, clusterId, id, version);
     if (count === 0) throw staleVersion(entityTitle(kind, current.entity));
-    await bumpDraft(tx, clusterId);
-    await recordAudit(tx, {
-      actor,
-      meta,
-      action: `${kind}.delete`,
-      clusterId,
-      targetType: kind,
-      targetId: id,
-      before: current.entity,
-    });
+    await recordDraftEdit(tx, { actor, meta, kind, verb: "delete", clusterId, id, before: current.entity });
   });
 }
