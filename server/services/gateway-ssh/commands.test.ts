@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { commandLine } from "../../ssh/quote";
-import { type Argv, asRoot, files, parseSha256, parseWhich, probe, supervised } from "./commands";
+import { type Argv, asRoot, files, isPrivateDir, parseSha256, parseWhich, probe, supervised } from "./commands";
 import { agentLayout } from "./layout";
 
 /** Runs a command the way sshd does: its quoted command line through /bin/sh -c. */
@@ -23,6 +23,26 @@ describe("remote commands", () => {
     expect(parseSha256(sh(files.sha256(evil)))).toBe(
       "ed7002b439e9ac845f22357d822bac1444730fbdb6016d3ec9432297b9ec9f73",
     );
+  });
+
+  it("keep a secret in a fresh directory only its owner can enter", () => {
+    const made = [sh(files.privateDir).trim(), sh(files.privateDir).trim()];
+    try {
+      expect(made[0]).not.toBe(made[1]);
+      for (const d of made) {
+        expect(isPrivateDir(d)).toBe(true);
+        expect(statSync(d).mode & 0o777).toBe(0o700);
+      }
+      const file = `${made[0]}/secret`;
+      sh(files.write(file), "ghe_x\n");
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readFileSync(file, "utf8")).toBe("ghe_x\n");
+    } finally {
+      for (const d of made) if (isPrivateDir(d)) sh(files.rmTree(d));
+    }
+    expect(isPrivateDir("/tmp/gatehouse-enrol.")).toBe(false);
+    expect(isPrivateDir("/tmp/gatehouse-enrol.abcdefghij/..")).toBe(false);
+    expect(isPrivateDir("/")).toBe(false);
   });
 
   it("find tools by name, empty when missing", () => {

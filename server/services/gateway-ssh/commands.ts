@@ -20,6 +20,9 @@ export const SUPERVISED_TOOLS = ["setsid"] as const;
 const WHICH_ALL = 'for t do printf "%s=%s\\n" "$t" "$(command -v -- "$t")"; done';
 const EXISTING = 'for p do if [ -e "$p" ]; then printf "%s\\n" "$p"; fi; done';
 const WRITE_STDIN = 'umask 077 && cat > "$1"';
+// mkdir(2) with a random name, mode 0700 whatever the umask; the fixed template behaves the same
+// under GNU coreutils and BusyBox, and a root shell's TMPDIR cannot move it
+const PRIVATE_DIR_TEMPLATE = "/tmp/gatehouse-enrol.XXXXXXXXXX";
 const RMDIR_IF_THERE = '[ ! -e "$1" ] || rmdir -- "$1"';
 const START_DETACHED = 'setsid -f "$1" </dev/null >/dev/null 2>&1';
 const PID_ALIVE = 'p=$(cat -- "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"';
@@ -68,6 +71,8 @@ export const files = {
   /** removes a directory only if empty (undo never deletes what someone else put there); gone already is fine */
   rmdir: (dir: string): Argv => ["sh", "-c", RMDIR_IF_THERE, "sh", dir],
   rm: (...paths: string[]): Argv => ["rm", "-f", "--", ...paths],
+  /** creates a fresh directory only root can enter and prints its path (see isPrivateDir) */
+  privateDir: ["mktemp", "-d", PRIVATE_DIR_TEMPLATE] as Argv,
   rmTree: (dir: string): Argv => ["rm", "-rf", "--", dir],
   /** an atomic replace: rename(2) within one directory */
   rename: (from: string, to: string): Argv => ["mv", "-f", "--", from, to],
@@ -77,14 +82,15 @@ export const files = {
 
 export const agent = {
   version: (nodePath: string, bin: string): Argv => [nodePath, bin, "version"],
-  enroll: (nodePath: string, layout: AgentLayout, consoleUrl: string, token: string): Argv => [
+  /** the token is read from `tokenFile`: a command line is visible to every user of the host */
+  enroll: (nodePath: string, layout: AgentLayout, consoleUrl: string, tokenFile: string): Argv => [
     nodePath,
     layout.bin,
     "enroll",
     "--console",
     consoleUrl,
-    "--token",
-    token,
+    "--token-file",
+    tokenFile,
     "--state-dir",
     layout.stateDir,
   ],
@@ -152,6 +158,12 @@ export function parseWhich(stdout: string): Record<string, string | null> {
     out[line.slice(0, i)] = path.startsWith("/") ? path : null;
   }
   return out;
+}
+
+/** Whether `path` is what files.privateDir makes, so removing it again cannot hit anything else. */
+export function isPrivateDir(path: string): boolean {
+  const prefix = PRIVATE_DIR_TEMPLATE.replace(/X+$/, "");
+  return path.startsWith(prefix) && /^[A-Za-z0-9]{10}$/.test(path.slice(prefix.length));
 }
 
 /** The hash sha256sum printed, or null. */

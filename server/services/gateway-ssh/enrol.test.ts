@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { AppError } from "../../errors";
 import { type FakeConnector, fakeConnector } from "../../ssh/fake";
 import type { Actor } from "../audit/record";
+import { hashToken } from "../gateways/tokens";
 import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../gateways/test-support";
 import { type AgentBundle, BundleError } from "./bundle";
 import type { GatewaySshDeps } from "./deps";
@@ -92,6 +93,7 @@ async function finished(started: StartedJob) {
 }
 
 const ran = () => connector.calls.map((c) => c.argv.join(" "));
+const leftInTmp = () => [...gateway.dirs, ...gateway.files.keys()].filter((p) => p.startsWith("/tmp/"));
 
 beforeEach(() => useGateway());
 
@@ -112,12 +114,20 @@ describe("enrolment over SSH", () => {
     expect(commands).toContain("systemctl daemon-reload");
     expect(commands).toContain("systemctl enable -- gatehouse-agent.service");
     expect(commands).toContain("systemctl start -- gatehouse-agent.service");
-    // the enrolment token went to the agent and nowhere else
+    // the agent read the gateway's enrolment token from a private file, which is gone again
     const enroll = commands.find((c) => c.includes(" enroll "));
-    expect(enroll).toMatch(/--token ghe_[A-Za-z0-9_-]{43} --state-dir \/var\/lib\/gatehouse-agent$/);
-    expect(JSON.stringify(job)).not.toMatch(/ghe_/);
+    expect(enroll).toMatch(
+      /--token-file \/tmp\/gatehouse-enrol\.\w{10}\/secret --state-dir \/var\/lib\/gatehouse-agent$/,
+    );
+    expect(gateway.enrolTokens).toHaveLength(1);
+    const token = gateway.enrolTokens[0] ?? "";
     const row = await t.db.gateway.findFirstOrThrow({ where: { name: "gw-systemd" } });
-    expect(row.enrollTokenHash).not.toBeNull();
+    expect(row.enrollTokenHash).toBe(hashToken(token));
+    expect(leftInTmp()).toEqual([]);
+    // and it appeared on no command line (a process list shows those to every user) nor in the job
+    expect(connector.calls.filter((c) => c.argv.some((a) => a.includes(token)))).toEqual([]);
+    expect(commands.filter((c) => c.includes("ghe_"))).toEqual([]);
+    expect(JSON.stringify(job)).not.toMatch(/ghe_/);
   });
 
   it("undoes everything, newest first, when the agent never reports", async () => {
@@ -158,6 +168,34 @@ describe("enrolment over SSH", () => {
       orderBy: { seq: "desc" },
     });
     expect(JSON.parse(outcome.after ?? "{}")).toMatchObject({ outcome: "failed", failedStep: "online" });
+  });
+
+  it("removes the token file when the agent cannot enrol, and says so when it cannot", async () => {
+    const enrollFails = (argv: readonly string[]) =>
+      argv.includes("enroll") ? { code: 1, stderr: "enroll: the console refused the token" } : undefined;
+    useGateway({ override: enrollFails });
+    const dirsBefore = new Set(gateway.dirs);
+    const job = await finished(await startEnrolment(deps(), admin, META, input("gw-refused")));
+    expect(job.error).toBe(
+      "Enrol the agent failed: gatehouse-agent enroll failed: exit status 1: enroll: the console refused the token",
+    );
+    expect(job.steps.find((s) => s.key === "enrol")?.state).toBe("failed");
+    expect(leftInTmp()).toEqual([]);
+    expect(gateway.dirs).toEqual(dirsBefore);
+    expect(ran().filter((c) => c.includes("ghe_"))).toEqual([]);
+
+    useGateway({
+      override: (argv) =>
+        enrollFails(argv) ??
+        (argv[0] === "rm" && argv[3]?.startsWith("/tmp/") ? { code: 1, stderr: "rm: Device busy" } : undefined),
+    });
+    const stuck = await finished(await startEnrolment(deps(), admin, META, input("gw-refused")));
+    expect(stuck.error).toMatch(
+      /^Enrol the agent failed: gatehouse-agent enroll failed: exit status 1: enroll: the console refused the token; \/tmp\/gatehouse-enrol\.\w{10} with the enrolment token is left on the host: removing the enrolment token failed: exit status 1: rm: Device busy$/,
+    );
+    // the undo still ran, and the token died with the gateway record
+    expect(stuck.steps.find((s) => s.key === "undo")?.state).toBe("done");
+    expect(await t.db.gateway.count({ where: { name: "gw-refused" } })).toBe(0);
   });
 
   it("reports an undo that fails and still runs the rest", async () => {

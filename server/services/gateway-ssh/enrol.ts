@@ -256,10 +256,12 @@ async function runEnrolment(
             } else await host.must("removing the state directory", files.rmTree(layout.stateDir));
           },
         );
-        const out = await host.must(
-          "gatehouse-agent enroll",
-          agent.enroll(hostPlan.nodePath, layout, input.consoleUrl, issued.enrollToken),
-          { timeoutMs: 90_000 },
+        // the token file sits outside the state directory, which the agent creates itself and
+        // whose removal the undo above decides by what existed before
+        const out = await host.withSecretFile("the enrolment token", issued.enrollToken, (tokenFile) =>
+          host.must("gatehouse-agent enroll", agent.enroll(hostPlan.nodePath, layout, input.consoleUrl, tokenFile), {
+            timeoutMs: 90_000,
+          }),
         );
         return out.split("\n")[0] ?? "";
       },

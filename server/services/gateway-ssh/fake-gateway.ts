@@ -39,11 +39,15 @@ export class FakeGateway implements FakeHost {
     "/var/lib",
     "/var/log",
     "/run",
+    "/tmp",
     "/etc",
     "/etc/systemd",
     "/etc/systemd/system",
   ]);
   running = false;
+  /** the enrolment tokens the agent read from its --token-file, in order */
+  readonly enrolTokens: string[] = [];
+  private tempDirs = 0;
   readonly hostKey: HostKey;
   readonly tools: Record<string, string | null>;
 
@@ -118,6 +122,15 @@ export class FakeGateway implements FakeHost {
         return { stdout: `${this.opts.pid1 ?? "init"}\n` };
       case "test":
         return { code: this.opts.pid1 === "systemd" ? 0 : 1 };
+      case "mktemp": {
+        const template = args[1] ?? "";
+        const dir = template.replace(/X+$/, (xs) => String(++this.tempDirs).padStart(xs.length, "0"));
+        if (args[0] !== "-d" || !this.dirs.has(dir.slice(0, dir.lastIndexOf("/")) || "/")) {
+          return { code: 1, stderr: `mktemp: failed to create directory via template '${template}'` };
+        }
+        this.dirs.add(dir);
+        return { stdout: `${dir}\n` };
+      }
       case "mkdir": {
         for (const dir of args.slice(3)) {
           if (this.exists(dir)) return { code: 1, stderr: `mkdir: cannot create directory '${dir}': File exists` };
@@ -174,7 +187,12 @@ export class FakeGateway implements FakeHost {
     if (!m) return { code: 1, stderr: `node: cannot run ${bin}` };
     if (sub === "version") return { stdout: `${m[1]}\n` };
     if (sub === "enroll") {
-      const stateDir = rest[rest.indexOf("--state-dir") + 1] ?? "";
+      const option = (name: string) => (rest.includes(name) ? (rest[rest.indexOf(name) + 1] ?? "") : null);
+      const tokenFile = option("--token-file");
+      const token = tokenFile === null ? null : this.files.get(tokenFile)?.toString().trim();
+      if (!token?.startsWith("ghe_")) return { code: 2, stderr: "enroll: no token in --token-file" };
+      this.enrolTokens.push(token);
+      const stateDir = option("--state-dir") ?? "";
       this.dirs.add(stateDir);
       this.files.set(`${stateDir}/credentials.json`, Buffer.from("{}"));
       return { stdout: 'Enrolled as gateway "fake".\n' };

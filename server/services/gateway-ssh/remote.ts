@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type ExecOptions, type ExecResult, SshError, type SshSession } from "../../ssh/types";
-import { type Argv, asRoot, files, parseSha256 } from "./commands";
+import { type Argv, asRoot, files, isPrivateDir, parseSha256 } from "./commands";
 import { compactLog } from "./log-text";
 
 /**
@@ -81,6 +81,32 @@ export class RemoteHost {
       throw new HostProblem(`${path} arrived damaged: sha256 ${actual ?? "unreadable"} instead of ${expected}`);
     }
     await this.must(`setting the mode of ${path}`, files.chmod(mode, path));
+  }
+
+  /**
+   * Hands `use` the path of a file holding `secret`, so a command can read it from there instead
+   * of taking it on its command line (which every user of the host can list). The secret travels
+   * over stdin into a fresh 0700 directory, which is removed again however `use` ends.
+   */
+  async withSecretFile<T>(what: string, secret: string, use: (path: string) => Promise<T>): Promise<T> {
+    const dir = (await this.must(`creating a private directory for ${what}`, files.privateDir)).trim();
+    if (!isPrivateDir(dir)) throw new HostProblem(`mktemp printed "${dir.slice(0, 200)}" instead of a new directory`);
+    let result: T;
+    try {
+      await this.must(`writing ${what}`, files.write(`${dir}/secret`), { stdin: `${secret}\n` });
+      result = await use(`${dir}/secret`);
+    } catch (e) {
+      const left = await this.must(`removing ${what}`, files.rmTree(dir)).then(
+        () => null,
+        (removal: unknown) => removal,
+      );
+      if (left === null || !(e instanceof Error)) throw e;
+      // the first failure is what the admin needs; the leftover copy is worth a line after it
+      e.message += `; ${dir} with ${what} is left on the host: ${left instanceof Error ? left.message : String(left)}`;
+      throw e;
+    }
+    await this.must(`removing ${what}`, files.rmTree(dir));
+    return result;
   }
 
   close(): void {
