@@ -1,13 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  type CommandResult,
-  type CommandRunner,
-  describeFailure,
-  execRunner,
-  ok,
-  type RunOptions,
-} from "../../agent/apply/runner";
+import type { CommandResult, RunOptions } from "../../agent/apply/runner";
+import { host, ipBatch, type LabProcess, must, Namespaces } from "../lab/namespaces";
+
+export type { LabProcess };
 
 /**
  * A cluster lab in network namespaces: N gateways side by side on a LAN switch and on two ISP
@@ -55,14 +50,6 @@ export interface LabClient {
   gateway: number;
 }
 
-export interface LabProcess {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | null>;
-  kill(signal?: NodeJS.Signals): void;
-}
-
 export interface ClusterLab {
   runId: string;
   ns: { server: string; ispA: string; ispB: string; lan: string; gateways: string[]; clients: string[] };
@@ -81,17 +68,6 @@ export interface ClusterLab {
   loss(isp: IspName, percent: number): Promise<void>;
   destroy(): Promise<void>;
 }
-
-const host = execRunner({ defaultTimeoutMs: 20_000 });
-
-async function must(runner: CommandRunner, args: readonly string[], opts?: RunOptions): Promise<string> {
-  const r = await runner.run(args, opts);
-  if (!ok(r)) throw new Error(describeFailure(r));
-  return r.stdout;
-}
-
-const ipBatch = (ns: string, lines: readonly string[]) =>
-  must(host, ["ip", "-n", ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });
 
 const mac = (isp: IspName, k: number) =>
   `02:6a:${isp === "a" ? "a0" : "b0"}:00:${(k >> 8).toString(16).padStart(2, "0")}:${(k & 0xff).toString(16).padStart(2, "0")}`;
@@ -133,33 +109,13 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
     b: { interface: "ispb", nextHop: "100.65.2.2", poolRange: "198.51.100.128/25", routerNs: ns.ispB },
   };
   const server = "203.0.113.10";
-  const created: string[] = [];
-  const processes = new Set<LabProcess>();
-  const runners = new Map<string, CommandRunner>();
-  const runner = (name: string) => {
-    let r = runners.get(name);
-    if (r === undefined) {
-      r = execRunner({ prefix: ["ip", "netns", "exec", name], defaultTimeoutMs: 30_000 });
-      runners.set(name, r);
-    }
-    return r;
-  };
-
-  const destroy = async () => {
-    for (const proc of processes) proc.kill("SIGTERM");
-    await Promise.all(
-      [...processes].map((proc) =>
-        Promise.race([proc.exited, new Promise((r) => setTimeout(r, 3000)).then(() => proc.kill("SIGKILL"))]),
-      ),
-    );
-    processes.clear();
-    for (const name of created.splice(0).reverse()) await host.run(["ip", "netns", "delete", name]);
-  };
+  const spaces = new Namespaces();
+  const runner = (name: string) => spaces.runner(name);
+  const destroy = () => spaces.destroy(3000);
 
   try {
     for (const name of [ns.server, ns.ispA, ns.ispB, ns.lan, ...ns.gateways, ...ns.clients]) {
-      await must(host, ["ip", "netns", "add", name]);
-      created.push(name);
+      await spaces.add(name);
     }
     await ipBatch(ns.lan, ["link set lo up", "link add br0 type bridge", "link set br0 up"]);
     for (const [isp, router, n] of [
@@ -335,36 +291,7 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
     pools: LAB_POOLS,
     exec: (name, args, opts) => runner(name).run(args, opts),
     must: (name, args, opts) => must(runner(name), args, opts),
-    spawn(name, args, env) {
-      const full = name === null ? [...args] : ["ip", "netns", "exec", name, ...args];
-      const [file, ...rest] = full as [string, ...string[]];
-      const child = spawn(file, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-      let out = "";
-      let err = "";
-      child.stdout?.on("data", (d: Buffer) => {
-        out += d.toString("utf8");
-      });
-      child.stderr?.on("data", (d: Buffer) => {
-        err += d.toString("utf8");
-        if (err.length > 4_000_000) err = err.slice(-2_000_000);
-      });
-      const exited = new Promise<number | null>((resolve) => {
-        child.on("close", (code) => resolve(code));
-        child.on("error", () => resolve(null));
-      });
-      const proc: LabProcess = {
-        child,
-        stdout: () => out,
-        stderr: () => err,
-        exited,
-        kill: (signal = "SIGKILL") => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-        },
-      };
-      processes.add(proc);
-      void exited.then(() => processes.delete(proc));
-      return proc;
-    },
+    spawn: (name, args, env) => spaces.spawn(name, args, env),
     async cut(isp, mode) {
       if (mode === "link") await ports(isp, "down");
       else if (mode === "upstream") await setCut(isp, "meta nfproto ipv4 drop", "forward");

@@ -1,13 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  type CommandResult,
-  type CommandRunner,
-  describeFailure,
-  execRunner,
-  ok,
-  type RunOptions,
-} from "../../agent/apply/runner";
+import type { CommandResult, CommandRunner, RunOptions } from "../../agent/apply/runner";
+import { host, ipBatch, type LabProcess, must, Namespaces } from "./namespaces";
+
+export type { LabProcess };
 
 /**
  * A gateway lab in network namespaces: LAN clients, one gateway, two ISP routers and an internet
@@ -56,16 +51,6 @@ export interface LabClient {
   gatewayInterface: string;
 }
 
-export interface LabProcess {
-  child: ChildProcess;
-  /** everything the process wrote to stdout so far */
-  stdout(): string;
-  stderr(): string;
-  /** resolves with the exit code when the process ends */
-  exited: Promise<number | null>;
-  kill(): void;
-}
-
 export interface Lab {
   runId: string;
   ns: { gateway: string; ispA: string; ispB: string; server: string; clients: string[] };
@@ -87,19 +72,6 @@ export interface Lab {
   destroy(): Promise<void>;
 }
 
-const host = execRunner({ defaultTimeoutMs: 20_000 });
-
-async function must(runner: CommandRunner, args: readonly string[], opts?: RunOptions): Promise<string> {
-  const r = await runner.run(args, opts);
-  if (!ok(r)) throw new Error(describeFailure(r));
-  return r.stdout;
-}
-
-/** Runs many ip commands in one namespace through `ip -n NS -batch -`. */
-async function ipBatch(ns: string, lines: readonly string[]): Promise<void> {
-  await must(host, ["ip", "-n", ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });
-}
-
 async function sysctls(ns: string, settings: Record<string, string>): Promise<void> {
   const args = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
   await must(host, ["ip", "netns", "exec", ns, "sysctl", "-q", "-w", ...args]);
@@ -117,29 +89,9 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
     server: `${p}-srv`,
     clients: Array.from({ length: clientCount }, (_, i) => `${p}-c${i + 1}`),
   };
-  const created: string[] = [];
-  const processes = new Set<LabProcess>();
-  const runners = new Map<string, CommandRunner>();
-  const runner = (name: string) => {
-    let r = runners.get(name);
-    if (r === undefined) {
-      r = execRunner({ prefix: ["ip", "netns", "exec", name], defaultTimeoutMs: 30_000 });
-      runners.set(name, r);
-    }
-    return r;
-  };
-
-  const destroy = async () => {
-    for (const proc of processes) proc.kill();
-    await Promise.all(
-      [...processes].map((proc) => Promise.race([proc.exited, new Promise((r) => setTimeout(r, 2000))])),
-    );
-    processes.clear();
-    // by name, one at a time: deleting a namespace also removes the veth ends inside it
-    for (const name of created.splice(0).reverse()) {
-      await host.run(["ip", "netns", "delete", name]);
-    }
-  };
+  const spaces = new Namespaces();
+  const runner = (name: string) => spaces.runner(name);
+  const destroy = () => spaces.destroy();
 
   const clients: LabClient[] = ns.clients.map((name, i) => ({
     ns: name,
@@ -166,8 +118,7 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
 
   try {
     for (const name of [ns.gateway, ns.ispA, ns.ispB, ns.server, ...ns.clients]) {
-      await must(host, ["ip", "netns", "add", name]);
-      created.push(name);
+      await spaces.add(name);
     }
     // the veth pairs are created inside the gateway / ISP namespaces and their peers moved
     // straight into the other namespace: no interface ever exists on the host
@@ -263,33 +214,7 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
     exec: (name, args, opts) => runner(name).run(args, opts),
     must: (name, args, opts) => must(runner(name), args, opts),
     runner,
-    spawn(name, args) {
-      const child = spawn("ip", ["netns", "exec", name, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      let err = "";
-      child.stdout?.on("data", (d: Buffer) => {
-        out += d.toString("utf8");
-      });
-      child.stderr?.on("data", (d: Buffer) => {
-        err += d.toString("utf8");
-      });
-      const exited = new Promise<number | null>((resolve) => {
-        child.on("close", (code) => resolve(code));
-        child.on("error", () => resolve(null));
-      });
-      const proc: LabProcess = {
-        child,
-        stdout: () => out,
-        stderr: () => err,
-        exited,
-        kill: () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-        },
-      };
-      processes.add(proc);
-      void exited.then(() => processes.delete(proc));
-      return proc;
-    },
+    spawn: (name, args) => spaces.spawn(name, args),
     async addClientAddresses(client, addresses, route) {
       const c = clients[client];
       if (c === undefined) throw new Error(`the lab has no client ${client}`);
