@@ -7,9 +7,10 @@ import { type FormEvent, useState } from "react";
 import { errorMessage, fieldErrors } from "../../../../../lib/errors";
 import { useTRPC } from "../../../../../lib/trpc";
 import { JobProgress } from "../JobProgress";
+import { JobsTable } from "../RecentJobs";
 import { CONNECTION_LABELS, relativeTime } from "../present";
 import { type AuthInput, CredentialsFields, type HostKey, HostKeyCheck } from "../ssh-forms";
-import { JOB_STATES, sshTargetLabel, upgradeAvailable } from "../ssh-present";
+import { sshTargetLabel, upgradeAvailable } from "../ssh-present";
 
 const REFRESH_MS = 3_000;
 type Role = "viewer" | "operator" | "admin";
@@ -378,34 +379,12 @@ export default function GatewayPage() {
         <h2>SSH jobs</h2>
         {jobs.data?.length === 0 && <p className="muted">No enrolment or upgrade jobs for this gateway yet.</p>}
         {jobs.data && jobs.data.length > 0 && (
-          <table className="data" aria-label="SSH jobs of this gateway">
-            <thead>
-              <tr>
-                <th>Job</th>
-                <th>State</th>
-                <th>Started</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.data.map((j) => (
-                <tr key={j.id}>
-                  <td>{j.title}</td>
-                  <td>
-                    <span className={`badge ${JOB_STATES[j.state].tone}`}>{JOB_STATES[j.state].label}</span>
-                  </td>
-                  <td className="small">
-                    {new Date(j.createdAt).toLocaleString()} by {j.actorName}
-                  </td>
-                  <td>
-                    <button type="button" onClick={() => setOpenJob(openJob === j.id ? null : j.id)}>
-                      {openJob === j.id ? "Hide steps" : "Show steps"}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <JobsTable
+            label="SSH jobs of this gateway"
+            jobs={jobs.data}
+            openJob={openJob}
+            onToggle={(id) => setOpenJob(openJob === id ? null : id)}
+          />
         )}
       </section>
     </>
