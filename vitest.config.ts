@@ -4,10 +4,18 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": fileURLToPath(new URL("./", import.meta.url)) } },
   test: {
-    include: ["server/**/*.test.ts", "agent/**/*.test.ts", "app/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: [
+      "core/**/*.test.ts",
+      "server/**/*.test.ts",
+      "agent/**/*.test.ts",
+      "app/**/*.test.ts",
+      "scripts/**/*.test.ts",
+      "testkit/**/*.test.ts",
+      "e2e/agent/**/*.test.ts",
+    ],
     environment: "node",
     // a private PostgreSQL cluster, started on first use by tests that need one
-    globalSetup: ["e2e/support/postgres.ts"],
+    globalSetup: ["testkit/postgres.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

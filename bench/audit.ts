@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { startPostgresCluster } from "../e2e/support/postgres";
+import { startPostgresCluster } from "../testkit/postgres";
 import { Prisma } from "../prisma/generated/sqlite/client";
 import { createDb, type Db, type DbProvider } from "../server/db/client";
 import { migrate } from "../server/db/migrate";

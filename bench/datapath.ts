@@ -17,9 +17,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listOwnedObjects } from "../agent/apply/nft";
 import { type CommandRunner, describeFailure, ok } from "../agent/apply/runner";
-import { renderNft } from "../agent/render/nft";
-import { buildLab, type Lab } from "../e2e/lab/lab";
-import { startFlood } from "../e2e/lab/traffic";
+import { renderNft } from "../core/render/nft";
+import { buildLab, type Lab } from "../testkit/lab/lab";
+import { startFlood } from "../testkit/lab/traffic";
 import { benchRules, benchSpec, iptablesRestore, lastRuleAddress } from "./lib/policy";
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,1000,10000").split(",").map(Number);

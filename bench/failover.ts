@@ -19,12 +19,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { enrolAndRun, type LabAgent, waitFor } from "../e2e/failover/agents";
-import { buildClusterLab, type ClusterLab } from "../e2e/failover/cluster-lab";
-import { type ConsoleApi, signIn } from "../e2e/failover/api";
-import { startTestConsole, TEST_USERS, type TestConsole } from "../e2e/failover/console";
-import { type ProvisionedCluster, provisionCluster } from "../e2e/failover/provision";
-import { firstReplyFrom, startEcho, startStream } from "../e2e/failover/streams";
+import { enrolAndRun, type LabAgent, waitFor } from "../testkit/failover-lab/agents";
+import { buildClusterLab, type ClusterLab } from "../testkit/failover-lab/cluster-lab";
+import { type ConsoleApi, signIn } from "../testkit/failover-lab/api";
+import { startTestConsole, TEST_USERS, type TestConsole } from "../testkit/failover-lab/console";
+import { type ProvisionedCluster, provisionCluster } from "../testkit/failover-lab/provision";
+import { firstReplyFrom, startEcho, startStream } from "../testkit/failover-lab/streams";
 import { buildAgent } from "../scripts/build-agent";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);

@@ -1,6 +1,6 @@
 /**
  * Rules page benchmark: a fresh SQLite console with one cluster of 10,000 rules
- * (server/policy/fixtures.ts generatePolicy), served by `next start` on 127.0.0.1, opened in
+ * (testkit/policy-fixtures.ts generatePolicy), served by `next start` on 127.0.0.1, opened in
  * Chromium, timed as an operator meets it.
  *
  *   npm run bench:ui          (builds the console first when there is no build)
@@ -24,7 +24,7 @@ import { chromium, type Page } from "@playwright/test";
 import config from "../playwright.config";
 import { createDb } from "../server/db/client";
 import { migrate } from "../server/db/migrate";
-import { generatePolicy } from "../server/policy/fixtures";
+import { generatePolicy } from "../testkit/policy-fixtures";
 import type { Actor } from "../server/services/audit/record";
 import { SYSTEM_META } from "../server/services/audit/record";
 import { ensureFirstAdmin } from "../server/services/auth/bootstrap";

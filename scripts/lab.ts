@@ -14,8 +14,8 @@
  */
 import { emitKeypressEvents } from "node:readline";
 import { parseArgs } from "node:util";
-import type { IspName } from "../e2e/failover/cluster-lab";
-import { type LabSession, startLabSession } from "../e2e/failover/lab-session";
+import type { IspName } from "../testkit/failover-lab/cluster-lab";
+import { type LabSession, startLabSession } from "../testkit/failover-lab/lab-session";
 
 const HELP = `Keys:
   a  cut ISP A's link (the router's ports go down), again to heal it

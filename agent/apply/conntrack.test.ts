@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { flushFailedOverConnections, flushIspConnections } from "./conntrack";
-import { FakeRunner } from "./fakeRunner";
+import { FakeRunner } from "../../testkit/fakes/runner";
 
 describe("conntrack flush", () => {
   it("deletes by the ISP bits of the mark and counts what went", async () => {

@@ -1,4 +1,4 @@
-import { MARK_FAILOVER, MARK_ISP_MASK } from "../spec/marks";
+import { MARK_FAILOVER, MARK_ISP_MASK } from "../../core/spec/marks";
 import { type CommandRunner, describeFailure } from "./runner";
 
 /**

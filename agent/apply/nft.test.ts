@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderNft } from "../render/nft";
-import { officeSpec } from "../render/specFixtures";
-import { FakeRunner } from "./fakeRunner";
+import { renderNft } from "../../core/render/nft";
+import { officeSpec } from "../../testkit/spec-fixtures";
+import { FakeRunner } from "../../testkit/fakes/runner";
 import { checkRuleset, listOwnedObjects, loadRuleset } from "./nft";
 
 const rendered = renderNft(officeSpec(), new Map());

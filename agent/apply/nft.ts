@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ExistingObjects, RenderedRuleset } from "../render/nft";
-import { NFT_TABLE } from "../spec/marks";
+import type { ExistingObjects, RenderedRuleset } from "../../core/render/nft";
+import { NFT_TABLE } from "../../core/spec/marks";
 import { type CommandRunner, describeFailure, ok } from "./runner";
 
 /**

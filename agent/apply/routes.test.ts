@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { renderRoutes } from "../render/routes";
-import { officeSpec } from "../render/specFixtures";
-import { FakeRunner } from "./fakeRunner";
+import { renderRoutes } from "../../core/render/routes";
+import { officeSpec } from "../../testkit/spec-fixtures";
+import { FakeRunner } from "../../testkit/fakes/runner";
 import { reconcileRouting } from "./routes";
 
 interface Rule {

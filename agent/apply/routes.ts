@@ -4,7 +4,7 @@ import {
   type DesiredRouting,
   OWNED_PRIORITIES,
   OWNED_TABLES,
-} from "../render/routes";
+} from "../../core/render/routes";
 import { type CommandRunner, describeFailure, ok } from "./runner";
 
 /**

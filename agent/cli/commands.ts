@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { type CommandRunner, execRunner } from "../apply/runner";
 import { ConsoleClient, ConsoleError } from "../client/console";
-import { ENROLL_TOKEN_PREFIX, TOKEN_RE } from "../client/protocol";
+import { ENROLL_TOKEN_PREFIX, TOKEN_RE } from "../../core/protocol/agent-api";
 import { HealthService } from "../health/service";
 import { execSpawner, type ProcessSpawner } from "../health/spawner";
 import { createLogger, type Logger } from "../log";
-import { renderRuleset } from "../render/nft";
-import { adminFailoverState } from "../spec/evaluate";
+import { renderRuleset } from "../../core/render/nft";
+import { adminFailoverState } from "../../core/spec/decide";
 import { type Credentials, StateError, StateStore, zConsoleUrl } from "../state/store";
 import type { Command } from "./args";
 import { datapathApplier } from "./datapath";

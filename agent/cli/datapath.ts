@@ -1,7 +1,7 @@
-import { applySpec } from "../apply/applySpec";
+import { applySpec } from "../apply/apply-spec";
 import type { CommandRunner } from "../apply/runner";
-import { adminFailoverState } from "../spec/evaluate";
-import type { GatewaySpec } from "../spec/schema";
+import { adminFailoverState } from "../../core/spec/decide";
+import type { GatewaySpec } from "../../core/spec/schema";
 import type { ApplyOutcome } from "./loop";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeRunner } from "../apply/fakeRunner";
-import { zFacts } from "../client/protocol";
+import { FakeRunner } from "../../testkit/fakes/runner";
+import { zFacts } from "../../core/protocol/agent-api";
 import { factsGatherer, parseIpAddr, parseNftVersion } from "./facts";
 
 const IP_J_ADDR = JSON.stringify([

@@ -1,7 +1,7 @@
 import { hostname, release } from "node:os";
 import { z } from "zod";
 import type { CommandRunner } from "../apply/runner";
-import type { Facts, InterfaceFact } from "../client/protocol";
+import type { Facts, InterfaceFact } from "../../core/protocol/agent-api";
 
 /**
  * Facts the console shows about a gateway: its interfaces and addresses (`ip -j addr`), kernel

@@ -1,9 +1,9 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { ConsoleError, type DesiredResult } from "../client/console";
-import type { Facts, SpecKey, StatusReport } from "../client/protocol";
-import { entry, gatewaySpec, isp, pool } from "../render/specFixtures";
-import type { GatewaySpec } from "../spec/schema";
+import type { Facts, SpecKey, StatusReport } from "../../core/protocol/agent-api";
+import { entry, gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
+import type { GatewaySpec } from "../../core/spec/schema";
 import type { LocalStatus } from "../state/store";
 import { type ApplyOutcome, AgentLoop } from "./loop";
 

@@ -2,9 +2,15 @@ import { setTimeout as delay } from "node:timers/promises";
 import { APPLY_RETRY_BACKOFF, type BackoffPolicy, backoffDelay, CONSOLE_BACKOFF } from "../client/backoff";
 import type { ConsoleClient } from "../client/console";
 import { ConsoleError } from "../client/console";
-import { type ApplyResult, type Facts, HEARTBEAT_SECONDS, type SpecKey, type StatusReport } from "../client/protocol";
+import {
+  type ApplyResult,
+  type Facts,
+  HEARTBEAT_SECONDS,
+  type SpecKey,
+  type StatusReport,
+} from "../../core/protocol/agent-api";
 import type { Logger } from "../log";
-import type { GatewaySpec } from "../spec/schema";
+import type { GatewaySpec } from "../../core/spec/schema";
 import type { LocalStatus, StateStore } from "../state/store";
 import { checkSpec, keyOf } from "./spec-check";
 

@@ -1,5 +1,5 @@
-import type { SpecKey } from "../client/protocol";
-import { type GatewaySpec, SPEC_VERSION, zGatewaySpec } from "../spec/schema";
+import type { SpecKey } from "../../core/protocol/agent-api";
+import { type GatewaySpec, SPEC_VERSION, zGatewaySpec } from "../../core/spec/schema";
 
 /**
  * Checks a spec from the console (or a file) before anything is applied. A spec of another

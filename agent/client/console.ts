@@ -11,7 +11,7 @@ import {
   zEnrollResponse,
   zErrorBody,
   zStatusAck,
-} from "./protocol";
+} from "../../core/protocol/agent-api";
 
 /**
  * The agent's side of the agent protocol (protocol.ts): plain fetch with a bearer token and a
@@ -141,7 +141,7 @@ export class ConsoleClient {
     return { kind: "spec", spec: parsed.data.spec };
   }
 
-  /** The lightweight health report (agent/health/report.ts); the caller checks the answer's shape. */
+  /** The lightweight health report (core/protocol/health-report.ts); the caller checks the answer's shape. */
   async health(report: unknown, signal?: AbortSignal): Promise<unknown> {
     const res = await this.call("health", {
       method: "POST",

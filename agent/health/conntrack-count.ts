@@ -1,5 +1,5 @@
 import type { CommandRunner } from "../apply/runner";
-import { MARK_ISP_MASK } from "../spec/marks";
+import { MARK_ISP_MASK } from "../../core/spec/marks";
 import type { ProcessSpawner } from "./spawner";
 
 /**

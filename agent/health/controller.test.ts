@@ -1,12 +1,12 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { ApplyResult } from "../apply/applySpec";
-import { FakeRunner } from "../apply/fakeRunner";
-import { entry, gatewaySpec, isp, pool } from "../render/specFixtures";
-import type { FailoverState } from "../spec/evaluate";
-import type { GatewaySpec, SpecIsp } from "../spec/schema";
+import type { ApplyResult } from "../apply/apply-spec";
+import { FakeRunner } from "../../testkit/fakes/runner";
+import { entry, gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
+import type { FailoverState } from "../../core/spec/decide";
+import type { GatewaySpec, SpecIsp } from "../../core/spec/schema";
 import { type FailoverEvent, FailoverController } from "./controller";
-import type { LinkState, Transition } from "./link-state";
+import type { LinkState, Transition } from "../../core/health/link-state";
 
 function specOf(a: Partial<SpecIsp> = {}, failoverEpoch = 0): GatewaySpec {
   return {

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { type ApplyResult, applySpec } from "../apply/applySpec";
+import { type ApplyResult, applySpec } from "../apply/apply-spec";
 import { flushFailedOverConnections, flushIspConnections } from "../apply/conntrack";
 import { type CommandRunner, describeFailure, ok } from "../apply/runner";
 import type { ApplyOutcome } from "../cli/loop";
 import type { Logger } from "../log";
-import { type ExistingObjects, renderNft } from "../render/nft";
-import { RenderError } from "../render/plan";
-import type { FailoverState } from "../spec/evaluate";
-import type { GatewaySpec, SpecIsp } from "../spec/schema";
+import { type ExistingObjects, renderNft } from "../../core/render/nft";
+import { RenderError } from "../../core/render/plan";
+import type { FailoverState } from "../../core/spec/decide";
+import type { GatewaySpec, SpecIsp } from "../../core/spec/schema";
 import {
   type ActiveFailover,
   type Alert,
@@ -16,8 +16,8 @@ import {
   planFailover,
   sameFailoverState,
 } from "./failover-plan";
-import type { LinkState, Transition } from "./link-state";
-import type { FailoverEvent, SwitchTimings } from "./report";
+import type { LinkState, Transition } from "../../core/health/link-state";
+import type { FailoverEvent, SwitchTimings } from "../../core/protocol/health-report";
 
 export type { FailoverEvent, SwitchTimings };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { gatewaySpec, isp, pool } from "../render/specFixtures";
-import type { GatewaySpec, SpecIsp } from "../spec/schema";
+import { gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
+import type { GatewaySpec, SpecIsp } from "../../core/spec/schema";
 import { type ActiveFailover, failoverStateOf, type PlanInput, planFailover } from "./failover-plan";
-import type { LinkState } from "./link-state";
+import type { LinkState } from "../../core/health/link-state";
 
 function spec(overrides: Partial<Record<"a" | "b" | "c", Partial<SpecIsp>>> = {}): GatewaySpec {
   const auto = { failoverMode: "automatic" as const, failbackMode: "automatic" as const };

@@ -1,6 +1,6 @@
-import type { FailoverState } from "../spec/evaluate";
-import type { GatewaySpec, SpecIsp } from "../spec/schema";
-import type { LinkState } from "./link-state";
+import type { FailoverState } from "../../core/spec/decide";
+import type { GatewaySpec, SpecIsp } from "../../core/spec/schema";
+import type { LinkState } from "../../core/health/link-state";
 
 /**
  * Which ISPs this gateway sends through a backup right now, decided from the spec (the

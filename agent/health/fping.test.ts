@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fpingArgs, LineSplitter, parseFpingLine, probeTimeoutMs } from "./fping";
-import { RoundAggregator } from "./rounds";
+import { RoundAggregator } from "../../core/health/rounds";
 
 const MONITOR = { intervalMs: 100, latencyThresholdMs: 50 };
 

@@ -1,4 +1,4 @@
-import type { Monitor } from "../../server/policy/model";
+import type { Monitor } from "../../core/policy/model";
 
 /**
  * fping in loop mode is the agent's prober: one long-running process per ISP sends an ICMP echo

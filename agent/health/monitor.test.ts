@@ -1,9 +1,9 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { FakeRunner } from "../apply/fakeRunner";
-import { gatewaySpec, isp } from "../render/specFixtures";
-import type { GatewaySpec } from "../spec/schema";
-import type { Transition } from "./link-state";
+import { FakeRunner } from "../../testkit/fakes/runner";
+import { gatewaySpec, isp } from "../../testkit/spec-fixtures";
+import type { GatewaySpec } from "../../core/spec/schema";
+import type { Transition } from "../../core/health/link-state";
 import { HealthMonitor, pickSourceAddress } from "./monitor";
 import type { Exit, ProcessSpawner, SpawnHandlers } from "./spawner";
 

@@ -1,11 +1,11 @@
-import { ipv4ToBigInt, isIPv4 } from "../../server/policy/net";
+import { ipv4ToBigInt, isIPv4 } from "../../core/address";
 import type { CommandRunner } from "../apply/runner";
 import type { Logger } from "../log";
-import type { GatewaySpec, SpecIsp } from "../spec/schema";
+import type { GatewaySpec, SpecIsp } from "../../core/spec/schema";
 import { fpingArgs, LineSplitter, parseFpingLine } from "./fping";
-import { type LinkState, LinkStateMachine, type LinkStatus, type Transition } from "./link-state";
+import { type LinkState, LinkStateMachine, type LinkStatus, type Transition } from "../../core/health/link-state";
 import { reconcileProbeRules } from "./probe-routes";
-import { RoundAggregator } from "./rounds";
+import { RoundAggregator } from "../../core/health/rounds";
 import type { ProcessSpawner, SpawnedProcess } from "./spawner";
 
 /**

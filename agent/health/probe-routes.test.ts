@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeRunner } from "../apply/fakeRunner";
-import { gatewaySpec, isp } from "../render/specFixtures";
+import { FakeRunner } from "../../testkit/fakes/runner";
+import { gatewaySpec, isp } from "../../testkit/spec-fixtures";
 import { probeRules, reconcileProbeRules } from "./probe-routes";
 
 const spec = (targetsA: string[], targetsB: string[]) =>

@@ -1,6 +1,6 @@
 import { type CommandRunner, describeFailure, ok } from "../apply/runner";
-import { routeTableOf } from "../spec/marks";
-import type { GatewaySpec } from "../spec/schema";
+import { routeTableOf } from "../../core/spec/marks";
+import type { GatewaySpec } from "../../core/spec/schema";
 
 /**
  * A probe bound to an ISP's interface (fping -I) still needs a route through that interface:

@@ -1,7 +1,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { ConsoleError } from "../client/console";
-import type { HealthReport } from "./report";
+import type { HealthReport } from "../../core/protocol/health-report";
 import { HealthReporter } from "./reporter";
 
 const body = (): Omit<HealthReport, "events"> => ({

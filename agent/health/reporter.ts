@@ -8,7 +8,7 @@ import {
   MAX_EVENTS_PER_REPORT,
   zFailoverEvent,
   zHealthAck,
-} from "./report";
+} from "../../core/protocol/health-report";
 
 /**
  * Sends the health report about once a second, and at once when asked (after a switch or a

@@ -1,13 +1,13 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { CommandRunner } from "../apply/runner";
-import { MAX_HEALTH_BYTES } from "../client/protocol";
+import { MAX_HEALTH_BYTES } from "../../core/protocol/agent-api";
 import type { ApplyOutcome } from "../cli/loop";
 import type { Logger } from "../log";
-import type { GatewaySpec } from "../spec/schema";
+import type { GatewaySpec } from "../../core/spec/schema";
 import { ConntrackCounter } from "./conntrack-count";
 import { FailoverController } from "./controller";
 import { HealthMonitor } from "./monitor";
-import { CONNTRACK_COUNT_MS, type HealthReport, type IspHealth } from "./report";
+import { CONNTRACK_COUNT_MS, type HealthReport, type IspHealth } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
 import type { ProcessSpawner } from "./spawner";
 

@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { TOKEN_RE, zApplyResult } from "../client/protocol";
+import { TOKEN_RE, zApplyResult } from "../../core/protocol/agent-api";
 
 /**
  * The agent's state directory. Everything is written atomically (temp file, fsync, rename) with

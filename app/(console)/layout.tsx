@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
-import { DraftBanner } from "../components/DraftBanner";
+import { DraftBanner } from "../components/draft-banner";
 import { errorMessage, fieldErrors } from "../lib/errors";
 import { useTRPC } from "../lib/trpc";
 

@@ -1,4 +1,4 @@
-import type { EntityKind } from "@/server/policy/model";
+import type { EntityKind } from "@/core/policy/model";
 
 /** The entities the cluster pages create, edit and delete one at a time (settings are edited whole). */
 export type EditableKind = Exclude<EntityKind, "settings">;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { zIspFields, zPoolFields, zZoneFields } from "@/server/policy/model";
+import { zIspFields, zPoolFields, zZoneFields } from "@/core/policy/model";
 import { groupIssues, issueText, mergeErrors, plainMessage } from "./form-errors";
 import { joinList, numberField, splitList } from "./list-text";
 

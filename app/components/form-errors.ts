@@ -1,10 +1,10 @@
 import { isTRPCClientError } from "@trpc/client";
-import type { EntityKind } from "@/server/policy/model";
-import { fieldLabel } from "@/server/policy/validate";
+import type { EntityKind } from "@/core/policy/model";
+import { fieldLabel } from "@/core/policy/validate";
 
 /**
  * Field messages for the editing forms. The forms check their values with the same zod schemas
- * as the API (server/policy/model.ts) before sending, and show the server's `data.issues` for
+ * as the API (core/policy/model.ts) before sending, and show the server's `data.issues` for
  * what only the whole policy can tell (overlaps, names in use). Both end up here, in words, under
  * the field they are about.
  */

@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
-import type { WarningCode } from "@/server/policy/warnings";
+import type { WarningCode } from "@/core/policy/warnings";
 import { useTRPC } from "../lib/trpc";
 
 /** Short badge text per warning kind; the full sentence is next to it or in the list. */

@@ -1,6 +1,6 @@
-import { entry, gatewaySpec, isp, pool } from "../../agent/render/specFixtures";
-import type { GatewaySpec } from "../../agent/spec/schema";
-import type { Lab } from "../../e2e/lab/lab";
+import { entry, gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
+import type { GatewaySpec } from "../../core/spec/schema";
+import type { Lab } from "../../testkit/lab/lab";
 
 /**
  * The benchmark's policy: n rules, each for its own /26 under 100.96.0.0/11 and varied enough

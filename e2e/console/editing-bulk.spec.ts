@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { seedCluster } from "./editing-helpers";
-import { signIn, uniqueName } from "./fixtures";
+import { seedCluster } from "../../testkit/console/editing-helpers";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 test("filter the rules, bulk-disable with a preview of every change, move and delete", async ({ page }, testInfo) => {
   await signIn(page);

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { api, expectNoDialog, listOf } from "./editing-helpers";
-import { signIn, uniqueName } from "./fixtures";
+import { api, expectNoDialog, listOf } from "../../testkit/console/editing-helpers";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 test("create an ISP, a pool, a zone and a rule in the browser, with the keyboard", async ({ page }, testInfo) => {
   await signIn(page);

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { api, seedCluster } from "./editing-helpers";
-import { signIn, uniqueName } from "./fixtures";
+import { api, seedCluster } from "../../testkit/console/editing-helpers";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 test("review the draft's changes, discard one, publish, and find the revision and its audit event", async ({
   page,

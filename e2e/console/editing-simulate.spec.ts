@@ -1,7 +1,7 @@
 import { expect, type Locator, test } from "@playwright/test";
-import { pickAddress } from "../../agent/spec/evaluate";
-import { api, seedCluster } from "./editing-helpers";
-import { signIn, uniqueName } from "./fixtures";
+import { pickAddress } from "../../core/spec/decide";
+import { api, seedCluster } from "../../testkit/console/editing-helpers";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
  * The simulator shows what the compiled draft does to a packet. The expected SNAT address is

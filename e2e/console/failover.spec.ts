@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { E2E_ADMIN } from "../../playwright.config";
-import { type LabSession, startLabSession } from "../failover/lab-session";
-import { signIn, uniqueName } from "./fixtures";
+import { type LabSession, startLabSession } from "../../testkit/failover-lab/lab-session";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
  * An operator's failover, clicked in the browser against a namespace lab: two gateways running

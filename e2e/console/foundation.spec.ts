@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signIn, uniqueName } from "./fixtures";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 test("a wrong password is refused with a message and no session", async ({ page }) => {
   await page.goto("/login");

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import Database from "better-sqlite3";
-import { signIn, uniqueName } from "./fixtures";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 import { E2E_DB_FILE } from "../../playwright.config";
 
 /**

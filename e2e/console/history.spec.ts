@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { expect, type Page, test } from "@playwright/test";
 import { parseCsv, unguardFormula } from "../../server/services/audit/csv";
-import { signIn, uniqueName } from "./fixtures";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
  * Who changed what, when, what it did, and undoing it: the policy is edited and published

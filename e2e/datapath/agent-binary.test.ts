@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decide } from "../../agent/spec/evaluate";
-import type { GatewaySpec } from "../../agent/spec/schema";
+import { decide } from "../../core/spec/decide";
+import type { GatewaySpec } from "../../core/spec/schema";
 import { buildAgent } from "../../scripts/build-agent";
-import { compileGatewaySpec } from "../../server/policy/compile";
-import type { Policy } from "../../server/policy/model";
-import { buildLab, type Lab } from "../lab/lab";
-import { connect, type Listener, startListener } from "../lab/traffic";
-import { packet, requireRoot } from "./fixtures";
+import { compileGatewaySpec } from "../../core/policy/compile";
+import type { Policy } from "../../core/policy/model";
+import { buildLab, type Lab } from "../../testkit/lab/lab";
+import { connect, type Listener, startListener } from "../../testkit/lab/traffic";
+import { packet, requireRoot } from "../../testkit/datapath";
 
 /**
  * The whole pipeline with the shipped program: an editable policy is compiled by the console's

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flushFailedOverConnections, flushIspConnections } from "../../agent/apply/conntrack";
-import { decide, type FailoverState } from "../../agent/spec/evaluate";
-import type { GatewaySpec } from "../../agent/spec/schema";
-import { buildLab, type Lab } from "../lab/lab";
-import { connect, countAtIsp, type LeakCounter, startListener } from "../lab/traffic";
-import { applyOk, entry, labSpec, packet, poolOf, requireRoot } from "./fixtures";
+import { decide, type FailoverState } from "../../core/spec/decide";
+import type { GatewaySpec } from "../../core/spec/schema";
+import { buildLab, type Lab } from "../../testkit/lab/lab";
+import { connect, countAtIsp, type LeakCounter, startListener } from "../../testkit/lab/traffic";
+import { applyOk, entry, labSpec, packet, poolOf, requireRoot } from "../../testkit/datapath";
 
 /**
  * Failover state on real traffic: with ISP a failed over to b, connections that routing sends to

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decide } from "../../agent/spec/evaluate";
-import type { GatewaySpec } from "../../agent/spec/schema";
-import { buildLab, type Lab } from "../lab/lab";
-import { connect, countAtIsp, type LeakCounter, type Listener, startListener } from "../lab/traffic";
-import { applyOk, entry, labSpec, packet, poolOf, requireRoot } from "./fixtures";
+import { decide } from "../../core/spec/decide";
+import type { GatewaySpec } from "../../core/spec/schema";
+import { buildLab, type Lab } from "../../testkit/lab/lab";
+import { connect, countAtIsp, type LeakCounter, type Listener, startListener } from "../../testkit/lab/traffic";
+import { applyOk, entry, labSpec, packet, poolOf, requireRoot } from "../../testkit/datapath";
 
 /**
  * Which entry decides, on real traffic: the most specific source first, destination and egress

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decide } from "../../agent/spec/evaluate";
-import type { GatewaySpec } from "../../agent/spec/schema";
-import { buildLab, type Lab } from "../lab/lab";
-import { type Attempt, connect, type Listener, observeIcmp, ping, startListener } from "../lab/traffic";
-import { applyOk, entry, labSpec, POOLS, packet, poolOf, requireRoot } from "./fixtures";
+import { decide } from "../../core/spec/decide";
+import type { GatewaySpec } from "../../core/spec/schema";
+import { buildLab, type Lab } from "../../testkit/lab/lab";
+import { type Attempt, connect, type Listener, observeIcmp, ping, startListener } from "../../testkit/lab/traffic";
+import { applyOk, entry, labSpec, POOLS, packet, poolOf, requireRoot } from "../../testkit/datapath";
 
 /**
  * SNAT on real traffic: every protocol from several clients, and each algorithm's choice of pool

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listOwnedObjects, loadRuleset } from "../../agent/apply/nft";
-import { renderNft } from "../../agent/render/nft";
-import type { GatewaySpec } from "../../agent/spec/schema";
-import { buildLab, type Lab } from "../lab/lab";
-import { connect, countAtIsp, type LeakCounter, startFlood, startListener } from "../lab/traffic";
-import { applyOk, entry, labSpec, poolOf, requireRoot } from "./fixtures";
+import { renderNft } from "../../core/render/nft";
+import type { GatewaySpec } from "../../core/spec/schema";
+import { buildLab, type Lab } from "../../testkit/lab/lab";
+import { connect, countAtIsp, type LeakCounter, startFlood, startListener } from "../../testkit/lab/traffic";
+import { applyOk, entry, labSpec, poolOf, requireRoot } from "../../testkit/datapath";
 
 /**
  * Reloads: a ruleset nft rejects changes nothing, a reload removes what is gone, and reloading

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAgent } from "../../scripts/build-agent";
-import { type LabAgent, enrolAndRun, waitFor } from "./agents";
-import { buildClusterLab, type ClusterLab } from "./cluster-lab";
-import { type ConsoleApi, signIn } from "./api";
-import { startTestConsole, TEST_USERS, type TestConsole } from "./console";
-import { type ProvisionedCluster, provisionCluster } from "./provision";
-import { firstReplyFrom, startEcho, startStream } from "./streams";
+import { type LabAgent, enrolAndRun, waitFor } from "../../testkit/failover-lab/agents";
+import { buildClusterLab, type ClusterLab } from "../../testkit/failover-lab/cluster-lab";
+import { type ConsoleApi, signIn } from "../../testkit/failover-lab/api";
+import { startTestConsole, TEST_USERS, type TestConsole } from "../../testkit/failover-lab/console";
+import { type ProvisionedCluster, provisionCluster } from "../../testkit/failover-lab/provision";
+import { firstReplyFrom, startEcho, startStream } from "../../testkit/failover-lab/streams";
 
 /**
  * Link failure and failover with the real agent: a gateway in a namespace lab runs the bundled

@@ -8,9 +8,9 @@ import { deleteCredentials, getAccess, scanHostKey, trustHostKey } from "../../s
 import { runDiagnostics } from "../../server/services/gateway-ssh/diagnostics";
 import { agentLayout } from "../../server/services/gateway-ssh/layout";
 import { getGateway } from "../../server/services/gateways/gateways";
-import { META } from "../../server/services/gateways/test-support";
-import { startSshHarness, type SshHarness, stepStates, waitUntil } from "./fixtures";
-import { SSH_PORT } from "./lab";
+import { META } from "../../testkit/server/gateways";
+import { startSshHarness, type SshHarness, stepStates, waitUntil } from "../../testkit/ssh-lab/fixtures";
+import { SSH_PORT } from "../../testkit/ssh-lab/lab";
 
 /**
  * Enrolment over SSH against real sshds in network namespaces: the agent is uploaded, installed

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import ssh2 from "ssh2";
 import { fingerprintOf } from "../../server/ssh/fingerprint";
-import { signIn, uniqueName } from "../console/fixtures";
+import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
  * The SSH pages in a browser. A throwaway SSH server on 127.0.0.1 (ssh2's own) shows a host key

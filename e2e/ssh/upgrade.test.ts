@@ -5,9 +5,9 @@ import { getJob } from "../../server/services/gateway-ssh/jobs";
 import { agentLayout } from "../../server/services/gateway-ssh/layout";
 import { startClusterUpgrade, startUpgrade } from "../../server/services/gateway-ssh/upgrade";
 import { getGateway } from "../../server/services/gateways/gateways";
-import { META } from "../../server/services/gateways/test-support";
-import { sha256File, type SshHarness, startSshHarness, stepStates } from "./fixtures";
-import type { LabGateway } from "./lab";
+import { META } from "../../testkit/server/gateways";
+import { sha256File, type SshHarness, startSshHarness, stepStates } from "../../testkit/ssh-lab/fixtures";
+import type { LabGateway } from "../../testkit/ssh-lab/lab";
 
 /**
  * Agent upgrades over SSH against three enrolled gateways in namespaces: one gateway on its own,

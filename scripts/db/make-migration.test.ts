@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sqlitePath } from "../../server/db/client";
 import { readMigrations } from "../../server/db/migration-files";
 import { migrate } from "../../server/db/migrate";
-import { type FreshStore, freshStore } from "../../server/db/test-support";
+import { type FreshStore, freshStore } from "../../testkit/server/databases";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 

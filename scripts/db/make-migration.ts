@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { startPostgresCluster } from "../../e2e/support/postgres";
+import { startPostgresCluster } from "../../testkit/postgres";
 import type { DbProvider } from "../../server/db/client";
 import {
   LOCKFILE,

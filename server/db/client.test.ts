@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDb, type Db, type DbProvider, databaseUrlOf, pgTarget, providerOf, redactUrl } from "./client";
 import { migrate } from "./migrate";
-import { type FreshStore, freshStore, PROVIDERS } from "./test-support";
+import { type FreshStore, freshStore, PROVIDERS } from "../../testkit/server/databases";
 
 describe("url helpers", () => {
   it("tells the stores apart and keeps Prisma's schema parameter away from the driver", () => {

@@ -10,7 +10,7 @@ import { createDb, type DbProvider, pgTarget, sqlitePath } from "./client";
 import { MIGRATIONS_DIRS, readMigrations } from "./migration-files";
 import { PRISMA_MIGRATE_LOCK_KEY } from "./migration-store-pg";
 import { MigrationFailed, MigrationRefused, migrate } from "./migrate";
-import { type FreshStore, freshStore, PROVIDERS } from "./test-support";
+import { type FreshStore, freshStore, PROVIDERS } from "../../testkit/server/databases";
 
 interface Row {
   migration_name: string;

@@ -12,7 +12,7 @@ import {
 import { type DbProvider, sqlitePath } from "./client";
 import { MIGRATIONS_DIRS, readMigrations, SCHEMA_FILES } from "./migration-files";
 import { migrate } from "./migrate";
-import { type FreshStore, freshStore, PROVIDERS } from "./test-support";
+import { type FreshStore, freshStore, PROVIDERS } from "../../testkit/server/databases";
 
 const NO_FILTER = { externalTables: [], externalEnums: [] };
 

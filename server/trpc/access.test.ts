@@ -1,10 +1,10 @@
 import { TRPCError } from "@trpc/server";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROVIDERS } from "../db/test-support";
+import { PROVIDERS } from "../../testkit/server/databases";
 import type { Role } from "../services/auth/roles";
 import { THROTTLE } from "../services/auth/throttle";
-import { type ApiHarness, apiHarness, TEST_PASSWORD, tableCounts } from "../testing/api";
+import { type ApiHarness, apiHarness, TEST_PASSWORD, tableCounts } from "../../testkit/server/api";
 import { createContext } from "./context";
 import { appRouter, createCaller } from "./root";
 

@@ -1,7 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROVIDERS } from "../db/test-support";
-import { type ApiHarness, apiHarness, tableCounts } from "../testing/api";
+import { PROVIDERS } from "../../testkit/server/databases";
+import { type ApiHarness, apiHarness, tableCounts } from "../../testkit/server/api";
 
 async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
   try {

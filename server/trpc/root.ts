@@ -5,7 +5,7 @@ import { clusterRouter } from "./routers/clusters";
 import { draftRouter, revisionRouter } from "./routers/draft";
 import { failoverRouter } from "./routers/failover";
 import { gatewayRouter } from "./routers/gateways";
-import { gatewaySshRouter } from "./routers/gatewaySsh";
+import { gatewaySshRouter } from "./routers/gateway-ssh";
 import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
 import { ruleRouter } from "./routers/rules";
 import { userRouter } from "./routers/users";

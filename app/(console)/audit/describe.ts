@@ -1,4 +1,4 @@
-import { eventFieldDiff } from "@/server/services/audit/field-diff";
+import { eventFieldDiff } from "@/core/audit/field-diff";
 
 /**
  * One line per audit event for the timeline: what happened to what, in words, with the first

@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
-import { type FilterValues, filterFromParams, filterToParams } from "@/server/services/audit/params";
+import { type FilterValues, filterFromParams, filterToParams } from "@/core/audit/filter-params";
 import { errorMessage } from "../../lib/errors";
 import { useTRPC } from "../../lib/trpc";
 import { describeEvent } from "./describe";

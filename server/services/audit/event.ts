@@ -1,9 +1,9 @@
 import type { Db } from "../../db";
 import { notFound } from "../../errors";
-import { zPolicy } from "../../policy/model";
-import { describeEntity } from "../../policy/validate";
+import { zPolicy } from "../../../core/policy/model";
+import { describeEntity } from "../../../core/policy/validate";
 import { eventHash } from "./chain";
-import { eventFieldDiff } from "./field-diff";
+import { eventFieldDiff } from "../../../core/audit/field-diff";
 import { loadEvents } from "./list";
 import { parseJsonColumn } from "./store";
 import { readAnchor } from "./verify";

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROVIDERS } from "../../db/test-support";
-import { type ApiHarness, apiHarness, TEST_META } from "../../testing/api";
+import { PROVIDERS } from "../../../testkit/server/databases";
+import { type ApiHarness, apiHarness, TEST_META } from "../../../testkit/server/api";
 import { appendAuditEvents } from "./bulk";
 import { eventHash } from "./chain";
 import { parseCsv, unguardFormula } from "./csv";
 import { CSV_COLUMNS } from "./export";
-import { auditExportResponse, type ExportCaller } from "./export-http";
+import { auditExportResponse, type ExportCaller } from "../../http/audit-export";
 
 const HOSTILE = [
   '=HYPERLINK("http://evil.example/","click")',

@@ -3,7 +3,7 @@ import type { Db } from "../../db";
 import { csvRow } from "./csv";
 import { type AuditFilter, filterConditions, whereClause, zAuditFilter } from "./filter";
 import { resolveActions } from "./list";
-import { filterFromParams } from "./params";
+import { filterFromParams } from "../../../core/audit/filter-params";
 import { type Actor, type RequestMeta, recordAudit } from "./record";
 import { parseJsonColumn, providerOfDb } from "./store";
 

@@ -1,8 +1,8 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StatusReport } from "../../../agent/client/protocol";
-import { PROVIDERS } from "../../db/test-support";
-import { type ApiHarness, apiHarness, TEST_META } from "../../testing/api";
+import type { StatusReport } from "../../../core/protocol/agent-api";
+import { PROVIDERS } from "../../../testkit/server/databases";
+import { type ApiHarness, apiHarness, TEST_META } from "../../../testkit/server/api";
 import { enrollGateway } from "../gateways/enroll";
 import { recordAgentStatus } from "../gateways/status";
 

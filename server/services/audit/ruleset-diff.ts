@@ -1,9 +1,9 @@
 import { structuredPatch } from "diff";
-import { renderRuleset } from "../../../agent/render/nft";
-import { adminFailoverState } from "../../../agent/spec/evaluate";
+import { renderRuleset } from "../../../core/render/nft";
+import { adminFailoverState } from "../../../core/spec/decide";
 import type { Db } from "../../db";
 import { AppError, notFound } from "../../errors";
-import { compileGatewaySpec, type IspFailover } from "../../policy/compile";
+import { compileGatewaySpec, type IspFailover } from "../../../core/policy/compile";
 import { loadRevisionPolicy } from "../draft/revisions";
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROVIDERS } from "../../db/test-support";
-import { type ApiHarness, apiHarness, TEST_META } from "../../testing/api";
+import { PROVIDERS } from "../../../testkit/server/databases";
+import { type ApiHarness, apiHarness, TEST_META } from "../../../testkit/server/api";
 import { appendAuditEvents } from "./bulk";
 import { eventHash } from "./chain";
 import { recordAudit } from "./record";

@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, isUniqueViolation, notFound, staleVersion } from "../../errors";
-import { zClusterSettings, zName } from "../../policy/model";
+import { zClusterSettings, zName } from "../../../core/policy/model";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 
 export const zClusterCreate = z.object({

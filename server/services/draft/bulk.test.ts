@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { PROVIDERS } from "../../db/test-support";
+import { PROVIDERS } from "../../../testkit/server/databases";
 import { AppError } from "../../errors";
 import { applyBulk, moveRule, previewBulk, previewMove } from "./bulk";
 import { createEntity } from "./entities";
 import { listRules } from "./rules";
-import { type DraftTestStore, draftTestStore, draftVersionOf, META, makeTestCluster } from "./test-cluster";
+import {
+  type DraftTestStore,
+  draftTestStore,
+  draftVersionOf,
+  META,
+  makeTestCluster,
+} from "../../../testkit/server/test-cluster";
 
 // a switch to make the audit write fail inside the transaction, after the rule rows were written
 const failAudit = vi.hoisted(() => ({ on: false }));

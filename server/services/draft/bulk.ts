@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, invalid, notFound, staleVersion } from "../../errors";
-import { type Rule, zId } from "../../policy/model";
+import { type Rule, zId } from "../../../core/policy/model";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import {
@@ -13,8 +13,8 @@ import {
   previewChange,
   type RulePlan,
   zBulkOperation,
-} from "./bulk-plan";
-import { nameLookup } from "./change-text";
+} from "../../../core/policy/bulk-plan";
+import { nameLookup } from "../../../core/policy/change-text";
 import { ruleToData } from "./rows";
 import { type DraftSnapshot, draftSnapshot } from "./snapshot";
 

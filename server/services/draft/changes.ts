@@ -1,7 +1,7 @@
 import type { Db } from "../../db";
-import { diffPolicies, type PolicyDiff } from "../../policy/diff";
-import { describeIssue } from "../../policy/validate";
-import { diffText, nameLookup } from "./change-text";
+import { diffPolicies, type PolicyDiff } from "../../../core/policy/diff";
+import { describeIssue } from "../../../core/policy/validate";
+import { diffText, nameLookup } from "../../../core/policy/change-text";
 import { canonicalJson, type DraftSnapshot, draftSnapshot, publishedPolicy } from "./snapshot";
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROVIDERS } from "../../db/test-support";
+import { PROVIDERS } from "../../../testkit/server/databases";
 import { AppError } from "../../errors";
 import { draftChanges, draftSummary } from "./changes";
 import { discardChange } from "./discard-change";
@@ -12,7 +12,7 @@ import {
   META,
   makeTestCluster,
   type TestCluster,
-} from "./test-cluster";
+} from "../../../testkit/server/test-cluster";
 
 async function rejection(p: Promise<unknown>): Promise<AppError> {
   try {

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, staleVersion } from "../../errors";
-import type { Isp, Pool, Rule, Zone } from "../../policy/model";
-import { zId } from "../../policy/model";
+import type { Isp, Pool, Rule, Zone } from "../../../core/policy/model";
+import { zId } from "../../../core/policy/model";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { type DiscardOp, planDiscard } from "./discard-plan";

@@ -1,7 +1,7 @@
 import { conflict, notFound } from "../../errors";
-import type { EntityKind, Isp, Policy, Pool, Rule, Zone } from "../../policy/model";
-import { dependentsOf, describeEntity, LIST_KEY, type PolicyIssue } from "../../policy/validate";
-import { newProblems } from "./bulk-plan";
+import type { EntityKind, Isp, Policy, Pool, Rule, Zone } from "../../../core/policy/model";
+import { dependentsOf, describeEntity, LIST_KEY, type PolicyIssue } from "../../../core/policy/validate";
+import { newProblems } from "../../../core/policy/bulk-plan";
 import { canonicalJson } from "./snapshot";
 
 /**

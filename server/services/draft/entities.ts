@@ -13,7 +13,7 @@ import {
   zPoolFields,
   zRuleFields,
   zZoneFields,
-} from "../../policy/model";
+} from "../../../core/policy/model";
 import {
   dependentsOf,
   describeIssue,
@@ -22,7 +22,7 @@ import {
   type PolicyIssue,
   validatePolicy,
   zodIssues,
-} from "../../policy/validate";
+} from "../../../core/policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import {

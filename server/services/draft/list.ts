@@ -1,5 +1,5 @@
 import type { Db } from "../../db";
-import type { Isp, Pool, Zone } from "../../policy/model";
+import type { Isp, Pool, Zone } from "../../../core/policy/model";
 import { getClusterOrThrow } from "../clusters/clusters";
 import type { Versioned } from "./entities";
 import { ispFromRow, poolFromRow, zoneFromRow } from "./rows";

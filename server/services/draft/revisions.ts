@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, invalid, notFound, staleVersion } from "../../errors";
-import { diffPolicies, isEmptyDiff, type PolicyDiff } from "../../policy/diff";
-import { type Policy, zPolicy } from "../../policy/model";
-import { validatePolicy } from "../../policy/validate";
+import { diffPolicies, isEmptyDiff, type PolicyDiff } from "../../../core/policy/diff";
+import { type Policy, zPolicy } from "../../../core/policy/model";
+import { validatePolicy } from "../../../core/policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { notifyClusterChanged } from "../gateways/notifier";

@@ -17,7 +17,7 @@ import {
   zMonitor,
   zRuleAction,
   zRuleSource,
-} from "../../policy/model";
+} from "../../../core/policy/model";
 import { z } from "zod";
 
 /**

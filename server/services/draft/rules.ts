@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../../db";
-import { type Rule, zProtocol } from "../../policy/model";
-import type { OrderedRule } from "../../policy/order";
+import { type Rule, zProtocol } from "../../../core/policy/model";
+import type { OrderedRule } from "../../../core/policy/order";
 import { type DraftSnapshot, draftSnapshot } from "./snapshot";
 
 export const zRuleListInput = z.object({

@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminFailoverState, decide } from "../../../agent/spec/evaluate";
-import { compileGatewaySpec } from "../../policy/compile";
-import type { SkippedRule } from "../../policy/simulate";
+import { adminFailoverState, decide } from "../../../core/spec/decide";
+import { compileGatewaySpec } from "../../../core/policy/compile";
+import type { SkippedRule } from "../../../core/policy/simulate";
 import { AppError } from "../../errors";
 import { createEntity } from "./entities";
 import { publish, loadRevisionPolicy } from "./revisions";
 import { pickSkipped, simulate } from "./simulate";
 import { draftSnapshot } from "./snapshot";
-import { type DraftTestStore, draftTestStore, draftVersionOf, META, makeTestCluster } from "./test-cluster";
+import {
+  type DraftTestStore,
+  draftTestStore,
+  draftVersionOf,
+  META,
+  makeTestCluster,
+} from "../../../testkit/server/test-cluster";
 
 describe("simulating packets against the draft and revisions", () => {
   let t: DraftTestStore;

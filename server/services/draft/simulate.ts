@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { adminFailoverState } from "../../../agent/spec/evaluate";
-import type { GatewaySpec } from "../../../agent/spec/schema";
+import { adminFailoverState } from "../../../core/spec/decide";
+import type { GatewaySpec } from "../../../core/spec/schema";
 import type { Db } from "../../db";
 import { invalid } from "../../errors";
-import { compileGatewaySpec, type IspFailover, PolicyCompileError } from "../../policy/compile";
-import { type Policy, zId, zIPv4, zPort } from "../../policy/model";
-import { describeEntity } from "../../policy/validate";
-import { type SkippedRule, simulatePacket } from "../../policy/simulate";
+import { compileGatewaySpec, type IspFailover, PolicyCompileError } from "../../../core/policy/compile";
+import { type Policy, zId, zIPv4, zPort } from "../../../core/policy/model";
+import { describeEntity } from "../../../core/policy/validate";
+import { type SkippedRule, simulatePacket } from "../../../core/policy/simulate";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { zRevisionRef } from "./revisions";
 import { canonicalJson, draftSnapshot, publishedPolicy } from "./snapshot";

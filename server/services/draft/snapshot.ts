@@ -1,8 +1,8 @@
 import type { Db } from "../../db";
-import type { Policy } from "../../policy/model";
-import { type OrderedRule, orderRules } from "../../policy/order";
-import { type PolicyIssue, validatePolicy } from "../../policy/validate";
-import { type PolicyWarning, policyWarnings } from "../../policy/warnings";
+import type { Policy } from "../../../core/policy/model";
+import { type OrderedRule, orderRules } from "../../../core/policy/order";
+import { type PolicyIssue, validatePolicy } from "../../../core/policy/validate";
+import { type PolicyWarning, policyWarnings } from "../../../core/policy/warnings";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { loadRevisionPolicy } from "./revisions";
 import { ispFromRow, poolFromRow, ruleFromRow, settingsFromCluster, zoneFromRow } from "./rows";

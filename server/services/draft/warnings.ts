@@ -1,10 +1,10 @@
 import type { Db } from "../../db";
-import { describeEntity, LIST_KEY, type PolicyEntity } from "../../policy/validate";
-import type { PolicyWarning, WarningCode } from "../../policy/warnings";
+import { describeEntity, LIST_KEY, type PolicyEntity } from "../../../core/policy/validate";
+import type { PolicyWarning, WarningCode } from "../../../core/policy/warnings";
 import { draftSnapshot } from "./snapshot";
 
 /**
- * The draft's warnings (server/policy/warnings.ts), each with the name of what it is about and,
+ * The draft's warnings (core/policy/warnings.ts), each with the name of what it is about and,
  * for rules, their place in the rules table, so pages can show them next to the thing and in a list.
  */
 

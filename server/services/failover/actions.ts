@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../../db";
 import { conflict } from "../../errors";
-import { zId } from "../../policy/model";
+import { zId } from "../../../core/policy/model";
 import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
 import { notifyClusterChanged } from "../gateways/notifier";
 import { loadClusterFailover } from "./cluster-state";

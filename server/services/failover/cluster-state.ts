@@ -1,7 +1,7 @@
-import { OFFLINE_AFTER_SECONDS } from "../../../agent/client/protocol";
-import { type IspHealth, zIspHealth } from "../../../agent/health/report";
+import { OFFLINE_AFTER_SECONDS } from "../../../core/protocol/agent-api";
+import { type IspHealth, zIspHealth } from "../../../core/protocol/health-report";
 import type { Db, Tx } from "../../db";
-import type { Policy } from "../../policy/model";
+import type { Policy } from "../../../core/policy/model";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { loadRevisionPolicy } from "../draft/revisions";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/verify";
 import { waitForDesiredSpec } from "../gateways/desired";
-import { type GatewayTestDb, gatewayTestDb, makeUser, META } from "../gateways/test-support";
+import { type GatewayTestDb, gatewayTestDb, makeUser, META } from "../../../testkit/server/gateways";
 import { failoverIsp, restoreIsp } from "./actions";
 import { loadClusterFailover } from "./cluster-state";
 import { recordHealthReport, SAMPLE_RETENTION_MS } from "./health-report";
@@ -9,7 +9,7 @@ import { healthHistory } from "./history";
 import { failoverImpact } from "./impact";
 import { healthOverview } from "./overview";
 import { completeDueOperations, listOperations, OPERATION_TIMEOUT_MS } from "./progress";
-import { type FailoverCluster, healthReport, ispHealth, makeFailoverCluster } from "./test-support";
+import { type FailoverCluster, healthReport, ispHealth, makeFailoverCluster } from "../../../testkit/server/failover";
 
 let t: GatewayTestDb;
 let operator: Awaited<ReturnType<typeof makeUser>>;

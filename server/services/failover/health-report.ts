@@ -1,10 +1,10 @@
-import type { FailoverEvent, HealthAck, HealthReport } from "../../../agent/health/report";
+import type { FailoverEvent, HealthAck, HealthReport } from "../../../core/protocol/health-report";
 import type { Db, Tx } from "../../db";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "../gateways/agent-auth";
 import { notifyHealthChanged } from "./live";
 import { completeDueOperations, recordGatewayProgress } from "./progress";
-import type { SampleData } from "./series";
+import type { SampleData } from "../../../core/health/series";
 
 /**
  * Records an agent's health report: the gateway's latest link health, one sample for the charts

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { zLinkState } from "../../../agent/health/report";
+import { zLinkState } from "../../../core/protocol/health-report";
 import type { Db } from "../../db";
-import { downsample, type Sample, type SampleData } from "./series";
+import { downsample, type Sample, type SampleData } from "../../../core/health/series";
 
 /**
  * Health history for the charts. Samples live in a table (one row per gateway report, about one

@@ -1,9 +1,9 @@
-import type { LinkState } from "../../../agent/health/link-state";
-import { type Outcome, planSpec, type Target } from "../../../agent/render/plan";
-import type { FailoverState } from "../../../agent/spec/evaluate";
-import type { GatewaySpec } from "../../../agent/spec/schema";
-import { compileGatewaySpec, type IspFailover } from "../../policy/compile";
-import type { Isp, Policy } from "../../policy/model";
+import type { LinkState } from "../../../core/health/link-state";
+import { type Outcome, planSpec, type Target } from "../../../core/render/plan";
+import type { FailoverState } from "../../../core/spec/decide";
+import type { GatewaySpec } from "../../../core/spec/schema";
+import { compileGatewaySpec, type IspFailover } from "../../../core/policy/compile";
+import type { Isp, Policy } from "../../../core/policy/model";
 import type { ClusterFailoverView } from "./cluster-state";
 
 /**

@@ -1,6 +1,6 @@
-import type { LinkState } from "../../../agent/health/link-state";
+import type { LinkState } from "../../../core/health/link-state";
 import type { Db } from "../../db";
-import type { Monitor } from "../../policy/model";
+import type { Monitor } from "../../../core/policy/model";
 import { type ClusterFailoverView, loadClusterFailover } from "./cluster-state";
 import { failedOverAnywhere } from "./impact";
 import { listOperations, type OperationSummary } from "./progress";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { HealthReport } from "../../../agent/health/report";
+import type { HealthReport } from "../../../core/protocol/health-report";
 import type { Db, Tx } from "../../db";
 import { recordAudit, SYSTEM_ACTOR, SYSTEM_META } from "../audit/record";
 

@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../errors";
-import { fakeConnector } from "../../ssh/fake";
+import { fakeConnector } from "../../../testkit/fakes/ssh";
 import type { Actor } from "../audit/record";
 import { createGateway } from "../gateways/gateways";
-import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../gateways/test-support";
+import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../../testkit/server/gateways";
 import {
   checkedAuth,
   deleteCredentials,
@@ -18,7 +18,7 @@ import {
   trustHostKey,
 } from "./access";
 import type { GatewaySshDeps } from "./deps";
-import { FakeGateway } from "./fake-gateway";
+import { FakeGateway } from "../../../testkit/fakes/gateway-host";
 
 const KEY_A = { algorithm: "ssh-ed25519", fingerprint: `SHA256:${"A".repeat(43)}` };
 const KEY_B = { algorithm: "ssh-ed25519", fingerprint: `SHA256:${"B".repeat(43)}` };

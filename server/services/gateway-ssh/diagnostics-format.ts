@@ -1,5 +1,5 @@
-import { containsAddress, type Interval, intervalSize, parseAddressRange } from "../../policy/net";
-import { IP_RULE_PRIORITY_BASE, ROUTE_TABLE_BASE } from "../../../agent/spec/marks";
+import { containsAddress, type Interval, intervalSize, parseAddressRange } from "../../../core/address";
+import { IP_RULE_PRIORITY_BASE, ROUTE_TABLE_BASE } from "../../../core/spec/marks";
 
 /**
  * Turning raw diagnostic output into what an operator needs: only the agent's own ip rules, and

@@ -1,4 +1,4 @@
-import { NFT_GUARD_TABLE, NFT_TABLE } from "../../../agent/spec/marks";
+import { NFT_GUARD_TABLE, NFT_TABLE } from "../../../core/spec/marks";
 import { conflict } from "../../errors";
 import { commandLine } from "../../ssh/quote";
 import type { ExecResult } from "../../ssh/types";

@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { AppError } from "../../errors";
-import { type FakeConnector, fakeConnector } from "../../ssh/fake";
+import { type FakeConnector, fakeConnector } from "../../../testkit/fakes/ssh";
 import type { Actor } from "../audit/record";
 import { hashToken } from "../gateways/tokens";
-import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../gateways/test-support";
+import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../../testkit/server/gateways";
 import { type AgentBundle, BundleError } from "./bundle";
 import type { GatewaySshDeps } from "./deps";
 import { type StartedJob, startEnrolment } from "./enrol";
-import { FakeGateway, type FakeGatewayOptions, fakeBundleText } from "./fake-gateway";
+import { FakeGateway, type FakeGatewayOptions, fakeBundleText } from "../../../testkit/fakes/gateway-host";
 import { getJob } from "./jobs";
 
 /**

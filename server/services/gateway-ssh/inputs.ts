@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { zConsoleUrl } from "../../../agent/state/store";
-import { zId, zName } from "../../policy/model";
+import { zId, zName } from "../../../core/policy/model";
 import { FINGERPRINT_RE } from "../../ssh/fingerprint";
 
 /**

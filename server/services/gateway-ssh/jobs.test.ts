@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../audit/record";
-import { type GatewayTestDb, gatewayTestDb, makeUser } from "../gateways/test-support";
+import { type GatewayTestDb, gatewayTestDb, makeUser } from "../../../testkit/server/gateways";
 import { assertNoRunningJob, getJob, INTERRUPTED_AFTER_MS, JobRecorder, presentJob } from "./jobs";
 
 let t: GatewayTestDb;

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type FakeConnector, fakeConnector } from "../../ssh/fake";
+import { type FakeConnector, fakeConnector } from "../../../testkit/fakes/ssh";
 import type { Actor } from "../audit/record";
 import { createGateway } from "../gateways/gateways";
-import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../gateways/test-support";
+import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../../testkit/server/gateways";
 import type { AgentBundle } from "./bundle";
 import type { GatewaySshDeps } from "./deps";
 import { startEnrolment } from "./enrol";
-import { FakeGateway, fakeBundleText } from "./fake-gateway";
+import { FakeGateway, fakeBundleText } from "../../../testkit/fakes/gateway-host";
 import { getJob } from "./jobs";
 import { startClusterUpgrade, startUpgrade } from "./upgrade";
 

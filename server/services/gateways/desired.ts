@@ -1,7 +1,7 @@
-import type { GatewaySpec } from "../../../agent/spec/schema";
-import { type SpecKey, sameSpecKey } from "../../../agent/client/protocol";
+import type { GatewaySpec } from "../../../core/spec/schema";
+import { type SpecKey, sameSpecKey } from "../../../core/protocol/agent-api";
 import type { Db } from "../../db";
-import { compileGatewaySpec, type IspFailover } from "../../policy/compile";
+import { compileGatewaySpec, type IspFailover } from "../../../core/policy/compile";
 import { loadRevisionPolicy } from "../draft/revisions";
 import { authenticateAgent } from "./agent-auth";
 import { clusterGeneration, waitForClusterChange } from "./notifier";

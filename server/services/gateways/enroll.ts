@@ -1,6 +1,6 @@
 import type { Db } from "../../db";
 import { AppError } from "../../errors";
-import type { EnrollRequest, EnrollResponse } from "../../../agent/client/protocol";
+import type { EnrollRequest, EnrollResponse } from "../../../core/protocol/agent-api";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor } from "./agent-auth";
 import { hashToken, newToken } from "./tokens";

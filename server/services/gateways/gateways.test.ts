@@ -1,9 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OFFLINE_AFTER_SECONDS, type StatusReport } from "../../../agent/client/protocol";
+import { OFFLINE_AFTER_SECONDS, type StatusReport } from "../../../core/protocol/agent-api";
 import { verifyAuditChain } from "../audit/verify";
 import { createGateway, deleteGateway, getGateway, listGateways, revokeGateway, rotateGatewayToken } from "./gateways";
-import { handleDesired, handleEnroll, handleStatus } from "./http";
-import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META, publishChange } from "./test-support";
+import { handleDesired, handleEnroll, handleStatus } from "../../http/agent-api";
+import {
+  type GatewayTestDb,
+  gatewayTestDb,
+  makeCluster,
+  makeUser,
+  META,
+  publishChange,
+} from "../../../testkit/server/gateways";
 import { hashToken } from "./tokens";
 
 let t: GatewayTestDb;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, isUniqueViolation, notFound } from "../../errors";
-import { zId, zName } from "../../policy/model";
+import { zId, zName } from "../../../core/policy/model";
 import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { connectionOf, syncOf } from "./state";

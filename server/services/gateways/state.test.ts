@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OFFLINE_AFTER_SECONDS } from "../../../agent/client/protocol";
+import { OFFLINE_AFTER_SECONDS } from "../../../core/protocol/agent-api";
 import { connectionOf, type GatewayStateInput, syncOf } from "./state";
 
 const NOW = new Date("2030-01-01T12:00:00Z");

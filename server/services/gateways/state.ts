@@ -1,4 +1,4 @@
-import { OFFLINE_AFTER_SECONDS } from "../../../agent/client/protocol";
+import { OFFLINE_AFTER_SECONDS } from "../../../core/protocol/agent-api";
 
 /**
  * How a gateway looks to an operator, derived from what the console stores: whether it can and

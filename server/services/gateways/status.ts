@@ -1,5 +1,5 @@
-import type { StatusAck, StatusReport } from "../../../agent/client/protocol";
-import { HEARTBEAT_SECONDS } from "../../../agent/client/protocol";
+import type { StatusAck, StatusReport } from "../../../core/protocol/agent-api";
+import { HEARTBEAT_SECONDS } from "../../../core/protocol/agent-api";
 import type { Db } from "../../db";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "./agent-auth";

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { AGENT_TOKEN_PREFIX, ENROLL_TOKEN_PREFIX, TOKEN_RE } from "../../../agent/client/protocol";
+import { AGENT_TOKEN_PREFIX, ENROLL_TOKEN_PREFIX, TOKEN_RE } from "../../../core/protocol/agent-api";
 
 /**
  * Gateway credentials. Tokens are 32 random bytes; the database keeps only their sha256, so a

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { zId } from "../../policy/model";
+import { zId } from "../../../core/policy/model";
 import { getAuditEvent } from "../../services/audit/event";
 import { auditFacets, listAuditEvents, zAuditListInput } from "../../services/audit/list";
 import { getRetention, pruneAudit, setRetention, zRetentionInput } from "../../services/audit/retention";

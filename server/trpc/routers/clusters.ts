@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { zClusterSettings } from "../../policy/model";
+import { zClusterSettings } from "../../../core/policy/model";
 import {
   createCluster,
   deleteCluster,

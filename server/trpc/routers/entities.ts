@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { zId } from "../../policy/model";
+import { zId } from "../../../core/policy/model";
 import {
   createEntity,
   deleteEntity,

@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor } from "../../services/audit/record";
-import { META } from "../../services/gateways/test-support";
+import { META } from "../../../testkit/server/gateways";
 import { recordHealthReport } from "../../services/failover/health-report";
-import {
-  type FailoverCluster,
-  healthReport,
-  ispHealth,
-  makeFailoverCluster,
-} from "../../services/failover/test-support";
+import { type FailoverCluster, healthReport, ispHealth, makeFailoverCluster } from "../../../testkit/server/failover";
 import type { HealthOverview } from "../../services/failover/overview";
-import type { Sample } from "../../services/failover/series";
-import { type ApiHarness, apiHarness } from "../../testing/api";
+import type { Sample } from "../../../core/health/series";
+import { type ApiHarness, apiHarness } from "../../../testkit/server/api";
 
 type Live = { overview: HealthOverview; samples: Sample[] };
 

@@ -1,6 +1,6 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { zId } from "../../policy/model";
+import { zId } from "../../../core/policy/model";
 import { failoverIsp, restoreIsp, zFailoverInput, zRestoreInput } from "../../services/failover/actions";
 import { loadClusterFailover } from "../../services/failover/cluster-state";
 import { healthHistory, latestSampleId, samplesAfter } from "../../services/failover/history";

@@ -1,7 +1,7 @@
 import type { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../services/auth/roles";
-import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../services/gateways/test-support";
+import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../../testkit/server/gateways";
 import type { Context } from "../context";
 import { createCaller } from "../root";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { HEARTBEAT_SECONDS, OFFLINE_AFTER_SECONDS } from "../../../agent/client/protocol";
+import { HEARTBEAT_SECONDS, OFFLINE_AFTER_SECONDS } from "../../../core/protocol/agent-api";
 import { env } from "../../env";
-import { zId } from "../../policy/model";
+import { zId } from "../../../core/policy/model";
 import {
   createGateway,
   deleteGateway,

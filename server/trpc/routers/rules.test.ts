@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROVIDERS } from "../../db/test-support";
-import { type ApiHarness, apiHarness, tableCounts } from "../../testing/api";
+import { PROVIDERS } from "../../../testkit/server/databases";
+import { type ApiHarness, apiHarness, tableCounts } from "../../../testkit/server/api";
 
 /** The editing procedures through the router: who may call what, and what the answers carry. */
 describe.each(PROVIDERS)("rule and draft editing procedures on %s", (provider) => {

@@ -1,4 +1,4 @@
-import { auditExportResponse } from "@/server/services/audit/export-http";
+import { auditExportResponse } from "@/server/http/audit-export";
 import { createContext } from "@/server/trpc/context";
 
 export const dynamic = "force-dynamic";

@@ -6,8 +6,8 @@ import { useParams } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
-import { AgentUpgrades } from "./AgentUpgrades";
-import { RecentJobs } from "./RecentJobs";
+import { AgentUpgrades } from "./agent-upgrades";
+import { RecentJobs } from "./recent-jobs";
 import {
   applyErrorGist,
   attemptedRevision,

@@ -6,7 +6,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import { useParams } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import type { AppRouter } from "@/server/trpc/root";
-import type { Sample } from "@/server/services/failover/series";
+import type { Sample } from "@/core/health/series";
 import { errorMessage } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { MetricChart } from "./charts";

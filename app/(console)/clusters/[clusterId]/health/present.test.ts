@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Sample } from "@/server/services/failover/series";
+import type { Sample } from "@/core/health/series";
 import { chartRows, describeEvent, formatMs, keepWindow } from "./present";
 
 const sample = (id: number, gatewayId: string, at: number, l: number | null, r: number | null): Sample => ({

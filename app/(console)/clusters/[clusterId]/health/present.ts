@@ -1,5 +1,5 @@
-import type { LinkState } from "@/agent/health/link-state";
-import { bucketSamples, type Sample } from "@/server/services/failover/series";
+import type { LinkState } from "@/core/health/link-state";
+import { bucketSamples, type Sample } from "@/core/health/series";
 
 /** Pure helpers of the health page: chart rows, words for states and events. */
 

@@ -2,17 +2,17 @@
 
 import { useParams } from "next/navigation";
 import { useState } from "react";
-import { EntityFormDialog, type EntityFormProps, entityForm, useEntityForm } from "@/app/components/EntityForm";
-import { EntityTable, NameCell, TableStatus, useRowDialogs } from "@/app/components/EntityTable";
+import { EntityFormDialog, type EntityFormProps, entityForm, useEntityForm } from "@/app/components/entity-form";
+import { EntityTable, NameCell, TableStatus, useRowDialogs } from "@/app/components/entity-table";
 import type { VersionedRow } from "@/app/components/entity-kinds";
-import { Field, inputProps } from "@/app/components/Field";
+import { Field, inputProps } from "@/app/components/field";
 import { useCanEdit, useClusterEntities } from "@/app/components/hooks";
 import { joinList, numberField, splitList } from "@/app/components/list-text";
-import { countOf, NewButton, PageHead } from "@/app/components/PageHead";
-import { SortHeader, useSortedRows } from "@/app/components/SortHeader";
-import { FilterSelect, NameOptions, SearchControl } from "@/app/components/Toolbar";
+import { countOf, NewButton, PageHead } from "@/app/components/page-head";
+import { SortHeader, useSortedRows } from "@/app/components/sort-header";
+import { FilterSelect, NameOptions, SearchControl } from "@/app/components/toolbar";
 import { useDraftWarnings, WarningList } from "@/app/components/warnings";
-import { type Isp, type Monitor, zMonitor } from "@/server/policy/model";
+import { type Isp, type Monitor, zMonitor } from "@/core/policy/model";
 
 type MonitorKey = keyof Monitor;
 const MONITOR_FIELDS: Array<{ key: MonitorKey; label: string; unit: string }> = [

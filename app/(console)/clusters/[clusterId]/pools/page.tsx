@@ -2,18 +2,18 @@
 
 import { useParams } from "next/navigation";
 import { useState } from "react";
-import { EntityFormDialog, type EntityFormProps, entityForm, useEntityForm } from "@/app/components/EntityForm";
-import { EntityTable, NameCell, TableStatus, useRowDialogs } from "@/app/components/EntityTable";
+import { EntityFormDialog, type EntityFormProps, entityForm, useEntityForm } from "@/app/components/entity-form";
+import { EntityTable, NameCell, TableStatus, useRowDialogs } from "@/app/components/entity-table";
 import type { VersionedRow } from "@/app/components/entity-kinds";
-import { Field } from "@/app/components/Field";
+import { Field } from "@/app/components/field";
 import { useCanEdit, useClusterEntities } from "@/app/components/hooks";
 import { joinList, numberField, splitList } from "@/app/components/list-text";
-import { countOf, NewButton, PageHead } from "@/app/components/PageHead";
-import { SortHeader, useSortedRows } from "@/app/components/SortHeader";
-import { FilterSelect, NameOptions, SearchControl } from "@/app/components/Toolbar";
+import { countOf, NewButton, PageHead } from "@/app/components/page-head";
+import { SortHeader, useSortedRows } from "@/app/components/sort-header";
+import { FilterSelect, NameOptions, SearchControl } from "@/app/components/toolbar";
 import { useDraftWarnings, WarningList } from "@/app/components/warnings";
-import type { Pool } from "@/server/policy/model";
-import { intervalSize, parseAddressRange } from "@/server/policy/net";
+import type { Pool } from "@/core/policy/model";
+import { intervalSize, parseAddressRange } from "@/core/address";
 
 interface FormState {
   name: string;

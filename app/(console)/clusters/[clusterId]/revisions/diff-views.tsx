@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { EntityChange, FieldChange, PolicyDiff } from "@/server/policy/diff";
+import type { EntityChange, FieldChange, PolicyDiff } from "@/core/policy/diff";
 import { errorMessage } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { plural, Value } from "../../../audit/ui";

@@ -4,18 +4,18 @@ import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } f
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useParams } from "next/navigation";
 import { type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { ConfirmDelete } from "@/app/components/ConfirmDelete";
-import { useRowDialogs } from "@/app/components/EntityTable";
+import { ConfirmDelete } from "@/app/components/confirm-delete";
+import { useRowDialogs } from "@/app/components/entity-table";
 import { useCanEdit, useClusterEntities, useRefreshAll } from "@/app/components/hooks";
-import { NewButton, PageHead } from "@/app/components/PageHead";
-import { FilterSelect, NameOptions, SearchControl } from "@/app/components/Toolbar";
+import { NewButton, PageHead } from "@/app/components/page-head";
+import { FilterSelect, NameOptions, SearchControl } from "@/app/components/toolbar";
 import { useDraftWarnings, WARNING_LABELS, WarningList } from "@/app/components/warnings";
 import { errorMessage } from "@/app/lib/errors";
 import { useTRPC } from "@/app/lib/trpc";
-import { ALGORITHM_LABELS, ALGORITHMS, type Algorithm, PROTOCOLS, type Rule } from "@/server/policy/model";
-import type { BulkOperation } from "@/server/services/draft/bulk-plan";
-import { PlanDialog } from "./PlanDialog";
-import { RuleForm } from "./RuleForm";
+import { ALGORITHM_LABELS, ALGORITHMS, type Algorithm, PROTOCOLS, type Rule } from "@/core/policy/model";
+import type { BulkOperation } from "@/core/policy/bulk-plan";
+import { PlanDialog } from "./plan-dialog";
+import { RuleForm } from "./rule-form";
 import { type IspInfo, ruleCells } from "./rule-text";
 import "@/app/components/editing.css";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Rule } from "@/server/policy/model";
+import type { Rule } from "@/core/policy/model";
 import { ruleCells } from "./rule-text";
 
 const base: Rule = {

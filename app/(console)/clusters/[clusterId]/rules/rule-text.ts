@@ -1,4 +1,4 @@
-import { ALGORITHM_LABELS, type Rule } from "@/server/policy/model";
+import { ALGORITHM_LABELS, type Rule } from "@/core/policy/model";
 
 /**
  * How a rule reads in the rules table: one short text per column, names instead of ids, and

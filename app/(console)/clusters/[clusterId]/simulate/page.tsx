@@ -4,13 +4,13 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { z } from "zod";
-import { Field, FormAlert, inputProps } from "@/app/components/Field";
+import { Field, FormAlert, inputProps } from "@/app/components/field";
 import { plainMessage } from "@/app/components/form-errors";
 import { useClusterEntities } from "@/app/components/hooks";
 import { numberField } from "@/app/components/list-text";
 import { errorMessage } from "@/app/lib/errors";
 import { useTRPC } from "@/app/lib/trpc";
-import { ALGORITHM_LABELS, zIPv4, zPort } from "@/server/policy/model";
+import { ALGORITHM_LABELS, zIPv4, zPort } from "@/core/policy/model";
 import "@/app/components/editing.css";
 
 // the packet as the simulator takes it; the server checks the same again

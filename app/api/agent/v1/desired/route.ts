@@ -1,5 +1,5 @@
 import { getDb } from "@/server/db";
-import { handleDesired } from "@/server/services/gateways/http";
+import { handleDesired } from "@/server/http/agent-api";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

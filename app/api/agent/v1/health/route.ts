@@ -1,5 +1,5 @@
 import { getDb } from "@/server/db";
-import { handleHealth } from "@/server/services/failover/http";
+import { handleHealth } from "@/server/http/agent-health";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -6,7 +6,7 @@ import { useParams } from "next/navigation";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { errorMessage, fieldErrors } from "../../../../../lib/errors";
 import { useTRPC } from "../../../../../lib/trpc";
-import { JobProgress } from "../JobProgress";
+import { JobProgress } from "../job-progress";
 import { type AuthInput, CredentialsFields, type HostKey, HostKeyCheck } from "../ssh-forms";
 import type { JobStateName } from "../ssh-present";
 

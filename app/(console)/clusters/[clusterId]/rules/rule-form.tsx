@@ -1,0 +1,363 @@
+"use client";
+
+import { useState } from "react";
+import { EntityFormDialog, entityForm, useEntityForm } from "@/app/components/entity-form";
+import { Field, inputProps } from "@/app/components/field";
+import { useClusterEntities } from "@/app/components/hooks";
+import { joinList, numberField, splitList } from "@/app/components/list-text";
+import { type WarningItem, WarningSentences } from "@/app/components/warnings";
+import { ALGORITHM_LABELS, ALGORITHMS, type Algorithm, PROTOCOLS, type Protocol, type Rule } from "@/core/policy/model";
+
+const FIELD_KEYS = [
+  "priority",
+  "source",
+  "source.zoneId",
+  "source.cidrs",
+  "destinations",
+  "protocol",
+  "egressIspId",
+  "action",
+  "action.poolId",
+  "action.algorithm",
+  "redirectIspId",
+  "fallbackPoolId",
+  "enabled",
+  "comment",
+];
+
+interface FormState {
+  priority: string;
+  sourceKind: "zone" | "cidrs";
+  zoneId: string;
+  cidrs: string;
+  destinations: string;
+  protocol: Protocol;
+  egressIspId: string;
+  actionType: "snat" | "exclude" | "drop";
+  poolId: string;
+  algorithm: Algorithm;
+  redirectIspId: string;
+  fallbackPoolId: string;
+  enabled: boolean;
+  comment: string;
+}
+
+function initialState(r: Rule | null): FormState {
+  return {
+    priority: r?.priority === null || r?.priority === undefined ? "" : String(r.priority),
+    sourceKind: r?.source.kind ?? "cidrs",
+    zoneId: r?.source.kind === "zone" ? r.source.zoneId : "",
+    cidrs: r?.source.kind === "cidrs" ? joinList(r.source.cidrs) : "",
+    destinations: joinList(r?.destinations ?? []),
+    protocol: r?.protocol ?? "any",
+    egressIspId: r?.egressIspId ?? "",
+    actionType: r?.action.type ?? "snat",
+    poolId: r?.action.type === "snat" ? r.action.poolId : "",
+    algorithm: r?.action.type === "snat" ? r.action.algorithm : "sh",
+    redirectIspId: r?.redirectIspId ?? "",
+    fallbackPoolId: r?.fallbackPoolId ?? "",
+    enabled: r?.enabled ?? true,
+    comment: r?.comment ?? "",
+  };
+}
+
+const orUndefined = (s: string) => (s === "" ? undefined : s);
+const orNull = (s: string) => (s === "" ? null : s);
+
+function toFields(s: FormState) {
+  return {
+    priority: numberField(s.priority, null),
+    source:
+      s.sourceKind === "zone"
+        ? { kind: "zone" as const, zoneId: orUndefined(s.zoneId) }
+        : { kind: "cidrs" as const, cidrs: splitList(s.cidrs) },
+    destinations: splitList(s.destinations),
+    protocol: s.protocol,
+    egressIspId: orNull(s.egressIspId),
+    action:
+      s.actionType === "snat"
+        ? { type: "snat" as const, poolId: orUndefined(s.poolId), algorithm: s.algorithm }
+        : { type: s.actionType },
+    redirectIspId: orNull(s.redirectIspId),
+    fallbackPoolId: s.actionType === "snat" ? orNull(s.fallbackPoolId) : null,
+    enabled: s.enabled,
+    comment: s.comment,
+  };
+}
+
+const ruleForm = entityForm({
+  kind: "rule",
+  fieldKeys: FIELD_KEYS,
+  initial: initialState,
+  toFields,
+});
+
+export interface EditingRule {
+  rule: Rule;
+  version: number;
+  position: number;
+}
+
+export function RuleForm({
+  clusterId,
+  editing,
+  warnings,
+  onClose,
+  onMove,
+  onDelete,
+}: {
+  clusterId: string;
+  editing: EditingRule | null;
+  warnings?: readonly WarningItem[];
+  onClose: () => void;
+  onMove?: (to: number) => void;
+  onDelete?: () => void;
+}) {
+  const { isps, pools, zones } = useClusterEntities(clusterId);
+  const form = useEntityForm(ruleForm, {
+    clusterId,
+    editing: editing && { entity: editing.rule, version: editing.version },
+    onClose,
+  });
+  const { state: s, set } = form;
+  const e = form.errorsOf;
+  const [moveTo, setMoveTo] = useState(editing ? String(editing.position) : "");
+
+  const ispList = isps.data ?? [];
+  const poolList = pools.data ?? [];
+  // the pools of the ISP the traffic leaves through come first: they are the ones that route back
+  const exitIsp = s.redirectIspId || s.egressIspId;
+  const poolGroups = [...ispList]
+    .sort((a, b) => Number(b.entity.id === exitIsp) - Number(a.entity.id === exitIsp))
+    .map((i) => ({ isp: i.entity, pools: poolList.filter((p) => p.entity.ispId === i.entity.id) }))
+    .filter((g) => g.pools.length > 0);
+  const poolOptions = (
+    <>
+      {poolGroups.map((g) => (
+        <optgroup key={g.isp.id} label={`ISP ${g.isp.name}${g.isp.id === exitIsp ? " (this rule's exit)" : ""}`}>
+          {g.pools.map((p) => (
+            <option key={p.entity.id} value={p.entity.id}>
+              {p.entity.name}
+            </option>
+          ))}
+        </optgroup>
+      ))}
+    </>
+  );
+
+  return (
+    <EntityFormDialog
+      form={form}
+      title={editing ? `Edit rule at position ${editing.position}` : "New rule"}
+      intro={
+        <>
+          {editing && (
+            <p className="muted small" style={{ marginTop: 0 }}>
+              Rule #{editing.rule.seq}
+              {editing.rule.priority !== null ? `, priority ${editing.rule.priority}` : ", ordered by specificity"}
+            </p>
+          )}
+          <WarningSentences warnings={warnings} />
+        </>
+      }
+      leadingAction={
+        editing &&
+        onDelete && (
+          <button type="button" className="danger" onClick={onDelete} style={{ marginRight: "auto" }}>
+            Delete rule
+          </button>
+        )
+      }
+    >
+      <fieldset>
+        <legend>Match</legend>
+        <div className="form-grid">
+          <Field id="rule-source-kind" label="Source">
+            <select
+              id="rule-source-kind"
+              value={s.sourceKind}
+              onChange={(x) => set("sourceKind", x.target.value as FormState["sourceKind"])}
+              data-autofocus
+            >
+              <option value="cidrs">networks</option>
+              <option value="zone">a zone</option>
+            </select>
+          </Field>
+          {s.sourceKind === "zone" ? (
+            <Field id="rule-zone" label="Source zone" errors={e("source.zoneId") ?? e("source")}>
+              <select
+                {...inputProps("rule-zone", e("source.zoneId") ?? e("source"))}
+                value={s.zoneId}
+                onChange={(x) => set("zoneId", x.target.value)}
+              >
+                <option value="">Choose a zone…</option>
+                {(zones.data ?? []).map((z) => (
+                  <option key={z.entity.id} value={z.entity.id}>
+                    {z.entity.name} ({z.entity.networks.length} network{z.entity.networks.length === 1 ? "" : "s"})
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ) : (
+            <Field
+              id="rule-cidrs"
+              label="Source networks"
+              hint="(a.b.c.d/len, comma separated)"
+              errors={e("source.cidrs") ?? e("source")}
+            >
+              <input
+                {...inputProps("rule-cidrs", e("source.cidrs") ?? e("source"))}
+                className="mono"
+                value={s.cidrs}
+                onChange={(x) => set("cidrs", x.target.value)}
+              />
+            </Field>
+          )}
+          <Field id="rule-destinations" label="Destinations" hint="(empty: any destination)" errors={e("destinations")}>
+            <input {...form.bind("destinations", "rule-destinations")} className="mono" />
+          </Field>
+          <Field id="rule-protocol" label="Protocol" errors={e("protocol")}>
+            <select {...form.bind("protocol", "rule-protocol")}>
+              {PROTOCOLS.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field
+            id="rule-egress"
+            label="Egress ISP"
+            hint="(the ISP routing picked for the connection)"
+            errors={e("egressIspId")}
+            className="span-2"
+          >
+            <select {...form.bind("egressIspId", "rule-egress")}>
+              <option value="">any ISP</option>
+              {ispList.map((i) => (
+                <option key={i.entity.id} value={i.entity.id}>
+                  {i.entity.name} ({i.entity.interface}, next hop {i.entity.nextHop})
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Action</legend>
+        <div className="form-grid">
+          <Field id="rule-action" label="Action" errors={e("action")}>
+            <select {...form.bind("actionType", "rule-action", "action")}>
+              <option value="snat">SNAT to a pool</option>
+              <option value="exclude">exclude: forward without NAT</option>
+              <option value="drop">drop</option>
+            </select>
+          </Field>
+          {s.actionType === "snat" && (
+            <>
+              <Field id="rule-pool" label="SNAT pool" errors={e("action.poolId")}>
+                <select {...form.bind("poolId", "rule-pool", "action.poolId")}>
+                  <option value="">Choose a pool…</option>
+                  {poolOptions}
+                </select>
+              </Field>
+              <Field id="rule-algorithm" label="Algorithm" errors={e("action.algorithm")}>
+                <select {...form.bind("algorithm", "rule-algorithm", "action.algorithm")}>
+                  {ALGORITHMS.map((a) => (
+                    <option key={a} value={a}>
+                      {a}: {ALGORITHM_LABELS[a]}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              <Field
+                id="rule-fallback"
+                label="Fallback pool"
+                hint="(on failover; empty: the backup ISP's default pool)"
+                errors={e("fallbackPoolId")}
+              >
+                <select {...form.bind("fallbackPoolId", "rule-fallback")}>
+                  <option value="">none</option>
+                  {poolOptions}
+                </select>
+              </Field>
+            </>
+          )}
+          <Field
+            id="rule-redirect"
+            label="Redirect via"
+            hint="(send matching traffic through another ISP's next hop)"
+            errors={e("redirectIspId")}
+            className="span-2"
+          >
+            <select {...form.bind("redirectIspId", "rule-redirect")}>
+              <option value="">no redirect</option>
+              {ispList.map((i) => (
+                <option key={i.entity.id} value={i.entity.id}>
+                  {i.entity.name} (next hop {i.entity.nextHop})
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+      </fieldset>
+      <div className="form-grid">
+        <Field
+          id="rule-priority"
+          label="Priority"
+          hint="(lower first; empty: ordered by specificity after all rules with one)"
+          errors={e("priority")}
+        >
+          <input {...form.bind("priority", "rule-priority")} inputMode="numeric" />
+        </Field>
+        <div className="field">
+          <span style={{ display: "block", height: 22 }} />
+          <label className="check" htmlFor="rule-enabled">
+            <input
+              id="rule-enabled"
+              type="checkbox"
+              checked={s.enabled}
+              onChange={(x) => set("enabled", x.target.checked)}
+            />
+            Enabled
+          </label>
+        </div>
+        <Field id="rule-comment" label="Comment" errors={e("comment")} className="span-2">
+          <input {...form.bind("comment", "rule-comment")} />
+        </Field>
+      </div>
+      {editing && onMove && (
+        <fieldset>
+          <legend>Place in the rule order</legend>
+          <div className="row" style={{ marginBottom: 10 }}>
+            <label htmlFor="rule-move-to" style={{ margin: 0, fontWeight: 400 }}>
+              Move to position
+            </label>
+            <input
+              id="rule-move-to"
+              inputMode="numeric"
+              style={{ width: 100 }}
+              value={moveTo}
+              onChange={(x) => setMoveTo(x.target.value)}
+              onKeyDown={(x) => {
+                if (x.key === "Enter") {
+                  x.preventDefault();
+                  const n = Number(moveTo);
+                  if (Number.isInteger(n) && n >= 1) onMove(n);
+                }
+              }}
+            />
+            <button
+              type="button"
+              disabled={!/^\d+$/.test(moveTo.trim()) || Number(moveTo) < 1 || Number(moveTo) === editing.position}
+              onClick={() => onMove(Number(moveTo))}
+            >
+              Move
+            </button>
+            <span className="muted small">sets priorities; you see every change before it is made</span>
+          </div>
+        </fieldset>
+      )}
+    </EntityFormDialog>
+  );
+}

@@ -1,0 +1,195 @@
+import { z } from "zod";
+import { isIPv4, parseAddressRange, parseCidr } from "../address";
+
+/**
+ * The policy model: the shapes of ISPs, pools, zones, rules and cluster settings, shared by the
+ * UI forms, the API and the compiler. Field-level checks live here so that every boundary gives
+ * the same message; cross-entity checks live in validate.ts.
+ */
+
+export const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+export const zId = z.string().regex(ID_RE, "must be an identifier");
+
+/** Names shown to operators and used in nft comments: no quotes, no control characters. */
+export const zName = z
+  .string()
+  .trim()
+  .min(1, "is required")
+  .max(64, "must be at most 64 characters")
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/,
+    "may contain only letters, digits, spaces, '.', '_' and '-', starting with a letter or digit",
+  );
+
+export const zComment = z
+  .string()
+  .max(500, "must be at most 500 characters")
+  .refine((s) => !/[\u0000-\u001f\u007f"\\]/.test(s), "must not contain quotes, backslashes or control characters")
+  .default("");
+
+/** Linux interface names: 1-15 characters, no '/', whitespace, ':' or shell metacharacters. */
+export const zInterfaceName = z
+  .string()
+  .min(1, "is required")
+  .max(15, "must be at most 15 characters (the Linux limit)")
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "may contain only letters, digits, '_', '.' and '-', starting with a letter or digit",
+  )
+  .refine((s) => s !== "." && s !== "..", "is not a valid interface name");
+
+export const zIPv4 = z.string().trim().refine(isIPv4, "must be an IPv4 address such as 198.51.100.1");
+
+export const zCidr = z
+  .string()
+  .trim()
+  .superRefine((s, ctx) => {
+    const r = parseCidr(s);
+    if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
+  });
+
+export const zAddressRange = z
+  .string()
+  .trim()
+  .superRefine((s, ctx) => {
+    const r = parseAddressRange(s);
+    if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
+  });
+
+export const zPort = z
+  .number()
+  .int("must be a whole number")
+  .min(1, "must be 1 or more")
+  .max(65535, "must be 65535 or less");
+
+export const zPortRange = z
+  .object({ from: zPort, to: zPort })
+  .refine((r) => r.from <= r.to, { message: "the first port must not be above the last", path: ["to"] });
+
+export const ALGORITHMS = ["sh", "sdh", "sdph", "random", "rr"] as const;
+export const zAlgorithm = z.enum(ALGORITHMS);
+export type Algorithm = z.infer<typeof zAlgorithm>;
+export const ALGORITHM_LABELS: Record<Algorithm, string> = {
+  sh: "source hash",
+  sdh: "source + destination hash",
+  sdph: "5-tuple hash",
+  random: "random",
+  rr: "round robin",
+};
+
+export const PROTOCOLS = ["any", "tcp", "udp", "icmp"] as const;
+export const zProtocol = z.enum(PROTOCOLS);
+export type Protocol = z.infer<typeof zProtocol>;
+
+export const zMonitor = z
+  .object({
+    intervalMs: z.number().int().min(20, "must be at least 20 ms").max(60_000, "must be at most 60 s").default(500),
+    downAfter: z.number().int().min(1, "must be at least 1").max(100, "must be at most 100").default(3),
+    upAfter: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(5),
+    holdDownMs: z.number().int().min(0).max(3_600_000, "must be at most one hour").default(10_000),
+    lossThresholdPct: z.number().min(0).max(100, "must be a percentage").default(50),
+    latencyThresholdMs: z.number().int().min(1).max(60_000).default(1000),
+  })
+  .prefault({});
+export type Monitor = z.infer<typeof zMonitor>;
+
+export const zIspFields = z.object({
+  name: zName,
+  interface: zInterfaceName,
+  nextHop: zIPv4,
+  probeTargets: z.array(zIPv4).max(8, "at most 8 probe targets").default([]),
+  monitor: zMonitor,
+  failoverMode: z.enum(["manual", "automatic"]).default("manual"),
+  failbackMode: z.enum(["manual", "automatic"]).default("manual"),
+  flushOnFailback: z.boolean().default(false),
+  backupIspIds: z.array(zId).max(8, "at most 8 backups").default([]),
+  defaultPoolId: zId.nullable().default(null),
+  comment: zComment,
+});
+export const MAX_ISPS = 250;
+export const zIsp = zIspFields.extend({
+  id: zId,
+  /** 1..250, assigned at creation and kept: the ISP's number in marks and routing table ids */
+  index: z.number().int().min(1).max(MAX_ISPS),
+});
+export type Isp = z.infer<typeof zIsp>;
+
+export const MAX_POOL_ADDRESSES = 65_536;
+
+export const zPoolFields = z.object({
+  name: zName,
+  ispId: zId,
+  addresses: z.array(zAddressRange).min(1, "needs at least one address").max(64, "at most 64 items"),
+  portRange: zPortRange.nullable().default(null),
+  comment: zComment,
+});
+export const zPool = zPoolFields.extend({ id: zId });
+export type Pool = z.infer<typeof zPool>;
+
+export const zZoneFields = z.object({
+  name: zName,
+  networks: z.array(zCidr).min(1, "needs at least one network").max(256, "at most 256 networks"),
+  comment: zComment,
+});
+export const zZone = zZoneFields.extend({ id: zId });
+export type Zone = z.infer<typeof zZone>;
+
+export const zRuleSource = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("zone"), zoneId: zId }),
+  z.object({ kind: z.literal("cidrs"), cidrs: z.array(zCidr).min(1, "needs at least one network").max(64) }),
+]);
+export type RuleSource = z.infer<typeof zRuleSource>;
+
+export const zRuleAction = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("snat"), poolId: zId, algorithm: zAlgorithm }),
+  z.object({ type: z.literal("exclude") }),
+  z.object({ type: z.literal("drop") }),
+]);
+export type RuleAction = z.infer<typeof zRuleAction>;
+
+export const MAX_PRIORITY = 1_000_000;
+
+export const zRuleFields = z.object({
+  priority: z
+    .number()
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(MAX_PRIORITY, `must be at most ${MAX_PRIORITY}`)
+    .nullable()
+    .default(null),
+  source: zRuleSource,
+  destinations: z.array(zCidr).max(64, "at most 64 networks").default([]),
+  protocol: zProtocol.default("any"),
+  egressIspId: zId.nullable().default(null),
+  action: zRuleAction,
+  redirectIspId: zId.nullable().default(null),
+  fallbackPoolId: zId.nullable().default(null),
+  enabled: z.boolean().default(true),
+  comment: zComment,
+});
+export const zRule = zRuleFields.extend({
+  id: zId,
+  /** creation order within the cluster; the last tie-breaker of rule order */
+  seq: z.number().int().min(0),
+});
+export type Rule = z.infer<typeof zRule>;
+
+export const zClusterSettings = z.object({
+  /** what happens to LAN traffic that leaves via an ISP and matches no rule */
+  unmatched: z.enum(["drop", "forward"]).default("drop"),
+  /** jhash seed: fixed per cluster so reloads never move clients to other addresses */
+  hashSeed: z.number().int().min(0).max(0xffffffff),
+});
+export type ClusterSettings = z.infer<typeof zClusterSettings>;
+
+/** A whole policy: what a draft holds and what a revision freezes. */
+export const zPolicy = z.object({
+  settings: zClusterSettings,
+  isps: z.array(zIsp),
+  pools: z.array(zPool),
+  zones: z.array(zZone),
+  rules: z.array(zRule),
+});
+export type Policy = z.infer<typeof zPolicy>;
+
+export type EntityKind = "isp" | "pool" | "zone" | "rule" | "settings";

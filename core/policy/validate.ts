@@ -1,0 +1,627 @@
+import type { z } from "zod";
+import {
+  type EntityKind,
+  type Isp,
+  MAX_ISPS,
+  MAX_POOL_ADDRESSES,
+  type Policy,
+  type Pool,
+  type Rule,
+  type Zone,
+  zClusterSettings,
+  zIsp,
+  zPool,
+  zRule,
+  zZone,
+} from "./model";
+import { type Interval, intervalSize, ipv4ToBigInt, parseAddressRange, parseCidr } from "../address";
+
+/**
+ * Checks a whole policy: each entity against its schema, then everything that involves more than
+ * one entity (unique names, one pool per address, references). Issues are attached to the entity
+ * that has to change and name the other things involved, so an operator can fix them without
+ * looking anything up. The same policy always gives the same issues with the same messages.
+ */
+
+export interface PolicyIssue {
+  entity: EntityKind;
+  id: string | null;
+  /** field path inside the entity, e.g. ["addresses", 2] */
+  path: (string | number)[];
+  message: string;
+}
+
+export type ListKind = Exclude<EntityKind, "settings">;
+export type PolicyEntity = Isp | Pool | Zone | Rule;
+type AnyEntity = PolicyEntity;
+
+export const LIST_KEY = { isp: "isps", pool: "pools", zone: "zones", rule: "rules" } as const;
+const KIND_LABEL: Record<ListKind, string> = { isp: "ISP", pool: "pool", zone: "zone", rule: "rule" };
+const SCHEMAS = { isp: zIsp, pool: zPool, zone: zZone, rule: zRule } as const;
+
+/** Above this many entries (sources x destinations of every enabled rule) a spec is too big to ship. */
+export const MAX_ENTRIES = 100_000;
+
+export const fmt = (n: number | bigint) => n.toLocaleString("en-US");
+
+/** How an entity is named in messages (the same wording the draft services use). */
+export function describeEntity(kind: ListKind, e: AnyEntity): string {
+  if (kind === "rule") {
+    const r = e as Rule;
+    return r.comment ? `rule #${r.seq} (${r.comment})` : `rule #${r.seq}`;
+  }
+  return `${KIND_LABEL[kind]} "${(e as Isp | Pool | Zone).name}"`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field labels
+
+const LABELS: Record<string, string> = {
+  "isp.id": "id",
+  "isp.index": "index",
+  "isp.name": "name",
+  "isp.interface": "interface",
+  "isp.nextHop": "next hop",
+  "isp.probeTargets": "probe targets",
+  "isp.probeTargets.#": "probe target {n}",
+  "isp.monitor": "monitor settings",
+  "isp.monitor.intervalMs": "probe interval (ms)",
+  "isp.monitor.downAfter": "lost probes before down",
+  "isp.monitor.upAfter": "good probes before up",
+  "isp.monitor.holdDownMs": "hold-down time (ms)",
+  "isp.monitor.lossThresholdPct": "loss threshold (%)",
+  "isp.monitor.latencyThresholdMs": "latency threshold (ms)",
+  "isp.failoverMode": "failover mode",
+  "isp.failbackMode": "failback mode",
+  "isp.flushOnFailback": "flush on failback",
+  "isp.backupIspIds": "backup ISPs",
+  "isp.backupIspIds.#": "backup ISP {n}",
+  "isp.defaultPoolId": "default pool",
+  "isp.comment": "comment",
+  "pool.id": "id",
+  "pool.name": "name",
+  "pool.ispId": "ISP",
+  "pool.addresses": "addresses",
+  "pool.addresses.#": "address item {n}",
+  "pool.portRange": "port range",
+  "pool.portRange.from": "first port",
+  "pool.portRange.to": "last port",
+  "pool.comment": "comment",
+  "zone.id": "id",
+  "zone.name": "name",
+  "zone.networks": "networks",
+  "zone.networks.#": "network {n}",
+  "zone.comment": "comment",
+  "rule.id": "id",
+  "rule.seq": "creation order",
+  "rule.priority": "priority",
+  "rule.source": "source",
+  "rule.source.kind": "source type",
+  "rule.source.zoneId": "source zone",
+  "rule.source.cidrs": "source networks",
+  "rule.source.cidrs.#": "source network {n}",
+  "rule.destinations": "destinations",
+  "rule.destinations.#": "destination {n}",
+  "rule.protocol": "protocol",
+  "rule.egressIspId": "egress ISP",
+  "rule.action": "action",
+  "rule.action.type": "action",
+  "rule.action.poolId": "SNAT pool",
+  "rule.action.algorithm": "algorithm",
+  "rule.redirectIspId": "redirect ISP",
+  "rule.fallbackPoolId": "fallback pool",
+  "rule.enabled": "enabled",
+  "rule.comment": "comment",
+  "settings.unmatched": "unmatched traffic",
+  "settings.hashSeed": "hash seed",
+};
+
+/** A field path in operator words: ["addresses", 2] of a pool is "address item 3". */
+export function fieldLabel(entity: EntityKind, path: readonly PropertyKey[]): string {
+  if (path.length === 0) return entity === "settings" ? "settings" : KIND_LABEL[entity];
+  const key = [entity, ...path.map((p) => (typeof p === "number" ? "#" : String(p)))].join(".");
+  const label = LABELS[key];
+  const last = path[path.length - 1];
+  if (label !== undefined) return typeof last === "number" ? label.replace("{n}", String(last + 1)) : label;
+  return path.map((p) => (typeof p === "number" ? `[${p + 1}]` : String(p))).join(" ");
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues in operator words
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "text",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a set of fields",
+  null: "empty",
+};
+
+function plainZodMessage(issue: z.core.$ZodIssue): string {
+  const m = issue.message;
+  const isDefault = /^(Invalid|Too small|Too big|Unrecognized)/.test(m);
+  if (!isDefault) return m;
+  switch (issue.code) {
+    case "invalid_type":
+      if (m.includes("received undefined")) return "is required";
+      return `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
+    case "too_small":
+      if (issue.origin === "array") return `needs at least ${issue.minimum} items`;
+      if (issue.origin === "string") return `must be at least ${issue.minimum} characters`;
+      return `must be ${issue.inclusive === false ? "above" : "at least"} ${issue.minimum}`;
+    case "too_big":
+      if (issue.origin === "array") return `may have at most ${issue.maximum} items`;
+      if (issue.origin === "string") return `must be at most ${issue.maximum} characters`;
+      return `must be ${issue.inclusive === false ? "below" : "at most"} ${issue.maximum}`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map(String).join(", ")}`;
+    case "invalid_union":
+      if ("options" in issue && issue.options) return `must be one of ${issue.options.map(String).join(", ")}`;
+      return "is not valid";
+    case "invalid_format":
+      return "has an invalid format";
+    default:
+      return "is not valid";
+  }
+}
+
+/** "name is required", but "address item 2: "x" is not an address ..." for messages that are sentences. */
+export function joinLabel(label: string, message: string): string {
+  return /^(must|is|are|may|needs|has|cannot|should)\b/.test(message) ? `${label} ${message}` : `${label}: ${message}`;
+}
+
+export function zodIssues(
+  entity: EntityKind,
+  id: string | null,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: (string | number)[] = [],
+): PolicyIssue[] {
+  return issues.map((issue) => {
+    const path = [...prefix, ...issue.path.filter((p): p is string | number => typeof p !== "symbol")];
+    return { entity, id, path, message: joinLabel(fieldLabel(entity, path), plainZodMessage(issue)) };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// address sanity
+
+function unusableAddress(ip: string): string | null {
+  const v = Number(ipv4ToBigInt(ip));
+  const first = v >>> 24;
+  if (first === 0) return 'is in 0.0.0.0/8 ("this network")';
+  if (first === 127) return "is a loopback address";
+  if (first >= 224 && first < 240) return "is a multicast address";
+  if (first >= 240) return "is a reserved or broadcast address";
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the checks
+
+interface Parsed {
+  isps: Isp[];
+  pools: Pool[];
+  zones: Zone[];
+  rules: Rule[];
+  /** every id present in the input, parsed or not, so a broken entity is not also reported as missing */
+  known: Record<ListKind, Set<string>>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+class Issues {
+  readonly list: PolicyIssue[] = [];
+  private readonly seen = new Set<string>();
+  add(entity: EntityKind, id: string | null, path: (string | number)[], message: string) {
+    const key = `${entity}\u0000${id}\u0000${path.join("\u0001")}\u0000${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.list.push({ entity, id, path, message });
+  }
+}
+
+function parseAll(input: unknown, out: Issues): Parsed {
+  const root = isRecord(input) ? input : {};
+  if (!isRecord(input)) {
+    out.add("settings", null, [], "the policy must be a set of fields: settings, isps, pools, zones and rules");
+  }
+  const settings = zClusterSettings.safeParse(root.settings);
+  if (!settings.success) for (const i of zodIssues("settings", null, settings.error.issues)) out.list.push(i);
+
+  const parsed: Parsed = {
+    isps: [],
+    pools: [],
+    zones: [],
+    rules: [],
+    known: { isp: new Set(), pool: new Set(), zone: new Set(), rule: new Set() },
+  };
+  for (const kind of ["isp", "pool", "zone", "rule"] as const) {
+    const raw = root[LIST_KEY[kind]];
+    if (raw === undefined && !isRecord(input)) continue;
+    if (!Array.isArray(raw)) {
+      out.add(kind, null, [], `the ${kind === "isp" ? "ISPs" : LIST_KEY[kind]} must be a list`);
+      continue;
+    }
+    const seenIds = new Set<string>();
+    for (const [at, item] of (raw as unknown[]).entries()) {
+      const rawId = isRecord(item) && typeof item.id === "string" ? item.id : null;
+      if (kind === "isp" && at >= MAX_ISPS) out.add("isp", rawId, [], `a cluster can have at most ${MAX_ISPS} ISPs`);
+      if (rawId !== null) {
+        if (seenIds.has(rawId)) {
+          out.add(kind, rawId, ["id"], `id "${rawId}" is used by another ${KIND_LABEL[kind]} too`);
+          continue;
+        }
+        seenIds.add(rawId);
+        parsed.known[kind].add(rawId);
+      }
+      const r = SCHEMAS[kind].safeParse(item);
+      if (!r.success) {
+        for (const i of zodIssues(kind, rawId, r.error.issues)) out.add(i.entity, i.id, i.path, i.message);
+        continue;
+      }
+      (parsed[LIST_KEY[kind]] as AnyEntity[]).push(r.data);
+    }
+  }
+  return parsed;
+}
+
+const normName = (s: string) => s.trim().toLowerCase();
+
+function checkUniqueNames(kind: "isp" | "pool" | "zone", items: Array<Isp | Pool | Zone>, out: Issues) {
+  const byName = new Map<string, Array<Isp | Pool | Zone>>();
+  for (const e of items) {
+    const k = normName(e.name);
+    byName.set(k, [...(byName.get(k) ?? []), e]);
+  }
+  for (const group of byName.values()) {
+    if (group.length < 2) continue;
+    for (const e of group) {
+      out.add(kind, e.id, ["name"], `name "${e.name}" is already used by another ${KIND_LABEL[kind]}`);
+    }
+  }
+}
+
+interface PoolItem {
+  pool: Pool;
+  item: number;
+  range: Interval;
+}
+
+function checkPools(p: Parsed, out: Issues): PoolItem[] {
+  const items: PoolItem[] = [];
+  for (const pool of p.pools) {
+    if (!p.known.isp.has(pool.ispId)) out.add("pool", pool.id, ["ispId"], `ISP "${pool.ispId}" does not exist`);
+    let size = 0n;
+    pool.addresses.forEach((text, item) => {
+      const r = parseAddressRange(text);
+      if (!r.ok) return;
+      size += intervalSize(r.value);
+      items.push({ pool, item, range: r.value });
+    });
+    if (size > BigInt(MAX_POOL_ADDRESSES)) {
+      out.add(
+        "pool",
+        pool.id,
+        ["addresses"],
+        `addresses cover ${fmt(size)} addresses; a pool can have at most ${fmt(MAX_POOL_ADDRESSES)}`,
+      );
+    }
+  }
+  // sweep by start: an item overlaps an earlier one exactly when it starts before the furthest end so far
+  const sorted = [...items].sort((a, b) =>
+    a.range.start !== b.range.start ? (a.range.start < b.range.start ? -1 : 1) : a.range.end < b.range.end ? 1 : -1,
+  );
+  let reach: PoolItem | null = null;
+  for (const cur of sorted) {
+    if (reach !== null && cur.range.start <= reach.range.end) {
+      const shared = bigIntText(cur.range.start);
+      if (reach.pool.id === cur.pool.id) {
+        const [first, second] = reach.item < cur.item ? [reach, cur] : [cur, reach];
+        out.add(
+          "pool",
+          cur.pool.id,
+          ["addresses", second.item],
+          `address ${shared} is already in address item ${first.item + 1} of this pool`,
+        );
+      } else {
+        out.add(
+          "pool",
+          cur.pool.id,
+          ["addresses", cur.item],
+          `address ${shared} is already in pool "${reach.pool.name}"`,
+        );
+        out.add(
+          "pool",
+          reach.pool.id,
+          ["addresses", reach.item],
+          `address ${shared} is already in pool "${cur.pool.name}"`,
+        );
+      }
+    }
+    if (reach === null || cur.range.end > reach.range.end) reach = cur;
+  }
+  return items;
+}
+
+function bigIntText(v: bigint): string {
+  return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join(".");
+}
+
+function checkIsps(p: Parsed, poolsById: Map<string, Pool>, poolItems: PoolItem[], out: Issues) {
+  const byIndex = new Map<number, Isp[]>();
+  const byInterface = new Map<string, Isp[]>();
+  const byNextHop = new Map<string, Isp[]>();
+  const push = <K>(m: Map<K, Isp[]>, k: K, v: Isp) => m.set(k, [...(m.get(k) ?? []), v]);
+  p.isps.forEach((isp) => {
+    push(byIndex, isp.index, isp);
+    push(byInterface, isp.interface, isp);
+    push(byNextHop, isp.nextHop, isp);
+  });
+  const clash = <K>(m: Map<K, Isp[]>, field: string, say: (k: K, other: Isp) => string) => {
+    for (const [k, group] of m) {
+      if (group.length < 2) continue;
+      for (const isp of group) {
+        const other = group.find((g) => g !== isp);
+        if (other) out.add("isp", isp.id, [field], say(k, other));
+      }
+    }
+  };
+  clash(byIndex, "index", (k, o) => `index ${k} is already used by ISP "${o.name}"`);
+  clash(
+    byInterface,
+    "interface",
+    (k, o) => `interface ${k} is already used by ISP "${o.name}"; the gateway tells uplinks apart by their interface`,
+  );
+  clash(byNextHop, "nextHop", (k, o) => `next hop ${k} is already used by ISP "${o.name}"`);
+
+  for (const isp of p.isps) {
+    const bad = unusableAddress(isp.nextHop);
+    if (bad) out.add("isp", isp.id, ["nextHop"], `next hop ${isp.nextHop} ${bad}`);
+    const nh = ipv4ToBigInt(isp.nextHop);
+    const inPool = poolItems.find((it) => it.range.start <= nh && nh <= it.range.end);
+    if (inPool) {
+      out.add(
+        "isp",
+        isp.id,
+        ["nextHop"],
+        `next hop ${isp.nextHop} is also a SNAT address of pool "${inPool.pool.name}"`,
+      );
+    }
+    isp.probeTargets.forEach((t, i) => {
+      const why = unusableAddress(t);
+      if (why) out.add("isp", isp.id, ["probeTargets", i], `probe target ${t} ${why}`);
+    });
+    const seen = new Set<string>();
+    isp.backupIspIds.forEach((b, i) => {
+      const path = ["backupIspIds", i];
+      if (b === isp.id) out.add("isp", isp.id, path, "an ISP cannot be its own backup");
+      else if (!p.known.isp.has(b)) out.add("isp", isp.id, path, `backup ISP "${b}" does not exist`);
+      else if (seen.has(b)) {
+        const name = p.isps.find((x) => x.id === b)?.name ?? b;
+        out.add("isp", isp.id, path, `backup ISP "${name}" is listed twice`);
+      }
+      seen.add(b);
+    });
+    if (isp.defaultPoolId !== null) {
+      const pool = poolsById.get(isp.defaultPoolId);
+      if (!p.known.pool.has(isp.defaultPoolId)) {
+        out.add("isp", isp.id, ["defaultPoolId"], `default pool "${isp.defaultPoolId}" does not exist`);
+      } else if (pool && pool.ispId !== isp.id) {
+        const owner = p.isps.find((x) => x.id === pool.ispId);
+        out.add(
+          "isp",
+          isp.id,
+          ["defaultPoolId"],
+          `default pool "${pool.name}" belongs to ${owner ? `ISP "${owner.name}"` : "another ISP"}, not to this ISP`,
+        );
+      }
+    }
+  }
+}
+
+function duplicateNetworks(
+  kind: ListKind,
+  id: string,
+  field: (string | number)[],
+  texts: readonly string[],
+  out: Issues,
+) {
+  const seen = new Map<string, number>();
+  texts.forEach((t, i) => {
+    const r = parseCidr(t);
+    if (!r.ok) return;
+    const first = seen.get(r.value.text);
+    if (first !== undefined) {
+      out.add(kind, id, [...field, i], `network ${r.value.text} is listed twice (also item ${first + 1})`);
+    } else seen.set(r.value.text, i);
+  });
+}
+
+function checkZones(p: Parsed, out: Issues) {
+  for (const zone of p.zones) duplicateNetworks("zone", zone.id, ["networks"], zone.networks, out);
+}
+
+function checkRules(
+  p: Parsed,
+  isps: Map<string, Isp>,
+  pools: Map<string, Pool>,
+  zones: Map<string, Zone>,
+  out: Issues,
+) {
+  const bySeq = new Map<number, Rule[]>();
+  let entries = 0;
+  const ispName = (id: string) => isps.get(id)?.name ?? id;
+  for (const rule of p.rules) {
+    const add = (path: (string | number)[], message: string) => out.add("rule", rule.id, path, message);
+    bySeq.set(rule.seq, [...(bySeq.get(rule.seq) ?? []), rule]);
+
+    let sources = 0;
+    if (rule.source.kind === "zone") {
+      if (!p.known.zone.has(rule.source.zoneId))
+        add(["source", "zoneId"], `zone "${rule.source.zoneId}" does not exist`);
+      sources = zones.get(rule.source.zoneId)?.networks.length ?? 0;
+    } else {
+      duplicateNetworks("rule", rule.id, ["source", "cidrs"], rule.source.cidrs, out);
+      sources = rule.source.cidrs.length;
+    }
+    duplicateNetworks("rule", rule.id, ["destinations"], rule.destinations, out);
+    if (rule.enabled) entries += sources * Math.max(1, rule.destinations.length);
+
+    if (rule.egressIspId !== null && !p.known.isp.has(rule.egressIspId)) {
+      add(["egressIspId"], `egress ISP "${rule.egressIspId}" does not exist`);
+    }
+    const action = rule.action;
+    if (action.type === "snat" && !p.known.pool.has(action.poolId)) {
+      add(["action", "poolId"], `SNAT pool "${action.poolId}" does not exist`);
+    }
+    if (rule.redirectIspId !== null) {
+      if (!p.known.isp.has(rule.redirectIspId)) {
+        add(["redirectIspId"], `redirect ISP "${rule.redirectIspId}" does not exist`);
+      } else if (rule.redirectIspId === rule.egressIspId) {
+        add(
+          ["redirectIspId"],
+          `redirect ISP "${ispName(rule.redirectIspId)}" is the rule's egress ISP: a redirect must send traffic through another ISP`,
+        );
+      }
+      if (action.type === "drop") add(["redirectIspId"], "a redirect has no effect on a rule that drops");
+    }
+    if (rule.fallbackPoolId !== null) {
+      if (!p.known.pool.has(rule.fallbackPoolId)) {
+        add(["fallbackPoolId"], `fallback pool "${rule.fallbackPoolId}" does not exist`);
+      } else if (action.type !== "snat") {
+        add(["fallbackPoolId"], "a fallback pool applies only to SNAT rules");
+      } else if (rule.fallbackPoolId === action.poolId) {
+        const name = pools.get(action.poolId)?.name ?? action.poolId;
+        add(["fallbackPoolId"], `fallback pool "${name}" is the rule's own pool: pick a pool of a backup ISP`);
+      }
+    }
+  }
+  for (const [seq, group] of bySeq) {
+    if (group.length < 2) continue;
+    for (const r of group) out.add("rule", r.id, ["seq"], `creation order ${seq} is used by another rule too`);
+  }
+  if (entries > MAX_ENTRIES) {
+    out.add(
+      "rule",
+      null,
+      [],
+      `the enabled rules expand into ${fmt(entries)} entries (source networks × destinations); a cluster can have at most ${fmt(MAX_ENTRIES)}`,
+    );
+  }
+}
+
+/**
+ * Every problem of a policy; empty when it can be published. Never throws: any input shape,
+ * however broken, comes back as issues.
+ */
+export function validatePolicy(policy: Policy | unknown): PolicyIssue[] {
+  const out = new Issues();
+  const p = parseAll(policy, out);
+  const isps = new Map(p.isps.map((x) => [x.id, x]));
+  const pools = new Map(p.pools.map((x) => [x.id, x]));
+  const zones = new Map(p.zones.map((x) => [x.id, x]));
+  checkUniqueNames("isp", p.isps, out);
+  checkUniqueNames("pool", p.pools, out);
+  checkUniqueNames("zone", p.zones, out);
+  const poolItems = checkPools(p, out);
+  checkIsps(p, pools, poolItems, out);
+  checkZones(p, out);
+  checkRules(p, isps, pools, zones, out);
+  return out.list;
+}
+
+const NEW_ID = "__new__";
+
+/**
+ * The issues one entity would have in the policy: it replaces the entity with the same id, or is
+ * added. A new entity may come without id (and a rule without creation order, an ISP without
+ * index); its issues then carry id null.
+ */
+export function validateEntity(policy: Policy, kind: EntityKind, entity: unknown): PolicyIssue[] {
+  if (kind === "settings") {
+    return validatePolicy({ ...policy, settings: entity }).filter((i) => i.entity === "settings");
+  }
+  if (!isRecord(entity)) {
+    return [{ entity: kind, id: null, path: [], message: `a ${KIND_LABEL[kind]} must be a set of fields` }];
+  }
+  const key = LIST_KEY[kind];
+  const list = policy[key] as AnyEntity[];
+  const hasId = typeof entity.id === "string" && entity.id !== "";
+  const id = hasId ? (entity.id as string) : NEW_ID;
+  const candidate: Record<string, unknown> = { ...entity, id };
+  if (kind === "rule" && candidate.seq === undefined) {
+    candidate.seq = policy.rules.reduce((m, r) => Math.max(m, r.seq + 1), 0);
+  }
+  if (kind === "isp" && candidate.index === undefined) {
+    const used = new Set(policy.isps.map((i) => i.index));
+    let free = 1;
+    while (used.has(free)) free++;
+    candidate.index = free;
+  }
+  const at = list.findIndex((e) => e.id === id);
+  const next = at === -1 ? [...list, candidate] : list.map((e, i) => (i === at ? candidate : e));
+  return validatePolicy({ ...policy, [key]: next })
+    .filter((i) => i.entity === kind && i.id === id)
+    .map((i) => (hasId ? i : { ...i, id: null }));
+}
+
+export interface Dependent {
+  entity: ListKind;
+  id: string;
+  /** how the dependent is named in messages, e.g. `rule #12` or `pool "isp-a-main"` */
+  name: string;
+  /** the dependent's field that refers to the thing */
+  path: (string | number)[];
+  message: string;
+}
+
+/** What refers to an entity: a delete must be refused (or these changed first) while this is not empty. */
+export function dependentsOf(policy: Policy, kind: EntityKind, id: string): Dependent[] {
+  const out: Dependent[] = [];
+  const dep = (entity: ListKind, e: AnyEntity, path: (string | number)[], how: string) => {
+    const name = describeEntity(entity, e);
+    out.push({ entity, id: e.id, name, path, message: `${name} ${how}` });
+  };
+  if (kind === "isp") {
+    for (const pool of policy.pools) if (pool.ispId === id) dep("pool", pool, ["ispId"], "belongs to it");
+    for (const isp of policy.isps) {
+      const i = isp.backupIspIds.indexOf(id);
+      if (isp.id !== id && i !== -1) dep("isp", isp, ["backupIspIds", i], "uses it as a backup");
+    }
+    for (const rule of policy.rules) {
+      if (rule.egressIspId === id) dep("rule", rule, ["egressIspId"], "matches traffic leaving through it");
+      if (rule.redirectIspId === id) dep("rule", rule, ["redirectIspId"], "redirects traffic to it");
+    }
+  } else if (kind === "pool") {
+    for (const isp of policy.isps) {
+      if (isp.defaultPoolId === id) dep("isp", isp, ["defaultPoolId"], "uses it as its default pool");
+    }
+    for (const rule of policy.rules) {
+      if (rule.action.type === "snat" && rule.action.poolId === id) {
+        dep("rule", rule, ["action", "poolId"], "translates to its addresses");
+      }
+      if (rule.fallbackPoolId === id) dep("rule", rule, ["fallbackPoolId"], "uses it as its fallback pool");
+    }
+  } else if (kind === "zone") {
+    for (const rule of policy.rules) {
+      if (rule.source.kind === "zone" && rule.source.zoneId === id)
+        dep("rule", rule, ["source", "zoneId"], "uses it as its source");
+    }
+  }
+  return out;
+}
+
+/** An issue as one line for places that show it away from its entity (publish errors, toasts). */
+export function describeIssue(policy: Policy, issue: PolicyIssue): string {
+  if (issue.entity === "settings") return `settings: ${issue.message}`;
+  const list = policy[LIST_KEY[issue.entity]] as AnyEntity[];
+  const e = issue.id === null ? undefined : list.find((x) => x.id === issue.id);
+  const who = e
+    ? describeEntity(issue.entity, e)
+    : issue.id
+      ? `${KIND_LABEL[issue.entity]} ${issue.id}`
+      : `${LIST_KEY[issue.entity]}`;
+  return `${who}: ${issue.message}`;
+}

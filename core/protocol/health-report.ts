@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { zId } from "../policy/model";
+import { zAgentVersion } from "./agent-api";
+
+/**
+ * The health report: what an agent tells the console about its links about once a second, and
+ * right away after a switch. It is the agent protocol's lightweight endpoint next to `status`:
+ *
+ *   POST /api/agent/v1/health   Authorization: Bearer <agent token>   body HealthReport -> 200 HealthAck
+ *
+ * It never carries facts (no `ip addr` every second) and the console writes no audit event for it
+ * except the failover events it carries, each exactly once (by id).
+ */
+export const HEALTH_ENDPOINT = "health";
+export const HEALTH_REPORT_MS = 1_000;
+/** conntrack counts per ISP cost a kernel dump each: they are refreshed less often */
+export const CONNTRACK_COUNT_MS = 5_000;
+export const MAX_EVENTS_PER_REPORT = 50;
+
+const text = (max: number) => z.string().max(max);
+const zIso = z.iso.datetime({ offset: true });
+const zCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const zMs = z.number().min(0).max(86_400_000);
+const zKey = z.object({
+  revision: z.number().int().min(0).max(999_999_999),
+  failoverEpoch: z.number().int().min(0).max(999_999_999),
+});
+
+export const LINK_STATES = ["unknown", "up", "degraded", "down"] as const;
+export const zLinkState = z.enum(LINK_STATES);
+
+export const zIspHealth = z.object({
+  ispId: zId,
+  state: zLinkState,
+  since: zIso,
+  reason: text(400),
+  /** lost probe rounds over the last ~10 s, percent */
+  lossPct: z.number().min(0).max(100).nullable(),
+  /** mean round-trip time over the same window */
+  rttMs: zMs.nullable(),
+  lastRttMs: zMs.nullable(),
+  probesSent: zCount,
+  probesLost: zCount,
+  proberError: text(400),
+  /** where this gateway sends the ISP's traffic now; null: through the ISP itself */
+  failover: z.object({ backupIspId: zId, mode: z.enum(["admin", "automatic"]), since: zIso }).nullable(),
+  /** failed over by the agent, waiting for an operator to restore it (manual failback) */
+  held: z.boolean(),
+  /** why a failover that should happen cannot; empty when none */
+  alert: text(600),
+  /** connections whose ct mark names this ISP; null when not counted */
+  connections: zCount.nullable(),
+});
+export type IspHealth = z.infer<typeof zIspHealth>;
+
+export const zSwitchTimings = z.object({
+  detectMs: zMs.nullable(),
+  applyMs: zMs,
+  flushMs: zMs,
+  switchMs: zMs,
+  flushed: zCount,
+});
+
+/** timings of one switch, measured on the gateway */
+export type SwitchTimings = z.infer<typeof zSwitchTimings>;
+
+/** One switch (or alert) the agent made or raised; `id` lets the console record it exactly once. */
+export const zFailoverEvent = z.object({
+  id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+  kind: z.enum(["failover", "failback", "alert", "alert_cleared"]),
+  ispId: zId,
+  ispName: text(64),
+  fromIspId: zId.nullable(),
+  toIspId: zId.nullable(),
+  mode: z.enum(["admin", "automatic"]),
+  reason: text(800),
+  at: zIso,
+  revision: z.number().int().min(0),
+  failoverEpoch: z.number().int().min(0),
+  timings: zSwitchTimings.nullable(),
+  ok: z.boolean(),
+  error: text(2000),
+});
+
+export type FailoverEvent = z.infer<typeof zFailoverEvent>;
+
+export const zHealthReport = z.object({
+  agentVersion: zAgentVersion,
+  /** when the agent sent it (its own clock) */
+  at: zIso,
+  /** the spec the datapath enforces now */
+  running: zKey.nullable(),
+  /** the last time this agent loaded a spec: which, when (its clock) and how long it took */
+  lastLoad: zKey.extend({ at: zIso, ms: zMs }).nullable(),
+  isps: z.array(zIspHealth).max(250),
+  conntrackTotal: zCount.nullable(),
+  events: z.array(zFailoverEvent).max(MAX_EVENTS_PER_REPORT),
+});
+export type HealthReport = z.infer<typeof zHealthReport>;
+
+export const zHealthAck = z.object({
+  ok: z.literal(true),
+  /** ids of the events the console has recorded (now or before) */
+  recorded: z.array(z.string()),
+});
+export type HealthAck = z.infer<typeof zHealthAck>;

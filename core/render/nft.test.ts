@@ -1,0 +1,291 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { FailoverState } from "../spec/decide";
+import { MARK_ACTION_SHIFT } from "../spec/marks";
+import type { GatewaySpec } from "../spec/schema";
+import { type ExistingObjects, renderNft, renderRuleset } from "./nft";
+import { parseRuleset } from "../../testkit/nft-tracer";
+import { RenderError } from "./plan";
+import { entry, gatewaySpec, isp, officeSpec, pool } from "../../testkit/spec-fixtures";
+
+/**
+ * Golden files pin the exact text; UPDATE_GOLDEN=1 npx vitest run core/render rewrites them
+ * (read the diff before committing it). The other tests state properties the text must have.
+ */
+const GOLDEN_DIR = fileURLToPath(new URL("./__golden__/", import.meta.url));
+
+function golden(name: string, text: string): void {
+  const path = `${GOLDEN_DIR}${name}.nft`;
+  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(path)) {
+    mkdirSync(GOLDEN_DIR, { recursive: true });
+    writeFileSync(path, text);
+    if (process.env.UPDATE_GOLDEN !== "1") throw new Error(`golden file ${name}.nft was missing and has been written`);
+    return;
+  }
+  expect(text).toBe(readFileSync(path, "utf8"));
+}
+
+/** Specific /24s under one /16 and a catch-all: the shape that shares chain tails. */
+function campusSpec(): GatewaySpec {
+  return gatewaySpec({
+    isps: [isp("a", 1, "ispa", "100.65.1.2"), isp("b", 2, "ispb", "100.65.2.2")],
+    pools: [pool("pa", "a", ["198.51.100.10", "198.51.100.11"]), pool("pb", "b", ["198.51.100.130"])],
+    entries: [
+      entry("100.64.10.0/24", { snat: "pb", algorithm: "sh" }, { destination: "203.0.113.0/28" }),
+      entry("100.64.10.0/24", { snat: "pb", algorithm: "sh" }, { destination: "203.0.113.16/28" }),
+      entry("100.64.11.0/24", "drop", { protocol: "udp" }),
+      entry("100.64.12.0/24", { snat: "pa", algorithm: "rr" }, { protocol: "tcp" }),
+      entry("100.64.0.0/16", { snat: "pa", algorithm: "sh" }, { egress: "a" }),
+      entry("100.64.0.0/16", "exclude", { destination: "198.51.100.0/24" }),
+      entry("0.0.0.0/0", { snat: "pb", algorithm: "sdh" }),
+    ],
+    unmatched: "forward",
+  });
+}
+
+const noFailover: FailoverState = new Map();
+
+describe("renderRuleset golden files", () => {
+  it("office", () => golden("office", renderRuleset(officeSpec(), noFailover)));
+  it("office with ISP a failed over to b", () =>
+    golden("office-failover", renderRuleset(officeSpec(), new Map([["a", "b"]]))));
+  it("office reloaded over a table with objects that are gone", () => {
+    const existing: ExistingObjects = {
+      chains: ["prerouting", "src_1", "src_99", "out_40"],
+      maps: ["by_source", "pool_1", "pool_9"],
+      sets: ["isp_ifaces", "applied", "old_set"],
+    };
+    golden("office-reload", renderRuleset(officeSpec(), noFailover, existing));
+  });
+  it("campus: shared tails and unmatched forward", () => golden("campus", renderRuleset(campusSpec(), noFailover)));
+  it("empty spec", () => golden("empty", renderRuleset(gatewaySpec({ isps: [], pools: [], entries: [] }), noFailover)));
+});
+
+describe("renderRuleset", () => {
+  const text = renderRuleset(officeSpec(), noFailover);
+  const lines = text.split("\n");
+
+  it("declares every chain, map and set with a comment", () => {
+    const decls = lines.filter((l) => /^add (chain|map|set) /.test(l));
+    expect(decls.length).toBeGreaterThan(20);
+    for (const d of decls) expect(d).toMatch(/comment "[^"]+"; \}$/);
+  });
+
+  it("declares objects the same way whatever operators named things (nft keeps the first comment of a chain)", () => {
+    const renamed = officeSpec();
+    for (const i of renamed.isps) i.name = `renamed ${i.name}`;
+    for (const p of renamed.pools) p.name = `renamed ${p.name}`;
+    const decls = (t: string) => t.split("\n").filter((l) => /^add (chain|map|set) /.test(l));
+    const other = renderRuleset(renamed, noFailover);
+    expect(decls(other)).toEqual(decls(text));
+    // the names still show, on rules, which are replaced at every load
+    expect(other).toContain('comment "via renamed a, SNAT renamed pa sdph"');
+  });
+
+  it("never uses an nft keyword as a chain name", () => {
+    const keywords = new Set([
+      "snat",
+      "dnat",
+      "fwd",
+      "in",
+      "ip",
+      "meta",
+      "ct",
+      "counter",
+      "accept",
+      "drop",
+      "jump",
+      "goto",
+    ]);
+    for (const name of renderNft(officeSpec(), noFailover).chains) {
+      expect(keywords.has(name)).toBe(false);
+      expect(name).toMatch(/^[a-z]+(_[a-z0-9]+)*$/);
+    }
+  });
+
+  it("ends every vmap statement with a newline", () => {
+    for (const l of lines.filter((x) => x.includes(" vmap "))) expect(l.trimEnd()).toMatch(/(@\w+|\})$/);
+  });
+
+  it("keeps the table and flushes it, and flushes only maps that already exist", () => {
+    expect(lines.slice(1, 3)).toEqual(["add table inet gatehouse", "flush table inet gatehouse"]);
+    expect(text).not.toMatch(/delete table/);
+    expect(text).not.toMatch(/^flush map/m);
+    const reload = renderRuleset(officeSpec(), noFailover, { chains: [], maps: ["by_source"], sets: [] });
+    expect(reload).toMatch(/^flush map inet gatehouse by_source$/m);
+    expect(reload.match(/^flush map/gm)).toHaveLength(1);
+  });
+
+  it("deletes exactly the chains, maps and sets that are gone, after flushing what referred to them", () => {
+    const out = renderRuleset(officeSpec(), noFailover, {
+      chains: ["src_1", "src_99"],
+      maps: ["by_source", "pool_9"],
+      sets: ["applied", "old_set"],
+    }).split("\n");
+    const deletes = out.filter((l) => l.startsWith("delete "));
+    expect(deletes).toEqual([
+      "delete chain inet gatehouse src_99",
+      "delete map inet gatehouse pool_9",
+      "delete set inet gatehouse old_set",
+    ]);
+    const firstDelete = out.findIndex((l) => l.startsWith("delete "));
+    expect(out.indexOf("flush map inet gatehouse by_source")).toBeLessThan(firstDelete);
+    expect(out.findIndex((l) => l.startsWith("add element"))).toBeGreaterThan(firstDelete);
+  });
+
+  it("declares all chains before any map (nft 1.0.6 cannot fill a new interval map otherwise)", () => {
+    const lastChain = lines.findLastIndex((l) => l.startsWith("add chain inet gatehouse "));
+    const firstMap = lines.findIndex((l) => /^add (map|set) inet gatehouse /.test(l));
+    expect(lastChain).toBeLessThan(firstMap);
+  });
+
+  it("hashes with the cluster seed over the pool in spec order", () => {
+    const spec = officeSpec();
+    spec.settings.hashSeed = 0xdeadbeef;
+    const out = renderRuleset(spec, noFailover);
+    expect(out).toContain("jhash ip saddr . ip daddr mod 4 seed 0xdeadbeef map @pool_1");
+    expect(out).toContain(
+      "add element inet gatehouse pool_1 { 0 : 198.51.100.10, 1 : 198.51.100.11, 2 : 198.51.100.12, 3 : 198.51.100.13 }",
+    );
+    expect(out).not.toMatch(/jhash[^\n]*mod \d+ map/);
+  });
+
+  it("applies port ranges to tcp and udp only", () => {
+    const nat = text.split("\n").filter((l) => l.includes("snat ip to") && l.includes("@pool_1"));
+    for (const l of nat) {
+      if (l.includes(": 1024-65535")) expect(l).toMatch(/^\t\tmeta l4proto \{ tcp, udp \} snat/);
+    }
+    expect(nat.some((l) => l.includes(": 1024-65535"))).toBe(true);
+    expect(nat.some((l) => !l.includes(":"))).toBe(true);
+  });
+
+  it("numbers NAT actions by pool and algorithm, not by rule order", () => {
+    const spec = officeSpec();
+    const reversed = { ...spec, entries: [...spec.entries].reverse() };
+    const actions = (s: GatewaySpec) =>
+      renderRuleset(s, noFailover)
+        .split("\n")
+        .filter((l) => l.startsWith("add chain inet gatehouse nat_"))
+        .sort();
+    expect(actions(reversed)).toEqual(actions(spec));
+    expect(text).toContain(`0x${(1 << MARK_ACTION_SHIFT).toString(16).padStart(8, "0")} : goto nat_1`);
+  });
+
+  it("stamps the ruleset with a fingerprint that changes with the content", () => {
+    const a = renderNft(officeSpec(), noFailover);
+    const b = renderNft(officeSpec(), new Map([["a", "b"]]));
+    expect(a.text.trimEnd().split("\n").at(-1)).toBe(
+      `add element inet gatehouse applied { 0x${a.fingerprint.toString(16).padStart(8, "0")} }`,
+    );
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+    expect(renderNft(officeSpec(), noFailover).fingerprint).toBe(a.fingerprint);
+  });
+
+  it("puts the ISP interfaces in the guard's set", () => {
+    expect(text).toContain('add element inet gatehouse_guard isp_ifaces { "ispa", "ispb", "ispc" }');
+    expect(text).toMatch(/ct status & snat == 0 ct mark & 0x00000200 == 0/);
+  });
+
+  it("refuses specs it cannot render faithfully", () => {
+    const twoOnOne = officeSpec();
+    (twoOnOne.isps[1] as { interface: string }).interface = "ispa";
+    expect(() => renderRuleset(twoOnOne, noFailover)).toThrow(RenderError);
+    const badPool = officeSpec();
+    badPool.entries[0] = { ...(badPool.entries[0] as GatewaySpec["entries"][number]), fallbackPoolId: "nope" };
+    expect(() => renderRuleset(badPool, new Map([["a", "b"]]))).toThrow(/pool nope/);
+    const badRedirect = officeSpec();
+    badRedirect.entries[3] = { ...(badRedirect.entries[3] as GatewaySpec["entries"][number]), redirectIspId: "zz" };
+    expect(() => renderRuleset(badRedirect, noFailover)).toThrow(/redirects to ISP zz/);
+  });
+
+  it("leaves out entries whose egress ISP is not in the spec (they can never match)", () => {
+    const spec = campusSpec();
+    spec.entries = [{ ...(spec.entries[0] as GatewaySpec["entries"][number]), egressIspId: "gone" }];
+    expect(renderRuleset(spec, noFailover)).not.toContain("add element inet gatehouse by_source");
+  });
+});
+
+describe("scale", () => {
+  /** n rules, each a distinct /27 under 100.96.0.0/11, cycling over pools, algorithms and destinations. */
+  function bigSpec(n: number): GatewaySpec {
+    const algorithms = ["sh", "sdh", "sdph", "rr", "random"] as const;
+    return gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2"), isp("b", 2, "ispb", "100.65.2.2")],
+      pools: [pool("pa", "a", ["198.51.100.10", "198.51.100.11"]), pool("pb", "b", ["198.51.100.130"])],
+      entries: [
+        ...Array.from({ length: n }, (_, i) => {
+          const base = (100 << 24) + (96 << 16) + i * 32;
+          const src = `${base >>> 24}.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/27`;
+          return entry(
+            src,
+            { snat: i % 3 === 0 ? "pb" : "pa", algorithm: algorithms[i % 5] },
+            { destination: i % 4 === 0 ? "203.0.113.0/24" : null },
+          );
+        }),
+        entry("100.64.0.0/10", { snat: "pa", algorithm: "sh" }),
+      ],
+    });
+  }
+
+  it("renders 10000 rules quickly into one map lookup and short chains", () => {
+    const started = performance.now();
+    const r = renderNft(bigSpec(10_000), noFailover);
+    const elapsed = performance.now() - started;
+    // only a guard against a blow-up; bench/datapath.ts measures speed
+    expect(elapsed).toBeLessThan(10_000);
+    const rs = parseRuleset(r.text);
+    const elements = rs.elements.get("by_source") ?? [];
+    expect(elements.length).toBeLessThanOrEqual(2 * 10_000 + 1);
+    const rules = [...rs.chains.values()].reduce((n, c) => n + c.rules.length, 0);
+    // identical chains are shared: far fewer rules than one per entry and segment
+    expect(rules).toBeLessThan(10_000);
+    for (const c of rs.chains.values()) if (c.name.startsWith("src_")) expect(c.rules.length).toBeLessThanOrEqual(3);
+  });
+
+  it("runs entries for every source that precede the rest once, not in every source chain", () => {
+    const spec = bigSpec(500);
+    spec.entries.unshift(
+      {
+        ...(entry("0.0.0.0/0", "exclude", { destination: "10.0.0.0/8" }) as GatewaySpec["entries"][number]),
+        rulePosition: 1,
+      },
+      {
+        ...(entry("0.0.0.0/0", "drop", { destination: "192.168.0.0/16" }) as GatewaySpec["entries"][number]),
+        rulePosition: 1,
+      },
+    );
+    const rs = parseRuleset(renderRuleset(spec, noFailover));
+    const all = [...rs.chains.values()].flatMap((c) => c.rules);
+    expect(all.filter((r) => r.startsWith("ip daddr 10.0.0.0/8 "))).toHaveLength(1);
+    const leading = rs.chains.get("leading_rules")?.rules ?? [];
+    expect(leading).toHaveLength(2);
+    expect(leading[0]).toMatch(/^ip daddr 10\.0\.0\.0\/8 goto act_\d+$/);
+    expect(leading[1]).toBe("ip daddr 192.168.0.0/16 goto drop_rule");
+    expect(rs.chains.get("routed_1")?.rules[1]).toBe("jump leading_rules");
+  });
+
+  it("keeps chain nesting within the kernel's limit however deep the tails", () => {
+    // 30 nested prefixes, each with a rule only its own addresses see: every segment is a tail
+    const entries = Array.from({ length: 30 }, (_, k) => {
+      const len = 32 - k;
+      const size = 2 ** (32 - len);
+      const base = (100 << 24) + (64 << 16);
+      const start = base - (base % size);
+      const src = `${start >>> 24}.${(start >>> 16) & 255}.${(start >>> 8) & 255}.${start & 255}/${len}`;
+      return entry(src, k % 2 === 0 ? "exclude" : { snat: "pa" }, { destination: `203.0.113.${k}/32` });
+    });
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2")],
+      pools: [pool("pa", "a", ["198.51.100.10"])],
+      entries,
+    });
+    const rs = parseRuleset(renderRuleset(spec, noFailover));
+    const depth = (name: string, seen: number): number => {
+      const c = rs.chains.get(name);
+      const next = c?.rules.map((r) => /goto (src_\d+)$/.exec(r)?.[1]).find((x) => x !== undefined);
+      return next === undefined ? seen : depth(next, seen + 1);
+    };
+    for (const name of rs.chains.keys()) if (name.startsWith("src_")) expect(depth(name, 1)).toBeLessThanOrEqual(8);
+  });
+});

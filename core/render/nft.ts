@@ -1,0 +1,520 @@
+import type { FailoverState } from "../spec/decide";
+import { GH_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_ACTION_MASK, MARK_REROUTE } from "../spec/marks";
+import type { GatewaySpec } from "../spec/schema";
+import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
+import {
+  actionChain,
+  CHAIN_DROP_RULE,
+  CHAIN_DROP_UNMATCHED,
+  CHAIN_LEADING,
+  CHAIN_POSTROUTING,
+  CHAIN_PREROUTING,
+  GUARD_CHAIN,
+  GUARD_PRIORITY,
+  GUARD_SET_ISP_IFACES,
+  GUARD_TABLE,
+  MAP_BY_SOURCE,
+  MAP_NAT_ACTIONS,
+  MAP_REROUTE_RESTORE,
+  MAP_ROUTED_ISP,
+  natChain,
+  outcomeChain,
+  POLICY_TABLE,
+  poolMap,
+  restoreChain,
+  routedChain,
+  SET_APPLIED,
+  SET_ISP_IFACES,
+  sourceChain,
+  sourceTierMap,
+} from "./names";
+import { type NatAction, type Outcome, type Plan, type PlannedEntry, planSpec, type Target } from "./plan";
+import { shareChains } from "./shared-chains";
+
+/**
+ * Renders a GatewaySpec into one nft file that replaces Gatehouse's policy table in a single
+ * transaction (docs/semantics.md, docs/datapath-facts.md):
+ *
+ * - the table is never deleted: the file flushes its rules and every map it owns, deletes the
+ *   chains and maps that are gone, and defines everything again, so no packet ever sees a
+ *   half-built table;
+ * - only a connection's first packet is classified (prerouting, before routing so a redirect or
+ *   failover can pick the ISP's own routing table); the result lives in the conntrack mark;
+ * - new connections are matched by one interval-map lookup on the source address into a chain
+ *   holding only the entries whose source covers that address, in spec order;
+ * - SNAT happens in postrouting by the action number in the connection mark;
+ * - a small permanent guard table drops LAN connections that would leave an ISP un-NATed.
+ */
+
+/**
+ * Chains, maps and sets found in the policy table before this load (from `nft list`); undefined
+ * when the table does not exist yet.
+ */
+export interface ExistingObjects {
+  chains: readonly string[];
+  maps: readonly string[];
+  sets: readonly string[];
+}
+
+export interface RenderedRuleset {
+  text: string;
+  /** stored in the `applied` set, so the agent can tell its ruleset was loaded */
+  fingerprint: number;
+  chains: string[];
+  maps: string[];
+  sets: string[];
+}
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
+const KEEP = hex(~GH_MASK >>> 0);
+const quote = (s: string) => `"${s}"`;
+
+/** Comments hold operator names (zName: letters, digits, space . _ -); nft caps comments at 128 bytes. */
+function comment(text: string): string {
+  const safe = text.replace(/[^A-Za-z0-9 ._:/>,()-]/g, "_");
+  return `comment ${quote(safe.length > 120 ? `${safe.slice(0, 117)}...` : safe)}`;
+}
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+interface Chain {
+  name: string;
+  comment: string;
+  /** for base chains: "type ... hook ... priority ...; policy accept;" */
+  hook?: string;
+  rules: string[];
+}
+
+interface NamedMap {
+  name: string;
+  kind: "map" | "set";
+  declaration: string;
+  comment: string;
+  elements: string[];
+}
+
+class Builder {
+  chains: Chain[] = [];
+  maps: NamedMap[] = [];
+  /** the source map lookups of the routed chains, most populated first */
+  sourceLookups: string[] = [];
+  private outcomes = new Map<number, string>();
+  private actions = new Map<string, string>();
+
+  constructor(
+    readonly spec: GatewaySpec,
+    readonly plan: Plan,
+  ) {}
+
+  chain(name: string, text: string, rules: string[] = [], hook?: string): Chain {
+    const c: Chain = { name, comment: text, rules, hook };
+    this.chains.push(c);
+    return c;
+  }
+
+  map(kind: "map" | "set", name: string, declaration: string, text: string, elements: string[] = []): NamedMap {
+    const m: NamedMap = { name, kind, declaration, comment: text, elements };
+    this.maps.push(m);
+    return m;
+  }
+
+  outcome(o: Outcome): string {
+    const known = this.outcomes.get(o.mark);
+    if (known !== undefined) return known;
+    const name = outcomeChain(this.outcomes.size + 1);
+    this.outcomes.set(o.mark, name);
+    const parts = [`via ${o.isp.name}`];
+    if (o.failedOverFrom !== null) parts.push(`failed over from ${o.failedOverFrom.name}`);
+    else if (o.reroute) parts.push("redirected");
+    parts.push(o.nat === null ? "no NAT" : `SNAT ${o.nat.pool.name} ${o.nat.algorithm}`);
+    this.chain(name, "an outcome of the classifier", [
+      `meta mark set meta mark & ${KEEP} | ${hex(o.mark)}`,
+      `ct mark set ct mark & ${KEEP} | ${hex(o.mark)}`,
+      `counter accept ${comment(parts.join(", "))}`,
+    ]);
+    return name;
+  }
+
+  /** The verdict an entry (or the unmatched case) ends in. */
+  verdict(t: Target): string {
+    if (t.kind === "drop") return `goto ${CHAIN_DROP_RULE}`;
+    if (t.kind === "outcome") return `goto ${this.outcome(t.outcome)}`;
+    const arms = t.outcomes.map((x) => `${hex(x.routed.index)} : goto ${this.outcome(x.outcome)}`);
+    const body = `meta mark & ${hex(MARK_ISP_MASK)} vmap { ${arms.join(", ")} }`;
+    let name = this.actions.get(body);
+    if (name === undefined) {
+      name = actionChain(this.actions.size + 1);
+      this.actions.set(body, name);
+      this.chain(name, "outcome by the ISP routing picked", [body]);
+    }
+    return `goto ${name}`;
+  }
+}
+
+interface RuleItem {
+  dst: Range[] | null;
+  protocol: string;
+  egress: number | null;
+  verdict: string;
+}
+
+function itemText(item: RuleItem): string {
+  const parts: string[] = [];
+  if (item.dst !== null) {
+    const ranges = item.dst.map(formatRange);
+    parts.push(ranges.length === 1 ? `ip daddr ${ranges[0]}` : `ip daddr { ${ranges.join(", ")} }`);
+  }
+  if (item.protocol !== "any") parts.push(`meta l4proto ${item.protocol}`);
+  if (item.egress !== null) parts.push(`meta mark & ${hex(MARK_ISP_MASK)} == ${hex(item.egress)}`);
+  parts.push(item.verdict);
+  return parts.join(" ");
+}
+
+/** Consecutive entries that differ only in destination decide alike: one rule with a set. */
+function compactRules(items: RuleItem[]): string[] {
+  const merged: RuleItem[] = [];
+  for (const item of items) {
+    const last = merged[merged.length - 1];
+    if (
+      last !== undefined &&
+      last.dst !== null &&
+      item.dst !== null &&
+      last.protocol === item.protocol &&
+      last.egress === item.egress &&
+      last.verdict === item.verdict
+    ) {
+      last.dst = unionRanges([...last.dst, ...item.dst]);
+      continue;
+    }
+    merged.push({ ...item, dst: item.dst === null ? null : [...item.dst] });
+    // a rule with no condition decides every packet that reaches it: the rest is dead
+    if (item.dst === null && item.protocol === "any" && item.egress === null) break;
+  }
+  return merged.map(itemText);
+}
+
+function renderClassifier(b: Builder): void {
+  const { plan } = b;
+  const entryVerdicts = new Map<PlannedEntry, RuleItem>();
+  for (const e of plan.entries) {
+    entryVerdicts.set(e, {
+      dst: e.entry.destination === null ? null : [cidrRange(e.entry.destination)],
+      protocol: e.entry.protocol,
+      egress: e.egress?.index ?? null,
+      verdict: b.verdict(e.target),
+    });
+  }
+  // entries for every source that come before all others (a pinned "never NAT 10.0.0.0/8", say)
+  // would sit at the head of every segment's chain: they run once, before the lookup, instead
+  const firstSpecific = plan.entries.findIndex(
+    (e) => cidrRange(e.entry.source).end - cidrRange(e.entry.source).start !== 0xffffffff,
+  );
+  const leadingCount = firstSpecific < 0 ? plan.entries.length : firstSpecific;
+  const leading = compactRules(plan.entries.slice(0, leadingCount).map((e) => entryVerdicts.get(e) as RuleItem));
+  const segments = segmentByCover(plan.entries.slice(leadingCount), (e) => cidrRange(e.entry.source));
+  const lists = segments.map((s) => compactRules(s.covering.map((e) => entryVerdicts.get(e) as RuleItem)));
+  const shared = shareChains(lists, sourceChain);
+  for (const c of shared.chains) {
+    const rules = c.next === null ? c.rules : [...c.rules, `goto ${c.next}`];
+    b.chain(c.name, "entries for a range of sources, in order", rules);
+  }
+  // adjacent segments that jump to the same chain become one range
+  const ranges: Array<{ range: Range; chain: string }> = [];
+  segments.forEach((s, i) => {
+    const chain = shared.entryChain[i];
+    if (chain === null || chain === undefined) return;
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last.chain === chain && last.range.end + 1 === s.start) last.range.end = s.end;
+    else ranges.push({ range: { start: s.start, end: s.end }, chain });
+  });
+  renderSourceMaps(b, ranges);
+  if (leading.length > 0) {
+    b.chain(CHAIN_LEADING, "entries for any source that precede all others", leading);
+    b.sourceLookups.unshift(`jump ${CHAIN_LEADING}`);
+  }
+}
+
+/** A prefix length with at least this many networks gets its own hash map. */
+const TIER_MIN_BLOCKS = 16;
+const MAX_TIERS = 4;
+
+/**
+ * The source lookup. Interval maps are slow to load (10000 elements take ~0.1 s in nft 1.0.6,
+ * mostly in userspace), hash maps fast, so ranges are cut into networks and the prefix lengths
+ * that hold many of them get a hash map keyed on the masked source; the rest stays in one
+ * interval map. The networks never overlap, so an address is in at most one map and the order
+ * of the lookups does not matter.
+ */
+function renderSourceMaps(b: Builder, ranges: Array<{ range: Range; chain: string }>): void {
+  const blocks = ranges.flatMap((r) => rangeToBlocks(r.range).map((block) => ({ ...block, chain: r.chain })));
+  const perPrefix = new Map<number, number>();
+  for (const x of blocks) perPrefix.set(x.prefix, (perPrefix.get(x.prefix) ?? 0) + 1);
+  const tiers = [...perPrefix.entries()]
+    .filter(([, n]) => n >= TIER_MIN_BLOCKS)
+    .sort((x, y) => y[1] - x[1] || y[0] - x[0])
+    .slice(0, MAX_TIERS)
+    .map(([prefix]) => prefix);
+  b.sourceLookups = [];
+  for (const prefix of tiers) {
+    const name = sourceTierMap(prefix);
+    const elements = blocks
+      .filter((x) => x.prefix === prefix)
+      .map((x) => `${formatRange({ start: x.start, end: x.start })} : jump ${x.chain}`);
+    b.map("map", name, "type ipv4_addr : verdict;", `source /${prefix} network to the entries that cover it`, elements);
+    b.sourceLookups.push(`ip saddr & ${netmask(prefix)} vmap @${name}`);
+  }
+  // what no hash map took, joined back into ranges
+  const rest: Array<{ range: Range; chain: string }> = [];
+  for (const x of blocks) {
+    if (tiers.includes(x.prefix)) continue;
+    const end = x.start + 2 ** (32 - x.prefix) - 1;
+    const last = rest[rest.length - 1];
+    if (last !== undefined && last.chain === x.chain && last.range.end + 1 === x.start) last.range.end = end;
+    else rest.push({ range: { start: x.start, end }, chain: x.chain });
+  }
+  b.map(
+    "map",
+    MAP_BY_SOURCE,
+    "type ipv4_addr : verdict; flags interval;",
+    "source address to the entries that cover it",
+    rest.map((r) => `${formatRange(r.range)} : jump ${r.chain}`),
+  );
+  b.sourceLookups.push(`ip saddr vmap @${MAP_BY_SOURCE}`);
+}
+
+function snatRules(action: NatAction, seed: number): string[] {
+  const n = action.pool.addresses.length;
+  const map = `map @${poolMap(action.poolNumber)}`;
+  const hash = (key: string) => `jhash ${key} mod ${n} seed ${hex(seed)}`;
+  const sh = hash("ip saddr");
+  const sdh = hash("ip saddr . ip daddr");
+  const sdph = hash("ip saddr . ip daddr . meta l4proto . th sport . th dport");
+  const byAlgorithm = {
+    sh: [sh, sh],
+    sdh: [sdh, sdh],
+    // the 5-tuple hash needs ports: other protocols hash like sdh (evaluate.ts pickAddress)
+    sdph: [sdph, sdh],
+    random: [`numgen random mod ${n}`, `numgen random mod ${n}`],
+    rr: [`numgen inc mod ${n}`, `numgen inc mod ${n}`],
+  } as const;
+  const [withPorts, other] = byAlgorithm[action.algorithm];
+  const range = action.pool.portRange;
+  const ports = range === null ? "" : ` : ${range.from}-${range.to}`;
+  if (withPorts === other && ports === "") return [`snat ip to ${other} ${map}`];
+  // port ranges only exist for tcp and udp
+  return [`meta l4proto { tcp, udp } snat ip to ${withPorts} ${map}${ports}`, `snat ip to ${other} ${map}`];
+}
+
+function renderNat(b: Builder): void {
+  const { plan, spec } = b;
+  const pools = new Map<number, NatAction["pool"]>();
+  const elements: string[] = [];
+  for (const a of plan.natActions) {
+    pools.set(a.poolNumber, a.pool);
+    const name = natChain(a.number);
+    const why = comment(`pool ${a.pool.name} by ${a.algorithm}`);
+    b.chain(
+      name,
+      "an SNAT action",
+      snatRules(a, spec.settings.hashSeed).map((r) => `${r} ${why}`),
+    );
+    elements.push(`${hex((a.number << 12) & MARK_ACTION_MASK)} : goto ${name}`);
+  }
+  b.map(
+    "map",
+    MAP_NAT_ACTIONS,
+    "type mark : verdict;",
+    "NAT action number in the connection mark to its chain",
+    elements,
+  );
+  for (const [number, pool] of [...pools.entries()].sort((x, y) => x[0] - y[0])) {
+    // bucket i is pool.addresses[i]: the order the console's pickAddress uses
+    b.map(
+      "map",
+      poolMap(number),
+      "typeof numgen inc mod 65536 : ip saddr;",
+      "SNAT address by hash bucket (the pool is named in the nat rules)",
+      pool.addresses.map((addr, i) => `${i} : ${addr}`),
+    );
+  }
+}
+
+function build(spec: GatewaySpec, failover: FailoverState): Builder {
+  const plan = planSpec(spec, failover);
+  const b = new Builder(spec, plan);
+  const rerouteMask = hex(MARK_REROUTE | MARK_ISP_MASK);
+  b.chain(
+    CHAIN_PREROUTING,
+    "classify the first packet of connections routed out an ISP",
+    [
+      // later packets: only the reroute decision is needed again, and only on the way out
+      `ct status confirmed ct direction original ct mark & ${rerouteMask} vmap @${MAP_REROUTE_RESTORE}`,
+      "ct status confirmed accept",
+      "meta nfproto != ipv4 accept",
+      // traffic arriving from an ISP is not the LAN's: never SNAT it (the guard drops it if it would transit)
+      `iifname @${SET_ISP_IFACES} accept`,
+      `fib daddr oifname vmap @${MAP_ROUTED_ISP}`,
+    ],
+    "type filter hook prerouting priority mangle; policy accept;",
+  );
+  b.chain(
+    CHAIN_POSTROUTING,
+    "SNAT new connections by the action in their mark",
+    [`ct mark & ${hex(MARK_ACTION_MASK)} vmap @${MAP_NAT_ACTIONS}`],
+    "type nat hook postrouting priority srcnat; policy accept;",
+  );
+  b.chain(CHAIN_DROP_RULE, "dropped by a rule", ["counter drop"]);
+  b.chain(CHAIN_DROP_UNMATCHED, "matched no rule", ["counter drop"]);
+
+  const routedElements: string[] = [];
+  const restoreElements: string[] = [];
+  const routedChains: Array<{ rules: string[]; unmatched: string }> = [];
+  for (const u of plan.unmatched) {
+    const isp = u.routed;
+    const unmatched = u.target.kind === "drop" ? `goto ${CHAIN_DROP_UNMATCHED}` : b.verdict(u.target);
+    const routed = b.chain(routedChain(isp.index), `routing picked ISP number ${isp.index}`, [
+      `meta mark set meta mark & ${KEEP} | ${hex(isp.index)} ${comment(`ISP ${isp.name}`)}`,
+    ]);
+    routedChains.push({ rules: routed.rules, unmatched });
+    b.chain(restoreChain(isp.index), `keep routing via ISP number ${isp.index}`, [
+      `meta mark set meta mark & ${KEEP} | ${hex(MARK_REROUTE | isp.index)}`,
+      "accept",
+    ]);
+    routedElements.push(`${quote(isp.interface)} : goto ${routedChain(isp.index)}`);
+    restoreElements.push(`${hex(MARK_REROUTE | isp.index)} : goto ${restoreChain(isp.index)}`);
+  }
+  b.map(
+    "set",
+    SET_ISP_IFACES,
+    "type ifname;",
+    "ISP interfaces",
+    plan.isps.map((i) => quote(i.interface)),
+  );
+  b.map(
+    "map",
+    MAP_ROUTED_ISP,
+    "typeof fib daddr oifname : verdict;",
+    "interface routing picked to its ISP",
+    routedElements,
+  );
+  b.map(
+    "map",
+    MAP_REROUTE_RESTORE,
+    "type mark : verdict;",
+    "rerouted connection to its ISP routing table",
+    restoreElements,
+  );
+  renderClassifier(b);
+  // the source lookups are known once the classifier is built
+  for (const r of routedChains) r.rules.push(...b.sourceLookups, r.unmatched);
+  renderNat(b);
+  return b;
+}
+
+const CHUNK = 2000;
+
+function emit(
+  b: Builder,
+  existing: ExistingObjects | undefined,
+): Omit<RenderedRuleset, "fingerprint"> & { fp: number } {
+  const { spec } = b;
+  const out: string[] = [];
+  const T = POLICY_TABLE;
+  const decl = (m: NamedMap) => `add ${m.kind} ${T} ${m.name} { ${m.declaration} ${comment(m.comment)}; }`;
+  out.push(
+    `# Gatehouse policy for gateway ${spec.gatewayName} of cluster ${spec.clusterName}: revision ${spec.revision}, failover epoch ${spec.failoverEpoch}`,
+    `add table ${T}`,
+    `flush table ${T}`,
+  );
+  // chains before maps: nft 1.0.6 fails (ENOENT) to fill an interval map declared in the same
+  // transaction before the chains its elements jump to
+  for (const c of b.chains) {
+    const head = c.hook === undefined ? "" : `${c.hook} `;
+    out.push(`add chain ${T} ${c.name} { ${head}${comment(c.comment)}; }`);
+  }
+  const applied: NamedMap = {
+    name: SET_APPLIED,
+    kind: "set",
+    declaration: "type mark;",
+    comment: "fingerprint of the loaded ruleset",
+    elements: [],
+  };
+  const maps = [...b.maps, applied];
+  const before = new Set([...(existing?.maps ?? []), ...(existing?.sets ?? [])]);
+  for (const m of maps) {
+    out.push(decl(m));
+    // nft 1.0.6 cannot flush an interval map created in the same transaction and then fill it
+    // (ENOENT): flush only the maps that were already there
+    if (before.has(m.name)) out.push(`flush ${m.kind} ${T} ${m.name}`);
+  }
+
+  const chainNames = new Set(b.chains.map((c) => c.name));
+  const mapNames = new Set(maps.filter((m) => m.kind === "map").map((m) => m.name));
+  const setNames = new Set(maps.filter((m) => m.kind === "set").map((m) => m.name));
+  // gone objects: rules and map elements that referred to them were flushed above
+  for (const c of existing?.chains ?? []) if (!chainNames.has(c)) out.push(`delete chain ${T} ${c}`);
+  for (const m of existing?.maps ?? []) if (!mapNames.has(m)) out.push(`delete map ${T} ${m}`);
+  for (const s of existing?.sets ?? []) if (!setNames.has(s)) out.push(`delete set ${T} ${s}`);
+
+  for (const m of b.maps) {
+    for (let i = 0; i < m.elements.length; i += CHUNK) {
+      out.push(`add element ${T} ${m.name} { ${m.elements.slice(i, i + CHUNK).join(", ")} }`);
+    }
+  }
+  out.push(`table ${T} {`);
+  for (const c of b.chains) {
+    if (c.rules.length === 0) continue;
+    out.push(`\tchain ${c.name} {`);
+    // a vmap statement must end with a newline (nft 1.0.6): one rule per line
+    for (const r of c.rules) out.push(`\t\t${r}`);
+    out.push("\t}");
+  }
+  out.push("}");
+
+  const G = GUARD_TABLE;
+  const ifaces = b.plan.isps.map((i) => quote(i.interface));
+  out.push(
+    `add table ${G}`,
+    `add set ${G} ${GUARD_SET_ISP_IFACES} { type ifname; ${comment("ISP interfaces")}; }`,
+    `flush set ${G} ${GUARD_SET_ISP_IFACES}`,
+  );
+  if (ifaces.length > 0) out.push(`add element ${G} ${GUARD_SET_ISP_IFACES} { ${ifaces.join(", ")} }`);
+  const gate = `meta nfproto ipv4 oifname @${GUARD_SET_ISP_IFACES}`;
+  // the gateway's own traffic has a local source address and is not the guard's business
+  const notLocal = "fib saddr type != local";
+  out.push(
+    `add chain ${G} ${GUARD_CHAIN} { type filter hook postrouting priority ${GUARD_PRIORITY}; policy accept; ${comment(
+      "drop LAN traffic leaving an ISP without NAT",
+    )}; }`,
+    `flush chain ${G} ${GUARD_CHAIN}`,
+    `add rule ${G} ${GUARD_CHAIN} ${gate} ct state invalid ${notLocal} counter drop`,
+    `add rule ${G} ${GUARD_CHAIN} ${gate} ct direction original ct status & snat == 0 ct mark & ${hex(MARK_EXCLUDE)} == 0 ${notLocal} counter drop`,
+  );
+
+  const body = out.join("\n");
+  const fp = fnv1a(body);
+  return {
+    text: `${body}\nadd element ${T} ${SET_APPLIED} { ${hex(fp)} }\n`,
+    fp,
+    chains: [...chainNames],
+    maps: [...mapNames],
+    sets: [...setNames],
+  };
+}
+
+/** The whole ruleset with the names it defines; throws RenderError on a spec it cannot render. */
+export function renderNft(spec: GatewaySpec, failover: FailoverState, existing?: ExistingObjects): RenderedRuleset {
+  const { text, fp, chains, maps, sets } = emit(build(spec, failover), existing);
+  return { text, fingerprint: fp, chains, maps, sets };
+}
+
+export function renderRuleset(spec: GatewaySpec, failover: FailoverState, existing?: ExistingObjects): string {
+  return renderNft(spec, failover, existing).text;
+}

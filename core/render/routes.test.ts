@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { interfaceSysctl, renderRoutes } from "./routes";
+import { gatewaySpec, isp, officeSpec } from "../../testkit/spec-fixtures";
+
+describe("renderRoutes", () => {
+  it("gives every ISP a fwmark rule, a table with its default route and loose rp_filter", () => {
+    const d = renderRoutes(officeSpec());
+    expect(d.rules).toEqual([
+      { priority: 7101, fwmark: 0x101, mask: 0x1ff, table: 7101 },
+      { priority: 7102, fwmark: 0x102, mask: 0x1ff, table: 7102 },
+      { priority: 7105, fwmark: 0x105, mask: 0x1ff, table: 7105 },
+    ]);
+    expect(d.routes[2]).toEqual({ table: 7105, dst: "default", via: "100.65.3.2", dev: "ispc" });
+    expect(d.sysctls).toContainEqual({ key: "net.ipv4.conf.ispa.rp_filter", value: "2" });
+  });
+
+  it("does not depend on the order of ISPs in the spec", () => {
+    const a = isp("a", 3, "ispa", "100.65.1.2");
+    const b = isp("b", 1, "ispb", "100.65.2.2");
+    const one = renderRoutes(gatewaySpec({ isps: [a, b], pools: [], entries: [] }));
+    const two = renderRoutes(gatewaySpec({ isps: [b, a], pools: [], entries: [] }));
+    expect(one).toEqual(two);
+    expect(one.rules.map((r) => r.priority)).toEqual([7101, 7103]);
+  });
+
+  it("names VLAN interfaces the way sysctl wants them", () => {
+    expect(interfaceSysctl("eth0.100", "rp_filter")).toBe("net.ipv4.conf.eth0/100.rp_filter");
+  });
+});

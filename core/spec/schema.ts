@@ -1,0 +1,102 @@
+import { z } from "zod";
+import {
+  zCidr,
+  zId,
+  zInterfaceName,
+  zIPv4,
+  zMonitor,
+  zName,
+  zPortRange,
+  zProtocol,
+  zRuleAction,
+} from "../policy/model";
+
+/**
+ * GatewaySpec: the desired state the console sends to one gateway's agent. It is compiled from a
+ * published revision plus the cluster's failover state (core/policy/compile.ts) and is all the
+ * agent needs: the agent never sees the editable policy model.
+ *
+ * Bump SPEC_VERSION on any incompatible change; an agent refuses a spec whose version it does not know.
+ */
+export const SPEC_VERSION = 1 as const;
+
+export const zSpecIsp = z.object({
+  id: zId,
+  name: zName,
+  /** 1..250: the ISP's number in marks and routing table ids (see marks.ts) */
+  index: z.number().int().min(1).max(250),
+  interface: zInterfaceName,
+  nextHop: zIPv4,
+  /** the next hop when the ISP was given no probe targets */
+  probeTargets: z.array(zIPv4).min(1),
+  monitor: zMonitor,
+  failoverMode: z.enum(["manual", "automatic"]),
+  failbackMode: z.enum(["manual", "automatic"]),
+  flushOnFailback: z.boolean(),
+  /** the failover plan: backups in order of preference, each with the pool to use when no rule fallback is set */
+  backups: z.array(z.object({ ispId: zId, defaultPoolId: zId.nullable() })),
+  /** admin state decided in the console (manual failover); the agent adds its own automatic decisions */
+  adminState: z.enum(["active", "failed_over"]),
+  /** used when adminState is failed_over: the backup the operator chose, else the first healthy one */
+  adminBackupIspId: zId.nullable(),
+  /**
+   * the failover epoch of the operator's last restore of this ISP: an agent holding the ISP
+   * failed over by its own decision (manual failback) lets it go when this is newer than the hold
+   */
+  restoredEpoch: z.number().int().min(0).optional(),
+});
+export type SpecIsp = z.infer<typeof zSpecIsp>;
+
+export const zSpecPool = z.object({
+  id: zId,
+  name: zName,
+  ispId: zId,
+  /** every address of the pool in a stable order (sorted numerically); index i is hash bucket i */
+  addresses: z.array(zIPv4).min(1),
+  portRange: zPortRange.nullable(),
+});
+export type SpecPool = z.infer<typeof zSpecPool>;
+
+/** A compiled rule's action has the policy model's shape: pool ids stay the same in the spec. */
+export const zSpecAction = zRuleAction;
+export type SpecAction = z.infer<typeof zSpecAction>;
+
+/**
+ * One entry per (rule, source network, destination network), already in the effective order:
+ * the first entry that matches a connection decides it (docs/semantics.md).
+ */
+export const zSpecEntry = z.object({
+  ruleId: zId,
+  /** 1-based position of the rule in the effective rule order, for traces and counters */
+  rulePosition: z.number().int().min(1),
+  source: zCidr,
+  /** null: any destination */
+  destination: zCidr.nullable(),
+  protocol: zProtocol,
+  /** null: any ISP */
+  egressIspId: zId.nullable(),
+  action: zSpecAction,
+  redirectIspId: zId.nullable(),
+  fallbackPoolId: zId.nullable(),
+});
+export type SpecEntry = z.infer<typeof zSpecEntry>;
+
+export const zGatewaySpec = z.object({
+  specVersion: z.literal(SPEC_VERSION),
+  clusterId: zId,
+  clusterName: zName,
+  gatewayId: zId,
+  gatewayName: zName,
+  /** published revision number this spec was compiled from */
+  revision: z.number().int().min(0),
+  /** changes whenever the failover state changes, so an agent can tell specs of one revision apart */
+  failoverEpoch: z.number().int().min(0),
+  settings: z.object({
+    unmatched: z.enum(["drop", "forward"]),
+    hashSeed: z.number().int().min(0).max(0xffffffff),
+  }),
+  isps: z.array(zSpecIsp).max(250),
+  pools: z.array(zSpecPool),
+  entries: z.array(zSpecEntry),
+});
+export type GatewaySpec = z.infer<typeof zGatewaySpec>;

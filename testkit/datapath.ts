@@ -1,0 +1,68 @@
+import { expect } from "vitest";
+import { type ApplyResult, applySpec } from "../agent/apply/apply-spec";
+import { entry, gatewaySpec, isp, pool } from "./spec-fixtures";
+import type { FailoverState, Packet } from "../core/spec/decide";
+import type { GatewaySpec, SpecEntry } from "../core/spec/schema";
+import type { Lab } from "./lab/lab";
+
+export { entry };
+
+/**
+ * Specs for the lab: ISP a (index 1, the gateway's default route) and ISP b (index 2) back each
+ * other up. Pools sit in the ranges each ISP routes back to the gateway.
+ */
+export const POOLS = {
+  pa: ["198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13"],
+  pa2: ["198.51.100.20", "198.51.100.21"],
+  pb: ["198.51.100.130", "198.51.100.131"],
+  pbf: ["198.51.100.140"],
+};
+
+export function labSpec(
+  lab: Lab,
+  entries: Array<Omit<SpecEntry, "rulePosition">>,
+  opts: { unmatched?: "drop" | "forward"; revision?: number; hashSeed?: number } = {},
+): GatewaySpec {
+  return gatewaySpec({
+    isps: [
+      isp("a", 1, lab.ispA.gatewayInterface, lab.ispA.nextHop, [{ ispId: "b", defaultPoolId: "pb" }]),
+      isp("b", 2, lab.ispB.gatewayInterface, lab.ispB.nextHop, [{ ispId: "a", defaultPoolId: "pa" }]),
+    ],
+    pools: [
+      pool("pa", "a", POOLS.pa),
+      pool("pa2", "a", POOLS.pa2),
+      pool("pb", "b", POOLS.pb),
+      pool("pbf", "b", POOLS.pbf),
+    ],
+    entries,
+    ...opts,
+  });
+}
+
+export async function applyOk(lab: Lab, spec: GatewaySpec, failover: FailoverState = new Map()): Promise<ApplyResult> {
+  const r = await applySpec(spec, failover, { runner: lab.runner(lab.ns.gateway) });
+  expect(r.error).toBeNull();
+  expect(r.ok).toBe(true);
+  return r;
+}
+
+/** The pool an address belongs to, by name, for readable assertions. */
+export function poolOf(address: string | undefined): string | null {
+  for (const [name, list] of Object.entries(POOLS)) if (address !== undefined && list.includes(address)) return name;
+  return null;
+}
+
+export function packet(
+  src: string,
+  dst: string,
+  protocol: Packet["protocol"],
+  routedIspId: string | null,
+  srcPort?: number,
+  dstPort?: number,
+): Packet {
+  return { src, dst, protocol, srcPort, dstPort, routedIspId };
+}
+
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new Error("the datapath tests create network namespaces: run them as root");
+}

@@ -1,0 +1,73 @@
+import { createDb, type Db, type DbProvider } from "../../server/db/client";
+import { migrate } from "../../server/db/migrate";
+import { freshStore } from "./databases";
+import type { RequestMeta } from "../../server/services/audit/record";
+import { hashPassword } from "../../server/services/auth/password";
+import type { Role } from "../../server/services/auth/roles";
+import type { Context } from "../../server/trpc/context";
+import { createCaller } from "../../server/trpc/root";
+
+/** A migrated store with one user per role, and tRPC callers acting as each of them. */
+export interface ApiHarness {
+  db: Db;
+  users: Record<Role, { id: string; username: string }>;
+  as(role: Role | null, opts?: { csrf?: string | null; sameOrigin?: boolean }): ReturnType<typeof createCaller>;
+  close(): Promise<void>;
+}
+
+export const TEST_META: RequestMeta = { ip: "127.0.0.1", userAgent: "vitest", requestId: "test" };
+export const TEST_PASSWORD = "correct horse battery";
+const CSRF = "csrf-test-token";
+
+export async function apiHarness(provider: DbProvider): Promise<ApiHarness> {
+  const store = await freshStore(provider);
+  await migrate(store.url);
+  const db = createDb(store.url);
+  const passwordHash = await hashPassword(TEST_PASSWORD);
+  const users = {} as ApiHarness["users"];
+  for (const role of ["viewer", "operator", "admin"] as const) {
+    const u = await db.user.create({
+      data: { username: role, passwordHash, role },
+      select: { id: true, username: true },
+    });
+    users[role] = u;
+  }
+  return {
+    db,
+    users,
+    as(role, opts = {}) {
+      const ctx: Context = {
+        db,
+        session: role
+          ? { sessionId: `s-${role}`, csrfToken: CSRF, userId: users[role].id, username: role, role }
+          : null,
+        meta: TEST_META,
+        csrfHeader: opts.csrf === undefined ? CSRF : opts.csrf,
+        sameOrigin: opts.sameOrigin ?? true,
+        resHeaders: new Headers(),
+      };
+      return createCaller(ctx);
+    },
+    async close() {
+      await db.$disconnect();
+      await store.drop();
+    },
+  };
+}
+
+/** Row counts of every table: equal before and after a refused call means nothing was half-written. */
+export async function tableCounts(db: Db) {
+  const [users, clusters, isps, pools, zones, rules, revisions, gateways, audit, sessions] = await Promise.all([
+    db.user.count(),
+    db.cluster.count(),
+    db.isp.count(),
+    db.pool.count(),
+    db.zone.count(),
+    db.rule.count(),
+    db.revision.count(),
+    db.gateway.count(),
+    db.auditEvent.count(),
+    db.session.count(),
+  ]);
+  return { users, clusters, isps, pools, zones, rules, revisions, gateways, audit, sessions };
+}

@@ -1,0 +1,134 @@
+import type { Algorithm, Protocol } from "../core/policy/model";
+import type { GatewaySpec, SpecEntry, SpecIsp, SpecPool } from "../core/spec/schema";
+
+/**
+ * Small builders for GatewaySpecs in tests and benchmarks: the datapath is tested against specs
+ * written directly, independent of the console's policy compiler.
+ */
+
+export function isp(
+  id: string,
+  index: number,
+  iface: string,
+  nextHop: string,
+  backups: Array<{ ispId: string; defaultPoolId: string | null }> = [],
+): SpecIsp {
+  return {
+    id,
+    name: id,
+    index,
+    interface: iface,
+    nextHop,
+    probeTargets: [nextHop],
+    monitor: {
+      intervalMs: 500,
+      downAfter: 3,
+      upAfter: 5,
+      holdDownMs: 10_000,
+      lossThresholdPct: 50,
+      latencyThresholdMs: 1000,
+    },
+    failoverMode: "manual",
+    failbackMode: "manual",
+    flushOnFailback: false,
+    backups,
+    adminState: "active",
+    adminBackupIspId: null,
+  };
+}
+
+export function pool(
+  id: string,
+  ispId: string,
+  addresses: string[],
+  portRange: SpecPool["portRange"] = null,
+): SpecPool {
+  return { id, name: id, ispId, addresses, portRange };
+}
+
+export interface EntryOptions {
+  destination?: string | null;
+  protocol?: Protocol;
+  egress?: string | null;
+  redirect?: string | null;
+  fallback?: string | null;
+  ruleId?: string;
+}
+
+type ActionSpec = { snat: string; algorithm?: Algorithm } | "exclude" | "drop";
+
+export function entry(source: string, action: ActionSpec, opts: EntryOptions = {}): Omit<SpecEntry, "rulePosition"> {
+  return {
+    ruleId: opts.ruleId ?? "r",
+    source,
+    destination: opts.destination ?? null,
+    protocol: opts.protocol ?? "any",
+    egressIspId: opts.egress ?? null,
+    action:
+      action === "exclude" || action === "drop"
+        ? { type: action }
+        : { type: "snat", poolId: action.snat, algorithm: action.algorithm ?? "sh" },
+    redirectIspId: opts.redirect ?? null,
+    fallbackPoolId: opts.fallback ?? null,
+  };
+}
+
+export function gatewaySpec(parts: {
+  isps: SpecIsp[];
+  pools: SpecPool[];
+  entries: Array<Omit<SpecEntry, "rulePosition">>;
+  unmatched?: "drop" | "forward";
+  hashSeed?: number;
+  revision?: number;
+}): GatewaySpec {
+  return {
+    specVersion: 1,
+    clusterId: "c1",
+    clusterName: "lab",
+    gatewayId: "g1",
+    gatewayName: "gw1",
+    revision: parts.revision ?? 1,
+    failoverEpoch: 0,
+    settings: { unmatched: parts.unmatched ?? "drop", hashSeed: parts.hashSeed ?? 0x5eed },
+    isps: parts.isps,
+    pools: parts.pools,
+    entries: parts.entries.map((e, i) => ({
+      ...e,
+      ruleId: e.ruleId === "r" ? `r${i + 1}` : e.ruleId,
+      rulePosition: i + 1,
+    })),
+  };
+}
+
+/**
+ * Three ISPs (a and b back each other up, c stands alone), five pools and entries that exercise
+ * every kind of match and action: the reference spec of the renderer's tests and golden files.
+ */
+export function officeSpec(): GatewaySpec {
+  return gatewaySpec({
+    isps: [
+      isp("a", 1, "ispa", "100.65.1.2", [{ ispId: "b", defaultPoolId: "pb" }]),
+      isp("b", 2, "ispb", "100.65.2.2", [{ ispId: "a", defaultPoolId: "pa" }]),
+      isp("c", 5, "ispc", "100.65.3.2"),
+    ],
+    pools: [
+      pool("pa", "a", ["198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13"], { from: 1024, to: 65535 }),
+      pool("pa2", "a", ["198.51.100.20"]),
+      pool("pb", "b", ["198.51.100.130", "198.51.100.131"]),
+      pool("pbf", "b", ["198.51.100.140"]),
+      pool("pc", "c", ["203.0.113.200", "203.0.113.201", "203.0.113.202"]),
+    ],
+    entries: [
+      entry("100.64.1.0/24", { snat: "pa", algorithm: "sdph" }, { destination: "203.0.113.20/32", protocol: "tcp" }),
+      entry("100.64.1.0/24", "drop", { destination: "203.0.113.30/32" }),
+      entry("100.64.1.128/25", "exclude"),
+      entry("100.64.2.0/24", { snat: "pb", algorithm: "sh" }, { redirect: "b" }),
+      entry("100.64.3.0/24", { snat: "pb", algorithm: "rr" }, { egress: "b" }),
+      entry("100.64.3.0/24", { snat: "pa", algorithm: "random" }),
+      entry("100.64.0.0/16", { snat: "pa2", algorithm: "sh" }, { protocol: "icmp" }),
+      entry("100.64.0.0/16", { snat: "pa", algorithm: "sdh" }, { fallback: "pbf", egress: "a" }),
+      entry("100.64.0.0/16", { snat: "pc", algorithm: "sh" }, { egress: "c" }),
+      entry("100.64.0.0/16", { snat: "pb", algorithm: "sdph" }, { destination: "198.51.100.0/24" }),
+    ],
+  });
+}
