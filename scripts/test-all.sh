@@ -24,7 +24,10 @@ stage() {
 }
 
 stage "lint" npx biome check .
+stage "layer boundaries" npx tsx scripts/check-boundaries.ts
 stage "typecheck" npx tsc --noEmit -p tsconfig.json
+stage "typecheck core/ (no DOM, no node)" npx tsc --noEmit -p tsconfig.core.json
+stage "typecheck agent/ (no DOM)" npx tsc --noEmit -p tsconfig.agent.json
 stage "unit and API tests (SQLite, PostgreSQL)" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest-unit.json
 stage "datapath tests (nftables in network namespaces)" npx vitest run -c vitest.integration.config.ts --reporter=default --reporter=json --outputFile.json=test-results/vitest-datapath.json
 stage "build" npm run --silent build

@@ -1,3 +1,4 @@
+import type { ProbeSample } from "../../core/health/rounds";
 import type { Monitor } from "../../core/policy/model";
 
 /**
@@ -9,14 +10,6 @@ import type { Monitor } from "../../core/policy/model";
  *   100.65.1.2 : [12], 64 bytes, 0.041 ms (0.053 avg, 0% loss)
  *   100.65.1.2 : [13], timed out (0.053 avg, 7% loss)
  */
-
-/** One probe to one target: rttMs is null when no answer came within the timeout. */
-export interface ProbeSample {
-  target: string;
-  /** fping's sequence number: the same for every target of one round */
-  seq: number;
-  rttMs: number | null;
-}
 
 const IFACE_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { TOKEN_RE, zApplyResult } from "../../core/protocol/agent-api";
+import { TOKEN_RE, zApplyResult, zConsoleUrl } from "../../core/protocol/agent-api";
 
 /**
  * The agent's state directory. Everything is written atomically (temp file, fsync, rename) with
@@ -24,12 +24,6 @@ import { TOKEN_RE, zApplyResult } from "../../core/protocol/agent-api";
  *   status.json       what the agent runs and its last apply result, for `status`
  */
 export const DEFAULT_STATE_DIR = "/var/lib/gatehouse-agent";
-
-export const zConsoleUrl = z
-  .string()
-  .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http:// or https:// URL")
-  .transform((u) => u.replace(/\/+$/, ""));
 
 export const zCredentials = z.object({
   consoleUrl: zConsoleUrl,

@@ -1,11 +1,17 @@
-import type { ProbeSample } from "../../agent/health/fping";
-
 /**
  * Turns fping's per-target samples into per-ISP rounds. fping sends to every target at the same
  * tick with the same sequence number; a round is answered as soon as any target answers (the
  * uplink carries traffic), and lost only when every target timed out. So one dead target among
  * several does not take an ISP down, and an answered round is known at the first reply.
  */
+
+/** One probe to one target: rttMs is null when no answer came within the timeout. */
+export interface ProbeSample {
+  target: string;
+  /** fping's sequence number: the same for every target of one round */
+  seq: number;
+  rttMs: number | null;
+}
 
 export interface Round {
   seq: number;

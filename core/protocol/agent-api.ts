@@ -152,3 +152,10 @@ export const zErrorBody = z.object({
 /** The spec stays opaque here: the agent checks it with zGatewaySpec itself, to name an unknown specVersion. */
 export const zDesiredResponse = z.object({ spec: z.unknown() });
 export type DesiredResponse = z.infer<typeof zDesiredResponse>;
+
+/** The console's base URL as an agent stores it: http(s) only, without a trailing slash. */
+export const zConsoleUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http:// or https:// URL")
+  .transform((u) => u.replace(/\/+$/, ""));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { zConsoleUrl } from "../../../agent/state/store";
+import { zConsoleUrl } from "../../../core/protocol/agent-api";
 import { zId, zName } from "../../../core/policy/model";
 import { FINGERPRINT_RE } from "../../ssh/fingerprint";
 
