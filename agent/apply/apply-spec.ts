@@ -1,4 +1,4 @@
-import { renderNft } from "../../core/render/nft";
+import { type ExistingObjects, renderNft } from "../../core/render/nft";
 import { RenderError } from "../../core/render/plan";
 import { renderRoutes } from "../../core/render/routes";
 import type { FailoverState } from "../../core/spec/decide";
@@ -39,6 +39,8 @@ export interface ApplyResult {
   fingerprint: number | null;
   /** the new ruleset is in the kernel (true on success, and when only pruning old routing failed) */
   loaded: boolean;
+  /** what the load put in the policy table (the next quick load needs it), null when nothing was loaded */
+  objects: ExistingObjects | null;
   routeChanges: string[];
   durations: ApplyDurations;
 }
@@ -71,6 +73,7 @@ export async function applySpec(input: unknown, failover: FailoverState, deps: A
     failoverEpoch: null,
     fingerprint: null,
     loaded: false,
+    objects: null,
     routeChanges: [],
     durations,
   };
@@ -128,6 +131,7 @@ export async function applySpec(input: unknown, failover: FailoverState, deps: A
   durations.verifyMs = load.verifyMs;
   if (!load.ok) return fail(load.stage ?? "apply", load.error ?? "nft failed");
   result.loaded = true;
+  result.objects = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
 
   t = performance.now();
   const pruned = await reconcileRouting(deps.runner, routing, "prune");

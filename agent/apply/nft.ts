@@ -83,6 +83,16 @@ async function withRulesetFile<T>(
   }
 }
 
+/**
+ * Loads ruleset text from stdin with one `nft -f -`, without a separate check or read-back: for a
+ * ruleset whose objects are known from the last full load (a change of failover state). One
+ * transaction: all or nothing. Returns nft's error text or null.
+ */
+export async function loadRulesetText(runner: CommandRunner, text: string, timeoutMs = 30_000): Promise<string | null> {
+  const r = await runner.run(["nft", "-f", "-"], { input: text, timeoutMs });
+  return ok(r) ? null : describeFailure(r);
+}
+
 /** Checks a ruleset against the kernel without changing anything; returns nft's error text or null. */
 export async function checkRuleset(
   runner: CommandRunner,

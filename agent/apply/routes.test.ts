@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderRoutes } from "../../core/render/routes";
-import { officeSpec } from "../../testkit/spec-fixtures";
+import { gatewaySpec, isp, officeSpec } from "../../testkit/spec-fixtures";
 import { FakeRunner } from "../../testkit/fakes/runner";
 import { reconcileRouting } from "./routes";
 
@@ -9,6 +9,7 @@ interface Rule {
   src?: string;
   fwmark?: string;
   fwmask?: string;
+  oif?: string;
   table: string;
 }
 interface Route {
@@ -35,8 +36,10 @@ function fakeHost(initial: { rules?: Rule[]; routes?: Route[]; sysctl?: Record<s
     stdout: JSON.stringify(rules.map((r) => ({ src: "all", ...r }))),
   }));
   fake.on(["ip", "-4", "rule", "add"], (args) => {
-    const [mark, mask] = arg(args, "fwmark").split("/");
-    rules.push({ priority: Number(arg(args, "priority")), fwmark: mark, fwmask: mask, table: arg(args, "lookup") });
+    const rule: Rule = { priority: Number(arg(args, "priority")), table: arg(args, "lookup") };
+    if (args.includes("fwmark")) [rule.fwmark, rule.fwmask] = arg(args, "fwmark").split("/");
+    if (args.includes("oif")) rule.oif = arg(args, "oif");
+    rules.push(rule);
     rules.sort((a, b) => a.priority - b.priority);
     return {};
   });
@@ -139,5 +142,30 @@ describe("reconcileRouting", () => {
     expect(host.rules).toContainEqual(stale);
     const pruned = await reconcileRouting(host.fake, desired, "prune");
     expect(pruned.changes).toEqual(["ip -4 rule del priority 7109 fwmark 0x109/0x1ff lookup 7109"]);
+  });
+
+  it("owns the probe rules too: adds those wanted, removes stale ones, keeps other oif rules", async () => {
+    const spec = gatewaySpec({
+      isps: [
+        { ...isp("a", 1, "ispa", "100.65.1.2"), probeTargets: ["100.65.1.2"] },
+        { ...isp("b", 2, "eth0.100", "100.65.2.2"), probeTargets: ["203.0.113.1"] },
+      ],
+      pools: [],
+      entries: [],
+    });
+    const host = fakeHost({
+      rules: [
+        { priority: 7351, oif: "ispa", table: "7101" },
+        { priority: 7353, oif: "ispc", table: "7103" },
+        { priority: 9000, oif: "ispa", table: "200" },
+      ],
+    });
+    const r = await reconcileRouting(host.fake, renderRoutes(spec));
+    expect(r.errors).toEqual([]);
+    expect(r.changes).toContain("ip -4 rule add priority 7352 oif eth0.100 lookup 7102");
+    expect(r.changes).toContain("ip -4 rule del priority 7351 oif ispa lookup 7101");
+    expect(r.changes).toContain("ip -4 rule del priority 7353 oif ispc lookup 7103");
+    expect(host.rules.some((x) => x.priority === 9000)).toBe(true);
+    expect(await reconcileRouting(host.fake, renderRoutes(spec))).toEqual({ changes: [], errors: [] });
   });
 });

@@ -63,13 +63,28 @@ function parseJson<T>(text: string, what: string, errors: string[]): T[] | null 
 }
 
 function ruleMatches(r: RuleJson, d: DesiredIpRule): boolean {
-  const mark = r.fwmark === undefined ? null : Number(r.fwmark);
+  const mark = r.fwmark === undefined ? undefined : Number(r.fwmark);
   // ip prints no mask when it is 0xffffffff
-  const mask = r.fwmask === undefined ? 0xffffffff : Number(r.fwmask);
-  const selectsOnlyMark = (r.src === undefined || r.src === "all") && r.iif === undefined && r.oif === undefined;
+  const mask = r.fwmark === undefined ? undefined : r.fwmask === undefined ? 0xffffffff : Number(r.fwmask);
+  const wantedMask = d.fwmark === undefined ? undefined : (d.mask ?? 0xffffffff);
   return (
-    r.priority === d.priority && mark === d.fwmark && mask === d.mask && Number(r.table) === d.table && selectsOnlyMark
+    r.priority === d.priority &&
+    Number(r.table) === d.table &&
+    mark === d.fwmark &&
+    mask === wantedMask &&
+    r.oif === d.oif &&
+    r.iif === undefined &&
+    (r.src === undefined || r.src === "all")
   );
+}
+
+/** `ip rule add` for a desired rule. */
+function ruleAddArgs(d: DesiredIpRule): string[] {
+  const args = ["ip", "-4", "rule", "add", "priority", String(d.priority)];
+  if (d.fwmark !== undefined) args.push("fwmark", `${hex(d.fwmark)}/${hex(d.mask ?? 0xffffffff)}`);
+  if (d.oif !== undefined) args.push("oif", d.oif);
+  args.push("lookup", String(d.table));
+  return args;
 }
 
 /** The arguments that select exactly this listed rule for `ip rule del`. */
@@ -121,11 +136,7 @@ class Reconciler {
     if (owned === null) return;
     for (const d of desired.rules) {
       if (owned.some((r) => ruleMatches(r, d))) continue;
-      const mark = `${hex(d.fwmark)}/${hex(d.mask)}`;
-      await this.run(
-        ["ip", "-4", "rule", "add", "priority", String(d.priority), "fwmark", mark, "lookup", String(d.table)],
-        true,
-      );
+      await this.run(ruleAddArgs(d), true);
     }
   }
 

@@ -1,6 +1,8 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { renderNft } from "../../core/render/nft";
 import type { ApplyResult } from "../apply/apply-spec";
+import { Datapath } from "../apply/datapath";
 import { FakeRunner } from "../../testkit/fakes/runner";
 import { entry, gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
 import type { FailoverState } from "../../core/spec/decide";
@@ -27,7 +29,7 @@ function specOf(a: Partial<SpecIsp> = {}, failoverEpoch = 0): GatewaySpec {
   };
 }
 
-const okResult = (spec: GatewaySpec): ApplyResult => ({
+const okResult = (spec: GatewaySpec, failover: FailoverState): ApplyResult => ({
   ok: true,
   stage: null,
   error: null,
@@ -35,6 +37,7 @@ const okResult = (spec: GatewaySpec): ApplyResult => ({
   failoverEpoch: spec.failoverEpoch,
   fingerprint: 1,
   loaded: true,
+  objects: objectsOf(renderNft(spec, failover)),
   routeChanges: [],
   durations: { validateMs: 1, renderMs: 1, checkMs: 1, applyMs: 1, verifyMs: 1, routesMs: 1, totalMs: 6 },
 });
@@ -54,18 +57,21 @@ function setup() {
   const events: FailoverEvent[] = [];
   let clock = 10_000;
   let switched = 0;
-  const controller = new FailoverController({
+  const datapath = new Datapath({
     runner,
+    apply: async (spec, failover) => {
+      applied.push(new Map(failover));
+      return okResult(spec, failover);
+    },
+  });
+  const controller = new FailoverController({
+    datapath,
     health: () => health,
     log: pino({ level: "silent" }),
     onEvent: (e) => events.push(e),
     onSwitched: () => switched++,
     now: () => clock,
     newId: () => `e${events.length + 1}`,
-    apply: async (spec, failover) => {
-      applied.push(new Map(failover));
-      return okResult(spec);
-    },
   });
   const down = (id: string, lastGoodAt = clock - 250): Transition => {
     health.set(id, "down");
@@ -211,3 +217,7 @@ describe("local failover controller", () => {
     expect(t.events.find((e) => e.kind === "failover")?.ok).toBe(true);
   });
 });
+
+function objectsOf(r: ReturnType<typeof renderNft>) {
+  return { chains: r.chains, maps: r.maps, sets: r.sets };
+}

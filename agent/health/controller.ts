@@ -1,11 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { type ApplyResult, applySpec } from "../apply/apply-spec";
-import { flushFailedOverConnections, flushIspConnections } from "../apply/conntrack";
-import { type CommandRunner, describeFailure, ok } from "../apply/runner";
+import type { ApplyResult } from "../apply/apply-spec";
+import type { Datapath } from "../apply/datapath";
 import type { ApplyOutcome } from "../cli/loop";
 import type { Logger } from "../log";
-import { type ExistingObjects, renderNft } from "../../core/render/nft";
-import { RenderError } from "../../core/render/plan";
 import type { FailoverState } from "../../core/spec/decide";
 import type { GatewaySpec, SpecIsp } from "../../core/spec/schema";
 import {
@@ -34,7 +31,8 @@ export type { FailoverEvent, SwitchTimings };
 export type EventKind = FailoverEvent["kind"];
 
 export interface ControllerDeps {
-  runner: CommandRunner;
+  /** every change of kernel state goes through the datapath */
+  datapath: Datapath;
   /** the links' measured states */
   health: () => ReadonlyMap<string, LinkState>;
   log: Logger;
@@ -44,10 +42,7 @@ export interface ControllerDeps {
   /** as soon as a spec's ruleset is in the kernel, before connections are flushed */
   onLoaded?: (spec: GatewaySpec, ms: number) => void;
   now?: () => number;
-  tmpDir?: string;
   newId?: () => string;
-  /** the full apply; a test may fake it */
-  apply?: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
 }
 
 export interface ControllerSnapshot {
@@ -70,20 +65,15 @@ export class FailoverController {
   /** ISP id -> failover epoch of the running spec when the agent failed it over (manual failback) */
   private readonly held = new Map<string, number>();
   private alerts: Alert[] = [];
-  /** what the last load put in the policy table: lets a switch skip listing it again */
-  private loaded: ExistingObjects | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private reevaluateQueued = false;
   private readonly recent = new Map<string, Transition>();
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly fullApply: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? randomUUID;
-    this.fullApply =
-      deps.apply ?? ((spec, failover) => applySpec(spec, failover, { runner: deps.runner, tmpDir: deps.tmpDir }));
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -150,33 +140,31 @@ export class FailoverController {
     const plan = this.plan(spec);
     const state = failoverStateOf(plan.active);
     // an operator's failover or restore changes nothing but the failover state: routing is the
-    // same for every failover state (render/routes.ts), so one nft load does it
-    if (this.spec !== null && this.loaded !== undefined && sameButFailover(this.spec, spec)) {
-      const quick = await this.quickLoad(spec, state);
-      if (quick !== null) {
+    // same for every failover state (core/render/routes.ts), so one nft load does it
+    if (this.spec !== null && this.deps.datapath.canSwitchQuickly() && sameButFailover(this.spec, spec)) {
+      const switched = await this.deps.datapath.switchFailover(spec, state);
+      if (switched.loaded) {
         this.spec = spec;
         this.deps.onLoaded?.(spec, this.now() - decidedAt);
-        await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions: new Map() }, quick);
-        return {
-          ok: true,
-          loaded: true,
-          error: "",
-          durationsMs: { applyMs: round1(quick), totalMs: round1(this.now() - decidedAt) },
-        };
+        await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions: new Map() }, switched.ms);
+        return switched.full === null
+          ? {
+              ok: true,
+              loaded: true,
+              error: "",
+              durationsMs: { applyMs: round1(switched.ms), totalMs: round1(this.now() - decidedAt) },
+            }
+          : outcomeOf(switched.full);
       }
+      return outcomeOf(switched.full ?? undefined, switched.error ?? "failed");
     }
-    const r = await this.fullApply(spec, state);
-    const durationsMs: Record<string, number> = {};
-    for (const [phase, ms] of Object.entries(r.durations)) durationsMs[phase] = round1(ms);
-    const loaded = r.loaded;
-    if (loaded) {
+    const r = await this.deps.datapath.apply(spec, state);
+    if (r.loaded) {
       this.spec = spec;
       this.deps.onLoaded?.(spec, this.now() - decidedAt);
-      this.loaded = objectsOf(spec, state);
       await this.commit(spec, plan.active, plan.alerts, { decidedAt, transitions: new Map() }, r.durations.totalMs);
     }
-    const where = r.stage === null ? "" : `${r.stage}: `;
-    return { ok: r.ok, loaded, error: r.ok ? "" : `${where}${r.error ?? "failed"}`, durationsMs };
+    return outcomeOf(r);
   }
 
   private async reevaluate(): Promise<void> {
@@ -215,39 +203,10 @@ export class FailoverController {
     }
   }
 
-  /**
-   * Loads a spec whose ruleset objects are known from the last load with one `nft -f` (no listing,
-   * no separate check: the load is one transaction, all or nothing). Answers how long the load
-   * took, or null when it did not happen.
-   */
-  private async quickLoad(spec: GatewaySpec, state: FailoverState): Promise<number | null> {
-    if (this.loaded === undefined) return null;
-    const started = this.now();
-    let rendered: ReturnType<typeof renderNft>;
-    try {
-      rendered = renderNft(spec, state, this.loaded);
-    } catch (e) {
-      if (e instanceof RenderError) return null;
-      throw e;
-    }
-    const r = await this.deps.runner.run(["nft", "-f", "-"], { input: rendered.text, timeoutMs: 30_000 });
-    if (!ok(r)) {
-      this.deps.log.warn({ error: describeFailure(r) }, "quick load refused; applying in full");
-      return null;
-    }
-    this.loaded = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
-    return this.now() - started;
-  }
-
-  /** Loads the running spec with another failover state: one `nft -f`, falling back to a full apply. */
+  /** Loads the running spec with another failover state. */
   private async switchRules(spec: GatewaySpec, state: FailoverState): Promise<{ ok: boolean; error: string }> {
-    if ((await this.quickLoad(spec, state)) !== null) return { ok: true, error: "" };
-    const full = await this.fullApply(spec, state);
-    if (full.loaded) {
-      this.loaded = objectsOf(spec, state);
-      return { ok: true, error: "" };
-    }
-    return { ok: false, error: `${full.stage}: ${full.error}` };
+    const r = await this.deps.datapath.switchFailover(spec, state);
+    return { ok: r.loaded, error: r.error ?? "" };
   }
 
   /** Makes a decision that is now in the kernel official: flush, hold, alerts and events. */
@@ -278,15 +237,15 @@ export class FailoverController {
         if (from !== undefined) {
           const f =
             before === undefined
-              ? await flushIspConnections(this.deps.runner, from.index)
-              : await flushFailedOverConnections(this.deps.runner, from.index);
+              ? await this.deps.datapath.flushIsp(from.index)
+              : await this.deps.datapath.flushFailedOver(from.index);
           flushed = f.deleted;
           error = f.error ?? "";
         }
       } else if (before !== undefined && isp.flushOnFailback) {
         const backup = byId.get(before.backupIspId);
         if (backup !== undefined) {
-          const f = await flushFailedOverConnections(this.deps.runner, backup.index);
+          const f = await this.deps.datapath.flushFailedOver(backup.index);
           flushed = f.deleted;
           error = f.error ?? "";
         }
@@ -425,7 +384,11 @@ export function sameButFailover(a: GatewaySpec, b: GatewaySpec): boolean {
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 
-function objectsOf(spec: GatewaySpec, state: FailoverState): ExistingObjects {
-  const r = renderNft(spec, state);
-  return { chains: r.chains, maps: r.maps, sets: r.sets };
+/** What the run loop hears of an apply. */
+function outcomeOf(r: ApplyResult | undefined, error = "failed"): ApplyOutcome {
+  if (r === undefined) return { ok: false, loaded: false, error, durationsMs: {} };
+  const durationsMs: Record<string, number> = {};
+  for (const [phase, ms] of Object.entries(r.durations)) durationsMs[phase] = round1(ms);
+  const where = r.stage === null ? "" : `${r.stage}: `;
+  return { ok: r.ok, loaded: r.loaded, error: r.ok ? "" : `${where}${r.error ?? "failed"}`, durationsMs };
 }

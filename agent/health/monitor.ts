@@ -4,7 +4,6 @@ import type { Logger } from "../log";
 import type { GatewaySpec, SpecIsp } from "../../core/spec/schema";
 import { fpingArgs, LineSplitter, parseFpingLine } from "./fping";
 import { type LinkState, LinkStateMachine, type LinkStatus, type Transition } from "../../core/health/link-state";
-import { reconcileProbeRules } from "./probe-routes";
 import { RoundAggregator } from "../../core/health/rounds";
 import type { ProcessSpawner, SpawnedProcess } from "./spawner";
 
@@ -88,9 +87,6 @@ export class HealthMonitor {
 
   /** Starts, restarts or stops probers so that exactly the spec's ISPs are probed as it says. */
   async configure(spec: GatewaySpec): Promise<void> {
-    for (const error of await reconcileProbeRules(this.deps.runner, spec)) {
-      this.deps.log.warn({ error }, "cannot route probes through their ISP's own table");
-    }
     const wanted = new Map(spec.isps.map((i) => [i.id, i]));
     for (const [id, probe] of this.probes) {
       const isp = wanted.get(id);

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { Datapath } from "../apply/datapath";
 import type { CommandRunner } from "../apply/runner";
 import { MAX_HEALTH_BYTES } from "../../core/protocol/agent-api";
 import type { ApplyOutcome } from "../cli/loop";
@@ -64,10 +65,13 @@ export class HealthService {
       },
     });
     this.controller = new FailoverController({
-      runner: deps.runner,
+      datapath: new Datapath({
+        runner: deps.runner,
+        tmpDir: deps.tmpDir,
+        warn: (message, error) => deps.log.warn({ error }, message),
+      }),
       health: () => this.monitor.states(),
       log: deps.log,
-      tmpDir: deps.tmpDir,
       onEvent: (e) => this.reporter.event(e),
       onSwitched: () => this.reporter.kick(),
       onLoaded: (spec, ms) => {

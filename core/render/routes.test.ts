@@ -23,6 +23,20 @@ describe("renderRoutes", () => {
     expect(one.rules.map((r) => r.priority)).toEqual([7101, 7103]);
   });
 
+  it("routes probes bound to an ISP's interface through its table, only for targets beyond the next hop", () => {
+    const spec = gatewaySpec({
+      isps: [
+        { ...isp("a", 1, "ispa", "100.65.1.2"), probeTargets: ["100.65.1.2"] },
+        { ...isp("b", 2, "eth0.100", "100.65.2.2"), probeTargets: ["203.0.113.1", "100.65.2.2"] },
+      ],
+      pools: [],
+      entries: [],
+    });
+    expect(renderRoutes(spec).rules.filter((r) => r.oif !== undefined)).toEqual([
+      { priority: 7352, oif: "eth0.100", table: 7102 },
+    ]);
+  });
+
   it("names VLAN interfaces the way sysctl wants them", () => {
     expect(interfaceSysctl("eth0.100", "rp_filter")).toBe("net.ipv4.conf.eth0/100.rp_filter");
   });

@@ -3,6 +3,8 @@ import {
   ipRulePriorityOf,
   MARK_ISP_MASK,
   MARK_REROUTE,
+  PROBE_RULE_PRIORITY_BASE,
+  probeRulePriorityOf,
   ROUTE_TABLE_BASE,
   routeTableOf,
 } from "../spec/marks";
@@ -15,13 +17,22 @@ import type { GatewaySpec } from "../spec/schema";
  *
  * Every ISP gets its rule and table whatever the failover state, so a failover is a pure nft
  * change (one transaction) and never waits on routing.
+ *
+ * Probes: a probe bound to an ISP's interface (fping -I) still needs a route through that
+ * interface. The kernel looks the target up with the interface as the only allowed way out, and
+ * when the main table's default route goes through another ISP it finds none and asks for the
+ * target itself on the link. For targets beyond the next hop, one more ip rule per ISP sends
+ * traffic of sockets bound to its interface to the ISP's own table, so the probe really crosses
+ * that uplink. Probing the next hop alone needs no rule, and none is added then.
  */
 
+/** One ip rule: packets with this mark (reroute), or sockets bound to this interface (probes). */
 export interface DesiredIpRule {
   priority: number;
-  fwmark: number;
-  mask: number;
   table: number;
+  fwmark?: number;
+  mask?: number;
+  oif?: string;
 }
 
 export interface DesiredRoute {
@@ -44,7 +55,7 @@ export interface DesiredRouting {
 }
 
 /** The ip rule priorities and routing table ids Gatehouse owns: nothing outside is touched. */
-export const OWNED_PRIORITIES = { from: IP_RULE_PRIORITY_BASE + 1, to: IP_RULE_PRIORITY_BASE + 250 };
+export const OWNED_PRIORITIES = { from: IP_RULE_PRIORITY_BASE + 1, to: PROBE_RULE_PRIORITY_BASE + 250 };
 export const OWNED_TABLES = { from: ROUTE_TABLE_BASE + 1, to: ROUTE_TABLE_BASE + 250 };
 export const REROUTE_MASK = MARK_REROUTE | MARK_ISP_MASK;
 
@@ -54,12 +65,21 @@ export const interfaceSysctl = (iface: string, name: string) => `net.ipv4.conf.$
 export function renderRoutes(spec: GatewaySpec): DesiredRouting {
   const isps = [...spec.isps].sort((a, b) => a.index - b.index);
   return {
-    rules: isps.map((isp) => ({
-      priority: ipRulePriorityOf(isp.index),
-      fwmark: MARK_REROUTE | isp.index,
-      mask: REROUTE_MASK,
-      table: routeTableOf(isp.index),
-    })),
+    rules: [
+      ...isps.map((isp) => ({
+        priority: ipRulePriorityOf(isp.index),
+        fwmark: MARK_REROUTE | isp.index,
+        mask: REROUTE_MASK,
+        table: routeTableOf(isp.index),
+      })),
+      ...isps
+        .filter((isp) => isp.probeTargets.some((t) => t !== isp.nextHop))
+        .map((isp) => ({
+          priority: probeRulePriorityOf(isp.index),
+          oif: isp.interface,
+          table: routeTableOf(isp.index),
+        })),
+    ],
     routes: isps.map((isp) => ({
       table: routeTableOf(isp.index),
       dst: "default",

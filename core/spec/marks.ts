@@ -25,6 +25,9 @@ export const ROUTE_TABLE_BASE = 7100;
 export const IP_RULE_PRIORITY_BASE = 7100;
 export const routeTableOf = (ispIndex: number) => ROUTE_TABLE_BASE + ispIndex;
 export const ipRulePriorityOf = (ispIndex: number) => IP_RULE_PRIORITY_BASE + ispIndex;
+/** The ip rule that routes ISP i's probes (sockets bound to its interface) through its own table. */
+export const PROBE_RULE_PRIORITY_BASE = 7350;
+export const probeRulePriorityOf = (ispIndex: number) => PROBE_RULE_PRIORITY_BASE + ispIndex;
 
 /** The tables the agent owns: the policy table (flushed and redefined on every reload) and the permanent guard. */
 export const NFT_TABLE = "gatehouse";

@@ -1,0 +1,108 @@
+import { type ExistingObjects, renderNft } from "../../core/render/nft";
+import { RenderError } from "../../core/render/plan";
+import type { FailoverState } from "../../core/spec/decide";
+import type { GatewaySpec } from "../../core/spec/schema";
+import { type ApplyResult, applySpec } from "./apply-spec";
+import { type FlushResult, flushFailedOverConnections, flushIspConnections } from "./conntrack";
+import { loadRulesetText } from "./nft";
+import type { CommandRunner } from "./runner";
+
+/**
+ * The one owner of the gateway's kernel state: every nft load, ip rule, route and conntrack flush
+ * the agent makes goes through here (and the apply/ modules it calls). Callers decide what the
+ * datapath should be; this says how it gets there.
+ *
+ * It remembers which chains, maps and sets the last load put into the policy table, so a change
+ * of failover state alone (routing is the same for every failover state: core/render/routes.ts)
+ * is one render and one `nft -f`, without listing the table again. Each apply renders the spec
+ * once.
+ */
+
+export interface SwitchResult {
+  ok: boolean;
+  /** the ruleset for the new failover state is in the kernel */
+  loaded: boolean;
+  /** the quick path was refused and a full apply ran instead (its result), or null */
+  full: ApplyResult | null;
+  error: string | null;
+  ms: number;
+}
+
+export interface DatapathDeps {
+  runner: CommandRunner;
+  tmpDir?: string;
+  /** the full apply; a test may fake it */
+  apply?: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
+  warn?: (message: string, error: string) => void;
+}
+
+export class Datapath {
+  private loaded: ExistingObjects | undefined;
+  private readonly fullApply: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
+
+  constructor(private readonly deps: DatapathDeps) {
+    this.fullApply =
+      deps.apply ?? ((spec, failover) => applySpec(spec, failover, { runner: deps.runner, tmpDir: deps.tmpDir }));
+  }
+
+  /** Check, add routing, load once, prune (apply-spec.ts); remembers what was loaded. */
+  async apply(spec: GatewaySpec, failover: FailoverState): Promise<ApplyResult> {
+    const r = await this.fullApply(spec, failover);
+    if (r.loaded) this.loaded = r.objects ?? undefined;
+    return r;
+  }
+
+  /**
+   * Loads a spec whose routing is already in place with another failover state: one `nft -f`
+   * (one transaction, all or nothing), falling back to a full apply when the quick load is not
+   * possible or nft refuses it.
+   */
+  async switchFailover(spec: GatewaySpec, failover: FailoverState): Promise<SwitchResult> {
+    const started = performance.now();
+    const quick = await this.quickLoad(spec, failover);
+    if (quick === null) {
+      const full = await this.apply(spec, failover);
+      return {
+        ok: full.ok,
+        loaded: full.loaded,
+        full,
+        error: full.loaded ? null : `${full.stage}: ${full.error}`,
+        ms: performance.now() - started,
+      };
+    }
+    return { ok: true, loaded: true, full: null, error: null, ms: performance.now() - started };
+  }
+
+  /** Whether the quick path is open: something was loaded and its objects are known. */
+  canSwitchQuickly(): boolean {
+    return this.loaded !== undefined;
+  }
+
+  private async quickLoad(spec: GatewaySpec, failover: FailoverState): Promise<true | null> {
+    if (this.loaded === undefined) return null;
+    let rendered: ReturnType<typeof renderNft>;
+    try {
+      rendered = renderNft(spec, failover, this.loaded);
+    } catch (e) {
+      if (e instanceof RenderError) return null;
+      throw e;
+    }
+    const error = await loadRulesetText(this.deps.runner, rendered.text);
+    if (error !== null) {
+      this.deps.warn?.("quick load refused; applying in full", error);
+      return null;
+    }
+    this.loaded = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
+    return true;
+  }
+
+  /** Every connection leaving through the ISP with this index. */
+  flushIsp(ispIndex: number): Promise<FlushResult> {
+    return flushIspConnections(this.deps.runner, ispIndex);
+  }
+
+  /** The connections a failover moved to this backup ISP. */
+  flushFailedOver(backupIspIndex: number): Promise<FlushResult> {
+    return flushFailedOverConnections(this.deps.runner, backupIspIndex);
+  }
+}
