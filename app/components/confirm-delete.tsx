@@ -3,7 +3,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "../lib/trpc";
 import { errorMessage } from "../lib/errors";
-import type { EditableKind } from "./entity-kinds";
+import type { EntityKind } from "@/core/policy/entities";
 import { useRefreshAll } from "./hooks";
 import { Modal } from "./modal";
 
@@ -19,7 +19,7 @@ export function ConfirmDelete({
   title,
   onClose,
 }: {
-  kind: EditableKind;
+  kind: EntityKind;
   clusterId: string;
   id: string;
   version: number;

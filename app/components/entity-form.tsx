@@ -4,10 +4,11 @@ import { useMutation } from "@tanstack/react-query";
 import { type ChangeEvent, type FormEvent, type ReactNode, useMemo, useRef, useState } from "react";
 import type { z } from "zod";
 import { zIspFields, zPoolFields, zRuleFields, zZoneFields } from "@/core/policy/model";
-import type { FieldsOf } from "@/server/services/draft/entities";
+import type { FieldsOf } from "@/core/policy/entities";
 import { errorMessage } from "../lib/errors";
 import { useTRPCClient } from "../lib/trpc";
-import { ENTITY_NOUNS, type EditableKind, type VersionedRow } from "./entity-kinds";
+import { ENTITY_NOUN, type EntityKind } from "@/core/policy/entities";
+import type { VersionedRow } from "./entity-kinds";
 import { FormAlert, inputProps, saveAlert } from "./field";
 import { type GroupedErrors, groupIssues, mergeErrors, serverIssues } from "./form-errors";
 import { useRefreshAll } from "./hooks";
@@ -23,13 +24,13 @@ interface SaveProcedures<F> {
 
 // Typed per kind, so the compiler checks that each kind's procedures take what its schema accepts;
 // the hook, generic in the kind, then needs no casts.
-const SCHEMAS: { [K in EditableKind]: z.ZodType<FieldsOf<K>> } = {
+const SCHEMAS: { [K in EntityKind]: z.ZodType<FieldsOf<K>> } = {
   isp: zIspFields,
   pool: zPoolFields,
   zone: zZoneFields,
   rule: zRuleFields,
 };
-const PROCEDURES: { [K in EditableKind]: (client: Client) => SaveProcedures<FieldsOf<K>> } = {
+const PROCEDURES: { [K in EntityKind]: (client: Client) => SaveProcedures<FieldsOf<K>> } = {
   isp: (client) => client.isp,
   pool: (client) => client.pool,
   zone: (client) => client.zone,
@@ -42,7 +43,7 @@ type TextKey<S> = { [K in keyof S]: S[K] extends string ? K : never }[keyof S];
 const NO_ERRORS: GroupedErrors = { byField: {}, other: [] };
 
 /** What an entity form is, the same every time it opens: written once per kind, at module level. */
-export interface EntityFormSpec<K extends EditableKind, E, S> {
+export interface EntityFormSpec<K extends EntityKind, E, S> {
   /** also picks the API's schema, so the form refuses what the server would, and the procedures */
   kind: K;
   /** the form's field keys ("name", "monitor.intervalMs"): messages go under the longest that fits */
@@ -54,7 +55,7 @@ export interface EntityFormSpec<K extends EditableKind, E, S> {
 }
 
 /** Ties a form's definition to its types, which the hook and the dialog then infer from it. */
-export function entityForm<K extends EditableKind, E, S>(spec: EntityFormSpec<K, E, S>) {
+export function entityForm<K extends EntityKind, E, S>(spec: EntityFormSpec<K, E, S>) {
   return spec;
 }
 
@@ -72,7 +73,7 @@ export interface EntityFormProps<E> {
  * messages under the fields they are about, and the save (create or update, then refresh every
  * cluster query and close).
  */
-export function useEntityForm<K extends EditableKind, E extends { id: string }, S>(
+export function useEntityForm<K extends EntityKind, E extends { id: string }, S>(
   spec: EntityFormSpec<K, E, S>,
   { clusterId, editing, onClose }: EntityFormProps<E>,
 ) {
@@ -148,7 +149,7 @@ export function useEntityForm<K extends EditableKind, E extends { id: string }, 
   };
 }
 
-export type EntityForm<S> = ReturnType<typeof useEntityForm<EditableKind, { id: string }, S>>;
+export type EntityForm<S> = ReturnType<typeof useEntityForm<EntityKind, { id: string }, S>>;
 
 /**
  * The dialog around an entity form: the banner for failed saves, the fields, and Cancel and
@@ -169,7 +170,7 @@ export function EntityFormDialog<S>({
   leadingAction?: ReactNode;
   children: ReactNode;
 }) {
-  const noun = ENTITY_NOUNS[form.kind];
+  const noun = ENTITY_NOUN[form.kind];
   return (
     <Modal title={title} onClose={form.onClose} wide>
       <form ref={form.formRef} onSubmit={form.submit} aria-label={`${form.isNew ? "New" : "Edit"} ${noun}`} noValidate>

@@ -3,7 +3,8 @@
 import { type ReactNode, useMemo, useState } from "react";
 import { errorMessage } from "../lib/errors";
 import { ConfirmDelete } from "./confirm-delete";
-import { ENTITY_NOUNS, type EditableKind, type VersionedRow } from "./entity-kinds";
+import { ENTITY_NOUN, type EntityKind } from "@/core/policy/entities";
+import type { VersionedRow } from "./entity-kinds";
 import { type WarningItem, WarningBadges, WarningSentences } from "./warnings";
 
 interface Named {
@@ -61,13 +62,13 @@ function RowActions({
   onEdit,
   onDelete,
 }: {
-  kind: EditableKind;
+  kind: EntityKind;
   name: string;
   canEdit: boolean;
   onEdit: () => void;
   onDelete: () => void;
 }) {
-  const noun = ENTITY_NOUNS[kind];
+  const noun = ENTITY_NOUN[kind];
   return (
     <td style={{ whiteSpace: "nowrap" }}>
       {canEdit && (
@@ -101,7 +102,7 @@ export function EntityTable<E extends Named>({
   header,
   cells,
 }: {
-  kind: EditableKind;
+  kind: EntityKind;
   /** the table's accessible name */
   label: string;
   clusterId: string;
@@ -148,7 +149,7 @@ export function EntityTable<E extends Named>({
           clusterId={clusterId}
           id={dialogs.deleting.entity.id}
           version={dialogs.deleting.version}
-          title={`${ENTITY_NOUNS[kind]} "${dialogs.deleting.entity.name}"`}
+          title={`${ENTITY_NOUN[kind]} "${dialogs.deleting.entity.name}"`}
           onClose={dialogs.closeDelete}
         />
       )}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { zIspFields, zPoolFields, zZoneFields } from "@/core/policy/model";
-import { groupIssues, issueText, mergeErrors, plainMessage } from "./form-errors";
+import { plainMessage } from "@/core/policy/wording";
+import { groupIssues, issueText, mergeErrors } from "./form-errors";
 import { joinList, numberField, splitList } from "./list-text";
 
 describe("form messages from the API's own schemas", () => {

@@ -1,6 +1,6 @@
 import { isTRPCClientError } from "@trpc/client";
-import type { EntityKind } from "@/core/policy/model";
-import { fieldLabel } from "@/core/policy/validate";
+import type { PolicyPart } from "@/core/policy/entities";
+import { CONTINUES_LABEL, capitalize, fieldLabel, issueWords, joinLabel } from "@/core/policy/wording";
 
 /**
  * Field messages for the editing forms. The forms check their values with the same zod schemas
@@ -12,18 +12,8 @@ import { fieldLabel } from "@/core/policy/validate";
 export interface Issue {
   path: readonly PropertyKey[];
   message: string;
-}
-
-const VERB = /^(must|is|are|may|needs|has|have|cannot|should|ends)\b/;
-const capital = (s: string) => (s === "" ? s : s.charAt(0).toUpperCase() + s.slice(1));
-
-/** zod's own wording for type mismatches, in the console's words. */
-export function plainMessage(message: string): string {
-  if (/^Invalid input: expected number/.test(message)) return "must be a number";
-  if (/^Invalid input: expected (string|array|object), received undefined/.test(message)) return "is required";
-  if (/^Invalid option: expected one of/.test(message)) return "must be chosen";
-  if (/^Invalid input: expected string/.test(message)) return "must be text";
-  return message;
+  /** set on zod's own issues (checked in the browser), absent on the server's, which are worded already */
+  code?: unknown;
 }
 
 /**
@@ -31,13 +21,12 @@ export function plainMessage(message: string): string {
  * Messages from the whole-policy check already name their field ("next hop 127.0.0.1 is a
  * loopback address") and are shown as they are.
  */
-export function issueText(kind: EntityKind, issue: Issue, fromServer = false): string {
-  const message = plainMessage(issue.message);
+export function issueText(kind: PolicyPart, issue: Issue, fromServer = false): string {
+  const message = issueWords(issue);
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const label = fieldLabel(kind, path);
-  if (VERB.test(message)) return `${capital(label)} ${message}`;
-  if (fromServer) return capital(message);
-  return `${capital(label)}: ${message}`;
+  if (fromServer && !CONTINUES_LABEL.test(message)) return capitalize(message);
+  return capitalize(joinLabel(label, message));
 }
 
 export interface GroupedErrors {
@@ -49,7 +38,7 @@ export interface GroupedErrors {
 
 /** Puts each issue under the longest form field key its path starts with; the first issue per value only. */
 export function groupIssues(
-  kind: EntityKind,
+  kind: PolicyPart,
   issues: readonly Issue[],
   fieldKeys: readonly string[],
   fromServer = false,

@@ -1,7 +1,7 @@
 "use client";
 
 import type { ReactNode } from "react";
-import { ENTITY_NOUNS, type EditableKind } from "./entity-kinds";
+import { ENTITY_NOUN, type EntityKind } from "@/core/policy/entities";
 
 /** "3 pools", "1 uplink"; nothing while there are none (the table says so itself). */
 export function countOf(n: number, word: string): string | null {
@@ -27,7 +27,7 @@ export function NewButton({
   disabled,
   title,
 }: {
-  kind: EditableKind;
+  kind: EntityKind;
   onClick: () => void;
   disabled?: boolean;
   /** a tooltip: why it is disabled, or its shortcut */
@@ -35,7 +35,7 @@ export function NewButton({
 }) {
   return (
     <button className="primary" type="button" onClick={onClick} disabled={disabled} title={title}>
-      New {ENTITY_NOUNS[kind]}
+      New {ENTITY_NOUN[kind]}
     </button>
   );
 }

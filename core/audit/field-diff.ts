@@ -1,5 +1,5 @@
-import type { EntityKind } from "../policy/model";
-import { fieldLabel } from "../policy/validate";
+import type { PolicyPart } from "../policy/entities";
+import { fieldLabel } from "../policy/wording";
 
 /**
  * A readable before/after of one audit event: the fields of the changed thing as dotted paths
@@ -54,7 +54,7 @@ export function eventFieldDiff(targetType: string, before: unknown, after: unkno
       path === ""
         ? "value"
         : POLICY_KINDS.has(targetType)
-          ? fieldLabel(targetType as EntityKind, parts)
+          ? fieldLabel(targetType as PolicyPart, parts)
           : parts.join(" › ");
     const inBefore = b.has(path);
     const inAfter = a.has(path);

@@ -2,8 +2,9 @@ import { z } from "zod";
 import { diffPolicies } from "./diff";
 import { MAX_PRIORITY, type Policy, type Rule, zAlgorithm, zId } from "./model";
 import { orderRules } from "./order";
-import { describeEntity, describeIssue, type PolicyIssue, validatePolicy } from "./validate";
+import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
 import { type FieldText, fieldTexts, type NameLookup } from "./change-text";
+import { describeEntity } from "./entities";
 
 /**
  * Pure planning of changes to many rules at once: what a bulk operation or a move in the rule

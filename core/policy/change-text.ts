@@ -1,6 +1,6 @@
 import { ALGORITHM_LABELS, type Policy } from "./model";
 import type { EntityChange, FieldChange, PolicyDiff } from "./diff";
-import type { ListKind } from "./validate";
+import type { EntityKind } from "./entities";
 
 /**
  * Field values of policy entities in operator words, for the change list and bulk previews:
@@ -52,7 +52,7 @@ function sourceText(s: Record<string, unknown>, names: NameLookup): string {
 }
 
 /** One field's value as text; `undefined` (the field is absent on that side) is "—". */
-export function valueText(kind: ListKind | "settings", path: string, value: unknown, names: NameLookup): string {
+export function valueText(kind: EntityKind | "settings", path: string, value: unknown, names: NameLookup): string {
   if (value === undefined) return "—";
   const key = `${kind}.${path}`;
   const obj = (v: unknown) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {});
@@ -115,7 +115,7 @@ export interface FieldText {
 }
 
 export interface ChangeText {
-  kind: ListKind;
+  kind: EntityKind;
   id: string;
   name: string;
   change: EntityChange["change"];
@@ -126,7 +126,7 @@ export interface ChangeText {
 const HIDDEN = new Set(["id", "seq", "index"]);
 
 export function fieldTexts(
-  kind: ListKind | "settings",
+  kind: EntityKind | "settings",
   fields: readonly FieldChange[],
   names: NameLookup,
 ): FieldText[] {

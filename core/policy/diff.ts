@@ -1,6 +1,7 @@
 import microdiff from "microdiff";
 import { type Policy, zClusterSettings, zIsp, zPool, zRule, zZone } from "./model";
-import { describeEntity, fieldLabel, LIST_KEY, type ListKind, type PolicyEntity } from "./validate";
+import { describeEntity, type EntityKind, LIST_KEY, type PolicyEntity } from "./entities";
+import { fieldLabel } from "./wording";
 
 /**
  * What changed between two policies (two revisions, or a revision and the draft), entity by
@@ -19,7 +20,7 @@ export interface FieldChange {
 }
 
 export interface EntityChange {
-  kind: ListKind;
+  kind: EntityKind;
   id: string;
   /** the entity's name after the change (before, for a removal) */
   name: string;
@@ -44,7 +45,7 @@ export interface PolicyDiff {
   summary: DiffSummary;
 }
 
-const FIELD_ORDER: Record<ListKind | "settings", string[]> = {
+const FIELD_ORDER: Record<EntityKind | "settings", string[]> = {
   isp: Object.keys(zIsp.shape),
   pool: Object.keys(zPool.shape),
   zone: Object.keys(zZone.shape),
@@ -61,7 +62,7 @@ function getAt(value: unknown, path: readonly (string | number)[]): unknown {
   return v;
 }
 
-function fieldChanges(kind: ListKind | "settings", before: object, after: object): FieldChange[] {
+function fieldChanges(kind: EntityKind | "settings", before: object, after: object): FieldChange[] {
   const byPath = new Map<string, FieldChange>();
   for (const d of microdiff(before as Record<string, unknown>, after as Record<string, unknown>)) {
     // cut the path at the first list so a list is reported once, as a whole
@@ -82,7 +83,7 @@ function fieldChanges(kind: ListKind | "settings", before: object, after: object
   return sortFields(kind, [...byPath.values()]);
 }
 
-function sortFields(kind: ListKind | "settings", fields: FieldChange[]): FieldChange[] {
+function sortFields(kind: EntityKind | "settings", fields: FieldChange[]): FieldChange[] {
   const order = FIELD_ORDER[kind];
   const rank = (f: FieldChange) => {
     const i = order.indexOf(f.path.split(".")[0] ?? "");
@@ -95,7 +96,7 @@ function sortFields(kind: ListKind | "settings", fields: FieldChange[]): FieldCh
   );
 }
 
-function wholeEntity(kind: ListKind, e: PolicyEntity, side: "before" | "after"): FieldChange[] {
+function wholeEntity(kind: EntityKind, e: PolicyEntity, side: "before" | "after"): FieldChange[] {
   const fields = Object.entries(e)
     .filter(([k]) => k !== "id")
     .map(([k, v]) => ({
@@ -107,12 +108,12 @@ function wholeEntity(kind: ListKind, e: PolicyEntity, side: "before" | "after"):
   return sortFields(kind, fields);
 }
 
-function sortKey(kind: ListKind, e: PolicyEntity): [string | number, string] {
+function sortKey(kind: EntityKind, e: PolicyEntity): [string | number, string] {
   if (kind === "rule") return [(e as { seq: number }).seq, e.id];
   return [(e as { name: string }).name.toLowerCase(), e.id];
 }
 
-function diffList(kind: ListKind, before: readonly PolicyEntity[], after: readonly PolicyEntity[]): EntityChange[] {
+function diffList(kind: EntityKind, before: readonly PolicyEntity[], after: readonly PolicyEntity[]): EntityChange[] {
   const old = new Map(before.map((e) => [e.id, e]));
   const now = new Map(after.map((e) => [e.id, e]));
   const changes: Array<{ key: [string | number, string]; change: EntityChange }> = [];

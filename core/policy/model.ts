@@ -191,5 +191,3 @@ export const zPolicy = z.object({
   rules: z.array(zRule),
 });
 export type Policy = z.infer<typeof zPolicy>;
-
-export type EntityKind = "isp" | "pool" | "zone" | "rule" | "settings";

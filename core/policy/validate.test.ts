@@ -2,15 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { examplePolicy, generatePolicy } from "../../testkit/policy-fixtures";
 import { type Isp, type Policy, type Pool, type Rule, zPolicy } from "./model";
-import {
-  dependentsOf,
-  describeIssue,
-  fieldLabel,
-  MAX_ENTRIES,
-  type PolicyIssue,
-  validateEntity,
-  validatePolicy,
-} from "./validate";
+import { dependentsOf, describeIssue, MAX_ENTRIES, type PolicyIssue, validateEntity, validatePolicy } from "./validate";
+import { fieldLabel } from "./wording";
 
 /** Edits a fresh example policy in place and returns it. */
 function edit(change: (p: Policy) => void): Policy {

@@ -1,6 +1,5 @@
 import type { z } from "zod";
 import {
-  type EntityKind,
   type Isp,
   MAX_ISPS,
   MAX_POOL_ADDRESSES,
@@ -15,6 +14,8 @@ import {
   zZone,
 } from "./model";
 import { type Interval, intervalSize, ipv4ToBigInt, parseAddressRange, parseCidr } from "../address";
+import { describeEntity, ENTITY_NOUN, type EntityKind, LIST_KEY, type PolicyEntity, type PolicyPart } from "./entities";
+import { fieldLabel, joinLabel, plainZodMessage } from "./wording";
 
 /**
  * Checks a whole policy: each entity against its schema, then everything that involves more than
@@ -24,19 +25,13 @@ import { type Interval, intervalSize, ipv4ToBigInt, parseAddressRange, parseCidr
  */
 
 export interface PolicyIssue {
-  entity: EntityKind;
+  entity: PolicyPart;
   id: string | null;
   /** field path inside the entity, e.g. ["addresses", 2] */
   path: (string | number)[];
   message: string;
 }
 
-export type ListKind = Exclude<EntityKind, "settings">;
-export type PolicyEntity = Isp | Pool | Zone | Rule;
-type AnyEntity = PolicyEntity;
-
-export const LIST_KEY = { isp: "isps", pool: "pools", zone: "zones", rule: "rules" } as const;
-const KIND_LABEL: Record<ListKind, string> = { isp: "ISP", pool: "pool", zone: "zone", rule: "rule" };
 const SCHEMAS = { isp: zIsp, pool: zPool, zone: zZone, rule: zRule } as const;
 
 /** Above this many entries (sources x destinations of every enabled rule) a spec is too big to ship. */
@@ -44,136 +39,11 @@ export const MAX_ENTRIES = 100_000;
 
 export const fmt = (n: number | bigint) => n.toLocaleString("en-US");
 
-/** How an entity is named in messages (the same wording the draft services use). */
-export function describeEntity(kind: ListKind, e: AnyEntity): string {
-  if (kind === "rule") {
-    const r = e as Rule;
-    return r.comment ? `rule #${r.seq} (${r.comment})` : `rule #${r.seq}`;
-  }
-  return `${KIND_LABEL[kind]} "${(e as Isp | Pool | Zone).name}"`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Field labels
-
-const LABELS: Record<string, string> = {
-  "isp.id": "id",
-  "isp.index": "index",
-  "isp.name": "name",
-  "isp.interface": "interface",
-  "isp.nextHop": "next hop",
-  "isp.probeTargets": "probe targets",
-  "isp.probeTargets.#": "probe target {n}",
-  "isp.monitor": "monitor settings",
-  "isp.monitor.intervalMs": "probe interval (ms)",
-  "isp.monitor.downAfter": "lost probes before down",
-  "isp.monitor.upAfter": "good probes before up",
-  "isp.monitor.holdDownMs": "hold-down time (ms)",
-  "isp.monitor.lossThresholdPct": "loss threshold (%)",
-  "isp.monitor.latencyThresholdMs": "latency threshold (ms)",
-  "isp.failoverMode": "failover mode",
-  "isp.failbackMode": "failback mode",
-  "isp.flushOnFailback": "flush on failback",
-  "isp.backupIspIds": "backup ISPs",
-  "isp.backupIspIds.#": "backup ISP {n}",
-  "isp.defaultPoolId": "default pool",
-  "isp.comment": "comment",
-  "pool.id": "id",
-  "pool.name": "name",
-  "pool.ispId": "ISP",
-  "pool.addresses": "addresses",
-  "pool.addresses.#": "address item {n}",
-  "pool.portRange": "port range",
-  "pool.portRange.from": "first port",
-  "pool.portRange.to": "last port",
-  "pool.comment": "comment",
-  "zone.id": "id",
-  "zone.name": "name",
-  "zone.networks": "networks",
-  "zone.networks.#": "network {n}",
-  "zone.comment": "comment",
-  "rule.id": "id",
-  "rule.seq": "creation order",
-  "rule.priority": "priority",
-  "rule.source": "source",
-  "rule.source.kind": "source type",
-  "rule.source.zoneId": "source zone",
-  "rule.source.cidrs": "source networks",
-  "rule.source.cidrs.#": "source network {n}",
-  "rule.destinations": "destinations",
-  "rule.destinations.#": "destination {n}",
-  "rule.protocol": "protocol",
-  "rule.egressIspId": "egress ISP",
-  "rule.action": "action",
-  "rule.action.type": "action",
-  "rule.action.poolId": "SNAT pool",
-  "rule.action.algorithm": "algorithm",
-  "rule.redirectIspId": "redirect ISP",
-  "rule.fallbackPoolId": "fallback pool",
-  "rule.enabled": "enabled",
-  "rule.comment": "comment",
-  "settings.unmatched": "unmatched traffic",
-  "settings.hashSeed": "hash seed",
-};
-
-/** A field path in operator words: ["addresses", 2] of a pool is "address item 3". */
-export function fieldLabel(entity: EntityKind, path: readonly PropertyKey[]): string {
-  if (path.length === 0) return entity === "settings" ? "settings" : KIND_LABEL[entity];
-  const key = [entity, ...path.map((p) => (typeof p === "number" ? "#" : String(p)))].join(".");
-  const label = LABELS[key];
-  const last = path[path.length - 1];
-  if (label !== undefined) return typeof last === "number" ? label.replace("{n}", String(last + 1)) : label;
-  return path.map((p) => (typeof p === "number" ? `[${p + 1}]` : String(p))).join(" ");
-}
-
 // ---------------------------------------------------------------------------------------------
 // zod issues in operator words
 
-const TYPE_WORDS: Record<string, string> = {
-  string: "text",
-  number: "a number",
-  int: "a whole number",
-  boolean: "true or false",
-  array: "a list",
-  object: "a set of fields",
-  null: "empty",
-};
-
-function plainZodMessage(issue: z.core.$ZodIssue): string {
-  const m = issue.message;
-  const isDefault = /^(Invalid|Too small|Too big|Unrecognized)/.test(m);
-  if (!isDefault) return m;
-  switch (issue.code) {
-    case "invalid_type":
-      if (m.includes("received undefined")) return "is required";
-      return `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
-    case "too_small":
-      if (issue.origin === "array") return `needs at least ${issue.minimum} items`;
-      if (issue.origin === "string") return `must be at least ${issue.minimum} characters`;
-      return `must be ${issue.inclusive === false ? "above" : "at least"} ${issue.minimum}`;
-    case "too_big":
-      if (issue.origin === "array") return `may have at most ${issue.maximum} items`;
-      if (issue.origin === "string") return `must be at most ${issue.maximum} characters`;
-      return `must be ${issue.inclusive === false ? "below" : "at most"} ${issue.maximum}`;
-    case "invalid_value":
-      return `must be one of ${issue.values.map(String).join(", ")}`;
-    case "invalid_union":
-      if ("options" in issue && issue.options) return `must be one of ${issue.options.map(String).join(", ")}`;
-      return "is not valid";
-    case "invalid_format":
-      return "has an invalid format";
-    default:
-      return "is not valid";
-  }
-}
-
-/** "name is required", but "address item 2: "x" is not an address ..." for messages that are sentences. */
-export function joinLabel(label: string, message: string): string {
-  return /^(must|is|are|may|needs|has|cannot|should)\b/.test(message) ? `${label} ${message}` : `${label}: ${message}`;
-}
-
 export function zodIssues(
-  entity: EntityKind,
+  entity: PolicyPart,
   id: string | null,
   issues: readonly z.core.$ZodIssue[],
   prefix: (string | number)[] = [],
@@ -206,7 +76,7 @@ interface Parsed {
   zones: Zone[];
   rules: Rule[];
   /** every id present in the input, parsed or not, so a broken entity is not also reported as missing */
-  known: Record<ListKind, Set<string>>;
+  known: Record<EntityKind, Set<string>>;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -214,7 +84,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 class Issues {
   readonly list: PolicyIssue[] = [];
   private readonly seen = new Set<string>();
-  add(entity: EntityKind, id: string | null, path: (string | number)[], message: string) {
+  add(entity: PolicyPart, id: string | null, path: (string | number)[], message: string) {
     const key = `${entity}\u0000${id}\u0000${path.join("\u0001")}\u0000${message}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
@@ -250,7 +120,7 @@ function parseAll(input: unknown, out: Issues): Parsed {
       if (kind === "isp" && at >= MAX_ISPS) out.add("isp", rawId, [], `a cluster can have at most ${MAX_ISPS} ISPs`);
       if (rawId !== null) {
         if (seenIds.has(rawId)) {
-          out.add(kind, rawId, ["id"], `id "${rawId}" is used by another ${KIND_LABEL[kind]} too`);
+          out.add(kind, rawId, ["id"], `id "${rawId}" is used by another ${ENTITY_NOUN[kind]} too`);
           continue;
         }
         seenIds.add(rawId);
@@ -261,7 +131,7 @@ function parseAll(input: unknown, out: Issues): Parsed {
         for (const i of zodIssues(kind, rawId, r.error.issues)) out.add(i.entity, i.id, i.path, i.message);
         continue;
       }
-      (parsed[LIST_KEY[kind]] as AnyEntity[]).push(r.data);
+      (parsed[LIST_KEY[kind]] as PolicyEntity[]).push(r.data);
     }
   }
   return parsed;
@@ -278,7 +148,7 @@ function checkUniqueNames(kind: "isp" | "pool" | "zone", items: Array<Isp | Pool
   for (const group of byName.values()) {
     if (group.length < 2) continue;
     for (const e of group) {
-      out.add(kind, e.id, ["name"], `name "${e.name}" is already used by another ${KIND_LABEL[kind]}`);
+      out.add(kind, e.id, ["name"], `name "${e.name}" is already used by another ${ENTITY_NOUN[kind]}`);
     }
   }
 }
@@ -422,7 +292,7 @@ function checkIsps(p: Parsed, poolsById: Map<string, Pool>, poolItems: PoolItem[
 }
 
 function duplicateNetworks(
-  kind: ListKind,
+  kind: EntityKind,
   id: string,
   field: (string | number)[],
   texts: readonly string[],
@@ -539,15 +409,15 @@ const NEW_ID = "__new__";
  * added. A new entity may come without id (and a rule without creation order, an ISP without
  * index); its issues then carry id null.
  */
-export function validateEntity(policy: Policy, kind: EntityKind, entity: unknown): PolicyIssue[] {
+export function validateEntity(policy: Policy, kind: PolicyPart, entity: unknown): PolicyIssue[] {
   if (kind === "settings") {
     return validatePolicy({ ...policy, settings: entity }).filter((i) => i.entity === "settings");
   }
   if (!isRecord(entity)) {
-    return [{ entity: kind, id: null, path: [], message: `a ${KIND_LABEL[kind]} must be a set of fields` }];
+    return [{ entity: kind, id: null, path: [], message: `a ${ENTITY_NOUN[kind]} must be a set of fields` }];
   }
   const key = LIST_KEY[kind];
-  const list = policy[key] as AnyEntity[];
+  const list = policy[key] as PolicyEntity[];
   const hasId = typeof entity.id === "string" && entity.id !== "";
   const id = hasId ? (entity.id as string) : NEW_ID;
   const candidate: Record<string, unknown> = { ...entity, id };
@@ -568,7 +438,7 @@ export function validateEntity(policy: Policy, kind: EntityKind, entity: unknown
 }
 
 export interface Dependent {
-  entity: ListKind;
+  entity: EntityKind;
   id: string;
   /** how the dependent is named in messages, e.g. `rule #12` or `pool "isp-a-main"` */
   name: string;
@@ -578,9 +448,9 @@ export interface Dependent {
 }
 
 /** What refers to an entity: a delete must be refused (or these changed first) while this is not empty. */
-export function dependentsOf(policy: Policy, kind: EntityKind, id: string): Dependent[] {
+export function dependentsOf(policy: Policy, kind: PolicyPart, id: string): Dependent[] {
   const out: Dependent[] = [];
-  const dep = (entity: ListKind, e: AnyEntity, path: (string | number)[], how: string) => {
+  const dep = (entity: EntityKind, e: PolicyEntity, path: (string | number)[], how: string) => {
     const name = describeEntity(entity, e);
     out.push({ entity, id: e.id, name, path, message: `${name} ${how}` });
   };
@@ -616,12 +486,12 @@ export function dependentsOf(policy: Policy, kind: EntityKind, id: string): Depe
 /** An issue as one line for places that show it away from its entity (publish errors, toasts). */
 export function describeIssue(policy: Policy, issue: PolicyIssue): string {
   if (issue.entity === "settings") return `settings: ${issue.message}`;
-  const list = policy[LIST_KEY[issue.entity]] as AnyEntity[];
+  const list = policy[LIST_KEY[issue.entity]] as PolicyEntity[];
   const e = issue.id === null ? undefined : list.find((x) => x.id === issue.id);
   const who = e
     ? describeEntity(issue.entity, e)
     : issue.id
-      ? `${KIND_LABEL[issue.entity]} ${issue.id}`
+      ? `${ENTITY_NOUN[issue.entity]} ${issue.id}`
       : `${LIST_KEY[issue.entity]}`;
   return `${who}: ${issue.message}`;
 }

@@ -1,7 +1,8 @@
-import type { EntityKind, Isp, Policy, Pool, Rule } from "./model";
+import type { Isp, Policy, Pool, Rule } from "./model";
 import { type Cidr, type Interval, intervalSize, parseAddressRange, parseCidr } from "../address";
 import { type OrderedEntry, orderEntries, rulePositions } from "./order";
-import { describeEntity, fmt, LIST_KEY, type PolicyEntity } from "./validate";
+import { fmt } from "./validate";
+import { describeEntity, LIST_KEY, type PolicyEntity, type PolicyPart } from "./entities";
 
 /**
  * Things that are allowed but probably not meant: rules that can never match, overlapping zones,
@@ -24,14 +25,14 @@ export type WarningCode =
   | "backup-no-default-pool";
 
 export interface PolicyWarning {
-  entity: EntityKind;
+  entity: PolicyPart;
   id: string | null;
   code: WarningCode;
   /** the field the warning is about, when there is one */
   path: (string | number)[];
   message: string;
   /** other entities the message names */
-  related: Array<{ entity: EntityKind; id: string }>;
+  related: Array<{ entity: PolicyPart; id: string }>;
 }
 
 /** Below this many source ports per client address and destination a pool is reported as too small. */

@@ -1,12 +1,12 @@
 import type { Db } from "../../db";
 import { notFound } from "../../errors";
 import { zPolicy } from "../../../core/policy/model";
-import { describeEntity } from "../../../core/policy/validate";
 import { eventHash } from "./chain";
 import { eventFieldDiff } from "../../../core/audit/field-diff";
 import { loadEvents } from "./list";
 import { parseJsonColumn } from "./store";
 import { readAnchor } from "./verify";
+import { describeEntity } from "../../../core/policy/entities";
 
 /**
  * One audit event in full: who (user, client address, user agent), when, what it changed field

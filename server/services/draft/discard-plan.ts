@@ -1,8 +1,9 @@
 import { conflict, notFound } from "../../errors";
-import type { EntityKind, Isp, Policy, Pool, Rule, Zone } from "../../../core/policy/model";
-import { dependentsOf, describeEntity, LIST_KEY, type PolicyIssue } from "../../../core/policy/validate";
+import type { Isp, Policy, Pool, Rule, Zone } from "../../../core/policy/model";
+import { dependentsOf, type PolicyIssue } from "../../../core/policy/validate";
 import { newProblems } from "../../../core/policy/bulk-plan";
 import { canonicalJson } from "./snapshot";
+import { describeEntity, LIST_KEY, type PolicyPart } from "../../../core/policy/entities";
 
 /**
  * Pure planning of "discard this one change": the draft with one entity (or the settings) put
@@ -15,9 +16,9 @@ import { canonicalJson } from "./snapshot";
 type Entity = Isp | Pool | Zone | Rule;
 
 export type DiscardOp =
-  | { op: "delete"; kind: Exclude<EntityKind, "settings">; id: string; before: Entity }
-  | { op: "create"; kind: Exclude<EntityKind, "settings">; id: string; entity: Entity }
-  | { op: "update"; kind: Exclude<EntityKind, "settings">; id: string; before: Entity; entity: Entity }
+  | { op: "delete"; kind: Exclude<PolicyPart, "settings">; id: string; before: Entity }
+  | { op: "create"; kind: Exclude<PolicyPart, "settings">; id: string; entity: Entity }
+  | { op: "update"; kind: Exclude<PolicyPart, "settings">; id: string; before: Entity; entity: Entity }
   | { op: "settings"; before: Policy["settings"]; settings: Policy["settings"] };
 
 export interface DiscardPlan {
@@ -33,7 +34,7 @@ export function planDiscard(
   draft: Policy,
   published: Policy,
   draftIssues: readonly PolicyIssue[],
-  kind: EntityKind,
+  kind: PolicyPart,
   id: string | null,
 ): DiscardPlan {
   let plan: DiscardPlan;

@@ -1,24 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { AppError, conflict, type FieldIssue, invalid, isUniqueViolation, notFound, staleVersion } from "../../errors";
-import {
-  type Isp,
-  MAX_ISPS,
-  type Policy,
-  type Pool,
-  type Rule,
-  type Zone,
-  zIspFields,
-  zPoolFields,
-  zRuleFields,
-  zZoneFields,
-} from "../../../core/policy/model";
+import { type Isp, MAX_ISPS, type Policy, type Pool, type Rule, type Zone } from "../../../core/policy/model";
 import {
   dependentsOf,
   describeIssue,
-  fieldLabel,
-  joinLabel,
   type PolicyIssue,
   validatePolicy,
   zodIssues,
@@ -36,6 +22,17 @@ import {
   zoneFromRow,
   zoneToData,
 } from "./rows";
+import {
+  describeEntity,
+  ENTITY_TITLE,
+  type EntityKind,
+  type EntityOf,
+  FIELD_SCHEMAS,
+  type FieldsOf,
+  LIST_KEY,
+  type PolicyEntity,
+} from "../../../core/policy/entities";
+import { capitalize, fieldLabel, joinLabel } from "../../../core/policy/wording";
 
 /**
  * Create, update and delete of the draft's ISPs, pools, zones and rules. Every edit is checked
@@ -43,36 +40,9 @@ import {
  * a dangling reference), and it commits together with its audit event and the draft version bump.
  */
 
-export const ENTITY_KINDS = ["isp", "pool", "zone", "rule"] as const;
-export type EntityKind = (typeof ENTITY_KINDS)[number];
-
-export const ENTITY_LABELS: Record<EntityKind, string> = { isp: "ISP", pool: "Pool", zone: "Zone", rule: "Rule" };
-
-export const FIELD_SCHEMAS = {
-  isp: zIspFields,
-  pool: zPoolFields,
-  zone: zZoneFields,
-  rule: zRuleFields,
-} as const;
-
-export type EntityOf = { isp: Isp; pool: Pool; zone: Zone; rule: Rule };
-export type FieldsOf<K extends EntityKind> = z.infer<(typeof FIELD_SCHEMAS)[K]>;
-type AnyEntity = Isp | Pool | Zone | Rule;
-
-const POLICY_KEY = { isp: "isps", pool: "pools", zone: "zones", rule: "rules" } as const;
-
 export interface Versioned<E> {
   entity: E;
   version: number;
-}
-
-/** How an entity is named in messages: its name, or for rules their position-independent comment/id. */
-export function entityTitle(kind: EntityKind, e: AnyEntity): string {
-  if (kind === "rule") {
-    const r = e as Rule;
-    return r.comment ? `rule #${r.seq} (${r.comment})` : `rule #${r.seq}`;
-  }
-  return `${ENTITY_LABELS[kind]} "${(e as Isp | Pool | Zone).name}"`;
 }
 
 async function readVersioned(
@@ -80,7 +50,7 @@ async function readVersioned(
   kind: EntityKind,
   clusterId: string,
   id: string,
-): Promise<Versioned<AnyEntity> | null> {
+): Promise<Versioned<PolicyEntity> | null> {
   const where = { id, clusterId };
   switch (kind) {
     case "isp": {
@@ -111,15 +81,15 @@ export async function entityDependents(db: Db, kind: EntityKind, clusterId: stri
 
 export async function getEntity<K extends EntityKind>(db: Db, kind: K, clusterId: string, id: string) {
   const found = await readVersioned(db as unknown as Tx, kind, clusterId, id);
-  if (!found) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
+  if (!found) throw notFound(`${ENTITY_TITLE[kind]} ${id}`);
   return found as Versioned<EntityOf[K]>;
 }
 
-function withEntity(policy: Policy, kind: EntityKind, entity: AnyEntity | null, removeId?: string): Policy {
-  const key = POLICY_KEY[kind];
-  const list = (policy[key] as AnyEntity[]).filter((e) => e.id !== (entity?.id ?? removeId));
+function withEntity(policy: Policy, kind: EntityKind, entity: PolicyEntity | null, removeId?: string): Policy {
+  const key = LIST_KEY[kind];
+  const list = (policy[key] as PolicyEntity[]).filter((e) => e.id !== (entity?.id ?? removeId));
   if (entity) {
-    const at = (policy[key] as AnyEntity[]).findIndex((e) => e.id === entity.id);
+    const at = (policy[key] as PolicyEntity[]).findIndex((e) => e.id === entity.id);
     if (at === -1) list.push(entity);
     else list.splice(at, 0, entity);
   }
@@ -160,8 +130,8 @@ async function recordDraftEdit(
     verb: "create" | "update" | "delete";
     clusterId: string;
     id: string;
-    before?: AnyEntity;
-    after?: AnyEntity;
+    before?: PolicyEntity;
+    after?: PolicyEntity;
   },
 ) {
   await tx.cluster.update({
@@ -184,8 +154,8 @@ async function recordDraftEdit(
 /** The entity as stored, refused when it is gone or when the caller edited an older version. */
 async function currentOrThrow(tx: Tx, kind: EntityKind, clusterId: string, id: string, version: number) {
   const current = await readVersioned(tx, kind, clusterId, id);
-  if (!current) throw notFound(`${ENTITY_LABELS[kind]} ${id}`);
-  if (current.version !== version) throw staleVersion(entityTitle(kind, current.entity));
+  if (!current) throw notFound(`${ENTITY_TITLE[kind]} ${id}`);
+  if (current.version !== version) throw staleVersion(capitalize(describeEntity(kind, current.entity)));
   return current;
 }
 
@@ -204,7 +174,7 @@ function freeIspIndex(policy: Policy): number {
   throw conflict(`A cluster can have at most ${MAX_ISPS} ISPs`);
 }
 
-async function insertRow(tx: Tx, kind: EntityKind, clusterId: string, e: AnyEntity, seq: number) {
+async function insertRow(tx: Tx, kind: EntityKind, clusterId: string, e: PolicyEntity, seq: number) {
   const base = { id: e.id, clusterId, seq };
   switch (kind) {
     case "isp":
@@ -221,7 +191,7 @@ async function insertRow(tx: Tx, kind: EntityKind, clusterId: string, e: AnyEnti
   }
 }
 
-async function updateRow(tx: Tx, kind: EntityKind, clusterId: string, e: AnyEntity, version: number) {
+async function updateRow(tx: Tx, kind: EntityKind, clusterId: string, e: PolicyEntity, version: number) {
   const where = { id: e.id, clusterId, version };
   const bump = { version: { increment: 1 } };
   switch (kind) {
@@ -255,7 +225,7 @@ function parseFields<K extends EntityKind>(kind: K, fields: unknown): FieldsOf<K
   if (!parsed.success) {
     const issues = zodIssues(kind, null, parsed.error.issues).map((i) => ({ path: i.path, message: i.message }));
     const words = issues.slice(0, 3).map((i) => joinLabel(fieldLabel(kind, i.path), i.message));
-    throw invalid(`${ENTITY_LABELS[kind]} is not valid: ${words.join("; ")}`, issues);
+    throw invalid(`${ENTITY_TITLE[kind]} is not valid: ${words.join("; ")}`, issues);
   }
   return parsed.data as FieldsOf<K>;
 }
@@ -263,7 +233,7 @@ function parseFields<K extends EntityKind>(kind: K, fields: unknown): FieldsOf<K
 function mapUnique(kind: EntityKind, fields: { name?: string }) {
   return (e: unknown): never => {
     if (isUniqueViolation(e)) {
-      throw conflict(`${ENTITY_LABELS[kind]} "${fields.name ?? ""}" already exists in this cluster`);
+      throw conflict(`${ENTITY_TITLE[kind]} "${fields.name ?? ""}" already exists in this cluster`);
     }
     throw e;
   };
@@ -289,9 +259,9 @@ export async function createEntity<K extends EntityKind>(
         id,
         ...(kind === "isp" ? { index: freeIspIndex(before) } : {}),
         ...(kind === "rule" ? { seq } : {}),
-      } as AnyEntity;
+      } as PolicyEntity;
       const after = withEntity(before, kind, entity);
-      assertNoNewIssues(before, after, kind, id, `Cannot create ${ENTITY_LABELS[kind].toLowerCase()}`);
+      assertNoNewIssues(before, after, kind, id, `Cannot create ${ENTITY_TITLE[kind].toLowerCase()}`);
       await insertRow(tx, kind, clusterId, entity, seq);
       await recordDraftEdit(tx, { actor, meta, kind, verb: "create", clusterId, id, after: entity });
       return { entity: entity as EntityOf[K], version: 1 };
@@ -320,11 +290,11 @@ export async function updateEntity<K extends EntityKind>(
         ...current.entity,
         ...fields,
         id,
-      } as AnyEntity;
+      } as PolicyEntity;
       const after = withEntity(before, kind, entity);
-      assertNoNewIssues(before, after, kind, id, `Cannot save ${entityTitle(kind, current.entity)}`);
+      assertNoNewIssues(before, after, kind, id, `Cannot save ${describeEntity(kind, current.entity)}`);
       const count = await updateRow(tx, kind, clusterId, entity, version);
-      if (count === 0) throw staleVersion(entityTitle(kind, current.entity));
+      if (count === 0) throw staleVersion(capitalize(describeEntity(kind, current.entity)));
       await recordDraftEdit(tx, {
         actor,
         meta,
@@ -358,19 +328,19 @@ export async function deleteEntity(
       const names = dependents.slice(0, 5).map((d) => d.message);
       const more = dependents.length > 5 ? ` and ${dependents.length - 5} more` : "";
       throw conflict(
-        `Cannot delete ${entityTitle(kind, current.entity)}: ${names.join("; ")}${more}. Change those first.`,
+        `Cannot delete ${describeEntity(kind, current.entity)}: ${names.join("; ")}${more}. Change those first.`,
       );
     }
     const after = withEntity(before, kind, null, id);
     try {
-      assertNoNewIssues(before, after, kind, id, `Cannot delete ${entityTitle(kind, current.entity)}`);
+      assertNoNewIssues(before, after, kind, id, `Cannot delete ${describeEntity(kind, current.entity)}`);
     } catch (e) {
       // a delete that breaks references is a conflict with the things that depend on it
       if (e instanceof AppError) throw conflict(e.message);
       throw e;
     }
     const count = await deleteRow(tx, kind, clusterId, id, version);
-    if (count === 0) throw staleVersion(entityTitle(kind, current.entity));
+    if (count === 0) throw staleVersion(capitalize(describeEntity(kind, current.entity)));
     await recordDraftEdit(tx, { actor, meta, kind, verb: "delete", clusterId, id, before: current.entity });
   });
 }

@@ -5,11 +5,11 @@ import type { Db } from "../../db";
 import { invalid } from "../../errors";
 import { compileGatewaySpec, type IspFailover, PolicyCompileError } from "../../../core/policy/compile";
 import { type Policy, zId, zIPv4, zPort } from "../../../core/policy/model";
-import { describeEntity } from "../../../core/policy/validate";
 import { type SkippedRule, simulatePacket } from "../../../core/policy/simulate";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { zRevisionRef } from "./revisions";
 import { canonicalJson, draftSnapshot, publishedPolicy } from "./snapshot";
+import { describeEntity } from "../../../core/policy/entities";
 
 /**
  * The packet simulator behind the Simulate page: compiles the draft (or a revision) into the same

@@ -1,7 +1,7 @@
 import type { Db } from "../../db";
-import { describeEntity, LIST_KEY, type PolicyEntity } from "../../../core/policy/validate";
 import type { PolicyWarning, WarningCode } from "../../../core/policy/warnings";
 import { draftSnapshot } from "./snapshot";
+import { describeEntity, LIST_KEY, type PolicyEntity } from "../../../core/policy/entities";
 
 /**
  * The draft's warnings (core/policy/warnings.ts), each with the name of what it is about and,

@@ -1,14 +1,7 @@
 import { z } from "zod";
 import { zId } from "../../../core/policy/model";
-import {
-  createEntity,
-  deleteEntity,
-  type EntityKind,
-  entityDependents,
-  type FIELD_SCHEMAS,
-  getEntity,
-  updateEntity,
-} from "../../services/draft/entities";
+import type { EntityKind, FIELD_SCHEMAS } from "../../../core/policy/entities";
+import { createEntity, deleteEntity, entityDependents, getEntity, updateEntity } from "../../services/draft/entities";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 
 const zRef = z.object({ clusterId: zId, id: zId });

@@ -5,7 +5,7 @@ import { useParams } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { z } from "zod";
 import { Field, FormAlert, inputProps } from "@/app/components/field";
-import { plainMessage } from "@/app/components/form-errors";
+import { issueWords, joinLabel } from "@/core/policy/wording";
 import { useClusterEntities } from "@/app/components/hooks";
 import { numberField } from "@/app/components/list-text";
 import { errorMessage } from "@/app/lib/errors";
@@ -77,8 +77,7 @@ export default function SimulatePage() {
     if (!tried || checked.success) return undefined;
     const issue = checked.error.issues.find((i) => i.path[0] === k);
     if (!issue) return undefined;
-    const text = plainMessage(issue.message);
-    return [/^(must|is)\b/.test(text) ? `${LABELS[k]} ${text}` : `${LABELS[k]}: ${text}`];
+    return [joinLabel(LABELS[k] ?? k, issueWords(issue))];
   };
 
   const result = useQuery({

@@ -1,0 +1,49 @@
+import type { z } from "zod";
+import { type Isp, type Pool, type Rule, type Zone, zIspFields, zPoolFields, zRuleFields, zZoneFields } from "./model";
+
+/**
+ * The policy's vocabulary, defined once for the console, the browser and the checks: which kinds
+ * of entity a policy holds, where each lives in a Policy, how each is named in words, and the
+ * schema of the fields an operator edits.
+ */
+
+/** The entities a cluster's pages create, edit and delete one at a time. */
+export const ENTITY_KINDS = ["isp", "pool", "zone", "rule"] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+
+/** What a check or a field label can be about: an entity, or the cluster's settings (edited whole). */
+export type PolicyPart = EntityKind | "settings";
+
+export type PolicyEntity = Isp | Pool | Zone | Rule;
+export type EntityOf = { isp: Isp; pool: Pool; zone: Zone; rule: Rule };
+
+/** Where each kind lives in a Policy. */
+export const LIST_KEY = { isp: "isps", pool: "pools", zone: "zones", rule: "rules" } as const satisfies Record<
+  EntityKind,
+  string
+>;
+
+/** A kind inside a sentence: "another pool", "New ISP". */
+export const ENTITY_NOUN: Record<EntityKind, string> = { isp: "ISP", pool: "pool", zone: "zone", rule: "rule" };
+
+/** A kind at the start of a sentence: "Pool p-1 was not found". */
+export const ENTITY_TITLE: Record<EntityKind, string> = { isp: "ISP", pool: "Pool", zone: "Zone", rule: "Rule" };
+
+/** The fields an operator edits, per kind: the forms and the API check with the same schemas. */
+export const FIELD_SCHEMAS = {
+  isp: zIspFields,
+  pool: zPoolFields,
+  zone: zZoneFields,
+  rule: zRuleFields,
+} as const;
+
+export type FieldsOf<K extends EntityKind> = z.infer<(typeof FIELD_SCHEMAS)[K]>;
+
+/** How an entity is named in messages: `pool "telia-a"`, or `rule #7 (comment)` for rules, which have no name. */
+export function describeEntity(kind: EntityKind, e: PolicyEntity): string {
+  if (kind === "rule") {
+    const r = e as Rule;
+    return r.comment ? `rule #${r.seq} (${r.comment})` : `rule #${r.seq}`;
+  }
+  return `${ENTITY_NOUN[kind]} "${(e as Isp | Pool | Zone).name}"`;
+}
