@@ -1,7 +1,20 @@
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
+
 /**
- * The one error type services throw. Only the tRPC layer maps codes to transport errors.
+ * The one error type services throw. The transports map its codes with one table
+ * (APP_ERROR_TRANSPORT): the tRPC error formatter and the plain HTTP handlers in server/http.
  */
 export type AppErrorCode = "NOT_FOUND" | "CONFLICT" | "INVALID" | "FORBIDDEN" | "UNAUTHORIZED" | "RATE_LIMITED";
+
+/** How each code travels: as a tRPC error code and as an HTTP status. */
+export const APP_ERROR_TRANSPORT: Record<AppErrorCode, { trpc: TRPC_ERROR_CODE_KEY; http: number }> = {
+  NOT_FOUND: { trpc: "NOT_FOUND", http: 404 },
+  CONFLICT: { trpc: "CONFLICT", http: 409 },
+  INVALID: { trpc: "BAD_REQUEST", http: 400 },
+  FORBIDDEN: { trpc: "FORBIDDEN", http: 403 },
+  UNAUTHORIZED: { trpc: "UNAUTHORIZED", http: 401 },
+  RATE_LIMITED: { trpc: "TOO_MANY_REQUESTS", http: 429 },
+};
 
 export interface FieldIssue {
   /** field path inside the input, e.g. ["addresses", 2] */

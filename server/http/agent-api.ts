@@ -8,7 +8,7 @@ import {
   zStatusReport,
 } from "../../core/protocol/agent-api";
 import type { Db } from "../db";
-import { AppError } from "../errors";
+import { APP_ERROR_TRANSPORT, AppError } from "../errors";
 import { logger } from "../log";
 import { clientAddress } from "../trpc/context";
 import type { RequestMeta } from "../services/audit/record";
@@ -119,8 +119,7 @@ export async function guarded(req: Request, endpoint: string, fn: () => Promise<
   } catch (e) {
     if (e instanceof BadRequest) return errorResponse(e.status, e.message, e.issues.length ? { issues: e.issues } : {});
     if (e instanceof AppError) {
-      const status = e.code === "UNAUTHORIZED" ? 401 : e.code === "NOT_FOUND" ? 404 : e.code === "CONFLICT" ? 409 : 400;
-      return errorResponse(status, e.message);
+      return errorResponse(APP_ERROR_TRANSPORT[e.code].http, e.message, e.issues.length ? { issues: e.issues } : {});
     }
     logger.error({ err: e, endpoint, requestId: req.headers.get("x-request-id") }, "agent request failed");
     return errorResponse(500, "The console failed to handle the request; its log has the details");

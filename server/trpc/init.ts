@@ -1,22 +1,12 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
-import { AppError, type AppErrorCode, type FieldIssue } from "../errors";
+import { APP_ERROR_TRANSPORT, AppError, type FieldIssue } from "../errors";
 import { containsNul, NUL_MESSAGE } from "../input";
 import { logger } from "../log";
 import type { Actor } from "../services/audit/record";
 import { type Role, roleAtLeast } from "../services/auth/roles";
 import type { Context } from "./context";
-
-const CODE_MAP: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
-  NOT_FOUND: "NOT_FOUND",
-  CONFLICT: "CONFLICT",
-  INVALID: "BAD_REQUEST",
-  FORBIDDEN: "FORBIDDEN",
-  UNAUTHORIZED: "UNAUTHORIZED",
-  RATE_LIMITED: "TOO_MANY_REQUESTS",
-};
 
 function fieldIssues(cause: unknown): FieldIssue[] {
   if (cause instanceof AppError) return cause.issues;
@@ -50,7 +40,7 @@ const errorMapping = t.middleware(async ({ next, path, ctx }) => {
   if (!result.ok) {
     const cause = result.error.cause;
     if (cause instanceof AppError) {
-      result.error = new TRPCError({ code: CODE_MAP[cause.code], message: cause.message, cause });
+      result.error = new TRPCError({ code: APP_ERROR_TRANSPORT[cause.code].trpc, message: cause.message, cause });
     } else if (result.error.code === "INTERNAL_SERVER_ERROR") {
       logger.error(
         { err: result.error.cause ?? result.error, path, requestId: ctx.meta.requestId },
