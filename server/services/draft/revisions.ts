@@ -6,7 +6,7 @@ import { type Policy, zPolicy } from "../../../core/policy/model";
 import { validatePolicy } from "../../../core/policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
-import { notifyClusterChanged } from "../gateways/notifier";
+import { notifyClusterChanged } from "../cluster-changes/notifier";
 import { ispToData, loadDraftPolicy, poolToData, ruleToData, settingsFromCluster, zoneToData } from "./rows";
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from "../../db";
 import { conflict } from "../../errors";
 import { zId } from "../../../core/policy/model";
 import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
-import { notifyClusterChanged } from "../gateways/notifier";
+import { notifyClusterChanged } from "../cluster-changes/notifier";
 import { loadClusterFailover } from "./cluster-state";
 import { type FailoverAction, type FailoverImpact, failoverImpact } from "./impact";
 import { notifyHealthChanged } from "./live";

@@ -4,7 +4,7 @@ import type { Db } from "../../db";
 import { compileGatewaySpec, type IspFailover } from "../../../core/policy/compile";
 import { loadRevisionPolicy } from "../draft/revisions";
 import { authenticateAgent } from "./agent-auth";
-import { clusterGeneration, waitForClusterChange } from "./notifier";
+import { clusterGeneration, waitForClusterChange } from "../cluster-changes/notifier";
 
 /**
  * What a gateway should run, and the long poll that hands it over. The desired state of a

@@ -3,8 +3,8 @@ import { zId } from "../../../core/policy/model";
 import { getAuditEvent } from "../../services/audit/event";
 import { auditFacets, listAuditEvents, zAuditListInput } from "../../services/audit/list";
 import { getRetention, pruneAudit, setRetention, zRetentionInput } from "../../services/audit/retention";
-import { revisionsWithRollout } from "../../services/audit/rollout";
-import { rulesetDiff } from "../../services/audit/ruleset-diff";
+import { revisionsWithRollout } from "../../services/revisions/rollout";
+import { rulesetDiff } from "../../services/revisions/ruleset-diff";
 import { verifyAuditChain } from "../../services/audit/verify";
 import { adminProcedure, router, viewerProcedure } from "../init";
 
