@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real, when any is missing:
 # Chromium (UI tests), nftables/iproute2/conntrack/fping/iperf3/iptables (datapath tests in network
-# namespaces), openssh-server (SSH tests against a private sshd), PostgreSQL (the second store).
+# namespaces), tcpdump (what an ISP router sees), keepalived and conntrackd (gateway pairs),
+# openssh-server (SSH tests against a private sshd), PostgreSQL (the second store).
+# Another apt run (unattended upgrades, a second install) holds the dpkg lock: wait for it.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -12,11 +14,15 @@ have conntrack || need+=(conntrack)
 have fping || need+=(fping)
 have iperf3 || need+=(iperf3)
 have iptables || need+=(iptables)
+have tcpdump || need+=(tcpdump)
+[ -x /usr/sbin/keepalived ] || need+=(keepalived)
+[ -x /usr/sbin/conntrackd ] || need+=(conntrackd)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing system packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  lock=(-o DPkg::Lock::Timeout=600)
+  apt-get "${lock[@]}" update -qq
+  apt-get "${lock[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
