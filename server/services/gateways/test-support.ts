@@ -2,6 +2,7 @@ import { createDb, type Db } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { freshStore } from "../../db/test-support";
 import type { Role } from "../auth/roles";
+import { usernameKey } from "../auth/username";
 import type { Actor, RequestMeta } from "../audit/record";
 import { createCluster } from "../clusters/clusters";
 import { createEntity } from "../draft/entities";
@@ -29,7 +30,10 @@ export async function gatewayTestDb(): Promise<GatewayTestDb> {
 export const META: RequestMeta = { ip: "127.0.0.1", userAgent: "vitest", requestId: "test" };
 
 export async function makeUser(db: Db, username: string, role: Role): Promise<Actor & { role: Role }> {
-  const u = await db.user.create({ data: { username, passwordHash: "x", role }, select: { id: true } });
+  const u = await db.user.create({
+    data: { username, usernameKey: usernameKey(username), passwordHash: "x", role },
+    select: { id: true },
+  });
   return { type: "user", id: u.id, name: username, role };
 }
 
