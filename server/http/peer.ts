@@ -1,5 +1,8 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { PEER_HEADER, PEER_TLS_HEADER } from "./peer-header";
+
+export { peerOf } from "./peer-header";
 
 /**
  * Route handlers in Next.js get a fetch Request without the socket, and `next start` passes a client's own
@@ -7,17 +10,10 @@ import https from "node:https";
  * TLS) on every request under its own header names, replacing anything a client sent under those names, before
  * Next.js sees the request.
  */
-export const PEER_HEADER = "x-gatehouse-peer";
-export const PEER_TLS_HEADER = "x-gatehouse-peer-tls";
 
 export function stampPeer(req: IncomingMessage): void {
   req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "";
   req.headers[PEER_TLS_HEADER] = (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? "1" : "0";
-}
-
-/** The stamped peer of a fetch Request ("" when no stamp: then nothing forwarded is believed either). */
-export function peerOf(headers: Headers): { peer: string; tls: boolean } {
-  return { peer: headers.get(PEER_HEADER) ?? "", tls: headers.get(PEER_TLS_HEADER) === "1" };
 }
 
 const installed = Symbol.for("gatehouse.peerStamp");

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Db, getDb } from "../db";
 import { env } from "../env";
 import { type RequestOrigin, resolveOrigin, type TrustedProxies } from "../http/forwarded";
-import { peerOf } from "../http/peer";
+import { peerOf } from "../http/peer-header";
 import type { RequestMeta } from "../services/audit/record";
 import { readSession, SESSION_COOKIE, type SessionUser } from "../services/auth/sessions";
 
