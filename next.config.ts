@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { STATIC_SECURITY_HEADERS } from "./server/http/security-headers";
 
 const config: NextConfig = {
   serverExternalPackages: [
@@ -9,7 +10,16 @@ const config: NextConfig = {
     "ssh2",
     "pino",
     "@node-rs/argon2",
+    "rate-limiter-flexible",
   ],
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: Object.entries(STATIC_SECURITY_HEADERS).map(([key, value]) => ({ key, value })),
+      },
+    ];
+  },
   poweredByHeader: false,
   reactStrictMode: true,
   typedRoutes: false,

@@ -196,7 +196,7 @@ async function measure(store: Store, plans: boolean) {
   const db = createDb(store.url);
   try {
     const admin = await db.user.create({
-      data: { username: "bench", passwordHash: "x", role: "admin" },
+      data: { username: "bench", usernameKey: "bench", passwordHash: "x", role: "admin" },
       select: { id: true },
     });
     const ctx: Context = {

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { parseTrustedProxies } from "./http/forwarded";
+import { zUsername } from "./services/auth/username";
 
 /** The only place that reads process.env. Everything else imports `env`. */
 const zEnv = z.object({
@@ -9,7 +11,7 @@ const zEnv = z.object({
     .default("file:./data/gatehouse.db")
     .refine((u) => u.startsWith("file:") || /^postgres(ql)?:\/\//.test(u), "must start with file: or postgresql://"),
   /** password for the first admin; generated and printed once when unset */
-  GATEHOUSE_ADMIN_USER: z.string().min(1).default("admin"),
+  GATEHOUSE_ADMIN_USER: zUsername.default("admin"),
   GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   /** the console's own URL as browsers reach it; https turns on Secure cookies */
   GATEHOUSE_PUBLIC_URL: z.string().url().optional(),
@@ -21,6 +23,21 @@ const zEnv = z.object({
     .default(12),
   /** 32-byte key (hex or base64) that encrypts stored SSH credentials */
   GATEHOUSE_SECRET_KEY: z.string().optional(),
+  /**
+   * addresses or CIDRs of reverse proxies in front of the console, comma-separated: only requests from these
+   * may set the client address (X-Forwarded-For), host (X-Forwarded-Host) and protocol (X-Forwarded-Proto)
+   */
+  GATEHOUSE_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      try {
+        return parseTrustedProxies(text);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

@@ -132,14 +132,18 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
   const router = useRouter();
   const pathname = usePathname();
   const params = useParams<{ clusterId?: string }>();
-  const me = useQuery(trpc.auth.me.queryOptions());
+  // the session is asked again whenever the console is entered, and only that fresh answer may send the
+  // browser to the sign-in page: a cached "not signed in" from before signing in must not
+  const me = useQuery(trpc.auth.me.queryOptions(undefined, { refetchOnMount: "always" }));
   const cluster = useQuery(
     trpc.cluster.get.queryOptions({ id: params.clusterId ?? "" }, { enabled: Boolean(params.clusterId && me.data) }),
   );
 
   useEffect(() => {
-    if (me.isSuccess && me.data === null) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
-  }, [me.isSuccess, me.data, router, pathname]);
+    if (me.isSuccess && me.isFetchedAfterMount && !me.isFetching && me.data === null) {
+      router.replace(`/login?next=${encodeURIComponent(pathname)}`);
+    }
+  }, [me.isSuccess, me.isFetchedAfterMount, me.isFetching, me.data, router, pathname]);
 
   if (me.isPending || !me.data) return <div className="main loading">Loading…</div>;
   const base = params.clusterId ? `/clusters/${params.clusterId}` : null;

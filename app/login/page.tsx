@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { errorMessage } from "../lib/errors";
+import { safeNextPath } from "../lib/next-path";
 import { useTRPC } from "../lib/trpc";
 
 export default function LoginPage() {
@@ -14,10 +15,13 @@ export default function LoginPage() {
   const [password, setPassword] = useState("");
   const login = useMutation(
     trpc.auth.login.mutationOptions({
-      onSuccess: async () => {
-        await queryClient.invalidateQueries();
+      onSuccess: (result) => {
+        // nothing cached before signing in may decide anything now: above all not the "not signed in" answer of
+        // the session query, which would send the console straight back here
+        queryClient.removeQueries();
+        queryClient.setQueryData(trpc.auth.me.queryKey(), () => ({ ...result.user, csrfToken: result.csrfToken }));
         const next = new URLSearchParams(window.location.search).get("next");
-        router.replace(next?.startsWith("/") && !next.startsWith("//") ? next : "/");
+        router.replace(safeNextPath(next, window.location.origin));
       },
     }),
   );

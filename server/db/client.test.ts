@@ -19,7 +19,9 @@ describe("url helpers", () => {
 
 /** The same round trip on both stores: every kind of column, a relation, a cascade, a unique violation. */
 async function roundTrip(db: Db): Promise<void> {
-  const user = await db.user.create({ data: { username: "ada", passwordHash: "x", role: "admin" } });
+  const user = await db.user.create({
+    data: { username: "ada", usernameKey: "ada", passwordHash: "x", role: "admin" },
+  });
   expect(user).toMatchObject({ username: "ada", disabled: false, version: 1 });
   expect(user.createdAt).toBeInstanceOf(Date);
 
@@ -35,7 +37,9 @@ async function roundTrip(db: Db): Promise<void> {
   expect(updated).toMatchObject({ disabled: true, version: 2 });
   expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(user.updatedAt.getTime());
 
-  await expect(db.user.create({ data: { username: "ada", passwordHash: "y", role: "viewer" } })).rejects.toMatchObject({
+  await expect(
+    db.user.create({ data: { username: "ada", usernameKey: "ada", passwordHash: "y", role: "viewer" } }),
+  ).rejects.toMatchObject({
     code: "P2002",
   });
 

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../testkit/server/databases";
 import type { Role } from "../services/auth/roles";
-import { THROTTLE } from "../services/auth/throttle";
+import { LOGIN_LIMITS } from "../services/auth/throttle";
 import { type ApiHarness, apiHarness, TEST_PASSWORD, tableCounts } from "../../testkit/server/api";
 import { createContext } from "./context";
 import { appRouter, createCaller } from "./root";
@@ -102,15 +102,15 @@ describe.each(PROVIDERS)("access control and hostile input on %s", (provider) =>
     expect(await h.db.session.count({ where: { userId: h.users.viewer.id } })).toBe(1);
 
     const codes: string[] = [];
-    for (let i = 0; i < THROTTLE.maxPerUser + 1; i++) {
+    for (let i = 0; i < LOGIN_LIMITS.pair.points + 1; i++) {
       codes.push(await codeOf(anon.auth.login({ username: "operator", password: "wrong password" })));
     }
-    expect(codes.slice(0, THROTTLE.maxPerUser)).toEqual(Array(THROTTLE.maxPerUser).fill("UNAUTHORIZED"));
+    expect(codes.slice(0, LOGIN_LIMITS.pair.points)).toEqual(Array(LOGIN_LIMITS.pair.points).fill("UNAUTHORIZED"));
     expect(codes.at(-1)).toBe("TOO_MANY_REQUESTS");
     // even the right password is refused while locked
     expect(await codeOf(anon.auth.login({ username: "operator", password: TEST_PASSWORD }))).toBe("TOO_MANY_REQUESTS");
     expect(await h.db.auditEvent.count({ where: { action: "auth.login_failed", actorName: "operator" } })).toBe(
-      THROTTLE.maxPerUser,
+      LOGIN_LIMITS.pair.points,
     );
     expect(await h.db.auditEvent.count({ where: { action: "auth.login", actorName: "viewer" } })).toBe(1);
     // a cross-site sign-in form is refused

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { type Db, getDb } from "../db";
+import { env } from "../env";
+import { type RequestOrigin, resolveOrigin, type TrustedProxies } from "../http/forwarded";
+import { peerOf } from "../http/peer-header";
 import type { RequestMeta } from "../services/audit/record";
 import { readSession, SESSION_COOKIE, type SessionUser } from "../services/auth/sessions";
 
@@ -31,24 +34,23 @@ export function parseCookies(header: string | null): Map<string, string> {
   return out;
 }
 
-/**
- * The client address: the last x-forwarded-for hop is the one the Next.js server itself saw,
- * earlier hops are whatever the client claimed.
- */
-export function clientAddress(headers: Headers): string {
-  const hops = (headers.get("x-forwarded-for") ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return (hops.at(-1) ?? headers.get("x-real-ip") ?? "").slice(0, 64);
+/** Who sent the request and to which host, believing forwarded headers only from GATEHOUSE_TRUSTED_PROXIES. */
+export function requestOrigin(
+  headers: Headers,
+  trusted: TrustedProxies = env.GATEHOUSE_TRUSTED_PROXIES,
+): RequestOrigin {
+  return resolveOrigin({ ...peerOf(headers), headers }, trusted);
 }
 
-export function isSameOrigin(headers: Headers): boolean {
+export function clientAddress(headers: Headers, trusted?: TrustedProxies): string {
+  return requestOrigin(headers, trusted).ip.slice(0, 64);
+}
+
+export function isSameOrigin(headers: Headers, trusted?: TrustedProxies): boolean {
   const origin = headers.get("origin");
   if (origin === null) return true; // not a browser cross-site request: browsers always send Origin on POST
-  const host = headers.get("x-forwarded-host") ?? headers.get("host");
   try {
-    return new URL(origin).host === host;
+    return new URL(origin).host === requestOrigin(headers, trusted).host;
   } catch {
     return false;
   }

@@ -8,10 +8,20 @@ import type { Actor } from "../services/audit/record";
 import { type Role, roleAtLeast } from "../services/auth/roles";
 import type { Context } from "./context";
 
+/** The whole input has the wrong type (`{"json":null}`, a string...): say what a procedure takes. */
+function wholeInputMessage(issue: { expected?: unknown; message: string }): string {
+  const received = /received (\w+)/.exec(issue.message)?.[1];
+  const expected = issue.expected === "object" ? "an object with this procedure's fields" : `of type ${issue.expected}`;
+  return `must be ${expected}${received ? `, not ${received}` : ""}`;
+}
+
 function fieldIssues(cause: unknown): FieldIssue[] {
   if (cause instanceof AppError) return cause.issues;
   if (cause instanceof ZodError) {
-    return cause.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
+    return cause.issues.map((i) => ({
+      path: i.path as (string | number)[],
+      message: i.path.length === 0 && i.code === "invalid_type" ? wholeInputMessage(i) : i.message,
+    }));
   }
   return [];
 }

@@ -7,8 +7,10 @@ import { hashPassword } from "../../server/services/auth/password";
 import { handleHealth } from "../../server/http/agent-health";
 import { handleDesired, handleEnroll, handleStatus } from "../../server/http/agent-api";
 import { type GatewayTestDb, gatewayTestDb } from "../server/gateways";
+import { usernameKey } from "../../server/services/auth/username";
 import { createContext } from "../../server/trpc/context";
 import { appRouter } from "../../server/trpc/root";
+import { stampPeer } from "../../server/http/peer";
 
 /**
  * The console's HTTP surface without building Next.js, for tests and benchmarks that run real
@@ -29,6 +31,7 @@ export interface TestConsole {
 }
 
 async function toRequest(req: IncomingMessage, base: string, signal: AbortSignal): Promise<Request> {
+  stampPeer(req);
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
@@ -65,7 +68,14 @@ export async function startTestConsole(opts: { longPollMs?: number } = {}): Prom
   const store: GatewayTestDb = await gatewayTestDb();
   const { db } = store;
   for (const [role, u] of Object.entries(TEST_USERS)) {
-    await db.user.create({ data: { username: u.username, passwordHash: await hashPassword(u.password), role } });
+    await db.user.create({
+      data: {
+        username: u.username,
+        usernameKey: usernameKey(u.username),
+        passwordHash: await hashPassword(u.password),
+        role,
+      },
+    });
   }
   let base = "";
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

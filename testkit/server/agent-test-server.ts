@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import type { Db } from "../../server/db";
 import { handleHealth } from "../../server/http/agent-health";
 import { type AgentApiOptions, handleDesired, handleEnroll, handleStatus } from "../../server/http/agent-api";
+import { stampPeer } from "../../server/http/peer";
 
 /**
  * The agent endpoints behind a bare Node HTTP server on 127.0.0.1, for tests that run the real
@@ -19,6 +20,7 @@ export interface AgentApiServer {
 }
 
 async function toRequest(req: IncomingMessage, port: number, signal: AbortSignal): Promise<Request> {
+  stampPeer(req);
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);

@@ -27,7 +27,7 @@ export async function apiHarness(provider: DbProvider): Promise<ApiHarness> {
   const users = {} as ApiHarness["users"];
   for (const role of ["viewer", "operator", "admin"] as const) {
     const u = await db.user.create({
-      data: { username: role, passwordHash, role },
+      data: { username: role, usernameKey: role, passwordHash, role },
       select: { id: true, username: true },
     });
     users[role] = u;

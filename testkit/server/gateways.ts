@@ -6,6 +6,7 @@ import type { Actor, RequestMeta } from "../../server/services/audit/record";
 import { createCluster } from "../../server/services/clusters/clusters";
 import { createEntity } from "../../server/services/draft/entities";
 import { publish } from "../../server/services/draft/revisions";
+import { usernameKey } from "../../server/services/auth/username";
 
 /** A migrated SQLite database in a temp dir, a cluster, and helpers to publish revisions. */
 export interface GatewayTestDb {
@@ -29,7 +30,10 @@ export async function gatewayTestDb(): Promise<GatewayTestDb> {
 export const META: RequestMeta = { ip: "127.0.0.1", userAgent: "vitest", requestId: "test" };
 
 export async function makeUser(db: Db, username: string, role: Role): Promise<Actor & { role: Role }> {
-  const u = await db.user.create({ data: { username, passwordHash: "x", role }, select: { id: true } });
+  const u = await db.user.create({
+    data: { username, usernameKey: usernameKey(username), passwordHash: "x", role },
+    select: { id: true },
+  });
   return { type: "user", id: u.id, name: username, role };
 }
 

@@ -23,7 +23,7 @@ export async function draftTestStore(provider: DbProvider): Promise<DraftTestSto
   await migrate(store.url);
   const db = createDb(store.url);
   const u = await db.user.create({
-    data: { username: "op", passwordHash: "x", role: "operator" },
+    data: { username: "op", usernameKey: "op", passwordHash: "x", role: "operator" },
     select: { id: true },
   });
   return {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Db } from "../../db";
 import { recordAudit, SYSTEM_META } from "../audit/record";
 import { hashPassword } from "./password";
+import { usernameKey } from "./username";
 
 export type BootstrapResult =
   | { created: false }
@@ -22,7 +23,10 @@ export async function ensureFirstAdmin(
   const created = await db.$transaction(async (tx) => {
     // a second console replica starting at the same moment must not add a second admin
     if ((await tx.user.count()) > 0) return false;
-    const user = await tx.user.create({ data: { username, passwordHash, role: "admin" }, select: { id: true } });
+    const user = await tx.user.create({
+      data: { username, usernameKey: usernameKey(username), passwordHash, role: "admin" },
+      select: { id: true },
+    });
     await recordAudit(tx, {
       actor: { type: "system", id: "", name: "system" },
       meta: SYSTEM_META,

@@ -4,7 +4,8 @@ import { recordAudit, type RequestMeta } from "../audit/record";
 import { dummyPasswordHash, verifyPassword } from "./password";
 import type { Role } from "./roles";
 import { createSession } from "./sessions";
-import { assertNotThrottled, clearUserFailures, recordFailure } from "./throttle";
+import { attemptFailed, attemptSucceeded, reserveAttempt, slowDownMs } from "./throttle";
+import { usernameKey } from "./username";
 
 export interface LoginResult {
   token: string;
@@ -15,20 +16,27 @@ export interface LoginResult {
 
 const WRONG = "Wrong user name or password.";
 
+/**
+ * Signs in. Every failure answers the same (unknown name, wrong password, disabled account with the right
+ * password) after the same work (one password hash check), so neither the text nor the timing tells them apart.
+ */
 export async function login(
   db: Db,
   input: { username: string; password: string },
   meta: RequestMeta,
   sessionHours: number,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<LoginResult> {
-  await assertNotThrottled(db, input.username, meta.ip);
+  await reserveAttempt(db, input.username, meta.ip);
+  const delay = await slowDownMs(db, input.username);
+  if (delay > 0) await sleep(delay);
   const user = await db.user.findUnique({
-    where: { username: input.username },
+    where: { usernameKey: usernameKey(input.username) },
     select: { id: true, username: true, role: true, disabled: true, passwordHash: true },
   });
   const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), input.password);
   if (!user || !ok || user.disabled) {
-    await recordFailure(db, input.username, meta.ip);
+    await attemptFailed(db, input.username);
     await db.$transaction((tx) =>
       recordAudit(tx, {
         actor: { type: "user", id: user?.id ?? "", name: input.username.slice(0, 64) },
@@ -39,9 +47,9 @@ export async function login(
         after: { reason: !user ? "unknown user" : user.disabled ? "account disabled" : "wrong password" },
       }),
     );
-    throw new AppError("UNAUTHORIZED", user?.disabled && ok ? "This account is disabled." : WRONG);
+    throw new AppError("UNAUTHORIZED", WRONG);
   }
-  await clearUserFailures(db, user.username);
+  await attemptSucceeded(db, input.username, meta.ip);
   const session = await createSession(db, user.id, sessionHours, meta);
   await db.$transaction((tx) =>
     recordAudit(tx, {

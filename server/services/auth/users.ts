@@ -5,13 +5,9 @@ import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { hashPassword, verifyPassword, zPassword } from "./password";
 import { zRole } from "./roles";
 import { deleteUserSessions } from "./sessions";
+import { usernameKey, zUsername } from "./username";
 
-export const zUsername = z
-  .string()
-  .trim()
-  .min(1, "is required")
-  .max(64, "must be at most 64 characters")
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, "may contain only letters, digits, '.', '_', '@' and '-'");
+export { zUsername };
 
 export const zUserCreate = z.object({ username: zUsername, password: zPassword, role: zRole });
 export const zUserUpdate = z.object({
@@ -40,7 +36,7 @@ export async function createUser(db: Db, actor: Actor, meta: RequestMeta, input:
   try {
     return await db.$transaction(async (tx) => {
       const user = await tx.user.create({
-        data: { username: input.username, role: input.role, passwordHash },
+        data: { username: input.username, usernameKey: usernameKey(input.username), role: input.role, passwordHash },
         select: USER_SELECT,
       });
       await recordAudit(tx, {
@@ -54,7 +50,11 @@ export async function createUser(db: Db, actor: Actor, meta: RequestMeta, input:
       return user;
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw conflict(`A user named "${input.username}" already exists`);
+    if (isUniqueViolation(e)) {
+      throw new AppError("CONFLICT", `A user named "${input.username}" already exists (names ignore case)`, [
+        { path: ["username"], message: "is taken (names ignore case)" },
+      ]);
+    }
     throw e;
   }
 }

@@ -6,6 +6,7 @@ import { login } from "../../services/auth/login";
 import { zPassword } from "../../services/auth/password";
 import { CSRF_COOKIE, deleteSession, SESSION_COOKIE } from "../../services/auth/sessions";
 import { changeOwnPassword } from "../../services/auth/users";
+import { zUsername } from "../../services/auth/username";
 import { authedProcedure, publicProcedure, router } from "../init";
 
 const secure = env.GATEHOUSE_PUBLIC_URL?.startsWith("https:") ?? false;
@@ -27,7 +28,7 @@ export const authRouter = router({
   login: publicProcedure
     .input(
       z.object({
-        username: z.string().trim().min(1, "is required").max(64),
+        username: zUsername,
         password: z.string().min(1, "is required").max(200),
       }),
     )
