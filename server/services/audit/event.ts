@@ -2,7 +2,7 @@ import type { Db } from "../../db";
 import { notFound } from "../../errors";
 import { zPolicy } from "../../policy/model";
 import { describeEntity } from "../../policy/validate";
-import { eventHash } from "./chain";
+import { eventProblem, HASH_KEYED } from "./chain";
 import { eventFieldDiff } from "./field-diff";
 import { loadEvents } from "./list";
 import { parseJsonColumn } from "./store";
@@ -97,6 +97,7 @@ export async function getAuditEvent(db: Db, seq: number) {
     db.auditEvent.findFirst({ where: { seq: { gt: seq } }, orderBy: { seq: "asc" }, select: { seq: true } }),
     readAnchor(db),
   ]);
+  const problem = eventProblem(row);
   const expectedPrev = previous?.hash ?? (anchor.seq < seq ? anchor.hash : null);
   const [related, names] = await Promise.all([
     relatedRevision(db, view),
@@ -110,8 +111,12 @@ export async function getAuditEvent(db: Db, seq: number) {
     integrity: {
       hash: row.hash,
       prevHash: row.prevHash,
+      /** true: HMAC with the audit key; false: written before the chain was keyed, checked without a key */
+      keyed: row.hashVersion === HASH_KEYED,
+      /** why the event does not check out on its own (unreadable, altered), or null */
+      problem,
       /** the stored hash matches the event's fields */
-      hashOk: eventHash(row) === row.hash,
+      hashOk: problem === null,
       /** the event links to the one before it (or to the prune anchor) */
       linkOk: expectedPrev === null ? null : expectedPrev === row.prevHash,
     },
