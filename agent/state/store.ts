@@ -25,10 +25,19 @@ import { TOKEN_RE, zApplyResult } from "../client/protocol";
  */
 export const DEFAULT_STATE_DIR = "/var/lib/gatehouse-agent";
 
+/** True for an absolute http(s) URL; never throws, whatever the text (zod runs refinements after failed checks). */
+function isHttpUrl(u: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export const zConsoleUrl = z
   .string()
-  .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http:// or https:// URL")
+  .trim()
+  .refine(isHttpUrl, "must be an http:// or https:// URL, e.g. https://console.example:3000")
   .transform((u) => u.replace(/\/+$/, ""));
 
 export const zCredentials = z.object({
