@@ -123,6 +123,10 @@ export function newEventHash(e: HashedFields, key: Buffer = auditKey()): string 
   return hash;
 }
 
+/** Why an unkeyed event after the first keyed one is bad. */
+export const downgradeProblem = (firstKeyedSeq: number) =>
+  `carries an unkeyed hash although the chain is keyed since event #${firstKeyedSeq}: it was written without the key`;
+
 /** True when a stored time can be read back as a time (a row edited by hand may hold anything). */
 export const isReadableTime = (at: Date): boolean => !Number.isNaN(at.getTime());
 

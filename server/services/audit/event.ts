@@ -2,7 +2,7 @@ import type { Db } from "../../db";
 import { notFound } from "../../errors";
 import { zPolicy } from "../../policy/model";
 import { describeEntity } from "../../policy/validate";
-import { eventProblem, HASH_KEYED } from "./chain";
+import { downgradeProblem, eventProblem, HASH_KEYED, HASH_UNKEYED } from "./chain";
 import { eventFieldDiff } from "./field-diff";
 import { loadEvents } from "./list";
 import { parseJsonColumn } from "./store";
@@ -97,7 +97,16 @@ export async function getAuditEvent(db: Db, seq: number) {
     db.auditEvent.findFirst({ where: { seq: { gt: seq } }, orderBy: { seq: "asc" }, select: { seq: true } }),
     readAnchor(db),
   ]);
-  const problem = eventProblem(row);
+  // an unkeyed event is only genuine before the first keyed one (verify.ts applies the same rule)
+  const keyedBefore =
+    row.hashVersion === HASH_UNKEYED
+      ? await db.auditEvent.findFirst({
+          where: { seq: { lt: seq }, hashVersion: HASH_KEYED },
+          orderBy: { seq: "asc" },
+          select: { seq: true },
+        })
+      : null;
+  const problem = keyedBefore !== null ? downgradeProblem(keyedBefore.seq) : eventProblem(row);
   const expectedPrev = previous?.hash ?? (anchor.seq < seq ? anchor.hash : null);
   const [related, names] = await Promise.all([
     relatedRevision(db, view),

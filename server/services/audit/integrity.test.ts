@@ -205,6 +205,9 @@ describe.each(PROVIDERS)("audit chain integrity on %s", (provider) => {
     const downgraded = await verifyAuditChain(h.db);
     expect(downgraded).toMatchObject({ intact: false, firstBadSeq: victim });
     if (!downgraded.intact) expect(downgraded.reason).toMatch(/unkeyed hash although the chain is keyed/);
+    const page = await h.as("viewer").audit.get({ seq: victim });
+    expect(page.integrity).toMatchObject({ keyed: false, hashOk: false });
+    expect(page.integrity.problem).toMatch(/unkeyed hash although the chain is keyed/);
     await restore();
     expect(await verifyAuditChain(h.db)).toMatchObject({ intact: true });
   });

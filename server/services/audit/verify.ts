@@ -1,5 +1,5 @@
 import type { Db } from "../../db";
-import { eventProblem, GENESIS_HASH, HASH_KEYED, HASH_UNKEYED } from "./chain";
+import { downgradeProblem, eventProblem, GENESIS_HASH, HASH_KEYED, HASH_UNKEYED } from "./chain";
 
 /**
  * Checks the audit hash chain: every event's hash over its own fields, every event's link to the
@@ -107,9 +107,7 @@ async function walk(db: Db, anchor: ChainAnchor): Promise<Outcome> {
         );
       }
       if (row.hashVersion === HASH_UNKEYED && firstKeyedSeq !== null) {
-        reasons.push(
-          `carries an unkeyed hash although the chain is keyed since event #${firstKeyedSeq}: it was written without the key`,
-        );
+        reasons.push(downgradeProblem(firstKeyedSeq));
       } else {
         const own = eventProblem(row);
         if (own !== null) reasons.push(own);

@@ -199,9 +199,10 @@ export default function AuditEventPage() {
                   unreadable: {d.integrity.problem}
                 </span>
               ) : (
-                <span className="badge danger" title={d.integrity.problem ?? undefined}>
-                  altered: its hash does not match its contents
-                </span>
+                <>
+                  <span className="badge danger">altered: its hash does not match its contents</span>
+                  {d.integrity.problem && <div className="small">This event {d.integrity.problem}.</div>}
+                </>
               )}{" "}
               {!d.integrity.keyed && (
                 <span className="badge" title="written before the audit chain was keyed; checked without the key">
