@@ -14,6 +14,8 @@ export default defineConfig({
       "e2e/agent/**/*.test.ts",
     ],
     environment: "node",
+    // a fixed audit chain key, so no test writes a key file next to the default database
+    env: { GATEHOUSE_AUDIT_KEY: "a1".repeat(32) },
     // a private PostgreSQL cluster, started on first use by tests that need one
     globalSetup: ["testkit/postgres.ts"],
     testTimeout: 30_000,

@@ -116,3 +116,41 @@ export function expandInterval(i: Interval): string[] {
 export function formatInterval(i: Interval): string {
   return i.start === i.end ? bigIntToIPv4(i.start) : `${bigIntToIPv4(i.start)}-${bigIntToIPv4(i.end)}`;
 }
+
+/**
+ * IPv4 ranges no gateway can use as a router or a source address on the internet. Link-local is
+ * refused where noted only: a next hop may well be link-local (some clouds route that way), a
+ * SNAT address may not.
+ */
+const RESERVED_V4: ReadonlyArray<{ cidr: string; says: string; linkLocal?: true }> = [
+  { cidr: "0.0.0.0/8", says: 'is in 0.0.0.0/8 ("this network", which holds the unspecified address 0.0.0.0)' },
+  { cidr: "127.0.0.0/8", says: "is a loopback address" },
+  { cidr: "169.254.0.0/16", says: "is a link-local address (169.254.0.0/16)", linkLocal: true },
+  { cidr: "224.0.0.0/4", says: "is a multicast address" },
+  { cidr: "240.0.0.0/4", says: "is a reserved or broadcast address" },
+];
+
+const RESERVED_INTERVALS = RESERVED_V4.map((r) => {
+  const parsed = parseCidr(r.cidr);
+  if (!parsed.ok) throw new Error(`bad reserved range ${r.cidr}`);
+  return { ...r, interval: parsed.value };
+});
+
+export interface ReservedHit {
+  /** the first reserved address the interval holds */
+  address: string;
+  /** what it is, as a predicate: "is a loopback address" */
+  says: string;
+}
+
+/** The first reserved address in `i` (a single address or a range), or null when it holds none. */
+export function reservedAddressIn(i: Interval, opts: { linkLocal: boolean }): ReservedHit | null {
+  for (const r of RESERVED_INTERVALS) {
+    if (r.linkLocal && !opts.linkLocal) continue;
+    if (overlaps(i, r.interval)) {
+      const first = i.start > r.interval.start ? i.start : r.interval.start;
+      return { address: bigIntToIPv4(first), says: r.says };
+    }
+  }
+  return null;
+}

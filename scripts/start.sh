@@ -14,6 +14,7 @@ echo "==> generating database clients"
 npm run --silent db:generate >/dev/null
 if [ ! -f .next/BUILD_ID ] || [ -n "$(find app server agent prisma next.config.ts package.json -newer .next/BUILD_ID -type f -not -path 'prisma/generated/*' 2>/dev/null | head -n 1)" ]; then
   echo "==> building the console"
+  npm run --silent build:workers
   npx next build
 fi
 echo "==> starting on http://${HOST:-0.0.0.0}:${PORT:-3000} (database: ${DATABASE_URL:-file:./data/gatehouse.db})"

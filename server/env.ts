@@ -38,6 +38,10 @@ const zEnv = z.object({
         return z.NEVER;
       }
     }),
+  /** 32-byte key (hex or base64) that keys the audit hash chain; wins over GATEHOUSE_AUDIT_KEY_FILE */
+  GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
+  /** where the audit chain key is kept (created with mode 0600 on first start when missing) */
+  GATEHOUSE_AUDIT_KEY_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

@@ -2,6 +2,7 @@ import { env } from "./env";
 import { getDb } from "./db";
 import { migrate } from "./db/migrate";
 import { logger } from "./log";
+import { auditKeyInfo } from "./services/audit/key";
 import { startAuditRetention } from "./services/audit/retention-schedule";
 import { ensureFirstAdmin } from "./services/auth/bootstrap";
 
@@ -9,6 +10,14 @@ export async function prepareConsole(): Promise<void> {
   const db = getDb();
   const applied = await migrate(env.DATABASE_URL);
   if (applied.length > 0) logger.info({ applied }, "database migrations applied");
+  // at start, not at the first audited change: a missing or unreadable key should stop the console here
+  const auditKey = auditKeyInfo();
+  if (auditKey.created) {
+    logger.info(
+      { file: auditKey.source },
+      "audit chain key created; keep it with the database backups, apart from the database itself",
+    );
+  }
   const admin = await ensureFirstAdmin(db, env.GATEHOUSE_ADMIN_USER, env.GATEHOUSE_ADMIN_PASSWORD);
   startAuditRetention(db);
   if (admin.created) {

@@ -228,6 +228,53 @@ describe("validatePolicy: names and pools", () => {
   });
 });
 
+describe("validatePolicy: reserved pool addresses", () => {
+  const withAddresses = (addresses: string[]) =>
+    edit((p) => {
+      pool(p, "pool-lte").addresses = addresses;
+    });
+
+  it.each([
+    ["127.0.0.1", "address 127.0.0.1 is a loopback address; it cannot be a SNAT address"],
+    [
+      "0.0.0.0",
+      'address 0.0.0.0 is in 0.0.0.0/8 ("this network", which holds the unspecified address 0.0.0.0); it cannot be a SNAT address',
+    ],
+    ["224.0.0.1", "address 224.0.0.1 is a multicast address; it cannot be a SNAT address"],
+    ["255.255.255.255", "address 255.255.255.255 is a reserved or broadcast address; it cannot be a SNAT address"],
+    ["169.254.10.1", "address 169.254.10.1 is a link-local address (169.254.0.0/16); it cannot be a SNAT address"],
+  ])("refuses %s, naming the address item", (address, message) => {
+    expect(issuesOf(validatePolicy(withAddresses(["100.66.0.1", address])), "pool", "pool-lte")).toEqual([
+      { path: ["addresses", 1], message },
+    ]);
+  });
+
+  it("refuses ranges and networks that contain a reserved address", () => {
+    const issues = validatePolicy(
+      withAddresses(["126.255.255.254-127.0.0.2", "223.255.254.0/30", "223.255.255.255-224.0.0.0"]),
+    );
+    expect(issuesOf(issues, "pool", "pool-lte")).toEqual([
+      {
+        path: ["addresses", 0],
+        message:
+          "address item 1 (126.255.255.254-127.0.0.2) includes 127.0.0.0, which is a loopback address; it cannot hold SNAT addresses",
+      },
+      {
+        path: ["addresses", 2],
+        message:
+          "address item 3 (223.255.255.255-224.0.0.0) includes 224.0.0.0, which is a multicast address; it cannot hold SNAT addresses",
+      },
+    ]);
+  });
+
+  it("still accepts a next hop that is link-local", () => {
+    const p = edit((p) => {
+      (isp(p, "isp-lte") as { nextHop: string }).nextHop = "169.254.1.1";
+    });
+    expect(issuesOf(validatePolicy(p), "isp", "isp-lte")).toEqual([]);
+  });
+});
+
 describe("validatePolicy: ISPs", () => {
   it("rejects shared interfaces, next hops and indexes, on both ISPs", () => {
     const p = edit((p) => {
@@ -270,9 +317,30 @@ describe("validatePolicy: ISPs", () => {
     ]);
     expect(issuesOf(issues, "isp", "isp-telia")).toEqual([
       { path: ["nextHop"], message: 'next hop 198.51.100.11 is also a SNAT address of pool "telia-main"' },
-      { path: ["probeTargets", 1], message: 'probe target 0.0.0.0 is in 0.0.0.0/8 ("this network")' },
+      {
+        path: ["probeTargets", 1],
+        message: 'probe target 0.0.0.0 is in 0.0.0.0/8 ("this network", which holds the unspecified address 0.0.0.0)',
+      },
       { path: ["probeTargets", 2], message: "probe target 255.255.255.255 is a reserved or broadcast address" },
     ]);
+  });
+
+  it("refuses the loopback interface as an uplink", () => {
+    for (const name of ["lo", "lo0"]) {
+      const p = edit((p) => {
+        (isp(p, "isp-lte") as { interface: string }).interface = name;
+      });
+      expect(issuesOf(validatePolicy(p), "isp", "isp-lte")).toEqual([
+        {
+          path: ["interface"],
+          message: `interface ${name} is the loopback interface; an uplink must be an interface that leaves the gateway`,
+        },
+      ]);
+    }
+    const ok = edit((p) => {
+      (isp(p, "isp-lte") as { interface: string }).interface = "lte0";
+    });
+    expect(issuesOf(validatePolicy(ok), "isp", "isp-lte")).toEqual([]);
   });
 
   it("checks the backup plan", () => {

@@ -13,7 +13,7 @@ import {
   zRule,
   zZone,
 } from "./model";
-import { type Interval, intervalSize, ipv4ToBigInt, parseAddressRange, parseCidr } from "../address";
+import { type Interval, intervalSize, ipv4ToBigInt, parseAddressRange, parseCidr, reservedAddressIn } from "../address";
 import { describeEntity, ENTITY_NOUN, type EntityKind, LIST_KEY, type PolicyEntity, type PolicyPart } from "./entities";
 import { fieldLabel, joinLabel, plainZodMessage } from "./wording";
 
@@ -57,15 +57,14 @@ export function zodIssues(
 // ---------------------------------------------------------------------------------------------
 // address sanity
 
+/** Why an address cannot be a router (a next hop, a probe target), or null. */
 function unusableAddress(ip: string): string | null {
-  const v = Number(ipv4ToBigInt(ip));
-  const first = v >>> 24;
-  if (first === 0) return 'is in 0.0.0.0/8 ("this network")';
-  if (first === 127) return "is a loopback address";
-  if (first >= 224 && first < 240) return "is a multicast address";
-  if (first >= 240) return "is a reserved or broadcast address";
-  return null;
+  const v = ipv4ToBigInt(ip);
+  return reservedAddressIn({ family: 4, start: v, end: v }, { linkLocal: false })?.says ?? null;
 }
+
+/** Linux's loopback device (and the names other systems give theirs): never an uplink. */
+const LOOPBACK_INTERFACE = /^lo[0-9]*$/;
 
 // ---------------------------------------------------------------------------------------------
 // the checks
@@ -167,6 +166,18 @@ function checkPools(p: Parsed, out: Issues): PoolItem[] {
     pool.addresses.forEach((text, item) => {
       const r = parseAddressRange(text);
       if (!r.ok) return;
+      const reserved = reservedAddressIn(r.value, { linkLocal: true });
+      if (reserved !== null) {
+        const single = r.value.start === r.value.end;
+        out.add(
+          "pool",
+          pool.id,
+          ["addresses", item],
+          single
+            ? `address ${reserved.address} ${reserved.says}; it cannot be a SNAT address`
+            : `address item ${item + 1} (${text.trim()}) includes ${reserved.address}, which ${reserved.says}; it cannot hold SNAT addresses`,
+        );
+      }
       size += intervalSize(r.value);
       items.push({ pool, item, range: r.value });
     });
@@ -247,6 +258,14 @@ function checkIsps(p: Parsed, poolsById: Map<string, Pool>, poolItems: PoolItem[
   clash(byNextHop, "nextHop", (k, o) => `next hop ${k} is already used by ISP "${o.name}"`);
 
   for (const isp of p.isps) {
+    if (LOOPBACK_INTERFACE.test(isp.interface)) {
+      out.add(
+        "isp",
+        isp.id,
+        ["interface"],
+        `interface ${isp.interface} is the loopback interface; an uplink must be an interface that leaves the gateway`,
+      );
+    }
     const bad = unusableAddress(isp.nextHop);
     if (bad) out.add("isp", isp.id, ["nextHop"], `next hop ${isp.nextHop} ${bad}`);
     const nh = ipv4ToBigInt(isp.nextHop);

@@ -153,9 +153,18 @@ export const zErrorBody = z.object({
 export const zDesiredResponse = z.object({ spec: z.unknown() });
 export type DesiredResponse = z.infer<typeof zDesiredResponse>;
 
+/** True for an absolute http(s) URL; never throws, whatever the text (zod runs refinements after failed checks). */
+function isHttpUrl(u: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** The console's base URL as an agent stores it: http(s) only, without a trailing slash. */
 export const zConsoleUrl = z
   .string()
-  .url()
-  .refine((u) => /^https?:$/.test(new URL(u).protocol), "must be an http:// or https:// URL")
+  .trim()
+  .refine(isHttpUrl, "must be an http:// or https:// URL, e.g. https://console.example:3000")
   .transform((u) => u.replace(/\/+$/, ""));

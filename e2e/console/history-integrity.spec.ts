@@ -53,6 +53,55 @@ test("verification names an event altered in the database and links to it", asyn
   await expect(page.getByText(/Intact: \d+ events checked/)).toBeVisible();
 });
 
+test("an unreadable row and a second altered row are both named, and the event page shows the unreadable one", async ({
+  page,
+}) => {
+  await signIn(page);
+  const names = [uniqueName("unreadable"), uniqueName("altered")];
+  for (const name of names) {
+    await page.goto("/");
+    await page.getByRole("button", { name: "New cluster" }).click();
+    await page.getByLabel("Name").fill(name);
+    await page.getByRole("button", { name: "Create cluster" }).click();
+    await expect(page.getByRole("link", { name })).toBeVisible();
+  }
+  const db = new Database(DB_PATH, { timeout: 10_000 });
+  const rowOf = (name: string) =>
+    db
+      .prepare(
+        `SELECT "seq", "at", "after" FROM "AuditEvent" WHERE "action" = 'cluster.create' AND "after" LIKE ? ORDER BY "seq" DESC LIMIT 1`,
+      )
+      .get(`%${name}%`) as { seq: number; at: unknown; after: string };
+  const [first, second] = [rowOf(names[0] ?? ""), rowOf(names[1] ?? "")];
+  try {
+    db.prepare(`UPDATE "AuditEvent" SET "at" = 'garbage' WHERE "seq" = ?`).run(first.seq);
+    db.prepare(`UPDATE "AuditEvent" SET "after" = ? WHERE "seq" = ?`).run(
+      second.after.replace(names[1] ?? "", "innocent"),
+      second.seq,
+    );
+    await page.goto("/audit");
+    await page.getByRole("button", { name: "Verify integrity" }).click();
+    await expect(page.getByRole("status").filter({ hasText: `Altered at event #${first.seq}` })).toContainText(
+      "not a valid timestamp",
+    );
+    await page.getByText(/Every event that does not check out/).click();
+    const list = page.getByRole("list", { name: "Events that do not check out" });
+    await expect(list).toContainText(`event #${first.seq}`);
+    await expect(list).toContainText(`event #${second.seq}`);
+    await page.goto(`/audit/${first.seq}`);
+    await expect(page.getByRole("heading", { name: `Event #${first.seq}: cluster.create` })).toBeVisible();
+    await expect(page.getByText("unreadable time")).toBeVisible();
+    await expect(page.getByText(/unreadable: cannot be read: its stored time is not a valid timestamp/)).toBeVisible();
+  } finally {
+    db.prepare(`UPDATE "AuditEvent" SET "at" = ? WHERE "seq" = ?`).run(first.at, first.seq);
+    db.prepare(`UPDATE "AuditEvent" SET "after" = ? WHERE "seq" = ?`).run(second.after, second.seq);
+    db.close();
+  }
+  await page.goto("/audit");
+  await page.getByRole("button", { name: "Verify integrity" }).click();
+  await expect(page.getByText(/Intact: \d+ events checked/)).toBeVisible();
+});
+
 test("retention is an admin setting, and changing it is in the log", async ({ page }) => {
   await signIn(page);
   await page.goto("/audit");

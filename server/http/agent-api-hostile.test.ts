@@ -236,7 +236,37 @@ describe("NUL characters from an agent", () => {
     };
     const res = await handleStatus(t.db, post("status", agentToken, JSON.stringify(report)));
     expect(res.status).toBe(400);
-    expect(await res.text()).toMatch(/NUL/);
+    const body = (await res.json()) as { error: string; issues: { path: unknown[] }[] };
+    expect(body.error).toMatch(/NUL/);
+    expect(body.error).toMatch(/^lastApply\.error: /);
+    expect(body.issues[0]?.path).toEqual(["lastApply", "error"]);
     expect(await snapshot()).toBe(before);
+  });
+});
+
+describe("text that is not well-formed Unicode from an agent", () => {
+  // JSON.stringify writes a lone surrogate as the escape \ud800: valid UTF-8 on the wire, no character once parsed
+  it("is refused with 400 naming the field, before anything is stored", async () => {
+    const before = await snapshot();
+    const report = { ...VALID_REPORT, lastApply: { ...VALID_REPORT.lastApply, ok: false, error: "nft: \ud800" } };
+    const res = await handleStatus(t.db, post("status", agentToken, JSON.stringify(report)));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string };
+    expect(body.error).toMatch(/^lastApply\.error: .*well-formed Unicode/);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("is refused at enrolment too, and in field names", async () => {
+    const before = await snapshot();
+    const res = await handleEnroll(t.db, post("enroll", enrollToken, '{"agentVersion":"1.0.0","\\udc00x":1}'));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^\(field name\): .*well-formed Unicode/);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("keeps well-formed surrogate pairs (characters beyond the BMP)", async () => {
+    const report = { ...VALID_REPORT, lastApply: { ...VALID_REPORT.lastApply, ok: false, error: "nft: \u{1F525}" } };
+    const res = await handleStatus(t.db, post("status", agentToken, JSON.stringify(report)));
+    expect(res.status).toBe(200);
   });
 });

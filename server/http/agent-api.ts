@@ -17,7 +17,7 @@ import { waitForDesiredSpec } from "../services/gateways/desired";
 import { checkEnrollToken, enrollGateway } from "../services/gateways/enroll";
 import { recordAgentStatus } from "../services/gateways/status";
 import { bearerToken } from "../services/gateways/tokens";
-import { containsNul, NUL_MESSAGE } from "../input";
+import { badTextMessage, findBadText } from "../input";
 
 /**
  * The agent endpoints as plain fetch-API handlers (Request -> Response), so that the Next.js
@@ -74,7 +74,11 @@ export async function readJsonBody<T>(req: Request, schema: ZodType<T>): Promise
   } catch {
     throw new BadRequest(400, "The body is not valid JSON");
   }
-  if (containsNul(value)) throw new BadRequest(400, NUL_MESSAGE);
+  const bad = findBadText(value);
+  if (bad !== null) {
+    const message = badTextMessage(bad, "body");
+    throw new BadRequest(400, message, [{ path: bad.path, message }]);
+  }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 20).map((i) => ({

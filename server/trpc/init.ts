@@ -1,8 +1,8 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
-import { APP_ERROR_TRANSPORT, AppError, type FieldIssue } from "../errors";
-import { containsNul, NUL_MESSAGE } from "../input";
+import { APP_ERROR_TRANSPORT, AppError, type FieldIssue, invalid } from "../errors";
+import { badTextMessage, findBadText } from "../input";
 import { logger } from "../log";
 import type { Actor } from "../services/audit/record";
 import { type Role, roleAtLeast } from "../services/auth/roles";
@@ -61,17 +61,19 @@ const errorMapping = t.middleware(async ({ next, path, ctx }) => {
   return result;
 });
 
-/** NUL characters are refused for every procedure (server/input.ts says why). */
-const refuseNul = t.middleware(async ({ getRawInput, next }) => {
-  if (containsNul(await getRawInput())) {
-    throw new TRPCError({ code: "BAD_REQUEST", message: NUL_MESSAGE });
+/** NUL characters and lone surrogates are refused for every procedure (server/input.ts says why). */
+const refuseBadText = t.middleware(async ({ getRawInput, next }) => {
+  const bad = findBadText(await getRawInput());
+  if (bad !== null) {
+    const message = badTextMessage(bad, "input");
+    throw invalid(message, [{ path: bad.path, message }]);
   }
   return next();
 });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(errorMapping).use(refuseNul);
+export const publicProcedure = t.procedure.use(errorMapping).use(refuseBadText);
 
 /** Signed in; mutations must carry the session's CSRF token and come from the console's own origin. */
 export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {

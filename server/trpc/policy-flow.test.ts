@@ -158,6 +158,36 @@ describe.each(PROVIDERS)("policy editing and revisions on %s", (provider) => {
     expect(await tableCounts(h.db)).toEqual(before);
   });
 
+  it("refuses reserved SNAT addresses and a loopback uplink, naming the field, and nothing is published", async () => {
+    const op = h.as("operator");
+    const cluster = await op.cluster.create({ name: "reserved" });
+    const isp = await op.isp.create({
+      clusterId: cluster.id,
+      fields: { name: "a", interface: "eth1", nextHop: "198.51.100.1" },
+    });
+    const before = await tableCounts(h.db);
+    for (const address of ["127.0.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "169.254.0.0/24"]) {
+      const err = await errorOf(
+        op.pool.create({
+          clusterId: cluster.id,
+          fields: { name: "bad", ispId: isp.entity.id, addresses: ["198.51.100.50", address] },
+        }),
+      );
+      expect(err.code).toBe("BAD_REQUEST");
+      expect(err.message).toMatch(/cannot (be a SNAT address|hold SNAT addresses)/);
+      const issues = (err.cause as { issues?: { path: unknown[] }[] } | undefined)?.issues ?? [];
+      expect(issues.map((i) => i.path)).toContainEqual(["addresses", 1]);
+    }
+    const lo = await errorOf(
+      op.isp.create({ clusterId: cluster.id, fields: { name: "b", interface: "lo", nextHop: "198.51.100.2" } }),
+    );
+    expect(lo.code).toBe("BAD_REQUEST");
+    expect(lo.message).toMatch(/interface lo is the loopback interface/);
+    expect(await tableCounts(h.db)).toEqual(before);
+    const status = await op.draft.status({ clusterId: cluster.id });
+    expect(status.publishedRevision).toBe(0);
+  });
+
   it("refuses to delete a pool that a rule uses, and says which rule", async () => {
     const op = h.as("operator");
     const cluster = await op.cluster.create({ name: "dependents" });

@@ -7,7 +7,7 @@ import { errorMessage } from "../../lib/errors";
 import { useTRPC } from "../../lib/trpc";
 import { plural, When } from "./ui";
 
-/** The hash-chain check, run on demand: intact, or the first event that does not check out. */
+/** The hash-chain check, run on demand: intact, or every event that does not check out. */
 export function ChainStatus() {
   const trpc = useTRPC();
   const verify = useQuery({ ...trpc.audit.verify.queryOptions(), enabled: false, retry: false });
@@ -33,7 +33,32 @@ export function ChainStatus() {
             <Link href={`/audit/${r.firstBadSeq}`}>event #{r.firstBadSeq}</Link>
           )}
           : {r.reason}
+          {r.problemCount > 1 && ` (and ${r.problemCount - 1} more)`}
         </span>
+      )}
+      {r?.unkeyed && !verify.isFetching && (
+        <span
+          className="badge"
+          title="Their hashes were computed without the audit key, so someone who could write the database could have rewritten them"
+        >
+          {r.unkeyed.count} events (#{r.unkeyed.firstSeq} to #{r.unkeyed.lastSeq}) predate the audit key and were
+          checked without it
+        </span>
+      )}
+      {r?.intact === false && r.problemCount > 1 && !verify.isFetching && (
+        <details style={{ width: "100%" }}>
+          <summary>
+            Every event that does not check out ({r.problemCount}
+            {r.problemCount > r.problems.length ? `, the first ${r.problems.length} listed` : ""})
+          </summary>
+          <ul className="small" aria-label="Events that do not check out">
+            {r.problems.map((p) => (
+              <li key={`${p.seq}-${p.missing}`}>
+                {p.missing ? <>event #{p.seq}</> : <Link href={`/audit/${p.seq}`}>event #{p.seq}</Link>}: {p.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
       )}
     </div>
   );

@@ -16,7 +16,8 @@ export function formatTime(at: Date | string): string {
   });
 }
 
-export function relative(at: Date | string, now = Date.now()): string {
+export function relative(at: Date | string | null, now = Date.now()): string {
+  if (at === null) return "unknown";
   const s = Math.round((now - new Date(at).getTime()) / 1000);
   if (s < 45) return "just now";
   const units: Array<[number, string]> = [
@@ -36,8 +37,9 @@ export function relative(at: Date | string, now = Date.now()): string {
   return label || "just now";
 }
 
-/** A time with the exact value on hover, as a <time> element. */
-export function When({ at }: { at: Date | string }) {
+/** A time with the exact value on hover, as a <time> element; null: a stored time that cannot be read. */
+export function When({ at }: { at: Date | string | null }) {
+  if (at === null) return <span className="badge danger">unreadable time</span>;
   const d = new Date(at);
   return (
     <time dateTime={d.toISOString()} title={d.toISOString()} className="hx-when">

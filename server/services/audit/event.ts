@@ -1,12 +1,12 @@
 import type { Db } from "../../db";
 import { notFound } from "../../errors";
 import { zPolicy } from "../../../core/policy/model";
-import { eventHash } from "./chain";
+import { describeEntity } from "../../../core/policy/entities";
+import { downgradeProblem, eventProblem, HASH_KEYED, HASH_UNKEYED } from "./chain";
 import { eventFieldDiff } from "../../../core/audit/field-diff";
 import { loadEvents } from "./list";
 import { parseJsonColumn } from "./store";
 import { readAnchor } from "./verify";
-import { describeEntity } from "../../../core/policy/entities";
 
 /**
  * One audit event in full: who (user, client address, user agent), when, what it changed field
@@ -97,6 +97,16 @@ export async function getAuditEvent(db: Db, seq: number) {
     db.auditEvent.findFirst({ where: { seq: { gt: seq } }, orderBy: { seq: "asc" }, select: { seq: true } }),
     readAnchor(db),
   ]);
+  // an unkeyed event is only genuine before the first keyed one (verify.ts applies the same rule)
+  const keyedBefore =
+    row.hashVersion === HASH_UNKEYED
+      ? await db.auditEvent.findFirst({
+          where: { seq: { lt: seq }, hashVersion: HASH_KEYED },
+          orderBy: { seq: "asc" },
+          select: { seq: true },
+        })
+      : null;
+  const problem = keyedBefore !== null ? downgradeProblem(keyedBefore.seq) : eventProblem(row);
   const expectedPrev = previous?.hash ?? (anchor.seq < seq ? anchor.hash : null);
   const [related, names] = await Promise.all([
     relatedRevision(db, view),
@@ -110,8 +120,12 @@ export async function getAuditEvent(db: Db, seq: number) {
     integrity: {
       hash: row.hash,
       prevHash: row.prevHash,
+      /** true: HMAC with the audit key; false: written before the chain was keyed, checked without a key */
+      keyed: row.hashVersion === HASH_KEYED,
+      /** why the event does not check out on its own (unreadable, altered), or null */
+      problem,
       /** the stored hash matches the event's fields */
-      hashOk: eventHash(row) === row.hash,
+      hashOk: problem === null,
       /** the event links to the one before it (or to the prune anchor) */
       linkOk: expectedPrev === null ? null : expectedPrev === row.prevHash,
     },

@@ -93,6 +93,7 @@ describe.each(PROVIDERS)("audit export on %s", (provider) => {
           before: value("before") || null,
           after: value("after") || null,
           prevHash: value("prevHash"),
+          hashVersion: Number(value("hashVersion")),
         }),
       ).toBe(value("hash"));
     });

@@ -1,5 +1,6 @@
 import { type AuditEvent, Prisma } from "../../../prisma/generated/sqlite/client";
 import type { Db } from "../../db";
+import { isReadableTime } from "./chain";
 import { csvRow } from "./csv";
 import { type AuditFilter, filterConditions, whereClause, zAuditFilter } from "./filter";
 import { resolveActions } from "./list";
@@ -35,7 +36,11 @@ export const CSV_COLUMNS = [
   "after",
   "prevHash",
   "hash",
+  "hashVersion",
 ] as const;
+
+/** A row edited by hand may hold a time that cannot be read: exported as empty, not a failed export. */
+const timeText = (at: Date) => (isReadableTime(at) ? at.toISOString() : "");
 
 const PAGE = 500;
 
@@ -91,7 +96,7 @@ async function* exportRows(db: Db, filter: AuditFilter): AsyncGenerator<ExportRo
 function csvLine(r: ExportRow): string {
   return csvRow([
     r.seq,
-    r.at.toISOString(),
+    timeText(r.at),
     r.actorType,
     r.actorId,
     r.actorName,
@@ -107,13 +112,14 @@ function csvLine(r: ExportRow): string {
     r.after,
     r.prevHash,
     r.hash,
+    r.hashVersion,
   ]);
 }
 
 function jsonLine(r: ExportRow): string {
   return `${JSON.stringify({
     seq: r.seq,
-    at: r.at.toISOString(),
+    at: timeText(r.at),
     actorType: r.actorType,
     actorId: r.actorId,
     actorName: r.actorName,
@@ -129,6 +135,7 @@ function jsonLine(r: ExportRow): string {
     after: parseJsonColumn(r.after),
     prevHash: r.prevHash,
     hash: r.hash,
+    hashVersion: r.hashVersion,
   })}\n`;
 }
 

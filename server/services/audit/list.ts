@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Prisma } from "../../../prisma/generated/sqlite/client";
 import type { Db } from "../../db";
+import { isReadableTime } from "./chain";
 import { type AuditFilter, filterConditions, matchingActions, searchTerms, whereClause, zAuditFilter } from "./filter";
 import { distinctValues, parseJsonColumn, providerOfDb } from "./store";
 
@@ -102,6 +103,8 @@ export async function loadEvents(db: Db, seqs: readonly number[], order: "asc" |
   const targets = await targetNames(db, rows);
   return rows.map((e) => ({
     ...e,
+    /** null when the stored time cannot be read (a row edited by hand); verification names such rows */
+    at: isReadableTime(e.at) ? e.at : null,
     before: parseJsonColumn(e.before),
     after: parseJsonColumn(e.after),
     /** null for events outside any cluster, and for clusters deleted since */

@@ -1,5 +1,5 @@
 import type { Tx } from "../../db";
-import { eventHash } from "./chain";
+import { chainedFields, newEventHash } from "./chain";
 
 export type ActorType = "user" | "agent" | "system";
 
@@ -29,8 +29,6 @@ export interface AuditInput {
   after?: unknown;
 }
 
-const toJson = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
-
 /**
  * Appends one event. Call it inside the same transaction as the change it records, so that the
  * change and its audit event commit or fail together.
@@ -42,23 +40,8 @@ export async function recordAudit(tx: Tx, input: AuditInput): Promise<void> {
     data: { lastSeq: { increment: 0 } },
     select: { lastHash: true },
   });
-  const fields = {
-    at: new Date(),
-    actorType: input.actor.type,
-    actorId: input.actor.id,
-    actorName: input.actor.name,
-    action: input.action,
-    clusterId: input.clusterId ?? null,
-    targetType: input.targetType ?? "",
-    targetId: input.targetId ?? "",
-    before: toJson(input.before),
-    after: toJson(input.after),
-    ip: input.meta.ip,
-    userAgent: input.meta.userAgent.slice(0, 400),
-    requestId: input.meta.requestId,
-    prevHash: head.lastHash,
-  };
-  const hash = eventHash(fields);
+  const fields = chainedFields(input, new Date(), head.lastHash);
+  const hash = newEventHash(fields);
   const event = await tx.auditEvent.create({ data: { ...fields, hash }, select: { seq: true } });
   await tx.auditChainHead.update({ where: { id: 1 }, data: { lastSeq: event.seq, lastHash: hash } });
 }

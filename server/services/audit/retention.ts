@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict } from "../../errors";
-import { eventHash, GENESIS_HASH } from "./chain";
+import { eventProblem, GENESIS_HASH } from "./chain";
 import { type Actor, type RequestMeta, recordAudit } from "./record";
 
 /**
@@ -72,7 +72,7 @@ async function checkRun(tx: Tx, anchorHash: string, from: number, through: numbe
   const rows = await tx.auditEvent.findMany({ where: { seq: { gt: from, lte: through } }, orderBy: { seq: "asc" } });
   let prev = anchorHash;
   for (const row of rows) {
-    if (row.prevHash !== prev || eventHash(row) !== row.hash) {
+    if (row.prevHash !== prev || eventProblem(row) !== null) {
       throw conflict(
         `Pruning stopped: audit event #${row.seq} does not verify. Export the log and investigate before pruning; nothing was deleted.`,
       );

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../../testkit/server/databases";
 import { type ApiHarness, apiHarness, TEST_META } from "../../../testkit/server/api";
 import { appendAuditEvents } from "./bulk";
-import { eventHash } from "./chain";
+import { newEventHash } from "./chain";
 import { recordAudit } from "./record";
 import { verifyAuditChain } from "./verify";
 
@@ -71,7 +71,7 @@ describe.each(PROVIDERS)("audit chain verification on %s", (provider) => {
     const row = await h.db.auditEvent.findUniqueOrThrow({ where: { seq: firstSeq + 10 } });
     await h.db.auditEvent.update({
       where: { seq: row.seq },
-      data: { actorName: "mallory", hash: eventHash({ ...row, actorName: "mallory" }) },
+      data: { actorName: "mallory", hash: newEventHash({ ...row, actorName: "mallory" }) },
     });
     const report = await verifyAuditChain(h.db);
     expect(report).toMatchObject({ intact: false, firstBadSeq: firstSeq + 11 });
@@ -96,7 +96,7 @@ describe.each(PROVIDERS)("audit chain ends on %s", (provider) => {
     const last = await h.db.auditEvent.findUniqueOrThrow({ where: { seq: lastSeq } });
     await h.db.auditEvent.update({
       where: { seq: lastSeq },
-      data: { targetId: "other", hash: eventHash({ ...last, targetId: "other" }) },
+      data: { targetId: "other", hash: newEventHash({ ...last, targetId: "other" }) },
     });
     const rehashed = await verifyAuditChain(h.db);
     expect(rehashed).toMatchObject({ intact: false, firstBadSeq: lastSeq });

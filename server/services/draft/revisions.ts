@@ -37,6 +37,23 @@ export async function loadRevisionPolicy(db: Db | Tx, clusterId: string, number:
   return zPolicy.parse(JSON.parse(rev.policy));
 }
 
+/**
+ * A revision's policy as the stored JSON text, unparsed (revision 0: the empty policy), for
+ * callers that parse it elsewhere, e.g. off the event loop.
+ */
+export async function loadRevisionPolicyText(db: Db | Tx, clusterId: string, number: number): Promise<string> {
+  if (number === 0) {
+    const cluster = await getClusterOrThrow(db, clusterId);
+    return JSON.stringify(emptyPolicy(settingsFromCluster(cluster)));
+  }
+  const rev = await db.revision.findUnique({
+    where: { clusterId_number: { clusterId, number } },
+    select: { policy: true },
+  });
+  if (!rev) throw notFound(`Revision ${number}`);
+  return rev.policy;
+}
+
 async function loadRef(db: Db | Tx, clusterId: string, ref: RevisionRef): Promise<Policy> {
   if (ref === "draft") return loadDraftPolicy(db as Tx, await getClusterOrThrow(db, clusterId));
   return loadRevisionPolicy(db, clusterId, ref);

@@ -5,6 +5,7 @@ import { type GatewayTestDb, gatewayTestDb, makeUser, META } from "../../../test
 import { failoverIsp, restoreIsp } from "./actions";
 import { loadClusterFailover } from "./cluster-state";
 import { recordHealthReport, SAMPLE_RETENTION_MS } from "./health-report";
+import { handleHealth } from "../../http/agent-health";
 import { healthHistory } from "./history";
 import { failoverImpact } from "./impact";
 import { healthOverview } from "./overview";
@@ -101,6 +102,95 @@ describe("health reports", () => {
       timings: { detectMs: 180, switchMs: 31, flushed: 4 },
     });
     expect((await verifyAuditChain(t.db)).intact).toBe(true);
+  });
+});
+
+describe("failover events from gateways", () => {
+  const switchEvent = (id: string, c: FailoverCluster) => ({
+    id,
+    kind: "failover" as const,
+    ispId: c.ispA,
+    ispName: "isp-a",
+    fromIspId: null,
+    toIspId: c.ispB,
+    mode: "automatic" as const,
+    reason: "2 probe rounds lost in a row",
+    at: new Date().toISOString(),
+    revision: 1,
+    failoverEpoch: 0,
+    timings: null,
+    ok: true,
+    error: "",
+  });
+
+  it("are de-duplicated per reporting gateway: another gateway knowing the id does not stop the event", async () => {
+    const c = await fresh({ automatic: true });
+    const [gw1, gw2] = c.gateways;
+    if (!gw1 || !gw2) throw new Error("two gateways expected");
+    const id = "5b1d7c2e-0000-4000-8000-000000000001";
+    // gw2 reports first with gw1's event id (it guessed or saw it)
+    await recordHealthReport(t.db, META, gw2.token, healthReport({ events: [switchEvent(id, c)] }));
+    await recordHealthReport(t.db, META, gw1.token, healthReport({ events: [switchEvent(id, c)] }));
+    await recordHealthReport(t.db, META, gw1.token, healthReport({ events: [switchEvent(id, c)] }));
+    const events = await auditOf(c.clusterId, "isp.failover");
+    expect(events.map((e) => e.actorId).sort()).toEqual([gw1.id, gw2.id].sort());
+  });
+
+  it("naming an ISP of another cluster are refused, naming the field, and nothing is written", async () => {
+    const mine = await fresh({ automatic: true });
+    const theirs = await fresh({ automatic: true });
+    const gw = mine.gateways[0] ?? { id: "", token: "" };
+    const counts = async () => ({
+      audit: await t.db.auditEvent.count(),
+      samples: await t.db.healthSample.count({ where: { gatewayId: gw.id } }),
+    });
+    const before = await counts();
+    const foreignEvent = switchEvent("5b1d7c2e-0000-4000-8000-000000000002", theirs);
+    await expect(
+      recordHealthReport(t.db, META, gw.token, healthReport({ events: [foreignEvent] })),
+    ).rejects.toMatchObject({
+      code: "INVALID",
+      message: expect.stringMatching(/^events\.0\.ispId: ISP ".*" is not an ISP of this gateway's cluster/),
+    });
+    await expect(
+      recordHealthReport(
+        t.db,
+        META,
+        gw.token,
+        healthReport({
+          isps: [
+            ispHealth(mine.ispA),
+            ispHealth(mine.ispB, {
+              failover: { backupIspId: theirs.ispB, mode: "automatic", since: new Date().toISOString() },
+            }),
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/^isps\.1\.failover\.backupIspId: /) });
+    await expect(
+      recordHealthReport(t.db, META, gw.token, healthReport({ isps: [ispHealth("cnotanispatall000000000")] })),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/^isps\.0\.ispId: /) });
+    expect(await counts()).toEqual(before);
+    // through the agent API: 400 with the same message
+    const res = await handleHealth(
+      t.db,
+      new Request("http://c/api/agent/v1/health", {
+        method: "POST",
+        headers: { authorization: `Bearer ${gw.token}`, "content-type": "application/json" },
+        body: JSON.stringify(healthReport({ events: [foreignEvent] })),
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^events\.0\.ispId: /);
+    // its own ISPs, even one gone from the draft that a published revision still names, are fine
+    await t.db.isp.delete({ where: { id: mine.ispB } });
+    await recordHealthReport(
+      t.db,
+      META,
+      gw.token,
+      healthReport({ isps: [ispHealth(mine.ispA), ispHealth(mine.ispB)] }),
+    );
+    expect((await counts()).samples).toBe(before.samples + 1);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { FailoverEvent, HealthAck, HealthReport } from "../../../core/protocol/health-report";
 import type { Db, Tx } from "../../db";
+import { invalid } from "../../errors";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "../gateways/agent-auth";
 import { notifyHealthChanged } from "./live";
@@ -47,9 +48,11 @@ async function recordEvent(
   meta: RequestMeta,
   e: FailoverEvent,
 ): Promise<void> {
-  // the event id rides in requestId: a report resent after a lost answer records nothing twice
+  // the event id rides in requestId: a report resent after a lost answer records nothing twice.
+  // Only this gateway's own events count: an id is the agent's to choose, so another gateway
+  // (of this cluster or any other) must not be able to claim it first.
   const seen = await tx.auditEvent.findFirst({
-    where: { targetType: "isp", targetId: e.ispId, requestId: e.id },
+    where: { actorType: "agent", actorId: gw.id, targetType: "isp", targetId: e.ispId, requestId: e.id },
     select: { seq: true },
   });
   if (seen !== null) return;
@@ -79,6 +82,49 @@ async function recordEvent(
   });
 }
 
+/** Every ISP id a report names, with where it names it. */
+function reportedIspIds(report: HealthReport): Array<{ id: string; path: (string | number)[] }> {
+  const out: Array<{ id: string; path: (string | number)[] }> = [];
+  report.isps.forEach((i, n) => {
+    out.push({ id: i.ispId, path: ["isps", n, "ispId"] });
+    if (i.failover !== null) out.push({ id: i.failover.backupIspId, path: ["isps", n, "failover", "backupIspId"] });
+  });
+  report.events.forEach((e, n) => {
+    out.push({ id: e.ispId, path: ["events", n, "ispId"] });
+    if (e.fromIspId !== null) out.push({ id: e.fromIspId, path: ["events", n, "fromIspId"] });
+    if (e.toIspId !== null) out.push({ id: e.toIspId, path: ["events", n, "toIspId"] });
+  });
+  return out;
+}
+
+/**
+ * Refuses a report that names an ISP outside the reporting gateway's cluster, before anything is
+ * written. An ISP the draft has deleted since is still the cluster's while a revision that a
+ * gateway may run names it.
+ */
+async function checkReportedIsps(db: Db, clusterId: string, report: HealthReport): Promise<void> {
+  const named = reportedIspIds(report);
+  if (named.length === 0) return;
+  const ids = [...new Set(named.map((n) => n.id))];
+  const rows = await db.isp.findMany({ where: { id: { in: ids } }, select: { id: true, clusterId: true } });
+  const owner = new Map(rows.map((r) => [r.id, r.clusterId]));
+  const ours = new Set(rows.filter((r) => r.clusterId === clusterId).map((r) => r.id));
+  for (const id of ids) {
+    if (owner.has(id)) continue;
+    const inRevision = await db.revision.findFirst({
+      where: { clusterId, policy: { contains: JSON.stringify(id) } },
+      select: { number: true },
+    });
+    if (inRevision !== null) ours.add(id);
+  }
+  const bad = named.find((n) => !ours.has(n.id));
+  if (bad !== undefined) {
+    const field = bad.path.join(".");
+    const message = `${field}: ISP "${bad.id}" is not an ISP of this gateway's cluster`;
+    throw invalid(message, [{ path: bad.path, message }]);
+  }
+}
+
 export async function recordHealthReport(
   db: Db,
   meta: RequestMeta,
@@ -87,6 +133,7 @@ export async function recordHealthReport(
   now = new Date(),
 ): Promise<HealthAck> {
   const gw = await authenticateAgent(db, token);
+  await checkReportedIsps(db, gw.clusterId, report);
   const recorded = await db.$transaction(async (tx) => {
     await tx.gateway.update({
       where: { id: gw.id },

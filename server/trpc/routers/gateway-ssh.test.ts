@@ -156,6 +156,37 @@ describe("gatewaySsh router", () => {
     });
   });
 
+  it("names consoleUrl when it is not an http(s) URL", async () => {
+    const admin = callerAs("admin");
+    for (const consoleUrl of ["not a url", "http://", "ftp://console.example"]) {
+      // the browser gets "Invalid input: consoleUrl must be ..." from these issues (errorFormatter)
+      await expect(admin.gatewaySsh.enrol(enrolInput("gw-bad", { consoleUrl }))).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        cause: {
+          issues: [
+            expect.objectContaining({
+              path: ["consoleUrl"],
+              message: "must be an http:// or https:// URL, e.g. https://console.example:3000",
+            }),
+          ],
+        },
+      });
+    }
+  });
+
+  it("names the field that holds a NUL or a lone surrogate", async () => {
+    const admin = callerAs("admin");
+    await expect(admin.gatewaySsh.enrol(enrolInput("gw-bad", { consoleUrl: "https://c\u0000" }))).rejects.toMatchObject(
+      {
+        code: "BAD_REQUEST",
+        message: "consoleUrl: Text must not contain NUL characters.",
+      },
+    );
+    await expect(
+      admin.gatewaySsh.enrol(enrolInput("gw-bad", { auth: { kind: "password", password: "pw\ud800" } })),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^auth\.password: .*well-formed/) });
+  });
+
   it("refuses to keep credentials without GATEHOUSE_SECRET_KEY, and says why", async () => {
     secretKey = undefined;
     try {

@@ -194,8 +194,20 @@ export default function AuditEventPage() {
             <dd>
               {d.integrity.hashOk ? (
                 <span className="badge ok">hash matches its contents</span>
+              ) : e.at === null ? (
+                <span className="badge danger" role="alert">
+                  unreadable: {d.integrity.problem}
+                </span>
               ) : (
-                <span className="badge danger">altered: its hash does not match its contents</span>
+                <>
+                  <span className="badge danger">altered: its hash does not match its contents</span>
+                  {d.integrity.problem && <div className="small">This event {d.integrity.problem}.</div>}
+                </>
+              )}{" "}
+              {!d.integrity.keyed && (
+                <span className="badge" title="written before the audit chain was keyed; checked without the key">
+                  unkeyed
+                </span>
               )}{" "}
               {d.integrity.linkOk === false && (
                 <span className="badge danger">does not link to the event before it</span>
