@@ -276,7 +276,7 @@ export default function RulesPage() {
     const onKey = (e: globalThis.KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (t && (t.closest("input, select, textarea, dialog") || t.isContentEditable)) return;
+      if (t && (t.closest("input, select, textarea, [role=dialog]") || t.isContentEditable)) return;
       if (e.key === "/") {
         e.preventDefault();
         searchRef.current?.focus();
