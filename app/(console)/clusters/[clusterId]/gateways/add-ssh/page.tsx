@@ -12,7 +12,7 @@ import type { JobStateName } from "../ssh-present";
 
 /**
  * Adding a gateway over SSH: the admin reads and confirms the host key, gives the login and the
- * console URL the agent will use, and watches the enrolment job step by step.
+ * console URL the agent will use, and watches the enrollment job step by step.
  */
 export default function AddGatewayOverSshPage() {
   const { clusterId } = useParams<{ clusterId: string }>();
@@ -37,8 +37,8 @@ export default function AddGatewayOverSshPage() {
     if (info.data && !info.data.canKeepCredentials) setKeep(false);
   }, [info.data, consoleUrl]);
 
-  const enrol = useMutation(trpc.gatewaySsh.enrol.mutationOptions({ onSuccess: (r) => setJobId(r.jobId) }));
-  const errors = fieldErrors(enrol.error);
+  const enroll = useMutation(trpc.gatewaySsh.enrol.mutationOptions({ onSuccess: (r) => setJobId(r.jobId) }));
+  const errors = fieldErrors(enroll.error);
   const onFinished = useCallback(
     async (state: JobStateName) => {
       const job = jobId ? await queryClient.fetchQuery(trpc.gatewaySsh.job.queryOptions({ id: jobId })) : null;
@@ -55,7 +55,7 @@ export default function AddGatewayOverSshPage() {
   function submit(e: FormEvent) {
     e.preventDefault();
     if (!hostKey) return;
-    enrol.mutate({
+    enroll.mutate({
       clusterId,
       name,
       host: host.trim(),
@@ -92,7 +92,7 @@ export default function AddGatewayOverSshPage() {
                   onClick={() => {
                     setJobId(null);
                     setFinished(null);
-                    enrol.reset();
+                    enroll.reset();
                   }}
                 >
                   Change the details and try again
@@ -105,7 +105,7 @@ export default function AddGatewayOverSshPage() {
         <form onSubmit={submit} aria-label="Add a gateway over SSH" className="card" style={{ maxWidth: 760 }}>
           <p className="muted small" style={{ marginTop: 0 }}>
             The console logs in over SSH, checks the host (Linux, root or passwordless sudo, nft, ip, conntrack, fping,
-            Node 20.19 or newer), installs the agent as a service, enrols it and waits until it reports. If a step
+            Node 20.19 or newer), installs the agent as a service, enrolls it and waits until it reports. If a step
             fails, what was installed is removed again.
           </p>
           <h2 style={{ marginTop: 0 }}>1. Host key</h2>
@@ -147,7 +147,7 @@ export default function AddGatewayOverSshPage() {
           </div>
           {info.data?.canKeepCredentials === false && (
             <div className="banner warn" role="status">
-              {info.data.keyProblem} The credentials are used for this enrolment only.
+              {info.data.keyProblem} The credentials are used for this enrollment only.
             </div>
           )}
           <h2>3. Agent</h2>
@@ -175,16 +175,16 @@ export default function AddGatewayOverSshPage() {
               {info.data.bundle.error}
             </div>
           )}
-          {enrol.error && (
+          {enroll.error && (
             <div className="banner error" role="alert">
-              {errorMessage(enrol.error)}
+              {errorMessage(enroll.error)}
             </div>
           )}
           <div className="row">
-            <button className="primary" type="submit" disabled={!hostKey || enrol.isPending}>
-              {enrol.isPending
+            <button className="primary" type="submit" disabled={!hostKey || enroll.isPending}>
+              {enroll.isPending
                 ? "Starting…"
-                : `Install and enrol${info.data?.bundle.version ? ` agent ${info.data.bundle.version}` : ""}`}
+                : `Install and enroll${info.data?.bundle.version ? ` agent ${info.data.bundle.version}` : ""}`}
             </button>
             {!hostKey && <span className="muted small">Read and confirm the host key first.</span>}
           </div>
