@@ -27,6 +27,8 @@ export function Field({
   errors,
   children,
   className,
+  style,
+  inline = false,
 }: {
   id: string;
   label: ReactNode;
@@ -34,10 +36,14 @@ export function Field({
   errors?: readonly string[];
   children: ReactNode;
   className?: string;
+  style?: CSSProperties;
+  /** the label beside the control, in a row with what else `children` holds, instead of above it */
+  inline?: boolean;
 }) {
+  const classes = ["field", inline ? "row" : "", className ?? ""].filter(Boolean).join(" ");
   return (
-    <div className={`field${className ? ` ${className}` : ""}`}>
-      <label htmlFor={id}>
+    <div className={classes} style={style}>
+      <label htmlFor={id} style={inline ? { margin: 0 } : undefined}>
         {label} {hint && <span className="hint">{hint}</span>}
       </label>
       {children}

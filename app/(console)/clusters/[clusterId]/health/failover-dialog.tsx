@@ -3,6 +3,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { errorMessage } from "../../../../lib/errors";
+import { Field } from "../../../../components/field";
 import { Modal } from "../../../../components/modal";
 import { useTRPC } from "../../../../lib/trpc";
 import styles from "./health.module.css";
@@ -64,8 +65,7 @@ export function FailoverDialog({
         </p>
       )}
       {action === "failover" && isp.backups.length > 1 && (
-        <div className="field">
-          <label htmlFor="fo-backup">Backup</label>
+        <Field id="fo-backup" label="Backup">
           <select id="fo-backup" value={backup} onChange={(e) => setBackup(e.target.value)}>
             <option value="">First healthy backup on each gateway</option>
             {isp.backups.map((b) => (
@@ -74,7 +74,7 @@ export function FailoverDialog({
               </option>
             ))}
           </select>
-        </div>
+        </Field>
       )}
       {impact.isPending && <div className="loading">Working out what would change…</div>}
       {impact.error && <div className="banner error">{errorMessage(impact.error)}</div>}

@@ -128,8 +128,7 @@ function RevisionSelect({
 }) {
   const all = [...new Set([...options, value, 0])].sort((a, b) => b - a);
   return (
-    <div>
-      <label htmlFor={id}>{label}</label>
+    <Field id={id} label={label} style={{ marginBottom: 0 }}>
       <select id={id} value={value} onChange={(e) => onChange(Number(e.target.value))} style={{ width: "auto" }}>
         {all.map((n) => (
           <option key={n} value={n}>
@@ -137,7 +136,7 @@ function RevisionSelect({
           </option>
         ))}
       </select>
-    </div>
+    </Field>
   );
 }
 

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { CheckField, Field, inputProps, withSubject } from "../../../../../components/field";
 import { errorMessage, fieldErrors } from "../../../../../lib/errors";
 import { useTRPC } from "../../../../../lib/trpc";
 import { JobProgress } from "../job-progress";
@@ -121,11 +122,13 @@ export default function AddGatewayOverSshPage() {
             errors={errors}
           />
           <h2>2. Gateway and login</h2>
-          <div className="field">
-            <label htmlFor="gw-name">Gateway name</label>
-            <input id="gw-name" value={name} onChange={(e) => setName(e.target.value)} />
-            {errors.name && <div className="field-error">Name {errors.name}</div>}
-          </div>
+          <Field id="gw-name" label="Gateway name" errors={withSubject("Name", errors.name)}>
+            <input
+              {...inputProps("gw-name", withSubject("Name", errors.name))}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+            />
+          </Field>
           <CredentialsFields
             username={username}
             onUsername={setUsername}
@@ -133,7 +136,10 @@ export default function AddGatewayOverSshPage() {
             onAuth={setAuth}
             errors={errors}
           />
-          <div className="field row">
+          <CheckField
+            id="ssh-keep"
+            label="Keep the credentials (encrypted) for diagnostics and upgrades; they can be deleted later"
+          >
             <input
               id="ssh-keep"
               type="checkbox"
@@ -141,25 +147,26 @@ export default function AddGatewayOverSshPage() {
               disabled={info.data?.canKeepCredentials === false}
               onChange={(e) => setKeep(e.target.checked)}
             />
-            <label htmlFor="ssh-keep" style={{ margin: 0, fontWeight: 400 }}>
-              Keep the credentials (encrypted) for diagnostics and upgrades; they can be deleted later
-            </label>
-          </div>
+          </CheckField>
           {info.data?.canKeepCredentials === false && (
             <div className="banner warn" role="status">
               {info.data.keyProblem} The credentials are used for this enrollment only.
             </div>
           )}
           <h2>3. Agent</h2>
-          <div className="field">
-            <label htmlFor="ssh-console-url">
-              Console URL <span className="hint">(as the gateway reaches it)</span>
-            </label>
-            <input id="ssh-console-url" value={consoleUrl} onChange={(e) => setConsoleUrl(e.target.value)} />
-            {errors.consoleUrl && <div className="field-error">Console URL {errors.consoleUrl}</div>}
-          </div>
-          <div className="field">
-            <label htmlFor="ssh-service">Service</label>
+          <Field
+            id="ssh-console-url"
+            label="Console URL"
+            hint="(as the gateway reaches it)"
+            errors={withSubject("Console URL", errors.consoleUrl)}
+          >
+            <input
+              {...inputProps("ssh-console-url", withSubject("Console URL", errors.consoleUrl))}
+              value={consoleUrl}
+              onChange={(e) => setConsoleUrl(e.target.value)}
+            />
+          </Field>
+          <Field id="ssh-service" label="Service">
             <select
               id="ssh-service"
               value={serviceMode}
@@ -169,7 +176,7 @@ export default function AddGatewayOverSshPage() {
               <option value="systemd">systemd</option>
               <option value="supervised">supervised process (no systemd)</option>
             </select>
-          </div>
+          </Field>
           {info.data?.bundle.error && (
             <div className="banner error" role="alert">
               {info.data.bundle.error}
