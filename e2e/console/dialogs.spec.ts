@@ -36,9 +36,11 @@ test("a dialog is named by its title, takes focus, keeps it, closes on Escape an
   // opened from the user menu: focus goes back to the menu's button
   const menu = page.getByRole("button", { name: /admin/ });
   await menu.click();
+  await page.screenshot({ path: testInfo.outputPath("user-menu.png") });
   await page.getByRole("menuitem", { name: "Change password" }).click();
   const password = page.getByRole("dialog", { name: "Change password" });
   await expect(password.getByLabel("Current password")).toBeFocused();
+  await page.screenshot({ path: testInfo.outputPath("change-password.png") });
   await tabAround(page, password, "Tab");
   await password.getByRole("button", { name: "Cancel" }).click();
   await expect(password).toHaveCount(0);
