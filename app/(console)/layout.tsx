@@ -1,10 +1,13 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { DraftBanner } from "../components/draft-banner";
+import { Field, inputProps, withSubject } from "../components/field";
+import { Modal } from "../components/modal";
 import { errorMessage, fieldErrors } from "../lib/errors";
 import { useTRPC } from "../lib/trpc";
 
@@ -22,7 +25,6 @@ function NavLink({ href, exact = false, children }: { href: string; exact?: bool
 function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const ref = useRef<HTMLDialogElement>(null);
   const [currentPassword, setCurrent] = useState("");
   const [newPassword, setNew] = useState("");
   const change = useMutation(
@@ -32,61 +34,62 @@ function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
     }),
   );
   const errors = fieldErrors(change.error);
-  useEffect(() => ref.current?.showModal(), []);
+  const currentErrors = withSubject("Current password", errors.currentPassword);
+  const newErrors = withSubject("New password", errors.newPassword);
   function submit(e: FormEvent) {
     e.preventDefault();
     change.mutate({ currentPassword, newPassword });
   }
   return (
-    <dialog ref={ref} onClose={onClose} aria-label="Change password">
+    <Modal title="Change password" onClose={onClose}>
       <form onSubmit={submit}>
-        <h2 style={{ marginTop: 0 }}>Change password</h2>
         {change.error && Object.keys(errors).length === 0 && (
           <div className="banner error">{errorMessage(change.error)}</div>
         )}
-        <div className="field">
-          <label htmlFor="pw-current">Current password</label>
+        <Field id="pw-current" label="Current password" errors={currentErrors}>
           <input
-            id="pw-current"
+            {...inputProps("pw-current", currentErrors)}
             type="password"
             autoComplete="current-password"
             value={currentPassword}
             onChange={(e) => setCurrent(e.target.value)}
           />
-          {errors.currentPassword && <div className="field-error">Current password {errors.currentPassword}</div>}
-        </div>
-        <div className="field">
-          <label htmlFor="pw-new">
-            New password <span className="hint">(at least 12 characters; you sign in again afterwards)</span>
-          </label>
+        </Field>
+        <Field
+          id="pw-new"
+          label="New password"
+          hint="(at least 12 characters; you sign in again afterwards)"
+          errors={newErrors}
+        >
           <input
-            id="pw-new"
+            {...inputProps("pw-new", newErrors)}
             type="password"
             autoComplete="new-password"
             value={newPassword}
             onChange={(e) => setNew(e.target.value)}
           />
-          {errors.newPassword && <div className="field-error">New password {errors.newPassword}</div>}
-        </div>
+        </Field>
         <div className="row">
           <button className="primary" type="submit" disabled={change.isPending}>
             {change.isPending ? "Saving…" : "Change password"}
           </button>
-          <button type="button" onClick={() => ref.current?.close()}>
+          <button type="button" onClick={onClose}>
             Cancel
           </button>
         </div>
       </form>
-    </dialog>
+    </Modal>
   );
 }
 
+/** The signed-in user's menu: change the password, sign out. */
 function UserMenu({ username, role }: { username: string; role: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [open, setOpen] = useState(false);
   const [changing, setChanging] = useState(false);
+  // the dialog opens once the menu has closed and given focus back to its button, so the dialog returns it there
+  const changeChosen = useRef(false);
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       onSuccess: () => {
@@ -97,31 +100,47 @@ function UserMenu({ username, role }: { username: string; role: string }) {
   );
   return (
     <div className="usermenu">
-      <button type="button" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
-        {username} <span className="muted">({role})</span> ▾
-      </button>
-      {open && (
-        <div className="usermenu-panel" role="menu">
-          <div className="muted small" style={{ padding: "4px 8px" }}>
-            Signed in as {username}
-          </div>
-          <button
-            type="button"
-            role="menuitem"
-            className="link"
-            onClick={() => {
-              setOpen(false);
+      <DropdownMenu.Root>
+        <DropdownMenu.Trigger asChild>
+          <button type="button">
+            {username} <span className="muted">({role})</span> ▾
+          </button>
+        </DropdownMenu.Trigger>
+        <DropdownMenu.Portal>
+          <DropdownMenu.Content
+            className="usermenu-panel"
+            align="end"
+            sideOffset={4}
+            onCloseAutoFocus={() => {
+              if (!changeChosen.current) return;
+              changeChosen.current = false;
               setChanging(true);
             }}
           >
-            Change password
-          </button>
-          <button type="button" role="menuitem" className="link" onClick={() => logout.mutate()}>
-            Sign out
-          </button>
-          {logout.error && <div className="field-error">{errorMessage(logout.error)}</div>}
-        </div>
-      )}
+            <DropdownMenu.Label className="muted small" style={{ padding: "4px 8px" }}>
+              Signed in as {username}
+            </DropdownMenu.Label>
+            <DropdownMenu.Item asChild onSelect={() => (changeChosen.current = true)}>
+              <button type="button" className="link">
+                Change password
+              </button>
+            </DropdownMenu.Item>
+            <DropdownMenu.Item
+              asChild
+              onSelect={(e) => {
+                // stays open, so a failure can be read under it
+                e.preventDefault();
+                logout.mutate();
+              }}
+            >
+              <button type="button" className="link">
+                Sign out
+              </button>
+            </DropdownMenu.Item>
+            {logout.error && <div className="field-error">{errorMessage(logout.error)}</div>}
+          </DropdownMenu.Content>
+        </DropdownMenu.Portal>
+      </DropdownMenu.Root>
       {changing && <ChangePasswordDialog onClose={() => setChanging(false)} />}
     </div>
   );

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { type FormEvent, useState } from "react";
+import { Field, inputProps, withSubject } from "../components/field";
 import { errorMessage, fieldErrors } from "../lib/errors";
 import { useTRPC } from "../lib/trpc";
 
@@ -32,28 +33,17 @@ function CreateClusterForm({ onDone }: { onDone: () => void }) {
           {errorMessage(create.error)}
         </div>
       )}
-      <div className="field">
-        <label htmlFor="cluster-name">Name</label>
+      <Field id="cluster-name" label="Name" errors={withSubject("Name", errors.name)}>
         <input
-          id="cluster-name"
+          {...inputProps("cluster-name", withSubject("Name", errors.name))}
           value={name}
           onChange={(e) => setName(e.target.value)}
-          aria-invalid={Boolean(errors.name)}
-          aria-describedby={errors.name ? "cluster-name-error" : undefined}
           autoFocus
         />
-        {errors.name && (
-          <div id="cluster-name-error" className="field-error">
-            Name {errors.name}
-          </div>
-        )}
-      </div>
-      <div className="field">
-        <label htmlFor="cluster-description">
-          Description <span className="hint">(optional)</span>
-        </label>
+      </Field>
+      <Field id="cluster-description" label="Description" hint="(optional)">
         <input id="cluster-description" value={description} onChange={(e) => setDescription(e.target.value)} />
-      </div>
+      </Field>
       <div className="row">
         <button className="primary" type="submit" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create cluster"}

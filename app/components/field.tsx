@@ -1,6 +1,6 @@
 "use client";
 
-import type { ReactNode } from "react";
+import type { CSSProperties, ReactNode } from "react";
 
 /** Props that tie an input to its label and its messages. */
 export function inputProps(id: string, errors: readonly string[] | undefined) {
@@ -8,7 +8,18 @@ export function inputProps(id: string, errors: readonly string[] | undefined) {
   return { id, "aria-invalid": bad, "aria-describedby": bad ? `${id}-error` : undefined };
 }
 
-/** A labelled form field with its hint and its messages, in words, under it. */
+/**
+ * The server's message for one field as the list `Field` shows, opening with the field's name
+ * ("Name must not be empty"); nothing when there is none.
+ */
+export function withSubject(subject: string, message: string | undefined): string[] | undefined {
+  return message === undefined ? undefined : [`${subject} ${message}`];
+}
+
+/**
+ * A labelled form field with its hint and its messages, in words, under it. `children` is the
+ * control (input, select, textarea, or a row holding one); give it `inputProps(id, errors)`.
+ */
 export function Field({
   id,
   label,
@@ -16,6 +27,8 @@ export function Field({
   errors,
   children,
   className,
+  style,
+  inline = false,
 }: {
   id: string;
   label: ReactNode;
@@ -23,20 +36,59 @@ export function Field({
   errors?: readonly string[];
   children: ReactNode;
   className?: string;
+  style?: CSSProperties;
+  /** the label beside the control, in a row with what else `children` holds, instead of above it */
+  inline?: boolean;
 }) {
+  const classes = ["field", inline ? "row" : "", className ?? ""].filter(Boolean).join(" ");
   return (
-    <div className={`field${className ? ` ${className}` : ""}`}>
-      <label htmlFor={id}>
+    <div className={classes} style={style}>
+      <label htmlFor={id} style={inline ? { margin: 0 } : undefined}>
         {label} {hint && <span className="hint">{hint}</span>}
       </label>
       {children}
-      {errors && errors.length > 0 && (
-        <div id={`${id}-error`} className="field-error">
-          {errors.map((e) => (
-            <div key={e}>{e}</div>
-          ))}
-        </div>
-      )}
+      <FieldErrors id={id} errors={errors} />
+    </div>
+  );
+}
+
+/** A checkbox (or radio button) with its label beside it, then its hint and messages. */
+export function CheckField({
+  id,
+  label,
+  hint,
+  errors,
+  children,
+  className,
+  style,
+}: {
+  id: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  errors?: readonly string[];
+  /** the checkbox itself */
+  children: ReactNode;
+  className?: string;
+  style?: CSSProperties;
+}) {
+  return (
+    <div className={`field${className ? ` ${className}` : ""}`} style={style}>
+      <label className="check" htmlFor={id} style={{ margin: 0 }}>
+        {children}
+        {label} {hint && <span className="hint">{hint}</span>}
+      </label>
+      <FieldErrors id={id} errors={errors} />
+    </div>
+  );
+}
+
+function FieldErrors({ id, errors }: { id: string; errors: readonly string[] | undefined }) {
+  if (!errors || errors.length === 0) return null;
+  return (
+    <div id={`${id}-error`} className="field-error">
+      {errors.map((e) => (
+        <div key={e}>{e}</div>
+      ))}
     </div>
   );
 }

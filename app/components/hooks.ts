@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useTRPC } from "../lib/trpc";
 
 /** Whether the signed-in user may edit (operator or admin). */
@@ -30,4 +30,14 @@ export function useClusterEntities(clusterId: string) {
 export function useRefreshAll() {
   const queryClient = useQueryClient();
   return () => queryClient.invalidateQueries();
+}
+
+/** `value` once it has stayed the same for `ms`: typing does not ask the server at every key. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
 }

@@ -1,52 +1,67 @@
 "use client";
 
-import { type ReactNode, useEffect, useRef } from "react";
+import * as Dialog from "@radix-ui/react-dialog";
+import { type ReactNode, useState } from "react";
 import "./editing.css";
 
 /**
- * A modal <dialog> that is open while mounted: focus moves into it (to the element marked
- * `data-autofocus`), Escape closes it, and focus goes back to what had it before.
+ * The one modal dialog of the console, open while mounted. Radix keeps focus inside it, closes it
+ * on Escape and labels it with its title. Focus starts on the element marked `data-autofocus` (or
+ * one that focused itself with `autoFocus`), else on the first control, and goes back to whatever
+ * had it before the dialog opened: our dialogs have no Radix trigger, so the opener is remembered here.
+ * A click beside the dialog does not close it, so a half-filled form is never lost to a stray click.
  */
 export function Modal({
   title,
   onClose,
   children,
   wide = false,
+  className,
 }: {
-  title: string;
+  title: ReactNode;
   onClose: () => void;
   children: ReactNode;
   wide?: boolean;
+  className?: string;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    const before = document.activeElement as HTMLElement | null;
-    if (d && !d.open) {
-      d.showModal();
-      // browsers differ on what showModal focuses: the element marked data-autofocus, else the first control
-      const first =
-        d.querySelector<HTMLElement>("[data-autofocus]") ??
-        d.querySelector<HTMLElement>("input, select, textarea, button");
-      first?.focus();
-    }
-    return () => {
-      d?.close();
-      before?.focus?.();
-    };
-  }, []);
+  // read during the first render, before the dialog takes focus
+  const [opener] = useState(() =>
+    typeof document === "undefined" ? null : (document.activeElement as HTMLElement | null),
+  );
   return (
-    <dialog
-      ref={ref}
-      aria-label={title}
-      className={wide ? "wide" : undefined}
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
+    <Dialog.Root
+      open
+      onOpenChange={(open) => {
+        if (!open) onClose();
       }}
     >
-      <h2 style={{ marginTop: 0 }}>{title}</h2>
-      {children}
-    </dialog>
+      <Dialog.Portal>
+        <Dialog.Overlay className="dialog-overlay" />
+        <Dialog.Content
+          className={["dialog", wide ? "wide" : "", className ?? ""].filter(Boolean).join(" ")}
+          aria-describedby={undefined}
+          onOpenAutoFocus={(e) => {
+            const content = e.currentTarget as HTMLElement;
+            if (content.contains(document.activeElement)) {
+              e.preventDefault();
+              return;
+            }
+            const marked = content.querySelector<HTMLElement>("[data-autofocus]");
+            if (marked) {
+              e.preventDefault();
+              marked.focus();
+            }
+          }}
+          onCloseAutoFocus={(e) => {
+            e.preventDefault();
+            if (opener?.isConnected) opener.focus();
+          }}
+          onPointerDownOutside={(e) => e.preventDefault()}
+        >
+          <Dialog.Title className="dialog-title">{title}</Dialog.Title>
+          {children}
+        </Dialog.Content>
+      </Dialog.Portal>
+    </Dialog.Root>
   );
 }

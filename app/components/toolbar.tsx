@@ -66,6 +66,26 @@ export function FilterSelect({
   );
 }
 
+/** A checkbox of a table's toolbar that narrows the rows. */
+export function FilterCheck({
+  id,
+  label,
+  checked,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}) {
+  return (
+    <label className="check" htmlFor={id} style={{ marginBottom: 6 }}>
+      <input id={id} type="checkbox" checked={checked} onChange={(x) => onChange(x.target.checked)} />
+      {label}
+    </label>
+  );
+}
+
 /** One option per entity, by name, valued with its id. */
 export function NameOptions({ items }: { items: readonly { entity: { id: string; name: string } }[] | undefined }) {
   return (

@@ -3,6 +3,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { Field } from "../components/field";
 import { errorMessage } from "../lib/errors";
 import { safeNextPath } from "../lib/next-path";
 import { useTRPC } from "../lib/trpc";
@@ -41,8 +42,7 @@ export default function LoginPage() {
             {errorMessage(login.error)}
           </div>
         )}
-        <div className="field">
-          <label htmlFor="username">User name</label>
+        <Field id="username" label="User name">
           <input
             id="username"
             autoComplete="username"
@@ -51,9 +51,8 @@ export default function LoginPage() {
             autoFocus
             required
           />
-        </div>
-        <div className="field">
-          <label htmlFor="password">Password</label>
+        </Field>
+        <Field id="password" label="Password">
           <input
             id="password"
             type="password"
@@ -62,7 +61,7 @@ export default function LoginPage() {
             onChange={(e) => setPassword(e.target.value)}
             required
           />
-        </div>
+        </Field>
         <button className="primary" type="submit" disabled={login.isPending}>
           {login.isPending ? "Signing in…" : "Sign in"}
         </button>

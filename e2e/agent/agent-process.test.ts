@@ -140,12 +140,12 @@ const gatewayRow = () => t.db.gateway.findUniqueOrThrow({ where: { id: gatewayId
 describe("the agent process against a console", () => {
   let running: Agent;
 
-  it("enrols with the one-time token and keeps the agent token in a 0600 file", async () => {
+  it("enrolls with the one-time token and keeps the agent token in a 0600 file", async () => {
     await publishChange(t.db, admin, clusterId, poolId);
     const gw = await createGateway(t.db, admin, META, { clusterId, name: "gw1", address: "127.0.0.1" });
     gatewayId = gw.id;
     // the token from a file, as the SSH installer passes it: never on the command line
-    const tokenFile = join(work, "enrol-token");
+    const tokenFile = join(work, "enroll-token");
     writeFileSync(tokenFile, `${gw.enrollToken}\n`, { mode: 0o600 });
     const enroll = agent(["enroll", "--console", api.url, "--token-file", tokenFile, "--state-dir", stateDir]);
     expect(await enroll.exit).toBe(0);

@@ -33,15 +33,15 @@ async function publish(page: Page, clusterId: string, message: string) {
   return api<{ number: number }>(page, "draft.publish", { clusterId, message, draftVersion: status.draftVersion });
 }
 
-/** A gateway that enrols and reports having applied `revision`, as its agent would. */
+/** A gateway that enrolls and reports having applied `revision`, as its agent would. */
 async function gatewayApplied(page: Page, clusterId: string, name: string, revision: number) {
   const gw = await api<{ id: string; enrollToken: string }>(page, "gateway.create", { clusterId, name });
-  const enrol = await page.request.post("/api/agent/v1/enroll", {
+  const enroll = await page.request.post("/api/agent/v1/enroll", {
     headers: { authorization: `Bearer ${gw.enrollToken}` },
     data: { agentVersion: "1.0.0" },
   });
-  expect(enrol.ok()).toBe(true);
-  const { agentToken } = (await enrol.json()) as { agentToken: string };
+  expect(enroll.ok()).toBe(true);
+  const { agentToken } = (await enroll.json()) as { agentToken: string };
   const status = await page.request.post("/api/agent/v1/status", {
     headers: { authorization: `Bearer ${agentToken}` },
     data: {

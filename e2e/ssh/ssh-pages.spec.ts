@@ -6,7 +6,7 @@ import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
  * The SSH pages in a browser. A throwaway SSH server on 127.0.0.1 (ssh2's own) shows a host key
- * and lets nobody in: enough to see the console read the key for confirmation. Enrolment itself
+ * and lets nobody in: enough to see the console read the key for confirmation. Enrollment itself
  * runs against real sshds in network namespaces (e2e/ssh/*.test.ts).
  */
 
@@ -52,7 +52,7 @@ test("adding a gateway over SSH: the host key is read and must be confirmed", as
     await page.getByRole("button", { name: "Read host key" }).click();
     await expect(page.getByTestId("host-key-fingerprint")).toHaveText(ssh.fingerprint);
     await expect(page.getByText("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub")).toBeVisible();
-    const install = page.getByRole("button", { name: /^Install and enrol/ });
+    const install = page.getByRole("button", { name: /^Install and enroll/ });
     await expect(install).toBeDisabled();
     await page.getByLabel("I compared it: this is the gateway's host key").check();
     await expect(install).toBeEnabled();
@@ -97,7 +97,7 @@ test("a gateway's page: SSH access, diagnostics and upgrades", async ({ page }, 
   await page.getByRole("link", { name: "Gateways" }).click();
   await page.getByRole("button", { name: "Add gateway" }).click();
   await page.getByLabel("Name").fill("gw-by-hand");
-  await page.getByRole("button", { name: "Add and show enrolment token" }).click();
+  await page.getByRole("button", { name: "Add and show enrollment token" }).click();
   await page.getByRole("button", { name: "Done" }).click();
   await expect(page.getByRole("region", { name: "Agent upgrades" })).toContainText("The console's agent build is");
 

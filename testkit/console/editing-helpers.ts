@@ -82,5 +82,5 @@ export async function listOf(page: Page, kind: "isp" | "pool" | "zone", clusterI
 }
 
 export async function expectNoDialog(page: Page) {
-  await expect(page.locator("dialog[open]")).toHaveCount(0);
+  await expect(page.getByRole("dialog")).toHaveCount(0);
 }

@@ -104,7 +104,7 @@ export function describeEvent(e: DescribableEvent): string {
     case "gateway.enroll":
       return `Enrolled ${targetName(e)}`;
     case "gateway.rotate_token":
-      return `Issued a new enrolment token for ${targetName(e)}${a.agentTokenRevoked ? ", revoking the one in use" : ""}`;
+      return `Issued a new enrollment token for ${targetName(e)}${a.agentTokenRevoked ? ", revoking the one in use" : ""}`;
     case "gateway.revoke":
       return `Revoked the credentials of ${targetName(e)}`;
     case "auth.login":

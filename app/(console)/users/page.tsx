@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
+import { Field, inputProps, withSubject } from "../../components/field";
 import { errorMessage, fieldErrors } from "../../lib/errors";
 import { useTRPC } from "../../lib/trpc";
 
@@ -28,6 +29,8 @@ function NewUserForm() {
     }),
   );
   const errors = fieldErrors(create.error);
+  const usernameErrors = withSubject("User name", errors.username);
+  const passwordErrors = withSubject("Password", errors.password);
   function submit(e: FormEvent) {
     e.preventDefault();
     create.mutate({ username, password, role });
@@ -41,30 +44,23 @@ function NewUserForm() {
         </div>
       )}
       <div className="row" style={{ alignItems: "flex-start" }}>
-        <div className="field" style={{ flex: 1 }}>
-          <label htmlFor="new-username">User name</label>
+        <Field id="new-username" label="User name" errors={usernameErrors} style={{ flex: 1 }}>
           <input
-            id="new-username"
+            {...inputProps("new-username", usernameErrors)}
             value={username}
             onChange={(e) => setUsername(e.target.value)}
-            aria-invalid={Boolean(errors.username)}
           />
-          {errors.username && <div className="field-error">User name {errors.username}</div>}
-        </div>
-        <div className="field" style={{ flex: 1 }}>
-          <label htmlFor="new-password">Password</label>
+        </Field>
+        <Field id="new-password" label="Password" errors={passwordErrors} style={{ flex: 1 }}>
           <input
-            id="new-password"
+            {...inputProps("new-password", passwordErrors)}
             type="password"
             autoComplete="new-password"
             value={password}
             onChange={(e) => setPassword(e.target.value)}
-            aria-invalid={Boolean(errors.password)}
           />
-          {errors.password && <div className="field-error">Password {errors.password}</div>}
-        </div>
-        <div className="field" style={{ width: 160 }}>
-          <label htmlFor="new-role">Role</label>
+        </Field>
+        <Field id="new-role" label="Role" style={{ width: 160 }}>
           <select id="new-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
             {(Object.keys(ROLE_HELP) as Role[]).map((r) => (
               <option key={r} value={r}>
@@ -72,7 +68,7 @@ function NewUserForm() {
               </option>
             ))}
           </select>
-        </div>
+        </Field>
       </div>
       <div className="row">
         <button className="primary" type="submit" disabled={create.isPending}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "@/agent/cli/args";
-import { applyErrorGist, attemptedRevision, describeSync, enrolCommands, relativeTime } from "./present";
+import { applyErrorGist, attemptedRevision, describeSync, enrollCommands, relativeTime } from "./present";
 
 describe("gateway presentation", () => {
   it("says what runs against what was published", () => {
@@ -16,10 +16,10 @@ describe("gateway presentation", () => {
     expect(describeSync({ sync: "apply_failed", appliedRevision: 4, appliedEpoch: 0 }, published).tone).toBe("danger");
   });
 
-  it("gives an enrol command the agent accepts", () => {
+  it("gives an enroll command the agent accepts", () => {
     const token = `ghe_${"x".repeat(43)}`;
-    const [enrol] = enrolCommands("https://gh.example/", token).split("\n");
-    const argv = (enrol ?? "").split(" ").slice(1);
+    const [enroll] = enrollCommands("https://gh.example/", token).split("\n");
+    const argv = (enroll ?? "").split(" ").slice(1);
     expect(parseCommand(argv)).toMatchObject({ name: "enroll", consoleUrl: "https://gh.example", token });
   });
 

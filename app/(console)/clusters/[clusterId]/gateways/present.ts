@@ -7,9 +7,9 @@ export const CONNECTION_LABELS: Record<Connection, { label: string; tone: Tone; 
   online: { label: "online", tone: "ok", hint: "" },
   offline: { label: "offline", tone: "danger", hint: "" },
   never_seen: { label: "enrolled", tone: "warn", hint: "enrolled, has not reported yet" },
-  awaiting_enrolment: { label: "awaiting enrolment", tone: "warn", hint: "run the enrol command on the gateway" },
-  enrolment_expired: { label: "enrolment expired", tone: "danger", hint: "issue a new enrolment token" },
-  revoked: { label: "revoked", tone: "danger", hint: "no valid token; issue a new enrolment token" },
+  awaiting_enrolment: { label: "awaiting enrollment", tone: "warn", hint: "run the enroll command on the gateway" },
+  enrolment_expired: { label: "enrollment expired", tone: "danger", hint: "issue a new enrollment token" },
+  revoked: { label: "revoked", tone: "danger", hint: "no valid token; issue a new enrollment token" },
 };
 
 interface SyncInput {
@@ -50,8 +50,8 @@ export function relativeTime(at: Date, now: Date): string {
   return at.toLocaleString();
 }
 
-/** The commands an operator runs on the gateway to enrol it and start the agent. */
-export function enrolCommands(consoleUrl: string, token: string): string {
+/** The commands an operator runs on the gateway to enroll it and start the agent. */
+export function enrollCommands(consoleUrl: string, token: string): string {
   return [
     `gatehouse-agent enroll --console ${consoleUrl.replace(/\/+$/, "")} --token ${token}`,
     "systemctl enable --now gatehouse-agent",

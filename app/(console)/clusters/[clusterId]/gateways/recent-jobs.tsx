@@ -17,7 +17,7 @@ interface JobRow {
   actorName: string;
 }
 
-/** SSH jobs (enrolments, upgrades) with their state, who started them, and a toggle for their steps. */
+/** SSH jobs (enrollments, upgrades) with their state, who started them, and a toggle for their steps. */
 export function JobsTable(props: {
   label: string;
   jobs: readonly JobRow[];
@@ -59,7 +59,7 @@ export function JobsTable(props: {
   );
 }
 
-/** The cluster's recent SSH jobs (enrolments, upgrades), failed ones included, with their steps on demand. */
+/** The cluster's recent SSH jobs (enrollments, upgrades), failed ones included, with their steps on demand. */
 export function RecentJobs({ clusterId }: { clusterId: string }) {
   const trpc = useTRPC();
   const jobs = useQuery({ ...trpc.gatewaySsh.jobs.queryOptions({ clusterId }), refetchInterval: REFRESH_MS });

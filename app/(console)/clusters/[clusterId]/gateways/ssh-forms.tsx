@@ -2,6 +2,7 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
+import { CheckField, Field, inputProps, withSubject } from "../../../../components/field";
 import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { fingerprintCheckCommand } from "./ssh-present";
@@ -41,6 +42,8 @@ export function HostKeyCheck({
   const [shown, setShown] = useState<HostKey | null>(null);
   const scan = useMutation(trpc.gatewaySsh.scanHostKey.mutationOptions({ onSuccess: (k) => setShown(k) }));
   const scanErrors = fieldErrors(scan.error);
+  const hostErrors = withSubject("Host", errors.host ?? scanErrors.host);
+  const portErrors = withSubject("Port", errors.port ?? scanErrors.port);
   const change = (h: string, p: string) => {
     onTarget(h, p);
     setShown(null);
@@ -49,28 +52,22 @@ export function HostKeyCheck({
   return (
     <fieldset style={{ border: 0, padding: 0, margin: 0 }}>
       <div className="row" style={{ alignItems: "flex-start" }}>
-        <div className="field" style={{ flex: 3 }}>
-          <label htmlFor="ssh-host">SSH host</label>
+        <Field id="ssh-host" label="SSH host" errors={hostErrors} style={{ flex: 3 }}>
           <input
-            id="ssh-host"
+            {...inputProps("ssh-host", hostErrors)}
             value={host}
             onChange={(e) => change(e.target.value, port)}
-            aria-invalid={Boolean(errors.host ?? scanErrors.host)}
             placeholder="gw1.example.net or 10.0.0.5"
           />
-          {(errors.host ?? scanErrors.host) && <div className="field-error">Host {errors.host ?? scanErrors.host}</div>}
-        </div>
-        <div className="field" style={{ flex: 1 }}>
-          <label htmlFor="ssh-port">Port</label>
+        </Field>
+        <Field id="ssh-port" label="Port" errors={portErrors} style={{ flex: 1 }}>
           <input
-            id="ssh-port"
+            {...inputProps("ssh-port", portErrors)}
             inputMode="numeric"
             value={port}
             onChange={(e) => change(host, e.target.value)}
-            aria-invalid={Boolean(errors.port ?? scanErrors.port)}
           />
-          {(errors.port ?? scanErrors.port) && <div className="field-error">Port {errors.port ?? scanErrors.port}</div>}
-        </div>
+        </Field>
       </div>
       <div className="row">
         <button
@@ -100,17 +97,18 @@ export function HostKeyCheck({
             Compare it with what <code>{fingerprintCheckCommand(shown.algorithm)}</code> prints on the gateway's own
             console before you trust it. The console refuses to connect if the key ever changes.
           </div>
-          <div className="field row" style={{ marginTop: 8 }}>
+          <CheckField
+            id="ssh-hostkey-ok"
+            label="I compared it: this is the gateway's host key"
+            style={{ marginTop: 8 }}
+          >
             <input
               id="ssh-hostkey-ok"
               type="checkbox"
               checked={confirmed?.fingerprint === shown.fingerprint}
               onChange={(e) => onConfirmed(e.target.checked ? shown : null)}
             />
-            <label htmlFor="ssh-hostkey-ok" style={{ margin: 0, fontWeight: 400 }}>
-              I compared it: this is the gateway's host key
-            </label>
-          </div>
+          </CheckField>
         </section>
       )}
     </fieldset>
@@ -133,15 +131,23 @@ export function CredentialsFields({
   onAuth: (a: AuthInput) => void;
   errors: Record<string, string>;
 }) {
+  const keyErrors = withSubject("Private key", errors["auth.privateKey"]);
+  const passwordErrors = withSubject("Password", errors["auth.password"]);
   return (
     <fieldset style={{ border: 0, padding: 0, margin: 0 }}>
-      <div className="field">
-        <label htmlFor="ssh-user">
-          User <span className="hint">(root, or a user with passwordless sudo)</span>
-        </label>
-        <input id="ssh-user" value={username} onChange={(e) => onUsername(e.target.value)} autoComplete="off" />
-        {errors.username && <div className="field-error">User {errors.username}</div>}
-      </div>
+      <Field
+        id="ssh-user"
+        label="User"
+        hint="(root, or a user with passwordless sudo)"
+        errors={withSubject("User", errors.username)}
+      >
+        <input
+          {...inputProps("ssh-user", withSubject("User", errors.username))}
+          value={username}
+          onChange={(e) => onUsername(e.target.value)}
+          autoComplete="off"
+        />
+      </Field>
       <div className="field row" role="radiogroup" aria-label="Log in with">
         <label style={RADIO_LABEL}>
           <input
@@ -166,10 +172,9 @@ export function CredentialsFields({
       </div>
       {auth.kind === "key" ? (
         <>
-          <div className="field">
-            <label htmlFor="ssh-key">Private key</label>
+          <Field id="ssh-key" label="Private key" errors={keyErrors}>
             <textarea
-              id="ssh-key"
+              {...inputProps("ssh-key", keyErrors)}
               className="mono"
               rows={6}
               spellCheck={false}
@@ -178,12 +183,8 @@ export function CredentialsFields({
               placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
               onChange={(e) => onAuth({ ...auth, privateKey: e.target.value })}
             />
-            {errors["auth.privateKey"] && <div className="field-error">Private key {errors["auth.privateKey"]}</div>}
-          </div>
-          <div className="field">
-            <label htmlFor="ssh-passphrase">
-              Passphrase <span className="hint">(if the key has one)</span>
-            </label>
+          </Field>
+          <Field id="ssh-passphrase" label="Passphrase" hint="(if the key has one)">
             <input
               id="ssh-passphrase"
               type="password"
@@ -191,20 +192,18 @@ export function CredentialsFields({
               value={auth.passphrase ?? ""}
               onChange={(e) => onAuth({ ...auth, passphrase: e.target.value || undefined })}
             />
-          </div>
+          </Field>
         </>
       ) : (
-        <div className="field">
-          <label htmlFor="ssh-password">Password</label>
+        <Field id="ssh-password" label="Password" errors={passwordErrors}>
           <input
-            id="ssh-password"
+            {...inputProps("ssh-password", passwordErrors)}
             type="password"
             autoComplete="off"
             value={auth.password}
             onChange={(e) => onAuth({ kind: "password", password: e.target.value })}
           />
-          {errors["auth.password"] && <div className="field-error">Password {errors["auth.password"]}</div>}
-        </div>
+        </Field>
       )}
     </fieldset>
   );

@@ -1,8 +1,10 @@
 "use client";
 
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { errorMessage } from "../../../../lib/errors";
+import { Field } from "../../../../components/field";
+import { Modal } from "../../../../components/modal";
 import { useTRPC } from "../../../../lib/trpc";
 import styles from "./health.module.css";
 import { STATE_LABELS, stateClass } from "./present";
@@ -26,13 +28,7 @@ export function FailoverDialog({
   onDone: (operationId: string) => void;
 }) {
   const trpc = useTRPC();
-  const ref = useRef<HTMLDialogElement>(null);
   const [backup, setBackup] = useState<string>("");
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
   const impact = useQuery(
     trpc.failover.impact.queryOptions(
       { clusterId, ispId: isp.id, backupIspId: backup === "" ? null : backup, action },
@@ -55,8 +51,7 @@ export function FailoverDialog({
   }
 
   return (
-    <dialog ref={ref} aria-label={title} onClose={onClose} onCancel={onClose} className={styles.dialog}>
-      <h2 style={{ marginTop: 0 }}>{title}</h2>
+    <Modal title={title} onClose={onClose} wide>
       {action === "failover" ? (
         <p className="muted">
           Every gateway sends the traffic that would leave through {isp.name} through a backup instead, SNATed to the
@@ -70,8 +65,7 @@ export function FailoverDialog({
         </p>
       )}
       {action === "failover" && isp.backups.length > 1 && (
-        <div className="field">
-          <label htmlFor="fo-backup">Backup</label>
+        <Field id="fo-backup" label="Backup">
           <select id="fo-backup" value={backup} onChange={(e) => setBackup(e.target.value)}>
             <option value="">First healthy backup on each gateway</option>
             {isp.backups.map((b) => (
@@ -80,7 +74,7 @@ export function FailoverDialog({
               </option>
             ))}
           </select>
-        </div>
+        </Field>
       )}
       {impact.isPending && <div className="loading">Working out what would change…</div>}
       {impact.error && <div className="banner error">{errorMessage(impact.error)}</div>}
@@ -219,10 +213,10 @@ export function FailoverDialog({
         >
           {pending ? "Working…" : `${verb} ${isp.name}`}
         </button>
-        <button type="button" onClick={() => ref.current?.close()}>
+        <button type="button" onClick={onClose}>
           Cancel
         </button>
       </div>
-    </dialog>
+    </Modal>
   );
 }

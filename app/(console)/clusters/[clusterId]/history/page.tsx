@@ -15,8 +15,8 @@ export default function ClusterHistoryPage() {
         <Link href={`/clusters/${clusterId}/revisions`}>Revisions and rollout</Link>
       </div>
       <p className="muted small" style={{ marginTop: 0 }}>
-        Everything that happened to this cluster: edits, publishes, reverts, failovers and failbacks, gateway enrolments
-        and what each gateway applied.
+        Everything that happened to this cluster: edits, publishes, reverts, failovers and failbacks, gateway
+        enrollments and what each gateway applied.
       </p>
       <Suspense fallback={<div className="loading">Loading events…</div>}>
         <AuditTimeline clusterId={clusterId} />

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { EntityFormDialog, type EntityFormProps, entityForm, useEntityForm } from "@/app/components/entity-form";
 import { EntityTable, NameCell, TableStatus, useRowDialogs } from "@/app/components/entity-table";
 import type { VersionedRow } from "@/app/components/entity-kinds";
-import { Field, inputProps } from "@/app/components/field";
+import { CheckField, Field, inputProps } from "@/app/components/field";
 import { useCanEdit, useClusterEntities } from "@/app/components/hooks";
 import { joinList, numberField, splitList } from "@/app/components/list-text";
 import { countOf, NewButton, PageHead } from "@/app/components/page-head";
@@ -167,21 +167,25 @@ function IspForm({ clusterId, editing, onClose }: EntityFormProps<Isp>) {
               <option value="automatic">automatic: after hysteresis and hold-down</option>
             </select>
           </Field>
-          <div className="field span-2">
-            <label className="check" htmlFor="isp-flush">
-              <input
-                id="isp-flush"
-                type="checkbox"
-                checked={s.flushOnFailback}
-                onChange={(x) => set("flushOnFailback", x.target.checked)}
-              />
-              Flush the connections moved to the backup when failing back
-            </label>
-          </div>
-          <div className="field span-2">
-            <label htmlFor="isp-backup-add">
-              Backup ISPs <span className="hint">(in order of preference; the first healthy one is used)</span>
-            </label>
+          <CheckField
+            id="isp-flush"
+            label="Flush the connections moved to the backup when failing back"
+            className="span-2"
+          >
+            <input
+              id="isp-flush"
+              type="checkbox"
+              checked={s.flushOnFailback}
+              onChange={(x) => set("flushOnFailback", x.target.checked)}
+            />
+          </CheckField>
+          <Field
+            id="isp-backup-add"
+            label="Backup ISPs"
+            hint="(in order of preference; the first healthy one is used)"
+            errors={e("backupIspIds")}
+            className="span-2"
+          >
             {s.backups.length === 0 && <div className="muted small">No backups.</div>}
             <ol className="ordered-list" aria-label="Backup ISPs in order">
               {s.backups.map((id, i) => (
@@ -220,22 +224,15 @@ function IspForm({ clusterId, editing, onClose }: EntityFormProps<Isp>) {
               ))}
             </ol>
             <select
-              id="isp-backup-add"
               value=""
               disabled={addable.length === 0}
               onChange={(x) => x.target.value && set("backups", [...s.backups, x.target.value])}
-              aria-describedby={e("backupIspIds") ? "isp-backup-add-error" : undefined}
-              aria-invalid={Boolean(e("backupIspIds"))}
+              {...inputProps("isp-backup-add", e("backupIspIds"))}
             >
               <option value="">{addable.length === 0 ? "No other ISP to add" : "Add a backup ISP…"}</option>
               <NameOptions items={addable} />
             </select>
-            {e("backupIspIds") && (
-              <div id="isp-backup-add-error" className="field-error">
-                {e("backupIspIds")?.join(" ")}
-              </div>
-            )}
-          </div>
+          </Field>
           <Field
             id="isp-default-pool"
             label="Default pool"

@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { EntityChange, FieldChange, PolicyDiff } from "@/core/policy/diff";
+import { Field } from "../../../../components/field";
 import { errorMessage } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { plural, Value } from "../../../audit/ui";
@@ -114,10 +115,7 @@ export function RulesetDiffView({
   const d = diff.data;
   return (
     <section aria-label="Ruleset changes">
-      <div className="row" style={{ marginBottom: 8 }}>
-        <label htmlFor="nft-gateway" style={{ margin: 0 }}>
-          Gateway
-        </label>
+      <Field id="nft-gateway" label="Gateway" inline style={{ marginBottom: 8 }}>
         <select
           id="nft-gateway"
           style={{ width: "auto" }}
@@ -135,7 +133,7 @@ export function RulesetDiffView({
             {d.added} line{d.added === 1 ? "" : "s"} added, {d.removed} removed ({d.from.lines} → {d.to.lines} lines)
           </span>
         )}
-      </div>
+      </Field>
       {diff.isPending && <div className="loading">Rendering both rulesets…</div>}
       {diff.error && <div className="banner error">{errorMessage(diff.error)}</div>}
       {d?.from.error && (

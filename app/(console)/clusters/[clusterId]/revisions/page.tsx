@@ -3,7 +3,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, usePathname, useRouter, useSearchParams } from "next/navigation";
-import { type FormEvent, Suspense, useEffect, useRef, useState } from "react";
+import { type FormEvent, Suspense, useState } from "react";
+import { Field, inputProps, withSubject } from "../../../../components/field";
+import { Modal } from "../../../../components/modal";
 import type { RolloutState } from "@/server/services/revisions/rollout";
 import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
@@ -54,15 +56,9 @@ function RevertDialog({
   onDone: (newRevision: number) => void;
 }) {
   const trpc = useTRPC();
-  const ref = useRef<HTMLDialogElement>(null);
   const [message, setMessage] = useState("");
   const draft = useQuery(trpc.draft.status.queryOptions({ clusterId }));
   const revert = useMutation(trpc.revision.revert.mutationOptions({ onSuccess: (r) => onDone(r.number) }));
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
   const errors = fieldErrors(revert.error);
 
   function submit(e: FormEvent) {
@@ -71,9 +67,8 @@ function RevertDialog({
   }
 
   return (
-    <dialog ref={ref} aria-label={`Revert to revision ${revision}`} onClose={onClose} onCancel={onClose}>
+    <Modal title={`Revert to revision ${revision}`} onClose={onClose}>
       <form onSubmit={submit}>
-        <h2 style={{ marginTop: 0 }}>Revert to revision {revision}</h2>
         <p>
           This publishes a copy of revision {revision} as revision {published + 1}, and every gateway of the cluster
           applies it. Revision {published} stays in the history and can be restored the same way.
@@ -84,21 +79,21 @@ function RevertDialog({
             with revision {revision}, and those changes are lost.
           </div>
         )}
-        <div className="field">
-          <label htmlFor="revert-message">
-            Message <span className="hint">why you are reverting; it is kept with the revision</span>
-          </label>
+        <Field
+          id="revert-message"
+          label="Message"
+          hint="why you are reverting; it is kept with the revision"
+          errors={withSubject("Message", errors.message)}
+        >
           <textarea
-            id="revert-message"
+            {...inputProps("revert-message", withSubject("Message", errors.message))}
             rows={3}
             required
             maxLength={500}
             value={message}
-            aria-invalid={errors.message !== undefined}
             onChange={(e) => setMessage(e.target.value)}
           />
-          {errors.message && <div className="field-error">Message {errors.message}</div>}
-        </div>
+        </Field>
         {revert.error && !errors.message && (
           <div className="banner error" role="alert">
             {errorMessage(revert.error)}
@@ -114,7 +109,7 @@ function RevertDialog({
           </button>
         </div>
       </form>
-    </dialog>
+    </Modal>
   );
 }
 
@@ -133,8 +128,7 @@ function RevisionSelect({
 }) {
   const all = [...new Set([...options, value, 0])].sort((a, b) => b - a);
   return (
-    <div>
-      <label htmlFor={id}>{label}</label>
+    <Field id={id} label={label} style={{ marginBottom: 0 }}>
       <select id={id} value={value} onChange={(e) => onChange(Number(e.target.value))} style={{ width: "auto" }}>
         {all.map((n) => (
           <option key={n} value={n}>
@@ -142,7 +136,7 @@ function RevisionSelect({
           </option>
         ))}
       </select>
-    </div>
+    </Field>
   );
 }
 

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { EntityFormDialog, entityForm, useEntityForm } from "@/app/components/entity-form";
-import { Field, inputProps } from "@/app/components/field";
+import { CheckField, Field, inputProps } from "@/app/components/field";
 import { useClusterEntities } from "@/app/components/hooks";
 import { joinList, numberField, splitList } from "@/app/components/list-text";
 import { type WarningItem, WarningSentences } from "@/app/components/warnings";
@@ -310,18 +310,14 @@ export function RuleForm({
         >
           <input {...form.bind("priority", "rule-priority")} inputMode="numeric" />
         </Field>
-        <div className="field">
-          <span style={{ display: "block", height: 22 }} />
-          <label className="check" htmlFor="rule-enabled">
-            <input
-              id="rule-enabled"
-              type="checkbox"
-              checked={s.enabled}
-              onChange={(x) => set("enabled", x.target.checked)}
-            />
-            Enabled
-          </label>
-        </div>
+        <CheckField id="rule-enabled" label="Enabled" style={{ paddingTop: 22 }}>
+          <input
+            id="rule-enabled"
+            type="checkbox"
+            checked={s.enabled}
+            onChange={(x) => set("enabled", x.target.checked)}
+          />
+        </CheckField>
         <Field id="rule-comment" label="Comment" errors={e("comment")} className="span-2">
           <input {...form.bind("comment", "rule-comment")} />
         </Field>
@@ -329,10 +325,7 @@ export function RuleForm({
       {editing && onMove && (
         <fieldset>
           <legend>Place in the rule order</legend>
-          <div className="row" style={{ marginBottom: 10 }}>
-            <label htmlFor="rule-move-to" style={{ margin: 0, fontWeight: 400 }}>
-              Move to position
-            </label>
+          <Field id="rule-move-to" label="Move to position" inline style={{ marginBottom: 10 }}>
             <input
               id="rule-move-to"
               inputMode="numeric"
@@ -355,7 +348,7 @@ export function RuleForm({
               Move
             </button>
             <span className="muted small">sets priorities; you see every change before it is made</span>
-          </div>
+          </Field>
         </fieldset>
       )}
     </EntityFormDialog>

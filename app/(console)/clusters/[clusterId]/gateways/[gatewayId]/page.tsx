@@ -377,7 +377,7 @@ export default function GatewayPage() {
       {openJob && <JobProgress jobId={openJob} />}
       <section aria-label="SSH jobs">
         <h2>SSH jobs</h2>
-        {jobs.data?.length === 0 && <p className="muted">No enrolment or upgrade jobs for this gateway yet.</p>}
+        {jobs.data?.length === 0 && <p className="muted">No enrollment or upgrade jobs for this gateway yet.</p>}
         {jobs.data && jobs.data.length > 0 && (
           <JobsTable
             label="SSH jobs of this gateway"

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { CheckField, Field, inputProps, withSubject } from "../../../../../components/field";
 import { errorMessage, fieldErrors } from "../../../../../lib/errors";
 import { useTRPC } from "../../../../../lib/trpc";
 import { JobProgress } from "../job-progress";
@@ -12,7 +13,7 @@ import type { JobStateName } from "../ssh-present";
 
 /**
  * Adding a gateway over SSH: the admin reads and confirms the host key, gives the login and the
- * console URL the agent will use, and watches the enrolment job step by step.
+ * console URL the agent will use, and watches the enrollment job step by step.
  */
 export default function AddGatewayOverSshPage() {
   const { clusterId } = useParams<{ clusterId: string }>();
@@ -37,8 +38,8 @@ export default function AddGatewayOverSshPage() {
     if (info.data && !info.data.canKeepCredentials) setKeep(false);
   }, [info.data, consoleUrl]);
 
-  const enrol = useMutation(trpc.gatewaySsh.enrol.mutationOptions({ onSuccess: (r) => setJobId(r.jobId) }));
-  const errors = fieldErrors(enrol.error);
+  const enroll = useMutation(trpc.gatewaySsh.enrol.mutationOptions({ onSuccess: (r) => setJobId(r.jobId) }));
+  const errors = fieldErrors(enroll.error);
   const onFinished = useCallback(
     async (state: JobStateName) => {
       const job = jobId ? await queryClient.fetchQuery(trpc.gatewaySsh.job.queryOptions({ id: jobId })) : null;
@@ -55,7 +56,7 @@ export default function AddGatewayOverSshPage() {
   function submit(e: FormEvent) {
     e.preventDefault();
     if (!hostKey) return;
-    enrol.mutate({
+    enroll.mutate({
       clusterId,
       name,
       host: host.trim(),
@@ -92,7 +93,7 @@ export default function AddGatewayOverSshPage() {
                   onClick={() => {
                     setJobId(null);
                     setFinished(null);
-                    enrol.reset();
+                    enroll.reset();
                   }}
                 >
                   Change the details and try again
@@ -105,7 +106,7 @@ export default function AddGatewayOverSshPage() {
         <form onSubmit={submit} aria-label="Add a gateway over SSH" className="card" style={{ maxWidth: 760 }}>
           <p className="muted small" style={{ marginTop: 0 }}>
             The console logs in over SSH, checks the host (Linux, root or passwordless sudo, nft, ip, conntrack, fping,
-            Node 20.19 or newer), installs the agent as a service, enrols it and waits until it reports. If a step
+            Node 20.19 or newer), installs the agent as a service, enrolls it and waits until it reports. If a step
             fails, what was installed is removed again.
           </p>
           <h2 style={{ marginTop: 0 }}>1. Host key</h2>
@@ -121,11 +122,13 @@ export default function AddGatewayOverSshPage() {
             errors={errors}
           />
           <h2>2. Gateway and login</h2>
-          <div className="field">
-            <label htmlFor="gw-name">Gateway name</label>
-            <input id="gw-name" value={name} onChange={(e) => setName(e.target.value)} />
-            {errors.name && <div className="field-error">Name {errors.name}</div>}
-          </div>
+          <Field id="gw-name" label="Gateway name" errors={withSubject("Name", errors.name)}>
+            <input
+              {...inputProps("gw-name", withSubject("Name", errors.name))}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+            />
+          </Field>
           <CredentialsFields
             username={username}
             onUsername={setUsername}
@@ -133,7 +136,10 @@ export default function AddGatewayOverSshPage() {
             onAuth={setAuth}
             errors={errors}
           />
-          <div className="field row">
+          <CheckField
+            id="ssh-keep"
+            label="Keep the credentials (encrypted) for diagnostics and upgrades; they can be deleted later"
+          >
             <input
               id="ssh-keep"
               type="checkbox"
@@ -141,25 +147,26 @@ export default function AddGatewayOverSshPage() {
               disabled={info.data?.canKeepCredentials === false}
               onChange={(e) => setKeep(e.target.checked)}
             />
-            <label htmlFor="ssh-keep" style={{ margin: 0, fontWeight: 400 }}>
-              Keep the credentials (encrypted) for diagnostics and upgrades; they can be deleted later
-            </label>
-          </div>
+          </CheckField>
           {info.data?.canKeepCredentials === false && (
             <div className="banner warn" role="status">
-              {info.data.keyProblem} The credentials are used for this enrolment only.
+              {info.data.keyProblem} The credentials are used for this enrollment only.
             </div>
           )}
           <h2>3. Agent</h2>
-          <div className="field">
-            <label htmlFor="ssh-console-url">
-              Console URL <span className="hint">(as the gateway reaches it)</span>
-            </label>
-            <input id="ssh-console-url" value={consoleUrl} onChange={(e) => setConsoleUrl(e.target.value)} />
-            {errors.consoleUrl && <div className="field-error">Console URL {errors.consoleUrl}</div>}
-          </div>
-          <div className="field">
-            <label htmlFor="ssh-service">Service</label>
+          <Field
+            id="ssh-console-url"
+            label="Console URL"
+            hint="(as the gateway reaches it)"
+            errors={withSubject("Console URL", errors.consoleUrl)}
+          >
+            <input
+              {...inputProps("ssh-console-url", withSubject("Console URL", errors.consoleUrl))}
+              value={consoleUrl}
+              onChange={(e) => setConsoleUrl(e.target.value)}
+            />
+          </Field>
+          <Field id="ssh-service" label="Service">
             <select
               id="ssh-service"
               value={serviceMode}
@@ -169,22 +176,22 @@ export default function AddGatewayOverSshPage() {
               <option value="systemd">systemd</option>
               <option value="supervised">supervised process (no systemd)</option>
             </select>
-          </div>
+          </Field>
           {info.data?.bundle.error && (
             <div className="banner error" role="alert">
               {info.data.bundle.error}
             </div>
           )}
-          {enrol.error && (
+          {enroll.error && (
             <div className="banner error" role="alert">
-              {errorMessage(enrol.error)}
+              {errorMessage(enroll.error)}
             </div>
           )}
           <div className="row">
-            <button className="primary" type="submit" disabled={!hostKey || enrol.isPending}>
-              {enrol.isPending
+            <button className="primary" type="submit" disabled={!hostKey || enroll.isPending}>
+              {enroll.isPending
                 ? "Starting…"
-                : `Install and enrol${info.data?.bundle.version ? ` agent ${info.data.bundle.version}` : ""}`}
+                : `Install and enroll${info.data?.bundle.version ? ` agent ${info.data.bundle.version}` : ""}`}
             </button>
             {!hostKey && <span className="muted small">Read and confirm the host key first.</span>}
           </div>

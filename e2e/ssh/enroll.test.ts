@@ -13,7 +13,7 @@ import { startSshHarness, type SshHarness, stepStates, waitUntil } from "../../t
 import { SSH_PORT } from "../../testkit/ssh-lab/lab";
 
 /**
- * Enrolment over SSH against real sshds in network namespaces: the agent is uploaded, installed
+ * Enrollment over SSH against real sshds in network namespaces: the agent is uploaded, installed
  * as a supervised service, enrolled and started through SSH, runs inside the gateway's namespace
  * (applying the published rules with its nft) and reports to the console's agent API.
  */
@@ -46,7 +46,7 @@ describe("adding a gateway over SSH", () => {
     expect(gw1().sshdLog()).not.toMatch(/Accepted|Failed/);
   });
 
-  it("installs, enrols and starts the agent until it reports online", async () => {
+  it("installs, enrolls and starts the agent until it reports online", async () => {
     const job = await h.enrol(gw1(), "gw-1");
     expect(job.error).toBe("");
     expect(job.state).toBe("succeeded");
@@ -130,7 +130,7 @@ describe("adding a gateway over SSH", () => {
   }, 60_000);
 });
 
-describe("when enrolment fails", () => {
+describe("when enrollment fails", () => {
   const gatewayNames = async () => (await h.t.db.gateway.findMany({ select: { name: true } })).map((g) => g.name);
 
   it("refuses a wrong key or password at the login and registers nothing", async () => {
@@ -165,7 +165,7 @@ describe("when enrolment fails", () => {
 
   it("undoes every step before the one that failed", async () => {
     const root = join(gw1().dir, "second-root");
-    // nothing listens there: the agent cannot enrol
+    // nothing listens there: the agent cannot enroll
     const job = await h.enrol(gw1(), "gw-unreachable", {
       installRoot: root,
       consoleUrl: "http://100.64.1.1:9",
@@ -209,7 +209,7 @@ describe("a pinned host key", () => {
     // nothing was sent: no login attempt reached sshd
     expect(gw1().sshdLog()).not.toMatch(/Accepted publickey|Failed publickey/);
 
-    // an enrolment whose confirmed key is the old one stops at the login too
+    // an enrollment whose confirmed key is the old one stops at the login too
     const job = await h.enrol(gw1(), "gw-old-key", {
       hostKey: { algorithm: "ssh-ed25519", fingerprint: pinned },
       installRoot: join(gw1().dir, "third-root"),

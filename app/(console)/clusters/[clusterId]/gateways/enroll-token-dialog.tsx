@@ -1,0 +1,81 @@
+"use client";
+
+import { Field } from "../../../../components/field";
+import { Modal } from "../../../../components/modal";
+import { CopyButton } from "./copy-button";
+import { enrollCommands } from "./present";
+
+/** A gateway's one-time enrollment token, as the console issues it when adding a gateway or a new token. */
+export interface IssuedToken {
+  name: string;
+  enrollToken: string;
+  enrollExpiresAt: Date;
+  consoleUrl: string | null;
+}
+
+/** The one time a token is shown: the token, the commands that use it, and a warning. */
+function EnrollTokenPanel({ issued }: { issued: IssuedToken }) {
+  const url = issued.consoleUrl ?? window.location.origin;
+  const commands = enrollCommands(url, issued.enrollToken);
+  return (
+    <div>
+      <div className="banner warn" role="status">
+        This enrollment token for <strong>{issued.name}</strong> is shown only now. It works once, until{" "}
+        {issued.enrollExpiresAt.toLocaleString()}.
+      </div>
+      <Field id="enroll-token" label="Enrollment token">
+        <div className="row">
+          <input
+            id="enroll-token"
+            className="mono"
+            readOnly
+            value={issued.enrollToken}
+            onFocus={(e) => e.target.select()}
+          />
+          <CopyButton text={issued.enrollToken} label="Copy token" />
+        </div>
+      </Field>
+      <Field id="enroll-command" label="Run on the gateway, as root">
+        <textarea
+          id="enroll-command"
+          className="mono"
+          readOnly
+          rows={3}
+          value={commands}
+          onFocus={(e) => e.target.select()}
+        />
+        <div className="row" style={{ marginTop: 6 }}>
+          <CopyButton text={commands} label="Copy commands" />
+          <span className="hint muted small">
+            Install the agent first: <code>dist/gatehouse-agent.mjs</code> as{" "}
+            <code>/usr/local/bin/gatehouse-agent</code> and <code>agent/systemd/gatehouse-agent.service</code> in{" "}
+            <code>/etc/systemd/system/</code>.
+          </span>
+        </div>
+      </Field>
+    </div>
+  );
+}
+
+/** Shows a just-issued token once, until the admin is done with it. */
+export function EnrollTokenDialog({
+  title,
+  issued,
+  onClose,
+}: {
+  title: string;
+  issued: IssuedToken;
+  onClose: () => void;
+}) {
+  return (
+    <Modal title={title} onClose={onClose}>
+      <EnrollTokenPanel issued={issued} />
+      <div className="row">
+        <div className="spacer" />
+        <button className="primary" type="button" onClick={onClose}>
+          Done
+        </button>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,53 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useRefreshAll } from "@/app/components/hooks";
+import { useTRPC } from "@/app/lib/trpc";
+import type { RuleRow } from "./use-paged-rules";
+
+/**
+ * Moving a rule in the effective order: a move that changes only its own priority happens at
+ * once; one that changes others (or has problems) waits in `moving` for the plan dialog.
+ */
+export function useRuleMoves({
+  clusterId,
+  onStart,
+  onError,
+  onMoved,
+}: {
+  clusterId: string;
+  /** a new move starts: earlier messages are out of date */
+  onStart: () => void;
+  onError: (err: unknown) => void;
+  onMoved: (ruleId: string, to: number) => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const refresh = useRefreshAll();
+  const [moving, setMoving] = useState<{ ruleId: string; to: number } | null>(null);
+  const move = useMutation(trpc.rule.move.mutationOptions({ onError }));
+
+  function finish(ruleId: string, to: number) {
+    setMoving(null);
+    onMoved(ruleId, to);
+  }
+  async function requestMove(row: RuleRow, to: number) {
+    onStart();
+    try {
+      const plan = await queryClient.fetchQuery({
+        ...trpc.rule.movePreview.queryOptions({ clusterId, ruleId: row.rule.id, toPosition: to }),
+        staleTime: 0,
+      });
+      if (plan.changeCount === 0) return;
+      if (plan.changeCount === 1 && plan.problems.length === 0) {
+        await move.mutateAsync({ clusterId, ruleId: row.rule.id, toPosition: to, draftVersion: plan.draftVersion });
+        await refresh();
+        finish(row.rule.id, to);
+      } else setMoving({ ruleId: row.rule.id, to });
+    } catch (err) {
+      onError(err);
+    }
+  }
+  return { moving, pending: move.isPending, requestMove, finish, cancel: () => setMoving(null) };
+}
