@@ -101,7 +101,7 @@ describe("reconcileRouting", () => {
         // a rule of an earlier priority base: Gatehouse's by its table and shape
         { priority: 7105, fwmark: "0x105", fwmask: "0x1ff", table: "7105" },
         // the operator's own rule looking up a Gatehouse table by source: not Gatehouse's
-        { priority: 50, src: "100.64.9.0", srclen: 24, table: "7101" },
+        { priority: 50, src: "100.64.9.0", table: "7101" },
         { priority: 7109, fwmark: "0x109", fwmask: "0x1ff", table: "7109" },
         { priority: 7102, fwmark: "0x777", fwmask: "0x1ff", table: "7102" },
       ],

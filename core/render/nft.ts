@@ -325,7 +325,9 @@ function renderSourceMaps(b: Builder, ranges: Array<{ range: Range; chain: strin
     "map",
     bySource,
     "type ipv4_addr : verdict; flags interval;",
-    stage === "pre" ? "source address to the entries that cover it, before routing" : "source address to the entries that cover it",
+    stage === "pre"
+      ? "source address to the entries that cover it, before routing"
+      : "source address to the entries that cover it",
     rest.map((r) => `${formatRange(r.range)} : jump ${r.chain}`),
   );
   lookups.push(`ip saddr vmap @${bySource}`);
@@ -458,7 +460,11 @@ function build(spec: GatewaySpec, failover: FailoverState): Builder {
     const routed = b.chain(routedChain(isp.index), `ISP number ${isp.index} is where the packet leaves`, [
       `meta mark set meta mark & ${KEEP} | ${hex(isp.index)} ${comment(`ISP ${isp.name}`)}`,
     ]);
-    routedChains.push({ rules: routed.rules, unmatched: b.verdict(u.target, "post", CHAIN_DROP_UNMATCHED), stage: "post" });
+    routedChains.push({
+      rules: routed.rules,
+      unmatched: b.verdict(u.target, "post", CHAIN_DROP_UNMATCHED),
+      stage: "post",
+    });
     b.chain(restoreChain(isp.index), `keep routing via ISP number ${isp.index}`, [
       `meta mark set meta mark & ${KEEP} | ${hex(MARK_REROUTE | isp.index)}`,
       "accept",
@@ -590,10 +596,11 @@ function emit(
   const chainNames = new Set(b.chains.map((c) => c.name));
   const mapNames = new Set(maps.filter((m) => m.kind === "map").map((m) => m.name));
   const setNames = new Set(maps.filter((m) => m.kind === "set").map((m) => m.name));
-  // gone objects: rules and map elements that referred to them were flushed above
-  for (const c of existing?.chains ?? []) if (!chainNames.has(c)) out.push(`delete chain ${T} ${c}`);
+  // gone objects: rules and the elements of kept maps that referred to them were flushed above;
+  // gone maps go before gone chains, since their elements still jump to those chains
   for (const m of existing?.maps ?? []) if (!mapNames.has(m)) out.push(`delete map ${T} ${m}`);
   for (const s of existing?.sets ?? []) if (!setNames.has(s)) out.push(`delete set ${T} ${s}`);
+  for (const c of existing?.chains ?? []) if (!chainNames.has(c)) out.push(`delete chain ${T} ${c}`);
 
   for (const m of b.maps) {
     for (let i = 0; i < m.elements.length; i += CHUNK) {
