@@ -17,9 +17,7 @@ export function agentIpRules(stdout: string): string {
     .filter((line) => {
       const prio = /^(\d+):/.exec(line.trim());
       const table = /\blookup (\d+)\b/.exec(line);
-      return (
-        prio !== null && table !== null && owned(Number(table[1]), ROUTE_TABLE_BASE)
-      );
+      return prio !== null && table !== null && owned(Number(table[1]), ROUTE_TABLE_BASE);
     })
     .join("\n");
 }
