@@ -3,9 +3,10 @@ import { MARK_ISP_MASK, MARK_REROUTE, NFT_GUARD_TABLE, NFT_TABLE, routeTableOf }
 import { ipv4ToNumber } from "../core/render/intervals";
 
 /**
- * A packet tracer over the text renderNft produces: it parses the file and runs a packet through
- * prerouting, the routing decision (policy routing by mark), NAT postrouting and the guard, the
- * way the kernel would. It knows exactly the statement shapes the renderer writes and throws on
+ * A packet tracer over the text renderNft produces: it parses the file and runs a connection's
+ * first packet through prerouting, the routing decision (policy routing by mark), the classifier
+ * after routing, NAT postrouting and the guard, the way the kernel would; when the classifier
+ * drops the packet as misrouted, its retransmission is traced too (the retry sets persist). It knows exactly the statement shapes the renderer writes and throws on
  * anything else, so a change to the renderer cannot slip past the tests unexamined.
  */
 
@@ -15,19 +16,26 @@ export interface TracePacket {
   protocol: "tcp" | "udp" | "icmp";
   srcPort?: number;
   dstPort?: number;
-  /** the interface the gateway's main routing table picks (fib daddr oifname); null: a non-ISP interface */
+  /**
+   * the interface the kernel's routing really picks without Gatehouse's marks (ECMP, the
+   * operator's ip rules); null: a non-ISP interface
+   */
   routedInterface: string | null;
+  /** what `fib daddr . mark oifname` reports before routing; undefined: the same as routedInterface */
+  lookupInterface?: string | null;
   /** the interface the packet came in on (a LAN interface by default) */
   inInterface?: string;
 }
 
 export interface TraceResult {
-  /** the policy table's prerouting verdict */
+  /** the policy table's verdict (prerouting, then the classifier after routing) */
   verdict: "accept" | "drop";
   /** the chain that dropped it, when one did */
   droppedIn: string | null;
-  /** the chains prerouting passed through, in order */
+  /** the chains prerouting and the classifier passed through, in order (of the last attempt) */
   path: string[];
+  /** the first packet was dropped as misrouted and this is its retransmission */
+  retried: boolean;
   packetMark: number;
   ctMark: number;
   /** the interface the packet leaves by after policy routing (null when dropped or not an ISP) */
@@ -182,7 +190,17 @@ interface State {
   packetMark: number;
   ctMark: number;
   confirmed: boolean;
+  /** the interface routing picked; null before routing */
+  oif: string | null;
+  /** elements packets added to dynamic sets (they outlive one packet) */
+  dynamic: Map<string, Set<string>>;
 }
+
+const tupleKey = (p: TracePacket, five: boolean) =>
+  [p.src, p.dst, PROTO_NUMBER_OF[p.protocol], ...(five ? [p.srcPort ?? 0, p.dstPort ?? 0] : [])].join(" ");
+const PROTO_NUMBER_OF = { tcp: 6, udp: 17, icmp: 1 } as const;
+const FIVE = "ip saddr . ip daddr . meta l4proto . th sport . th dport";
+const THREE = "ip saddr . ip daddr . meta l4proto";
 
 const PROTO_NUMBER = { tcp: 6, udp: 17, icmp: 1 } as const;
 
@@ -192,6 +210,21 @@ class Tracer {
     readonly rs: Ruleset,
     readonly st: State,
   ) {}
+
+  oif(): string | null {
+    if (this.st.oif === null) throw new Error("trace: the output interface is read before routing");
+    return this.st.oif;
+  }
+
+  dynamicSet(name: string): Set<string> {
+    if (!this.rs.elements.has(name)) throw new Error(`trace: unknown set @${name}`);
+    let set = this.st.dynamic.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.st.dynamic.set(name, set);
+    }
+    return set;
+  }
 
   elements(name: string): string[] {
     const list = this.rs.elements.get(name);
@@ -237,20 +270,42 @@ class Tracer {
             : null,
       ],
       [
-        new RegExp(`^fib daddr oifname vmap ${braced}$`),
-        (m) => this.vmapLookup(m[1] as string, (k) => unquote(k) === (p.routedInterface ?? "")),
+        new RegExp(`^fib daddr \\. mark oifname vmap ${braced}$`),
+        (m) => {
+          const lookup = p.lookupInterface === undefined ? p.routedInterface : p.lookupInterface;
+          return this.vmapLookup(m[1] as string, (k) => unquote(k) === (lookup ?? ""));
+        },
+      ],
+      // traced packets come from the LAN, never from one of the gateway's own addresses
+      [/^fib saddr type local\b/, () => null],
+      [
+        new RegExp(`^oifname vmap ${braced}$`),
+        (m) => this.vmapLookup(m[1] as string, (k) => unquote(k) === (this.oif() ?? "")),
+      ],
+      [/^oifname ("[^"]*")/, (m) => (unquote(m[1] as string) === this.oif() ? NEXT : null)],
+      [
+        /^(ip saddr \. ip daddr \. meta l4proto(?: \. th sport \. th dport)?) @(\S+)/,
+        (m) => (this.dynamicSet(m[2] as string).has(tupleKey(p, m[1] === FIVE)) ? NEXT : null),
       ],
       [
-        /^meta mark set meta mark & (0x[0-9a-f]+) \| (0x[0-9a-f]+)/,
+        /^add @(\S+) \{ (.+?) \}/,
         (m) => {
-          this.st.packetMark = ((this.st.packetMark & num(m[1] as string)) | num(m[2] as string)) >>> 0;
+          if (m[2] !== FIVE && m[2] !== THREE) throw new Error(`trace: unknown set key ${m[2]}`);
+          this.dynamicSet(m[1] as string).add(tupleKey(p, m[2] === FIVE));
           return NEXT;
         },
       ],
       [
-        /^ct mark set ct mark & (0x[0-9a-f]+) \| (0x[0-9a-f]+)/,
+        /^meta mark set meta mark & (0x[0-9a-f]+)(?: \| (0x[0-9a-f]+))?/,
         (m) => {
-          this.st.ctMark = ((this.st.ctMark & num(m[1] as string)) | num(m[2] as string)) >>> 0;
+          this.st.packetMark = ((this.st.packetMark & num(m[1] as string)) | num(m[2] ?? "0")) >>> 0;
+          return NEXT;
+        },
+      ],
+      [
+        /^ct mark set ct mark & (0x[0-9a-f]+)(?: \| (0x[0-9a-f]+))?/,
+        (m) => {
+          this.st.ctMark = ((this.st.ctMark & num(m[1] as string)) | num(m[2] ?? "0")) >>> 0;
           return NEXT;
         },
       ],
@@ -277,6 +332,7 @@ class Tracer {
         },
       ],
       [/^meta l4proto \{ tcp, udp \}/, () => (p.protocol === "tcp" || p.protocol === "udp" ? NEXT : null)],
+      [/^meta l4proto != \{ tcp, udp \}/, () => (p.protocol === "tcp" || p.protocol === "udp" ? null : NEXT)],
       [/^meta l4proto (tcp|udp|icmp)\b/, (m) => (p.protocol === m[1] ? NEXT : null)],
       [
         /^meta mark & (0x[0-9a-f]+) == (0x[0-9a-f]+)/,
@@ -415,37 +471,50 @@ function runGuard(rs: Ruleset, st: State, oif: string | null, snat: boolean): bo
   return false;
 }
 
-/** Traces a connection's first packet through a rendered ruleset. */
+/** Traces a connection's first packet (and its retransmission, when that one was misrouted) through a rendered ruleset. */
 export function traceRuleset(
   text: string,
   packet: TracePacket,
   routing: { interfaceOfTable: (table: number) => string | null },
 ): TraceResult {
   const rs = parseRuleset(text);
-  const st: State = { packet, packetMark: 0, ctMark: 0, confirmed: false };
-  const tracer = new Tracer(rs, st);
-  const pre = tracer.run("prerouting");
-  const result: TraceResult = {
-    verdict: pre.verdict,
-    droppedIn: pre.droppedIn,
-    path: tracer.path,
-    packetMark: st.packetMark,
-    ctMark: st.ctMark,
-    outInterface: null,
-    table: "main",
-    snat: null,
-    guardDropped: false,
-  };
-  if (pre.verdict === "drop") return result;
-  // policy routing: ip rule fwmark REROUTE|index/0x1ff lookup the ISP's table (routes.ts)
-  if ((st.packetMark & MARK_REROUTE) !== 0) {
-    const index = st.packetMark & MARK_ISP_MASK;
-    result.table = routeTableOf(index);
-    result.outInterface = routing.interfaceOfTable(result.table);
-  } else {
-    result.outInterface = packet.routedInterface;
+  const dynamic = new Map<string, Set<string>>();
+  for (let attempt = 0; ; attempt++) {
+    // a retransmission is a new packet with a new (unconfirmed) conntrack entry
+    const st: State = { packet, packetMark: 0, ctMark: 0, confirmed: false, oif: null, dynamic };
+    const tracer = new Tracer(rs, st);
+    const pre = tracer.run("prerouting");
+    const result: TraceResult = {
+      verdict: pre.verdict,
+      droppedIn: pre.droppedIn,
+      path: tracer.path,
+      packetMark: st.packetMark,
+      ctMark: st.ctMark,
+      outInterface: null,
+      table: "main",
+      snat: null,
+      guardDropped: false,
+      retried: attempt > 0,
+    };
+    if (pre.verdict === "drop") return result;
+    // policy routing: ip rule fwmark REROUTE|index/0x1ff lookup the ISP's table (routes.ts)
+    if ((st.packetMark & MARK_REROUTE) !== 0) {
+      const index = st.packetMark & MARK_ISP_MASK;
+      result.table = routeTableOf(index);
+      result.outInterface = routing.interfaceOfTable(result.table);
+    } else {
+      result.outInterface = packet.routedInterface;
+    }
+    st.oif = result.outInterface;
+    const post = rs.chains.has("classify") ? tracer.run("classify") : { verdict: "accept" as const, droppedIn: null };
+    result.packetMark = st.packetMark;
+    result.ctMark = st.ctMark;
+    if (post.verdict === "drop") {
+      if (post.droppedIn?.startsWith("misroute_") && attempt === 0) continue;
+      return { ...result, verdict: "drop", droppedIn: post.droppedIn, outInterface: null };
+    }
+    result.snat = runNat(rs, st);
+    result.guardDropped = runGuard(rs, st, result.outInterface, result.snat !== null);
+    return result;
   }
-  result.snat = runNat(rs, st);
-  result.guardDropped = runGuard(rs, st, result.outInterface, result.snat !== null);
-  return result;
 }

@@ -5,6 +5,9 @@ import type { GatewaySpec } from "../../core/spec/schema";
 import { type ApplyResult, applySpec } from "./apply-spec";
 import { type FlushResult, flushFailedOverConnections, flushIspConnections } from "./conntrack";
 import { loadRulesetText } from "./nft";
+import { renderRoutes } from "../../core/render/routes";
+import { checkFailoverRoutes, type RouteCheck } from "./route-check";
+import { checkRuleConflicts, type RuleConflictCheck } from "./rule-conflicts";
 import type { CommandRunner } from "./runner";
 
 /**
@@ -94,6 +97,20 @@ export class Datapath {
     }
     this.loaded = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
     return true;
+  }
+
+  /** Whether the kernel routes failed-over traffic through the backups (route-check.ts). */
+  verifyFailover(spec: GatewaySpec, failover: FailoverState): Promise<RouteCheck> {
+    return checkFailoverRoutes(this.deps.runner, spec, failover);
+  }
+
+  /** Operator ip rules that would override Gatehouse's reroute rules (rule-conflicts.ts). */
+  ruleConflicts(spec: GatewaySpec): Promise<RuleConflictCheck> {
+    return checkRuleConflicts(
+      this.deps.runner,
+      renderRoutes(spec),
+      spec.isps.map((i) => i.interface),
+    );
   }
 
   /** Every connection leaving through the ISP with this index. */

@@ -81,11 +81,11 @@ describe("reconcileRouting", () => {
     const first = await reconcileRouting(host.fake, desired);
     expect(first.errors).toEqual([]);
     expect(
-      host.rules.filter((r) => r.priority > 7100 && r.priority < 7400).map((r) => [r.priority, r.fwmark, r.table]),
+      host.rules.filter((r) => r.priority > 100 && r.priority < 600).map((r) => [r.priority, r.fwmark, r.table]),
     ).toEqual([
-      [7101, "0x101", "7101"],
-      [7102, "0x102", "7102"],
-      [7105, "0x105", "7105"],
+      [101, "0x101", "7101"],
+      [102, "0x102", "7102"],
+      [105, "0x105", "7105"],
     ]);
     expect(host.routes).toContainEqual({ dst: "default", gateway: "100.65.3.2", dev: "ispc", table: "7105" });
     expect(host.sysctl["net.ipv4.conf.ispb.rp_filter"]).toBe("2");
@@ -97,7 +97,11 @@ describe("reconcileRouting", () => {
     const host = fakeHost({
       rules: [
         { priority: 100, fwmark: "0x1", table: "100" },
-        { priority: 7101, fwmark: "0x101", fwmask: "0x1ff", table: "7101" },
+        { priority: 101, fwmark: "0x101", fwmask: "0x1ff", table: "7101" },
+        // a rule of an earlier priority base: Gatehouse's by its table and shape
+        { priority: 7105, fwmark: "0x105", fwmask: "0x1ff", table: "7105" },
+        // the operator's own rule looking up a Gatehouse table by source: not Gatehouse's
+        { priority: 50, src: "100.64.9.0", table: "7101" },
         { priority: 7109, fwmark: "0x109", fwmask: "0x1ff", table: "7109" },
         { priority: 7102, fwmark: "0x777", fwmask: "0x1ff", table: "7102" },
       ],
@@ -115,6 +119,8 @@ describe("reconcileRouting", () => {
     expect(lastAdd).toBeLessThan(firstDelete);
     expect(r.changes).toContain("ip -4 rule del priority 7109 fwmark 0x109/0x1ff lookup 7109");
     expect(r.changes).toContain("ip -4 rule del priority 7102 fwmark 0x777/0x1ff lookup 7102");
+    expect(r.changes).toContain("ip -4 rule del priority 7105 fwmark 0x105/0x1ff lookup 7105");
+    expect(host.rules.some((x) => x.priority === 50)).toBe(true);
     expect(r.changes).toContain("ip -4 route replace default via 100.65.1.2 dev ispa table 7101");
     expect(host.rules.some((r) => r.priority === 100)).toBe(true);
     expect(host.routes).toContainEqual({ dst: "default", gateway: "192.0.2.1", dev: "eth9", table: "100" });
@@ -155,16 +161,16 @@ describe("reconcileRouting", () => {
     });
     const host = fakeHost({
       rules: [
-        { priority: 7351, oif: "ispa", table: "7101" },
-        { priority: 7353, oif: "ispc", table: "7103" },
+        { priority: 351, oif: "ispa", table: "7101" },
+        { priority: 353, oif: "ispc", table: "7103" },
         { priority: 9000, oif: "ispa", table: "200" },
       ],
     });
     const r = await reconcileRouting(host.fake, renderRoutes(spec));
     expect(r.errors).toEqual([]);
-    expect(r.changes).toContain("ip -4 rule add priority 7352 oif eth0.100 lookup 7102");
-    expect(r.changes).toContain("ip -4 rule del priority 7351 oif ispa lookup 7101");
-    expect(r.changes).toContain("ip -4 rule del priority 7353 oif ispc lookup 7103");
+    expect(r.changes).toContain("ip -4 rule add priority 352 oif eth0.100 lookup 7102");
+    expect(r.changes).toContain("ip -4 rule del priority 351 oif ispa lookup 7101");
+    expect(r.changes).toContain("ip -4 rule del priority 353 oif ispc lookup 7103");
     expect(host.rules.some((x) => x.priority === 9000)).toBe(true);
     expect(await reconcileRouting(host.fake, renderRoutes(spec))).toEqual({ changes: [], errors: [] });
   });

@@ -2,15 +2,16 @@ import {
   type DesiredIpRule,
   type DesiredRoute,
   type DesiredRouting,
-  OWNED_PRIORITIES,
   OWNED_TABLES,
+  REROUTE_MASK,
 } from "../../core/render/routes";
 import { type CommandRunner, describeFailure, ok } from "./runner";
 
 /**
  * Brings ip rules, the ISP routing tables and the rp_filter sysctls to the desired state.
  * Idempotent (reads first, changes only what differs), adds before it deletes, touches only the
- * priorities and table ids Gatehouse owns, and keeps going after an error so one bad ISP does
+ * table ids Gatehouse owns and the ip rules of its own shape that look them up (whatever their
+ * priority: the cluster may move them), and keeps going after an error so one bad ISP does
  * not leave the others unconfigured.
  *
  * The "add" phase runs before a new ruleset is loaded (the rules and routes a new ruleset needs
@@ -26,7 +27,7 @@ export interface RoutingResult {
   errors: string[];
 }
 
-interface RuleJson {
+export interface RuleJson {
   priority?: number;
   src?: string;
   srclen?: number;
@@ -76,6 +77,15 @@ function ruleMatches(r: RuleJson, d: DesiredIpRule): boolean {
     r.iif === undefined &&
     (r.src === undefined || r.src === "all")
   );
+}
+
+/** A rule of Gatehouse's own shape (reroute by mark, or probes by oif) that looks up one of its tables. */
+export function isOwnedRule(r: RuleJson): boolean {
+  if (r.priority === undefined || !inRange(Number(r.table), OWNED_TABLES)) return false;
+  if (r.iif !== undefined || (r.src !== undefined && r.src !== "all")) return false;
+  const byMark = r.fwmark !== undefined && Number(r.fwmask ?? "0xffffffff") === REROUTE_MASK && r.oif === undefined;
+  const byOif = r.fwmark === undefined && r.oif !== undefined;
+  return byMark || byOif;
 }
 
 /** `ip rule add` for a desired rule. */
@@ -128,7 +138,7 @@ class Reconciler {
     const out = await this.run(["ip", "-4", "-j", "rule", "show"]);
     if (out === null) return null;
     const rules = parseJson<RuleJson>(out, "ip -j rule show", this.result.errors);
-    return rules?.filter((r) => r.priority !== undefined && inRange(r.priority, OWNED_PRIORITIES)) ?? null;
+    return rules?.filter(isOwnedRule) ?? null;
   }
 
   async addRules(desired: DesiredRouting): Promise<void> {

@@ -141,6 +141,7 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     agentVersion: AGENT_VERSION,
     post: (report, signal) => client.health(report, signal),
     setStatusHealth: (h) => loop?.setHealth(h),
+    setIpRules: (check) => loop?.setIpRules(check),
   });
   loop = new AgentLoop({
     console: client,

@@ -58,6 +58,7 @@ export class AgentLoop {
   private lastContactAt: string | null = null;
   private consoleError = "";
   private health: StatusReport["health"];
+  private ipRules: StatusReport["ipRules"];
   private stopSignal: AbortSignal | undefined;
   private reportRunning = false;
   private reportQueued = false;
@@ -84,6 +85,13 @@ export class AgentLoop {
   /** Link health from the monitor, sent with the next report. */
   setHealth(health: StatusReport["health"]): void {
     this.health = health;
+  }
+
+  /** The ip rule check, sent with the next report; a changed list of conflicts is reported at once. */
+  setIpRules(check: NonNullable<StatusReport["ipRules"]>): void {
+    const changed = JSON.stringify(this.ipRules?.conflicts) !== JSON.stringify(check.conflicts);
+    this.ipRules = check;
+    if (changed && this.stopSignal !== undefined) void this.report();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -265,6 +273,7 @@ export class AgentLoop {
           lastApply: this.lastApply,
           facts,
           ...(this.health === undefined ? {} : { health: this.health }),
+          ...(this.ipRules === undefined ? {} : { ipRules: this.ipRules }),
         },
         this.stopSignal,
       );

@@ -48,7 +48,13 @@ function setup() {
       code: 0,
       stderr: "conntrack v1.4.7 (conntrack-tools): 3 flow entries have been deleted.\n",
     })
-    .on(["nft", "-f", "-"], { code: 0 });
+    .on(["nft", "-f", "-"], { code: 0 })
+    // the route check after a failover: the LAN source, then the marked route through the backup
+    .on(["ip", "-4", "-j", "route", "get"], (args) => ({
+      stdout: args.includes("mark")
+        ? JSON.stringify([{ dst: args[5], gateway: "100.65.2.2", dev: "ispb" }])
+        : JSON.stringify([{ dst: args[5], dev: "lan0" }]),
+    }));
   const health = new Map<string, LinkState>([
     ["a", "up"],
     ["b", "up"],
@@ -205,6 +211,25 @@ describe("local failover controller", () => {
       mode: "admin",
       reason: "failed over by an operator (failover epoch 1)",
     });
+  });
+
+  it("reports a failover that an operator ip rule keeps from taking effect as not applied", async () => {
+    const t = setup();
+    await t.controller.applySpec(specOf());
+    // an operator rule before Gatehouse's sends the marked traffic out through a all the same
+    t.runner.on(["ip", "-4", "-j", "route", "get"], (args) => ({
+      stdout: args.includes("mark")
+        ? JSON.stringify([{ dst: args[5], gateway: "100.65.1.2", dev: "ispa" }])
+        : JSON.stringify([{ dst: args[5], dev: "lan0" }]),
+    }));
+    t.controller.healthChanged("a", t.down("a"));
+    await drain(t.controller);
+    expect(t.runner.commands()).toContain("ip -4 -j route get 203.0.113.1 from 100.64.0.1 iif lan0 mark 0x102");
+    const failover = t.events.find((e) => e.kind === "failover");
+    expect(failover?.ok).toBe(false);
+    expect(failover?.error).toMatch(
+      /^not in effect: 100\.64\.0\.1 -> 203\.0\.113\.1 marked for b leaves by ispa via 100\.65\.1\.2, not ispb/,
+    );
   });
 
   it("falls back to a full apply when the quick switch is refused, and reports a switch that did not happen", async () => {

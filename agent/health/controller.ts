@@ -221,6 +221,7 @@ export class FailoverController {
     const previous = this.active;
     this.active = next;
     let switched = false;
+    const pending: Array<{ id: string; failover: boolean; event: FailoverEvent }> = [];
     const ids = new Set([...previous.keys(), ...next.keys()]);
     for (const id of [...ids].sort((a, b) => (byId.get(a)?.index ?? 0) - (byId.get(b)?.index ?? 0))) {
       const before = previous.get(id);
@@ -271,8 +272,10 @@ export class FailoverController {
         after === undefined ? "failed back" : "failed over",
       );
       if (error !== "") this.deps.log.warn({ isp: isp.name, error }, "conntrack flush failed");
-      this.deps.onEvent(
-        this.event(
+      pending.push({
+        id,
+        failover: after !== undefined,
+        event: this.event(
           spec,
           after === undefined ? "failback" : "failover",
           isp,
@@ -281,7 +284,20 @@ export class FailoverController {
           mode,
           { reason, timings, ok: true, error },
         ),
-      );
+      });
+    }
+    // a failover counts as applied only when the kernel routes the moved traffic through the
+    // backup (an operator ip rule before Gatehouse's can keep it on the failed ISP); checked
+    // once the connections are flushed, so the check never delays the switch
+    const routeCheck = pending.some((p) => p.failover) ? await this.checkRoutes(spec, next) : new Map();
+    for (const p of pending) {
+      const problems: string[] = p.failover ? (routeCheck.get(p.id) ?? []) : [];
+      if (problems.length > 0) {
+        this.deps.log.error({ isp: p.event.ispName, problems }, "failover loaded but not in effect");
+        p.event.ok = false;
+        p.event.error = `not in effect: ${problems.join("; ")}`.slice(0, 2000);
+      }
+      this.deps.onEvent(p.event);
     }
     // an automatic failover with manual failback stays until an operator restores it
     for (const [id, f] of next) {
@@ -292,6 +308,16 @@ export class FailoverController {
     }
     this.updateAlerts(spec, alerts);
     if (switched) this.deps.onSwitched?.();
+  }
+
+  /** Per failed-over ISP, what keeps its traffic from the backup (empty: in effect). */
+  private async checkRoutes(spec: GatewaySpec, next: Map<string, ActiveFailover>): Promise<Map<string, string[]>> {
+    try {
+      return (await this.deps.datapath.verifyFailover(spec, failoverStateOf(next))).problems;
+    } catch (e) {
+      const message = `could not check the routes: ${e instanceof Error ? e.message : String(e)}`;
+      return new Map([...next.keys()].map((id) => [id, [message]]));
+    }
   }
 
   private reasonFor(

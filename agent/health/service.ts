@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Datapath } from "../apply/datapath";
+import type { IpRuleCheck } from "../../core/protocol/agent-api";
 import type { CommandRunner } from "../apply/runner";
 import { MAX_HEALTH_BYTES } from "../../core/protocol/agent-api";
 import type { ApplyOutcome } from "../cli/loop";
@@ -18,6 +19,9 @@ import type { ProcessSpawner } from "./spawner";
  * probers at its ISPs; `run` keeps reporting until the agent stops.
  */
 
+/** One `ip -j rule show` every few seconds is cheap; an operator's new rule is reported within this. */
+const RULE_CHECK_MS = 5000;
+
 export interface HealthServiceDeps {
   runner: CommandRunner;
   spawner: ProcessSpawner;
@@ -26,6 +30,10 @@ export interface HealthServiceDeps {
   post: (report: HealthReport, signal: AbortSignal) => Promise<unknown>;
   /** also hands the per-ISP health to the status report, so both reports agree */
   setStatusHealth?: (health: Record<string, unknown>) => void;
+  /** the latest check of the operator's ip rules against Gatehouse's (status report) */
+  setIpRules?: (check: IpRuleCheck) => void;
+  /** how often the ip rules are re-read: operators add rules while the agent runs */
+  ruleCheckIntervalMs?: number;
   reportIntervalMs?: number;
   countIntervalMs?: number;
   tmpDir?: string;
@@ -51,6 +59,8 @@ export class HealthService {
   readonly reporter: HealthReporter;
   private readonly counter: ConntrackCounter;
   private lastLoad: HealthReport["lastLoad"] = null;
+  private readonly datapath: Datapath;
+  private lastConflicts = "[]";
 
   constructor(private readonly deps: HealthServiceDeps) {
     this.monitor = new HealthMonitor({
@@ -64,12 +74,13 @@ export class HealthService {
         this.reporter.kick();
       },
     });
+    this.datapath = new Datapath({
+      runner: deps.runner,
+      tmpDir: deps.tmpDir,
+      warn: (message, error) => deps.log.warn({ error }, message),
+    });
     this.controller = new FailoverController({
-      datapath: new Datapath({
-        runner: deps.runner,
-        tmpDir: deps.tmpDir,
-        warn: (message, error) => deps.log.warn({ error }, message),
-      }),
+      datapath: this.datapath,
       health: () => this.monitor.states(),
       log: deps.log,
       onEvent: (e) => this.reporter.event(e),
@@ -96,9 +107,41 @@ export class HealthService {
 
   /** The loop's apply: the datapath with failover, then probing follows the loaded spec. */
   async apply(spec: GatewaySpec): Promise<ApplyOutcome> {
+    // before: what the new rules will be up against; after: what they are up against now
+    await this.checkIpRules(spec);
     const outcome = await this.controller.applySpec(spec);
     if (outcome.loaded) await this.monitor.configure(spec);
+    await this.checkIpRules(this.controller.running() ?? spec);
     return outcome;
+  }
+
+  /** Reads the ip rules and reports the operator rules that would override Gatehouse's. */
+  async checkIpRules(spec: GatewaySpec): Promise<void> {
+    const r = await this.datapath
+      .ruleConflicts(spec)
+      .catch((e: unknown) => ({ conflicts: [], error: e instanceof Error ? e.message : String(e) }));
+    const key = JSON.stringify(r.conflicts);
+    if (key !== this.lastConflicts) {
+      this.lastConflicts = key;
+      if (r.conflicts.length > 0) {
+        this.deps.log.error(
+          { conflicts: r.conflicts },
+          "operator ip rules come before Gatehouse's and can override its redirects and failovers",
+        );
+      } else this.deps.log.info("no operator ip rule overrides Gatehouse's any more");
+    }
+    this.deps.setIpRules?.({ checkedAt: new Date().toISOString(), conflicts: r.conflicts, error: r.error ?? "" });
+  }
+
+  private async ruleLoop(signal: AbortSignal): Promise<void> {
+    const every = this.deps.ruleCheckIntervalMs ?? RULE_CHECK_MS;
+    while (!signal.aborted) {
+      await delay(every, undefined, { signal }).catch(() => {});
+      const spec = this.controller.running();
+      if (spec !== null && !signal.aborted) {
+        await this.checkIpRules(spec);
+      }
+    }
   }
 
   ispHealth(): IspHealth[] {
@@ -157,7 +200,7 @@ export class HealthService {
 
   async run(signal: AbortSignal): Promise<void> {
     try {
-      await Promise.all([this.reporter.run(signal), this.countLoop(signal)]);
+      await Promise.all([this.reporter.run(signal), this.countLoop(signal), this.ruleLoop(signal)]);
     } finally {
       this.monitor.stop();
     }

@@ -40,6 +40,13 @@ describe("compileGatewaySpec", () => {
     ]);
   });
 
+  it("passes the cluster's ip rule priority base on, and leaves it out when unset", () => {
+    const policy = examplePolicy();
+    expect(compileGatewaySpec(input(policy)).settings.ipRulePriorityBase).toBeUndefined();
+    const moved = { ...policy, settings: { ...policy.settings, ipRulePriorityBase: 2000 } };
+    expect(compileGatewaySpec(input(moved)).settings.ipRulePriorityBase).toBe(2000);
+  });
+
   it("probes the next hop when an ISP has no probe targets", () => {
     const spec = compileGatewaySpec(input(examplePolicy()));
     expect(spec.isps.find((i) => i.id === "isp-telia")?.probeTargets).toEqual(["198.51.100.1"]);

@@ -120,7 +120,13 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     gatewayName: input.gateway.name,
     revision: input.revision,
     failoverEpoch: input.failoverEpoch,
-    settings: { unmatched: policy.settings.unmatched, hashSeed: policy.settings.hashSeed },
+    settings: {
+      unmatched: policy.settings.unmatched,
+      hashSeed: policy.settings.hashSeed,
+      ...(policy.settings.ipRulePriorityBase === undefined
+        ? {}
+        : { ipRulePriorityBase: policy.settings.ipRulePriorityBase }),
+    },
     isps,
     pools,
     entries,

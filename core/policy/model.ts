@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isIPv4, parseAddressRange, parseCidr } from "../address";
+import { MAX_IP_RULE_PRIORITY_BASE } from "../spec/marks";
 
 /**
  * The policy model: the shapes of ISPs, pools, zones, rules and cluster settings, shared by the
@@ -179,6 +180,12 @@ export const zClusterSettings = z.object({
   unmatched: z.enum(["drop", "forward"]).default("drop"),
   /** jhash seed: fixed per cluster so reloads never move clients to other addresses */
   hashSeed: z.number().int().min(0).max(0xffffffff),
+  /**
+   * the first of the priorities Gatehouse's ip rules take (base+1 .. base+500); absent: the
+   * default. Lower numbers win: it must come before every operator rule that could route the
+   * same traffic
+   */
+  ipRulePriorityBase: z.number().int().min(1).max(MAX_IP_RULE_PRIORITY_BASE).optional(),
 });
 export type ClusterSettings = z.infer<typeof zClusterSettings>;
 

@@ -6,7 +6,8 @@ import type { GatewaySpec } from "../spec/schema";
 import { compileGatewaySpec } from "./compile";
 import { examplePolicy, generatePolicy } from "../../testkit/policy-fixtures";
 import type { Policy } from "./model";
-import { simulatePacket } from "./simulate";
+import { type RoutedSimulation, simulatePacket, simulateRouting } from "./simulate";
+import { entry, gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
 
 function specOf(policy: Policy): GatewaySpec {
   return compileGatewaySpec({
@@ -186,5 +187,52 @@ describe("simulatePacket", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("simulateRouting", () => {
+  const spec = gatewaySpec({
+    isps: [
+      isp("a", 1, "ispa", "100.65.1.2", [{ ispId: "b", defaultPoolId: "pb" }]),
+      isp("b", 2, "ispb", "100.65.2.2", [{ ispId: "a", defaultPoolId: "pa" }]),
+    ],
+    pools: [pool("pa", "a", ["198.51.100.10"]), pool("pb", "b", ["198.51.100.130"])],
+    entries: [
+      entry("100.64.0.0/10", { snat: "pa" }, { egress: "a" }),
+      entry("100.64.0.0/10", { snat: "pb" }, { egress: "b" }),
+    ],
+  });
+  const packet = { src: "100.64.1.2", dst: "203.0.113.10", protocol: "tcp" as const, srcPort: 40000, dstPort: 443 };
+  const outcome = (r: RoutedSimulation) => {
+    const v = r.simulation.decision.verdict;
+    return [r.routedIspId, v.kind, v.kind === "snat" ? v.poolId : null, r.simulation.decision.retried];
+  };
+
+  it("answers that routing chose no ISP", () => {
+    const [only] = simulateRouting(spec, new Map(), packet, { kind: "none" });
+    expect(only?.simulation.outcome).toBe("not-egress");
+  });
+
+  it("answers per next hop when routing spreads connections over several ISPs", () => {
+    expect(simulateRouting(spec, new Map(), packet, { kind: "ecmp", ispIds: ["a", "b"] }).map(outcome)).toEqual([
+      ["a", "snat", "pa", false],
+      ["b", "snat", "pb", false],
+    ]);
+  });
+
+  it("with a failed over ISP behind the first next hop, the connections the hash sends there are retried through the backup", () => {
+    const failover = new Map([["a", "b"]]);
+    // b first: the lookup says b, which needs no reroute; the kernel's hash may still pick a
+    const results = simulateRouting(spec, failover, packet, { kind: "ecmp", ispIds: ["b", "a"] });
+    expect(results.map(outcome)).toEqual([
+      ["b", "snat", "pb", false],
+      ["a", "snat", "pb", true],
+    ]);
+    expect(results[1]?.simulation.notes.join(" ")).toMatch(/first packet is dropped and its retransmission rerouted/);
+    // a first: the lookup says a, so every connection is rerouted before routing, none retried
+    expect(simulateRouting(spec, failover, packet, { kind: "ecmp", ispIds: ["a", "b"] }).map(outcome)).toEqual([
+      ["a", "snat", "pb", false],
+      ["b", "snat", "pb", false],
+    ]);
   });
 });

@@ -205,3 +205,46 @@ export function simulatePacket(spec: GatewaySpec, failover: FailoverState, packe
     decision,
   };
 }
+
+/**
+ * What routing does with a connection before Gatehouse's marks: it leaves by no ISP, by one, or
+ * the kernel spreads connections over several next hops (ECMP: the lookup before routing reports
+ * the first one, the hash picks per connection).
+ */
+export type RoutingChoice =
+  | { kind: "none" }
+  | { kind: "isp"; ispId: string }
+  | { kind: "ecmp"; ispIds: readonly string[] };
+
+export interface RoutedSimulation {
+  /** the ISP routing really sends the connection through (one per ECMP next hop); null: none */
+  routedIspId: string | null;
+  simulation: Simulation;
+}
+
+/** Simulates a connection for each way routing may send it (docs/semantics.md, "Before and after routing"). */
+export function simulateRouting(
+  spec: GatewaySpec,
+  failover: FailoverState,
+  packet: Omit<Packet, "routedIspId" | "lookupIspId">,
+  route: RoutingChoice,
+): RoutedSimulation[] {
+  if (route.kind === "none") {
+    return [{ routedIspId: null, simulation: simulatePacket(spec, failover, { ...packet, routedIspId: null }) }];
+  }
+  if (route.kind === "isp") {
+    return [
+      { routedIspId: route.ispId, simulation: simulatePacket(spec, failover, { ...packet, routedIspId: route.ispId }) },
+    ];
+  }
+  const lookupIspId = route.ispIds[0] ?? null;
+  return [...new Set(route.ispIds)].map((ispId) => {
+    const simulation = simulatePacket(spec, failover, { ...packet, routedIspId: ispId, lookupIspId });
+    if (simulation.decision.retried) {
+      simulation.notes.push(
+        `The lookup before routing reports "${lookupIspId}", the first next hop, but the kernel sends this connection via "${ispId}": its first packet is dropped and its retransmission rerouted.`,
+      );
+    }
+    return { routedIspId: ispId, simulation };
+  });
+}

@@ -125,6 +125,28 @@ export const zHealth = z
   .record(text(64), z.unknown())
   .refine((h) => JSON.stringify(h).length <= MAX_HEALTH_BYTES, `must be at most ${MAX_HEALTH_BYTES} bytes as JSON`);
 
+/**
+ * An operator ip rule that comes before Gatehouse's reroute rules and may match the same traffic:
+ * it can override a redirect or a failover (agent/apply/rule-conflicts.ts).
+ */
+export const zIpRuleConflict = z.object({
+  priority: z.number().int().min(0).max(0xffffffff),
+  /** the rule as `ip rule show` prints it */
+  rule: text(400),
+  /** the priority of the first Gatehouse rule it comes before */
+  before: z.number().int().min(0).max(0xffffffff),
+});
+export type IpRuleConflict = z.infer<typeof zIpRuleConflict>;
+
+export const zIpRuleCheck = z.object({
+  /** when the agent last read the ip rules (its clock) */
+  checkedAt: z.iso.datetime({ offset: true }),
+  conflicts: z.array(zIpRuleConflict).max(100),
+  /** why the rules could not be read, empty when they were */
+  error: text(1000).default(""),
+});
+export type IpRuleCheck = z.infer<typeof zIpRuleCheck>;
+
 export const zStatusReport = z.object({
   agentVersion: zAgentVersion,
   /** the spec the datapath enforces right now (the last one applied successfully) */
@@ -133,6 +155,8 @@ export const zStatusReport = z.object({
   lastApply: zApplyResult.nullable(),
   facts: zFacts,
   health: zHealth.optional(),
+  /** operator ip rules that would override Gatehouse's (checked before and after every apply, and every few seconds) */
+  ipRules: zIpRuleCheck.optional(),
 });
 export type StatusReport = z.infer<typeof zStatusReport>;
 

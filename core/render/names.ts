@@ -11,6 +11,17 @@ export const GUARD_TABLE = `inet ${NFT_GUARD_TABLE}`;
 
 export const CHAIN_PREROUTING = "prerouting";
 export const CHAIN_POSTROUTING = "postrouting";
+/** classifies a connection's first packet after routing, by the interface it really leaves by */
+export const CHAIN_CLASSIFY = "classify";
+/** before routing: a connection the lookup says needs no reroute leaves with Gatehouse's bits clear */
+export const CHAIN_PRE_PASS = "pre_pass";
+/** after routing: a rerouted packet must leave by the ISP Gatehouse chose */
+export const CHAIN_VERIFY = "reroute_verify";
+export const CHAIN_MISROUTED = "misrouted";
+export const preRoutedChain = (ispIndex: number) => `pre_routed_${ispIndex}`;
+export const misrouteChain = (ispIndex: number) => `misroute_${ispIndex}`;
+export const preSourceChain = (n: number) => `pre_src_${n}`;
+export const PRE_CHAIN_LEADING = "pre_leading_rules";
 export const CHAIN_DROP_RULE = "drop_rule";
 export const CHAIN_DROP_UNMATCHED = "drop_unmatched";
 export const CHAIN_LEADING = "leading_rules";
@@ -23,14 +34,22 @@ export const natChain = (n: number) => `nat_${n}`;
 
 export const SET_ISP_IFACES = "isp_ifaces";
 export const SET_APPLIED = "applied";
-export const MAP_ROUTED_ISP = "routed_isp";
+export const MAP_ROUTED_ISP = "egress_isp";
+export const MAP_PRE_ROUTED_ISP = "pre_routed_isp";
+/** connections whose first packet routing sent where the lookup did not expect, per real ISP */
+export const retrySet = (ispIndex: number) => `retry_${ispIndex}`;
+export const retryOtherSet = (ispIndex: number) => `retry_other_${ispIndex}`;
 export const MAP_REROUTE_RESTORE = "reroute_restore";
 export const MAP_BY_SOURCE = "by_source";
 export const sourceTierMap = (prefix: number) => `by_source_${prefix}`;
+export const MAP_PRE_BY_SOURCE = "pre_by_source";
+export const preSourceTierMap = (prefix: number) => `pre_by_source_${prefix}`;
 export const MAP_NAT_ACTIONS = "nat_actions";
 export const poolMap = (poolNumber: number) => `pool_${poolNumber}`;
 
 export const GUARD_SET_ISP_IFACES = "isp_ifaces";
 export const GUARD_CHAIN = "postrouting";
+/** the classifier runs after routing, before the NAT chain (srcnat = 100) reads its mark */
+export const CLASSIFY_PRIORITY = 95;
 /** after the NAT chains (srcnat = 100), so a connection's SNAT status is known */
 export const GUARD_PRIORITY = 110;

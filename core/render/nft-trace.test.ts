@@ -23,11 +23,16 @@ const interfaceIsp = (spec: GatewaySpec, iface: string | null) => spec.isps.find
 /** The outcome in words, from the trace of the rendered ruleset. */
 function traced(spec: GatewaySpec, failover: FailoverState, p: Packet): { text: string; address: string | null } {
   const routing = renderRoutes(spec);
-  const routedInterface = spec.isps.find((i) => i.id === p.routedIspId)?.interface ?? null;
-  const packet: TracePacket = { ...p, routedInterface: routedInterface ?? "lan9" };
+  const ifaceOf = (id: string | null) => spec.isps.find((i) => i.id === id)?.interface ?? "lan9";
+  const packet: TracePacket = {
+    ...p,
+    routedInterface: ifaceOf(p.routedIspId),
+    ...(p.lookupIspId === undefined ? {} : { lookupInterface: ifaceOf(p.lookupIspId) }),
+  };
   const r = traceRuleset(renderRuleset(spec, failover), packet, {
     interfaceOfTable: (t) => routing.routes.find((x) => x.table === t)?.dev ?? null,
   });
+  const retried = r.retried ? " (retried)" : "";
   if (r.verdict === "drop") {
     if (r.droppedIn === "drop_rule") return { text: "drop rule", address: null };
     if (r.droppedIn === "drop_unmatched") return { text: "drop unmatched", address: null };
@@ -39,23 +44,25 @@ function traced(spec: GatewaySpec, failover: FailoverState, p: Packet): { text: 
   // the ISP number in the connection mark is what a failover flushes by: it must be the real egress
   expect(r.ctMark & MARK_ISP_MASK).toBe(out.index);
   expect(r.guardDropped).toBe(false);
-  if (r.snat === null) return { text: `forward ${out.id}`, address: null };
+  if (r.snat === null) return { text: `forward ${out.id}${retried}`, address: null };
   const poolOf = spec.pools.find((x) => x.addresses.join() === r.snat?.candidates.join());
   if (poolOf === undefined) throw new Error(`SNAT to unknown candidates ${r.snat.candidates}`);
-  return { text: `snat ${out.id} ${poolOf.id}`, address: r.snat.address };
+  return { text: `snat ${out.id} ${poolOf.id}${retried}`, address: r.snat.address };
 }
 
 function decided(spec: GatewaySpec, failover: FailoverState, p: Packet): { text: string; address: string | null } {
-  const v = decide(spec, failover, p).verdict;
+  const d = decide(spec, failover, p);
+  const v = d.verdict;
+  const retried = d.retried ? " (retried)" : "";
   switch (v.kind) {
     case "not-egress":
       return { text: "not-egress", address: null };
     case "drop":
       return { text: `drop ${v.why}`, address: null };
     case "forward":
-      return { text: `forward ${v.ispId}`, address: null };
+      return { text: `forward ${v.ispId}${retried}`, address: null };
     case "snat":
-      return { text: `snat ${v.ispId} ${v.poolId}`, address: v.address };
+      return { text: `snat ${v.ispId} ${v.poolId}${retried}`, address: v.address };
   }
 }
 
@@ -440,6 +447,47 @@ const arbPacket = fc.record({
   srcPort: fc.integer({ min: 1, max: 65535 }),
   dstPort: fc.integer({ min: 1, max: 65535 }),
   routedIspId: fc.option(fc.constantFrom(...ispIds), { freq: 6 }),
+  // the lookup before routing may disagree with the kernel's real choice (ECMP, iif rules)
+  lookupIspId: fc.option(fc.option(fc.constantFrom(...ispIds), { freq: 6 }), { freq: 2, nil: undefined }),
+});
+
+describe("the lookup before routing and the real route disagree", () => {
+  const spec = gatewaySpec({
+    isps: [
+      isp("a", 1, "ispa", "100.65.1.2", [{ ispId: "b", defaultPoolId: "pb" }]),
+      isp("b", 2, "ispb", "100.65.2.2", [{ ispId: "a", defaultPoolId: "pa" }]),
+    ],
+    pools: [
+      { id: "pa", name: "pa", ispId: "a", addresses: ["198.51.100.10"], portRange: null },
+      { id: "pb", name: "pb", ispId: "b", addresses: ["198.51.100.130"], portRange: null },
+    ],
+    entries: [
+      entry("100.64.0.0/10", { snat: "pa" }, { egress: "a" }),
+      entry("100.64.0.0/10", { snat: "pb" }, { egress: "b" }),
+    ],
+  });
+  const p = (routed: string, lookup: string): Packet => ({
+    src: "100.64.1.2",
+    dst: "203.0.113.10",
+    protocol: "tcp",
+    srcPort: 40000,
+    dstPort: 443,
+    routedIspId: routed,
+    lookupIspId: lookup,
+  });
+
+  it("without a reroute the real route decides, whatever the lookup said", () => {
+    expect(traced(spec, new Map(), p("b", "a")).text).toBe("snat b pb");
+    expect(traced(spec, new Map(), p("a", "b")).text).toBe("snat a pa");
+  });
+
+  it("a failover the lookup missed is caught after routing and the retransmission rerouted", () => {
+    const failover = new Map([["a", "b"]]);
+    expect(traced(spec, failover, p("a", "b")).text).toBe("snat b pb (retried)");
+    expect(decided(spec, failover, p("a", "b")).text).toBe("snat b pb (retried)");
+    // a failover the lookup saw is rerouted before routing, at once
+    expect(traced(spec, failover, p("b", "a")).text).toBe("snat b pb");
+  });
 });
 
 describe("random specs", () => {

@@ -1,34 +1,56 @@
 import type { FailoverState } from "../spec/decide";
-import { GH_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_ACTION_MASK, MARK_REROUTE } from "../spec/marks";
+import { GH_MASK, MARK_ACTION_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_REROUTE } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
 import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
 import {
   actionChain,
+  CHAIN_CLASSIFY,
   CHAIN_DROP_RULE,
   CHAIN_DROP_UNMATCHED,
   CHAIN_LEADING,
+  CHAIN_MISROUTED,
   CHAIN_POSTROUTING,
+  CHAIN_PRE_PASS,
   CHAIN_PREROUTING,
+  CHAIN_VERIFY,
+  CLASSIFY_PRIORITY,
   GUARD_CHAIN,
   GUARD_PRIORITY,
   GUARD_SET_ISP_IFACES,
   GUARD_TABLE,
   MAP_BY_SOURCE,
   MAP_NAT_ACTIONS,
+  MAP_PRE_BY_SOURCE,
+  MAP_PRE_ROUTED_ISP,
   MAP_REROUTE_RESTORE,
   MAP_ROUTED_ISP,
+  misrouteChain,
   natChain,
   outcomeChain,
   POLICY_TABLE,
+  PRE_CHAIN_LEADING,
   poolMap,
+  preRoutedChain,
+  preSourceChain,
+  preSourceTierMap,
   restoreChain,
+  retryOtherSet,
+  retrySet,
   routedChain,
   SET_APPLIED,
   SET_ISP_IFACES,
   sourceChain,
   sourceTierMap,
 } from "./names";
-import { type NatAction, type Outcome, type Plan, type PlannedEntry, planSpec, type Target } from "./plan";
+import {
+  type NatAction,
+  type Outcome,
+  type Plan,
+  type PlannedEntry,
+  planReroutes,
+  planSpec,
+  type Target,
+} from "./plan";
 import { shareChains } from "./shared-chains";
 
 /**
@@ -38,8 +60,15 @@ import { shareChains } from "./shared-chains";
  * - the table is never deleted: the file flushes its rules and every map it owns, deletes the
  *   chains and maps that are gone, and defines everything again, so no packet ever sees a
  *   half-built table;
- * - only a connection's first packet is classified (prerouting, before routing so a redirect or
- *   failover can pick the ISP's own routing table); the result lives in the conntrack mark;
+ * - only a connection's first packet is classified, after routing (postrouting), by the interface
+ *   it really leaves by: the ECMP hash, the operator's ip rules and the main table have all had
+ *   their say; the result lives in the conntrack mark;
+ * - a reroute (redirect, failover) must be chosen before routing: when the policy has any, the
+ *   same entries also run in prerouting on the ISP the lookup `fib daddr . mark oifname` reports,
+ *   and only reroutes are acted on there. After routing, a rerouted packet must leave by the ISP
+ *   Gatehouse chose (else an operator rule overrode it: dropped and counted), and a packet the
+ *   lookup misjudged (ECMP, iif rules) that needed a reroute is dropped once and remembered with
+ *   its real ISP, so its retransmission is rerouted (docs/semantics.md);
  * - new connections are matched by one interval-map lookup on the source address into a chain
  *   holding only the entries whose source covers that address, in spec order;
  * - SNAT happens in postrouting by the action number in the connection mark;
@@ -103,8 +132,6 @@ interface NamedMap {
 class Builder {
   chains: Chain[] = [];
   maps: NamedMap[] = [];
-  /** the source map lookups of the routed chains, most populated first */
-  sourceLookups: string[] = [];
   private outcomes = new Map<number, string>();
   private actions = new Map<string, string>();
 
@@ -142,11 +169,20 @@ class Builder {
     return name;
   }
 
-  /** The verdict an entry (or the unmatched case) ends in. */
-  verdict(t: Target): string {
-    if (t.kind === "drop") return `goto ${CHAIN_DROP_RULE}`;
-    if (t.kind === "outcome") return `goto ${this.outcome(t.outcome)}`;
-    const arms = t.outcomes.map((x) => `${hex(x.routed.index)} : goto ${this.outcome(x.outcome)}`);
+  /**
+   * The verdict an entry (or the unmatched case) ends in. Before routing only reroutes are acted
+   * on; after routing a reroute means the lookup misjudged the route (misrouted).
+   */
+  verdict(t: Target, stage: Stage, drop: string = CHAIN_DROP_RULE): string {
+    const of = (o: Outcome) => {
+      if (stage === "pre") return o.reroute ? `goto ${this.outcome(o)}` : `goto ${CHAIN_PRE_PASS}`;
+      return o.reroute ? `goto ${CHAIN_MISROUTED}` : `goto ${this.outcome(o)}`;
+    };
+    if (t.kind === "drop") return stage === "pre" ? `goto ${CHAIN_PRE_PASS}` : `goto ${drop}`;
+    if (t.kind === "outcome") return of(t.outcome);
+    const verdicts = t.outcomes.map((x) => of(x.outcome));
+    if (verdicts.every((v) => v === verdicts[0]) && verdicts[0] !== undefined) return verdicts[0];
+    const arms = t.outcomes.map((x, i) => `${hex(x.routed.index)} : ${verdicts[i]}`);
     const body = `meta mark & ${hex(MARK_ISP_MASK)} vmap { ${arms.join(", ")} }`;
     let name = this.actions.get(body);
     if (name === undefined) {
@@ -157,6 +193,8 @@ class Builder {
     return `goto ${name}`;
   }
 }
+
+type Stage = "pre" | "post";
 
 interface RuleItem {
   dst: Range[] | null;
@@ -200,7 +238,8 @@ function compactRules(items: RuleItem[]): string[] {
   return merged.map(itemText);
 }
 
-function renderClassifier(b: Builder): void {
+/** Builds the entry chains of one stage; returns the source lookups its routed chains run. */
+function renderClassifier(b: Builder, stage: Stage): string[] {
   const { plan } = b;
   const entryVerdicts = new Map<PlannedEntry, RuleItem>();
   for (const e of plan.entries) {
@@ -208,7 +247,7 @@ function renderClassifier(b: Builder): void {
       dst: e.entry.destination === null ? null : [cidrRange(e.entry.destination)],
       protocol: e.entry.protocol,
       egress: e.egress?.index ?? null,
-      verdict: b.verdict(e.target),
+      verdict: b.verdict(e.target, stage),
     });
   }
   // entries for every source that come before all others (a pinned "never NAT 10.0.0.0/8", say)
@@ -220,7 +259,7 @@ function renderClassifier(b: Builder): void {
   const leading = compactRules(plan.entries.slice(0, leadingCount).map((e) => entryVerdicts.get(e) as RuleItem));
   const segments = segmentByCover(plan.entries.slice(leadingCount), (e) => cidrRange(e.entry.source));
   const lists = segments.map((s) => compactRules(s.covering.map((e) => entryVerdicts.get(e) as RuleItem)));
-  const shared = shareChains(lists, sourceChain);
+  const shared = shareChains(lists, stage === "pre" ? preSourceChain : sourceChain);
   for (const c of shared.chains) {
     const rules = c.next === null ? c.rules : [...c.rules, `goto ${c.next}`];
     b.chain(c.name, "entries for a range of sources, in order", rules);
@@ -234,11 +273,13 @@ function renderClassifier(b: Builder): void {
     if (last !== undefined && last.chain === chain && last.range.end + 1 === s.start) last.range.end = s.end;
     else ranges.push({ range: { start: s.start, end: s.end }, chain });
   });
-  renderSourceMaps(b, ranges);
+  const lookups = renderSourceMaps(b, ranges, stage);
   if (leading.length > 0) {
-    b.chain(CHAIN_LEADING, "entries for any source that precede all others", leading);
-    b.sourceLookups.unshift(`jump ${CHAIN_LEADING}`);
+    const name = stage === "pre" ? PRE_CHAIN_LEADING : CHAIN_LEADING;
+    b.chain(name, "entries for any source that precede all others", leading);
+    lookups.unshift(`jump ${name}`);
   }
+  return lookups;
 }
 
 /** A prefix length with at least this many networks gets its own hash map. */
@@ -252,7 +293,7 @@ const MAX_TIERS = 4;
  * interval map. The networks never overlap, so an address is in at most one map and the order
  * of the lookups does not matter.
  */
-function renderSourceMaps(b: Builder, ranges: Array<{ range: Range; chain: string }>): void {
+function renderSourceMaps(b: Builder, ranges: Array<{ range: Range; chain: string }>, stage: Stage): string[] {
   const blocks = ranges.flatMap((r) => rangeToBlocks(r.range).map((block) => ({ ...block, chain: r.chain })));
   const perPrefix = new Map<number, number>();
   for (const x of blocks) perPrefix.set(x.prefix, (perPrefix.get(x.prefix) ?? 0) + 1);
@@ -261,14 +302,14 @@ function renderSourceMaps(b: Builder, ranges: Array<{ range: Range; chain: strin
     .sort((x, y) => y[1] - x[1] || y[0] - x[0])
     .slice(0, MAX_TIERS)
     .map(([prefix]) => prefix);
-  b.sourceLookups = [];
+  const lookups: string[] = [];
   for (const prefix of tiers) {
-    const name = sourceTierMap(prefix);
+    const name = stage === "pre" ? preSourceTierMap(prefix) : sourceTierMap(prefix);
     const elements = blocks
       .filter((x) => x.prefix === prefix)
       .map((x) => `${formatRange({ start: x.start, end: x.start })} : jump ${x.chain}`);
     b.map("map", name, "type ipv4_addr : verdict;", `source /${prefix} network to the entries that cover it`, elements);
-    b.sourceLookups.push(`ip saddr & ${netmask(prefix)} vmap @${name}`);
+    lookups.push(`ip saddr & ${netmask(prefix)} vmap @${name}`);
   }
   // what no hash map took, joined back into ranges
   const rest: Array<{ range: Range; chain: string }> = [];
@@ -279,14 +320,18 @@ function renderSourceMaps(b: Builder, ranges: Array<{ range: Range; chain: strin
     if (last !== undefined && last.chain === x.chain && last.range.end + 1 === x.start) last.range.end = end;
     else rest.push({ range: { start: x.start, end }, chain: x.chain });
   }
+  const bySource = stage === "pre" ? MAP_PRE_BY_SOURCE : MAP_BY_SOURCE;
   b.map(
     "map",
-    MAP_BY_SOURCE,
+    bySource,
     "type ipv4_addr : verdict; flags interval;",
-    "source address to the entries that cover it",
+    stage === "pre"
+      ? "source address to the entries that cover it, before routing"
+      : "source address to the entries that cover it",
     rest.map((r) => `${formatRange(r.range)} : jump ${r.chain}`),
   );
-  b.sourceLookups.push(`ip saddr vmap @${MAP_BY_SOURCE}`);
+  lookups.push(`ip saddr vmap @${bySource}`);
+  return lookups;
 }
 
 function snatRules(action: NatAction, seed: number): string[] {
@@ -346,24 +391,57 @@ function renderNat(b: Builder): void {
   }
 }
 
+/** How long the gateway remembers where routing really sent a misjudged connection. */
+const RETRY_TIMEOUT = "15s";
+const FIVE_TUPLE = "ip saddr . ip daddr . meta l4proto . th sport . th dport";
+const THREE_TUPLE = "ip saddr . ip daddr . meta l4proto";
+
 function build(spec: GatewaySpec, failover: FailoverState): Builder {
   const plan = planSpec(spec, failover);
   const b = new Builder(spec, plan);
   const rerouteMask = hex(MARK_REROUTE | MARK_ISP_MASK);
-  b.chain(
+  // without redirects or failovers nothing needs deciding before routing
+  const rerouting = planReroutes(plan);
+  const pre = b.chain(
     CHAIN_PREROUTING,
-    "classify the first packet of connections routed out an ISP",
+    "reroute (redirect, failover) new connections before routing",
     [
       // later packets: only the reroute decision is needed again, and only on the way out
       `ct status confirmed ct direction original ct mark & ${rerouteMask} vmap @${MAP_REROUTE_RESTORE}`,
       "ct status confirmed accept",
-      "meta nfproto != ipv4 accept",
-      // traffic arriving from an ISP is not the LAN's: never SNAT it (the guard drops it if it would transit)
-      `iifname @${SET_ISP_IFACES} accept`,
-      `fib daddr oifname vmap @${MAP_ROUTED_ISP}`,
     ],
     "type filter hook prerouting priority mangle; policy accept;",
   );
+  if (rerouting) {
+    pre.rules.push(
+      "meta nfproto != ipv4 accept",
+      // traffic arriving from an ISP is not the LAN's: never reroute it
+      `iifname @${SET_ISP_IFACES} accept`,
+    );
+    // a retransmission of a first packet the lookup misjudged: routing's real answer is known
+    for (const isp of plan.isps) {
+      pre.rules.push(
+        `meta l4proto { tcp, udp } ${FIVE_TUPLE} @${retrySet(isp.index)} goto ${preRoutedChain(isp.index)}`,
+        `meta l4proto != { tcp, udp } ${THREE_TUPLE} @${retryOtherSet(isp.index)} goto ${preRoutedChain(isp.index)}`,
+      );
+    }
+    // the lookup sees the main table, source and fwmark rules and the first ECMP next hop
+    pre.rules.push(`fib daddr . mark oifname vmap @${MAP_PRE_ROUTED_ISP}`);
+  }
+  const classify = b.chain(
+    CHAIN_CLASSIFY,
+    "classify the first packet of connections leaving by an ISP",
+    [
+      "ct status confirmed accept",
+      "meta nfproto != ipv4 accept",
+      `iifname @${SET_ISP_IFACES} accept`,
+      // the gateway's own traffic (probes) is not the LAN's
+      "fib saddr type local accept",
+    ],
+    `type filter hook postrouting priority ${CLASSIFY_PRIORITY}; policy accept;`,
+  );
+  if (rerouting) classify.rules.push(`meta mark & ${hex(MARK_REROUTE)} == ${hex(MARK_REROUTE)} goto ${CHAIN_VERIFY}`);
+  classify.rules.push(`oifname vmap @${MAP_ROUTED_ISP}`);
   b.chain(
     CHAIN_POSTROUTING,
     "SNAT new connections by the action in their mark",
@@ -374,21 +452,32 @@ function build(spec: GatewaySpec, failover: FailoverState): Builder {
   b.chain(CHAIN_DROP_UNMATCHED, "matched no rule", ["counter drop"]);
 
   const routedElements: string[] = [];
+  const preRoutedElements: string[] = [];
   const restoreElements: string[] = [];
-  const routedChains: Array<{ rules: string[]; unmatched: string }> = [];
+  const routedChains: Array<{ rules: string[]; unmatched: string; stage: Stage }> = [];
   for (const u of plan.unmatched) {
     const isp = u.routed;
-    const unmatched = u.target.kind === "drop" ? `goto ${CHAIN_DROP_UNMATCHED}` : b.verdict(u.target);
-    const routed = b.chain(routedChain(isp.index), `routing picked ISP number ${isp.index}`, [
+    const routed = b.chain(routedChain(isp.index), `ISP number ${isp.index} is where the packet leaves`, [
       `meta mark set meta mark & ${KEEP} | ${hex(isp.index)} ${comment(`ISP ${isp.name}`)}`,
     ]);
-    routedChains.push({ rules: routed.rules, unmatched });
+    routedChains.push({
+      rules: routed.rules,
+      unmatched: b.verdict(u.target, "post", CHAIN_DROP_UNMATCHED),
+      stage: "post",
+    });
     b.chain(restoreChain(isp.index), `keep routing via ISP number ${isp.index}`, [
       `meta mark set meta mark & ${KEEP} | ${hex(MARK_REROUTE | isp.index)}`,
       "accept",
     ]);
     routedElements.push(`${quote(isp.interface)} : goto ${routedChain(isp.index)}`);
     restoreElements.push(`${hex(MARK_REROUTE | isp.index)} : goto ${restoreChain(isp.index)}`);
+    if (rerouting) {
+      const preRouted = b.chain(preRoutedChain(isp.index), `the lookup says ISP number ${isp.index}`, [
+        `meta mark set meta mark & ${KEEP} | ${hex(isp.index)} ${comment(`ISP ${isp.name}`)}`,
+      ]);
+      routedChains.push({ rules: preRouted.rules, unmatched: b.verdict(u.target, "pre"), stage: "pre" });
+      preRoutedElements.push(`${quote(isp.interface)} : goto ${preRoutedChain(isp.index)}`);
+    }
   }
   b.map(
     "set",
@@ -400,8 +489,8 @@ function build(spec: GatewaySpec, failover: FailoverState): Builder {
   b.map(
     "map",
     MAP_ROUTED_ISP,
-    "typeof fib daddr oifname : verdict;",
-    "interface routing picked to its ISP",
+    "typeof oifname : verdict;",
+    "interface the packet leaves by to its ISP",
     routedElements,
   );
   b.map(
@@ -411,9 +500,58 @@ function build(spec: GatewaySpec, failover: FailoverState): Builder {
     "rerouted connection to its ISP routing table",
     restoreElements,
   );
-  renderClassifier(b);
-  // the source lookups are known once the classifier is built
-  for (const r of routedChains) r.rules.push(...b.sourceLookups, r.unmatched);
+  if (rerouting) {
+    b.map(
+      "map",
+      MAP_PRE_ROUTED_ISP,
+      "typeof fib daddr . mark oifname : verdict;",
+      "interface the lookup before routing reports to its ISP",
+      preRoutedElements,
+    );
+    b.chain(CHAIN_PRE_PASS, "no reroute: routing decides", [`meta mark set meta mark & ${KEEP}`, "accept"]);
+    const verify = b.chain(
+      CHAIN_VERIFY,
+      "a rerouted packet must leave by the ISP Gatehouse chose",
+      plan.isps.map(
+        (isp) =>
+          `meta mark & ${rerouteMask} == ${hex(MARK_REROUTE | isp.index)} oifname ${quote(isp.interface)} accept`,
+      ),
+    );
+    verify.rules.push(
+      `meta mark set meta mark & ${KEEP}`,
+      `ct mark set ct mark & ${KEEP}`,
+      `counter drop ${comment("an ip rule outside Gatehouse overrode the reroute")}`,
+    );
+    b.chain(CHAIN_MISROUTED, "needed a reroute the lookup before routing did not see", [
+      `meta mark & ${hex(MARK_ISP_MASK)} vmap { ${plan.isps
+        .map((isp) => `${hex(isp.index)} : goto ${misrouteChain(isp.index)}`)
+        .join(", ")} }`,
+    ]);
+    for (const isp of plan.isps) {
+      const why = comment(`routing sent it via ${isp.name}: its retransmission is rerouted`);
+      b.chain(misrouteChain(isp.index), `misjudged connections routing sent via ISP number ${isp.index}`, [
+        `meta l4proto { tcp, udp } add @${retrySet(isp.index)} { ${FIVE_TUPLE} } counter drop ${why}`,
+        `add @${retryOtherSet(isp.index)} { ${THREE_TUPLE} } counter drop ${why}`,
+      ]);
+      const flags = `flags dynamic,timeout; timeout ${RETRY_TIMEOUT}; size 65536;`;
+      b.map(
+        "set",
+        retrySet(isp.index),
+        `type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service; ${flags}`,
+        `tcp/udp connections routing really sent via ISP number ${isp.index}`,
+      );
+      b.map(
+        "set",
+        retryOtherSet(isp.index),
+        `type ipv4_addr . ipv4_addr . inet_proto; ${flags}`,
+        `other connections routing really sent via ISP number ${isp.index}`,
+      );
+    }
+  }
+  const postLookups = renderClassifier(b, "post");
+  const preLookups = rerouting ? renderClassifier(b, "pre") : [];
+  // the source lookups are known once the classifiers are built
+  for (const r of routedChains) r.rules.push(...(r.stage === "pre" ? preLookups : postLookups), r.unmatched);
   renderNat(b);
   return b;
 }
@@ -458,10 +596,11 @@ function emit(
   const chainNames = new Set(b.chains.map((c) => c.name));
   const mapNames = new Set(maps.filter((m) => m.kind === "map").map((m) => m.name));
   const setNames = new Set(maps.filter((m) => m.kind === "set").map((m) => m.name));
-  // gone objects: rules and map elements that referred to them were flushed above
-  for (const c of existing?.chains ?? []) if (!chainNames.has(c)) out.push(`delete chain ${T} ${c}`);
+  // gone objects: rules and the elements of kept maps that referred to them were flushed above;
+  // gone maps go before gone chains, since their elements still jump to those chains
   for (const m of existing?.maps ?? []) if (!mapNames.has(m)) out.push(`delete map ${T} ${m}`);
   for (const s of existing?.sets ?? []) if (!setNames.has(s)) out.push(`delete set ${T} ${s}`);
+  for (const c of existing?.chains ?? []) if (!chainNames.has(c)) out.push(`delete chain ${T} ${c}`);
 
   for (const m of b.maps) {
     for (let i = 0; i < m.elements.length; i += CHUNK) {

@@ -212,3 +212,12 @@ export function planSpec(spec: GatewaySpec, failover: FailoverState): Plan {
   });
   return plan;
 }
+
+/** Whether any connection may be rerouted (a redirect, or a failover in effect): then the classifier also runs before routing. */
+export function planReroutes(plan: Plan): boolean {
+  let found = false;
+  eachOutcome(plan, (o) => {
+    if (o.reroute) found = true;
+  });
+  return found;
+}

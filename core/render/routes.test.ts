@@ -6,9 +6,9 @@ describe("renderRoutes", () => {
   it("gives every ISP a fwmark rule, a table with its default route and loose rp_filter", () => {
     const d = renderRoutes(officeSpec());
     expect(d.rules).toEqual([
-      { priority: 7101, fwmark: 0x101, mask: 0x1ff, table: 7101 },
-      { priority: 7102, fwmark: 0x102, mask: 0x1ff, table: 7102 },
-      { priority: 7105, fwmark: 0x105, mask: 0x1ff, table: 7105 },
+      { priority: 101, fwmark: 0x101, mask: 0x1ff, table: 7101 },
+      { priority: 102, fwmark: 0x102, mask: 0x1ff, table: 7102 },
+      { priority: 105, fwmark: 0x105, mask: 0x1ff, table: 7105 },
     ]);
     expect(d.routes[2]).toEqual({ table: 7105, dst: "default", via: "100.65.3.2", dev: "ispc" });
     expect(d.sysctls).toContainEqual({ key: "net.ipv4.conf.ispa.rp_filter", value: "2" });
@@ -20,7 +20,7 @@ describe("renderRoutes", () => {
     const one = renderRoutes(gatewaySpec({ isps: [a, b], pools: [], entries: [] }));
     const two = renderRoutes(gatewaySpec({ isps: [b, a], pools: [], entries: [] }));
     expect(one).toEqual(two);
-    expect(one.rules.map((r) => r.priority)).toEqual([7101, 7103]);
+    expect(one.rules.map((r) => r.priority)).toEqual([101, 103]);
   });
 
   it("routes probes bound to an ISP's interface through its table, only for targets beyond the next hop", () => {
@@ -33,7 +33,17 @@ describe("renderRoutes", () => {
       entries: [],
     });
     expect(renderRoutes(spec).rules.filter((r) => r.oif !== undefined)).toEqual([
-      { priority: 7352, oif: "eth0.100", table: 7102 },
+      { priority: 352, oif: "eth0.100", table: 7102 },
+    ]);
+  });
+
+  it("moves every priority with the cluster's base, never the tables", () => {
+    const spec = officeSpec();
+    const moved = renderRoutes({ ...spec, settings: { ...spec.settings, ipRulePriorityBase: 5000 } });
+    expect(moved.rules.map((r) => [r.priority, r.table])).toEqual([
+      [5001, 7101],
+      [5002, 7102],
+      [5005, 7105],
     ]);
   });
 

@@ -1,9 +1,8 @@
 import {
-  IP_RULE_PRIORITY_BASE,
+  DEFAULT_IP_RULE_PRIORITY_BASE,
   ipRulePriorityOf,
   MARK_ISP_MASK,
   MARK_REROUTE,
-  PROBE_RULE_PRIORITY_BASE,
   probeRulePriorityOf,
   ROUTE_TABLE_BASE,
   routeTableOf,
@@ -54,20 +53,25 @@ export interface DesiredRouting {
   sysctls: DesiredSysctl[];
 }
 
-/** The ip rule priorities and routing table ids Gatehouse owns: nothing outside is touched. */
-export const OWNED_PRIORITIES = { from: IP_RULE_PRIORITY_BASE + 1, to: PROBE_RULE_PRIORITY_BASE + 250 };
+/**
+ * The routing table ids Gatehouse owns: nothing outside is touched. Its ip rules are the ones that
+ * look up these tables (their priorities move with the cluster's setting).
+ */
 export const OWNED_TABLES = { from: ROUTE_TABLE_BASE + 1, to: ROUTE_TABLE_BASE + 250 };
 export const REROUTE_MASK = MARK_REROUTE | MARK_ISP_MASK;
 
 /** sysctl names an interface with dots (VLANs: eth0.100) as eth0/100. */
 export const interfaceSysctl = (iface: string, name: string) => `net.ipv4.conf.${iface.replaceAll(".", "/")}.${name}`;
 
+export const ipRuleBaseOf = (spec: GatewaySpec) => spec.settings.ipRulePriorityBase ?? DEFAULT_IP_RULE_PRIORITY_BASE;
+
 export function renderRoutes(spec: GatewaySpec): DesiredRouting {
   const isps = [...spec.isps].sort((a, b) => a.index - b.index);
+  const base = ipRuleBaseOf(spec);
   return {
     rules: [
       ...isps.map((isp) => ({
-        priority: ipRulePriorityOf(isp.index),
+        priority: ipRulePriorityOf(isp.index, base),
         fwmark: MARK_REROUTE | isp.index,
         mask: REROUTE_MASK,
         table: routeTableOf(isp.index),
@@ -75,7 +79,7 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
       ...isps
         .filter((isp) => isp.probeTargets.some((t) => t !== isp.nextHop))
         .map((isp) => ({
-          priority: probeRulePriorityOf(isp.index),
+          priority: probeRulePriorityOf(isp.index, base),
           oif: isp.interface,
           table: routeTableOf(isp.index),
         })),

@@ -16,8 +16,16 @@ export interface Packet {
   protocol: PacketProtocol;
   srcPort?: number;
   dstPort?: number;
-  /** the ISP whose interface the gateway's own routing table picked; null: not leaving via an ISP */
+  /**
+   * the ISP the kernel's routing really sends the packet through without Gatehouse's marks (main
+   * table, ECMP hash, the operator's source/iif/fwmark rules); null: not leaving via an ISP
+   */
   routedIspId: string | null;
+  /**
+   * the ISP the lookup before routing reports (`fib daddr . mark oifname`: the first next hop of
+   * a multipath route, blind to `iif` rules); undefined: the same as routedIspId
+   */
+  lookupIspId?: string | null;
 }
 
 /** Which ISPs are failed over right now and to which backup (only real switches: never to a down backup). */
@@ -54,6 +62,12 @@ export interface Decision {
   failedOverFrom: string | null;
   nextHop: string | null;
   interface: string | null;
+  /**
+   * the lookup before routing missed a reroute that the real route needs (ECMP, iif rules): the
+   * gateway drops the connection's first packet, remembers where routing really sent it, and
+   * reroutes its retransmission
+   */
+  retried: boolean;
 }
 
 const PROTO_NUMBERS: Record<PacketProtocol, number> = { tcp: 6, udp: 17, icmp: 1 };
@@ -92,7 +106,29 @@ export function pickAddress(pool: SpecPool, algorithm: string, p: Packet, seed: 
   return pool.addresses[reciprocalScale(jhash(key, seed), n)] ?? null;
 }
 
+/** Whether a decision moves the connection off the route the kernel chose (policy routing by mark). */
+export function reroutes(d: Decision): boolean {
+  if (d.verdict.kind !== "snat" && d.verdict.kind !== "forward") return false;
+  return d.matched?.redirectIspId != null || d.failedOverFrom !== null;
+}
+
+/**
+ * The gateway's decision for a connection's first packet (docs/semantics.md, "Before and after
+ * routing"). A reroute must be chosen before routing, from the lookup; everything else is decided
+ * after routing from the interface the packet really leaves by.
+ */
 export function decide(spec: GatewaySpec, failover: FailoverState, p: Packet): Decision {
+  const lookup = p.lookupIspId === undefined ? p.routedIspId : p.lookupIspId;
+  if (lookup !== p.routedIspId) {
+    const before = decideRouted(spec, failover, { ...p, routedIspId: lookup });
+    if (reroutes(before)) return before;
+    const after = decideRouted(spec, failover, p);
+    return reroutes(after) ? { ...after, retried: true } : after;
+  }
+  return decideRouted(spec, failover, p);
+}
+
+function decideRouted(spec: GatewaySpec, failover: FailoverState, p: Packet): Decision {
   const isps = new Map<string, SpecIsp>(spec.isps.map((i) => [i.id, i]));
   const pools = new Map<string, SpecPool>(spec.pools.map((x) => [x.id, x]));
   const base: Omit<Decision, "verdict"> = {
@@ -102,6 +138,7 @@ export function decide(spec: GatewaySpec, failover: FailoverState, p: Packet): D
     failedOverFrom: null,
     nextHop: null,
     interface: null,
+    retried: false,
   };
   if (p.routedIspId === null || !isps.has(p.routedIspId)) return { ...base, verdict: { kind: "not-egress" } };
 
@@ -131,6 +168,7 @@ export function decide(spec: GatewaySpec, failover: FailoverState, p: Packet): D
     failedOverFrom,
     nextHop: isp?.nextHop ?? null,
     interface: isp?.interface ?? null,
+    retried: false,
   };
 
   if (matched === null) {

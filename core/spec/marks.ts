@@ -20,14 +20,23 @@ export const MARK_ACTION_MASK = 0xffff << MARK_ACTION_SHIFT;
 export const GH_MASK = (MARK_ACTION_MASK | 0xfff) >>> 0;
 export const MAX_ACTIONS = 0xffff;
 
-/** Routing table of ISP i (for redirects and failover) and the ip rule priority that selects it. */
+/** Routing table of ISP i (for redirects and failover). */
 export const ROUTE_TABLE_BASE = 7100;
-export const IP_RULE_PRIORITY_BASE = 7100;
 export const routeTableOf = (ispIndex: number) => ROUTE_TABLE_BASE + ispIndex;
-export const ipRulePriorityOf = (ispIndex: number) => IP_RULE_PRIORITY_BASE + ispIndex;
+
+/**
+ * ip rule priorities: ISP i's reroute rule is base + i, its probe rule base + 250 + i. The base is
+ * a cluster setting; the default sits well before the priorities operators and other software
+ * usually take (hundreds to thousands, 32766 for main), so Gatehouse's redirects and failovers
+ * win. A rule added later without `prio` still lands just before the lowest existing one: the
+ * agent reports such rules (agent/apply/rule-conflicts.ts).
+ */
+export const DEFAULT_IP_RULE_PRIORITY_BASE = 100;
+export const MAX_IP_RULE_PRIORITY_BASE = 32000;
+export const IP_RULE_PRIORITY_SPAN = 500;
+export const ipRulePriorityOf = (ispIndex: number, base = DEFAULT_IP_RULE_PRIORITY_BASE) => base + ispIndex;
 /** The ip rule that routes ISP i's probes (sockets bound to its interface) through its own table. */
-export const PROBE_RULE_PRIORITY_BASE = 7350;
-export const probeRulePriorityOf = (ispIndex: number) => PROBE_RULE_PRIORITY_BASE + ispIndex;
+export const probeRulePriorityOf = (ispIndex: number, base = DEFAULT_IP_RULE_PRIORITY_BASE) => base + 250 + ispIndex;
 
 /** The tables the agent owns: the policy table (flushed and redefined on every reload) and the permanent guard. */
 export const NFT_TABLE = "gatehouse";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_IP_RULE_PRIORITY_BASE } from "./marks";
 import {
   zCidr,
   zId,
@@ -94,6 +95,8 @@ export const zGatewaySpec = z.object({
   settings: z.object({
     unmatched: z.enum(["drop", "forward"]),
     hashSeed: z.number().int().min(0).max(0xffffffff),
+    /** where Gatehouse's ip rules start (marks.ts); absent: the default */
+    ipRulePriorityBase: z.number().int().min(1).max(MAX_IP_RULE_PRIORITY_BASE).optional(),
   }),
   isps: z.array(zSpecIsp).max(250),
   pools: z.array(zSpecPool),

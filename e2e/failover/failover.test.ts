@@ -280,8 +280,8 @@ describe("automatic failover with the real agent", () => {
       return g?.appliedRevision === number;
     });
     const rules = await lab.must(agent.ns, ["ip", "-4", "rule", "show"]);
-    expect(rules).toMatch(/7351:\s+from all oif ispa lookup 7101/);
-    expect(rules).toMatch(/7352:\s+from all oif ispb lookup 7102/);
+    expect(rules).toMatch(/351:\s+from all oif ispa lookup 7101/);
+    expect(rules).toMatch(/352:\s+from all oif ispb lookup 7102/);
     await settled();
 
     // ISP A's router stops forwarding but still answers its own address: only the server probe sees it

@@ -120,7 +120,7 @@ describe("adding a gateway over SSH", () => {
     expect(JSON.stringify(status)).not.toContain("gha_");
     expect(section("nft-policy")?.output).toContain("table inet gatehouse {");
     expect(section("nft-guard")?.output).toContain("table inet gatehouse_guard {");
-    expect(section("ip-rules")?.output).toMatch(/^7101:.*lookup 7101/m);
+    expect(section("ip-rules")?.output).toMatch(/^101:.*lookup 7101/m);
     expect(section("routes")?.output).toMatch(/default via 198\.51\.100\.1 dev eth1 table 7101/);
     expect(section("conntrack")?.output).toContain("pool-a (4 addresses): 3 SNATed connections");
     expect(section("conntrack")?.output).toMatch(/^ {2}198\.51\.100\.13 +\d+$/m);

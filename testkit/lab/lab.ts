@@ -67,6 +67,8 @@ export interface Lab {
   runner(ns: string): CommandRunner;
   /** starts a long-running process in a namespace; destroy() kills it */
   spawn(ns: string, args: readonly string[]): LabProcess;
+  /** runs `ip` commands (one per line, without the leading `ip`) in a namespace as one batch */
+  ip(ns: string, lines: readonly string[]): Promise<void>;
   /** gives a client extra source addresses (on its loopback) and routes them at the gateway */
   addClientAddresses(client: number, addresses: readonly string[], route: string): Promise<void>;
   destroy(): Promise<void>;
@@ -215,6 +217,7 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
     must: (name, args, opts) => must(runner(name), args, opts),
     runner,
     spawn: (name, args) => spaces.spawn(name, args),
+    ip: (name, lines) => ipBatch(name, lines),
     async addClientAddresses(client, addresses, route) {
       const c = clients[client];
       if (c === undefined) throw new Error(`the lab has no client ${client}`);

@@ -203,3 +203,50 @@ export async function ping(lab: Lab, ns: string, target: string, source?: string
   const r = await lab.exec(ns, args, { timeoutMs: 5000 });
   return r.code === 0;
 }
+
+/**
+ * Counts new connections arriving at an ISP router from the gateway by source range (the router's
+ * own conntrack sees each flow once; it only observes, it never changes where anything goes).
+ */
+export interface FlowCounter<K extends string> {
+  /** new connections per range, and "other" for sources in none of them */
+  read(): Promise<Record<K | "other", number>>;
+  reset(): Promise<void>;
+}
+
+export async function countFlowsAtIsp<K extends string>(
+  lab: Lab,
+  ns: string,
+  iface: string,
+  ranges: Record<K, string>,
+): Promise<FlowCounter<K>> {
+  const names = Object.keys(ranges) as K[];
+  await lab.must(ns, ["nft", "-f", "-"], {
+    input: [
+      "add table inet lab_flows",
+      ...names.map((n) => `add counter inet lab_flows ${n}`),
+      "add counter inet lab_flows other",
+      "add chain inet lab_flows input { type filter hook prerouting priority -150; policy accept; }",
+      ...names.map(
+        (n) =>
+          `add rule inet lab_flows input iifname "${iface}" ct state new ip saddr ${ranges[n]} counter name ${n} accept`,
+      ),
+      `add rule inet lab_flows input iifname "${iface}" ct state new counter name other`,
+      "",
+    ].join("\n"),
+  });
+  return {
+    async read() {
+      const out = await lab.must(ns, ["nft", "-j", "list", "counters", "table", "inet", "lab_flows"]);
+      const doc = JSON.parse(out) as { nftables: Array<{ counter?: { name: string; packets: number } }> };
+      const counts: Record<string, number> = {};
+      for (const n of [...names, "other"])
+        counts[n] = doc.nftables.find((x) => x.counter?.name === n)?.counter?.packets ?? 0;
+      return counts;
+    },
+    async reset() {
+      await lab.must(ns, ["nft", "reset", "counters", "table", "inet", "lab_flows"]);
+      await lab.must(ns, ["conntrack", "-F"]);
+    },
+  };
+}

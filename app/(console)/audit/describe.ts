@@ -101,6 +101,15 @@ export function describeEvent(e: DescribableEvent): string {
       return a.ok === false
         ? `Failed to apply revision ${num(a.revision) ?? "?"}: ${brief(a.error, 80)}`
         : `Applied revision ${num(a.revision) ?? "?"}${num(a.failoverEpoch) ? ` (failover state ${a.failoverEpoch})` : ""}`;
+    case "gateway.ip_rule_conflicts": {
+      const list = Array.isArray(a.conflicts) ? (a.conflicts as Array<{ priority?: unknown; rule?: unknown }>) : [];
+      return list.length === 0
+        ? "No operator ip rule overrides Gatehouse's redirects and failovers any more"
+        : `Alert: ${list.length} operator ip rule${list.length === 1 ? "" : "s"} before Gatehouse's can override its redirects and failovers (${brief(
+            list.map((r) => `${num(r.priority) ?? "?"}: ${str(r.rule) ?? ""}`).join("; "),
+            120,
+          )})`;
+    }
     case "gateway.enroll":
       return `Enrolled ${targetName(e)}`;
     case "gateway.rotate_token":

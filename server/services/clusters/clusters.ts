@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, isUniqueViolation, notFound, staleVersion } from "../../errors";
 import { zClusterSettings, zName } from "../../../core/policy/model";
+import { MAX_IP_RULE_PRIORITY_BASE } from "../../../core/spec/marks";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 
 export const zClusterCreate = z.object({
@@ -18,6 +19,8 @@ export const zClusterUpdate = z.object({
   name: zName.optional(),
   description: z.string().max(500).optional(),
   unmatched: z.enum(["drop", "forward"]).optional(),
+  /** where Gatehouse's ip rules start on the gateways; null: back to the default */
+  ipRulePriorityBase: z.number().int().min(1).max(MAX_IP_RULE_PRIORITY_BASE).nullable().optional(),
 });
 
 const CLUSTER_SELECT = {
@@ -83,8 +86,14 @@ export async function updateCluster(db: Db, actor: Actor, meta: RequestMeta, inp
     return await db.$transaction(async (tx) => {
       const before = await getClusterOrThrow(tx, input.id);
       const settingsBefore = zClusterSettings.parse(JSON.parse(before.settings));
-      const settings = { ...settingsBefore, unmatched: input.unmatched ?? settingsBefore.unmatched };
-      const settingsChanged = settings.unmatched !== settingsBefore.unmatched;
+      const { ipRulePriorityBase: baseBefore, ...rest } = settingsBefore;
+      const base = input.ipRulePriorityBase === undefined ? baseBefore : (input.ipRulePriorityBase ?? undefined);
+      const settings = {
+        ...rest,
+        unmatched: input.unmatched ?? settingsBefore.unmatched,
+        ...(base === undefined ? {} : { ipRulePriorityBase: base }),
+      };
+      const settingsChanged = settings.unmatched !== settingsBefore.unmatched || base !== baseBefore;
       const { count } = await tx.cluster.updateMany({
         where: { id: input.id, draftVersion: input.draftVersion },
         data: {

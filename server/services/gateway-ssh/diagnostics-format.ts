@@ -1,5 +1,5 @@
 import { containsAddress, type Interval, intervalSize, parseAddressRange } from "../../../core/address";
-import { IP_RULE_PRIORITY_BASE, ROUTE_TABLE_BASE } from "../../../core/spec/marks";
+import { ROUTE_TABLE_BASE } from "../../../core/spec/marks";
 
 /**
  * Turning raw diagnostic output into what an operator needs: only the agent's own ip rules, and
@@ -9,7 +9,7 @@ import { IP_RULE_PRIORITY_BASE, ROUTE_TABLE_BASE } from "../../../core/spec/mark
 const OWNED_FROM = 1;
 const OWNED_TO = 250;
 
-/** `ip rule show` lines that belong to the agent: its priorities or its routing tables. */
+/** `ip rule show` lines that belong to the agent: those that look up its routing tables (its priorities are a cluster setting). */
 export function agentIpRules(stdout: string): string {
   const owned = (n: number, base: number) => n >= base + OWNED_FROM && n <= base + OWNED_TO;
   return stdout
@@ -17,10 +17,7 @@ export function agentIpRules(stdout: string): string {
     .filter((line) => {
       const prio = /^(\d+):/.exec(line.trim());
       const table = /\blookup (\d+)\b/.exec(line);
-      return (
-        (prio !== null && owned(Number(prio[1]), IP_RULE_PRIORITY_BASE)) ||
-        (table !== null && owned(Number(table[1]), ROUTE_TABLE_BASE))
-      );
+      return prio !== null && table !== null && owned(Number(table[1]), ROUTE_TABLE_BASE);
     })
     .join("\n");
 }

@@ -113,7 +113,7 @@ export async function runDiagnostics(
       );
       await run(
         "ip-rules",
-        "Policy routing rules (priorities and tables 7101-7350)",
+        "Policy routing rules of the agent (those looking up tables 7101-7350)",
         diagnostics.ipRules,
         "ip rule show",
         (r) => agentIpRules(r.stdout) || "(no rules of the agent)",

@@ -367,6 +367,31 @@ describe("status reports", () => {
     expect((await verifyAuditChain(t.db)).intact).toBe(true);
   });
 
+  it("keeps the operator ip rules that override Gatehouse's and raises an audit alert when they appear and clear", async () => {
+    const gw = await newGateway();
+    const token = await enroll(gw.enrollToken);
+    const events = () =>
+      t.db.auditEvent.findMany({
+        where: { action: "gateway.ip_rule_conflicts", targetId: gw.id },
+        orderBy: { seq: "asc" },
+      });
+    const conflict = { priority: 100, rule: "from 100.64.3.0/24 lookup 300", before: 101 };
+    const check = (conflicts: (typeof conflict)[], at: string) => ({ checkedAt: at, conflicts, error: "" });
+    await handleStatus(t.db, statusRequest(token, report({ ipRules: check([], "2030-01-01T00:00:00.000Z") })));
+    expect(await events()).toHaveLength(0);
+    const found = report({ ipRules: check([conflict], "2030-01-01T00:00:05.000Z") });
+    for (let i = 0; i < 3; i++) expect((await handleStatus(t.db, statusRequest(token, found))).status).toBe(200);
+    expect((await events()).map((e) => JSON.parse(e.after ?? "{}").conflicts)).toEqual([[conflict]]);
+    const g = await getGateway(t.db, gw.id);
+    expect((g.facts as { ipRules?: unknown }).ipRules).toMatchObject({ conflicts: [conflict] });
+    await handleStatus(t.db, statusRequest(token, report({ ipRules: check([], "2030-01-01T00:00:10.000Z") })));
+    expect((await events()).map((e) => JSON.parse(e.after ?? "{}").conflicts)).toEqual([[conflict], []]);
+    // a report without the check (an older agent) leaves what was known alone
+    await handleStatus(t.db, statusRequest(token, report()));
+    expect(await events()).toHaveLength(2);
+    expect(((await getGateway(t.db, gw.id)).facts as { ipRules?: unknown }).ipRules).toMatchObject({ conflicts: [] });
+  });
+
   it("stores health and facts and marks the gateway offline after three missed heartbeats", async () => {
     const gw = await newGateway();
     const token = await enroll(gw.enrollToken);

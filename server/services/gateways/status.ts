@@ -12,6 +12,16 @@ interface AttemptSummary {
   error: string;
 }
 
+/** The last ip rule check the console has, and its conflicts as a comparable key ("[]" when none). */
+function previousIpRules(factsJson: string): { check: unknown; key: string } {
+  try {
+    const facts = JSON.parse(factsJson) as { ipRules?: { conflicts?: unknown } | null };
+    return { check: facts.ipRules ?? null, key: JSON.stringify(facts.ipRules?.conflicts ?? []) };
+  } catch {
+    return { check: null, key: "[]" };
+  }
+}
+
 function previousAttempt(
   factsJson: string,
   lastApplyOk: boolean | null,
@@ -32,6 +42,8 @@ function previousAttempt(
  * attempt is an audit event when its outcome is news: another revision or failover epoch, or a
  * different result or error than the attempt before. Heartbeats repeat the last attempt, and an
  * agent retrying a failing apply gets the same error each time: neither floods the audit log.
+ * Operator ip rules that would override Gatehouse's are kept with the facts and are an audit event
+ * (an alert on the gateway) whenever the list changes, appearing or cleared.
  */
 export async function recordAgentStatus(
   db: Db,
@@ -52,6 +64,9 @@ export async function recordAgentStatus(
       },
     });
     const apply = report.lastApply;
+    const known = previousIpRules(before.facts);
+    const conflictsBefore = known.key;
+    const ipRules = report.ipRules ?? null;
     const attempt: AttemptSummary | null =
       apply === null
         ? null
@@ -85,6 +100,8 @@ export async function recordAgentStatus(
             apply === null
               ? null
               : { revision: apply.revision, failoverEpoch: apply.failoverEpoch, durationsMs: apply.durationsMs },
+          // an agent that does not check its ip rules leaves the last check alone
+          ipRules: ipRules ?? known.check,
         }),
         health: report.health === undefined ? undefined : JSON.stringify(report.health),
       },
@@ -107,6 +124,18 @@ export async function recordAgentStatus(
           appliedAt: apply.at,
           agentVersion: report.agentVersion,
         },
+      });
+    }
+    if (ipRules !== null && JSON.stringify(ipRules.conflicts) !== conflictsBefore) {
+      await recordAudit(tx, {
+        actor: agentActor(gw),
+        meta,
+        action: "gateway.ip_rule_conflicts",
+        clusterId: gw.clusterId,
+        targetType: "gateway",
+        targetId: gw.id,
+        before: { conflicts: JSON.parse(conflictsBefore) as unknown },
+        after: { conflicts: ipRules.conflicts, checkedAt: ipRules.checkedAt },
       });
     }
     return {

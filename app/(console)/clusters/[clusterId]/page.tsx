@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useParams } from "next/navigation";
 import { errorMessage } from "../../../lib/errors";
 import { useTRPC } from "../../../lib/trpc";
+import { DEFAULT_IP_RULE_PRIORITY_BASE, IP_RULE_PRIORITY_SPAN } from "../../../../core/spec/marks";
 
 function Stat({ label, children, href }: { label: string; children: React.ReactNode; href?: string }) {
   return (
@@ -54,6 +55,9 @@ export default function ClusterOverviewPage() {
         </Stat>
         <Stat label="Traffic that matches no rule">
           {c.settings.unmatched === "drop" ? "dropped" : "forwarded un-NATed"}
+        </Stat>
+        <Stat label="Gatehouse's ip rule priorities">
+          {`${(c.settings.ipRulePriorityBase ?? DEFAULT_IP_RULE_PRIORITY_BASE) + 1}-${(c.settings.ipRulePriorityBase ?? DEFAULT_IP_RULE_PRIORITY_BASE) + IP_RULE_PRIORITY_SPAN}`}
         </Stat>
       </div>
     </>
