@@ -95,6 +95,7 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     id: pool.id,
     name: pool.name,
     ispId: pool.ispId,
+    mode: pool.mode,
     addresses: poolAddresses(pool),
     portRange: pool.portRange && { ...pool.portRange },
   }));
@@ -120,7 +121,12 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     gatewayName: input.gateway.name,
     revision: input.revision,
     failoverEpoch: input.failoverEpoch,
-    settings: { unmatched: policy.settings.unmatched, hashSeed: policy.settings.hashSeed },
+    settings: {
+      unmatched: policy.settings.unmatched,
+      hashSeed: policy.settings.hashSeed,
+      lanInterfaces: [...policy.settings.lanInterfaces],
+      internalInterfaces: [...policy.settings.internalInterfaces],
+    },
     isps,
     pools,
     entries,

@@ -6,6 +6,7 @@ import {
   zIPv4,
   zMonitor,
   zName,
+  zPoolMode,
   zPortRange,
   zProtocol,
   zRuleAction,
@@ -51,6 +52,11 @@ export const zSpecPool = z.object({
   id: zId,
   name: zName,
   ispId: zId,
+  /**
+   * on-link: the agent puts the addresses on the ISP's interface so the ISP router finds them by
+   * ARP (a spec from a console before pool modes has only routed pools)
+   */
+  mode: zPoolMode.default("routed"),
   /** every address of the pool in a stable order (sorted numerically); index i is hash bucket i */
   addresses: z.array(zIPv4).min(1),
   portRange: zPortRange.nullable(),
@@ -94,6 +100,9 @@ export const zGatewaySpec = z.object({
   settings: z.object({
     unmatched: z.enum(["drop", "forward"]),
     hashSeed: z.number().int().min(0).max(0xffffffff),
+    /** LAN traffic leaving by an interface that is none of these, nor an ISP's, is dropped by the guard */
+    lanInterfaces: z.array(zInterfaceName).default([]),
+    internalInterfaces: z.array(zInterfaceName).default([]),
   }),
   isps: z.array(zSpecIsp).max(250),
   pools: z.array(zSpecPool),

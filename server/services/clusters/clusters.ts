@@ -2,13 +2,15 @@ import { randomInt } from "node:crypto";
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, isUniqueViolation, notFound, staleVersion } from "../../errors";
-import { zClusterSettings, zName } from "../../../core/policy/model";
+import { type ClusterSettings, zClusterSettings, zInterfaceName, zName } from "../../../core/policy/model";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 
 export const zClusterCreate = z.object({
   name: zName,
   description: z.string().max(500, "must be at most 500 characters").default(""),
   unmatched: z.enum(["drop", "forward"]).default("drop"),
+  lanInterfaces: z.array(zInterfaceName).max(32).default([]),
+  internalInterfaces: z.array(zInterfaceName).max(32).default([]),
 });
 
 export const zClusterUpdate = z.object({
@@ -18,6 +20,9 @@ export const zClusterUpdate = z.object({
   name: zName.optional(),
   description: z.string().max(500).optional(),
   unmatched: z.enum(["drop", "forward"]).optional(),
+  /** the LAN's interfaces; traffic from them may leave only by LAN, ISP or internal interfaces */
+  lanInterfaces: z.array(zInterfaceName).max(32).optional(),
+  internalInterfaces: z.array(zInterfaceName).max(32).optional(),
 });
 
 const CLUSTER_SELECT = {
@@ -54,7 +59,12 @@ export async function listClusters(db: Db) {
 
 export async function createCluster(db: Db, actor: Actor, meta: RequestMeta, input: z.infer<typeof zClusterCreate>) {
   // a fixed random seed per cluster: hashes stay stable across reloads but differ between clusters
-  const settings = { unmatched: input.unmatched, hashSeed: randomInt(1, 0xffffffff) };
+  const settings: ClusterSettings = {
+    unmatched: input.unmatched,
+    hashSeed: randomInt(1, 0xffffffff),
+    lanInterfaces: input.lanInterfaces,
+    internalInterfaces: input.internalInterfaces,
+  };
   try {
     return await db.$transaction(async (tx) => {
       const cluster = await tx.cluster.create({
@@ -83,8 +93,13 @@ export async function updateCluster(db: Db, actor: Actor, meta: RequestMeta, inp
     return await db.$transaction(async (tx) => {
       const before = await getClusterOrThrow(tx, input.id);
       const settingsBefore = zClusterSettings.parse(JSON.parse(before.settings));
-      const settings = { ...settingsBefore, unmatched: input.unmatched ?? settingsBefore.unmatched };
-      const settingsChanged = settings.unmatched !== settingsBefore.unmatched;
+      const settings: ClusterSettings = {
+        ...settingsBefore,
+        unmatched: input.unmatched ?? settingsBefore.unmatched,
+        lanInterfaces: input.lanInterfaces ?? settingsBefore.lanInterfaces,
+        internalInterfaces: input.internalInterfaces ?? settingsBefore.internalInterfaces,
+      };
+      const settingsChanged = JSON.stringify(settings) !== JSON.stringify(settingsBefore);
       const { count } = await tx.cluster.updateMany({
         where: { id: input.id, draftVersion: input.draftVersion },
         data: {

@@ -55,6 +55,13 @@ export default function ClusterOverviewPage() {
         <Stat label="Traffic that matches no rule">
           {c.settings.unmatched === "drop" ? "dropped" : "forwarded un-NATed"}
         </Stat>
+        <Stat label="LAN interfaces (others but ISPs' and internal ones are guarded)">
+          {c.settings.lanInterfaces.length === 0
+            ? "not named: no guard on other uplinks"
+            : `${c.settings.lanInterfaces.join(", ")}${
+                c.settings.internalInterfaces.length > 0 ? `; internal: ${c.settings.internalInterfaces.join(", ")}` : ""
+              }`}
+        </Stat>
       </div>
     </>
   );
