@@ -57,7 +57,8 @@ export async function listClusters(db: Db) {
   }));
 }
 
-export async function createCluster(db: Db, actor: Actor, meta: RequestMeta, input: z.infer<typeof zClusterCreate>) {
+export async function createCluster(db: Db, actor: Actor, meta: RequestMeta, given: z.input<typeof zClusterCreate>) {
+  const input = zClusterCreate.parse(given);
   // a fixed random seed per cluster: hashes stay stable across reloads but differ between clusters
   const settings: ClusterSettings = {
     unmatched: input.unmatched,
