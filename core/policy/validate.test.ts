@@ -350,7 +350,7 @@ describe("validatePolicy: on-link pools", () => {
   it("refuses a pool address equal to the gateway's own address on the link, and the subnet's network and broadcast", () => {
     const issues = validatePolicy(edit((p) => onLink(p, ["198.51.100.2", "198.51.100.255", "198.51.100.0/31"])));
     expect(issuesOf(issues, "pool", "pool-telia-main")).toEqual([
-      { path: ["addresses", 0], message: '198.51.100.2 is the gateway\'s own address on ISP "telia"\'s link' },
+      { path: ["addresses", 0], message: "198.51.100.2 is the gateway's own address on ISP \"telia\"'s link" },
       { path: ["addresses", 1], message: "198.51.100.255 is the broadcast address of 198.51.100.0/24" },
       { path: ["addresses", 2], message: "198.51.100.0 is the network address of 198.51.100.0/24" },
     ]);

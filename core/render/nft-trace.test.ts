@@ -569,3 +569,36 @@ describe("specs compiled from generated policies", () => {
     }
   });
 });
+
+describe("guard: LAN traffic leaving by a non-ISP uplink", () => {
+  const spec = { ...office, settings: { ...office.settings, lanInterfaces: ["lan0"], internalInterfaces: ["dmz0"] } };
+  const routing = renderRoutes(spec);
+  const trace = (s: GatewaySpec, routedInterface: string, inInterface = "lan0") =>
+    traceRuleset(
+      renderRuleset(s, new Map()),
+      {
+        src: "100.64.9.5",
+        dst: "203.0.113.20",
+        protocol: "udp",
+        srcPort: 5000,
+        dstPort: 53,
+        routedInterface,
+        inInterface,
+      },
+      { interfaceOfTable: (t) => routing.routes.find((x) => x.table === t)?.dev ?? null },
+    );
+
+  it("drops LAN traffic routed out of an interface that is no LAN, ISP or internal one", () => {
+    expect(trace(spec, "vpn0").guardDropped).toBe(true);
+  });
+
+  it("lets it out by an internal or a LAN interface, and leaves other sources alone", () => {
+    expect(trace(spec, "dmz0").guardDropped).toBe(false);
+    expect(trace(spec, "lan1").guardDropped).toBe(true);
+    expect(trace(spec, "vpn0", "mgmt0").guardDropped).toBe(false);
+  });
+
+  it("checks nothing while the cluster names no LAN interface", () => {
+    expect(trace(office, "vpn0").guardDropped).toBe(false);
+  });
+});

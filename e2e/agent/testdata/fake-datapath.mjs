@@ -89,8 +89,8 @@ function ip() {
       },
     ]);
   }
-  if (a === "-4 -j rule show" || a.startsWith("-4 -j route show")) return out("[]");
-  if (/^-4 (rule|route) (add|replace|del) /.test(a)) return;
+  if (a === "-4 -j rule show" || a.startsWith("-4 -j route show") || a === "-4 -j addr show") return out("[]");
+  if (/^-4 (rule|route|addr) (add|replace|del) /.test(a)) return;
   process.stderr.write(`fake ip: unexpected arguments: ${a}\n`);
   process.exit(1);
 }

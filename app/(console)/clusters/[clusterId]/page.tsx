@@ -59,7 +59,9 @@ export default function ClusterOverviewPage() {
           {c.settings.lanInterfaces.length === 0
             ? "not named: no guard on other uplinks"
             : `${c.settings.lanInterfaces.join(", ")}${
-                c.settings.internalInterfaces.length > 0 ? `; internal: ${c.settings.internalInterfaces.join(", ")}` : ""
+                c.settings.internalInterfaces.length > 0
+                  ? `; internal: ${c.settings.internalInterfaces.join(", ")}`
+                  : ""
               }`}
         </Stat>
       </div>

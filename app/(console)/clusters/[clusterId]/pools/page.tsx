@@ -183,7 +183,12 @@ export default function PoolsPage() {
         shown={sorted.length}
         loading="Loading pools…"
         empty={
-          <>No pools yet. {canEdit ? "A pool holds the SNAT addresses an ISP routes back to the gateways (routed) or finds on its link by ARP (on-link)." : ""}</>
+          <>
+            No pools yet.{" "}
+            {canEdit
+              ? "A pool holds the SNAT addresses an ISP routes back to the gateways (routed) or finds on its link by ARP (on-link)."
+              : ""}
+          </>
         }
         noMatch="No pool matches."
       />
