@@ -7,6 +7,7 @@ import type { Logger } from "../log";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { ConntrackCounter } from "./conntrack-count";
 import { FailoverController } from "./controller";
+import { LinkWatcher, parseLinkCarriers } from "./link-watch";
 import { HealthMonitor } from "./monitor";
 import { CONNTRACK_COUNT_MS, type HealthReport, type IspHealth } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
@@ -50,6 +51,7 @@ export class HealthService {
   readonly controller: FailoverController;
   readonly reporter: HealthReporter;
   private readonly counter: ConntrackCounter;
+  private readonly links: LinkWatcher;
   private lastLoad: HealthReport["lastLoad"] = null;
 
   constructor(private readonly deps: HealthServiceDeps) {
@@ -92,12 +94,29 @@ export class HealthService {
       intervalMs: deps.reportIntervalMs,
     });
     this.counter = new ConntrackCounter(deps.runner, deps.spawner);
+    this.links = new LinkWatcher({
+      spawner: deps.spawner,
+      log: deps.log,
+      onEvent: (e) => {
+        if (e.kind === "link") this.monitor.carrier(e.ifname, e.carrier);
+      },
+      onStarted: () => void this.readCarriers(),
+    });
+  }
+
+  private async readCarriers(): Promise<void> {
+    const r = await this.deps.runner.run(["ip", "-j", "link", "show"], { timeoutMs: 5_000 });
+    if (r.code === 0) this.monitor.syncCarriers(parseLinkCarriers(r.stdout));
+    else this.deps.log.warn({ error: r.stderr.trim().slice(0, 400) }, "cannot read the interfaces' carrier");
   }
 
   /** The loop's apply: the datapath with failover, then probing follows the loaded spec. */
   async apply(spec: GatewaySpec): Promise<ApplyOutcome> {
     const outcome = await this.controller.applySpec(spec);
-    if (outcome.loaded) await this.monitor.configure(spec);
+    if (outcome.loaded) {
+      await this.monitor.configure(spec);
+      this.links.start();
+    }
     return outcome;
   }
 
@@ -159,6 +178,7 @@ export class HealthService {
     try {
       await Promise.all([this.reporter.run(signal), this.countLoop(signal)]);
     } finally {
+      this.links.stop();
       this.monitor.stop();
     }
   }
