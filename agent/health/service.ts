@@ -7,6 +7,7 @@ import type { Logger } from "../log";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { ConntrackCounter } from "./conntrack-count";
 import { FailoverController } from "./controller";
+import { ArpWatch } from "./arp-watch";
 import { LinkWatcher, parseLinkCarriers } from "./link-watch";
 import { HealthMonitor } from "./monitor";
 import { CONNTRACK_COUNT_MS, type HealthReport, type IspHealth } from "../../core/protocol/health-report";
@@ -52,6 +53,7 @@ export class HealthService {
   readonly reporter: HealthReporter;
   private readonly counter: ConntrackCounter;
   private readonly links: LinkWatcher;
+  private readonly arp = new ArpWatch();
   private lastLoad: HealthReport["lastLoad"] = null;
 
   constructor(private readonly deps: HealthServiceDeps) {
@@ -142,6 +144,7 @@ export class HealthService {
         held: held.has(s.ispId),
         alert: (alerts.find((a) => a.ispId === s.ispId)?.message ?? "").slice(0, 600),
         connections: index === undefined ? null : (counts.byIsp.get(index) ?? null),
+        unansweredArp: this.arp.unanswered(s.ispId),
       };
     });
   }
@@ -174,9 +177,18 @@ export class HealthService {
     }
   }
 
+  /** ARP requests for on-link pool addresses that nobody answers (arp-watch.ts). */
+  private async arpLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const spec = this.controller.running();
+      if (spec?.pools.some((p) => p.mode === "on-link")) await this.arp.refresh(this.deps.runner, spec);
+      await delay(2_000, undefined, { signal }).catch(() => {});
+    }
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     try {
-      await Promise.all([this.reporter.run(signal), this.countLoop(signal)]);
+      await Promise.all([this.reporter.run(signal), this.countLoop(signal), this.arpLoop(signal)]);
     } finally {
       this.links.stop();
       this.monitor.stop();

@@ -270,7 +270,11 @@ describe("gatehouse-agent cleanup", () => {
   it("removes the agent's tables, rules, routes and addresses, and nothing of the operator's", async () => {
     const r = await agent(["cleanup"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(await addressesOn(lab.ispA.gatewayInterface)).toEqual(["100.65.1.1/24", "198.51.100.2/25", "198.51.100.99/32"]);
+    expect(await addressesOn(lab.ispA.gatewayInterface)).toEqual([
+      "100.65.1.1/24",
+      "198.51.100.2/25",
+      "198.51.100.99/32",
+    ]);
     const tables = await lab.must(lab.ns.gateway, ["nft", "list", "tables"]);
     expect(tables).not.toMatch(/gatehouse/);
     const rules = await lab.must(lab.ns.gateway, ["ip", "-4", "rule", "show"]);
