@@ -179,6 +179,10 @@ describe("on-link pools", () => {
         ).toEqual(attempts.map(() => expect.stringMatching(/^198\.51\.100\.1[01]$/)));
       }
     }
+    // the server only ever saw pool addresses
+    expect(listener.records().map((r) => r.peer.split(":")[0])).toEqual(
+      listener.records().map(() => expect.stringMatching(/^198\.51\.100\.1[01]$/)),
+    );
     // the ARP watch saw the router ask and the gateway answer
     const counters = await arpCounters();
     const used = [...counters.values()].filter((c) => c.asked > 0);
