@@ -89,6 +89,12 @@ function ip() {
       },
     ]);
   }
+  // the link watcher: no link ever changes here; it runs until the agent stops it
+  if (a === "-o monitor link address") {
+    setInterval(() => {}, 60_000);
+    return;
+  }
+  if (a === "-j link show") return out([]);
   if (a === "-4 -j rule show" || a.startsWith("-4 -j route show") || a === "-4 -j addr show") return out("[]");
   if (/^-4 (rule|route|addr) (add|replace|del) /.test(a)) return;
   process.stderr.write(`fake ip: unexpected arguments: ${a}\n`);
