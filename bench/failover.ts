@@ -132,7 +132,13 @@ async function outageRuns(
     const down = await waitFor("the agent's down verdict in its log", () => downLoggedAt(agent, cutAt), 5_000);
     outages.push(outage);
     detects.push(down - cutAt);
-    console.log(`${label} run ${run}: outage ${Math.round(outage)} ms, detection ${down - cutAt} ms`);
+    const switched = agent
+      .logs()
+      .find((l) => l.msg === "failed over" && l.isp === "isp-a" && Date.parse(String(l.time)) >= cutAt);
+    console.log(
+      `${label} run ${run}: outage ${Math.round(outage)} ms, detection ${down - cutAt} ms; ` +
+        `agent's switch ${JSON.stringify(switched?.timings ?? null)}`,
+    );
     await stream.stop();
     await lab.heal("a", mode);
     await waitFor(

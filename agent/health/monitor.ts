@@ -218,6 +218,7 @@ export class HealthMonitor {
 
   private applyCarrier(probe: Probe, up: boolean): void {
     if (up) {
+      if (probe.machine.hasCarrier()) return;
       probe.machine.carrierRestored(this.now());
       this.deps.log.info({ isp: probe.isp.name, interface: probe.isp.interface }, "carrier is back");
       return;
