@@ -5,6 +5,8 @@ import type { GatewaySpec } from "../../core/spec/schema";
 import { type ApplyResult, applySpec } from "./apply-spec";
 import { type FlushResult, flushFailedOverConnections, flushIspConnections } from "./conntrack";
 import { loadRulesetText } from "./nft";
+import { renderRoutes } from "../../core/render/routes";
+import { reconcileRouting, type RoutingResult } from "./routes";
 import type { CommandRunner } from "./runner";
 
 /**
@@ -94,6 +96,15 @@ export class Datapath {
     }
     this.loaded = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
     return true;
+  }
+
+  /**
+   * Puts back routing and on-link addresses the running spec needs that something removed (an
+   * interface that went down and came back loses its routes; someone deleted an address): the
+   * reconciler's add phase, which changes nothing when everything is in place.
+   */
+  restoreRouting(spec: GatewaySpec): Promise<RoutingResult> {
+    return reconcileRouting(this.deps.runner, renderRoutes(spec), "add");
   }
 
   /** Every connection leaving through the ISP with this index. */

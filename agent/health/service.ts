@@ -7,6 +7,7 @@ import type { Logger } from "../log";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { ConntrackCounter } from "./conntrack-count";
 import { FailoverController } from "./controller";
+import { OWNED_ADDRESS_METRIC } from "../../core/spec/marks";
 import { ArpWatch } from "./arp-watch";
 import { LinkWatcher, parseLinkCarriers } from "./link-watch";
 import { HealthMonitor } from "./monitor";
@@ -101,9 +102,30 @@ export class HealthService {
       log: deps.log,
       onEvent: (e) => {
         if (e.kind === "link") this.monitor.carrier(e.ifname, e.carrier);
+        // an uplink that comes back (or reappears) may have lost its routes; an on-link address
+        // of the agent's may have been deleted by someone: add what the running spec needs
+        const isIsp = this.controller.running()?.isps.some((i) => i.interface === e.ifname) ?? false;
+        if (
+          (e.kind === "link" && e.carrier && isIsp) ||
+          (e.kind === "address" && e.deleted && e.metric === OWNED_ADDRESS_METRIC)
+        ) {
+          this.scheduleRestore();
+        }
       },
       onStarted: () => void this.readCarriers(),
     });
+  }
+
+  private restoreTimer: NodeJS.Timeout | null = null;
+
+  /** One restore for a burst of events, half a second after the first. */
+  private scheduleRestore(): void {
+    if (this.restoreTimer !== null) return;
+    this.restoreTimer = setTimeout(() => {
+      this.restoreTimer = null;
+      void this.controller.restoreRouting().catch((e: unknown) => this.deps.log.warn({ err: e }, "restore failed"));
+    }, 500);
+    this.restoreTimer.unref?.();
   }
 
   private async readCarriers(): Promise<void> {
@@ -190,6 +212,7 @@ export class HealthService {
     try {
       await Promise.all([this.reporter.run(signal), this.countLoop(signal), this.arpLoop(signal)]);
     } finally {
+      if (this.restoreTimer !== null) clearTimeout(this.restoreTimer);
       this.links.stop();
       this.monitor.stop();
     }
