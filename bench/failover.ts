@@ -3,10 +3,15 @@
  * the console's own handlers:
  *
  * 1. outage: one gateway probing both ISPs every 100 ms (down after 2 rounds lost, a probe lost
- *    after 50 ms); a LAN client sends a UDP datagram every 10 ms on one 5-tuple; ISP A's link is
- *    cut (the router's port goes down). Outage: from the cut to the first reply that came back
- *    through ISP B. Detection: from the cut to the agent's "down" verdict (its log's timestamp,
- *    same host clock). The link is healed and the gateway fails back before the next run.
+ *    after 50 ms); a LAN client sends a UDP datagram every 10 ms on one 5-tuple; ISP A fails
+ *    silently (its router drops every packet while the link stays up: only the probes can tell).
+ *    Outage: from the cut to the first reply that came back through ISP B. Detection: from the
+ *    cut to the agent's "down" verdict (its log's timestamp, same host clock). The ISP is healed
+ *    and the gateway fails back before the next run.
+ * 1b. carrier outage: the same, but ISP A's link is cut (the router's port goes down, so the
+ *    gateway's interface loses its carrier): the agent's link watcher fails over without waiting
+ *    for probes. Each cut comes more than a second after the last link change, since the kernel
+ *    batches carrier events to one per second.
  * 2. click to applied: 20 gateways, each a real agent driving its own namespace; an operator
  *    fails ISP A over through the API. From the call to the moment the console has heard every
  *    gateway run the new failover epoch; failover and restore alternate, the median is reported.
@@ -14,13 +19,14 @@
  *   npm run bench:failover      (root; about two minutes)
  *
  * The last line is machine-readable:
- *   RESULT runs=<n> outage_median_ms=<n> outage_max_ms=<n> detect_median_ms=<n> click_to_applied_ms=<n for 20 gateways>
+ *   RESULT runs=<n> outage_median_ms=<n> outage_max_ms=<n> detect_median_ms=<n>
+ *          carrier_outage_median_ms=<n> carrier_outage_max_ms=<n> click_to_applied_ms=<n for 20 gateways>
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { enrolAndRun, type LabAgent, waitFor } from "../testkit/failover-lab/agents";
-import { buildClusterLab, type ClusterLab } from "../testkit/failover-lab/cluster-lab";
+import { buildClusterLab, type ClusterLab, type CutMode } from "../testkit/failover-lab/cluster-lab";
 import { type ConsoleApi, signIn } from "../testkit/failover-lab/api";
 import { startTestConsole, TEST_USERS, type TestConsole } from "../testkit/failover-lab/console";
 import { type ProvisionedCluster, provisionCluster } from "../testkit/failover-lab/provision";
@@ -99,7 +105,13 @@ function downLoggedAt(agent: LabAgent, since: number): number | null {
   return null;
 }
 
-async function outageRuns(s: Setup, consoleApp: TestConsole): Promise<{ outages: number[]; detects: number[] }> {
+async function outageRuns(
+  s: Setup,
+  consoleApp: TestConsole,
+  mode: CutMode,
+  label: string,
+  sportBase: number,
+): Promise<{ outages: number[]; detects: number[] }> {
   const { lab, agents, cluster } = s;
   const agent = agents[0] as LabAgent;
   const client = lab.clients[0]?.ns as string;
@@ -108,21 +120,27 @@ async function outageRuns(s: Setup, consoleApp: TestConsole): Promise<{ outages:
   const outages: number[] = [];
   const detects: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    const stream = startStream(lab, client, { proto: "udp", seconds: 30, sport: 43000 + run });
+    const stream = startStream(lab, client, { proto: "udp", seconds: 30, sport: sportBase + run });
     await waitFor("the stream through A", () => onA(stream.seenNow()), 10_000, 10);
     // a random phase against the 100 ms probe period
     await new Promise((r) => setTimeout(r, 300 + Math.random() * 200));
     const cutAt = Date.now();
-    await lab.cut("a", "link");
+    await lab.cut("a", mode);
     await waitFor("the stream through B", () => onB(stream.seenNow()), 5_000, 5);
     const back = firstReplyFrom(stream.events(), lab.pools.b, cutAt);
     const outage = (back?.t ?? Number.NaN) - cutAt;
     const down = await waitFor("the agent's down verdict in its log", () => downLoggedAt(agent, cutAt), 5_000);
     outages.push(outage);
     detects.push(down - cutAt);
-    console.log(`run ${run}: outage ${Math.round(outage)} ms, detection ${down - cutAt} ms`);
+    const switched = agent
+      .logs()
+      .find((l) => l.msg === "failed over" && l.isp === "isp-a" && Date.parse(String(l.time)) >= cutAt);
+    console.log(
+      `${label} run ${run}: outage ${Math.round(outage)} ms, detection ${down - cutAt} ms; ` +
+        `agent's switch ${JSON.stringify(switched?.timings ?? null)}`,
+    );
     await stream.stop();
-    await lab.heal("a", "link");
+    await lab.heal("a", mode);
     await waitFor(
       "the gateway to fail back",
       async () =>
@@ -185,13 +203,17 @@ async function main(): Promise<void> {
   let setup: Setup | null = null;
   try {
     const { outfile } = await buildAgent(join(work, "gatehouse-agent.mjs"));
-    console.log(`outage: ${RUNS} link cuts of ISP A, probes every 100 ms, UDP every 10 ms`);
+    console.log(
+      `outage: ${RUNS} silent failures and ${RUNS} carrier cuts of ISP A, probes every 100 ms, UDP every 10 ms`,
+    );
     let outages: number[] = [];
     let detects: number[] = [];
+    let carrier: number[] = [];
     if (RUNS > 0) {
       setup = await setUp(consoleApp, outfile, work, { gateways: 1, clients: 1, name: "bench-outage" });
       await startEcho(setup.lab);
-      ({ outages, detects } = await outageRuns(setup, consoleApp));
+      ({ outages, detects } = await outageRuns(setup, consoleApp, "blackhole", "silent", 43000));
+      ({ outages: carrier } = await outageRuns(setup, consoleApp, "link", "carrier", 44000));
       await setup.lab.destroy();
       setup = null;
     }
@@ -206,11 +228,13 @@ async function main(): Promise<void> {
     const clicks = await clickRuns(setup, consoleApp);
     console.log(
       `outage ms: ${outages.map(Math.round).join(" ")}\ndetection ms: ${detects.join(" ")}\n` +
+        `carrier outage ms: ${carrier.map(Math.round).join(" ")}\n` +
         `click to applied ms: ${clicks.map(Math.round).join(" ")}`,
     );
     console.log(
       `RESULT runs=${outages.length} outage_median_ms=${Math.round(median(outages))} ` +
         `outage_max_ms=${Math.round(Math.max(...outages))} detect_median_ms=${Math.round(median(detects))} ` +
+        `carrier_outage_median_ms=${Math.round(median(carrier))} carrier_outage_max_ms=${Math.round(Math.max(...carrier))} ` +
         `click_to_applied_ms=${Math.round(median(clicks))}`,
     );
   } finally {

@@ -1,5 +1,12 @@
 import { jhash, reciprocalScale, registerBytes } from "../core/spec/jhash";
-import { MARK_ISP_MASK, MARK_REROUTE, NFT_GUARD_TABLE, NFT_TABLE, routeTableOf } from "../core/spec/marks";
+import {
+  MARK_ISP_MASK,
+  MARK_REROUTE,
+  NFT_ARP_TABLE,
+  NFT_GUARD_TABLE,
+  NFT_TABLE,
+  routeTableOf,
+} from "../core/spec/marks";
 import { ipv4ToNumber } from "../core/render/intervals";
 
 /**
@@ -61,10 +68,13 @@ interface Ruleset {
   elements: Map<string, string[]>;
   guardSets: Map<string, string[]>;
   guardRules: string[];
+  /** rules of the guard's forward chain (non-ISP uplinks) */
+  guardForwardRules: string[];
 }
 
 const POLICY = `inet ${NFT_TABLE}`;
 const GUARD = `inet ${NFT_GUARD_TABLE}`;
+const ARP = `arp ${NFT_ARP_TABLE}`;
 
 function splitElements(body: string): string[] {
   return body
@@ -83,7 +93,13 @@ function braces(line: string): string {
 type LineHandler = (m: RegExpExecArray, line: string) => void;
 
 export function parseRuleset(text: string): Ruleset {
-  const rs: Ruleset = { chains: new Map(), elements: new Map(), guardSets: new Map(), guardRules: [] };
+  const rs: Ruleset = {
+    chains: new Map(),
+    elements: new Map(),
+    guardSets: new Map(),
+    guardRules: [],
+    guardForwardRules: [],
+  };
   const ignore: LineHandler = () => {};
   const topLevel: Array<[RegExp, LineHandler]> = [
     [/^(add|flush) table inet \S+$/, ignore],
@@ -114,6 +130,13 @@ export function parseRuleset(text: string): Ruleset {
     [new RegExp(`^flush (set|chain) ${GUARD} \\S+$`), ignore],
     [new RegExp(`^add chain ${GUARD} postrouting \\{.*\\}$`), ignore],
     [new RegExp(`^add rule ${GUARD} postrouting (.*)$`), (m) => rs.guardRules.push(m[1] as string)],
+    [new RegExp(`^add chain ${GUARD} forward \\{.*\\}$`), ignore],
+    [new RegExp(`^add rule ${GUARD} forward (.*)$`), (m) => rs.guardForwardRules.push(m[1] as string)],
+    // the ARP watch only counts ARP packets: nothing a traced IPv4 packet passes through
+    [new RegExp(`^(add|flush) table ${ARP}$`), ignore],
+    [new RegExp(`^add (set|chain) ${ARP} \\S+ \\{.*\\}$`), ignore],
+    [new RegExp(`^flush set ${ARP} \\S+$`), ignore],
+    [new RegExp(`^add (rule|element) ${ARP} .*$`), ignore],
   ];
   let inBlock = false;
   let current: Chain | null = null;
@@ -452,6 +475,18 @@ function runNat(rs: Ruleset, st: State): TraceResult["snat"] {
   throw new Error(`trace: NAT chain ${v.chain} decided nothing`);
 }
 
+/** The guard's forward chain: LAN traffic leaving by an interface no LAN, ISP or internal one. */
+function runForwardGuard(rs: Ruleset, iif: string, oif: string | null): boolean {
+  const set = (name: string) => (rs.guardSets.get(name) ?? []).map(unquote);
+  for (const rule of rs.guardForwardRules) {
+    const m = /^meta nfproto ipv4 iifname @(\S+) oifname != @(\S+) counter drop comment "[^"]*"$/.exec(rule);
+    if (m === null) throw new Error(`trace: unknown guard forward rule: ${rule}`);
+    // a packet whose way out is unknown to the trace (null) is not on a permitted interface either
+    if (set(m[1] as string).includes(iif) && (oif === null || !set(m[2] as string).includes(oif))) return true;
+  }
+  return false;
+}
+
 function runGuard(rs: Ruleset, st: State, oif: string | null, snat: boolean): boolean {
   const ifaces = (rs.guardSets.get("isp_ifaces") ?? []).map(unquote);
   for (const rule of rs.guardRules) {
@@ -512,6 +547,10 @@ export function traceRuleset(
     if (post.verdict === "drop") {
       if (post.droppedIn?.startsWith("misroute_") && attempt === 0) continue;
       return { ...result, verdict: "drop", droppedIn: post.droppedIn, outInterface: null };
+    }
+    if (runForwardGuard(rs, packet.inInterface ?? "lan0", result.outInterface)) {
+      result.guardDropped = true;
+      return result;
     }
     result.snat = runNat(rs, st);
     result.guardDropped = runGuard(rs, st, result.outInterface, result.snat !== null);

@@ -234,6 +234,7 @@ export function generatePolicy(options: GenerateOptions): Policy {
         id: `pool-${u.name}-a`,
         name: `${u.name}-a`,
         ispId,
+        mode: "routed",
         addresses: [`${ip(u.net + 16)}/28`],
         portRange: null,
         comment: "",
@@ -242,6 +243,7 @@ export function generatePolicy(options: GenerateOptions): Policy {
         id: `pool-${u.name}-b`,
         name: `${u.name}-b`,
         ispId,
+        mode: "routed",
         addresses: [`${ip(u.net + 32)}-${ip(u.net + 35)}`],
         portRange: i === 1 ? { from: 20_000, to: 59_999 } : null,
         comment: "",
@@ -254,6 +256,7 @@ export function generatePolicy(options: GenerateOptions): Policy {
       name: u.name,
       interface: u.interface,
       nextHop: ip(u.net + 1),
+      localAddress: null,
       probeTargets: [],
       monitor: { ...monitor, lossThresholdPct: 50, latencyThresholdMs: 1000 },
       failoverMode: i === 0 ? "automatic" : "manual",
@@ -348,7 +351,12 @@ export function generatePolicy(options: GenerateOptions): Policy {
     });
   }
   return {
-    settings: { unmatched: overlapping && chance(0.5) ? "forward" : "drop", hashSeed: 0x5eed },
+    settings: {
+      unmatched: overlapping && chance(0.5) ? "forward" : "drop",
+      hashSeed: 0x5eed,
+      lanInterfaces: [],
+      internalInterfaces: [],
+    },
     isps,
     pools,
     zones,

@@ -42,8 +42,9 @@ export function pool(
   ispId: string,
   addresses: string[],
   portRange: SpecPool["portRange"] = null,
+  mode: SpecPool["mode"] = "routed",
 ): SpecPool {
-  return { id, name: id, ispId, addresses, portRange };
+  return { id, name: id, ispId, mode, addresses, portRange };
 }
 
 export interface EntryOptions {
@@ -80,6 +81,8 @@ export function gatewaySpec(parts: {
   unmatched?: "drop" | "forward";
   hashSeed?: number;
   revision?: number;
+  lanInterfaces?: string[];
+  internalInterfaces?: string[];
 }): GatewaySpec {
   return {
     specVersion: 1,
@@ -89,7 +92,12 @@ export function gatewaySpec(parts: {
     gatewayName: "gw1",
     revision: parts.revision ?? 1,
     failoverEpoch: 0,
-    settings: { unmatched: parts.unmatched ?? "drop", hashSeed: parts.hashSeed ?? 0x5eed },
+    settings: {
+      unmatched: parts.unmatched ?? "drop",
+      hashSeed: parts.hashSeed ?? 0x5eed,
+      lanInterfaces: parts.lanInterfaces ?? [],
+      internalInterfaces: parts.internalInterfaces ?? [],
+    },
     isps: parts.isps,
     pools: parts.pools,
     entries: parts.entries.map((e, i) => ({

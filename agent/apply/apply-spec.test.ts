@@ -31,6 +31,7 @@ function gateway(opts: { checkError?: string } = {}) {
     .on(["sysctl", "-n"], { stdout: "2\n" })
     .on(["ip", "-4", "-j", "rule", "show"], { stdout: "[]" })
     .on(["ip", "-4", "-j", "route", "show"], { stdout: "[]" })
+    .on(["ip", "-4", "-j", "addr", "show"], { stdout: "[]" })
     .on(["ip", "-4", "rule", "add"], {})
     .on(["ip", "-4", "route", "replace"], {});
   return fake;

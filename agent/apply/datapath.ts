@@ -8,6 +8,7 @@ import { loadRulesetText } from "./nft";
 import { renderRoutes } from "../../core/render/routes";
 import { checkFailoverRoutes, type RouteCheck } from "./route-check";
 import { checkRuleConflicts, type RuleConflictCheck } from "./rule-conflicts";
+import { reconcileRouting, type RoutingResult } from "./routes";
 import type { CommandRunner } from "./runner";
 
 /**
@@ -111,6 +112,15 @@ export class Datapath {
       renderRoutes(spec),
       spec.isps.map((i) => i.interface),
     );
+  }
+
+  /**
+   * Puts back routing and on-link addresses the running spec needs that something removed (an
+   * interface that went down and came back loses its routes; someone deleted an address): the
+   * reconciler's add phase, which changes nothing when everything is in place.
+   */
+  restoreRouting(spec: GatewaySpec): Promise<RoutingResult> {
+    return reconcileRouting(this.deps.runner, renderRoutes(spec), "add");
   }
 
   /** Every connection leaving through the ISP with this index. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderRoutes } from "../../core/render/routes";
-import { gatewaySpec, isp, officeSpec } from "../../testkit/spec-fixtures";
+import { gatewaySpec, isp, officeSpec, pool } from "../../testkit/spec-fixtures";
 import { FakeRunner } from "../../testkit/fakes/runner";
 import { reconcileRouting } from "./routes";
 
@@ -19,8 +19,22 @@ interface Route {
   table: string;
 }
 
+interface Addr {
+  dev: string;
+  local: string;
+  prefixlen: number;
+  metric?: number;
+}
+
 /** Just enough of ip and sysctl, keeping state, to check the reconciler against. */
-function fakeHost(initial: { rules?: Rule[]; routes?: Route[]; sysctl?: Record<string, string>; failDev?: string }) {
+function fakeHost(initial: {
+  rules?: Rule[];
+  routes?: Route[];
+  addrs?: Addr[];
+  sysctl?: Record<string, string>;
+  failDev?: string;
+}) {
+  const addrs: Addr[] = [...(initial.addrs ?? [])];
   const rules: Rule[] = [{ priority: 0, table: "local" }, ...(initial.rules ?? []), { priority: 32766, table: "main" }];
   const routes: Route[] = [...(initial.routes ?? [])];
   const sysctl: Record<string, string> = { ...initial.sysctl };
@@ -70,7 +84,34 @@ function fakeHost(initial: { rules?: Rule[]; routes?: Route[]; sysctl?: Record<s
     if (i >= 0) routes.splice(i, 1);
     return {};
   });
-  return { fake, rules, routes, sysctl };
+  fake.on(["ip", "-4", "-j", "addr", "show"], () => {
+    const devs = [...new Set(addrs.map((a) => a.dev))];
+    return {
+      stdout: JSON.stringify(
+        devs.map((d) => ({
+          ifname: d,
+          addr_info: addrs
+            .filter((a) => a.dev === d)
+            .map(({ dev: _d, ...a }) => ({ family: "inet", ...a, label: d, scope: "global" })),
+        })),
+      ),
+    };
+  });
+  fake.on(["ip", "-4", "addr", "add"], (args) => {
+    const [local, len] = (args[4] as string).split("/");
+    const a: Addr = { dev: arg(args, "dev"), local: local as string, prefixlen: Number(len) };
+    if (args.includes("metric")) a.metric = Number(arg(args, "metric"));
+    if (addrs.some((x) => x.dev === a.dev && x.local === a.local)) return { code: 2, stderr: "Error: File exists" };
+    addrs.push(a);
+    return {};
+  });
+  fake.on(["ip", "-4", "addr", "del"], (args) => {
+    const i = addrs.findIndex((x) => `${x.local}/${x.prefixlen}` === args[4] && x.dev === arg(args, "dev"));
+    if (i < 0) return { code: 2, stderr: "Error: ipv4: Address not found." };
+    addrs.splice(i, 1);
+    return {};
+  });
+  return { fake, rules, routes, sysctl, addrs };
 }
 
 const desired = renderRoutes(officeSpec());
@@ -173,5 +214,59 @@ describe("reconcileRouting", () => {
     expect(r.changes).toContain("ip -4 rule del priority 353 oif ispc lookup 7103");
     expect(host.rules.some((x) => x.priority === 9000)).toBe(true);
     expect(await reconcileRouting(host.fake, renderRoutes(spec))).toEqual({ changes: [], errors: [] });
+  });
+
+  describe("on-link pool addresses", () => {
+    const spec = (addresses: string[]) =>
+      gatewaySpec({
+        isps: [isp("a", 1, "ispa", "198.51.100.1"), isp("b", 2, "ispb", "203.0.113.1")],
+        pools: [pool("pa", "a", addresses, null, "on-link"), pool("pb", "b", ["203.0.113.50"])],
+        entries: [],
+      });
+    const operator: Addr[] = [
+      { dev: "ispa", local: "198.51.100.2", prefixlen: 24 },
+      // the operator's own /32 on the uplink: no metric, so never the agent's
+      { dev: "ispa", local: "198.51.100.99", prefixlen: 32 },
+      { dev: "lan0", local: "100.64.0.1", prefixlen: 16 },
+    ];
+
+    it("puts on-link addresses on the ISP's interface as marked /32s, routed pools nowhere, then changes nothing", async () => {
+      const host = fakeHost({ addrs: [...operator] });
+      const r = await reconcileRouting(host.fake, renderRoutes(spec(["198.51.100.10", "198.51.100.11"])));
+      expect(r.errors).toEqual([]);
+      expect(r.changes.filter((c) => c.includes(" addr "))).toEqual([
+        "ip -4 addr add 198.51.100.10/32 dev ispa noprefixroute metric 7100",
+        "ip -4 addr add 198.51.100.11/32 dev ispa noprefixroute metric 7100",
+      ]);
+      expect(host.addrs.some((a) => a.local === "203.0.113.50")).toBe(false);
+      expect(await reconcileRouting(host.fake, renderRoutes(spec(["198.51.100.10", "198.51.100.11"])))).toEqual({
+        changes: [],
+        errors: [],
+      });
+    });
+
+    it("removes its addresses when the pool shrinks or goes, and never the operator's", async () => {
+      const host = fakeHost({ addrs: [...operator] });
+      await reconcileRouting(host.fake, renderRoutes(spec(["198.51.100.10", "198.51.100.11", "198.51.100.99"])));
+      // 198.51.100.99 was the operator's already: not added, not owned
+      expect(host.addrs.filter((a) => a.local === "198.51.100.99")).toEqual([operator[1]]);
+      const shrunk = await reconcileRouting(host.fake, renderRoutes(spec(["198.51.100.11"])));
+      expect(shrunk.changes).toEqual(["ip -4 addr del 198.51.100.10/32 dev ispa"]);
+      const empty = gatewaySpec({ isps: [], pools: [], entries: [] });
+      const gone = await reconcileRouting(host.fake, renderRoutes(empty));
+      expect(gone.changes).toContain("ip -4 addr del 198.51.100.11/32 dev ispa");
+      expect(host.addrs).toEqual(operator);
+    });
+
+    it("adds an address on its new interface before it removes it from the old one", async () => {
+      const host = fakeHost({
+        addrs: [...operator, { dev: "ispb", local: "198.51.100.10", prefixlen: 32, metric: 7100 }],
+      });
+      const r = await reconcileRouting(host.fake, renderRoutes(spec(["198.51.100.10"])));
+      expect(r.changes.filter((c) => c.includes(" addr "))).toEqual([
+        "ip -4 addr add 198.51.100.10/32 dev ispa noprefixroute metric 7100",
+        "ip -4 addr del 198.51.100.10/32 dev ispb",
+      ]);
+    });
   });
 });

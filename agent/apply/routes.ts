@@ -1,17 +1,21 @@
 import {
+  type DesiredAddress,
   type DesiredIpRule,
   type DesiredRoute,
   type DesiredRouting,
+  OWNED_ADDRESSES,
   OWNED_TABLES,
   REROUTE_MASK,
 } from "../../core/render/routes";
 import { type CommandRunner, describeFailure, ok } from "./runner";
 
 /**
- * Brings ip rules, the ISP routing tables and the rp_filter sysctls to the desired state.
+ * Brings ip rules, the ISP routing tables, on-link pool addresses and the rp_filter sysctls to
+ * the desired state.
  * Idempotent (reads first, changes only what differs), adds before it deletes, touches only the
- * table ids Gatehouse owns and the ip rules of its own shape that look them up (whatever their
- * priority: the cluster may move them), and keeps going after an error so one bad ISP does
+ * table ids Gatehouse owns, the ip rules of its own shape that look them up (whatever their
+ * priority: the cluster may move them) and the addresses carrying its metric, and keeps going
+ * after an error so one bad ISP does
  * not leave the others unconfigured.
  *
  * The "add" phase runs before a new ruleset is loaded (the rules and routes a new ruleset needs
@@ -44,6 +48,18 @@ interface RouteJson {
   dev?: string;
   table?: string;
   type?: string;
+}
+
+interface AddrJson {
+  ifname?: string;
+  addr_info?: Array<{ family?: string; local?: string; prefixlen?: number; metric?: number; label?: string }>;
+}
+
+interface ListedAddress {
+  address: string;
+  prefix: number;
+  dev: string;
+  owned: boolean;
 }
 
 const inRange = (n: number, r: { from: number; to: number }) => n >= r.from && n <= r.to;
@@ -159,6 +175,59 @@ class Reconciler {
     }
   }
 
+  /** Every IPv4 address of the host; owned: /32 with the agent's metric. */
+  async addresses(): Promise<ListedAddress[] | null> {
+    const out = await this.run(["ip", "-4", "-j", "addr", "show"]);
+    if (out === null) return null;
+    const links = parseJson<AddrJson>(out, "ip -j addr show", this.result.errors);
+    if (links === null) return null;
+    return links.flatMap((l) =>
+      (l.addr_info ?? [])
+        .filter((a) => a.family === "inet" && a.local !== undefined && l.ifname !== undefined)
+        .map((a) => ({
+          address: a.local as string,
+          prefix: a.prefixlen ?? 32,
+          dev: l.ifname as string,
+          owned: a.prefixlen === OWNED_ADDRESSES.prefix && a.metric === OWNED_ADDRESSES.metric,
+        })),
+    );
+  }
+
+  async addAddresses(desired: DesiredRouting): Promise<void> {
+    if (desired.addresses.length === 0) return;
+    const present = await this.addresses();
+    if (present === null) return;
+    // an address the operator already has on the interface answers ARP as it is: leave it be
+    const has = (d: DesiredAddress) => present.some((p) => p.address === d.address && p.dev === d.dev);
+    for (const d of desired.addresses) {
+      if (has(d)) continue;
+      await this.run(
+        [
+          "ip",
+          "-4",
+          "addr",
+          "add",
+          `${d.address}/${OWNED_ADDRESSES.prefix}`,
+          "dev",
+          d.dev,
+          "noprefixroute",
+          "metric",
+          String(OWNED_ADDRESSES.metric),
+        ],
+        true,
+      );
+    }
+  }
+
+  async pruneAddresses(desired: DesiredRouting): Promise<void> {
+    const present = await this.addresses();
+    if (present === null) return;
+    for (const p of present) {
+      if (!p.owned || desired.addresses.some((d) => d.address === p.address && d.dev === p.dev)) continue;
+      await this.run(["ip", "-4", "addr", "del", `${p.address}/${p.prefix}`, "dev", p.dev], true);
+    }
+  }
+
   async tableRoutes(table: number): Promise<RouteJson[] | null> {
     const r = await this.runner.run(["ip", "-4", "-j", "route", "show", "table", String(table)]);
     // a table without routes does not exist for the kernel: ip exits 2 and prints half a JSON array
@@ -214,10 +283,12 @@ export async function reconcileRouting(
     // a rule must never point at an empty table: routes first
     await rec.addRoutes(desired);
     await rec.addRules(desired);
+    await rec.addAddresses(desired);
   }
   if (phase !== "add") {
     await rec.pruneRules(desired);
     await rec.pruneRoutes(desired);
+    await rec.pruneAddresses(desired);
   }
   return rec.result;
 }

@@ -17,6 +17,7 @@ export type Command =
   | { name: "render"; specFile: string; logLevel: LogLevel }
   | { name: "apply"; specFile: string; logLevel: LogLevel }
   | { name: "status"; stateDir: string; json: boolean; logLevel: LogLevel }
+  | { name: "cleanup"; logLevel: LogLevel; netns: string | null }
   | { name: "version" }
   | { name: "help" };
 
@@ -33,12 +34,14 @@ Commands:
   render --spec FILE                   print the nftables ruleset for a gateway spec (JSON)
   apply --spec FILE                    apply a gateway spec once; exits 1 with nft's error on failure
   status [--json]                      what this agent runs and how its last apply went
+  cleanup                              remove the agent's nft tables, ip rules, routing tables and the
+                                       on-link pool addresses it added (stop the agent first)
   version                              print the agent version
 
 Options:
   --state-dir DIR     where the agent keeps its token and last good spec (default ${DEFAULT_STATE_DIR})
   --log-level LEVEL   ${LOG_LEVELS.join(", ")} (default info); logs are JSON lines on stderr
-  --netns NAME        run: drive the datapath of network namespace NAME (nft, ip, conntrack and the
+  --netns NAME        run, cleanup: drive the datapath of network namespace NAME (nft, ip, conntrack and the
                       probes run there) while the agent talks to the console from where it runs; for labs
 `;
 
@@ -60,6 +63,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   render: ["spec", "log-level"],
   apply: ["spec", "log-level"],
   status: ["state-dir", "json", "log-level"],
+  cleanup: ["log-level", "netns"],
   version: [],
 };
 
@@ -100,12 +104,13 @@ export function parseCommand(argv: readonly string[]): Command {
       }
       return { name, consoleUrl: need("console"), token, tokenFile, stateDir, logLevel };
     }
-    case "run": {
+    case "run":
+    case "cleanup": {
       const netns = values.netns ?? null;
       if (netns !== null && !NETNS_RE.test(netns)) {
         throw new UsageError("--netns must be a network namespace name (letters, digits, '.', '_', '-')");
       }
-      return { name, stateDir, logLevel, netns };
+      return name === "run" ? { name, stateDir, logLevel, netns } : { name, logLevel, netns };
     }
     case "render":
     case "apply":

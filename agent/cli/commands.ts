@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { removeDatapath } from "../apply/cleanup";
 import { type CommandRunner, execRunner } from "../apply/runner";
 import { ConsoleClient, ConsoleError } from "../client/console";
 import { ENROLL_TOKEN_PREFIX, TOKEN_RE } from "../../core/protocol/agent-api";
@@ -174,6 +175,17 @@ async function apply(cmd: Extract<Command, { name: "apply" }>, deps: CommandDeps
   return EXIT.ok;
 }
 
+async function cleanup(cmd: Extract<Command, { name: "cleanup" }>, deps: CommandDeps): Promise<number> {
+  const prefix = cmd.netns === null ? [] : ["ip", "netns", "exec", cmd.netns];
+  const r = await removeDatapath(deps.runner ?? execRunner({ prefix }));
+  for (const c of r.changes) deps.io.out(`${c}\n`);
+  if (r.errors.length > 0) {
+    deps.io.err(`cleanup incomplete:\n  ${r.errors.join("\n  ")}\n`);
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}
+
 function status(cmd: Extract<Command, { name: "status" }>, deps: CommandDeps): number {
   const store = new StateStore(cmd.stateDir);
   const credentials = store.readCredentials();
@@ -243,6 +255,8 @@ export async function runCommand(cmd: Command, deps: CommandDeps, usage: string)
         return await apply(cmd, deps);
       case "status":
         return status(cmd, deps);
+      case "cleanup":
+        return await cleanup(cmd, deps);
     }
   } catch (e) {
     const code = e instanceof CommandFailed ? e.code : EXIT.failed;

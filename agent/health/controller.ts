@@ -101,6 +101,16 @@ export class FailoverController {
     return this.serial(() => this.applyNow(spec));
   }
 
+  /** Routing or addresses of the running spec may have gone (link or address events): add them back. */
+  restoreRouting(): Promise<void> {
+    return this.serial(async () => {
+      if (this.spec === null) return;
+      const r = await this.deps.datapath.restoreRouting(this.spec);
+      if (r.changes.length > 0) this.deps.log.info({ changes: r.changes }, "restored routing and addresses");
+      if (r.errors.length > 0) this.deps.log.warn({ errors: r.errors }, "could not restore routing");
+    });
+  }
+
   /** A link changed state: decide again, and switch if the decision changed. */
   healthChanged(ispId: string, transition: Transition): void {
     this.recent.set(ispId, transition);

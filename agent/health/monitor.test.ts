@@ -106,6 +106,38 @@ describe("health monitor", () => {
     expect(t.monitor.status().find((s) => s.ispId === "a")).toMatchObject({ probesSent: 3, probesLost: 2 });
   });
 
+  it("takes an ISP down at once when its interface loses the carrier, and leaves coming back to the probes", async () => {
+    const t = setup();
+    await t.monitor.configure(spec());
+    const a = t.procs[0];
+    t.line(a, "100.65.1.2 : [0], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
+    t.monitor.syncCarriers(
+      new Map([
+        ["ispa", true],
+        ["ispb", true],
+      ]),
+    );
+    t.tick(30);
+    t.monitor.carrier("ispa", false);
+    t.monitor.carrier("ispa", false);
+    t.monitor.carrier("lan0", false);
+    expect(t.transitions.map(([id, tr]) => [id, tr.to, tr.reason])).toEqual([
+      ["a", "up", "answering probes"],
+      ["a", "down", "no carrier on ispa"],
+    ]);
+    t.monitor.carrier("ispa", true);
+    t.line(a, "100.65.1.2 : [1], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
+    expect(t.monitor.states().get("a")).toBe("down");
+  });
+
+  it("counts an ISP interface missing from the host as without carrier", async () => {
+    const t = setup();
+    await t.monitor.configure(spec());
+    t.monitor.syncCarriers(new Map([["ispa", true]]));
+    expect(t.monitor.states().get("b")).toBe("down");
+    expect(t.monitor.states().get("a")).toBe("unknown");
+  });
+
   it("restarts fping when it exits, with the ISP unknown meanwhile", async () => {
     const t = setup();
     await t.monitor.configure(spec());

@@ -77,6 +77,8 @@ export function pickSourceAddress(ipAddrJson: string, nextHop: string): string |
 
 export class HealthMonitor {
   private readonly probes = new Map<string, Probe>();
+  /** carrier per interface as the link watcher last reported it; unknown interfaces count as up */
+  private readonly carriers = new Map<string, boolean>();
   private readonly now: () => number;
   private readonly restart: { baseMs: number; capMs: number };
 
@@ -111,6 +113,7 @@ export class HealthMonitor {
         restartTimer: null,
       };
       this.probes.set(isp.id, probe);
+      if (this.carriers.get(isp.interface) === false) this.applyCarrier(probe, false);
       await this.startProbe(probe);
     }
   }
@@ -189,6 +192,39 @@ export class HealthMonitor {
     if (probe.restartTimer !== null) clearTimeout(probe.restartTimer);
     probe.process?.stop();
     probe.process = null;
+  }
+
+  /**
+   * The link watcher's word on an interface's carrier: a loss takes its ISPs down at once; its
+   * return only lets the probes bring them up again (core/health/link-state.ts).
+   */
+  carrier(ifname: string, up: boolean): void {
+    const before = this.carriers.get(ifname);
+    this.carriers.set(ifname, up);
+    if (before === up) return;
+    for (const probe of this.probes.values()) {
+      if (probe.isp.interface === ifname) this.applyCarrier(probe, up);
+    }
+  }
+
+  /** The carriers of all interfaces at once (after the watcher starts or restarts). */
+  syncCarriers(carriers: Map<string, boolean>): void {
+    for (const [ifname, up] of carriers) this.carrier(ifname, up);
+    // an ISP interface that is missing altogether has no carrier either
+    for (const probe of this.probes.values()) {
+      if (!carriers.has(probe.isp.interface)) this.carrier(probe.isp.interface, false);
+    }
+  }
+
+  private applyCarrier(probe: Probe, up: boolean): void {
+    if (up) {
+      if (probe.machine.hasCarrier()) return;
+      probe.machine.carrierRestored(this.now());
+      this.deps.log.info({ isp: probe.isp.name, interface: probe.isp.interface }, "carrier is back");
+      return;
+    }
+    const t = probe.machine.carrierLost(this.now(), `no carrier on ${probe.isp.interface}`);
+    if (t !== null) this.deps.onTransition(probe.isp.id, t);
   }
 
   states(): Map<string, LinkState> {

@@ -8,6 +8,9 @@ import type { Logger } from "../log";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { ConntrackCounter } from "./conntrack-count";
 import { FailoverController } from "./controller";
+import { OWNED_ADDRESS_METRIC } from "../../core/spec/marks";
+import { ArpWatch } from "./arp-watch";
+import { LinkWatcher, parseLinkCarriers } from "./link-watch";
 import { HealthMonitor } from "./monitor";
 import { CONNTRACK_COUNT_MS, type HealthReport, type IspHealth } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
@@ -58,6 +61,8 @@ export class HealthService {
   readonly controller: FailoverController;
   readonly reporter: HealthReporter;
   private readonly counter: ConntrackCounter;
+  private readonly links: LinkWatcher;
+  private readonly arp = new ArpWatch();
   private lastLoad: HealthReport["lastLoad"] = null;
   private readonly datapath: Datapath;
   private lastConflicts = "[]";
@@ -103,6 +108,41 @@ export class HealthService {
       intervalMs: deps.reportIntervalMs,
     });
     this.counter = new ConntrackCounter(deps.runner, deps.spawner);
+    this.links = new LinkWatcher({
+      spawner: deps.spawner,
+      log: deps.log,
+      onEvent: (e) => {
+        if (e.kind === "link") this.monitor.carrier(e.ifname, e.carrier);
+        // an uplink that comes back (or reappears) may have lost its routes; an on-link address
+        // of the agent's may have been deleted by someone: add what the running spec needs
+        const isIsp = this.controller.running()?.isps.some((i) => i.interface === e.ifname) ?? false;
+        if (
+          (e.kind === "link" && e.carrier && isIsp) ||
+          (e.kind === "address" && e.deleted && e.metric === OWNED_ADDRESS_METRIC)
+        ) {
+          this.scheduleRestore();
+        }
+      },
+      onStarted: () => void this.readCarriers(),
+    });
+  }
+
+  private restoreTimer: NodeJS.Timeout | null = null;
+
+  /** One restore for a burst of events, half a second after the first. */
+  private scheduleRestore(): void {
+    if (this.restoreTimer !== null) return;
+    this.restoreTimer = setTimeout(() => {
+      this.restoreTimer = null;
+      void this.controller.restoreRouting().catch((e: unknown) => this.deps.log.warn({ err: e }, "restore failed"));
+    }, 500);
+    this.restoreTimer.unref?.();
+  }
+
+  private async readCarriers(): Promise<void> {
+    const r = await this.deps.runner.run(["ip", "-j", "link", "show"], { timeoutMs: 5_000 });
+    if (r.code === 0) this.monitor.syncCarriers(parseLinkCarriers(r.stdout));
+    else this.deps.log.warn({ error: r.stderr.trim().slice(0, 400) }, "cannot read the interfaces' carrier");
   }
 
   /** The loop's apply: the datapath with failover, then probing follows the loaded spec. */
@@ -110,7 +150,10 @@ export class HealthService {
     // before: what the new rules will be up against; after: what they are up against now
     await this.checkIpRules(spec);
     const outcome = await this.controller.applySpec(spec);
-    if (outcome.loaded) await this.monitor.configure(spec);
+    if (outcome.loaded) {
+      await this.monitor.configure(spec);
+      this.links.start();
+    }
     await this.checkIpRules(this.controller.running() ?? spec);
     return outcome;
   }
@@ -166,6 +209,7 @@ export class HealthService {
         held: held.has(s.ispId),
         alert: (alerts.find((a) => a.ispId === s.ispId)?.message ?? "").slice(0, 600),
         connections: index === undefined ? null : (counts.byIsp.get(index) ?? null),
+        unansweredArp: this.arp.unanswered(s.ispId),
       };
     });
   }
@@ -198,10 +242,26 @@ export class HealthService {
     }
   }
 
+  /** ARP requests for on-link pool addresses that nobody answers (arp-watch.ts). */
+  private async arpLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const spec = this.controller.running();
+      if (spec?.pools.some((p) => p.mode === "on-link")) await this.arp.refresh(this.deps.runner, spec);
+      await delay(2_000, undefined, { signal }).catch(() => {});
+    }
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     try {
-      await Promise.all([this.reporter.run(signal), this.countLoop(signal), this.ruleLoop(signal)]);
+      await Promise.all([
+        this.reporter.run(signal),
+        this.countLoop(signal),
+        this.ruleLoop(signal),
+        this.arpLoop(signal),
+      ]);
     } finally {
+      if (this.restoreTimer !== null) clearTimeout(this.restoreTimer);
+      this.links.stop();
       this.monitor.stop();
     }
   }

@@ -26,6 +26,30 @@ function feed(m: LinkStateMachine, pattern: string | Array<number | null>, start
 
 const states = (ts: Transition[]) => ts.map((t) => t.to);
 
+describe("link state machine: carrier", () => {
+  it("goes down at once on carrier loss, without waiting for probes", () => {
+    const m = new LinkStateMachine(CFG, 0);
+    feed(m, "..........", 0);
+    expect(m.status().state).toBe("up");
+    const t = m.carrierLost(1_000, "carrier lost on eth1");
+    expect(t).toMatchObject({ from: "up", to: "down", at: 1_000, reason: "carrier lost on eth1" });
+  });
+
+  it("stays down while the carrier is away, however the probes do, and carrier back alone brings nothing up", () => {
+    const m = new LinkStateMachine(CFG, 0);
+    feed(m, ".....", 0);
+    m.carrierLost(500, "no carrier");
+    // answers while the carrier is reported lost (a stale round) do not bring it up
+    expect(feed(m, "..........", 600).transitions).toEqual([]);
+    m.carrierRestored(2_000);
+    expect(m.status().state).toBe("down");
+    // then the usual hysteresis: upAfter good rounds and the hold-down counted from the carrier's return
+    const back = feed(m, ".".repeat(25), 2_100);
+    expect(states(back.transitions)).toEqual(["up"]);
+    expect(back.transitions[0]?.at).toBeGreaterThanOrEqual(4_000);
+  });
+});
+
 describe("link state machine", () => {
   it("starts unknown, comes up on the first answer and goes down after downAfter lost rounds", () => {
     const m = new LinkStateMachine(CFG, 0);

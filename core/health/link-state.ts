@@ -13,6 +13,9 @@ import type { Round } from "./rounds";
  * - degraded: usable but showing trouble (a round lost just now, or loss or latency past half
  *   their thresholds); it never moves traffic, and it also clears only after `upAfter` good rounds.
  * - unknown: no verdict yet (just started, or the prober is not running).
+ * - carrier loss (the interface reports NO-CARRIER, or is gone or down) takes the link down at
+ *   once, without waiting for probes. Carrier coming back brings nothing up by itself: the probes
+ *   must then pass the same hysteresis as after any outage, counted from the carrier loss.
  */
 
 export type LinkState = "unknown" | "up" | "degraded" | "down";
@@ -66,6 +69,8 @@ export class LinkStateMachine {
   private lastGoodAt: number | null = null;
   private lastRttMs: number | null = null;
   private readonly window: Array<number | null> = [];
+  /** the interface has no carrier: nothing but the carrier coming back can end "down" */
+  private noCarrier = false;
   private readonly windowSize: number;
 
   constructor(
@@ -139,6 +144,7 @@ export class LinkStateMachine {
     const warn = this.warnReason(lossPct, rttMs);
 
     if (down !== null) return this.state === "down" ? this.keep(down) : this.enter("down", now, down);
+    if (this.noCarrier) return this.keep(this.reason);
 
     switch (this.state) {
       case "unknown":
@@ -162,6 +168,30 @@ export class LinkStateMachine {
         if (this.goodStreak >= this.cfg.upAfter) return this.enter("up", now, "answering probes");
         return this.keep(this.reason);
     }
+  }
+
+  /** The interface lost its carrier (or went away): down now, whatever the probes said. */
+  carrierLost(now: number, reason: string): Transition | null {
+    this.noCarrier = true;
+    this.goodStreak = 0;
+    this.lastLossAt = now;
+    return this.enter("down", now, reason);
+  }
+
+  /**
+   * The carrier is back. Nothing changes state here: the probes bring the link up, after
+   * `upAfter` good rounds and the hold-down counted from the carrier loss.
+   */
+  carrierRestored(now: number): void {
+    if (!this.noCarrier) return;
+    this.noCarrier = false;
+    this.goodStreak = 0;
+    this.lastLossAt = now;
+    if (this.state === "down") this.reason = "carrier is back; waiting for probes";
+  }
+
+  hasCarrier(): boolean {
+    return !this.noCarrier;
   }
 
   private keep(reason: string): null {

@@ -79,6 +79,7 @@ describe("compileGatewaySpec", () => {
     expect(spec.pools.find((p) => p.id === "pool-cogent-guest")).toEqual({
       id: "pool-cogent-guest",
       name: "cogent-guest",
+      mode: "routed",
       ispId: "isp-cogent",
       addresses: [
         "203.0.113.64",
@@ -96,6 +97,7 @@ describe("compileGatewaySpec", () => {
       id: "p",
       name: "p",
       ispId: "i",
+      mode: "routed",
       addresses: ["198.51.100.20", "198.51.100.9-198.51.100.10", "198.51.100.100/31"],
       portRange: null,
       comment: "",

@@ -95,6 +95,7 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     id: pool.id,
     name: pool.name,
     ispId: pool.ispId,
+    mode: pool.mode,
     addresses: poolAddresses(pool),
     portRange: pool.portRange && { ...pool.portRange },
   }));
@@ -126,6 +127,8 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
       ...(policy.settings.ipRulePriorityBase === undefined
         ? {}
         : { ipRulePriorityBase: policy.settings.ipRulePriorityBase }),
+      lanInterfaces: [...policy.settings.lanInterfaces],
+      internalInterfaces: [...policy.settings.internalInterfaces],
     },
     isps,
     pools,

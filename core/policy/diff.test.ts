@@ -107,7 +107,7 @@ describe("diffPolicies", () => {
   it("reports settings and counts them as one change", () => {
     const a = examplePolicy();
     const b = clone(a);
-    b.settings = { unmatched: "forward", hashSeed: 1 };
+    b.settings = { ...a.settings, unmatched: "forward", hashSeed: 1 };
     const d = diffPolicies(a, b);
     expect(d.settings).toEqual([
       { path: "unmatched", label: "unmatched traffic", before: "drop", after: "forward" },

@@ -49,6 +49,20 @@ export const zCidr = z
     if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
   });
 
+/**
+ * An interface address with its prefix length, as `ip addr` shows it: 198.51.100.2/24. Unlike a
+ * network (zCidr), the host part may be set: it is the address, the prefix is the link's subnet.
+ */
+export const zInterfaceAddress = z
+  .string()
+  .trim()
+  .superRefine((s, ctx) => {
+    const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(s);
+    if (m === null || !isIPv4(m[1] as string) || Number(m[2]) < 1 || Number(m[2]) > 32) {
+      ctx.addIssue({ code: "custom", message: "must be an address with its prefix length such as 198.51.100.2/24" });
+    }
+  });
+
 export const zAddressRange = z
   .string()
   .trim()
@@ -98,6 +112,11 @@ export const zIspFields = z.object({
   name: zName,
   interface: zInterfaceName,
   nextHop: zIPv4,
+  /**
+   * The gateway's own address on the ISP link with the link's prefix length (198.51.100.2/24):
+   * it says which subnet is on the link, so on-link pools can be checked. null: not given.
+   */
+  localAddress: zInterfaceAddress.nullable().default(null),
   probeTargets: z.array(zIPv4).max(8, "at most 8 probe targets").default([]),
   monitor: zMonitor,
   failoverMode: z.enum(["manual", "automatic"]).default("manual"),
@@ -117,9 +136,19 @@ export type Isp = z.infer<typeof zIsp>;
 
 export const MAX_POOL_ADDRESSES = 65_536;
 
+/**
+ * routed: the ISP routes the addresses to the gateway; on-link: they are in the ISP link's subnet
+ * and the ISP router finds them by ARP, so the gateway puts them on the uplink.
+ */
+export const POOL_MODES = ["routed", "on-link"] as const;
+export const zPoolMode = z.enum(POOL_MODES);
+export type PoolMode = z.infer<typeof zPoolMode>;
+export const POOL_MODE_LABELS: Record<PoolMode, string> = { routed: "routed", "on-link": "on-link (ARP)" };
+
 export const zPoolFields = z.object({
   name: zName,
   ispId: zId,
+  mode: zPoolMode.default("routed"),
   addresses: z.array(zAddressRange).min(1, "needs at least one address").max(64, "at most 64 items"),
   portRange: zPortRange.nullable().default(null),
   comment: zComment,
@@ -186,6 +215,13 @@ export const zClusterSettings = z.object({
    * same traffic
    */
   ipRulePriorityBase: z.number().int().min(1).max(MAX_IP_RULE_PRIORITY_BASE).optional(),
+  /**
+   * the interfaces the LAN is behind: LAN traffic that leaves by an interface that is neither a
+   * LAN, an ISP nor listed as internal is dropped (and counted) by the guard. Empty: no such check.
+   */
+  lanInterfaces: z.array(zInterfaceName).max(32, "at most 32 interfaces").default([]),
+  /** other interfaces LAN traffic may leave by un-NATed (a DMZ, a management network) */
+  internalInterfaces: z.array(zInterfaceName).max(32, "at most 32 interfaces").default([]),
 });
 export type ClusterSettings = z.infer<typeof zClusterSettings>;
 

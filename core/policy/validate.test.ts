@@ -394,6 +394,66 @@ describe("validatePolicy: ISPs", () => {
   });
 });
 
+describe("validatePolicy: on-link pools", () => {
+  const onLink = (p: Policy, addresses: string[], localAddress: string | null = "198.51.100.2/24") => {
+    (isp(p, "isp-telia") as { localAddress: string | null }).localAddress = localAddress;
+    Object.assign(pool(p, "pool-telia-main"), { mode: "on-link", addresses });
+  };
+
+  it("accepts an on-link pool inside its ISP's link subnet", () => {
+    expect(validatePolicy(edit((p) => onLink(p, ["198.51.100.10-198.51.100.17"])))).toEqual([]);
+  });
+
+  it("refuses on-link addresses outside the link's subnet, naming the subnet", () => {
+    const issues = validatePolicy(edit((p) => onLink(p, ["198.51.100.10-198.51.100.17"], "198.51.100.2/29")));
+    expect(issuesOf(issues, "pool", "pool-telia-main")).toEqual([
+      {
+        path: ["addresses", 0],
+        message:
+          'range 198.51.100.10-198.51.100.17 is not inside 198.51.100.0/29, the subnet of ISP "telia"\'s link: an on-link pool must be (use a routed pool for addresses the ISP routes to the gateway)',
+      },
+    ]);
+  });
+
+  it("refuses a pool address equal to the gateway's own address on the link, and the subnet's network and broadcast", () => {
+    const issues = validatePolicy(edit((p) => onLink(p, ["198.51.100.2", "198.51.100.255", "198.51.100.0/31"])));
+    expect(issuesOf(issues, "pool", "pool-telia-main")).toEqual([
+      { path: ["addresses", 0], message: "198.51.100.2 is the gateway's own address on ISP \"telia\"'s link" },
+      { path: ["addresses", 1], message: "198.51.100.255 is the broadcast address of 198.51.100.0/24" },
+      { path: ["addresses", 2], message: "198.51.100.0 is the network address of 198.51.100.0/24" },
+    ]);
+  });
+
+  it("needs the ISP's link address for an on-link pool; routed pools need none", () => {
+    const issues = validatePolicy(edit((p) => onLink(p, ["198.51.100.10"], null)));
+    expect(issuesOf(issues, "pool", "pool-telia-main")).toEqual([
+      {
+        path: ["mode"],
+        message:
+          'an on-link pool needs the link address of ISP "telia" (such as 198.51.100.2/24) to check its addresses are on the link',
+      },
+    ]);
+    const routed = edit((p) => onLink(p, ["203.0.113.200"], "198.51.100.2/24"));
+    (pool(routed, "pool-telia-main") as { mode: string }).mode = "routed";
+    expect(validatePolicy(routed)).toEqual([]);
+  });
+
+  it("checks the link address itself: a host of its subnet, with the next hop inside", () => {
+    const outside = validatePolicy(edit((p) => onLink(p, ["198.51.100.10"], "198.51.100.130/25")));
+    expect(issuesOf(outside, "isp", "isp-telia")).toContainEqual({
+      path: ["localAddress"],
+      message: "next hop 198.51.100.1 is outside the link's subnet 198.51.100.128/25",
+    });
+    const network = validatePolicy(edit((p) => onLink(p, ["198.51.100.10"], "198.51.100.0/24")));
+    expect(issuesOf(network, "isp", "isp-telia")).toContainEqual({
+      path: ["localAddress"],
+      message: "link address 198.51.100.0/24 is the network address of its subnet",
+    });
+    const bad = validatePolicy(edit((p) => onLink(p, ["198.51.100.10"], "198.51.100.2")));
+    expect(issuesOf(bad, "isp", "isp-telia")[0]?.message).toMatch(/^link address must be an address with its prefix/);
+  });
+});
+
 describe("validatePolicy: rules and zones", () => {
   it("requires every reference to exist", () => {
     const p = edit((p) => {

@@ -310,6 +310,95 @@ function checkIsps(p: Parsed, poolsById: Map<string, Pool>, poolItems: PoolItem[
   }
 }
 
+/** The subnet and the host of an interface address such as 198.51.100.2/24. */
+export function linkSubnet(localAddress: string): { address: bigint; subnet: Interval; prefix: number } | null {
+  const [addr, len] = localAddress.split("/");
+  const prefix = Number(len);
+  if (addr === undefined || !Number.isInteger(prefix) || prefix < 1 || prefix > 32) return null;
+  const address = ipv4ToBigInt(addr);
+  const size = 1n << BigInt(32 - prefix);
+  const start = address - (address % size);
+  return { address, prefix, subnet: { family: 4, start, end: start + size - 1n } };
+}
+
+/**
+ * The link address of an ISP must be usable on its subnet, and its next hop inside that subnet
+ * (the kernel reaches a next hop on the link). On-link pools must be in the subnet of their ISP's
+ * link, and none of their addresses may be the gateway's own, the next hop's, or the subnet's
+ * network or broadcast address: the ISP router finds on-link addresses by ARP on that subnet only.
+ */
+function checkOnLink(p: Parsed, poolItems: PoolItem[], out: Issues) {
+  const links = new Map<string, NonNullable<ReturnType<typeof linkSubnet>>>();
+  for (const isp of p.isps) {
+    if (isp.localAddress === null) continue;
+    const link = linkSubnet(isp.localAddress);
+    if (link === null) continue;
+    links.set(isp.id, link);
+    const { address, subnet, prefix } = link;
+    if (prefix <= 30 && (address === subnet.start || address === subnet.end)) {
+      out.add(
+        "isp",
+        isp.id,
+        ["localAddress"],
+        `link address ${isp.localAddress} is the ${address === subnet.start ? "network" : "broadcast"} address of its subnet`,
+      );
+    }
+    const nh = ipv4ToBigInt(isp.nextHop);
+    if (nh === address) {
+      out.add("isp", isp.id, ["localAddress"], `link address ${isp.localAddress} is the next hop's address`);
+    } else if (nh < subnet.start || nh > subnet.end) {
+      out.add(
+        "isp",
+        isp.id,
+        ["localAddress"],
+        `next hop ${isp.nextHop} is outside the link's subnet ${bigIntText(subnet.start)}/${prefix}`,
+      );
+    }
+  }
+  for (const it of poolItems) {
+    if (it.pool.mode !== "on-link") continue;
+    const isp = p.isps.find((x) => x.id === it.pool.ispId);
+    if (isp === undefined) continue;
+    const path = ["addresses", it.item];
+    const link = links.get(isp.id);
+    if (link === undefined) {
+      // once per pool is enough
+      if (poolItems.find((x) => x.pool === it.pool) === it) {
+        out.add(
+          "pool",
+          it.pool.id,
+          ["mode"],
+          `an on-link pool needs the link address of ISP "${isp.name}" (such as 198.51.100.2/24) to check its addresses are on the link`,
+        );
+      }
+      continue;
+    }
+    const net = `${bigIntText(link.subnet.start)}/${link.prefix}`;
+    if (it.range.start < link.subnet.start || it.range.end > link.subnet.end) {
+      out.add(
+        "pool",
+        it.pool.id,
+        path,
+        `${pool(it)} is not inside ${net}, the subnet of ISP "${isp.name}"'s link: an on-link pool must be (use a routed pool for addresses the ISP routes to the gateway)`,
+      );
+      continue;
+    }
+    const clash = (v: bigint, what: string) => {
+      if (it.range.start <= v && v <= it.range.end) out.add("pool", it.pool.id, path, `${bigIntText(v)} is ${what}`);
+    };
+    clash(link.address, `the gateway's own address on ISP "${isp.name}"'s link`);
+    if (link.prefix <= 30) {
+      clash(link.subnet.start, `the network address of ${net}`);
+      clash(link.subnet.end, `the broadcast address of ${net}`);
+    }
+  }
+}
+
+const pool = (it: PoolItem) =>
+  it.range.start === it.range.end
+    ? `address ${bigIntText(it.range.start)}`
+    : `range ${bigIntText(it.range.start)}-${bigIntText(it.range.end)}`;
+
 function duplicateNetworks(
   kind: EntityKind,
   id: string,
@@ -416,6 +505,7 @@ export function validatePolicy(policy: Policy | unknown): PolicyIssue[] {
   checkUniqueNames("zone", p.zones, out);
   const poolItems = checkPools(p, out);
   checkIsps(p, pools, poolItems, out);
+  checkOnLink(p, poolItems, out);
   checkZones(p, out);
   checkRules(p, isps, pools, zones, out);
   return out.list;

@@ -82,6 +82,7 @@ const LABELS: Record<string, string> = {
   "isp.name": "name",
   "isp.interface": "interface",
   "isp.nextHop": "next hop",
+  "isp.localAddress": "link address",
   "isp.probeTargets": "probe targets",
   "isp.probeTargets.#": "probe target {n}",
   "isp.monitor": "monitor settings",
@@ -101,6 +102,7 @@ const LABELS: Record<string, string> = {
   "pool.id": "id",
   "pool.name": "name",
   "pool.ispId": "ISP",
+  "pool.mode": "mode",
   "pool.addresses": "addresses",
   "pool.addresses.#": "address item {n}",
   "pool.portRange": "port range",
@@ -134,6 +136,10 @@ const LABELS: Record<string, string> = {
   "rule.comment": "comment",
   "settings.unmatched": "unmatched traffic",
   "settings.hashSeed": "hash seed",
+  "settings.lanInterfaces": "LAN interfaces",
+  "settings.lanInterfaces.#": "LAN interface {n}",
+  "settings.internalInterfaces": "internal interfaces",
+  "settings.internalInterfaces.#": "internal interface {n}",
 };
 
 /** A field path in operator words: ["addresses", 2] of a pool is "address item 3". */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { zId } from "../policy/model";
+import { zId, zIPv4 } from "../policy/model";
 import { zAgentVersion } from "./agent-api";
 
 /**
@@ -50,6 +50,11 @@ export const zIspHealth = z.object({
   alert: text(600),
   /** connections whose ct mark names this ISP; null when not counted */
   connections: zCount.nullable(),
+  /**
+   * on-link pool addresses the ISP router keeps asking for by ARP while this gateway does not
+   * answer (agent/health/arp-watch.ts): replies to them are lost
+   */
+  unansweredArp: z.array(zIPv4).max(64).default([]),
 });
 export type IspHealth = z.infer<typeof zIspHealth>;
 

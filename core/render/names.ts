@@ -1,4 +1,4 @@
-import { NFT_GUARD_TABLE, NFT_TABLE } from "../spec/marks";
+import { NFT_ARP_TABLE, NFT_GUARD_TABLE, NFT_TABLE } from "../spec/marks";
 
 /**
  * Names of everything the renderer creates. Chains and maps that come in numbers are named by a
@@ -8,6 +8,7 @@ import { NFT_GUARD_TABLE, NFT_TABLE } from "../spec/marks";
  */
 export const POLICY_TABLE = `inet ${NFT_TABLE}`;
 export const GUARD_TABLE = `inet ${NFT_GUARD_TABLE}`;
+export const ARP_TABLE = `arp ${NFT_ARP_TABLE}`;
 
 export const CHAIN_PREROUTING = "prerouting";
 export const CHAIN_POSTROUTING = "postrouting";
@@ -53,3 +54,14 @@ export const GUARD_CHAIN = "postrouting";
 export const CLASSIFY_PRIORITY = 95;
 /** after the NAT chains (srcnat = 100), so a connection's SNAT status is known */
 export const GUARD_PRIORITY = 110;
+
+/** the LAN interfaces, and every interface LAN traffic may leave by (LAN, ISP, internal) */
+export const GUARD_SET_LAN_IFACES = "lan_ifaces";
+export const GUARD_SET_PERMITTED_IFACES = "permitted_ifaces";
+export const GUARD_FORWARD_CHAIN = "forward";
+
+/** per on-link pool address: ARP requests for it that came in, and ARP replies for it that went out */
+export const ARP_SET_ASKED = "onlink_asked";
+export const ARP_SET_ANSWERED = "onlink_answered";
+export const ARP_CHAIN_IN = "arp_in";
+export const ARP_CHAIN_OUT = "arp_out";

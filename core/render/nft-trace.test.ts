@@ -458,8 +458,8 @@ describe("the lookup before routing and the real route disagree", () => {
       isp("b", 2, "ispb", "100.65.2.2", [{ ispId: "a", defaultPoolId: "pa" }]),
     ],
     pools: [
-      { id: "pa", name: "pa", ispId: "a", addresses: ["198.51.100.10"], portRange: null },
-      { id: "pb", name: "pb", ispId: "b", addresses: ["198.51.100.130"], portRange: null },
+      { id: "pa", name: "pa", ispId: "a", mode: "routed", addresses: ["198.51.100.10"], portRange: null },
+      { id: "pb", name: "pb", ispId: "b", mode: "routed", addresses: ["198.51.100.130"], portRange: null },
     ],
     entries: [
       entry("100.64.0.0/10", { snat: "pa" }, { egress: "a" }),
@@ -615,5 +615,38 @@ describe("specs compiled from generated policies", () => {
         { numRuns: 150 },
       );
     }
+  });
+});
+
+describe("guard: LAN traffic leaving by a non-ISP uplink", () => {
+  const spec = { ...office, settings: { ...office.settings, lanInterfaces: ["lan0"], internalInterfaces: ["dmz0"] } };
+  const routing = renderRoutes(spec);
+  const trace = (s: GatewaySpec, routedInterface: string, inInterface = "lan0") =>
+    traceRuleset(
+      renderRuleset(s, new Map()),
+      {
+        src: "100.64.9.5",
+        dst: "203.0.113.20",
+        protocol: "udp",
+        srcPort: 5000,
+        dstPort: 53,
+        routedInterface,
+        inInterface,
+      },
+      { interfaceOfTable: (t) => routing.routes.find((x) => x.table === t)?.dev ?? null },
+    );
+
+  it("drops LAN traffic routed out of an interface that is no LAN, ISP or internal one", () => {
+    expect(trace(spec, "vpn0").guardDropped).toBe(true);
+  });
+
+  it("lets it out by an internal or a LAN interface, and leaves other sources alone", () => {
+    expect(trace(spec, "dmz0").guardDropped).toBe(false);
+    expect(trace(spec, "lan1").guardDropped).toBe(true);
+    expect(trace(spec, "vpn0", "mgmt0").guardDropped).toBe(false);
+  });
+
+  it("checks nothing while the cluster names no LAN interface", () => {
+    expect(trace(office, "vpn0").guardDropped).toBe(false);
   });
 });

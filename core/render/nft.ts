@@ -3,6 +3,11 @@ import { GH_MASK, MARK_ACTION_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_REROUTE } 
 import type { GatewaySpec } from "../spec/schema";
 import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
 import {
+  ARP_CHAIN_IN,
+  ARP_CHAIN_OUT,
+  ARP_SET_ANSWERED,
+  ARP_SET_ASKED,
+  ARP_TABLE,
   actionChain,
   CHAIN_CLASSIFY,
   CHAIN_DROP_RULE,
@@ -15,8 +20,11 @@ import {
   CHAIN_VERIFY,
   CLASSIFY_PRIORITY,
   GUARD_CHAIN,
+  GUARD_FORWARD_CHAIN,
   GUARD_PRIORITY,
   GUARD_SET_ISP_IFACES,
+  GUARD_SET_LAN_IFACES,
+  GUARD_SET_PERMITTED_IFACES,
   GUARD_TABLE,
   MAP_BY_SOURCE,
   MAP_NAT_ACTIONS,
@@ -636,6 +644,7 @@ function emit(
     `add rule ${G} ${GUARD_CHAIN} ${gate} ct state invalid ${notLocal} counter drop`,
     `add rule ${G} ${GUARD_CHAIN} ${gate} ct direction original ct status & snat == 0 ct mark & ${hex(MARK_EXCLUDE)} == 0 ${notLocal} counter drop`,
   );
+  out.push(...renderUplinkGuard(spec), ...renderArpWatch(spec));
 
   const body = out.join("\n");
   const fp = fnv1a(body);
@@ -646,6 +655,86 @@ function emit(
     maps: [...mapNames],
     sets: [...setNames],
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Non-ISP uplinks (guard table)
+
+/**
+ * LAN traffic that routing sends out of an interface that is no LAN's, no ISP's and not listed as
+ * internal would leave un-NATed with its private source (a second uplink the cluster does not
+ * know, a VPN, a management port): the permanent guard drops and counts it in forward, where the
+ * input and output interfaces of a routed packet are both known. Without named LAN interfaces the
+ * chain stays empty. The chain and sets are always defined, so removing the setting clears them.
+ */
+export function renderUplinkGuard(spec: GatewaySpec): string[] {
+  const G = GUARD_TABLE;
+  const lan = [...new Set(spec.settings.lanInterfaces)];
+  const permitted = [
+    ...new Set([...lan, ...spec.isps.map((i) => i.interface), ...spec.settings.internalInterfaces]),
+  ].sort();
+  const out = [
+    `add set ${G} ${GUARD_SET_LAN_IFACES} { type ifname; ${comment("LAN interfaces")}; }`,
+    `flush set ${G} ${GUARD_SET_LAN_IFACES}`,
+    `add set ${G} ${GUARD_SET_PERMITTED_IFACES} { type ifname; ${comment("interfaces LAN traffic may leave by")}; }`,
+    `flush set ${G} ${GUARD_SET_PERMITTED_IFACES}`,
+    `add chain ${G} ${GUARD_FORWARD_CHAIN} { type filter hook forward priority filter; policy accept; ${comment(
+      "drop LAN traffic leaving by an interface that is no LAN, ISP or internal one",
+    )}; }`,
+    `flush chain ${G} ${GUARD_FORWARD_CHAIN}`,
+  ];
+  if (lan.length === 0) return out;
+  out.push(
+    `add element ${G} ${GUARD_SET_LAN_IFACES} { ${lan.sort().map(quote).join(", ")} }`,
+    `add element ${G} ${GUARD_SET_PERMITTED_IFACES} { ${permitted.map(quote).join(", ")} }`,
+    `add rule ${G} ${GUARD_FORWARD_CHAIN} meta nfproto ipv4 iifname @${GUARD_SET_LAN_IFACES} oifname != @${GUARD_SET_PERMITTED_IFACES} counter drop ${comment("LAN traffic to a non-ISP uplink")}`,
+  );
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ARP watch for on-link pools (its own arp-family table)
+
+/** Every on-link pool address of the spec with the interface it lives on, in address order. */
+export function onLinkAddresses(spec: GatewaySpec): Array<{ address: string; ispId: string; dev: string }> {
+  const isps = new Map(spec.isps.map((i) => [i.id, i]));
+  const out: Array<{ address: string; ispId: string; dev: string }> = [];
+  for (const pool of spec.pools) {
+    if (pool.mode !== "on-link") continue;
+    const isp = isps.get(pool.ispId);
+    if (isp === undefined) continue;
+    for (const address of pool.addresses) out.push({ address, ispId: isp.id, dev: isp.interface });
+  }
+  return out;
+}
+
+/**
+ * Counts, per on-link pool address, the ARP requests for it that reach the gateway and the ARP
+ * replies the gateway sends for it (set elements with counters: one lookup per ARP packet). An
+ * address whose requests keep growing while its replies do not is one the ISP router is looking
+ * for and nobody answers: the agent reports it (agent/health/arp-watch.ts). Counters restart at
+ * every load (the sets are flushed); the agent treats a drop as a restart.
+ */
+export function renderArpWatch(spec: GatewaySpec): string[] {
+  const A = ARP_TABLE;
+  const addresses = [...new Set(onLinkAddresses(spec).map((a) => a.address))];
+  const out = [
+    `add table ${A}`,
+    `flush table ${A}`,
+    `add set ${A} ${ARP_SET_ASKED} { type ipv4_addr; counter; ${comment("ARP requests for on-link pool addresses")}; }`,
+    `flush set ${A} ${ARP_SET_ASKED}`,
+    `add set ${A} ${ARP_SET_ANSWERED} { type ipv4_addr; counter; ${comment("ARP replies for on-link pool addresses")}; }`,
+    `flush set ${A} ${ARP_SET_ANSWERED}`,
+    `add chain ${A} ${ARP_CHAIN_IN} { type filter hook input priority filter; policy accept; ${comment("count requests")}; }`,
+    `add chain ${A} ${ARP_CHAIN_OUT} { type filter hook output priority filter; policy accept; ${comment("count replies")}; }`,
+    `add rule ${A} ${ARP_CHAIN_IN} arp operation request arp daddr ip @${ARP_SET_ASKED}`,
+    `add rule ${A} ${ARP_CHAIN_OUT} arp operation reply arp saddr ip @${ARP_SET_ANSWERED}`,
+  ];
+  for (let i = 0; i < addresses.length; i += CHUNK) {
+    const chunk = addresses.slice(i, i + CHUNK).join(", ");
+    out.push(`add element ${A} ${ARP_SET_ASKED} { ${chunk} }`, `add element ${A} ${ARP_SET_ANSWERED} { ${chunk} }`);
+  }
+  return out;
 }
 
 /** The whole ruleset with the names it defines; throws RenderError on a spec it cannot render. */

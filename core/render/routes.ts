@@ -3,6 +3,7 @@ import {
   ipRulePriorityOf,
   MARK_ISP_MASK,
   MARK_REROUTE,
+  OWNED_ADDRESS_METRIC,
   probeRulePriorityOf,
   ROUTE_TABLE_BASE,
   routeTableOf,
@@ -42,6 +43,17 @@ export interface DesiredRoute {
   dev: string;
 }
 
+/**
+ * An on-link pool address on its ISP's interface: `ip addr add X/32 dev D noprefixroute metric
+ * OWNED_ADDRESS_METRIC`. A local address answers the ISP router's ARP requests (proxy ARP does
+ * not for an address routed out of the same interface: docs/datapath-facts.md); the metric
+ * marks it as the agent's.
+ */
+export interface DesiredAddress {
+  address: string;
+  dev: string;
+}
+
 export interface DesiredSysctl {
   key: string;
   value: string;
@@ -50,6 +62,7 @@ export interface DesiredSysctl {
 export interface DesiredRouting {
   rules: DesiredIpRule[];
   routes: DesiredRoute[];
+  addresses: DesiredAddress[];
   sysctls: DesiredSysctl[];
 }
 
@@ -59,11 +72,29 @@ export interface DesiredRouting {
  */
 export const OWNED_TABLES = { from: ROUTE_TABLE_BASE + 1, to: ROUTE_TABLE_BASE + 250 };
 export const REROUTE_MASK = MARK_REROUTE | MARK_ISP_MASK;
+export const OWNED_ADDRESSES = { prefix: 32, metric: OWNED_ADDRESS_METRIC };
 
 /** sysctl names an interface with dots (VLANs: eth0.100) as eth0/100. */
 export const interfaceSysctl = (iface: string, name: string) => `net.ipv4.conf.${iface.replaceAll(".", "/")}.${name}`;
 
 export const ipRuleBaseOf = (spec: GatewaySpec) => spec.settings.ipRulePriorityBase ?? DEFAULT_IP_RULE_PRIORITY_BASE;
+/** Every on-link pool address on its ISP's interface, once, in a stable order. */
+export function onLinkPoolAddresses(spec: GatewaySpec): DesiredAddress[] {
+  const isps = new Map(spec.isps.map((i) => [i.id, i]));
+  const seen = new Set<string>();
+  const out: DesiredAddress[] = [];
+  for (const pool of spec.pools) {
+    const isp = isps.get(pool.ispId);
+    if (pool.mode !== "on-link" || isp === undefined) continue;
+    for (const address of pool.addresses) {
+      const key = `${address} ${isp.interface}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ address, dev: isp.interface });
+    }
+  }
+  return out;
+}
 
 export function renderRoutes(spec: GatewaySpec): DesiredRouting {
   const isps = [...spec.isps].sort((a, b) => a.index - b.index);
@@ -90,6 +121,7 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
       via: isp.nextHop,
       dev: isp.interface,
     })),
+    addresses: onLinkPoolAddresses(spec),
     // replies of a redirected or failed-over connection come in on an interface the main table
     // would not use to reach their source: strict reverse-path filtering would drop them.
     // The kernel uses the higher of .all and the interface's value, so 2 (loose) always wins.

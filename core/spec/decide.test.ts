@@ -120,6 +120,7 @@ describe("decide: pool addresses", () => {
     id: "p",
     name: "p",
     ispId: "isp-telia",
+    mode: "routed",
     addresses: ["198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13", "198.51.100.14"],
     portRange: null,
   };

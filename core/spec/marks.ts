@@ -41,3 +41,12 @@ export const probeRulePriorityOf = (ispIndex: number, base = DEFAULT_IP_RULE_PRI
 /** The tables the agent owns: the policy table (flushed and redefined on every reload) and the permanent guard. */
 export const NFT_TABLE = "gatehouse";
 export const NFT_GUARD_TABLE = "gatehouse_guard";
+/** The ARP watch: counts the ISP routers' ARP requests for on-link pool addresses and the gateway's replies. */
+export const NFT_ARP_TABLE = "gatehouse_arp";
+
+/**
+ * On-link pool addresses the agent puts on an uplink carry this metric: it marks them as the
+ * agent's (the reconciler never touches an address without it) and shows in `ip addr`. With
+ * noprefixroute a /32's metric has no effect on routing.
+ */
+export const OWNED_ADDRESS_METRIC = 7100;

@@ -7,6 +7,7 @@ import {
   zIPv4,
   zMonitor,
   zName,
+  zPoolMode,
   zPortRange,
   zProtocol,
   zRuleAction,
@@ -52,6 +53,11 @@ export const zSpecPool = z.object({
   id: zId,
   name: zName,
   ispId: zId,
+  /**
+   * on-link: the agent puts the addresses on the ISP's interface so the ISP router finds them by
+   * ARP (a spec from a console before pool modes has only routed pools)
+   */
+  mode: zPoolMode.default("routed"),
   /** every address of the pool in a stable order (sorted numerically); index i is hash bucket i */
   addresses: z.array(zIPv4).min(1),
   portRange: zPortRange.nullable(),
@@ -97,6 +103,9 @@ export const zGatewaySpec = z.object({
     hashSeed: z.number().int().min(0).max(0xffffffff),
     /** where Gatehouse's ip rules start (marks.ts); absent: the default */
     ipRulePriorityBase: z.number().int().min(1).max(MAX_IP_RULE_PRIORITY_BASE).optional(),
+    /** LAN traffic leaving by an interface that is none of these, nor an ISP's, is dropped by the guard */
+    lanInterfaces: z.array(zInterfaceName).default([]),
+    internalInterfaces: z.array(zInterfaceName).default([]),
   }),
   isps: z.array(zSpecIsp).max(250),
   pools: z.array(zSpecPool),

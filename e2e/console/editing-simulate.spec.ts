@@ -39,7 +39,7 @@ test("the simulator names the deciding rule, why earlier rules missed, the SNAT 
   const cluster = await api<{ settings: { hashSeed: number } }>(page, "cluster.get", { id: seeded.clusterId }, "query");
   const telia = ["198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13"];
   const expected = pickAddress(
-    { id: "p", name: "telia-a", ispId: "i", addresses: telia, portRange: null },
+    { id: "p", name: "telia-a", ispId: "i", mode: "routed", addresses: telia, portRange: null },
     "sh",
     { src: "100.64.1.10", dst: "198.51.100.200", protocol: "tcp", routedIspId: "i" },
     cluster.settings.hashSeed,

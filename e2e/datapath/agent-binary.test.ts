@@ -25,7 +25,7 @@ let agentFile: string;
 
 function policyFor(lab: Lab, algorithm: "sh" | "sdh", extraDrop: string | null): Policy {
   return {
-    settings: { unmatched: "drop", hashSeed: 0x1234abcd },
+    settings: { unmatched: "drop", hashSeed: 0x1234abcd, lanInterfaces: [], internalInterfaces: [] },
     isps: [
       {
         id: "isp-a",
@@ -33,6 +33,7 @@ function policyFor(lab: Lab, algorithm: "sh" | "sdh", extraDrop: string | null):
         name: "isp-a",
         interface: lab.ispA.gatewayInterface,
         nextHop: lab.ispA.nextHop,
+        localAddress: null,
         probeTargets: [],
         monitor: {
           intervalMs: 500,
@@ -55,6 +56,7 @@ function policyFor(lab: Lab, algorithm: "sh" | "sdh", extraDrop: string | null):
         id: "pool-a",
         name: "a-main",
         ispId: "isp-a",
+        mode: "routed",
         addresses: ["198.51.100.10-198.51.100.13"],
         portRange: null,
         comment: "",

@@ -165,6 +165,28 @@ describe("automatic failover with the real agent", () => {
     await Promise.all([udp.stop(), tcp.stop(), fresh.stop()]);
   }, 60_000);
 
+  it("fails over at once when A's interface loses its carrier, without waiting for probes", async () => {
+    const marker = await lastSeq();
+    const udp = startStream(lab, CLIENT(), { proto: "udp", seconds: 60, sport: 42020 });
+    await waitFor("the stream through A", () => inPool("a", udp.seenNow()));
+    // the kernel batches carrier events to one a second: leave the last link change behind
+    await new Promise((r) => setTimeout(r, 1_200));
+    const cutAt = Date.now();
+    await lab.cut("a", "link");
+    await waitFor("the stream through B", () => inPool("b", udp.seenNow()), 5_000);
+    const outage = (firstReplyFrom(udp.events(), lab.pools.b, cutAt)?.t ?? Number.POSITIVE_INFINITY) - cutAt;
+    process.stdout.write(`carrier cut: UDP back through B after ${Math.round(outage)} ms\n`);
+    const [failover] = await awaitEvents(marker, "isp.failover");
+    const after = JSON.parse(failover?.after ?? "{}") as { reason?: string; timings?: { detectMs: number } };
+    // the link watcher's verdict, not the probes'
+    expect(after.reason).toMatch(/^no carrier on /);
+    expect(outage).toBeLessThan(1_000);
+    await lab.heal("a", "link");
+    await awaitEvents(marker, "isp.failback", 15_000);
+    await settled();
+    await udp.stop();
+  }, 40_000);
+
   it("notices an ISP that drops everything while its link stays up (probes alone) and fails over", async () => {
     const marker = await lastSeq();
     const udp = startStream(lab, CLIENT(), { proto: "udp", seconds: 60, sport: 42010 });

@@ -121,6 +121,7 @@ export function ispHealth(ispId: string, over: Partial<IspHealth> = {}): IspHeal
     held: false,
     alert: "",
     connections: 10,
+    unansweredArp: [],
     ...over,
   };
 }

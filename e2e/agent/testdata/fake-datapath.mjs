@@ -89,8 +89,14 @@ function ip() {
       },
     ]);
   }
-  if (a === "-4 -j rule show" || a.startsWith("-4 -j route show")) return out("[]");
-  if (/^-4 (rule|route) (add|replace|del) /.test(a)) return;
+  // the link watcher: no link ever changes here; it runs until the agent stops it
+  if (a === "-o monitor link address") {
+    setInterval(() => {}, 60_000);
+    return;
+  }
+  if (a === "-j link show") return out([]);
+  if (a === "-4 -j rule show" || a.startsWith("-4 -j route show") || a === "-4 -j addr show") return out("[]");
+  if (/^-4 (rule|route|addr) (add|replace|del) /.test(a)) return;
   process.stderr.write(`fake ip: unexpected arguments: ${a}\n`);
   process.exit(1);
 }

@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, isUniqueViolation, notFound, staleVersion } from "../../errors";
-import { zClusterSettings, zName } from "../../../core/policy/model";
+import { type ClusterSettings, zClusterSettings, zInterfaceName, zName } from "../../../core/policy/model";
 import { MAX_IP_RULE_PRIORITY_BASE } from "../../../core/spec/marks";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 
@@ -10,6 +10,8 @@ export const zClusterCreate = z.object({
   name: zName,
   description: z.string().max(500, "must be at most 500 characters").default(""),
   unmatched: z.enum(["drop", "forward"]).default("drop"),
+  lanInterfaces: z.array(zInterfaceName).max(32).default([]),
+  internalInterfaces: z.array(zInterfaceName).max(32).default([]),
 });
 
 export const zClusterUpdate = z.object({
@@ -21,6 +23,9 @@ export const zClusterUpdate = z.object({
   unmatched: z.enum(["drop", "forward"]).optional(),
   /** where Gatehouse's ip rules start on the gateways; null: back to the default */
   ipRulePriorityBase: z.number().int().min(1).max(MAX_IP_RULE_PRIORITY_BASE).nullable().optional(),
+  /** the LAN's interfaces; traffic from them may leave only by LAN, ISP or internal interfaces */
+  lanInterfaces: z.array(zInterfaceName).max(32).optional(),
+  internalInterfaces: z.array(zInterfaceName).max(32).optional(),
 });
 
 const CLUSTER_SELECT = {
@@ -55,9 +60,15 @@ export async function listClusters(db: Db) {
   }));
 }
 
-export async function createCluster(db: Db, actor: Actor, meta: RequestMeta, input: z.infer<typeof zClusterCreate>) {
+export async function createCluster(db: Db, actor: Actor, meta: RequestMeta, given: z.input<typeof zClusterCreate>) {
+  const input = zClusterCreate.parse(given);
   // a fixed random seed per cluster: hashes stay stable across reloads but differ between clusters
-  const settings = { unmatched: input.unmatched, hashSeed: randomInt(1, 0xffffffff) };
+  const settings: ClusterSettings = {
+    unmatched: input.unmatched,
+    hashSeed: randomInt(1, 0xffffffff),
+    lanInterfaces: input.lanInterfaces,
+    internalInterfaces: input.internalInterfaces,
+  };
   try {
     return await db.$transaction(async (tx) => {
       const cluster = await tx.cluster.create({
@@ -88,12 +99,14 @@ export async function updateCluster(db: Db, actor: Actor, meta: RequestMeta, inp
       const settingsBefore = zClusterSettings.parse(JSON.parse(before.settings));
       const { ipRulePriorityBase: baseBefore, ...rest } = settingsBefore;
       const base = input.ipRulePriorityBase === undefined ? baseBefore : (input.ipRulePriorityBase ?? undefined);
-      const settings = {
+      const settings: ClusterSettings = {
         ...rest,
         unmatched: input.unmatched ?? settingsBefore.unmatched,
+        lanInterfaces: input.lanInterfaces ?? settingsBefore.lanInterfaces,
+        internalInterfaces: input.internalInterfaces ?? settingsBefore.internalInterfaces,
         ...(base === undefined ? {} : { ipRulePriorityBase: base }),
       };
-      const settingsChanged = settings.unmatched !== settingsBefore.unmatched || base !== baseBefore;
+      const settingsChanged = JSON.stringify(settings) !== JSON.stringify(settingsBefore);
       const { count } = await tx.cluster.updateMany({
         where: { id: input.id, draftVersion: input.draftVersion },
         data: {

@@ -67,6 +67,24 @@ describe("health reports", () => {
     expect(history.cursor).toBe(samples[0]?.id);
   });
 
+  it("show, per gateway, the on-link addresses the ISP router asks for and nobody answers", async () => {
+    const c = await fresh();
+    const [gw1, gw2] = c.gateways as [FailoverCluster["gateways"][0], FailoverCluster["gateways"][0]];
+    await recordHealthReport(
+      t.db,
+      META,
+      gw1.token,
+      healthReport({ isps: [ispHealth(c.ispA, { unansweredArp: ["198.51.100.10"] }), ispHealth(c.ispB)] }),
+    );
+    await recordHealthReport(t.db, META, gw2.token, healthReport({ isps: [ispHealth(c.ispA), ispHealth(c.ispB)] }));
+    const overview = await healthOverview(t.db, c.clusterId);
+    const cardA = overview.isps.find((i) => i.id === c.ispA);
+    expect(cardA?.gateways.map((g) => [g.gatewayName, g.unansweredArp])).toEqual([
+      ["gw1", ["198.51.100.10"]],
+      ["gw2", []],
+    ]);
+  });
+
   it("record each automatic switch as an audit event by the gateway, once however often it is resent", async () => {
     const c = await fresh({ automatic: true });
     const gw = c.gateways[0] ?? { id: "", name: "", token: "" };

@@ -26,6 +26,8 @@ export interface GatewayIspView {
   alert: string;
   connections: number | null;
   proberError: string;
+  /** on-link pool addresses the ISP router asks for (ARP) and this gateway does not answer */
+  unansweredArp: string[];
   reportedAt: Date | null;
 }
 
@@ -116,6 +118,7 @@ export function ispCards(view: ClusterFailoverView): IspCard[] {
           alert: h?.alert ?? "",
           connections: h?.connections ?? null,
           proberError: h?.proberError ?? "",
+          unansweredArp: g.online ? (h?.unansweredArp ?? []) : [],
           reportedAt: g.reportedAt,
         };
       });

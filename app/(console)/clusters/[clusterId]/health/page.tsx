@@ -224,6 +224,12 @@ function IspCard({
                 ) : (
                   <span className="muted">{g.proberError || g.reason}</span>
                 )}
+                {g.unansweredArp.length > 0 && (
+                  <div className="field-error" data-testid="unanswered-arp">
+                    The ISP router keeps asking (ARP) for {g.unansweredArp.join(", ")} and nobody answers: replies to
+                    connections using {g.unansweredArp.length === 1 ? "this address" : "these addresses"} are lost.
+                  </div>
+                )}
               </td>
             </tr>
           ))}

@@ -29,6 +29,7 @@ const FIELD_KEYS = [
   "name",
   "interface",
   "nextHop",
+  "localAddress",
   "probeTargets",
   ...MONITOR_FIELDS.map((f) => `monitor.${f.key}`),
   "monitor",
@@ -44,6 +45,7 @@ interface FormState {
   name: string;
   interface: string;
   nextHop: string;
+  localAddress: string;
   probeTargets: string;
   monitor: Record<MonitorKey, string>;
   failoverMode: "manual" | "automatic";
@@ -60,6 +62,7 @@ function initialState(isp: Isp | null): FormState {
     name: isp?.name ?? "",
     interface: isp?.interface ?? "",
     nextHop: isp?.nextHop ?? "",
+    localAddress: isp?.localAddress ?? "",
     probeTargets: joinList(isp?.probeTargets ?? []),
     monitor: Object.fromEntries(MONITOR_FIELDS.map((f) => [f.key, String(m[f.key])])) as Record<MonitorKey, string>,
     failoverMode: isp?.failoverMode ?? "manual",
@@ -76,6 +79,7 @@ function toFields(s: FormState) {
     name: s.name,
     interface: s.interface.trim(),
     nextHop: s.nextHop,
+    localAddress: s.localAddress.trim() === "" ? null : s.localAddress,
     probeTargets: splitList(s.probeTargets),
     monitor: Object.fromEntries(MONITOR_FIELDS.map((f) => [f.key, numberField(s.monitor[f.key], undefined)])),
     failoverMode: s.failoverMode,
@@ -123,6 +127,14 @@ function IspForm({ clusterId, editing, onClose }: EntityFormProps<Isp>) {
         </Field>
         <Field id="isp-nexthop" label="Next hop" hint="(the ISP's gateway address)" errors={e("nextHop")}>
           <input {...form.bind("nextHop", "isp-nexthop")} className="mono" />
+        </Field>
+        <Field
+          id="isp-local-address"
+          label="Link address"
+          hint="(the gateway's address/prefix on this link, e.g. 198.51.100.2/24; needed by on-link pools)"
+          errors={e("localAddress")}
+        >
+          <input {...form.bind("localAddress", "isp-local-address")} className="mono" />
         </Field>
         <Field
           id="isp-probes"

@@ -12,12 +12,13 @@ import { countOf, NewButton, PageHead } from "@/app/components/page-head";
 import { SortHeader, useSortedRows } from "@/app/components/sort-header";
 import { FilterSelect, NameOptions, SearchControl } from "@/app/components/toolbar";
 import { useDraftWarnings, WarningList } from "@/app/components/warnings";
-import type { Pool } from "@/core/policy/model";
+import { POOL_MODE_LABELS, POOL_MODES, type Pool, type PoolMode } from "@/core/policy/model";
 import { intervalSize, parseAddressRange } from "@/core/address";
 
 interface FormState {
   name: string;
   ispId: string;
+  mode: PoolMode;
   addresses: string;
   portFrom: string;
   portTo: string;
@@ -28,6 +29,7 @@ function initialState(pool: Pool | null): FormState {
   return {
     name: pool?.name ?? "",
     ispId: pool?.ispId ?? "",
+    mode: pool?.mode ?? "routed",
     addresses: joinList(pool?.addresses ?? []),
     portFrom: pool?.portRange ? String(pool.portRange.from) : "",
     portTo: pool?.portRange ? String(pool.portRange.to) : "",
@@ -41,6 +43,7 @@ function toFields(s: FormState) {
   return {
     name: s.name,
     ispId: s.ispId === "" ? undefined : s.ispId,
+    mode: s.mode,
     addresses: splitList(s.addresses),
     // both empty: every port; one of them empty is left to the schema to name
     portRange: from === null && to === null ? null : { from: from ?? undefined, to: to ?? undefined },
@@ -50,7 +53,7 @@ function toFields(s: FormState) {
 
 const poolForm = entityForm({
   kind: "pool",
-  fieldKeys: ["name", "ispId", "addresses", "portRange", "comment"],
+  fieldKeys: ["name", "ispId", "mode", "addresses", "portRange", "comment"],
   initial: initialState,
   toFields,
 });
@@ -83,6 +86,21 @@ function PoolForm({ clusterId, editing, onClose }: EntityFormProps<Pool>) {
           </select>
         </Field>
         <Field
+          id="pool-mode"
+          label="Mode"
+          hint="(routed: the ISP routes the addresses to the gateway; on-link: in the ISP link's subnet, answered by ARP)"
+          errors={e("mode")}
+          className="span-2"
+        >
+          <select {...form.bind("mode", "pool-mode")}>
+            {POOL_MODES.map((m) => (
+              <option key={m} value={m}>
+                {POOL_MODE_LABELS[m]}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field
           id="pool-addresses"
           label="Addresses"
           hint="(addresses, ranges a.b.c.d-a.b.c.e or networks a.b.c.d/len; comma separated)"
@@ -112,7 +130,7 @@ function PoolForm({ clusterId, editing, onClose }: EntityFormProps<Pool>) {
   );
 }
 
-type SortKey = "name" | "isp" | "size" | "ports";
+type SortKey = "name" | "isp" | "mode" | "size" | "ports";
 
 export default function PoolsPage() {
   const { clusterId } = useParams<{ clusterId: string }>();
@@ -165,7 +183,12 @@ export default function PoolsPage() {
         shown={sorted.length}
         loading="Loading pools…"
         empty={
-          <>No pools yet. {canEdit ? "A pool holds the SNAT addresses an ISP routes back to the gateways." : ""}</>
+          <>
+            No pools yet.{" "}
+            {canEdit
+              ? "A pool holds the SNAT addresses an ISP routes back to the gateways (routed) or finds on its link by ARP (on-link)."
+              : ""}
+          </>
         }
         noMatch="No pool matches."
       />
@@ -180,6 +203,7 @@ export default function PoolsPage() {
           <>
             <SortHeader label="Name" column="name" sort={sort} onSort={setSort} />
             <SortHeader label="ISP" column="isp" sort={sort} onSort={setSort} />
+            <SortHeader label="Mode" column="mode" sort={sort} onSort={setSort} />
             <th>Addresses</th>
             <SortHeader label="Size" column="size" sort={sort} onSort={setSort} className="num" />
             <SortHeader label="Ports" column="ports" sort={sort} onSort={setSort} />
@@ -189,6 +213,7 @@ export default function PoolsPage() {
           <>
             <NameCell entity={pool} warnings={warnings.byId.get(pool.id)} />
             <td>{names.get(pool.ispId) ?? pool.ispId}</td>
+            <td data-testid="pool-mode">{POOL_MODE_LABELS[pool.mode]}</td>
             <td className="mono">{pool.addresses.join(", ")}</td>
             <td className="num">{poolSize(pool).toLocaleString("en-US")}</td>
             <td>
