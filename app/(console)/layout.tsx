@@ -164,6 +164,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
               <NavLink href={`${base}/zones`}>Zones</NavLink>
               <NavLink href={`${base}/simulate`}>Simulate</NavLink>
               <NavLink href={`${base}/changes`}>Changes</NavLink>
+              <NavLink href={`${base}/import`}>Import</NavLink>
               <NavLink href={`${base}/health`}>Health</NavLink>
               <NavLink href={`${base}/gateways`}>Gateways</NavLink>
               <NavLink href={`${base}/revisions`}>Revisions</NavLink>

@@ -26,6 +26,8 @@ function requiredRole(path: string, type: string): Need {
   // diagnostics run read-only commands on a gateway: operators; SSH access details: operators
   if (path === "gatewaySsh.diagnostics" || path === "gatewaySsh.access") return "operator";
   if (path.startsWith("gatewaySsh.")) return type === "query" ? "viewer" : "admin";
+  // an import preview changes nothing, but parsing pasted configuration is an editor's tool
+  if (path === "import.preview" || path === "import.add") return "operator";
   // live views only read
   if (type === "subscription") return "viewer";
   return type === "query" ? "viewer" : "operator";

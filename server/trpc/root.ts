@@ -6,6 +6,7 @@ import { draftRouter, revisionRouter } from "./routers/draft";
 import { failoverRouter } from "./routers/failover";
 import { gatewayRouter } from "./routers/gateways";
 import { gatewaySshRouter } from "./routers/gateway-ssh";
+import { importRouter } from "./routers/import";
 import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
 import { ruleRouter } from "./routers/rules";
 import { userRouter } from "./routers/users";
@@ -24,6 +25,7 @@ export const appRouter = router({
   gateway: gatewayRouter,
   failover: failoverRouter,
   gatewaySsh: gatewaySshRouter,
+  import: importRouter,
 });
 
 export type AppRouter = typeof appRouter;
