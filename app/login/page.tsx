@@ -15,7 +15,9 @@ export default function LoginPage() {
   const login = useMutation(
     trpc.auth.login.mutationOptions({
       onSuccess: async () => {
-        await queryClient.invalidateQueries();
+        // also the signed-out answers cached before the login redirect (auth.me = null): a stale one
+        // would send the console straight back here
+        await queryClient.invalidateQueries({ refetchType: "all" });
         const next = new URLSearchParams(window.location.search).get("next");
         router.replace(next?.startsWith("/") && !next.startsWith("//") ? next : "/");
       },

@@ -28,6 +28,8 @@ function requiredRole(path: string, type: string): Need {
   if (path.startsWith("gatewaySsh.")) return type === "query" ? "viewer" : "admin";
   // an import preview changes nothing, but parsing pasted configuration is an editor's tool
   if (path === "import.preview" || path === "import.add") return "operator";
+  if (path === "document.plan" || path === "document.write") return "operator";
+  if (path === "export.policy") return "viewer";
   // live views only read
   if (type === "subscription") return "viewer";
   return type === "query" ? "viewer" : "operator";

@@ -6,6 +6,8 @@ import { draftRouter, revisionRouter } from "./routers/draft";
 import { failoverRouter } from "./routers/failover";
 import { gatewayRouter } from "./routers/gateways";
 import { gatewaySshRouter } from "./routers/gateway-ssh";
+import { documentRouter } from "./routers/document";
+import { exportRouter } from "./routers/export";
 import { importRouter } from "./routers/import";
 import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
 import { ruleRouter } from "./routers/rules";
@@ -26,6 +28,8 @@ export const appRouter = router({
   failover: failoverRouter,
   gatewaySsh: gatewaySshRouter,
   import: importRouter,
+  export: exportRouter,
+  document: documentRouter,
 });
 
 export type AppRouter = typeof appRouter;
