@@ -151,6 +151,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
         <div className="nav">
           <NavLink href="/">Clusters</NavLink>
           <NavLink href="/audit">Audit log</NavLink>
+          <NavLink href="/api-reference">API reference</NavLink>
           {me.data.role === "admin" && <NavLink href="/users">Users</NavLink>}
           {base && (
             <>

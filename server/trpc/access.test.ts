@@ -18,6 +18,7 @@ function requiredRole(path: string, type: string): Need {
   if (path === "auth.login" || path === "auth.me") return "public";
   if (path.startsWith("auth.")) return "viewer";
   if (path.startsWith("user.")) return "admin";
+  if (path.startsWith("token.")) return "admin";
   if (path === "cluster.delete") return "admin";
   if (path.startsWith("audit.retention.") && type === "mutation") return "admin";
   // read-only, but sent as a mutation because the selection can be large

@@ -11,6 +11,7 @@ import { exportRouter } from "./routers/export";
 import { importRouter } from "./routers/import";
 import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
 import { ruleRouter } from "./routers/rules";
+import { tokenRouter } from "./routers/tokens";
 import { userRouter } from "./routers/users";
 
 export const appRouter = router({
@@ -30,6 +31,7 @@ export const appRouter = router({
   import: importRouter,
   export: exportRouter,
   document: documentRouter,
+  token: tokenRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { errorMessage, fieldErrors } from "../../lib/errors";
 import { useTRPC } from "../../lib/trpc";
+import { TokensSection } from "./tokens";
 
 const ROLE_HELP = {
   viewer: "reads everything",
@@ -173,6 +174,7 @@ export default function UsersPage() {
           </tbody>
         </table>
       )}
+      <TokensSection />
     </>
   );
 }
