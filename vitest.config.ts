@@ -8,6 +8,7 @@ export default defineConfig({
       "core/**/*.test.ts",
       "server/**/*.test.ts",
       "agent/**/*.test.ts",
+      "cli/**/*.test.ts",
       "app/**/*.test.ts",
       "scripts/**/*.test.ts",
       "testkit/**/*.test.ts",

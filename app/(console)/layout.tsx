@@ -174,6 +174,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
         <div className="nav">
           <NavLink href="/">Clusters</NavLink>
           <NavLink href="/audit">Audit log</NavLink>
+          <NavLink href="/api-reference">API reference</NavLink>
           {me.data.role === "admin" && <NavLink href="/users">Users</NavLink>}
           {base && (
             <>
@@ -187,6 +188,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
               <NavLink href={`${base}/zones`}>Zones</NavLink>
               <NavLink href={`${base}/simulate`}>Simulate</NavLink>
               <NavLink href={`${base}/changes`}>Changes</NavLink>
+              <NavLink href={`${base}/import`}>Import</NavLink>
               <NavLink href={`${base}/health`}>Health</NavLink>
               <NavLink href={`${base}/gateways`}>Gateways</NavLink>
               <NavLink href={`${base}/revisions`}>Revisions</NavLink>

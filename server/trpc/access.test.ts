@@ -18,6 +18,7 @@ function requiredRole(path: string, type: string): Need {
   if (path === "auth.login" || path === "auth.me") return "public";
   if (path.startsWith("auth.")) return "viewer";
   if (path.startsWith("user.")) return "admin";
+  if (path.startsWith("token.")) return "admin";
   if (path === "cluster.delete") return "admin";
   if (path.startsWith("audit.retention.") && type === "mutation") return "admin";
   // read-only, but sent as a mutation because the selection can be large
@@ -26,6 +27,10 @@ function requiredRole(path: string, type: string): Need {
   // diagnostics run read-only commands on a gateway: operators; SSH access details: operators
   if (path === "gatewaySsh.diagnostics" || path === "gatewaySsh.access") return "operator";
   if (path.startsWith("gatewaySsh.")) return type === "query" ? "viewer" : "admin";
+  // an import preview changes nothing, but parsing pasted configuration is an editor's tool
+  if (path === "import.preview" || path === "import.add") return "operator";
+  if (path === "document.plan" || path === "document.write") return "operator";
+  if (path === "export.policy") return "viewer";
   // live views only read
   if (type === "subscription") return "viewer";
   return type === "query" ? "viewer" : "operator";

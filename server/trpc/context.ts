@@ -5,6 +5,7 @@ import { type RequestOrigin, resolveOrigin, type TrustedProxies } from "../http/
 import { peerOf } from "../http/peer-header";
 import type { RequestMeta } from "../services/audit/record";
 import { readSession, SESSION_COOKIE, type SessionUser } from "../services/auth/sessions";
+import { readBearer, type TokenUser } from "../services/auth/tokens";
 
 export interface Context {
   db: Db;
@@ -16,6 +17,16 @@ export interface Context {
   sameOrigin: boolean;
   /** headers of the response, for Set-Cookie */
   resHeaders: Headers;
+  /**
+   * A request with `Authorization: Bearer ...`: the token's identity, or "invalid" for an unknown,
+   * revoked or expired token. Absent (undefined) when the request carries no bearer token.
+   */
+  apiToken?: TokenUser | "invalid";
+}
+
+function bearerOf(headers: Headers): string | null {
+  const m = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "");
+  return m ? (m[1] as string) : null;
 }
 
 export function parseCookies(header: string | null): Map<string, string> {
@@ -59,8 +70,12 @@ export function isSameOrigin(headers: Headers, trusted?: TrustedProxies): boolea
 export async function createContext(opts: { req: Request; resHeaders: Headers }, db: Db = getDb()): Promise<Context> {
   const headers = opts.req.headers;
   const cookies = parseCookies(headers.get("cookie"));
-  const session = await readSession(db, cookies.get(SESSION_COOKIE));
+  const bearer = bearerOf(headers);
+  // a bearer request is the token's alone: a cookie sent with it is not looked at
+  const session = bearer === null ? await readSession(db, cookies.get(SESSION_COOKIE)) : null;
+  const apiToken = bearer === null ? undefined : ((await readBearer(db, bearer)) ?? "invalid");
   return {
+    ...(apiToken === undefined ? {} : { apiToken }),
     db,
     session,
     meta: {

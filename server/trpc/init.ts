@@ -6,6 +6,7 @@ import { badTextMessage, findBadText } from "../input";
 import { logger } from "../log";
 import type { Actor } from "../services/audit/record";
 import { type Role, roleAtLeast } from "../services/auth/roles";
+import { recordTokenUse, tokenActor } from "../services/auth/tokens";
 import type { Context } from "./context";
 
 /** The whole input has the wrong type (`{"json":null}`, a string...): say what a procedure takes. */
@@ -75,8 +76,27 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(errorMapping).use(refuseBadText);
 
-/** Signed in; mutations must carry the session's CSRF token and come from the console's own origin. */
-export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
+/**
+ * Signed in; mutations must carry the session's CSRF token and come from the console's own origin.
+ * Scripts authenticate with an API token instead (Authorization: Bearer): CSRF concerns cookies a
+ * browser sends by itself, which a bearer request does not use; every bearer call is audited.
+ */
+export const authedProcedure = publicProcedure.use(async ({ ctx, type, path, next }) => {
+  if (ctx.apiToken === "invalid") {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "The API token is unknown, revoked or expired." });
+  }
+  if (ctx.apiToken) {
+    const t = ctx.apiToken;
+    await recordTokenUse(ctx.db, t, ctx.meta, path);
+    const session = {
+      sessionId: "",
+      csrfToken: "",
+      userId: `token:${t.tokenId}`,
+      username: `token:${t.name}`,
+      role: t.role,
+    };
+    return next({ ctx: { ...ctx, session, actor: tokenActor(t) } });
+  }
   if (!ctx.session) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
   if (type === "mutation" && (!ctx.sameOrigin || ctx.csrfHeader !== ctx.session.csrfToken)) {
     throw new TRPCError({ code: "FORBIDDEN", message: "The request did not carry this session's CSRF token." });

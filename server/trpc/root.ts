@@ -6,8 +6,12 @@ import { draftRouter, revisionRouter } from "./routers/draft";
 import { failoverRouter } from "./routers/failover";
 import { gatewayRouter } from "./routers/gateways";
 import { gatewaySshRouter } from "./routers/gateway-ssh";
+import { documentRouter } from "./routers/document";
+import { exportRouter } from "./routers/export";
+import { importRouter } from "./routers/import";
 import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
 import { ruleRouter } from "./routers/rules";
+import { tokenRouter } from "./routers/tokens";
 import { userRouter } from "./routers/users";
 
 export const appRouter = router({
@@ -24,6 +28,10 @@ export const appRouter = router({
   gateway: gatewayRouter,
   failover: failoverRouter,
   gatewaySsh: gatewaySshRouter,
+  import: importRouter,
+  export: exportRouter,
+  document: documentRouter,
+  token: tokenRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,6 +5,7 @@ import { type FormEvent, useState } from "react";
 import { Field, inputProps, withSubject } from "../../components/field";
 import { errorMessage, fieldErrors } from "../../lib/errors";
 import { useTRPC } from "../../lib/trpc";
+import { TokensSection } from "./tokens";
 
 const ROLE_HELP = {
   viewer: "reads everything",
@@ -169,6 +170,7 @@ export default function UsersPage() {
           </tbody>
         </table>
       )}
+      <TokensSection />
     </>
   );
 }

@@ -96,7 +96,7 @@ export async function draftStatus(db: Db, clusterId: string) {
 }
 
 /** Replaces every draft row of the cluster with the entities of `policy`, keeping their ids. */
-async function writeDraft(tx: Tx, clusterId: string, policy: Policy) {
+export async function writeDraft(tx: Tx, clusterId: string, policy: Policy) {
   const where = { clusterId };
   await tx.rule.deleteMany({ where });
   await tx.pool.deleteMany({ where });

@@ -1,0 +1,219 @@
+import type { Isp, Policy, Pool, Rule } from "../policy/model";
+import { orderEntries, orderRules } from "../policy/order";
+import { describeEntity } from "../policy/entities";
+
+/**
+ * A policy as the scripts operators know: an `iptables-save` nat table, lvs-snat `ipvsadm` lines
+ * and keepalived `snat_rule` blocks. Each says in `notExpressible` what of the policy it cannot
+ * carry (and leaves it out), so an export is never silently less than the policy.
+ */
+
+export interface ScriptExport {
+  text: string;
+  notExpressible: string[];
+}
+
+interface Lookup {
+  isp: Map<string, Isp>;
+  pool: Map<string, Pool>;
+}
+
+function lookup(policy: Policy): Lookup {
+  return { isp: new Map(policy.isps.map((i) => [i.id, i])), pool: new Map(policy.pools.map((p) => [p.id, p])) };
+}
+
+function disabledNotes(policy: Policy, out: string[]) {
+  for (const r of policy.rules) if (!r.enabled) out.push(`${describeEntity("rule", r)} is disabled: left out`);
+}
+
+const header = (what: string, policy: Policy, title: string) => [
+  `# ${what} of ${title}, exported by Gatehouse`,
+  `# ${policy.rules.length} rule(s); first match in the order below`,
+];
+
+/** iptables-save nat table: one POSTROUTING line per rule entry, in the gateway's order. */
+export function exportIptables(policy: Policy, title = "the cluster"): ScriptExport {
+  const l = lookup(policy);
+  const notes: string[] = [];
+  disabledNotes(policy, notes);
+  const skipped = new Set<string>();
+  const skip = (r: Rule, why: string) => {
+    if (!skipped.has(r.id)) notes.push(`${describeEntity("rule", r)} ${why}: left out`);
+    skipped.add(r.id);
+  };
+  const lines: string[] = [];
+  for (const e of orderEntries(policy)) {
+    const r = e.rule;
+    if (skipped.has(r.id)) continue;
+    if (r.redirectIspId) {
+      skip(r, "redirects to another ISP's next hop, which iptables' nat table cannot do");
+      continue;
+    }
+    if (r.action.type === "drop") {
+      skip(r, "drops, which the nat table cannot do (a filter rule would)");
+      continue;
+    }
+    const parts = ["-A POSTROUTING", `-s ${e.source.text}`];
+    if (e.destination) parts.push(`-d ${e.destination.text}`);
+    if (r.protocol !== "any") parts.push(`-p ${r.protocol}`);
+    if (r.egressIspId) {
+      const isp = l.isp.get(r.egressIspId);
+      if (isp) parts.push(`-o ${isp.interface}`);
+    }
+    if (r.comment) parts.push(`-m comment --comment "${r.comment}"`);
+    if (r.action.type === "exclude") parts.push("-j RETURN");
+    else {
+      const pool = l.pool.get(r.action.poolId);
+      if (!pool) continue;
+      if (pool.addresses.length !== 1 || pool.addresses[0]?.includes("/")) {
+        skip(r, `uses pool "${pool.name}", which is not one address range (--to-source takes one a-b range)`);
+        continue;
+      }
+      if (r.action.algorithm !== "sh" && r.action.algorithm !== "sdh") {
+        skip(
+          r,
+          `uses the ${r.action.algorithm} algorithm; iptables SNAT hashes source (--persistent) or source and destination only`,
+        );
+        continue;
+      }
+      const ports = pool.portRange ? `:${pool.portRange.from}-${pool.portRange.to}` : "";
+      parts.push(`-j SNAT --to-source ${pool.addresses[0]}${ports}`);
+      if (r.action.algorithm === "sh") parts.push("--persistent");
+    }
+    lines.push(parts.join(" "));
+  }
+  if (policy.rules.some((r) => r.fallbackPoolId))
+    notes.push("fallback pools and failover are Gatehouse's: not exported");
+  if (policy.settings.unmatched === "drop") {
+    notes.push(
+      "traffic that matches no rule is dropped by Gatehouse; the nat table cannot drop it (a filter rule would)",
+    );
+  }
+  notes.push("ISPs match by interface (-o) only: iptables cannot tell two ISPs on one interface apart by next hop");
+  const text = [
+    ...header("iptables-save (nat table)", policy, title),
+    "*nat",
+    ":PREROUTING ACCEPT [0:0]",
+    ":INPUT ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    ":POSTROUTING ACCEPT [0:0]",
+    ...lines,
+    "COMMIT",
+    "",
+  ].join("\n");
+  return { text, notExpressible: notes };
+}
+
+interface SnatLine {
+  rule: Rule;
+  from: string;
+  to: string;
+  gw?: string;
+  oif?: string;
+  range: string;
+  algo: string;
+  newGw?: string;
+}
+
+/** What lvs-snat can say of each rule, or why not. lvs-snat orders by specificity, as Gatehouse does without priorities. */
+function lvsSnatLines(policy: Policy, notes: string[]): SnatLine[] {
+  const l = lookup(policy);
+  disabledNotes(policy, notes);
+  const out: SnatLine[] = [];
+  const failed = new Set<string>();
+  for (const e of orderEntries(policy)) {
+    const r = e.rule;
+    if (failed.has(r.id)) continue;
+    const fail = (why: string) => {
+      notes.push(`${describeEntity("rule", r)} ${why}: left out`);
+      failed.add(r.id);
+    };
+    if (r.action.type !== "snat") {
+      fail(`${r.action.type === "drop" ? "drops" : "excludes from NAT"}; lvs-snat rules only translate`);
+      continue;
+    }
+    if (r.protocol !== "any") {
+      fail(`matches ${r.protocol} only; lvs-snat rules match every protocol`);
+      continue;
+    }
+    const pool = l.pool.get(r.action.poolId);
+    if (!pool) continue;
+    if (pool.addresses.length !== 1 || pool.addresses[0]?.includes("/")) {
+      fail(`uses pool "${pool.name}", which is not one address range`);
+      continue;
+    }
+    const algo = r.action.algorithm;
+    if (algo !== "sh" && algo !== "sdh" && algo !== "random") {
+      fail(`uses the ${algo} algorithm; lvs-snat has sh, sdh and random`);
+      continue;
+    }
+    const egress = r.egressIspId ? l.isp.get(r.egressIspId) : undefined;
+    const redirect = r.redirectIspId ? l.isp.get(r.redirectIspId) : undefined;
+    out.push({
+      rule: r,
+      from: e.source.text,
+      to: e.destination?.text ?? "0.0.0.0/0",
+      gw: egress?.nextHop,
+      oif: egress?.interface,
+      range: pool.addresses[0] as string,
+      algo,
+      newGw: redirect?.nextHop,
+    });
+  }
+  if (policy.rules.some((r) => r.enabled && r.priority !== null)) {
+    notes.push("lvs-snat orders rules by the most specific source: the pinned priorities of this policy are not kept");
+  }
+  return out;
+}
+
+export function exportIpvsadm(policy: Policy, title = "the cluster"): ScriptExport {
+  const notes: string[] = [];
+  const lines = lvsSnatLines(policy, notes).map((s) =>
+    [
+      "-K",
+      `-F ${s.from}`,
+      `-T ${s.to}`,
+      s.gw ? `-W ${s.gw}` : "",
+      s.oif ? `--oif ${s.oif}` : "",
+      `-U ${s.range}`,
+      `-O ${s.algo}`,
+      s.newGw ? `-N ${s.newGw}` : "",
+    ]
+      .filter(Boolean)
+      .join(" "),
+  );
+  const text = [...header("lvs-snat ipvsadm rules", policy, title), "-A -f 1 -s snat_sched", ...lines, ""].join("\n");
+  return { text, notExpressible: notes };
+}
+
+export function exportKeepalived(policy: Policy, title = "the cluster"): ScriptExport {
+  const notes: string[] = [];
+  const blocks = lvsSnatLines(policy, notes).map((s) =>
+    [
+      "    snat_rule {",
+      `        from ${s.from}`,
+      `        to ${s.to}`,
+      s.gw ? `        gw ${s.gw}` : "",
+      s.oif ? `        oif ${s.oif}` : "",
+      `        snat_ip ${s.range}`,
+      `        algo ${s.algo}`,
+      s.newGw ? `        new_gw ${s.newGw}` : "",
+      "    }",
+    ]
+      .filter(Boolean)
+      .join("\n"),
+  );
+  const text = [
+    ...header("keepalived.conf (lvs-snat)", policy, title).map((x) => x.replace(/^#/, "!")),
+    "virtual_server fwmark 1 {",
+    "    lb_algo snat_sched",
+    "    lb_kind SNAT",
+    ...blocks,
+    "}",
+    "",
+  ].join("\n");
+  return { text, notExpressible: notes };
+}
+
+/** Rules in table order, for callers that list them beside an export. */
+export const rulesInOrder = (policy: Policy) => orderRules(policy).map((r) => r.rule);

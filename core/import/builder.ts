@@ -1,0 +1,373 @@
+import { isIPv4 } from "../address";
+import { type Algorithm, type Isp, MAX_PRIORITY, type Policy, type Pool, type Rule, type Zone } from "../policy/model";
+import { describeIssue, type PolicyIssue, validatePolicy } from "../policy/validate";
+import type { SourceLine } from "./text";
+import type {
+  ImportChangeSet,
+  ImportFormat,
+  ImportOptions,
+  ImportQuestion,
+  ImportResult,
+  LineResult,
+  LineStatus,
+} from "./types";
+
+/**
+ * Shared by the importers: turns what a parser understood into entities added to an existing
+ * policy. It matches interfaces and next hops to the policy's ISPs (or proposes new ones, or asks),
+ * merges equal pools, names things uniquely, and keeps one result per input line.
+ */
+
+const issueKey = (i: PolicyIssue) => `${i.entity}|${i.id}|${i.path.join(".")}|${i.message}`;
+
+/** Comments come from input text: the model refuses quotes, backslashes and control characters. */
+export function safeComment(text: string): string {
+  return text
+    .replace(/[\u0000-\u001f\u007f"\\]/g, "")
+    .trim()
+    .slice(0, 200);
+}
+
+export class PolicyBuilder {
+  private readonly results = new Map<string, LineResult>();
+  private readonly order: SourceLine[] = [];
+  private readonly questions = new Map<string, ImportQuestion>();
+  readonly notes: string[];
+  private readonly added: ImportChangeSet = { isps: [], pools: [], zones: [], rules: [] };
+  private readonly ids = new Set<string>();
+  private counter = 0;
+  private nextPriority: number;
+  private readonly firstSeq: number;
+
+  constructor(
+    readonly existing: Policy,
+    readonly opts: ImportOptions,
+    notes: string[],
+  ) {
+    this.notes = notes;
+    for (const list of [existing.isps, existing.pools, existing.zones, existing.rules]) {
+      for (const e of list) this.ids.add(e.id);
+    }
+    const top = existing.rules.reduce((m, r) => Math.max(m, r.priority ?? -1), -1);
+    this.nextPriority = top < 0 ? 10 : (Math.floor(top / 10) + 1) * 10;
+    this.firstSeq = existing.rules.reduce((m, r) => Math.max(m, r.seq + 1), 0);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // line results
+
+  addLines(lines: readonly SourceLine[]) {
+    this.order.push(...lines);
+  }
+
+  private key(src: SourceLine) {
+    return `${src.file}\u0000${src.line}`;
+  }
+
+  /** Records the line's result; a later call for the same line replaces an earlier one. */
+  say(src: SourceLine, status: LineStatus, message: string, extraChanged: string[] = []) {
+    this.results.set(this.key(src), {
+      file: src.file,
+      line: src.line,
+      text: src.raw.slice(0, 500),
+      status,
+      message,
+      changed: [...src.changed, ...extraChanged],
+    });
+  }
+
+  has(src: SourceLine) {
+    return this.results.has(this.key(src));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // questions
+
+  /** The answer given for `key`, or null after registering the question. */
+  ask(src: SourceLine, key: string, prompt: string, expects: ImportQuestion["expects"]): string | null {
+    const given = this.opts.answers?.[key]?.trim();
+    if (given) return given;
+    const q = this.questions.get(key);
+    if (q) {
+      if (!q.lines.includes(src.line)) q.lines.push(src.line);
+    } else this.questions.set(key, { key, prompt, expects, lines: [src.line] });
+    return null;
+  }
+
+  private badAnswer(key: string, prompt: string, expects: ImportQuestion["expects"], why: string, line: number) {
+    this.questions.set(key, { key, prompt: `${prompt} (${why})`, expects, lines: [line] });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // naming
+
+  private newId(kind: string): string {
+    const prefix = this.opts.idPrefix ?? "import";
+    for (;;) {
+      const id = `${prefix}-${kind}-${++this.counter}`;
+      if (!this.ids.has(id)) {
+        this.ids.add(id);
+        return id;
+      }
+    }
+  }
+
+  private uniqueName(taken: readonly { name: string }[], base: string): string {
+    const names = new Set(taken.map((x) => x.name.toLowerCase()));
+    const clean =
+      base
+        .replace(/[^A-Za-z0-9 ._-]/g, "-")
+        .replace(/^[^A-Za-z0-9]+/, "")
+        .slice(0, 56) || "imported";
+    if (!names.has(clean.toLowerCase())) return clean;
+    for (let i = 2; ; i++) if (!names.has(`${clean}-${i}`.toLowerCase())) return `${clean}-${i}`;
+  }
+
+  allIsps(): Isp[] {
+    return [...this.existing.isps, ...this.added.isps];
+  }
+
+  private isNew(e: { id: string }, list: readonly { id: string }[]) {
+    return list.some((x) => x.id === e.id);
+  }
+
+  /** How an entity is named in a line's message, with where it came from. */
+  ispWords(isp: Isp): string {
+    return this.isNew(isp, this.added.isps)
+      ? `new ISP "${isp.name}" (${isp.interface} via ${isp.nextHop})`
+      : `ISP "${isp.name}"`;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // ISPs
+
+  private proposeIsp(iface: string, gw: string): Isp {
+    const used = new Set(this.allIsps().map((i) => i.index));
+    let index = 1;
+    while (used.has(index)) index++;
+    const isp: Isp = {
+      id: this.newId("isp"),
+      index,
+      name: this.uniqueName(this.allIsps(), iface),
+      interface: iface,
+      nextHop: gw,
+      localAddress: null,
+      probeTargets: [],
+      monitor: {
+        intervalMs: 500,
+        downAfter: 3,
+        upAfter: 5,
+        holdDownMs: 10_000,
+        lossThresholdPct: 50,
+        latencyThresholdMs: 1000,
+      },
+      failoverMode: "manual",
+      failbackMode: "manual",
+      flushOnFailback: false,
+      backupIspIds: [],
+      defaultPoolId: null,
+      comment: "imported",
+    };
+    this.added.isps.push(isp);
+    return isp;
+  }
+
+  /**
+   * The ISP for an egress interface and/or next hop: an existing one, a new one when both are
+   * known, or null after asking for what is missing. With neither given the answer is "any".
+   */
+  ispFor(src: SourceLine, iface: string | undefined, gw: string | undefined): Isp | null | "any" {
+    const all = this.allIsps();
+    if (iface && gw) {
+      return all.find((i) => i.interface === iface && i.nextHop === gw) ?? this.proposeIsp(iface, gw);
+    }
+    if (iface) {
+      const found = all.find((i) => i.interface === iface);
+      if (found) return found;
+      const key = `nextHop:${iface}`;
+      const prompt = `Interface ${iface} is not an ISP of this cluster yet: what is its next-hop (gateway) address?`;
+      const answer = this.ask(src, key, prompt, "nextHop");
+      if (answer === null) return null;
+      if (!isIPv4(answer)) {
+        this.badAnswer(key, prompt, "nextHop", `"${answer}" is not an IPv4 address`, src.line);
+        return null;
+      }
+      return this.proposeIsp(iface, answer);
+    }
+    if (gw) {
+      const found = all.find((i) => i.nextHop === gw);
+      if (found) return found;
+      const key = `interface:${gw}`;
+      const prompt = `Next hop ${gw} is not an ISP of this cluster yet: through which interface is it reached?`;
+      const answer = this.ask(src, key, prompt, "interface");
+      if (answer === null) return null;
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(answer)) {
+        this.badAnswer(key, prompt, "interface", `"${answer}" is not an interface name`, src.line);
+        return null;
+      }
+      return this.proposeIsp(answer, gw);
+    }
+    return "any";
+  }
+
+  /** The ISP that owns addresses nothing else ties to an uplink: the only ISP, or the operator's answer. */
+  ownerFor(src: SourceLine, what: string): Isp | null {
+    const all = this.allIsps();
+    if (all.length === 1) return all[0] as Isp;
+    const key = `isp:${what}`;
+    const prompt = `Which ISP's uplink carries ${what}? Answer with the ISP's name or its interface`;
+    const answer = this.ask(src, key, prompt, "isp");
+    if (answer === null) return null;
+    const found = all.find((i) => i.name === answer || i.interface === answer);
+    if (!found) {
+      this.badAnswer(key, prompt, "isp", `no ISP is named "${answer}" or uses that interface`, src.line);
+      return null;
+    }
+    return found;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // pools, zones, rules
+
+  /** A pool with exactly these addresses on this ISP: an existing or earlier one, else a new one. */
+  poolFor(
+    addresses: string[],
+    isp: Isp,
+    portRange: Pool["portRange"],
+    nameHint: string,
+  ): { pool: Pool; merged: string | null } {
+    const same = (p: Pool) =>
+      p.ispId === isp.id &&
+      JSON.stringify(p.portRange) === JSON.stringify(portRange) &&
+      JSON.stringify([...p.addresses].sort()) === JSON.stringify([...addresses].sort());
+    const old = this.existing.pools.find(same);
+    if (old) return { pool: old, merged: `existing pool "${old.name}"` };
+    const earlier = this.added.pools.find(same);
+    if (earlier) return { pool: earlier, merged: `new pool "${earlier.name}"` };
+    const pool: Pool = {
+      id: this.newId("pool"),
+      name: this.uniqueName([...this.existing.pools, ...this.added.pools], nameHint),
+      ispId: isp.id,
+      mode: "routed",
+      addresses,
+      portRange,
+      comment: "imported",
+    };
+    this.added.pools.push(pool);
+    return { pool, merged: null };
+  }
+
+  zone(nameHint: string, networks: string[], comment: string): Zone {
+    const zone: Zone = {
+      id: this.newId("zone"),
+      name: this.uniqueName([...this.existing.zones, ...this.added.zones], nameHint),
+      networks,
+      comment: safeComment(comment),
+    };
+    this.added.zones.push(zone);
+    return zone;
+  }
+
+  /** The next pinned priority: imported first-match lists keep their order, ahead of unpinned rules. */
+  pin(): number {
+    const p = this.nextPriority;
+    this.nextPriority += 10;
+    if (p > MAX_PRIORITY) throw new Error("too many rules to pin priorities for");
+    return p;
+  }
+
+  rule(fields: {
+    priority: number | null;
+    source: Rule["source"];
+    destinations?: string[];
+    protocol?: Rule["protocol"];
+    egress: Isp | "any";
+    action: Rule["action"];
+    redirect?: Isp | null;
+    comment: string;
+  }): Rule {
+    const rule: Rule = {
+      id: this.newId("rule"),
+      seq: this.firstSeq + this.added.rules.length,
+      priority: fields.priority,
+      source: fields.source,
+      destinations: fields.destinations ?? [],
+      protocol: fields.protocol ?? "any",
+      egressIspId: fields.egress === "any" ? null : fields.egress.id,
+      action: fields.action,
+      redirectIspId: fields.redirect?.id ?? null,
+      fallbackPoolId: null,
+      enabled: true,
+      comment: safeComment(fields.comment),
+    };
+    this.added.rules.push(rule);
+    return rule;
+  }
+
+  ruleWords(rule: Rule): string {
+    const src =
+      rule.source.kind === "zone"
+        ? `zone "${this.added.zones.find((z) => z.id === (rule.source as { zoneId: string }).zoneId)?.name ?? ""}"`
+        : rule.source.cidrs.join(", ");
+    const dst = rule.destinations.length ? ` to ${rule.destinations.join(", ")}` : "";
+    const proto = rule.protocol === "any" ? "" : ` ${rule.protocol}`;
+    const egress = rule.egressIspId
+      ? ` leaving via ${this.ispWords(this.allIsps().find((i) => i.id === rule.egressIspId) as Isp)}`
+      : "";
+    let action: string;
+    if (rule.action.type === "snat") {
+      const poolId = rule.action.poolId;
+      const pool = [...this.existing.pools, ...this.added.pools].find((p) => p.id === poolId);
+      action = `SNAT to pool "${pool?.name ?? poolId}" (${pool?.addresses.join(", ") ?? ""}), ${rule.action.algorithm}`;
+    } else action = rule.action.type === "exclude" ? "no NAT (exclude)" : "drop";
+    const redirect = rule.redirectIspId
+      ? `, redirected via ${this.ispWords(this.allIsps().find((i) => i.id === rule.redirectIspId) as Isp)}`
+      : "";
+    const prio = rule.priority === null ? "" : ` at priority ${rule.priority}`;
+    return `rule${prio}: from ${src}${dst}${proto}${egress}: ${action}${redirect}`;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  build(format: ImportFormat): ImportResult {
+    const lines: LineResult[] = [];
+    for (const src of this.order) {
+      const r = this.results.get(this.key(src));
+      // the safety net: a line no parser spoke about is never dropped without a word
+      lines.push(
+        r ?? {
+          file: src.file,
+          line: src.line,
+          text: src.raw.slice(0, 500),
+          status: "not-imported",
+          message: "not imported because it was not understood",
+          changed: src.changed,
+        },
+      );
+    }
+    const policy: Policy = {
+      settings: this.existing.settings,
+      isps: [...this.existing.isps, ...this.added.isps],
+      pools: [...this.existing.pools, ...this.added.pools],
+      zones: [...this.existing.zones, ...this.added.zones],
+      rules: [...this.existing.rules, ...this.added.rules],
+    };
+    const old = new Set(validatePolicy(this.existing).map(issueKey));
+    const issues = validatePolicy(policy).filter((i) => !old.has(issueKey(i)));
+    return {
+      format,
+      lines,
+      questions: [...this.questions.values()],
+      notes: this.notes,
+      changes: this.added,
+      policy,
+      problems: issues.map((i) => describeIssue(policy, i)),
+      issues,
+    };
+  }
+}
+
+export function parseAlgorithm(text: string): Algorithm | null {
+  const t = text.toLowerCase();
+  return t === "sh" || t === "sdh" || t === "sdph" || t === "random" || t === "rr" ? t : null;
+}

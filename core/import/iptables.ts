@@ -1,0 +1,314 @@
+import type { Pool, Protocol, Rule } from "../policy/model";
+import { type PolicyBuilder, safeComment } from "./builder";
+import { expandRange, normaliseCidr, type SourceLine, words } from "./text";
+
+/**
+ * `iptables-save` output (and `iptables -t nat -A ...` lines from scripts): the nat table's
+ * POSTROUTING chain. iptables is first-match in list order, so every imported rule gets a pinned
+ * priority that keeps that order. SNAT without --persistent picks the address by a hash of source
+ * and destination (sdh); with --persistent by the source alone (sh).
+ */
+
+const PROTOCOLS: Record<string, Protocol> = { tcp: "tcp", udp: "udp", icmp: "icmp", all: "any" };
+
+interface RuleText {
+  src?: string;
+  dst?: string;
+  oif?: string;
+  proto?: string;
+  target?: string;
+  toSource?: string;
+  persistent: boolean;
+  comment?: string;
+  notes: string[];
+}
+
+/** Parses the words after `-A CHAIN`; returns a reason when the rule cannot be expressed. */
+function parseRule(ws: string[]): RuleText | string {
+  const r: RuleText = { persistent: false, notes: [] };
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i] as string;
+    const v = ws[i + 1];
+    const take = () => {
+      i++;
+      return v ?? "";
+    };
+    switch (w) {
+      case "!":
+        return `the negation "! ${v ?? ""}" cannot be expressed in a Gatehouse rule`;
+      case "-s":
+      case "--source":
+      case "--src":
+        r.src = take();
+        break;
+      case "-d":
+      case "--destination":
+      case "--dst":
+        r.dst = take();
+        break;
+      case "-o":
+      case "--out-interface":
+        r.oif = take();
+        break;
+      case "-p":
+      case "--protocol":
+        r.proto = take().toLowerCase();
+        break;
+      case "-j":
+      case "--jump":
+        r.target = take();
+        break;
+      case "--to-source":
+        if (r.toSource !== undefined) return "several --to-source addresses cannot be expressed as one pool rule";
+        r.toSource = take();
+        break;
+      case "--persistent":
+        r.persistent = true;
+        break;
+      case "--random":
+      case "--random-fully":
+        r.notes.push(`${w} (port randomisation) is the kernel's own business: dropped`);
+        break;
+      case "-m":
+      case "--match": {
+        const m = take();
+        if (m !== "comment" && m !== "tcp" && m !== "udp" && m !== "icmp") {
+          return `the match module "${m}" cannot be expressed in a Gatehouse rule`;
+        }
+        break;
+      }
+      case "--comment":
+        r.comment = take();
+        break;
+      case "-i":
+      case "--in-interface":
+        return "an input interface (-i) cannot be expressed in a Gatehouse SNAT rule";
+      case "--sport":
+      case "--dport":
+      case "--source-port":
+      case "--destination-port":
+        return `a port match (${w}) cannot be expressed: Gatehouse rules match on protocol, not ports`;
+      default:
+        if (/^\[\d+:\d+\]$/.test(w)) break; // iptables-save -c counters
+        return `the option "${w}" cannot be expressed in a Gatehouse rule`;
+    }
+  }
+  return r;
+}
+
+function parseToSource(text: string, changed: string[]): { range: string; ports: Pool["portRange"] } | null {
+  const [addr, ports, extra] = text.split(":");
+  if (extra !== undefined || addr === undefined) return null;
+  const range = expandRange(addr, changed);
+  if (!range) return null;
+  if (ports === undefined) return { range, ports: null };
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(ports);
+  if (!m) return null;
+  const from = Number(m[1]);
+  const to = Number(m[2] ?? m[1]);
+  if (from < 1 || to > 65535 || from > to) return null;
+  return { range, ports: { from, to } };
+}
+
+export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
+  b.addLines(lines);
+  let table = "nat"; // script lines name their table; a save file says it with *table
+  let pinnedAny = false;
+  for (const src of lines) {
+    const text = src.text.trim();
+    if (text === "") {
+      b.say(src, "ignored", "blank line");
+      continue;
+    }
+    if (text.startsWith("#")) {
+      b.say(src, "ignored", "comment");
+      continue;
+    }
+    if (text.startsWith("*")) {
+      table = text.slice(1).trim();
+      b.say(
+        src,
+        "ignored",
+        table === "nat" ? "start of the nat table" : `start of the ${table} table: only the nat table is imported`,
+      );
+      continue;
+    }
+    if (text === "COMMIT") {
+      b.say(src, "ignored", "end of a table");
+      continue;
+    }
+    if (text.startsWith(":")) {
+      const chain = text.slice(1).split(/\s+/)[0] ?? "";
+      const builtin = ["PREROUTING", "POSTROUTING", "INPUT", "OUTPUT", "FORWARD"].includes(chain);
+      b.say(
+        src,
+        "ignored",
+        builtin ? `chain ${chain} and its counters` : `user chain ${chain}: its rules are not imported`,
+      );
+      continue;
+    }
+    let ws = words(text);
+    if (/(^|\/)iptables(-legacy|-nft)?$/.test(ws[0] ?? "") || ws[0] === "sudo") {
+      while (ws[0] === "sudo" || /(^|\/)iptables(-legacy|-nft)?$/.test(ws[0] ?? "")) ws = ws.slice(1);
+      const t = ws.indexOf("-t");
+      table = t === -1 ? "filter" : (ws[t + 1] ?? "");
+      if (t !== -1) ws.splice(t, 2);
+    }
+    if (table !== "nat") {
+      b.say(src, "not-imported", `not imported: only the nat table is imported (this is the ${table} table)`);
+      continue;
+    }
+    const cmd = ws[0];
+    if (cmd === "-I" || cmd === "--insert") {
+      b.say(
+        src,
+        "not-imported",
+        "not imported because -I inserts at a place the import cannot know: import iptables-save output",
+      );
+      continue;
+    }
+    if (cmd === "-F" || cmd === "-X" || cmd === "-Z" || cmd === "-N" || cmd === "-P") {
+      b.say(src, "ignored", "chain management: nothing to import");
+      continue;
+    }
+    if (cmd !== "-A" && cmd !== "--append") {
+      b.say(src, "not-imported", "not imported because it is not an iptables rule (-A CHAIN ...)");
+      continue;
+    }
+    const chain = ws[1] ?? "";
+    const parsed = parseRule(ws.slice(2));
+    if (chain === "PREROUTING" || chain === "OUTPUT") {
+      const dnat = ws.includes("DNAT");
+      b.say(
+        src,
+        "not-imported",
+        dnat
+          ? "not imported: virtual services are not supported yet"
+          : `not imported: only POSTROUTING (source NAT) rules are imported, this is ${chain}`,
+      );
+      continue;
+    }
+    if (chain !== "POSTROUTING") {
+      b.say(
+        src,
+        "not-imported",
+        `not imported: rules in user chain ${chain} are not imported (jumps are not followed)`,
+      );
+      continue;
+    }
+    if (typeof parsed === "string") {
+      b.say(src, "not-imported", `not imported because ${parsed}`);
+      continue;
+    }
+    const changed: string[] = [];
+    const source = normaliseCidr(parsed.src ?? "0.0.0.0/0", changed);
+    const dest = parsed.dst === undefined ? null : normaliseCidr(parsed.dst, changed);
+    if (!source || (parsed.dst !== undefined && !dest)) {
+      b.say(src, "not-imported", `not imported because ${!source ? parsed.src : parsed.dst} is not a network`, changed);
+      continue;
+    }
+    const protocol = parsed.proto === undefined ? "any" : PROTOCOLS[parsed.proto];
+    if (!protocol) {
+      b.say(
+        src,
+        "not-imported",
+        `not imported because protocol "${parsed.proto}" is not tcp, udp, icmp or all`,
+        changed,
+      );
+      continue;
+    }
+    const target = parsed.target ?? "";
+    if (target === "MASQUERADE") {
+      b.say(
+        src,
+        "not-imported",
+        `not imported: MASQUERADE uses ${parsed.oif ?? "the interface"}'s own address, and Gatehouse pools have no "interface address" kind yet; add a pool with that address and a SNAT rule instead`,
+        changed,
+      );
+      continue;
+    }
+    if (target === "CHROUTE") {
+      b.say(
+        src,
+        "not-imported",
+        "not imported: CHROUTE redirects are not imported yet; set the rule's redirect ISP by hand",
+        changed,
+      );
+      continue;
+    }
+    if (target !== "" && !/^[A-Z]+$/.test(target)) {
+      b.say(
+        src,
+        "not-imported",
+        `not imported: the jump to user chain ${target} is not followed (its rules are not imported)`,
+        changed,
+      );
+      continue;
+    }
+    if (target !== "SNAT" && target !== "RETURN" && target !== "ACCEPT") {
+      b.say(
+        src,
+        "not-imported",
+        target
+          ? `not imported because the target ${target} is not SNAT, MASQUERADE, RETURN or ACCEPT`
+          : "not imported because it has no target (-j): it only counts packets",
+        changed,
+      );
+      continue;
+    }
+    const egress = b.ispFor(src, parsed.oif, undefined);
+    if (egress === null) {
+      b.say(src, "question", "needs an answer (see the questions) to know its ISP", changed);
+      continue;
+    }
+    let action: Rule["action"];
+    let merged: string | null = null;
+    if (target === "SNAT") {
+      const to = parseToSource(parsed.toSource ?? "", changed);
+      if (!to) {
+        b.say(
+          src,
+          "not-imported",
+          `not imported because --to-source "${parsed.toSource ?? ""}" is not a[-b][:port[-port]]`,
+          changed,
+        );
+        continue;
+      }
+      const owner = egress === "any" ? b.ownerFor(src, `the addresses ${to.range}`) : egress;
+      if (owner === null) {
+        b.say(src, "question", "needs an answer (see the questions) to know which ISP owns its addresses", changed);
+        continue;
+      }
+      const got = b.poolFor([to.range], owner, to.ports, `snat-${to.range.split("-")[0]}`);
+      merged = got.merged;
+      action = { type: "snat", poolId: got.pool.id, algorithm: parsed.persistent ? "sh" : "sdh" };
+    } else action = { type: "exclude" };
+    pinnedAny = true;
+    const rule = b.rule({
+      priority: b.pin(),
+      source: { kind: "cidrs", cidrs: [source] },
+      destinations: dest && dest !== "0.0.0.0/0" ? [dest] : [],
+      protocol,
+      egress,
+      action,
+      comment: parsed.comment ? safeComment(parsed.comment) : `iptables line ${src.line}`,
+    });
+    const why =
+      target === "SNAT"
+        ? parsed.persistent
+          ? " (--persistent: same address per source)"
+          : " (no --persistent: hash of source and destination)"
+        : "";
+    b.say(
+      src,
+      "imported",
+      `imported as ${b.ruleWords(rule)}${why}${merged ? `; addresses merged with ${merged}` : ""}${parsed.notes.length ? `; ${parsed.notes.join("; ")}` : ""}`,
+      changed,
+    );
+  }
+  if (pinnedAny) {
+    b.notes.push(
+      "iptables rules match first in list order: the imported rules got priorities 10 apart that keep that order",
+    );
+  }
+}
