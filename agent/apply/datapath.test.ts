@@ -13,7 +13,7 @@ describe("Datapath.restoreRouting", () => {
     const fake = new FakeRunner()
       .on(["sysctl", "-n"], { stdout: "2\n" })
       .on(["ip", "-4", "-j", "rule", "show"], {
-        stdout: JSON.stringify([{ priority: 7101, src: "all", fwmark: "0x101", fwmask: "0x1ff", table: "7101" }]),
+        stdout: JSON.stringify([{ priority: 101, src: "all", fwmark: "0x101", fwmask: "0x1ff", table: "7101" }]),
       })
       // the interface went down and came back: its table lost the default route
       .on(["ip", "-4", "-j", "route", "show", "table"], {

@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { claimDraftVersion } from "./claim";
 import type { Db, Tx } from "../../db";
 import { conflict, invalid, notFound, staleVersion } from "../../errors";
 import { type Rule, zId } from "../../../core/policy/model";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
-import { getClusterOrThrow } from "../clusters/clusters";
 import {
   newProblems,
   type PlannedChange,
@@ -221,15 +221,7 @@ async function applyPlan(
   }
   const result = await db.$transaction(
     async (tx) => {
-      // claiming the draft version first locks the draft: the plan was made from exactly this version
-      const claimed = await tx.cluster.updateMany({
-        where: { id: clusterId, draftVersion },
-        data: { draftVersion: { increment: 1 } },
-      });
-      if (claimed.count === 0) {
-        await getClusterOrThrow(tx, clusterId);
-        throw staleVersion("The draft");
-      }
+      await claimDraftVersion(tx, clusterId, draftVersion);
       await writePlan(tx, clusterId, plan);
       await recordAudit(tx, { actor, meta, clusterId, ...auditOf(plan, audit) });
       return { draftVersion: draftVersion + 1, changed: plan.changes.length };

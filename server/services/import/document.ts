@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { claimDraftVersion } from "../draft/claim";
 import { z } from "zod";
 import type { Db } from "../../db";
 import { conflict, invalid, staleVersion } from "../../errors";
@@ -59,14 +60,7 @@ export async function writeDocument(
   if (isEmptyDiff(diff)) throw conflict("Nothing to change: the draft already matches the document");
   await db.$transaction(
     async (tx) => {
-      const claimed = await tx.cluster.updateMany({
-        where: { id: input.clusterId, draftVersion: input.draftVersion },
-        data: { draftVersion: { increment: 1 } },
-      });
-      if (claimed.count === 0) {
-        await getClusterOrThrow(tx, input.clusterId);
-        throw staleVersion("The draft");
-      }
+      await claimDraftVersion(tx, input.clusterId, input.draftVersion);
       await writeDraft(tx, input.clusterId, doc.policy);
       await recordAudit(tx, {
         actor,

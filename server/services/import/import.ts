@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { claimDraftVersion } from "../draft/claim";
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, invalid, staleVersion } from "../../errors";
@@ -15,7 +16,6 @@ import {
   importPolicy,
 } from "../../../core/import/index";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
-import { getClusterOrThrow } from "../clusters/clusters";
 import { ispToData, poolToData, ruleToData, zoneToData } from "../draft/rows";
 import { draftSnapshot } from "../draft/snapshot";
 
@@ -172,14 +172,7 @@ export async function applyImport(db: Db, actor: Actor, meta: RequestMeta, input
   const added = counts(result.changes);
   await db.$transaction(
     async (tx) => {
-      const claimed = await tx.cluster.updateMany({
-        where: { id: input.clusterId, draftVersion: input.draftVersion },
-        data: { draftVersion: { increment: 1 } },
-      });
-      if (claimed.count === 0) {
-        await getClusterOrThrow(tx, input.clusterId);
-        throw staleVersion("The draft");
-      }
+      await claimDraftVersion(tx, input.clusterId, input.draftVersion);
       await insertChanges(tx, input.clusterId, result.changes);
       await recordAudit(tx, {
         actor,
