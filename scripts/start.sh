@@ -12,7 +12,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 echo "==> generating database clients"
 npm run --silent db:generate >/dev/null
-if [ ! -f .next/BUILD_ID ] || [ -n "$(find app server agent prisma next.config.ts package.json -newer .next/BUILD_ID -type f -not -path 'prisma/generated/*' 2>/dev/null | head -n 1)" ]; then
+if [ ! -f .next/BUILD_ID ] || [ -n "$(find app core server agent cli prisma next.config.ts proxy.ts instrumentation.ts package.json -newer .next/BUILD_ID -type f -not -path 'prisma/generated/*' 2>/dev/null | head -n 1)" ]; then
   echo "==> building the console"
   npm run --silent build:workers
   npx next build
