@@ -1,5 +1,7 @@
 import { expect } from "vitest";
 import { type ApplyResult, applySpec } from "../agent/apply/apply-spec";
+import { compileGatewaySpec } from "../core/policy/compile";
+import type { Policy } from "../core/policy/model";
 import { entry, gatewaySpec, isp, pool } from "./spec-fixtures";
 import type { FailoverState, Packet } from "../core/spec/decide";
 import type { GatewaySpec, SpecEntry } from "../core/spec/schema";
@@ -65,4 +67,28 @@ export function packet(
 
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error("the datapath tests create network namespaces: run them as root");
+}
+
+/** A policy compiled for the lab's one gateway, with no failover in force. */
+export function compileLabSpec(policy: Policy, revision: number): GatewaySpec {
+  return compileGatewaySpec({
+    policy,
+    revision,
+    clusterId: "lab",
+    clusterName: "lab",
+    gateway: { id: "gw1", name: "gw1" },
+    failover: [],
+    failoverEpoch: 0,
+  });
+}
+
+/** Runs the built agent once in the lab's gateway namespace and collects what it said. */
+export async function runAgentOnce(
+  lab: Lab,
+  agentFile: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = lab.spawn(lab.ns.gateway, [process.execPath, agentFile, ...args]);
+  const code = await proc.exited;
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
 }

@@ -1,5 +1,14 @@
 import { isIPv4 } from "../address";
-import { type Algorithm, type Isp, MAX_PRIORITY, type Policy, type Pool, type Rule, type Zone } from "../policy/model";
+import {
+  type Algorithm,
+  type Isp,
+  MAX_PRIORITY,
+  type Policy,
+  type Pool,
+  type Rule,
+  type Zone,
+  zMonitor,
+} from "../policy/model";
 import { describeIssue, type PolicyIssue, validatePolicy } from "../policy/validate";
 import type { SourceLine } from "./text";
 import type {
@@ -153,14 +162,7 @@ export class PolicyBuilder {
       nextHop: gw,
       localAddress: null,
       probeTargets: [],
-      monitor: {
-        intervalMs: 500,
-        downAfter: 3,
-        upAfter: 5,
-        holdDownMs: 10_000,
-        lossThresholdPct: 50,
-        latencyThresholdMs: 1000,
-      },
+      monitor: zMonitor.parse(undefined),
       failoverMode: "manual",
       failbackMode: "manual",
       flushOnFailback: false,

@@ -3,13 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../core/spec/decide";
-import type { GatewaySpec } from "../../core/spec/schema";
 import { buildAgent } from "../../scripts/build-agent";
-import { compileGatewaySpec } from "../../core/policy/compile";
 import type { Policy } from "../../core/policy/model";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { connect, type Listener, startListener } from "../../testkit/lab/traffic";
-import { packet, requireRoot } from "../../testkit/datapath";
+import { compileLabSpec, packet, requireRoot, runAgentOnce } from "../../testkit/datapath";
 
 /**
  * The whole pipeline with the shipped program: an editable policy is compiled by the console's
@@ -100,23 +98,9 @@ function policyFor(lab: Lab, algorithm: "sh" | "sdh", extraDrop: string | null):
   };
 }
 
-function compile(policy: Policy, revision: number): GatewaySpec {
-  return compileGatewaySpec({
-    policy,
-    revision,
-    clusterId: "lab",
-    clusterName: "lab",
-    gateway: { id: "gw1", name: "gw1" },
-    failover: [],
-    failoverEpoch: 0,
-  });
-}
+const compile = compileLabSpec;
 
-async function runAgent(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = lab.spawn(lab.ns.gateway, [process.execPath, agentFile, ...args]);
-  const code = await proc.exited;
-  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
-}
+const runAgent = (args: string[]) => runAgentOnce(lab, agentFile, args);
 
 function writeSpec(name: string, spec: unknown): string {
   const file = join(work, name);

@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArpWatch } from "../../agent/health/arp-watch";
-import { compileGatewaySpec } from "../../core/policy/compile";
 import type { Policy } from "../../core/policy/model";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { buildAgent } from "../../scripts/build-agent";
-import { requireRoot } from "../../testkit/datapath";
+import { compileLabSpec, requireRoot, runAgentOnce } from "../../testkit/datapath";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { connect, countAtIsp, type Listener, startListener } from "../../testkit/lab/traffic";
 
@@ -79,22 +78,10 @@ function policy(addresses: string[], settings: Partial<Policy["settings"]> = {})
 let revision = 0;
 function compile(p: Policy): GatewaySpec {
   revision++;
-  return compileGatewaySpec({
-    policy: p,
-    revision,
-    clusterId: "lab",
-    clusterName: "lab",
-    gateway: { id: "gw1", name: "gw1" },
-    failover: [],
-    failoverEpoch: 0,
-  });
+  return compileLabSpec(p, revision);
 }
 
-async function agent(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = lab.spawn(lab.ns.gateway, [process.execPath, agentFile, ...args]);
-  const code = await proc.exited;
-  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
-}
+const agent = (args: string[]) => runAgentOnce(lab, agentFile, args);
 
 async function apply(spec: GatewaySpec): Promise<void> {
   const file = join(work, `r${spec.revision}.json`);

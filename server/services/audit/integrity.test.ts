@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +6,7 @@ import { type ApiHarness, apiHarness, TEST_META } from "../../../testkit/server/
 import { createContext } from "../../trpc/context";
 import { appRouter } from "../../trpc/root";
 import { appendAuditEvents } from "./bulk";
-import { GENESIS_HASH } from "./chain";
+import { type ChainedFields, eventHash, GENESIS_HASH, HASH_UNKEYED } from "./chain";
 import { recordAudit } from "./record";
 import { verifyAuditChain } from "./verify";
 
@@ -36,40 +35,7 @@ async function seed(h: ApiHarness, n: number) {
 }
 
 /** The chain hash as it was before it was keyed: what someone without the key can compute. */
-function plainHash(row: {
-  at: Date;
-  actorType: string;
-  actorId: string;
-  actorName: string;
-  action: string;
-  clusterId: string | null;
-  targetType: string;
-  targetId: string;
-  before: string | null;
-  after: string | null;
-  ip: string;
-  userAgent: string;
-  requestId: string;
-  prevHash: string;
-}): string {
-  const canonical = JSON.stringify([
-    row.at.toISOString(),
-    row.actorType,
-    row.actorId,
-    row.actorName,
-    row.action,
-    row.clusterId,
-    row.targetType,
-    row.targetId,
-    row.before,
-    row.after,
-    row.ip,
-    row.userAgent,
-    row.requestId,
-    row.prevHash,
-  ]);
-  return createHash("sha256").update(canonical).digest("hex");
-}
+const plainHash = (row: ChainedFields): string => eventHash({ ...row, hashVersion: HASH_UNKEYED }) as string;
 
 /** Rewrites event `seq` and re-hashes it and every later event with `hash`, chain head included. */
 async function rewriteAndRehash(
