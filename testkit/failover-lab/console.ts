@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { sendFetchResponse, toFetchRequest } from "../server/fetch-bridge";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Db } from "../../server/db";
 import { hashPassword } from "../../server/services/auth/password";
@@ -10,7 +10,6 @@ import { type GatewayTestDb, gatewayTestDb } from "../server/gateways";
 import { usernameKey } from "../../server/services/auth/username";
 import { createContext } from "../../server/trpc/context";
 import { appRouter } from "../../server/trpc/root";
-import { stampPeer } from "../../server/http/peer";
 
 /**
  * The console's HTTP surface without building Next.js, for tests and benchmarks that run real
@@ -28,40 +27,6 @@ export interface TestConsole {
   url: string;
   db: Db;
   stop(): Promise<void>;
-}
-
-async function toRequest(req: IncomingMessage, base: string, signal: AbortSignal): Promise<Request> {
-  stampPeer(req);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(`${base}${req.url ?? "/"}`, {
-    method: req.method,
-    headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-    signal,
-    ...(hasBody ? { duplex: "half" } : {}),
-  } as RequestInit);
-}
-
-async function send(res: ServerResponse, response: Response): Promise<void> {
-  const headers: Record<string, string | string[]> = {};
-  response.headers.forEach((v, k) => {
-    if (k !== "set-cookie") headers[k] = v;
-  });
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) headers["set-cookie"] = cookies;
-  res.writeHead(response.status, headers);
-  if (response.body === null) return void res.end();
-  // streamed: server-sent events must reach the client as they are written
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (res.destroyed) break;
-    res.write(chunk);
-  }
-  res.end();
 }
 
 export async function startTestConsole(opts: { longPollMs?: number } = {}): Promise<TestConsole> {
@@ -84,7 +49,7 @@ export async function startTestConsole(opts: { longPollMs?: number } = {}): Prom
       if (!res.writableFinished) hangup.abort();
     });
     try {
-      const request = await toRequest(req, base, hangup.signal);
+      const request = toFetchRequest(req, base, hangup.signal);
       const path = new URL(request.url).pathname;
       let response: Response;
       if (path.startsWith("/api/trpc/")) {
@@ -100,7 +65,7 @@ export async function startTestConsole(opts: { longPollMs?: number } = {}): Prom
       } else if (path === "/api/agent/v1/status" && req.method === "POST") response = await handleStatus(db, request);
       else if (path === "/api/agent/v1/health" && req.method === "POST") response = await handleHealth(db, request);
       else response = new Response(JSON.stringify({ error: "not found" }), { status: 404 });
-      if (!res.destroyed) await send(res, response);
+      if (!res.destroyed) await sendFetchResponse(res, response);
     } catch (e) {
       if (!res.headersSent && !res.destroyed) res.writeHead(500).end(String(e));
       else res.destroy();

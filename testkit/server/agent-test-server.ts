@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { sendFetchResponse, toFetchRequest } from "./fetch-bridge";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import type { Db } from "../../server/db";
 import { handleHealth } from "../../server/http/agent-health";
 import { type AgentApiOptions, handleDesired, handleEnroll, handleStatus } from "../../server/http/agent-api";
-import { stampPeer } from "../../server/http/peer";
 
 /**
  * The agent endpoints behind a bare Node HTTP server on 127.0.0.1, for tests that run the real
@@ -19,28 +18,6 @@ export interface AgentApiServer {
   start(): Promise<void>;
 }
 
-async function toRequest(req: IncomingMessage, port: number, signal: AbortSignal): Promise<Request> {
-  stampPeer(req);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(`http://127.0.0.1:${port}${req.url ?? "/"}`, {
-    method: req.method,
-    headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-    signal,
-    ...(hasBody ? { duplex: "half" } : {}),
-  } as RequestInit);
-}
-
-async function send(res: ServerResponse, response: Response): Promise<void> {
-  res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-  res.end(response.body === null ? undefined : Buffer.from(await response.arrayBuffer()));
-}
-
 export async function startAgentApiServer(db: Db, opts: AgentApiOptions = {}): Promise<AgentApiServer> {
   let server: Server | null = null;
   let port = 0;
@@ -50,7 +27,7 @@ export async function startAgentApiServer(db: Db, opts: AgentApiOptions = {}): P
       if (!res.writableFinished) hangup.abort();
     });
     try {
-      const request = await toRequest(req, port, hangup.signal);
+      const request = toFetchRequest(req, `http://127.0.0.1:${port}`, hangup.signal);
       const path = new URL(request.url).pathname;
       const response =
         path === "/api/agent/v1/enroll" && req.method === "POST"
@@ -62,7 +39,7 @@ export async function startAgentApiServer(db: Db, opts: AgentApiOptions = {}): P
               : path === "/api/agent/v1/health" && req.method === "POST"
                 ? await handleHealth(db, request)
                 : new Response(JSON.stringify({ error: "not found" }), { status: 404 });
-      if (!res.destroyed) await send(res, response);
+      if (!res.destroyed) await sendFetchResponse(res, response);
     } catch (e) {
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500).end(String(e));
