@@ -147,6 +147,47 @@ export const zIpRuleCheck = z.object({
 });
 export type IpRuleCheck = z.infer<typeof zIpRuleCheck>;
 
+export const VRRP_STATES = ["master", "backup", "fault", "stopped", "unknown"] as const;
+export const zVrrpState = z.enum(VRRP_STATES);
+export type VrrpState = z.infer<typeof zVrrpState>;
+
+/** One change of a sync group's VRRP state, as keepalived announced it to the agent. */
+export const zVrrpTransition = z.object({
+  group: text(32),
+  from: zVrrpState,
+  to: zVrrpState,
+  /** the agent's clock */
+  at: z.iso.datetime({ offset: true }),
+  /** on promotion to master: how long committing the synced connections took; null: no commit */
+  commitMs: z.number().min(0).max(600_000).nullable(),
+  /** why the commit (or the notify handling) failed; empty when it did not */
+  error: text(1000).default(""),
+});
+export type VrrpTransition = z.infer<typeof zVrrpTransition>;
+
+export const zHaStatus = z.object({
+  checkedAt: z.iso.datetime({ offset: true }),
+  groups: z
+    .array(
+      z.object({
+        name: text(32),
+        state: zVrrpState,
+        /** when the group entered its state (the agent's clock); null: not known */
+        since: z.iso.datetime({ offset: true }).nullable(),
+        /** the priority keepalived runs with (after link tracking); null: not known */
+        effectivePriority: z.number().int().min(0).max(255).nullable(),
+      }),
+    )
+    .max(64),
+  keepalived: z.enum(["running", "stopped", "failed"]),
+  conntrackd: z.enum(["running", "stopped", "failed", "disabled"]),
+  /** transitions since the agent started, newest last, at most the last 50: the console records new ones */
+  transitions: z.array(zVrrpTransition).max(50),
+  /** what is wrong with keepalived or conntrackd, empty when nothing */
+  error: text(1000).default(""),
+});
+export type HaStatus = z.infer<typeof zHaStatus>;
+
 export const zStatusReport = z.object({
   agentVersion: zAgentVersion,
   /** the spec the datapath enforces right now (the last one applied successfully) */
@@ -157,6 +198,8 @@ export const zStatusReport = z.object({
   health: zHealth.optional(),
   /** operator ip rules that would override Gatehouse's (checked before and after every apply, and every few seconds) */
   ipRules: zIpRuleCheck.optional(),
+  /** VRRP and connection sync, when the spec has high availability */
+  ha: zHaStatus.optional(),
 });
 export type StatusReport = z.infer<typeof zStatusReport>;
 

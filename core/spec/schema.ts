@@ -4,6 +4,7 @@ import {
   zCidr,
   zId,
   zInterfaceName,
+  zInterfaceAddress,
   zIPv4,
   zMonitor,
   zName,
@@ -88,6 +89,78 @@ export const zSpecEntry = z.object({
 });
 export type SpecEntry = z.infer<typeof zSpecEntry>;
 
+/** keepalived instance and group names: safe in its config and in file names */
+export const zVrrpName = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 letters, digits, '_' or '-'");
+
+/**
+ * One VRRP instance: addresses that float between the gateways on one link. The LAN instance
+ * carries the clients' default gateway; an ISP instance carries the gateway side of the ISP link
+ * (the next hop the ISP routes routed pools to) and the on-link pool addresses.
+ */
+export const zVrrpInstance = z.object({
+  name: zVrrpName,
+  kind: z.enum(["lan", "isp"]),
+  /** the ISP of an "isp" instance; null for the LAN */
+  ispId: zId.nullable(),
+  /** this gateway's interface on the link */
+  interface: zInterfaceName,
+  /** 1..255, unique per link */
+  vrid: z.number().int().min(1).max(255),
+  /** this gateway's own address on the link (the source of its adverts) */
+  ownAddress: zIPv4,
+  /** the other gateways' own addresses on the link: adverts go to them by unicast; empty: multicast */
+  unicastPeers: z.array(zIPv4),
+  /** addresses that float with the instance, with prefix length (pool addresses are /32) */
+  virtualAddresses: z.array(zInterfaceAddress).min(1),
+});
+export type VrrpInstance = z.infer<typeof zVrrpInstance>;
+
+/**
+ * A sync group: instances that move together (keepalived's vrrp_sync_group). Active/standby has
+ * one group for the whole cluster; active/active has one per gateway, owned by it and backed up by
+ * the others.
+ */
+export const zVrrpGroup = z.object({
+  name: zVrrpName,
+  /** the gateway the group belongs to (active/active); null in active/standby */
+  ownerGatewayId: zId.nullable(),
+  /** this gateway's VRRP priority in the group, 1..254 (a drained gateway gets 1) */
+  priority: z.number().int().min(1).max(254),
+  instances: z.array(zVrrpInstance).min(1),
+});
+export type VrrpGroup = z.infer<typeof zVrrpGroup>;
+
+/** Connection sync with conntrackd (FTFW) so established connections survive a takeover. */
+export const zSpecConntrackSync = z.object({
+  interface: zInterfaceName,
+  ownAddress: zIPv4,
+  peerAddresses: z.array(zIPv4).min(1),
+  port: z.number().int().min(1).max(65535).default(3780),
+});
+export type SpecConntrackSync = z.infer<typeof zSpecConntrackSync>;
+
+export const HA_MODES = ["active_standby", "active_active"] as const;
+export const zSpecHa = z.object({
+  mode: z.enum(HA_MODES),
+  /** VRRPv3 advert interval, in steps of 10 ms */
+  advertIntervalMs: z
+    .number()
+    .int()
+    .min(10)
+    .max(40_950)
+    .refine((n) => n % 10 === 0, "must be a multiple of 10 ms"),
+  /** a higher-priority gateway takes its groups back when it returns */
+  preempt: z.boolean(),
+  /** lowered from the priority for each of this gateway's ISP links that is down (0: no tracking) */
+  trackLinkWeight: z.number().int().min(0).max(253),
+  /** the operator is draining this gateway: its priority is 1 everywhere and peers hold its addresses */
+  drained: z.boolean().default(false),
+  groups: z.array(zVrrpGroup).min(1),
+  /** null: no connection sync */
+  sync: zSpecConntrackSync.nullable(),
+});
+export type SpecHa = z.infer<typeof zSpecHa>;
+
 export const zGatewaySpec = z.object({
   specVersion: z.literal(SPEC_VERSION),
   clusterId: zId,
@@ -108,7 +181,14 @@ export const zGatewaySpec = z.object({
     internalInterfaces: z.array(zInterfaceName).default([]),
   }),
   isps: z.array(zSpecIsp).max(250),
+  /**
+   * In a high-availability cluster each pool's addresses here are this gateway's slice (the
+   * addresses it SNATs new connections to); keepalived, not the agent, puts on-link pool
+   * addresses on links (they float with the groups).
+   */
   pools: z.array(zSpecPool),
   entries: z.array(zSpecEntry),
+  /** null: a standalone gateway (the agent puts on-link pool addresses on the uplink itself) */
+  ha: zSpecHa.nullable().default(null),
 });
 export type GatewaySpec = z.infer<typeof zGatewaySpec>;
