@@ -83,6 +83,7 @@ export function gatewaySpec(parts: {
   revision?: number;
   lanInterfaces?: string[];
   internalInterfaces?: string[];
+  ha?: GatewaySpec["ha"];
 }): GatewaySpec {
   return {
     specVersion: 1,
@@ -105,6 +106,7 @@ export function gatewaySpec(parts: {
       ruleId: e.ruleId === "r" ? `r${i + 1}` : e.ruleId,
       rulePosition: i + 1,
     })),
+    ha: parts.ha ?? null,
   };
 }
 

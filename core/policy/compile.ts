@@ -133,5 +133,6 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     isps,
     pools,
     entries,
+    ha: null,
   } satisfies GatewaySpec);
 }

@@ -42,7 +42,14 @@ describe("assignSlices", () => {
 
   it("honours pins and ignores pins to unknown gateways", () => {
     const addrs = range(6);
-    const owners = assignSlices(addrs, ["a", "b"], new Map([["198.51.100.1", "b"], ["198.51.100.2", "nobody"]]));
+    const owners = assignSlices(
+      addrs,
+      ["a", "b"],
+      new Map([
+        ["198.51.100.1", "b"],
+        ["198.51.100.2", "nobody"],
+      ]),
+    );
     expect(owners.get("198.51.100.1")).toBe("b");
     expect(["a", "b"]).toContain(owners.get("198.51.100.2"));
     expect(sliceOf(addrs, owners, "a").length).toBe(3);

@@ -71,6 +71,10 @@ export function assignSlices(
 }
 
 /** The addresses one gateway owns, in the order given. */
-export function sliceOf(addresses: readonly string[], owners: ReadonlyMap<string, string>, gatewayId: string): string[] {
+export function sliceOf(
+  addresses: readonly string[],
+  owners: ReadonlyMap<string, string>,
+  gatewayId: string,
+): string[] {
   return addresses.filter((a) => owners.get(a) === gatewayId);
 }
