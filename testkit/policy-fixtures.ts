@@ -356,6 +356,7 @@ export function generatePolicy(options: GenerateOptions): Policy {
       hashSeed: 0x5eed,
       lanInterfaces: [],
       internalInterfaces: [],
+      ha: { mode: "none" },
     },
     isps,
     pools,

@@ -50,7 +50,13 @@ function policies(): Array<[string, Policy]> {
     priority: 5,
     comment: "quarantine",
   });
-  rich.settings = { unmatched: "forward", hashSeed: 123456, lanInterfaces: ["lan0"], internalInterfaces: [] };
+  rich.settings = {
+    unmatched: "forward",
+    hashSeed: 123456,
+    lanInterfaces: ["lan0"],
+    internalInterfaces: [],
+    ha: { mode: "none" },
+  };
   return [
     ["empty", emptyPolicy()],
     ["iptables", ipt],

@@ -21,7 +21,7 @@ export function detectFormat(text: string): ImportFormat | null {
 /** The empty policy an import without a cluster (a dry run) adds to. */
 export function emptyPolicy(): Policy {
   return {
-    settings: { unmatched: "drop", hashSeed: 0, lanInterfaces: [], internalInterfaces: [] },
+    settings: { unmatched: "drop", hashSeed: 0, lanInterfaces: [], internalInterfaces: [], ha: { mode: "none" } },
     isps: [],
     pools: [],
     zones: [],

@@ -216,7 +216,13 @@ export interface ChangePreview {
 /** A planned change in words: each changed field, before and after. */
 export function previewChange(c: PlannedChange, names: NameLookup): ChangePreview {
   // the policy diff compares one rule here: the same field paths and labels as the change list
-  const settings: Policy["settings"] = { unmatched: "drop", hashSeed: 0, lanInterfaces: [], internalInterfaces: [] };
+  const settings: Policy["settings"] = {
+    unmatched: "drop",
+    hashSeed: 0,
+    lanInterfaces: [],
+    internalInterfaces: [],
+    ha: { mode: "none" },
+  };
   const only = (rules: Rule[]): Policy => ({ settings, isps: [], pools: [], zones: [], rules });
   const diff = diffPolicies(only([c.before]), only(c.after ? [c.after] : []));
   const fields = c.after === null ? [] : fieldTexts("rule", diff.rules[0]?.fields ?? [], names);

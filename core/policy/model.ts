@@ -204,6 +204,23 @@ export const zRule = zRuleFields.extend({
 });
 export type Rule = z.infer<typeof zRule>;
 
+/**
+ * How the cluster's gateways back each other up. none: each gateway stands alone (with two or more
+ * gateways, each SNATs to its own slice of every pool, core/policy/slices.ts); active_standby: one
+ * gateway at a time holds the LAN gateway address and the pools (keepalived VRRP), the others wait
+ * with the same ruleset; active_active: every gateway holds its own LAN address and pool slices and
+ * backs up the others'.
+ */
+export const HA_MODE_VALUES = ["none", "active_standby", "active_active"] as const;
+export const zHaMode = z.enum(HA_MODE_VALUES);
+export type HaMode = z.infer<typeof zHaMode>;
+export const zHaSettings = z
+  .object({
+    mode: zHaMode.default("none"),
+  })
+  .prefault({});
+export type HaSettings = z.infer<typeof zHaSettings>;
+
 export const zClusterSettings = z.object({
   /** what happens to LAN traffic that leaves via an ISP and matches no rule */
   unmatched: z.enum(["drop", "forward"]).default("drop"),
@@ -222,6 +239,8 @@ export const zClusterSettings = z.object({
   lanInterfaces: z.array(zInterfaceName).max(32, "at most 32 interfaces").default([]),
   /** other interfaces LAN traffic may leave by un-NATed (a DMZ, a management network) */
   internalInterfaces: z.array(zInterfaceName).max(32, "at most 32 interfaces").default([]),
+  /** high availability between the cluster's gateways */
+  ha: zHaSettings,
 });
 export type ClusterSettings = z.infer<typeof zClusterSettings>;
 

@@ -23,7 +23,13 @@ let agentFile: string;
 
 function policyFor(lab: Lab, algorithm: "sh" | "sdh", extraDrop: string | null): Policy {
   return {
-    settings: { unmatched: "drop", hashSeed: 0x1234abcd, lanInterfaces: [], internalInterfaces: [] },
+    settings: {
+      unmatched: "drop",
+      hashSeed: 0x1234abcd,
+      lanInterfaces: [],
+      internalInterfaces: [],
+      ha: { mode: "none" },
+    },
     isps: [
       {
         id: "isp-a",

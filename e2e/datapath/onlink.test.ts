@@ -34,7 +34,14 @@ function policy(addresses: string[], settings: Partial<Policy["settings"]> = {})
     latencyThresholdMs: 1000,
   };
   return {
-    settings: { unmatched: "drop", hashSeed: 0x1234abcd, lanInterfaces: [], internalInterfaces: [], ...settings },
+    settings: {
+      unmatched: "drop",
+      hashSeed: 0x1234abcd,
+      lanInterfaces: [],
+      internalInterfaces: [],
+      ha: { mode: "none" },
+      ...settings,
+    },
     isps: [
       {
         id: "isp-a",

@@ -68,6 +68,7 @@ export async function createCluster(db: Db, actor: Actor, meta: RequestMeta, giv
     hashSeed: randomInt(1, 0xffffffff),
     lanInterfaces: input.lanInterfaces,
     internalInterfaces: input.internalInterfaces,
+    ha: { mode: "none" },
   };
   try {
     return await db.$transaction(async (tx) => {
