@@ -4,7 +4,7 @@
  * A failover lab on this machine, attached to a running console: network namespaces with N
  * gateways running the real agent, two ISPs, LAN clients sending a steady UDP stream (a datagram
  * every 10 ms) and an internet server. The cluster, its ISPs, pools, rule and gateways are created
- * through the console's API and the agents enrol with one-time tokens, exactly as on real
+ * through the console's API and the agents enroll with one-time tokens, exactly as on real
  * gateways. Watch the ISP cards on the console's Health page, click "Fail over", or break an ISP
  * here, and see the traffic move.
  *

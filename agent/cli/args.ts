@@ -28,7 +28,7 @@ export class UsageError extends Error {
 export const USAGE = `Usage: gatehouse-agent <command> [options]
 
 Commands:
-  enroll --console URL --token TOKEN   trade a one-time enrolment token for this gateway's agent token
+  enroll --console URL --token TOKEN   trade a one-time enrollment token for this gateway's agent token
          (or --token-file FILE, which keeps the token out of the process list)
   run                                  keep the gateway's datapath in the state the console publishes
   render --spec FILE                   print the nftables ruleset for a gateway spec (JSON)

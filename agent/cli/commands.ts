@@ -76,7 +76,7 @@ async function enroll(cmd: Extract<Command, { name: "enroll" }>, deps: CommandDe
   const token = cmd.token ?? readTokenFile(cmd.tokenFile ?? "");
   if (!TOKEN_RE.test(token) || !token.startsWith(ENROLL_TOKEN_PREFIX)) {
     throw new CommandFailed(
-      `--token must be the enrolment token the console showed (${ENROLL_TOKEN_PREFIX}...)`,
+      `--token must be the enrollment token the console showed (${ENROLL_TOKEN_PREFIX}...)`,
       EXIT.usage,
     );
   }

@@ -153,7 +153,7 @@ export class AgentLoop {
         log.warn(
           { err: this.consoleError, kind, retryInMs: wait, running: this.running },
           kind === "unauthorized"
-            ? "the console refused the agent token; keeping the applied rules (re-enrol if it was revoked)"
+            ? "the console refused the agent token; keeping the applied rules (re-enroll if it was revoked)"
             : "cannot get the desired state; keeping the applied rules",
         );
         this.saveStatus();

@@ -113,7 +113,7 @@ export class ConsoleClient {
     }
   }
 
-  /** The target's token is the enrolment token here. */
+  /** The target's token is the enrollment token here. */
   async enroll(body: EnrollRequest): Promise<EnrollResponse> {
     const res = await this.call("enroll", {
       method: "POST",
@@ -122,7 +122,7 @@ export class ConsoleClient {
     });
     const parsed = zEnrollResponse.safeParse(await this.jsonOf(res));
     if (!parsed.success)
-      throw new ConsoleError("protocol", "the console's enrolment answer is not what this agent expects");
+      throw new ConsoleError("protocol", "the console's enrollment answer is not what this agent expects");
     return parsed.data;
   }
 

@@ -4,16 +4,16 @@ import { z } from "zod";
  * The agent protocol (console <-> agent), version 1, mounted at /api/agent/v1. Both sides import
  * these schemas: the console validates what agents send with them, the agent what it sends.
  *
- *   POST enroll              Authorization: Bearer <enrolment token>  body EnrollRequest -> EnrollResponse
+ *   POST enroll              Authorization: Bearer <enrollment token>  body EnrollRequest -> EnrollResponse
  *   GET  desired?have=R.E    Authorization: Bearer <agent token>      -> 200 DesiredResponse | 204 (nothing new)
  *   POST status              Authorization: Bearer <agent token>      body StatusReport -> 200 StatusAck
  *
  * Errors are `{ error: string, issues?: {path, message}[] }` with 400 (bad input), 401 (token
  * unknown, used, expired or revoked), 413 (body too large) or 415 (not JSON).
  *
- * Credentials: an admin adds a gateway and gets a one-time enrolment token (ghe_, valid 24 h);
+ * Credentials: an admin adds a gateway and gets a one-time enrollment token (ghe_, valid 24 h);
  * `enroll` trades it for the gateway's agent token (gha_). The console stores only sha256 hashes.
- * Rotating issues a new enrolment token, not a new agent token: the operator runs `enroll` again
+ * Rotating issues a new enrollment token, not a new agent token: the operator runs `enroll` again
  * on the gateway, the running agent picks the new token up from its state file, and the old
  * agent token stops working at that moment, so a rotation never cuts a gateway off. For a token
  * that may have leaked, rotation can revoke the current agent token at once; revocation alone

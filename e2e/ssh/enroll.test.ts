@@ -47,7 +47,7 @@ describe("adding a gateway over SSH", () => {
   });
 
   it("installs, enrolls and starts the agent until it reports online", async () => {
-    const job = await h.enrol(gw1(), "gw-1");
+    const job = await h.enroll(gw1(), "gw-1");
     expect(job.error).toBe("");
     expect(job.state).toBe("succeeded");
     expect(stepStates(job)).toEqual({
@@ -56,7 +56,7 @@ describe("adding a gateway over SSH", () => {
       register: "done",
       upload: "done",
       install: "done",
-      enrol: "done",
+      enroll: "done",
       start: "done",
       online: "done",
     });
@@ -92,10 +92,10 @@ describe("adding a gateway over SSH", () => {
     expect(JSON.stringify(access)).not.toContain("PRIVATE KEY");
 
     const actions = await auditActions();
-    for (const a of ["gateway.ssh_enrol_start", "gateway.create", "gateway.ssh_credentials_set", "gateway.enroll"]) {
+    for (const a of ["gateway.ssh_enroll_start", "gateway.create", "gateway.ssh_credentials_set", "gateway.enroll"]) {
       expect(actions).toContain(a);
     }
-    const outcome = await h.t.db.auditEvent.findFirstOrThrow({ where: { action: "gateway.ssh_enrol" } });
+    const outcome = await h.t.db.auditEvent.findFirstOrThrow({ where: { action: "gateway.ssh_enroll" } });
     expect(JSON.parse(outcome.after ?? "{}")).toMatchObject({ outcome: "succeeded", agentVersion: h.bundle.version });
   }, 90_000);
 
@@ -134,26 +134,26 @@ describe("when enrollment fails", () => {
   const gatewayNames = async () => (await h.t.db.gateway.findMany({ select: { name: true } })).map((g) => g.name);
 
   it("refuses a wrong key or password at the login and registers nothing", async () => {
-    const wrongKey = await h.enrol(gw1(), "gw-wrong-key", { auth: { kind: "key", privateKey: h.lab.strangerKey } });
+    const wrongKey = await h.enroll(gw1(), "gw-wrong-key", { auth: { kind: "key", privateKey: h.lab.strangerKey } });
     expect(wrongKey.state).toBe("failed");
     expect(wrongKey.error).toMatch(/^Log in over SSH failed: .*refused the SSH login as "root" with the private key/);
     expect(stepStates(wrongKey)).toMatchObject({ connect: "failed", prerequisites: "skipped", register: "skipped" });
     expect(wrongKey.steps.some((s) => s.key === "undo")).toBe(false);
 
-    const wrongPassword = await h.enrol(gw1(), "gw-wrong-password", {
+    const wrongPassword = await h.enroll(gw1(), "gw-wrong-password", {
       auth: { kind: "password", password: "not-the-password" },
     });
     expect(wrongPassword.error).toMatch(/refused the SSH login as "root" with the password/);
     expect(await gatewayNames()).not.toContain("gw-wrong-key");
     expect(await gatewayNames()).not.toContain("gw-wrong-password");
-    const outcomes = await h.t.db.auditEvent.findMany({ where: { action: "gateway.ssh_enrol" } });
+    const outcomes = await h.t.db.auditEvent.findMany({ where: { action: "gateway.ssh_enroll" } });
     expect(outcomes.map((e) => JSON.parse(e.after ?? "{}").failedStep)).toEqual(
       expect.arrayContaining(["connect", "connect"]),
     );
   }, 60_000);
 
   it("refuses a host that lacks a prerequisite and installs nothing there", async () => {
-    const job = await h.enrol(gw2(), "gw-2");
+    const job = await h.enroll(gw2(), "gw-2");
     expect(job.state).toBe("failed");
     expect(job.error).toMatch(/^Check the host failed: conntrack is not installed \(not found in root's PATH/);
     // only conntrack is missing: the other checks passed
@@ -166,19 +166,19 @@ describe("when enrollment fails", () => {
   it("undoes every step before the one that failed", async () => {
     const root = join(gw1().dir, "second-root");
     // nothing listens there: the agent cannot enroll
-    const job = await h.enrol(gw1(), "gw-unreachable", {
+    const job = await h.enroll(gw1(), "gw-unreachable", {
       installRoot: root,
       consoleUrl: "http://100.64.1.1:9",
     });
     expect(job.state).toBe("failed");
-    expect(job.error).toMatch(/^Enrol the agent failed: gatehouse-agent enroll failed: exit status 1: .*/s);
+    expect(job.error).toMatch(/^Enroll the agent failed: gatehouse-agent enroll failed: exit status 1: .*/s);
     expect(stepStates(job)).toEqual({
       connect: "done",
       prerequisites: "done",
       register: "undone",
       upload: "undone",
       install: "undone",
-      enrol: "failed",
+      enroll: "failed",
       start: "skipped",
       online: "skipped",
       undo: "done",
@@ -210,7 +210,7 @@ describe("a pinned host key", () => {
     expect(gw1().sshdLog()).not.toMatch(/Accepted publickey|Failed publickey/);
 
     // an enrollment whose confirmed key is the old one stops at the login too
-    const job = await h.enrol(gw1(), "gw-old-key", {
+    const job = await h.enroll(gw1(), "gw-old-key", {
       hostKey: { algorithm: "ssh-ed25519", fingerprint: pinned },
       installRoot: join(gw1().dir, "third-root"),
     });

@@ -69,7 +69,7 @@ test("adding a gateway over SSH: the host key is read and must be confirmed", as
       .getByRole("textbox", { name: "Private key" })
       .fill(ssh2.utils.generateKeyPairSync("ed25519", {}).private);
     await install.click();
-    const job = page.getByRole("region", { name: "Job: Enrol gw-refused over SSH" });
+    const job = page.getByRole("region", { name: "Job: Enroll gw-refused over SSH" });
     await expect(job.getByRole("status", { name: "job failed" })).toBeVisible();
     await expect(job.getByRole("alert")).toContainText(
       `Log in over SSH failed: 127.0.0.1:${ssh.port} refused the SSH login as "root" with the private key`,
@@ -80,7 +80,7 @@ test("adding a gateway over SSH: the host key is read and must be confirmed", as
 
     await page.getByRole("link", { name: "Back to gateways" }).click();
     const recent = page.getByRole("region", { name: "Recent SSH jobs" });
-    await expect(recent.getByRole("row").filter({ hasText: "Enrol gw-refused over SSH" })).toContainText("failed");
+    await expect(recent.getByRole("row").filter({ hasText: "Enroll gw-refused over SSH" })).toContainText("failed");
     await expect(page.getByRole("link", { name: "gw-refused" })).toHaveCount(0);
   } finally {
     await ssh.close();

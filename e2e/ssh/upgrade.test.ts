@@ -24,7 +24,7 @@ beforeAll(async () => {
   h = await startSshHarness([{}, {}, {}]);
   v1 = h.bundle;
   for (const [i, name] of names.entries()) {
-    const job = await h.enrol(h.lab.gateways[i] as LabGateway, name);
+    const job = await h.enroll(h.lab.gateways[i] as LabGateway, name);
     if (job.state !== "succeeded") throw new Error(`enrolling ${name} failed: ${job.error}`);
     ids[name] = job.gatewayId ?? "";
   }

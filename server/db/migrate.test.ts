@@ -94,6 +94,32 @@ describe.each(PROVIDERS)("migrate on %s", (provider: DbProvider) => {
     expect(await tableNames(store.url)).toEqual(expect.arrayContaining(["User", "Cluster", "AuditEvent"]));
   });
 
+  it("renames stored SSH job kinds from the old spelling to the new one", async () => {
+    const rename = shipped.findIndex((m) => m.name.endsWith("_enroll_spelling"));
+    expect(rename).toBeGreaterThan(0);
+    const before = shipped.slice(0, rename);
+    await migrate(store.url, { dir: migrationsDir(Object.fromEntries(before.map((m) => [m.name, m.sql]))) });
+    for (const [id, kind] of [
+      ["job-1", "enrol"],
+      ["job-2", "upgrade"],
+    ]) {
+      await query(
+        store.url,
+        `INSERT INTO "SshJob" ("id", "clusterId", "kind", "title", "actorName", "updatedAt")
+           VALUES ('${id}', 'c1', '${kind}', 't', 'alice', CURRENT_TIMESTAMP) RETURNING "id"`,
+      );
+    }
+    await migrate(store.url);
+    const rows = await query<{ id: string; kind: string }>(
+      store.url,
+      `SELECT "id", "kind" FROM "SshJob" ORDER BY "id"`,
+    );
+    expect(rows).toEqual([
+      { id: "job-1", kind: "enroll" },
+      { id: "job-2", kind: "upgrade" },
+    ]);
+  });
+
   it("does nothing on the second run, also through a client made by createDb", async () => {
     await migrate(store.url);
     const before = await recorded(store.url);

@@ -183,7 +183,7 @@ describe("POST status with hostile bodies", () => {
 });
 
 describe("POST enroll with hostile bodies", () => {
-  it("answers 400 and leaves the enrolment token unused", async () => {
+  it("answers 400 and leaves the enrollment token unused", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -256,7 +256,7 @@ describe("text that is not well-formed Unicode from an agent", () => {
     expect(await snapshot()).toBe(before);
   });
 
-  it("is refused at enrolment too, and in field names", async () => {
+  it("is refused at enrollment too, and in field names", async () => {
     const before = await snapshot();
     const res = await handleEnroll(t.db, post("enroll", enrollToken, '{"agentVersion":"1.0.0","\\udc00x":1}'));
     expect(res.status).toBe(400);

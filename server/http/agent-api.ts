@@ -134,7 +134,7 @@ export function handleEnroll(db: Db, req: Request): Promise<Response> {
   return guarded(req, "enroll", async () => {
     const token = bearerToken(req.headers.get("authorization"), "enroll");
     if (token === null) {
-      return errorResponse(401, "An enrolment token is required: Authorization: Bearer ghe_...");
+      return errorResponse(401, "An enrollment token is required: Authorization: Bearer ghe_...");
     }
     await checkEnrollToken(db, token);
     const body = await readJsonBody(req, zEnrollRequest);

@@ -45,8 +45,8 @@ export class FakeGateway implements FakeHost {
     "/etc/systemd/system",
   ]);
   running = false;
-  /** the enrolment tokens the agent read from its --token-file, in order */
-  readonly enrolTokens: string[] = [];
+  /** the enrollment tokens the agent read from its --token-file, in order */
+  readonly enrollTokens: string[] = [];
   private tempDirs = 0;
   readonly hostKey: HostKey;
   readonly tools: Record<string, string | null>;
@@ -191,7 +191,7 @@ export class FakeGateway implements FakeHost {
       const tokenFile = option("--token-file");
       const token = tokenFile === null ? null : this.files.get(tokenFile)?.toString().trim();
       if (!token?.startsWith("ghe_")) return { code: 2, stderr: "enroll: no token in --token-file" };
-      this.enrolTokens.push(token);
+      this.enrollTokens.push(token);
       const stateDir = option("--state-dir") ?? "";
       this.dirs.add(stateDir);
       this.files.set(`${stateDir}/credentials.json`, Buffer.from("{}"));

@@ -7,7 +7,7 @@ import { buildAgent } from "../../scripts/build-agent";
 import type { Actor } from "../../server/services/audit/record";
 import { type AgentBundle, readAgentBundle } from "../../server/services/gateway-ssh/bundle";
 import type { GatewaySshDeps } from "../../server/services/gateway-ssh/deps";
-import { startEnrolment } from "../../server/services/gateway-ssh/enrol";
+import { startEnrollment } from "../../server/services/gateway-ssh/enroll";
 import { getJob, type JobView } from "../../server/services/gateway-ssh/jobs";
 import { type AgentApiServer, startAgentApiServer } from "../server/agent-test-server";
 import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META, publishChange } from "../server/gateways";
@@ -31,7 +31,7 @@ export interface SshHarness {
   bundle: AgentBundle;
   /** the same build, printing another version */
   variant(version: string): Promise<AgentBundle>;
-  enrol(gw: LabGateway, name: string, extra?: Partial<Parameters<typeof startEnrolment>[3]>): Promise<JobView>;
+  enroll(gw: LabGateway, name: string, extra?: Partial<Parameters<typeof startEnrollment>[3]>): Promise<JobView>;
   close(): Promise<void>;
 }
 
@@ -75,9 +75,9 @@ export async function startSshHarness(gateways: SshdOptions[]): Promise<SshHarne
         if (b.version !== version) throw new Error(`the variant prints ${b.version}, not ${version}`);
         return b;
       },
-      async enrol(gw, name, extra = {}) {
+      async enroll(gw, name, extra = {}) {
         const hostKey = await harness.deps.connector.scanHostKey({ host: gw.address, port: SSH_PORT });
-        const started = await startEnrolment(harness.deps, admin, META, {
+        const started = await startEnrollment(harness.deps, admin, META, {
           clusterId,
           name,
           host: gw.address,

@@ -72,6 +72,23 @@ describe("describeEvent", () => {
     );
   });
 
+  it("labels SSH enrollment events under the old action names as under the new ones", () => {
+    for (const [start, outcome] of [
+      ["gateway.ssh_enroll_start", "gateway.ssh_enroll"],
+      ["gateway.ssh_enrol_start", "gateway.ssh_enrol"],
+    ] as const) {
+      expect(describeEvent(ev({ action: start, after: { name: "edge-1", host: "100.64.0.5" } }))).toBe(
+        "Started enrolling edge-1 over SSH at 100.64.0.5",
+      );
+      expect(describeEvent(ev({ action: outcome, after: { name: "edge-1", outcome: "succeeded" } }))).toBe(
+        "Enrolled edge-1 over SSH",
+      );
+      expect(
+        describeEvent(ev({ action: outcome, after: { name: "edge-1", outcome: "failed", failedStep: "install" } })),
+      ).toBe("Failed to enroll edge-1 over SSH (step install)");
+    }
+  });
+
   it("still reads events of unknown shape", () => {
     expect(describeEvent(ev({ action: "thing.frobnicate", targetType: "widget", targetId: "w1" }))).toBe(
       "thing.frobnicate on widget w1",

@@ -1,4 +1,5 @@
 import { eventFieldDiff } from "@/core/audit/field-diff";
+import { currentActionName } from "@/core/audit/action-names";
 
 /**
  * One line per audit event for the timeline: what happened to what, in words, with the first
@@ -82,7 +83,8 @@ export function describeEvent(e: DescribableEvent): string {
   const a = obj(e.after);
   const b = obj(e.before);
   const [domain, verb] = e.action.split(".", 2) as [string, string | undefined];
-  switch (e.action) {
+  // old rows keep a renamed action's old name (the chain hashes it): label them by the current one
+  switch (currentActionName(e.action)) {
     case "cluster.publish": {
       const changes = num(obj(a.changes).total);
       return `Published revision ${num(a.revision) ?? e.targetId}${str(a.message) ? `: “${a.message}”` : ""}${
@@ -112,6 +114,12 @@ export function describeEvent(e: DescribableEvent): string {
     }
     case "gateway.enroll":
       return `Enrolled ${targetName(e)}`;
+    case "gateway.ssh_enroll_start":
+      return `Started enrolling ${str(a.name) ?? "a gateway"} over SSH${str(a.host) ? ` at ${a.host}` : ""}`;
+    case "gateway.ssh_enroll":
+      return a.outcome === "succeeded"
+        ? `Enrolled ${str(a.name) ?? targetName(e)} over SSH`
+        : `Failed to enroll ${str(a.name) ?? "a gateway"} over SSH${str(a.failedStep) ? ` (step ${a.failedStep})` : ""}`;
     case "gateway.rotate_token":
       return `Issued a new enrollment token for ${targetName(e)}${a.agentTokenRevoked ? ", revoking the one in use" : ""}`;
     case "gateway.revoke":

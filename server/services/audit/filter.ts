@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { currentActionName } from "../../../core/audit/action-names";
 import { Prisma } from "../../../prisma/generated/sqlite/client";
 import type { DbProvider } from "../../db";
 
@@ -60,10 +61,16 @@ export function containsPattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** Actions that start with the filter text, from the list of actions the log holds. */
+/**
+ * Actions that start with the filter text, from the list of actions the log holds. Rows written
+ * under a renamed action keep their old name (the chain hashes it), so an action also matches when
+ * its current name does: filtering on "gateway.ssh_enroll" finds the "gateway.ssh_enrol" rows too.
+ */
 export function matchingActions(filter: string, known: readonly string[]): string[] {
   const prefix = filter.trim().toLowerCase();
-  return known.filter((a) => a.toLowerCase().startsWith(prefix));
+  return known.filter(
+    (a) => a.toLowerCase().startsWith(prefix) || currentActionName(a).toLowerCase().startsWith(prefix),
+  );
 }
 
 // every column a search looks in, joined so one LIKE per word covers them all

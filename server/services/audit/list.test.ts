@@ -162,4 +162,20 @@ describe.each(PROVIDERS)("audit timeline on %s", (provider) => {
     expect(facets.actors).toEqual(expect.arrayContaining(["alice", "bob", "gw-fra-1"]));
     expect(facets.targetTypes).toEqual(expect.arrayContaining(["gateway", "isp", "pool", "rule"]));
   });
+
+  // runs last: it adds events the tests above do not expect
+  it("finds and offers renamed actions by their current name, old rows included", async () => {
+    const at = new Date(T0 + 300 * HOUR);
+    const base = { actor: alice, meta: TEST_META, clusterId: "cl-a", targetType: "ssh_job", before: null, at };
+    const r = await appendAuditEvents(h.db, [
+      { ...base, action: "gateway.ssh_enrol", targetId: "job-old", after: { outcome: "succeeded" } },
+      { ...base, action: "gateway.ssh_enroll", targetId: "job-new", after: { outcome: "succeeded" } },
+    ]);
+    const old = r?.firstSeq ?? 0;
+    expect(await all({ action: "gateway.ssh_enroll" })).toEqual([old + 1, old]);
+    expect(await all({ action: "gateway.ssh_enrol" })).toEqual([old + 1, old]);
+    const facets = await h.as("viewer").audit.facets();
+    expect(facets.actions).toContain("gateway.ssh_enroll");
+    expect(facets.actions).not.toContain("gateway.ssh_enrol");
+  });
 });

@@ -3,6 +3,7 @@ import { Prisma } from "../../../prisma/generated/sqlite/client";
 import type { Db } from "../../db";
 import { isReadableTime } from "./chain";
 import { type AuditFilter, filterConditions, matchingActions, searchTerms, whereClause, zAuditFilter } from "./filter";
+import { currentActionName } from "../../../core/audit/action-names";
 import { distinctValues, parseJsonColumn, providerOfDb } from "./store";
 
 /**
@@ -177,5 +178,7 @@ export async function auditFacets(db: Db) {
     distinctValues(db, "targetType", 200),
     distinctValues(db, "actorName", 200),
   ]);
-  return { actions, targetTypes: targetTypes.filter(Boolean), actors: actors.filter(Boolean) };
+  // an action renamed since old rows were written is offered once, by its current name
+  const current = [...new Set(actions.map(currentActionName))].sort();
+  return { actions: current, targetTypes: targetTypes.filter(Boolean), actors: actors.filter(Boolean) };
 }

@@ -8,7 +8,7 @@ import { HostProblem, type RemoteHost } from "./remote";
 
 export { compactLog };
 
-/** Starting, stopping and watching the agent's service, the same way for enrolment and upgrades. */
+/** Starting, stopping and watching the agent's service, the same way for enrollment and upgrades. */
 
 const SUPERVISOR_START_MS = 5_000;
 

@@ -40,8 +40,8 @@ describe("remote commands", () => {
     } finally {
       for (const d of made) if (isPrivateDir(d)) sh(files.rmTree(d));
     }
-    expect(isPrivateDir("/tmp/gatehouse-enrol.")).toBe(false);
-    expect(isPrivateDir("/tmp/gatehouse-enrol.abcdefghij/..")).toBe(false);
+    expect(isPrivateDir("/tmp/gatehouse-enroll.")).toBe(false);
+    expect(isPrivateDir("/tmp/gatehouse-enroll.abcdefghij/..")).toBe(false);
     expect(isPrivateDir("/")).toBe(false);
   });
 

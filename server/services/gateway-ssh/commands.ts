@@ -22,7 +22,7 @@ const EXISTING = 'for p do if [ -e "$p" ]; then printf "%s\\n" "$p"; fi; done';
 const WRITE_STDIN = 'umask 077 && cat > "$1"';
 // mkdir(2) with a random name, mode 0700 whatever the umask; the fixed template behaves the same
 // under GNU coreutils and BusyBox, and a root shell's TMPDIR cannot move it
-const PRIVATE_DIR_TEMPLATE = "/tmp/gatehouse-enrol.XXXXXXXXXX";
+const PRIVATE_DIR_TEMPLATE = "/tmp/gatehouse-enroll.XXXXXXXXXX";
 const RMDIR_IF_THERE = '[ ! -e "$1" ] || rmdir -- "$1"';
 const START_DETACHED = 'setsid -f "$1" </dev/null >/dev/null 2>&1';
 const PID_ALIVE = 'p=$(cat -- "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"';

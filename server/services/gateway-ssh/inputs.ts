@@ -77,7 +77,7 @@ export const zSshAccessInput = zSshEndpointInput.extend({
   hostKey: zConfirmedHostKey,
 });
 
-export const zEnrolInput = zSshAccessInput.extend({
+export const zEnrollInput = zSshAccessInput.extend({
   clusterId: zId,
   name: zName,
   /** the console URL the agent will use; must be reachable from the gateway */
@@ -87,7 +87,7 @@ export const zEnrolInput = zSshAccessInput.extend({
   serviceMode: zServiceModeRequest.default("auto"),
   installRoot: zInstallRoot.default(""),
 });
-export type EnrolInput = z.infer<typeof zEnrolInput>;
+export type EnrollInput = z.infer<typeof zEnrollInput>;
 
 export const zSetCredentialsInput = zSshAccessInput.extend({
   gatewayId: zId,

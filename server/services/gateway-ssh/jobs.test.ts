@@ -23,8 +23,8 @@ describe("SSH jobs", () => {
     const job = await JobRecorder.create(t.db, {
       clusterId: "c1",
       gatewayId: null,
-      kind: "enrol",
-      title: "Enrol x",
+      kind: "enroll",
+      title: "Enroll x",
       steps,
       actor,
     });

@@ -4,13 +4,13 @@ import { conflict, notFound } from "../../errors";
 import type { Actor } from "../audit/record";
 
 /**
- * SSH jobs (enrolment, upgrades) run in the console process and keep their progress in the
+ * SSH jobs (enrollment, upgrades) run in the console process and keep their progress in the
  * database, step by step, so any page (and any console replica) can show it by polling. A running
  * job touches its row every few seconds; a "running" row nobody touched for a while belongs to a
  * console that stopped mid-job and is shown as interrupted.
  */
 
-export type JobKind = "enrol" | "upgrade" | "upgrade_cluster";
+export type JobKind = "enroll" | "upgrade" | "upgrade_cluster";
 export type JobState = "running" | "succeeded" | "failed";
 export type StepState = "pending" | "running" | "done" | "failed" | "skipped" | "undone";
 
@@ -114,13 +114,15 @@ export async function listJobs(db: Db, clusterId: string, gatewayId?: string, li
 /** Refuses a second job on the same gateway (or a second cluster upgrade) while one runs. */
 export async function assertNoRunningJob(
   db: Db,
-  where: { gatewayIds?: string[]; clusterUpgrade?: string; enrolName?: { clusterId: string; title: string } },
+  where: { gatewayIds?: string[]; clusterUpgrade?: string; enrollName?: { clusterId: string; title: string } },
 ): Promise<void> {
   const fresh = new Date(Date.now() - INTERRUPTED_AFTER_MS);
   const or = [
     ...(where.gatewayIds?.length ? [{ gatewayId: { in: where.gatewayIds } }] : []),
     ...(where.clusterUpgrade ? [{ clusterId: where.clusterUpgrade, kind: "upgrade_cluster" }] : []),
-    ...(where.enrolName ? [{ clusterId: where.enrolName.clusterId, kind: "enrol", title: where.enrolName.title }] : []),
+    ...(where.enrollName
+      ? [{ clusterId: where.enrollName.clusterId, kind: "enroll", title: where.enrollName.title }]
+      : []),
   ];
   if (or.length === 0) return;
   const running = await db.sshJob.findFirst({

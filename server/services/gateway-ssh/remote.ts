@@ -6,7 +6,7 @@ import { compactLog } from "./log-text";
 /**
  * A logged-in gateway: runs commands as root (directly or through sudo) and writes files with a
  * checksum check. Errors name the operation in words and carry the command's own message, never
- * the command line (which may hold an enrolment token).
+ * the command line (which may hold an enrollment token).
  */
 
 /** Something found on the gateway that stops a step; its message is meant for the job page. */

@@ -29,7 +29,7 @@ export function renderSupervisor(layout: AgentLayout, nodePath: string): string 
   return `#!/bin/sh
 # Gatehouse agent supervisor for hosts whose init is not systemd: runs the agent and starts it
 # again when it exits (as the systemd unit's Restart=always does). Written by the Gatehouse
-# console at enrolment; upgrades replace the agent, not this script.
+# console at enrollment; upgrades replace the agent, not this script.
 NODE=${q(nodePath)}
 AGENT=${q(layout.bin)}
 STATE_DIR=${q(layout.stateDir)}

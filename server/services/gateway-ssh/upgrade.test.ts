@@ -6,7 +6,7 @@ import { createGateway } from "../gateways/gateways";
 import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../../testkit/server/gateways";
 import type { AgentBundle } from "./bundle";
 import type { GatewaySshDeps } from "./deps";
-import { startEnrolment } from "./enrol";
+import { startEnrollment } from "./enroll";
 import { FakeGateway, fakeBundleText } from "../../../testkit/fakes/gateway-host";
 import { getJob } from "./jobs";
 import { startClusterUpgrade, startUpgrade } from "./upgrade";
@@ -68,7 +68,7 @@ beforeAll(async () => {
   connector = fakeConnector(hosts);
   for (const [i, name] of ["gw-a", "gw-b", "gw-c"].entries()) {
     const address = `192.0.2.${i + 1}`;
-    const started = await startEnrolment(deps(), admin, META, {
+    const started = await startEnrollment(deps(), admin, META, {
       clusterId,
       name,
       host: address,

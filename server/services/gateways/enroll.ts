@@ -7,7 +7,7 @@ import { hashToken, newToken } from "./tokens";
 
 const unauthorized = (why: string) => new AppError("UNAUTHORIZED", why);
 
-/** Rejects an unknown, used or expired enrolment token before the request body is even read. */
+/** Rejects an unknown, used or expired enrollment token before the request body is even read. */
 export async function checkEnrollToken(db: Db, enrollToken: string, now = new Date()): Promise<void> {
   const gw = await db.gateway.findUnique({
     where: { enrollTokenHash: hashToken(enrollToken) },
@@ -18,13 +18,13 @@ export async function checkEnrollToken(db: Db, enrollToken: string, now = new Da
 }
 
 const unknownToken = () =>
-  unauthorized("The enrolment token is unknown or was already used; ask an admin for a new one");
-const expiredToken = () => unauthorized("The enrolment token has expired; ask an admin to issue a new one");
+  unauthorized("The enrollment token is unknown or was already used; ask an admin for a new one");
+const expiredToken = () => unauthorized("The enrollment token has expired; ask an admin to issue a new one");
 
 /**
- * Trades a one-time enrolment token for a long-lived agent token. The enrolment token is
+ * Trades a one-time enrollment token for a long-lived agent token. The enrollment token is
  * consumed in the same statement that installs the agent token, so two agents racing with one
- * token cannot both enrol. A gateway that enrols again (after an admin issued a new enrolment
+ * token cannot both enroll. A gateway that enrolls again (after an admin issued a new enrollment
  * token) replaces its agent token.
  */
 export async function enrollGateway(
@@ -34,7 +34,7 @@ export async function enrollGateway(
   input: EnrollRequest,
   now = new Date(),
 ): Promise<EnrollResponse> {
-  if (enrollToken === null) throw unauthorized("An enrolment token is required (Authorization: Bearer ghe_...)");
+  if (enrollToken === null) throw unauthorized("An enrollment token is required (Authorization: Bearer ghe_...)");
   const enrollHash = hashToken(enrollToken);
   const agentToken = newToken("agent");
   return db.$transaction(async (tx) => {
@@ -63,7 +63,7 @@ export async function enrollGateway(
         version: { increment: 1 },
       },
     });
-    if (count === 0) throw unauthorized("The enrolment token was used at the same moment by another agent");
+    if (count === 0) throw unauthorized("The enrollment token was used at the same moment by another agent");
     await recordAudit(tx, {
       actor: agentActor(gw),
       meta,

@@ -68,7 +68,7 @@ function report(overrides: Partial<StatusReport> = {}): StatusReport {
 }
 
 describe("adding a gateway and enrolling its agent", () => {
-  it("shows the enrolment token once, stores only its hash, and lets it expire in 24 hours", async () => {
+  it("shows the enrollment token once, stores only its hash, and lets it expire in 24 hours", async () => {
     const before = Date.now();
     const gw = await newGateway();
     expect(gw.enrollToken).toMatch(/^ghe_[A-Za-z0-9_-]{43}$/);
@@ -80,14 +80,14 @@ describe("adding a gateway and enrolling its agent", () => {
     expect((row.enrollExpiresAt?.getTime() ?? 0) - before).toBeGreaterThanOrEqual(24 * 3600_000 - 1000);
     expect((row.enrollExpiresAt?.getTime() ?? 0) - before).toBeLessThanOrEqual(24 * 3600_000 + 5000);
     const listed = (await listGateways(t.db, clusterId)).gateways.find((g) => g.id === gw.id);
-    expect(listed?.connection).toBe("awaiting_enrolment");
+    expect(listed?.connection).toBe("awaiting_enrollment");
     expect(JSON.stringify(listed)).not.toMatch(/tokenHash|ghe_/);
     const events = await t.db.auditEvent.findMany({ where: { action: "gateway.create", targetId: gw.id } });
     expect(events).toHaveLength(1);
     expect(JSON.stringify(events)).not.toContain(gw.enrollToken);
   });
 
-  it("trades the enrolment token for an agent token exactly once", async () => {
+  it("trades the enrollment token for an agent token exactly once", async () => {
     const gw = await newGateway();
     const res = await handleEnroll(t.db, enrollRequest(gw.enrollToken));
     expect(res.status).toBe(200);
@@ -103,20 +103,20 @@ describe("adding a gateway and enrolling its agent", () => {
     const again = await handleEnroll(t.db, enrollRequest(gw.enrollToken));
     expect(again.status).toBe(401);
     expect(((await again.json()) as { error: string }).error).toMatch(/unknown or was already used/);
-    const enrolEvents = await t.db.auditEvent.findMany({ where: { action: "gateway.enroll", targetId: gw.id } });
-    expect(enrolEvents.map((e) => e.actorType)).toEqual(["agent"]);
+    const enrollEvents = await t.db.auditEvent.findMany({ where: { action: "gateway.enroll", targetId: gw.id } });
+    expect(enrollEvents.map((e) => e.actorType)).toEqual(["agent"]);
   });
 
-  it("refuses an expired enrolment token and says so", async () => {
+  it("refuses an expired enrollment token and says so", async () => {
     const gw = await newGateway();
     await t.db.gateway.update({ where: { id: gw.id }, data: { enrollExpiresAt: new Date(Date.now() - 1000) } });
     const res = await handleEnroll(t.db, enrollRequest(gw.enrollToken));
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: string }).error).toMatch(/expired/);
-    expect((await getGateway(t.db, gw.id)).connection).toBe("enrolment_expired");
+    expect((await getGateway(t.db, gw.id)).connection).toBe("enrollment_expired");
   });
 
-  it("lets only one of two agents racing with the same token enrol", async () => {
+  it("lets only one of two agents racing with the same token enroll", async () => {
     const gw = await newGateway();
     const results = await Promise.all([
       handleEnroll(t.db, enrollRequest(gw.enrollToken)),
@@ -143,7 +143,7 @@ describe("adding a gateway and enrolling its agent", () => {
 });
 
 describe("rotation and revocation", () => {
-  it("keeps the running agent's token valid until it enrols with the rotated token", async () => {
+  it("keeps the running agent's token valid until it enrolls with the rotated token", async () => {
     const gw = await newGateway();
     const first = await enroll(gw.enrollToken);
     const rotated = await rotateGatewayToken(t.db, admin, META, { id: gw.id, revokeCurrent: false });
@@ -154,8 +154,8 @@ describe("rotation and revocation", () => {
     expect(second).not.toBe(first);
     expect((await handleStatus(t.db, statusRequest(first, report()))).status).toBe(401);
     expect((await handleStatus(t.db, statusRequest(second, report()))).status).toBe(200);
-    const enrol = await t.db.auditEvent.findMany({ where: { action: "gateway.enroll", targetId: gw.id } });
-    expect(JSON.parse(enrol.at(-1)?.after ?? "{}")).toMatchObject({ replacedAgentToken: true });
+    const enrollEvents = await t.db.auditEvent.findMany({ where: { action: "gateway.enroll", targetId: gw.id } });
+    expect(JSON.parse(enrollEvents.at(-1)?.after ?? "{}")).toMatchObject({ replacedAgentToken: true });
   });
 
   it("cuts the agent off at once when asked to revoke the current token", async () => {
@@ -167,7 +167,7 @@ describe("rotation and revocation", () => {
     await enroll(rotated.enrollToken);
   });
 
-  it("invalidates an unused enrolment token when a new one is issued", async () => {
+  it("invalidates an unused enrollment token when a new one is issued", async () => {
     const gw = await newGateway();
     await rotateGatewayToken(t.db, admin, META, { id: gw.id, revokeCurrent: false });
     expect((await handleEnroll(t.db, enrollRequest(gw.enrollToken))).status).toBe(401);

@@ -8,8 +8,8 @@ import { connectionOf, syncOf } from "./state";
 import { ENROLL_TOKEN_HOURS, hashToken, newToken } from "./tokens";
 
 /**
- * Gateways of a cluster as admins manage them: add one (and get its one-time enrolment token),
- * issue a new enrolment token, revoke its credentials, delete it.
+ * Gateways of a cluster as admins manage them: add one (and get its one-time enrollment token),
+ * issue a new enrollment token, revoke its credentials, delete it.
  */
 
 /** A host name, an IPv4 or an IPv6 address: what an operator would ssh to. */
@@ -29,7 +29,7 @@ export type GatewayCreate = z.infer<typeof zGatewayCreate>;
 
 export const zGatewayRotate = z.object({
   id: zId,
-  /** also invalidate the agent token in use now (a suspected leak); otherwise it works until re-enrolment */
+  /** also invalidate the agent token in use now (a suspected leak); otherwise it works until re-enrollment */
   revokeCurrent: z.boolean().default(false),
 });
 
@@ -95,7 +95,7 @@ export function presentGateway(row: GatewayRow, published: { revision: number; f
   return {
     ...rest,
     hasAgentToken: tokenHash !== null,
-    enrolmentPending: enrollTokenHash !== null,
+    enrollmentPending: enrollTokenHash !== null,
     connection: connectionOf(stateInput, now),
     sync: syncOf(stateInput, published),
     facts: parseJsonObject(facts),
@@ -130,16 +130,16 @@ export async function getGateway(db: Db, id: string, now = new Date()) {
   return presentGateway(row, await publishedOf(db, row.clusterId), now);
 }
 
-function enrolmentGrant(now: Date) {
+function enrollmentGrant(now: Date) {
   const enrollToken = newToken("enroll");
   const enrollExpiresAt = new Date(now.getTime() + ENROLL_TOKEN_HOURS * 3600_000);
   return { enrollToken, enrollExpiresAt, enrollTokenHash: hashToken(enrollToken) };
 }
 
-/** Adds a gateway and returns its enrolment token: the only time the token is shown. */
+/** Adds a gateway and returns its enrollment token: the only time the token is shown. */
 export async function createGateway(db: Db, actor: Actor, meta: RequestMeta, input: GatewayCreate) {
   const now = new Date();
-  const grant = enrolmentGrant(now);
+  const grant = enrollmentGrant(now);
   try {
     return await db.$transaction(async (tx) => {
       const cluster = await getClusterOrThrow(tx, input.clusterId);
@@ -171,8 +171,8 @@ export async function createGateway(db: Db, actor: Actor, meta: RequestMeta, inp
 }
 
 /**
- * Issues a new enrolment token (any earlier unused one stops working). The agent token in use
- * keeps working until the agent enrols with the new token, so rotating never cuts a running
+ * Issues a new enrollment token (any earlier unused one stops working). The agent token in use
+ * keeps working until the agent enrolls with the new token, so rotating never cuts a running
  * gateway off; `revokeCurrent` cuts it off at once, for a token that may have leaked.
  */
 export async function rotateGatewayToken(
@@ -181,7 +181,7 @@ export async function rotateGatewayToken(
   meta: RequestMeta,
   input: z.infer<typeof zGatewayRotate>,
 ) {
-  const grant = enrolmentGrant(new Date());
+  const grant = enrollmentGrant(new Date());
   return db.$transaction(async (tx) => {
     const before = await getGatewayOrThrow(tx, input.id);
     await tx.gateway.update({
@@ -211,7 +211,7 @@ export async function rotateGatewayToken(
   });
 }
 
-/** Invalidates every credential of the gateway: its agent token and any unused enrolment token. */
+/** Invalidates every credential of the gateway: its agent token and any unused enrollment token. */
 export async function revokeGateway(db: Db, actor: Actor, meta: RequestMeta, input: { id: string }) {
   await db.$transaction(async (tx) => {
     const before = await getGatewayOrThrow(tx, input.id);
@@ -233,7 +233,7 @@ export async function revokeGateway(db: Db, actor: Actor, meta: RequestMeta, inp
       before: {
         name: before.name,
         hadAgentToken: before.tokenHash !== null,
-        hadEnrolToken: before.enrollTokenHash !== null,
+        hadEnrollToken: before.enrollTokenHash !== null,
       },
     });
   });

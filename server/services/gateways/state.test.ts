@@ -23,10 +23,10 @@ describe("gateway state", () => {
 
   it("names gateways without usable credentials", () => {
     const pending = { ...base, hasAgentToken: false, hasEnrollToken: true, lastSeenAt: null };
-    expect(connectionOf({ ...pending, enrollExpiresAt: ago(-60) }, NOW)).toBe("awaiting_enrolment");
-    expect(connectionOf({ ...pending, enrollExpiresAt: ago(1) }, NOW)).toBe("enrolment_expired");
+    expect(connectionOf({ ...pending, enrollExpiresAt: ago(-60) }, NOW)).toBe("awaiting_enrollment");
+    expect(connectionOf({ ...pending, enrollExpiresAt: ago(1) }, NOW)).toBe("enrollment_expired");
     expect(connectionOf({ ...base, hasAgentToken: false }, NOW)).toBe("revoked");
-    // re-enrolment pending does not hide that the current token works
+    // re-enrollment pending does not hide that the current token works
     expect(connectionOf({ ...base, hasEnrollToken: true, enrollExpiresAt: ago(-60) }, NOW)).toBe("online");
   });
 

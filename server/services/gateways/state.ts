@@ -5,10 +5,10 @@ import { OFFLINE_AFTER_SECONDS } from "../../../core/protocol/agent-api";
  * does talk to the console, and whether it runs what the cluster published.
  */
 export type Connection =
-  /** has an unused, unexpired enrolment token and no agent token yet */
-  | "awaiting_enrolment"
-  /** its enrolment token expired before use */
-  | "enrolment_expired"
+  /** has an unused, unexpired enrollment token and no agent token yet */
+  | "awaiting_enrollment"
+  /** its enrollment token expired before use */
+  | "enrollment_expired"
   /** no valid credentials: an admin revoked them */
   | "revoked"
   | "online"
@@ -45,7 +45,7 @@ export interface Published {
 export function connectionOf(g: GatewayStateInput, now: Date): Connection {
   if (!g.hasAgentToken) {
     if (g.hasEnrollToken && g.enrollExpiresAt !== null) {
-      return g.enrollExpiresAt.getTime() > now.getTime() ? "awaiting_enrolment" : "enrolment_expired";
+      return g.enrollExpiresAt.getTime() > now.getTime() ? "awaiting_enrollment" : "enrollment_expired";
     }
     return "revoked";
   }

@@ -14,7 +14,7 @@ vi.mock("../../ssh/keys", () => ({
 }));
 
 /**
- * Who may do what with gateways over SSH. Admins manage (enrol, credentials, host keys,
+ * Who may do what with gateways over SSH. Admins manage (enroll, credentials, host keys,
  * upgrades); operators may also run the read-only diagnostics; viewers may only follow jobs.
  */
 
@@ -73,7 +73,7 @@ function callerAs(role: Role) {
 }
 
 const forbidden = { code: "FORBIDDEN" } satisfies Partial<TRPCError>;
-const enrolInput = (name: string, extra: Record<string, unknown> = {}) => ({
+const enrollInput = (name: string, extra: Record<string, unknown> = {}) => ({
   clusterId,
   name,
   host: "192.0.2.9",
@@ -96,10 +96,10 @@ async function waitForJob(id: string) {
 }
 
 describe("gatewaySsh router", () => {
-  it("lets an admin read a host key and enrol a gateway, and shows the job to everyone", async () => {
+  it("lets an admin read a host key and enroll a gateway, and shows the job to everyone", async () => {
     const admin = callerAs("admin");
     expect(await admin.gatewaySsh.scanHostKey({ host: "192.0.2.9", port: 22 })).toEqual(HOST_KEY);
-    const { jobId } = await admin.gatewaySsh.enrol(enrolInput("gw-1"));
+    const { jobId } = await admin.gatewaySsh.enroll(enrollInput("gw-1"));
     const job = await waitForJob(jobId);
     expect(job.state).toBe("succeeded");
     gatewayId = job.gatewayId ?? "";
@@ -119,7 +119,7 @@ describe("gatewaySsh router", () => {
     expect(access).toMatchObject({ host: "192.0.2.9", hasCredentials: true, hostKey: HOST_KEY });
     expect(JSON.stringify(access)).not.toMatch(/PRIVATE KEY|secret/);
     await expect(operator.gatewaySsh.scanHostKey({ host: "192.0.2.9", port: 22 })).rejects.toMatchObject(forbidden);
-    await expect(operator.gatewaySsh.enrol(enrolInput("gw-op"))).rejects.toMatchObject(forbidden);
+    await expect(operator.gatewaySsh.enroll(enrollInput("gw-op"))).rejects.toMatchObject(forbidden);
     await expect(operator.gatewaySsh.upgrade({ gatewayId })).rejects.toMatchObject(forbidden);
     await expect(operator.gatewaySsh.upgradeCluster({ clusterId })).rejects.toMatchObject(forbidden);
     await expect(operator.gatewaySsh.deleteCredentials({ gatewayId })).rejects.toMatchObject(forbidden);
@@ -130,7 +130,7 @@ describe("gatewaySsh router", () => {
     const viewer = callerAs("viewer");
     await expect(viewer.gatewaySsh.diagnostics({ gatewayId })).rejects.toMatchObject(forbidden);
     await expect(viewer.gatewaySsh.access({ gatewayId })).rejects.toMatchObject(forbidden);
-    await expect(viewer.gatewaySsh.enrol(enrolInput("gw-viewer"))).rejects.toMatchObject(forbidden);
+    await expect(viewer.gatewaySsh.enroll(enrollInput("gw-viewer"))).rejects.toMatchObject(forbidden);
     expect(await t.db.auditEvent.count({ where: { action: "gateway.ssh_diagnostics", actorName: "u-viewer" } })).toBe(
       0,
     );
@@ -138,17 +138,17 @@ describe("gatewaySsh router", () => {
 
   it("rejects unsafe or unusable input with field messages", async () => {
     const admin = callerAs("admin");
-    await expect(admin.gatewaySsh.enrol(enrolInput("gw-bad", { host: "-oProxyCommand=sh" }))).rejects.toMatchObject({
+    await expect(admin.gatewaySsh.enroll(enrollInput("gw-bad", { host: "-oProxyCommand=sh" }))).rejects.toMatchObject({
       code: "BAD_REQUEST",
     });
-    await expect(admin.gatewaySsh.enrol(enrolInput("gw-bad", { username: "root;id" }))).rejects.toMatchObject({
+    await expect(admin.gatewaySsh.enroll(enrollInput("gw-bad", { username: "root;id" }))).rejects.toMatchObject({
       code: "BAD_REQUEST",
     });
     await expect(
-      admin.gatewaySsh.enrol(enrolInput("gw-bad", { hostKey: { algorithm: "ssh-ed25519", fingerprint: "MD5:aa" } })),
+      admin.gatewaySsh.enroll(enrollInput("gw-bad", { hostKey: { algorithm: "ssh-ed25519", fingerprint: "MD5:aa" } })),
     ).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(
-      admin.gatewaySsh.enrol(enrolInput("gw-bad", { auth: { kind: "key", privateKey: `${KEY}garbled` } })),
+      admin.gatewaySsh.enroll(enrollInput("gw-bad", { auth: { kind: "key", privateKey: `${KEY}garbled` } })),
     ).rejects.toMatchObject({
       code: "BAD_REQUEST",
       message: "The private key cannot be used: Unsupported key format",
@@ -160,7 +160,7 @@ describe("gatewaySsh router", () => {
     const admin = callerAs("admin");
     for (const consoleUrl of ["not a url", "http://", "ftp://console.example"]) {
       // the browser gets "Invalid input: consoleUrl must be ..." from these issues (errorFormatter)
-      await expect(admin.gatewaySsh.enrol(enrolInput("gw-bad", { consoleUrl }))).rejects.toMatchObject({
+      await expect(admin.gatewaySsh.enroll(enrollInput("gw-bad", { consoleUrl }))).rejects.toMatchObject({
         code: "BAD_REQUEST",
         cause: {
           issues: [
@@ -176,14 +176,14 @@ describe("gatewaySsh router", () => {
 
   it("names the field that holds a NUL or a lone surrogate", async () => {
     const admin = callerAs("admin");
-    await expect(admin.gatewaySsh.enrol(enrolInput("gw-bad", { consoleUrl: "https://c\u0000" }))).rejects.toMatchObject(
-      {
-        code: "BAD_REQUEST",
-        message: "consoleUrl: Text must not contain NUL characters.",
-      },
-    );
     await expect(
-      admin.gatewaySsh.enrol(enrolInput("gw-bad", { auth: { kind: "password", password: "pw\ud800" } })),
+      admin.gatewaySsh.enroll(enrollInput("gw-bad", { consoleUrl: "https://c\u0000" })),
+    ).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: "consoleUrl: Text must not contain NUL characters.",
+    });
+    await expect(
+      admin.gatewaySsh.enroll(enrollInput("gw-bad", { auth: { kind: "password", password: "pw\ud800" } })),
     ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^auth\.password: .*well-formed/) });
   });
 
@@ -191,7 +191,7 @@ describe("gatewaySsh router", () => {
     secretKey = undefined;
     try {
       const admin = callerAs("admin");
-      await expect(admin.gatewaySsh.enrol(enrolInput("gw-nokey"))).rejects.toMatchObject({
+      await expect(admin.gatewaySsh.enroll(enrollInput("gw-nokey"))).rejects.toMatchObject({
         code: "BAD_REQUEST",
         message: expect.stringContaining("GATEHOUSE_SECRET_KEY is not set"),
       });

@@ -11,10 +11,10 @@ import {
 } from "../../services/gateway-ssh/access";
 import { gatewaySshDeps } from "../../services/gateway-ssh/deps";
 import { runDiagnostics } from "../../services/gateway-ssh/diagnostics";
-import { startEnrolment } from "../../services/gateway-ssh/enrol";
+import { startEnrollment } from "../../services/gateway-ssh/enroll";
 import {
   zConfirmedHostKey,
-  zEnrolInput,
+  zEnrollInput,
   zSetCredentialsInput,
   zSshEndpointInput,
 } from "../../services/gateway-ssh/inputs";
@@ -23,10 +23,10 @@ import { startClusterUpgrade, startUpgrade } from "../../services/gateway-ssh/up
 import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../init";
 
 /**
- * Gateways over SSH: enrol one, keep or forget its credentials, re-pin its host key, run
+ * Gateways over SSH: enroll one, keep or forget its credentials, re-pin its host key, run
  * diagnostics, push agent upgrades, and follow the jobs that do the long work.
  *
- * Roles: admins manage gateways (enrol, credentials, host keys, upgrades). Diagnostics only read,
+ * Roles: admins manage gateways (enroll, credentials, host keys, upgrades). Diagnostics only read,
  * and operators act on what they show, so operators may run them; viewers may not (a run logs in
  * to the gateway as root and shows its ruleset and log). Anyone signed in may follow a job: jobs
  * carry step names and messages, never credentials or tokens.
@@ -55,8 +55,8 @@ export const gatewaySshRouter = router({
   scanHostKey: adminProcedure
     .input(zSshEndpointInput)
     .mutation(({ ctx, input }) => scanHostKey(gatewaySshDeps(ctx.db), input)),
-  enrol: adminProcedure.input(zEnrolInput).mutation(async ({ ctx, input }) => {
-    const { jobId } = await startEnrolment(gatewaySshDeps(ctx.db), ctx.actor, ctx.meta, input);
+  enroll: adminProcedure.input(zEnrollInput).mutation(async ({ ctx, input }) => {
+    const { jobId } = await startEnrollment(gatewaySshDeps(ctx.db), ctx.actor, ctx.meta, input);
     return { jobId };
   }),
   job: viewerProcedure.input(z.object({ id: zId })).query(({ ctx, input }) => getJob(ctx.db, input.id)),

@@ -35,13 +35,13 @@ function callerAs(role: Role) {
 const forbidden = { code: "FORBIDDEN" } satisfies Partial<TRPCError>;
 
 describe("gateway router roles", () => {
-  it("lets an admin manage gateways and shows the enrolment token only in the create answer", async () => {
+  it("lets an admin manage gateways and shows the enrollment token only in the create answer", async () => {
     const admin = callerAs("admin");
     const created = await admin.gateway.create({ clusterId, name: "gw-admin", address: "gw1.example.net" });
     expect(created.enrollToken).toMatch(/^ghe_/);
     const listed = await admin.gateway.list({ clusterId });
     const row = listed.gateways.find((g) => g.id === created.id);
-    expect(row).toMatchObject({ name: "gw-admin", address: "gw1.example.net", connection: "awaiting_enrolment" });
+    expect(row).toMatchObject({ name: "gw-admin", address: "gw1.example.net", connection: "awaiting_enrollment" });
     expect(JSON.stringify(listed)).not.toContain(created.enrollToken);
     expect(listed.heartbeatSeconds).toBe(15);
 
@@ -65,7 +65,7 @@ describe("gateway router roles", () => {
       await expect(c.gateway.delete({ id: gw.id })).rejects.toMatchObject(forbidden);
     }
     expect(await t.db.gateway.count({ where: { name: { in: ["gw-viewer", "gw-operator"] } } })).toBe(0);
-    expect((await callerAs("admin").gateway.get({ id: gw.id })).enrolmentPending).toBe(true);
+    expect((await callerAs("admin").gateway.get({ id: gw.id })).enrollmentPending).toBe(true);
   });
 
   it("rejects bad input with field messages", async () => {

@@ -26,7 +26,7 @@ export const gatewayRouter = router({
     offlineAfterSeconds: OFFLINE_AFTER_SECONDS,
   })),
   get: viewerProcedure.input(zGatewayRef).query(({ ctx, input }) => getGateway(ctx.db, input.id)),
-  /** returns the enrolment token: the only time anyone sees it */
+  /** returns the enrollment token: the only time anyone sees it */
   create: adminProcedure.input(zGatewayCreate).mutation(async ({ ctx, input }) => ({
     ...(await createGateway(ctx.db, ctx.actor, ctx.meta, input)),
     consoleUrl: consoleUrl(),

@@ -102,7 +102,7 @@ export function GatewaysTable({
                 <div className="muted small">
                   {g.lastSeenAt ? `seen ${relativeTime(g.lastSeenAt, now)}` : conn.hint}
                 </div>
-                {g.enrolmentPending && g.hasAgentToken && (
+                {g.enrollmentPending && g.hasAgentToken && (
                   <div className="muted small">new enrollment token issued, not used yet</div>
                 )}
               </td>
@@ -148,7 +148,7 @@ export function GatewaysTable({
                     <button type="button" onClick={() => onAction({ kind: "rotate", id: g.id, name: g.name })}>
                       New token
                     </button>
-                    {(g.hasAgentToken || g.enrolmentPending) && (
+                    {(g.hasAgentToken || g.enrollmentPending) && (
                       <button type="button" onClick={() => onAction({ kind: "revoke", id: g.id, name: g.name })}>
                         Revoke
                       </button>

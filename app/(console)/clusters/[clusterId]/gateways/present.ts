@@ -7,8 +7,8 @@ export const CONNECTION_LABELS: Record<Connection, { label: string; tone: Tone; 
   online: { label: "online", tone: "ok", hint: "" },
   offline: { label: "offline", tone: "danger", hint: "" },
   never_seen: { label: "enrolled", tone: "warn", hint: "enrolled, has not reported yet" },
-  awaiting_enrolment: { label: "awaiting enrollment", tone: "warn", hint: "run the enroll command on the gateway" },
-  enrolment_expired: { label: "enrollment expired", tone: "danger", hint: "issue a new enrollment token" },
+  awaiting_enrollment: { label: "awaiting enrollment", tone: "warn", hint: "run the enroll command on the gateway" },
+  enrollment_expired: { label: "enrollment expired", tone: "danger", hint: "issue a new enrollment token" },
   revoked: { label: "revoked", tone: "danger", hint: "no valid token; issue a new enrollment token" },
 };
 

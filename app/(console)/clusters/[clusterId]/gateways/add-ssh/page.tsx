@@ -38,7 +38,7 @@ export default function AddGatewayOverSshPage() {
     if (info.data && !info.data.canKeepCredentials) setKeep(false);
   }, [info.data, consoleUrl]);
 
-  const enroll = useMutation(trpc.gatewaySsh.enrol.mutationOptions({ onSuccess: (r) => setJobId(r.jobId) }));
+  const enroll = useMutation(trpc.gatewaySsh.enroll.mutationOptions({ onSuccess: (r) => setJobId(r.jobId) }));
   const errors = fieldErrors(enroll.error);
   const onFinished = useCallback(
     async (state: JobStateName) => {

@@ -16,7 +16,7 @@ import {
 import type { AgentBundle } from "./bundle";
 import { agent, files, parseWhich, probe, REQUIRED_TOOLS, SUPERVISED_TOOLS, SYSTEMD_TOOLS, systemd } from "./commands";
 import type { GatewaySshDeps } from "./deps";
-import type { EnrolInput } from "./inputs";
+import type { EnrollInput } from "./inputs";
 import { JobRecorder, assertNoRunningJob } from "./jobs";
 import { type AgentLayout, agentLayout, directoriesFor } from "./layout";
 import { evaluatePrerequisites, type HostPlan, type ProbeFindings } from "./prerequisites";
@@ -26,19 +26,19 @@ import { messageOf, runStep, StepFailure, UndoStack } from "./steps";
 
 /**
  * Adding a gateway over SSH, as one job of steps an admin watches: log in with the confirmed host
- * key, check the host, register the gateway, upload the agent, install its service, enrol it with
+ * key, check the host, register the gateway, upload the agent, install its service, enroll it with
  * a fresh one-time token, start it and wait until it reports. When a step fails, everything the
  * steps before it installed is removed again (newest first), the gateway record included, and the
  * job says which step failed and why.
  */
 
-export const ENROL_STEPS = [
+export const ENROLL_STEPS = [
   { key: "connect", label: "Log in over SSH" },
   { key: "prerequisites", label: "Check the host" },
   { key: "register", label: "Register the gateway" },
   { key: "upload", label: "Upload the agent" },
   { key: "install", label: "Install the service" },
-  { key: "enrol", label: "Enrol the agent" },
+  { key: "enroll", label: "Enroll the agent" },
   { key: "start", label: "Start the agent" },
   { key: "online", label: "Wait for the agent to report" },
 ] as const;
@@ -54,11 +54,11 @@ export interface StartedJob {
 }
 
 /** Checks what can be checked at once (a bad key, a taken name, no secret key), then starts the job. */
-export async function startEnrolment(
+export async function startEnrollment(
   deps: GatewaySshDeps,
   actor: Actor,
   meta: RequestMeta,
-  input: EnrolInput,
+  input: EnrollInput,
 ): Promise<StartedJob> {
   const cluster = await getClusterOrThrow(deps.db, input.clusterId);
   const auth = checkedAuth(input.auth);
@@ -73,11 +73,11 @@ export async function startEnrolment(
     select: { id: true },
   });
   if (taken) throw conflict(`The cluster already has a gateway named "${input.name}"`);
-  const title = `Enrol ${input.name} over SSH`;
-  await assertNoRunningJob(deps.db, { enrolName: { clusterId: cluster.id, title } });
-  // two enrolments of one host at once would both pass the "nothing installed yet" check
+  const title = `Enroll ${input.name} over SSH`;
+  await assertNoRunningJob(deps.db, { enrollName: { clusterId: cluster.id, title } });
+  // two enrollments of one host at once would both pass the "nothing installed yet" check
   const hostLock = `${input.host.toLowerCase()}:${input.port}:${input.installRoot}`;
-  if (enrolling.has(hostLock)) throw conflict(`An enrolment of ${input.host}:${input.port} is already running`);
+  if (enrolling.has(hostLock)) throw conflict(`An enrollment of ${input.host}:${input.port} is already running`);
   let bundle: AgentBundle;
   try {
     bundle = await deps.bundle();
@@ -90,16 +90,16 @@ export async function startEnrolment(
     job = await JobRecorder.create(deps.db, {
       clusterId: cluster.id,
       gatewayId: null,
-      kind: "enrol",
+      kind: "enroll",
       title,
-      steps: [...ENROL_STEPS],
+      steps: [...ENROLL_STEPS],
       actor,
     });
     await deps.db.$transaction((tx) =>
       recordAudit(tx, {
         actor,
         meta,
-        action: "gateway.ssh_enrol_start",
+        action: "gateway.ssh_enroll_start",
         clusterId: cluster.id,
         targetType: "ssh_job",
         targetId: job.id,
@@ -122,27 +122,27 @@ export async function startEnrolment(
     enrolling.delete(hostLock);
     throw e;
   }
-  const done = runEnrolment(deps, actor, meta, input, { job, auth, secretKey, bundle })
+  const done = runEnrollment(deps, actor, meta, input, { job, auth, secretKey, bundle })
     .catch((e: unknown) => {
-      logger.error({ err: e, jobId: job.id }, "enrolment job crashed");
+      logger.error({ err: e, jobId: job.id }, "enrollment job crashed");
     })
     .finally(() => enrolling.delete(hostLock));
   return { jobId: job.id, done };
 }
 
-interface EnrolContext {
+interface EnrollContext {
   job: JobRecorder;
   auth: SshAuth;
   secretKey: Buffer | null;
   bundle: AgentBundle;
 }
 
-async function runEnrolment(
+async function runEnrollment(
   deps: GatewaySshDeps,
   actor: Actor,
   meta: RequestMeta,
-  input: EnrolInput,
-  { job, auth, secretKey, bundle }: EnrolContext,
+  input: EnrollInput,
+  { job, auth, secretKey, bundle }: EnrollContext,
 ): Promise<void> {
   const undo = new UndoStack();
   const layout = agentLayout(input.installRoot);
@@ -222,7 +222,7 @@ async function runEnrolment(
         });
         return created;
       },
-      (c) => `gateway ${c.name} added; one-time enrolment token issued`,
+      (c) => `gateway ${c.name} added; one-time enrollment token issued`,
     );
 
     await runStep(
@@ -241,11 +241,11 @@ async function runEnrolment(
 
     await runStep(
       job,
-      "enrol",
+      "enroll",
       async () => {
         const existed = (await host.must("checking the state directory", probe.existing([layout.stateDir]))).trim();
         undo.push(
-          "enrol",
+          "enroll",
           existed ? `remove the agent's files in ${layout.stateDir}` : `remove ${layout.stateDir}`,
           async () => {
             if (existed) {
@@ -258,7 +258,7 @@ async function runEnrolment(
         );
         // the token file sits outside the state directory, which the agent creates itself and
         // whose removal the undo above decides by what existed before
-        const out = await host.withSecretFile("the enrolment token", issued.enrollToken, (tokenFile) =>
+        const out = await host.withSecretFile("the enrollment token", issued.enrollToken, (tokenFile) =>
           host.must("gatehouse-agent enroll", agent.enroll(hostPlan.nodePath, layout, input.consoleUrl, tokenFile), {
             timeoutMs: 90_000,
           }),
@@ -338,7 +338,7 @@ async function auditOutcome(
   deps: GatewaySshDeps,
   actor: Actor,
   meta: RequestMeta,
-  input: EnrolInput,
+  input: EnrollInput,
   jobId: string,
   gatewayId: string | null,
   after: Record<string, unknown>,
@@ -348,7 +348,7 @@ async function auditOutcome(
       recordAudit(tx, {
         actor,
         meta,
-        action: "gateway.ssh_enrol",
+        action: "gateway.ssh_enroll",
         clusterId: input.clusterId,
         targetType: gatewayId && after.outcome === "succeeded" ? "gateway" : "ssh_job",
         targetId: gatewayId && after.outcome === "succeeded" ? gatewayId : jobId,
@@ -356,7 +356,7 @@ async function auditOutcome(
       }),
     );
   } catch (e) {
-    logger.error({ err: e, jobId }, "cannot record the enrolment's audit event");
+    logger.error({ err: e, jobId }, "cannot record the enrollment's audit event");
   }
 }
 

@@ -7,12 +7,12 @@ import { hashToken } from "../gateways/tokens";
 import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../../testkit/server/gateways";
 import { type AgentBundle, BundleError } from "./bundle";
 import type { GatewaySshDeps } from "./deps";
-import { type StartedJob, startEnrolment } from "./enrol";
+import { type StartedJob, startEnrollment } from "./enroll";
 import { FakeGateway, type FakeGatewayOptions, fakeBundleText } from "../../../testkit/fakes/gateway-host";
 import { getJob } from "./jobs";
 
 /**
- * The enrolment job's logic against a modelled gateway: the order of its steps, the commands it
+ * The enrollment job's logic against a modelled gateway: the order of its steps, the commands it
  * sends, what it undoes (and in which order) when a step fails. The same flow runs against real
  * sshds in e2e/ssh.
  */
@@ -100,10 +100,10 @@ beforeEach(() => useGateway());
 // the fake does not parse keys: stand in for ssh2's check
 vi.mock("../../ssh/keys", () => ({ privateKeyProblem: () => null }));
 
-describe("enrolment over SSH", () => {
+describe("enrollment over SSH", () => {
   it("installs a systemd service on a systemd host and finishes when the agent reports", async () => {
     useGateway({ pid1: "systemd" });
-    const job = await finished(await startEnrolment(deps(), admin, META, input("gw-systemd")));
+    const job = await finished(await startEnrollment(deps(), admin, META, input("gw-systemd")));
     expect(job.error).toBe("");
     expect(job.steps.every((s) => s.state === "done")).toBe(true);
     expect(gateway.files.get("/usr/local/bin/gatehouse-agent")?.toString()).toBe(fakeBundleText("1.2.3"));
@@ -114,13 +114,13 @@ describe("enrolment over SSH", () => {
     expect(commands).toContain("systemctl daemon-reload");
     expect(commands).toContain("systemctl enable -- gatehouse-agent.service");
     expect(commands).toContain("systemctl start -- gatehouse-agent.service");
-    // the agent read the gateway's enrolment token from a private file, which is gone again
+    // the agent read the gateway's enrollment token from a private file, which is gone again
     const enroll = commands.find((c) => c.includes(" enroll "));
     expect(enroll).toMatch(
-      /--token-file \/tmp\/gatehouse-enrol\.\w{10}\/secret --state-dir \/var\/lib\/gatehouse-agent$/,
+      /--token-file \/tmp\/gatehouse-enroll\.\w{10}\/secret --state-dir \/var\/lib\/gatehouse-agent$/,
     );
-    expect(gateway.enrolTokens).toHaveLength(1);
-    const token = gateway.enrolTokens[0] ?? "";
+    expect(gateway.enrollTokens).toHaveLength(1);
+    const token = gateway.enrollTokens[0] ?? "";
     const row = await t.db.gateway.findFirstOrThrow({ where: { name: "gw-systemd" } });
     expect(row.enrollTokenHash).toBe(hashToken(token));
     expect(leftInTmp()).toEqual([]);
@@ -133,7 +133,7 @@ describe("enrolment over SSH", () => {
   it("undoes everything, newest first, when the agent never reports", async () => {
     useGateway({ reports: false });
     const dirsBefore = new Set(gateway.dirs);
-    const job = await finished(await startEnrolment(deps({ onlineTimeoutMs: 200 }), admin, META, input("gw-silent")));
+    const job = await finished(await startEnrollment(deps({ onlineTimeoutMs: 200 }), admin, META, input("gw-silent")));
     expect(job.state).toBe("failed");
     expect(job.error).toMatch(
       /^Wait for the agent to report failed: the agent did not report to the console within 0.2 s; check that the gateway can reach https:\/\/console\.example\. Its log ends with:\n00:00:00 info agent starting/,
@@ -144,7 +144,7 @@ describe("enrolment over SSH", () => {
       "register:undone",
       "upload:undone",
       "install:undone",
-      "enrol:undone",
+      "enroll:undone",
       "start:undone",
       "online:failed",
       "undo:done",
@@ -164,22 +164,22 @@ describe("enrolment over SSH", () => {
     expect(gateway.dirs).toEqual(dirsBefore);
     expect(await t.db.gateway.count({ where: { name: "gw-silent" } })).toBe(0);
     const outcome = await t.db.auditEvent.findFirstOrThrow({
-      where: { action: "gateway.ssh_enrol" },
+      where: { action: "gateway.ssh_enroll" },
       orderBy: { seq: "desc" },
     });
     expect(JSON.parse(outcome.after ?? "{}")).toMatchObject({ outcome: "failed", failedStep: "online" });
   });
 
-  it("removes the token file when the agent cannot enrol, and says so when it cannot", async () => {
+  it("removes the token file when the agent cannot enroll, and says so when it cannot", async () => {
     const enrollFails = (argv: readonly string[]) =>
       argv.includes("enroll") ? { code: 1, stderr: "enroll: the console refused the token" } : undefined;
     useGateway({ override: enrollFails });
     const dirsBefore = new Set(gateway.dirs);
-    const job = await finished(await startEnrolment(deps(), admin, META, input("gw-refused")));
+    const job = await finished(await startEnrollment(deps(), admin, META, input("gw-refused")));
     expect(job.error).toBe(
-      "Enrol the agent failed: gatehouse-agent enroll failed: exit status 1: enroll: the console refused the token",
+      "Enroll the agent failed: gatehouse-agent enroll failed: exit status 1: enroll: the console refused the token",
     );
-    expect(job.steps.find((s) => s.key === "enrol")?.state).toBe("failed");
+    expect(job.steps.find((s) => s.key === "enroll")?.state).toBe("failed");
     expect(leftInTmp()).toEqual([]);
     expect(gateway.dirs).toEqual(dirsBefore);
     expect(ran().filter((c) => c.includes("ghe_"))).toEqual([]);
@@ -189,9 +189,9 @@ describe("enrolment over SSH", () => {
         enrollFails(argv) ??
         (argv[0] === "rm" && argv[3]?.startsWith("/tmp/") ? { code: 1, stderr: "rm: Device busy" } : undefined),
     });
-    const stuck = await finished(await startEnrolment(deps(), admin, META, input("gw-refused")));
+    const stuck = await finished(await startEnrollment(deps(), admin, META, input("gw-refused")));
     expect(stuck.error).toMatch(
-      /^Enrol the agent failed: gatehouse-agent enroll failed: exit status 1: enroll: the console refused the token; \/tmp\/gatehouse-enrol\.\w{10} with the enrolment token is left on the host: removing the enrolment token failed: exit status 1: rm: Device busy$/,
+      /^Enroll the agent failed: gatehouse-agent enroll failed: exit status 1: enroll: the console refused the token; \/tmp\/gatehouse-enroll\.\w{10} with the enrollment token is left on the host: removing the enrollment token failed: exit status 1: rm: Device busy$/,
     );
     // the undo still ran, and the token died with the gateway record
     expect(stuck.steps.find((s) => s.key === "undo")?.state).toBe("done");
@@ -206,7 +206,7 @@ describe("enrolment over SSH", () => {
           ? { code: 1, stderr: "rm: Read-only file system" }
           : undefined,
     });
-    const job = await finished(await startEnrolment(deps({ onlineTimeoutMs: 100 }), admin, META, input("gw-stuck")));
+    const job = await finished(await startEnrollment(deps({ onlineTimeoutMs: 100 }), admin, META, input("gw-stuck")));
     const undo = job.steps.find((s) => s.key === "undo");
     expect(undo?.state).toBe("failed");
     expect(undo?.detail).toContain(
@@ -218,7 +218,7 @@ describe("enrolment over SSH", () => {
 
   it("runs everything through sudo for a user that may, and refuses one that may not", async () => {
     useGateway({ uid: 1000, sudo: true });
-    const ok = await finished(await startEnrolment(deps(), admin, META, input("gw-sudo", { username: "ops" })));
+    const ok = await finished(await startEnrollment(deps(), admin, META, input("gw-sudo", { username: "ops" })));
     expect(ok.error).toBe("");
     expect(ok.steps[0]?.detail).toContain("(root through sudo)");
     const privileged = connector.calls.filter((c) => c.argv[0] === "mkdir" || c.argv.includes("mkdir"));
@@ -226,43 +226,45 @@ describe("enrolment over SSH", () => {
     expect(privileged.every((c) => c.argv.slice(0, 3).join(" ") === "sudo -n --")).toBe(true);
 
     useGateway({ uid: 1000, sudo: false });
-    const refused = await finished(await startEnrolment(deps(), admin, META, input("gw-nosudo", { username: "ops" })));
+    const refused = await finished(await startEnrollment(deps(), admin, META, input("gw-nosudo", { username: "ops" })));
     expect(refused.error).toContain('"ops" is not root and cannot use sudo without a password');
   });
 
   it("keeps no credentials when asked not to, and refuses to keep them without GATEHOUSE_SECRET_KEY", async () => {
     const noKey = deps({ secretKeyText: () => undefined });
-    const refused = await startEnrolment(noKey, admin, META, input("gw-nokey")).catch((e: unknown) => e);
+    const refused = await startEnrollment(noKey, admin, META, input("gw-nokey")).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AppError);
     expect((refused as AppError).message).toMatch(/cannot keep SSH credentials: GATEHOUSE_SECRET_KEY is not set/);
     expect(await t.db.sshJob.count({ where: { title: { contains: "gw-nokey" } } })).toBe(0);
 
-    const job = await finished(await startEnrolment(noKey, admin, META, input("gw-nokey", { keepCredentials: false })));
+    const job = await finished(
+      await startEnrollment(noKey, admin, META, input("gw-nokey", { keepCredentials: false })),
+    );
     expect(job.error).toBe("");
     const gw = await t.db.gateway.findFirstOrThrow({ where: { name: "gw-nokey" }, include: { ssh: true } });
     expect(gw.ssh).toMatchObject({ secret: null, authKind: "", hostKeyFingerprint: HOST_KEY.fingerprint });
   });
 
-  it("runs one enrolment of a host at a time", async () => {
-    const first = await startEnrolment(deps(), admin, META, input("gw-first"));
-    await expect(startEnrolment(deps(), admin, META, input("gw-second"))).rejects.toThrow(
-      /An enrolment of 192\.0\.2\.50:22 is already running/,
+  it("runs one enrollment of a host at a time", async () => {
+    const first = await startEnrollment(deps(), admin, META, input("gw-first"));
+    await expect(startEnrollment(deps(), admin, META, input("gw-second"))).rejects.toThrow(
+      /An enrollment of 192\.0\.2\.50:22 is already running/,
     );
     await first.done;
-    const again = await finished(await startEnrolment(deps(), admin, META, input("gw-second")));
+    const again = await finished(await startEnrollment(deps(), admin, META, input("gw-second")));
     // the host has an agent now: the check says so instead of installing a second one
     expect(again.error).toMatch(/an agent is already installed here/);
   });
 
   it("checks what it can before starting a job", async () => {
-    await expect(startEnrolment(deps(), admin, META, input("gw-systemd"))).rejects.toThrow(
+    await expect(startEnrollment(deps(), admin, META, input("gw-systemd"))).rejects.toThrow(
       /already has a gateway named "gw-systemd"/,
     );
     await expect(
-      startEnrolment(deps(), admin, META, input("gw-x", { installRoot: "/srv/x", serviceMode: "systemd" })),
+      startEnrollment(deps(), admin, META, input("gw-x", { installRoot: "/srv/x", serviceMode: "systemd" })),
     ).rejects.toThrow(/works only with the supervised service/);
     await expect(
-      startEnrolment(
+      startEnrollment(
         deps({ bundle: async () => Promise.reject(new BundleError("no dist")) }),
         admin,
         META,
