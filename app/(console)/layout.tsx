@@ -10,6 +10,7 @@ import { Field, inputProps, withSubject } from "../components/field";
 import { Modal } from "../components/modal";
 import { errorMessage, fieldErrors } from "../lib/errors";
 import { useTRPC } from "../lib/trpc";
+import { DialogActions } from "@/app/components/dialog-actions";
 
 /** `exact`: only the page itself is current, not the pages below it (a cluster's overview). */
 function NavLink({ href, exact = false, children }: { href: string; exact?: boolean; children: ReactNode }) {
@@ -69,14 +70,12 @@ function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
             onChange={(e) => setNew(e.target.value)}
           />
         </Field>
-        <div className="row">
-          <button className="primary" type="submit" disabled={change.isPending}>
-            {change.isPending ? "Saving…" : "Change password"}
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <DialogActions
+          onCancel={onClose}
+          confirmLabel="Change password"
+          pendingLabel="Saving…"
+          pending={change.isPending}
+        />
       </form>
     </Modal>
   );

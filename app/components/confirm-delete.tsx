@@ -6,6 +6,7 @@ import { errorMessage } from "../lib/errors";
 import type { EntityKind } from "@/core/policy/entities";
 import { useRefreshAll } from "./hooks";
 import { Modal } from "./modal";
+import { DialogActions } from "./dialog-actions";
 
 /**
  * Asks before deleting, and names what depends on the thing: while anything does, the delete is
@@ -78,19 +79,15 @@ export function ConfirmDelete({
           {errorMessage(del.error)}
         </div>
       )}
-      <div className="dialog-actions">
-        <button type="button" onClick={() => onClose(false)} data-autofocus>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="danger"
-          disabled={!dependents.data || blocked || del.isPending}
-          onClick={() => del.mutate({ clusterId, id, version })}
-        >
-          {del.isPending ? "Deleting…" : `Delete ${title}`}
-        </button>
-      </div>
+      <DialogActions
+        tone="danger"
+        onCancel={() => onClose(false)}
+        confirmLabel={`Delete ${title}`}
+        pendingLabel="Deleting…"
+        pending={del.isPending}
+        disabled={!dependents.data || blocked}
+        onConfirm={() => del.mutate({ clusterId, id, version })}
+      />
     </Modal>
   );
 }

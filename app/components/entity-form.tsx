@@ -13,6 +13,7 @@ import { FormAlert, inputProps, saveAlert } from "./field";
 import { type GroupedErrors, groupIssues, mergeErrors, serverIssues } from "./form-errors";
 import { useRefreshAll } from "./hooks";
 import { Modal } from "./modal";
+import { DialogActions } from "./dialog-actions";
 
 type Client = ReturnType<typeof useTRPCClient>;
 
@@ -180,18 +181,20 @@ export function EntityFormDialog<S>({
           {!form.failed && <FormAlert messages={form.errors.other} />}
           {children}
         </div>
-        <div className="dialog-actions">
-          {leadingAction}
-          <span className="muted small" style={leadingAction ? undefined : { marginRight: "auto" }}>
-            <kbd>Enter</kbd> saves, <kbd>Esc</kbd> cancels
-          </span>
-          <button type="button" onClick={form.onClose}>
-            Cancel
-          </button>
-          <button className="primary" type="submit" disabled={form.pending}>
-            {form.pending ? "Saving…" : `${form.isNew ? "Create" : "Save"} ${noun}`}
-          </button>
-        </div>
+        <DialogActions
+          leading={
+            <>
+              {leadingAction}
+              <span className="muted small" style={leadingAction ? undefined : { marginRight: "auto" }}>
+                <kbd>Enter</kbd> saves, <kbd>Esc</kbd> cancels
+              </span>
+            </>
+          }
+          onCancel={form.onClose}
+          confirmLabel={`${form.isNew ? "Create" : "Save"} ${noun}`}
+          pendingLabel="Saving…"
+          pending={form.pending}
+        />
       </form>
     </Modal>
   );

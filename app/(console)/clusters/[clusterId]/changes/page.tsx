@@ -10,6 +10,7 @@ import { Modal } from "@/app/components/modal";
 import { errorMessage } from "@/app/lib/errors";
 import { useTRPC } from "@/app/lib/trpc";
 import "@/app/components/editing.css";
+import { DialogActions } from "@/app/components/dialog-actions";
 
 type Kind = "isp" | "pool" | "zone" | "rule" | "settings";
 interface FieldText {
@@ -307,19 +308,15 @@ export default function ChangesPage() {
             : {n(data.summary.total)} change{data.summary.total === 1 ? "" : "s"} are lost. Gateways are not affected.
           </p>
           {discardAll.error && <FormAlert messages={[errorMessage(discardAll.error)]} />}
-          <div className="dialog-actions">
-            <button type="button" onClick={() => setConfirmAll(false)} data-autofocus>
-              Keep the changes
-            </button>
-            <button
-              type="button"
-              className="danger"
-              disabled={discardAll.isPending}
-              onClick={() => discardAll.mutate({ clusterId, draftVersion: data.draftVersion })}
-            >
-              {discardAll.isPending ? "Discarding…" : "Discard all changes"}
-            </button>
-          </div>
+          <DialogActions
+            tone="danger"
+            onCancel={() => setConfirmAll(false)}
+            cancelLabel="Keep the changes"
+            confirmLabel="Discard all changes"
+            pendingLabel="Discarding…"
+            pending={discardAll.isPending}
+            onConfirm={() => discardAll.mutate({ clusterId, draftVersion: data.draftVersion })}
+          />
         </Modal>
       )}
     </>

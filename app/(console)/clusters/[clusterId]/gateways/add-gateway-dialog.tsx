@@ -7,6 +7,7 @@ import { Modal } from "../../../../components/modal";
 import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { EnrollTokenDialog, type IssuedToken } from "./enroll-token-dialog";
+import { DialogActions } from "@/app/components/dialog-actions";
 
 /** Adds a gateway by hand: its name and address, then its enrollment token, shown once. */
 export function AddGatewayDialog({ clusterId, onClose }: { clusterId: string; onClose: () => void }) {
@@ -59,14 +60,12 @@ export function AddGatewayDialog({ clusterId, onClose }: { clusterId: string; on
             onChange={(e) => setAddress(e.target.value)}
           />
         </Field>
-        <div className="row">
-          <button className="primary" type="submit" disabled={create.isPending}>
-            {create.isPending ? "Adding…" : "Add and show enrollment token"}
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <DialogActions
+          onCancel={onClose}
+          confirmLabel="Add and show enrollment token"
+          pendingLabel="Adding…"
+          pending={create.isPending}
+        />
       </form>
     </Modal>
   );

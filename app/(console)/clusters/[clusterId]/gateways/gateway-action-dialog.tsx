@@ -7,6 +7,7 @@ import { Modal } from "../../../../components/modal";
 import { errorMessage } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { EnrollTokenDialog, type IssuedToken } from "./enroll-token-dialog";
+import { DialogActions } from "@/app/components/dialog-actions";
 
 /** What an admin does to one gateway from the list, after confirming it. */
 export type GatewayAction = { kind: "rotate" | "revoke" | "delete"; id: string; name: string };
@@ -86,23 +87,18 @@ export function GatewayActionDialog({
           {errorMessage(error)}
         </div>
       )}
-      <div className="row">
-        <button
-          type="button"
-          className={action.kind === "rotate" ? "primary" : "danger"}
-          disabled={pending}
-          onClick={() => {
-            if (action.kind === "rotate") rotate.mutate({ id: action.id, revokeCurrent });
-            else if (action.kind === "revoke") revoke.mutate({ id: action.id });
-            else remove.mutate({ id: action.id });
-          }}
-        >
-          {pending ? "Working…" : text.button}
-        </button>
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-      </div>
+      <DialogActions
+        tone={action.kind === "rotate" ? "primary" : "danger"}
+        onCancel={onClose}
+        confirmLabel={text.button}
+        pendingLabel="Working…"
+        pending={pending}
+        onConfirm={() => {
+          if (action.kind === "rotate") rotate.mutate({ id: action.id, revokeCurrent });
+          else if (action.kind === "revoke") revoke.mutate({ id: action.id });
+          else remove.mutate({ id: action.id });
+        }}
+      />
     </Modal>
   );
 }

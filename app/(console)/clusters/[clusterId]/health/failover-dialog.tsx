@@ -8,6 +8,7 @@ import { Modal } from "../../../../components/modal";
 import { useTRPC } from "../../../../lib/trpc";
 import styles from "./health.module.css";
 import { STATE_LABELS, stateClass } from "./present";
+import { DialogActions } from "@/app/components/dialog-actions";
 
 /**
  * The confirmation of an operator's failover or restore: what will change (the backup and its
@@ -204,19 +205,15 @@ export function FailoverDialog({
           {errorMessage(error)}
         </div>
       )}
-      <div className="row" style={{ marginTop: 12 }}>
-        <button
-          className={action === "failover" ? "danger" : "primary"}
-          type="button"
-          disabled={pending || !i || i.blocked !== null}
-          onClick={confirm}
-        >
-          {pending ? "Working…" : `${verb} ${isp.name}`}
-        </button>
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-      </div>
+      <DialogActions
+        tone={action === "failover" ? "danger" : "primary"}
+        onCancel={onClose}
+        confirmLabel={`${verb} ${isp.name}`}
+        pendingLabel="Working…"
+        pending={pending}
+        disabled={!i || i.blocked !== null}
+        onConfirm={confirm}
+      />
     </Modal>
   );
 }

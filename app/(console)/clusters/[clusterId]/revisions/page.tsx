@@ -11,6 +11,7 @@ import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { plural, When } from "../../../audit/ui";
 import { PolicyDiffView, RulesetDiffView } from "./diff-views";
+import { DialogActions } from "@/app/components/dialog-actions";
 
 const PAGE_SIZE = 30;
 
@@ -99,15 +100,14 @@ function RevertDialog({
             {errorMessage(revert.error)}
           </div>
         )}
-        <div className="row">
-          <div className="spacer" />
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="danger" disabled={revert.isPending || message.trim() === ""}>
-            {revert.isPending ? "Reverting…" : `Revert to revision ${revision}`}
-          </button>
-        </div>
+        <DialogActions
+          tone="danger"
+          onCancel={onClose}
+          confirmLabel={`Revert to revision ${revision}`}
+          pendingLabel="Reverting…"
+          pending={revert.isPending}
+          disabled={message.trim() === ""}
+        />
       </form>
     </Modal>
   );

@@ -4,6 +4,7 @@ import { FormAlert } from "@/app/components/field";
 import { Modal } from "@/app/components/modal";
 import { errorMessage } from "@/app/lib/errors";
 import type { BulkPreview } from "@/server/services/draft/bulk";
+import { DialogActions } from "@/app/components/dialog-actions";
 
 const n = (x: number) => x.toLocaleString("en-US");
 
@@ -152,19 +153,14 @@ export function PlanDialog({
         )}
         {Boolean(applyError) && <FormAlert messages={[errorMessage(applyError)]} />}
       </div>
-      <div className="dialog-actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="primary"
-          disabled={blocked || applying}
-          onClick={() => preview && onApply(preview.draftVersion)}
-        >
-          {applying ? "Applying…" : applyLabel(preview?.changeCount ?? 0)}
-        </button>
-      </div>
+      <DialogActions
+        onCancel={onClose}
+        confirmLabel={applyLabel(preview?.changeCount ?? 0)}
+        pendingLabel="Applying…"
+        pending={applying}
+        disabled={blocked}
+        onConfirm={() => preview && onApply(preview.draftVersion)}
+      />
     </Modal>
   );
 }
