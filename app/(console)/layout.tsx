@@ -192,6 +192,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
               <NavLink href={`${base}/gateways`}>Gateways</NavLink>
               <NavLink href={`${base}/revisions`}>Revisions</NavLink>
               <NavLink href={`${base}/history`}>History</NavLink>
+              <NavLink href={`${base}/settings`}>Settings</NavLink>
             </>
           )}
         </div>

@@ -70,6 +70,34 @@ describe("validatePolicy: field schemas", () => {
     ]);
   });
 
+  it("lets an interface be only one of LAN, internal or an ISP's uplink", () => {
+    const p = examplePolicy();
+    const isp = p.isps.find((i) => i.interface === "eth1");
+    const settings = {
+      ...p.settings,
+      lanInterfaces: ["lan0", "eth1", "lan0"],
+      internalInterfaces: ["dmz0", "lan0"],
+    };
+    expect(validateEntity(p, "settings", settings)).toEqual([
+      {
+        entity: "settings",
+        id: null,
+        path: ["lanInterfaces", 1],
+        message: `interface eth1 is ISP "${isp?.name}"'s uplink, so it cannot be LAN`,
+      },
+      { entity: "settings", id: null, path: ["lanInterfaces", 2], message: "interface lan0 is listed twice" },
+      {
+        entity: "settings",
+        id: null,
+        path: ["internalInterfaces", 1],
+        message: "interface lan0 is a LAN interface already",
+      },
+    ]);
+    expect(
+      validateEntity(p, "settings", { ...p.settings, lanInterfaces: ["lan0"], internalInterfaces: ["dmz0"] }),
+    ).toEqual([]);
+  });
+
   it("does not report references to an entity that is present but broken as missing", () => {
     const p = edit((p) => {
       (pool(p, "pool-telia-main") as { addresses: unknown }).addresses = [];

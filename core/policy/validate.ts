@@ -7,6 +7,7 @@ import {
   type Pool,
   type Rule,
   type Zone,
+  type ClusterSettings,
   zClusterSettings,
   zIsp,
   zPool,
@@ -70,6 +71,8 @@ const LOOPBACK_INTERFACE = /^lo[0-9]*$/;
 // the checks
 
 interface Parsed {
+  /** null when the settings do not parse (their issues are reported already) */
+  settings: ClusterSettings | null;
   isps: Isp[];
   pools: Pool[];
   zones: Zone[];
@@ -100,6 +103,7 @@ function parseAll(input: unknown, out: Issues): Parsed {
   if (!settings.success) for (const i of zodIssues("settings", null, settings.error.issues)) out.list.push(i);
 
   const parsed: Parsed = {
+    settings: settings.success ? settings.data : null,
     isps: [],
     pools: [],
     zones: [],
@@ -417,6 +421,38 @@ function duplicateNetworks(
   });
 }
 
+/**
+ * The guard's interface lists: an interface is a LAN's, an internal network's or an ISP's, never
+ * two of these, or the guard could not say whether LAN traffic leaving by it needs NAT.
+ */
+function checkGuardInterfaces(p: Parsed, out: Issues) {
+  if (p.settings === null) return;
+  const ispByInterface = new Map(p.isps.map((isp) => [isp.interface, isp]));
+  const lan = new Set<string>();
+  for (const [list, word] of [
+    ["lanInterfaces", "LAN"],
+    ["internalInterfaces", "internal"],
+  ] as const) {
+    const seen = new Set<string>();
+    for (const [at, name] of p.settings[list].entries()) {
+      const isp = ispByInterface.get(name);
+      if (seen.has(name)) out.add("settings", null, [list, at], `interface ${name} is listed twice`);
+      else if (isp) {
+        out.add(
+          "settings",
+          null,
+          [list, at],
+          `interface ${name} is ISP "${isp.name}"'s uplink, so it cannot be ${word}`,
+        );
+      } else if (list === "internalInterfaces" && lan.has(name)) {
+        out.add("settings", null, [list, at], `interface ${name} is a LAN interface already`);
+      }
+      seen.add(name);
+      if (list === "lanInterfaces") lan.add(name);
+    }
+  }
+}
+
 function checkZones(p: Parsed, out: Issues) {
   for (const zone of p.zones) duplicateNetworks("zone", zone.id, ["networks"], zone.networks, out);
 }
@@ -508,6 +544,7 @@ export function validatePolicy(policy: Policy | unknown): PolicyIssue[] {
   checkOnLink(p, poolItems, out);
   checkZones(p, out);
   checkRules(p, isps, pools, zones, out);
+  checkGuardInterfaces(p, out);
   return out.list;
 }
 

@@ -59,7 +59,7 @@ export default function ClusterOverviewPage() {
         <Stat label="Gatehouse's ip rule priorities">
           {`${(c.settings.ipRulePriorityBase ?? DEFAULT_IP_RULE_PRIORITY_BASE) + 1}-${(c.settings.ipRulePriorityBase ?? DEFAULT_IP_RULE_PRIORITY_BASE) + IP_RULE_PRIORITY_SPAN}`}
         </Stat>
-        <Stat label="LAN interfaces (others but ISPs' and internal ones are guarded)">
+        <Stat label="LAN interfaces (others but ISPs' and internal ones are guarded)" href={`${base}/settings`}>
           {c.settings.lanInterfaces.length === 0
             ? "not named: no guard on other uplinks"
             : `${c.settings.lanInterfaces.join(", ")}${
