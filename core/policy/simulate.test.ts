@@ -228,7 +228,9 @@ describe("simulateRouting", () => {
       ["b", "snat", "pb", false],
       ["a", "snat", "pb", true],
     ]);
-    expect(results[1]?.simulation.notes.join(" ")).toMatch(/first packet is dropped and its retransmission rerouted/);
+    expect(results[1]?.simulation.notes.join(" ")).toMatch(
+      /reports ISP "b", the first next hop, but the kernel sends this connection via "a": its first packet is dropped and its retransmission rerouted/,
+    );
     // a first: the lookup says a, so every connection is rerouted before routing, none retried
     expect(simulateRouting(spec, failover, packet, { kind: "ecmp", ispIds: ["a", "b"] }).map(outcome)).toEqual([
       ["a", "snat", "pb", false],

@@ -7,7 +7,8 @@ import {
   type Packet,
 } from "../spec/decide";
 import type { GatewaySpec, SpecEntry } from "../spec/schema";
-import { ALGORITHM_LABELS } from "./model";
+import { z } from "zod";
+import { ALGORITHM_LABELS, MAX_ISPS, zId } from "./model";
 
 /**
  * The packet simulator: runs the gateway's own `decide` on a packet and explains the outcome in
@@ -211,10 +212,16 @@ export function simulatePacket(spec: GatewaySpec, failover: FailoverState, packe
  * the kernel spreads connections over several next hops (ECMP: the lookup before routing reports
  * the first one, the hash picks per connection).
  */
-export type RoutingChoice =
-  | { kind: "none" }
-  | { kind: "isp"; ispId: string }
-  | { kind: "ecmp"; ispIds: readonly string[] };
+export const zRoutingChoice = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("none") }),
+  z.object({ kind: z.literal("isp"), ispId: zId }),
+  z.object({
+    kind: z.literal("ecmp"),
+    /** the route's next hops in the route's order: the first is what the lookup before routing reports */
+    ispIds: z.array(zId).min(1, "must name at least one ISP").max(MAX_ISPS, `must name at most ${MAX_ISPS} ISPs`),
+  }),
+]);
+export type RoutingChoice = z.infer<typeof zRoutingChoice>;
 
 export interface RoutedSimulation {
   /** the ISP routing really sends the connection through (one per ECMP next hop); null: none */
@@ -238,11 +245,12 @@ export function simulateRouting(
     ];
   }
   const lookupIspId = route.ispIds[0] ?? null;
+  const name = (id: string | null) => spec.isps.find((i) => i.id === id)?.name ?? id;
   return [...new Set(route.ispIds)].map((ispId) => {
     const simulation = simulatePacket(spec, failover, { ...packet, routedIspId: ispId, lookupIspId });
     if (simulation.decision.retried) {
       simulation.notes.push(
-        `The lookup before routing reports "${lookupIspId}", the first next hop, but the kernel sends this connection via "${ispId}": its first packet is dropped and its retransmission rerouted.`,
+        `The lookup before routing reports ISP "${name(lookupIspId)}", the first next hop, but the kernel sends this connection via "${name(ispId)}": its first packet is dropped and its retransmission rerouted.`,
       );
     }
     return { routedIspId: ispId, simulation };

@@ -47,17 +47,18 @@ test("the simulator names the deciding rule, why earlier rules missed, the SNAT 
 
   await page.goto(`/clusters/${seeded.clusterId}/simulate`);
   const packet = page.getByRole("form", { name: "Packet" });
-  const simulate = async (src: string, dst: string, protocol: string, isp: string) => {
+  // routing: "through ISP <name>", "as the gateway's routing decides" or "not through an ISP"
+  const simulate = async (src: string, dst: string, protocol: string, routing: string) => {
     await packet.getByLabel("Source address").fill(src);
     await packet.getByLabel("Destination address").fill(dst);
     await packet.getByLabel("Protocol").selectOption(protocol);
-    await packet.getByLabel("ISP routing chose").selectOption({ label: isp });
+    await packet.getByLabel("Routing").selectOption({ label: routing });
     await packet.getByLabel("Destination address").press("Enter");
   };
   const result = (isp: string): Locator => page.getByRole("article", { name: `If routing picks ${isp}` });
 
   // tcp from the office: rule 1 wants udp, so the zone rule at position 4 decides
-  await simulate("100.64.1.10", "198.51.100.200", "tcp", "telia");
+  await simulate("100.64.1.10", "198.51.100.200", "tcp", "through ISP telia");
   let r = result("telia");
   await expect(r.getByRole("heading")).toContainText("SNAT");
   await expect(r).toContainText(/position 4, rule #\d+ \(office via telia\)/);
@@ -73,32 +74,49 @@ test("the simulator names the deciding rule, why earlier rules missed, the SNAT 
   await page.screenshot({ path: testInfo.outputPath("simulate-snat.png") });
 
   // the same packet over udp to the lab's destinations: rule 1
-  await simulate("100.64.1.10", "198.51.100.200", "udp", "telia");
+  await simulate("100.64.1.10", "198.51.100.200", "udp", "through ISP telia");
   r = result("telia");
   await expect(r).toContainText(/position 1, rule #\d+ \(lab udp\)/);
 
   // a dropped source
-  await simulate("100.64.9.9", "203.0.113.99", "icmp", "cogent");
+  await simulate("100.64.9.9", "203.0.113.99", "icmp", "through ISP cogent");
   r = result("cogent");
   await expect(r.getByRole("heading")).toContainText("dropped");
   await expect(r).toContainText("Rule 2 drops the connection.");
 
   // excluded and redirected through the other ISP's next hop
-  await simulate("100.64.7.7", "198.51.100.50", "tcp", "telia");
+  await simulate("100.64.7.7", "198.51.100.50", "tcp", "through ISP telia");
   r = result("telia");
   await expect(r.getByRole("heading")).toContainText("forwarded without NAT");
   await expect(r).toContainText("203.0.113.1 on eth2 (ISP cogent)");
   await expect(r).toContainText('The rule redirects the connection to ISP "cogent" instead of "telia"');
 
-  // a source no rule covers, for every ISP at once
-  await simulate("100.99.0.1", "198.51.100.50", "tcp", "each ISP in turn");
+  // a source no rule covers, with routing spreading connections over both ISPs: one answer per next hop
+  await simulate("100.99.0.1", "198.51.100.50", "tcp", "as the gateway's routing decides");
   for (const isp of ["telia", "cogent"]) {
-    await expect(result(isp)).toContainText("No rule matches and the cluster drops unmatched traffic");
+    await expect(
+      page.getByRole("article", { name: `If routing picks ${isp} (the route's hash, per connection)` }),
+    ).toContainText("No rule matches and the cluster drops unmatched traffic");
   }
   await page.screenshot({ path: testInfo.outputPath("simulate-unmatched.png") });
 
+  // the route over one next hop only is a plain route through it; over none the form says what is missing
+  await packet.getByRole("checkbox", { name: "cogent" }).uncheck();
+  await packet.getByLabel("Destination address").press("Enter");
+  await expect(page.getByRole("article")).toHaveCount(1);
+  await expect(page.getByRole("article", { name: "If routing picks telia", exact: true })).toBeVisible();
+  await packet.getByRole("checkbox", { name: "telia" }).uncheck();
+  await packet.getByLabel("Destination address").press("Enter");
+  await expect(page.locator("#sim-nexthops-error")).toHaveText("Tick at least one ISP as a next hop of the route");
+
+  // routing that sends the connection through no ISP: Gatehouse leaves it alone
+  await simulate("100.64.1.10", "198.51.100.200", "tcp", "not through an ISP");
+  r = page.getByRole("article", { name: "If routing picks no ISP" });
+  await expect(r.getByRole("heading")).toContainText("not Gatehouse's traffic");
+  await expect(r).toContainText("Routing does not send this connection out through an ISP");
+
   // a bad address is refused in the form
-  await simulate("100.64.1.300", "198.51.100.50", "tcp", "telia");
+  await simulate("100.64.1.300", "198.51.100.50", "tcp", "through ISP telia");
   await expect(page.locator("#sim-src-error")).toHaveText(
     "Source address must be an IPv4 address such as 198.51.100.1",
   );

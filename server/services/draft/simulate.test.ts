@@ -89,6 +89,29 @@ describe("simulating packets against the draft and revisions", () => {
     expect(err).toBeInstanceOf(AppError);
   });
 
+  it("follows the routing choice: one ISP, spread over several, or none", async () => {
+    const c = await makeTestCluster(t, "sim-route", 2);
+    const packet = { src: "100.64.1.77", dst: "198.51.100.200", protocol: "tcp" as const, dstPort: 443 };
+    const run = (route: Parameters<typeof simulate>[1]["route"]) =>
+      simulate(t.db, { clusterId: c.clusterId, revision: "draft", failover: "none", packet, route });
+    const none = await run({ kind: "none" });
+    expect(none.route).toBe("none");
+    expect(none.results.map((r) => [r.routedIspId, r.outcome])).toEqual([[null, "not-egress"]]);
+    const one = await run({ kind: "isp", ispId: c.ispB });
+    expect(one.results.map((r) => [r.routedIspName, r.outcome])).toEqual([["isp-b", "drop"]]);
+    const spread = await run({ kind: "ecmp", ispIds: [c.ispA, c.ispB] });
+    expect(spread.route).toBe("ecmp");
+    expect(spread.results.map((r) => [r.routedIspName, r.outcome])).toEqual([
+      ["isp-a", "snat"],
+      ["isp-b", "drop"],
+    ]);
+    const err = await run({ kind: "ecmp", ispIds: [c.ispA, "no-such-isp"] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).issues).toEqual([
+      { path: ["route", "ispIds", 1], message: "is not an ISP of this policy" },
+    ]);
+  });
+
   it("lists near misses first when there are too many earlier rules to show", () => {
     const skipped: SkippedRule[] = Array.from({ length: 500 }, (_, i) => ({
       ruleId: `r${i}`,

@@ -5,7 +5,13 @@ import type { Db } from "../../db";
 import { invalid } from "../../errors";
 import { compileGatewaySpec, type IspFailover, PolicyCompileError } from "../../../core/policy/compile";
 import { type Policy, zId, zIPv4, zPort } from "../../../core/policy/model";
-import { type SkippedRule, simulatePacket } from "../../../core/policy/simulate";
+import {
+  type RoutedSimulation,
+  type RoutingChoice,
+  type SkippedRule,
+  simulateRouting,
+  zRoutingChoice,
+} from "../../../core/policy/simulate";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { zRevisionRef } from "./revisions";
 import { canonicalJson, draftSnapshot, publishedPolicy } from "./snapshot";
@@ -26,9 +32,11 @@ export const zSimulateInput = z.object({
     protocol: z.enum(["tcp", "udp", "icmp"]),
     srcPort: zPort.optional(),
     dstPort: zPort.optional(),
-    /** the ISP the gateway's routing picked; null: answer for each ISP */
-    routedIspId: zId.nullable(),
+    /** without `route`: the ISP the gateway's routing picked; null or absent: answer for each ISP */
+    routedIspId: zId.nullable().optional(),
   }),
+  /** how routing picks the egress: one ISP, spread over several (ECMP), or none; wins over packet.routedIspId */
+  route: zRoutingChoice.optional(),
   /** "current": ISPs an operator failed over stay failed over; "none": every ISP active */
   failover: z.enum(["current", "none"]).default("current"),
 });
@@ -122,24 +130,36 @@ export async function simulate(db: Db, input: SimulateInput) {
     );
   }
   const failed = adminFailoverState(spec);
-  const isps =
-    input.packet.routedIspId === null ? spec.isps : spec.isps.filter((i) => i.id === input.packet.routedIspId);
-  if (isps.length === 0) {
-    throw invalid("The chosen ISP is not in this policy", [
-      { path: ["packet", "routedIspId"], message: "is not an ISP of this policy" },
-    ]);
+  const { routedIspId, ...packet } = input.packet;
+  const ispIds = new Set(spec.isps.map((i) => i.id));
+  const unknownIsp = (path: (string | number)[]) =>
+    invalid("The chosen ISP is not in this policy", [{ path, message: "is not an ISP of this policy" }]);
+  let routed: RoutedSimulation[];
+  if (input.route) {
+    const route: RoutingChoice = input.route;
+    if (route.kind === "isp" && !ispIds.has(route.ispId)) throw unknownIsp(["route", "ispId"]);
+    if (route.kind === "ecmp") {
+      const at = route.ispIds.findIndex((id) => !ispIds.has(id));
+      if (at >= 0) throw unknownIsp(["route", "ispIds", at]);
+    }
+    routed = simulateRouting(spec, failed, packet, route);
+  } else {
+    // each ISP routing may pick, one at a time (or the one named)
+    const isps = routedIspId == null ? spec.isps : spec.isps.filter((i) => i.id === routedIspId);
+    if (isps.length === 0) throw unknownIsp(["packet", "routedIspId"]);
+    routed = isps.flatMap((isp) => simulateRouting(spec, failed, packet, { kind: "isp", ispId: isp.id }));
   }
+  const ispName = (id: string | null) => (id === null ? null : (spec.isps.find((i) => i.id === id)?.name ?? id));
   const rulesById = new Map(policy.rules.map((r) => [r.id, r]));
   const referenced = new Set<string>();
-  const results = isps.map((isp) => {
-    const sim = simulatePacket(spec, failed, { ...input.packet, routedIspId: isp.id });
+  const results = routed.map(({ routedIspId: via, simulation: sim }) => {
     const { shown, hiddenSourceMisses } = pickSkipped(sim.skipped, input.packet.src);
     if (sim.matched) referenced.add(sim.matched.ruleId);
     for (const s of shown) referenced.add(s.ruleId);
     const { decision, ...rest } = sim;
     return {
-      routedIspId: isp.id,
-      routedIspName: isp.name,
+      routedIspId: via,
+      routedIspName: ispName(via),
       ...rest,
       skipped: shown,
       skippedTotal: sim.skipped.length,
@@ -162,6 +182,7 @@ export async function simulate(db: Db, input: SimulateInput) {
       from: spec.isps.find((i) => i.id === from)?.name ?? from,
       to: spec.isps.find((i) => i.id === to)?.name ?? to,
     })),
+    route: input.route?.kind ?? "isp",
     results,
     rules,
   };

@@ -4,13 +4,14 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { z } from "zod";
-import { Field, FormAlert, inputProps } from "@/app/components/field";
+import { CheckField, Field, FormAlert, inputProps } from "@/app/components/field";
 import { issueWords, joinLabel } from "@/core/policy/wording";
 import { useClusterEntities } from "@/app/components/hooks";
 import { numberField } from "@/app/components/list-text";
 import { errorMessage } from "@/app/lib/errors";
 import { useTRPC } from "@/app/lib/trpc";
 import { ALGORITHM_LABELS, zIPv4, zPort } from "@/core/policy/model";
+import type { RoutingChoice } from "@/core/policy/simulate";
 import "@/app/components/editing.css";
 
 // the packet as the simulator takes it; the server checks the same again
@@ -41,8 +42,31 @@ type SimInput = {
   clusterId: string;
   revision: "draft" | number;
   failover: "current" | "none";
-  packet: z.infer<typeof zPacket> & { routedIspId: string | null };
+  packet: z.infer<typeof zPacket>;
+  route: RoutingChoice;
 };
+
+/** The routing field: "route" (as the gateway's routing decides), "none", or "isp:<id>". */
+type RoutingField = "route" | "none" | `isp:${string}`;
+
+/**
+ * The routing choice the form stands for. "As the gateway's routing decides" is a route over the
+ * ISPs ticked as its next hops, in ISP order: one ISP is a plain route, several are spread by the
+ * kernel's hash (ECMP), and the first is what the lookup before routing reports.
+ */
+function routingChoice(field: RoutingField, nextHops: string[]): RoutingChoice | null {
+  if (field === "none") return { kind: "none" };
+  if (field.startsWith("isp:")) return { kind: "isp", ispId: field.slice(4) };
+  if (nextHops.length === 0) return null;
+  return nextHops.length === 1 ? { kind: "isp", ispId: nextHops[0] as string } : { kind: "ecmp", ispIds: nextHops };
+}
+
+function resultTitle(route: SimInput["route"]["kind"] | undefined, ispName: string | null): string {
+  if (ispName === null) return "If routing picks no ISP";
+  return route === "ecmp"
+    ? `If routing picks ${ispName} (the route's hash, per connection)`
+    : `If routing picks ${ispName}`;
+}
 
 export default function SimulatePage() {
   const { clusterId } = useParams<{ clusterId: string }>();
@@ -55,7 +79,9 @@ export default function SimulatePage() {
     protocol: "tcp" as "tcp" | "udp" | "icmp",
     srcPort: "",
     dstPort: "443",
-    routedIspId: "",
+    routing: "route" as RoutingField,
+    /** ISPs not ticked as next hops of the route; every ISP is one until unticked */
+    notNextHops: [] as string[],
     revision: "draft",
     failover: "current" as "current" | "none",
   });
@@ -72,6 +98,10 @@ export default function SimulatePage() {
     dstPort: icmp ? undefined : numberField(form.dstPort, undefined),
   };
   const checked = zPacket.safeParse(packet);
+  const ispList = (isps.data ?? []).map((i) => i.entity);
+  const nextHops = ispList.filter((i) => !form.notNextHops.includes(i.id)).map((i) => i.id);
+  const route = routingChoice(form.routing, nextHops);
+  const routeErrors = tried && route === null ? ["Tick at least one ISP as a next hop of the route"] : undefined;
   // the packet's fields are not policy fields, so they are named here rather than by fieldLabel
   const e = (k: string): string[] | undefined => {
     if (!tried || checked.success) return undefined;
@@ -88,12 +118,13 @@ export default function SimulatePage() {
   function submit(ev: FormEvent) {
     ev.preventDefault();
     setTried(true);
-    if (!checked.success) return;
+    if (!checked.success || route === null) return;
     setInput({
       clusterId,
       revision: form.revision === "draft" ? "draft" : Number(form.revision),
       failover: form.failover,
-      packet: { ...checked.data, routedIspId: form.routedIspId === "" ? null : form.routedIspId },
+      packet: checked.data,
+      route,
     });
   }
 
@@ -161,14 +192,19 @@ export default function SimulatePage() {
               onChange={(x) => set("dstPort", x.target.value)}
             />
           </Field>
-          <Field id="sim-isp" label="ISP routing chose" hint="(the route's uplink)">
-            <select id="sim-isp" value={form.routedIspId} onChange={(x) => set("routedIspId", x.target.value)}>
-              <option value="">each ISP in turn</option>
-              {(isps.data ?? []).map((i) => (
-                <option key={i.entity.id} value={i.entity.id}>
-                  {i.entity.name}
+          <Field id="sim-routing" label="Routing" hint="(how the gateway picks the egress)">
+            <select
+              id="sim-routing"
+              value={form.routing}
+              onChange={(x) => set("routing", x.target.value as RoutingField)}
+            >
+              <option value="route">as the gateway's routing decides</option>
+              {ispList.map((i) => (
+                <option key={i.id} value={`isp:${i.id}`}>
+                  through ISP {i.name}
                 </option>
               ))}
+              <option value="none">not through an ISP</option>
             </select>
           </Field>
           <Field id="sim-revision" label="Policy">
@@ -191,6 +227,43 @@ export default function SimulatePage() {
               <option value="none">every ISP active</option>
             </select>
           </Field>
+          {form.routing === "route" && (
+            <fieldset
+              className="field"
+              aria-describedby={routeErrors ? "sim-nexthops-error" : undefined}
+              style={{ gridColumn: "1 / -1", border: 0, padding: 0, margin: 0 }}
+            >
+              <legend>
+                Next hops of the route{" "}
+                <span className="hint">
+                  (several: the kernel spreads connections over them by hash, ECMP; the first is what the lookup before
+                  routing reports)
+                </span>
+              </legend>
+              <div className="row">
+                {ispList.map((i) => (
+                  <CheckField key={i.id} id={`sim-nexthop-${i.id}`} label={i.name}>
+                    <input
+                      id={`sim-nexthop-${i.id}`}
+                      type="checkbox"
+                      checked={!form.notNextHops.includes(i.id)}
+                      onChange={(x) =>
+                        set(
+                          "notNextHops",
+                          x.target.checked ? form.notNextHops.filter((id) => id !== i.id) : [...form.notNextHops, i.id],
+                        )
+                      }
+                    />
+                  </CheckField>
+                ))}
+              </div>
+              {routeErrors && (
+                <div id="sim-nexthops-error" className="field-error" role="alert">
+                  {routeErrors[0]}
+                </div>
+              )}
+            </fieldset>
+          )}
           <div className="field" style={{ alignSelf: "end" }}>
             <button className="primary" type="submit" disabled={result.isFetching}>
               {result.isFetching ? "Simulating…" : "Simulate"}
@@ -212,9 +285,13 @@ export default function SimulatePage() {
           {data.results.map((r) => {
             const o = OUTCOME[r.outcome] ?? { label: r.outcome, cls: "" };
             return (
-              <article key={r.routedIspId} className="result" aria-label={`If routing picks ${r.routedIspName}`}>
+              <article
+                key={r.routedIspId ?? "none"}
+                className="result"
+                aria-label={resultTitle(data.route, r.routedIspName)}
+              >
                 <h3>
-                  If routing picks ISP {r.routedIspName} <span className={`badge ${o.cls}`}>{o.label}</span>
+                  {resultTitle(data.route, r.routedIspName)} <span className={`badge ${o.cls}`}>{o.label}</span>
                 </h3>
                 <p style={{ margin: "4px 0" }}>{r.summary}</p>
                 <dl className="kv">
@@ -272,7 +349,10 @@ export default function SimulatePage() {
                       not match
                     </summary>
                     <div className="scroll-list">
-                      <table className="data" aria-label={`Rules that did not match via ${r.routedIspName}`}>
+                      <table
+                        className="data"
+                        aria-label={`Rules that did not match via ${r.routedIspName ?? "no ISP"}`}
+                      >
                         <thead>
                           <tr>
                             <th className="num">Position</th>
