@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { expect, type Page, test } from "@playwright/test";
 import { parseCsv, unguardFormula } from "../../server/services/audit/csv";
+import { reportingGateway } from "../../testkit/console/agent-reports";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
@@ -33,28 +34,6 @@ async function publish(page: Page, clusterId: string, message: string) {
   return api<{ number: number }>(page, "draft.publish", { clusterId, message, draftVersion: status.draftVersion });
 }
 
-/** A gateway that enrolls and reports having applied `revision`, as its agent would. */
-async function gatewayApplied(page: Page, clusterId: string, name: string, revision: number) {
-  const gw = await api<{ id: string; enrollToken: string }>(page, "gateway.create", { clusterId, name });
-  const enroll = await page.request.post("/api/agent/v1/enroll", {
-    headers: { authorization: `Bearer ${gw.enrollToken}` },
-    data: { agentVersion: "1.0.0" },
-  });
-  expect(enroll.ok()).toBe(true);
-  const { agentToken } = (await enroll.json()) as { agentToken: string };
-  const status = await page.request.post("/api/agent/v1/status", {
-    headers: { authorization: `Bearer ${agentToken}` },
-    data: {
-      agentVersion: "1.0.0",
-      running: { revision, failoverEpoch: 0 },
-      lastApply: { revision, failoverEpoch: 0, ok: true, error: "", at: new Date().toISOString(), durationsMs: {} },
-      facts: { hostname: name, kernel: "6.1", nftVersion: "1.0.6", interfaces: [] },
-    },
-  });
-  expect(status.ok()).toBe(true);
-  return gw.id;
-}
-
 test("edit, publish, find the change and its diff in the history, revert it, and see both", async ({
   page,
 }, testInfo) => {
@@ -80,7 +59,7 @@ test("edit, publish, find the change and its diff in the history, revert it, and
     },
   });
   expect((await publish(page, clusterId, "first policy")).number).toBe(1);
-  await gatewayApplied(page, clusterId, "edge-1", 1);
+  await reportingGateway(page, clusterId, "edge-1", { revision: 1 });
 
   // the edit under review: the office rule now hashes by destination too
   await api(page, "rule.update", {

@@ -4,39 +4,12 @@ import Link from "next/link";
 import type { AppRouter } from "@/server/trpc/root";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { GatewayAction } from "./gateway-action-dialog";
+import { IpRuleConflicts } from "./ip-rule-conflicts";
 import { applyErrorGist, attemptedRevision, CONNECTION_LABELS, describeSync, relativeTime } from "./present";
 
 type GatewayList = inferRouterOutputs<AppRouter>["gateway"]["list"];
 
 /** What the agent found on its host: kernel, nftables and interfaces, folded away. */
-/** Operator ip rules the agent found before Gatehouse's own: they can override redirects and failovers. */
-function IpRuleConflicts({ facts }: { facts: Record<string, unknown> }) {
-  const check = facts.ipRules as { conflicts?: unknown; checkedAt?: unknown; error?: unknown } | null | undefined;
-  const conflicts = Array.isArray(check?.conflicts)
-    ? (check.conflicts as Array<{ priority?: unknown; rule?: unknown; before?: unknown }>)
-    : [];
-  const error = typeof check?.error === "string" ? check.error : "";
-  if (conflicts.length === 0 && !error) return null;
-  return (
-    <div className="banner warn small" role="alert">
-      {conflicts.length > 0 && (
-        <>
-          <div>
-            {conflicts.length} ip rule{conflicts.length === 1 ? "" : "s"} of the operator come before Gatehouse's and
-            can override its redirects and failovers:
-          </div>
-          {conflicts.map((c) => (
-            <div key={`${String(c.priority)} ${String(c.rule)}`} className="mono">
-              {String(c.priority)}: {String(c.rule)} (before {String(c.before)})
-            </div>
-          ))}
-        </>
-      )}
-      {error && <div>Could not read the ip rules: {error}</div>}
-    </div>
-  );
-}
-
 function HostFacts({ facts }: { facts: Record<string, unknown> }) {
   const kernel = typeof facts.kernel === "string" ? facts.kernel : "";
   const nft = typeof facts.nftVersion === "string" ? facts.nftVersion : "";
@@ -139,7 +112,7 @@ export function GatewaysTable({
                 ) : (
                   <span className="muted">—</span>
                 )}
-                <IpRuleConflicts facts={g.facts} />
+                <IpRuleConflicts facts={g.facts} className="small" />
                 <HostFacts facts={g.facts} />
               </td>
               {isAdmin && (

@@ -11,6 +11,7 @@ import { JobsTable } from "../recent-jobs";
 import { CONNECTION_LABELS, relativeTime } from "../present";
 import { type AuthInput, CredentialsFields, type HostKey, HostKeyCheck } from "../ssh-forms";
 import { sshTargetLabel, upgradeAvailable } from "../ssh-present";
+import { IpRuleConflicts } from "../ip-rule-conflicts";
 
 const REFRESH_MS = 3_000;
 type Role = "viewer" | "operator" | "admin";
@@ -354,6 +355,7 @@ export default function GatewayPage() {
         <div className="spacer" />
         <Link href={`/clusters/${clusterId}/gateways`}>All gateways</Link>
       </div>
+      <IpRuleConflicts facts={g.facts} />
       {role === "viewer" ? (
         <p className="muted">SSH access and diagnostics need the operator role.</p>
       ) : (
