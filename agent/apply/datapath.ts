@@ -5,6 +5,7 @@ import type { GatewaySpec } from "../../core/spec/schema";
 import { type ApplyResult, applySpec } from "./apply-spec";
 import { type FlushResult, flushFailedOverConnections, flushIspConnections } from "./conntrack";
 import { loadRulesetText } from "./nft";
+import type { NftShell } from "./nft-shell";
 import { renderRoutes } from "../../core/render/routes";
 import { checkFailoverRoutes, type RouteCheck } from "./route-check";
 import { checkRuleConflicts, type RuleConflictCheck } from "./rule-conflicts";
@@ -18,8 +19,9 @@ import type { CommandRunner } from "./runner";
  *
  * It remembers which chains, maps and sets the last load put into the policy table, so a change
  * of failover state alone (routing is the same for every failover state: core/render/routes.ts)
- * is one render and one `nft -f`, without listing the table again. Each apply renders the spec
- * once.
+ * is one render and one load, without listing the table again: through a long-lived `nft -i`
+ * when one is given (nft-shell.ts, a few milliseconds), else one `nft -f -`. Each apply renders
+ * the spec once.
  */
 
 export interface SwitchResult {
@@ -38,6 +40,8 @@ export interface DatapathDeps {
   /** the full apply; a test may fake it */
   apply?: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
   warn?: (message: string, error: string) => void;
+  /** a long-lived nft for the quick loads; without it each quick load runs `nft -f -` */
+  shell?: NftShell;
 }
 
 export class Datapath {
@@ -91,13 +95,20 @@ export class Datapath {
       if (e instanceof RenderError) return null;
       throw e;
     }
-    const error = await loadRulesetText(this.deps.runner, rendered.text);
+    const error = this.deps.shell
+      ? (await this.deps.shell.load(rendered.text, rendered.fingerprint)).error
+      : await loadRulesetText(this.deps.runner, rendered.text);
     if (error !== null) {
       this.deps.warn?.("quick load refused; applying in full", error);
       return null;
     }
     this.loaded = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
     return true;
+  }
+
+  /** Ends the long-lived nft, if there is one. */
+  close(): void {
+    this.deps.shell?.stop();
   }
 
   /** Whether the kernel routes failed-over traffic through the backups (route-check.ts). */

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Datapath } from "../apply/datapath";
+import { NftShell } from "../apply/nft-shell";
 import type { IpRuleCheck } from "../../core/protocol/agent-api";
 import type { CommandRunner } from "../apply/runner";
 import { MAX_HEALTH_BYTES } from "../../core/protocol/agent-api";
@@ -82,6 +83,7 @@ export class HealthService {
     this.datapath = new Datapath({
       runner: deps.runner,
       tmpDir: deps.tmpDir,
+      shell: new NftShell({ spawner: deps.spawner, tmpDir: deps.tmpDir }),
       warn: (message, error) => deps.log.warn({ error }, message),
     });
     this.controller = new FailoverController({
@@ -263,6 +265,7 @@ export class HealthService {
       if (this.restoreTimer !== null) clearTimeout(this.restoreTimer);
       this.links.stop();
       this.monitor.stop();
+      this.datapath.close();
     }
   }
 }

@@ -16,6 +16,8 @@ export interface Exit {
 export interface SpawnedProcess {
   /** SIGTERM now; the `exited` promise tells when it is gone */
   stop(): void;
+  /** writes to the command's stdin (only when spawned with `stdin: true`); false: it is gone */
+  write?(text: string): boolean;
   exited: Promise<Exit>;
 }
 
@@ -24,6 +26,8 @@ export interface SpawnHandlers {
   stderr?: (chunk: string) => void;
   /** send stdout to /dev/null instead of reading it (commands whose output only costs time) */
   discardStdout?: boolean;
+  /** keep a pipe to the command's stdin open for `write` (commands that read requests) */
+  stdin?: boolean;
 }
 
 export interface ProcessSpawner {
@@ -41,7 +45,7 @@ export function execSpawner(options: { prefix?: readonly string[] } = {}): Proce
       // fping in loop mode runs until stopped; if the agent dies without stopping it, its next
       // write to the closed pipe ends it (SIGPIPE), so it never outlives the agent for long
       const child = spawn(file, rest, {
-        stdio: ["ignore", handlers.discardStdout ? "ignore" : "pipe", "pipe"],
+        stdio: [handlers.stdin ? "pipe" : "ignore", handlers.discardStdout ? "ignore" : "pipe", "pipe"],
         env: { ...process.env, LC_ALL: "C" },
       });
       child.stdout?.setEncoding("utf8");
@@ -58,9 +62,17 @@ export function execSpawner(options: { prefix?: readonly string[] } = {}): Proce
         });
         child.once("close", (code, signal) => resolve({ code, signal, error: startError }));
       });
+      // a write after the command died must not take the agent down with EPIPE
+      child.stdin?.on("error", () => {});
       return {
         stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        },
+        write(text: string) {
+          const stdin = child.stdin;
+          if (stdin === null || stdin.destroyed || child.exitCode !== null || child.signalCode !== null) return false;
+          stdin.write(text);
+          return true;
         },
         exited,
       };
