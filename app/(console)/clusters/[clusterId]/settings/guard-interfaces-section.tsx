@@ -12,6 +12,30 @@ import { checkGuardInterfaces, GUARD_FIELDS } from "./guard-interfaces";
 
 const NO_ERRORS: GroupedErrors = { byField: {}, other: [] };
 
+/** One list of interface names typed into one input. */
+function InterfaceListField(props: {
+  id: string;
+  label: string;
+  hint: string;
+  placeholder: string;
+  errors: string[] | undefined;
+  value: string;
+  disabled: boolean;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field id={props.id} label={props.label} hint={props.hint} errors={props.errors}>
+      <input
+        {...inputProps(props.id, props.errors)}
+        value={props.value}
+        disabled={props.disabled}
+        placeholder={props.placeholder}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+    </Field>
+  );
+}
+
 /**
  * The LAN guard's interfaces: LAN traffic leaving by an interface that is neither a LAN's, an
  * internal network's nor an ISP's is dropped and counted. Saved into the draft like every other
@@ -77,40 +101,32 @@ export function GuardInterfacesSection({ clusterId }: { clusterId: string }) {
         no LAN interface named there is no such check.
       </p>
       <form onSubmit={submit} aria-label="LAN guard interfaces">
-        <Field
+        <InterfaceListField
           id="guard-lan"
           label="LAN interfaces"
           hint="(the interfaces the LAN is behind; commas or spaces between names)"
+          placeholder="none: no guard on other interfaces"
           errors={lanErrors}
-        >
-          <input
-            {...inputProps("guard-lan", lanErrors)}
-            value={lanText}
-            disabled={!canEdit}
-            placeholder="none: no guard on other interfaces"
-            onChange={(e) => {
-              setLan(e.target.value);
-              setSaved(false);
-            }}
-          />
-        </Field>
-        <Field
+          value={lanText}
+          disabled={!canEdit}
+          onChange={(v) => {
+            setLan(v);
+            setSaved(false);
+          }}
+        />
+        <InterfaceListField
           id="guard-internal"
           label="Internal interfaces"
           hint="(other networks LAN traffic may reach un-NATed: a DMZ, a management network)"
+          placeholder="none"
           errors={internalErrors}
-        >
-          <input
-            {...inputProps("guard-internal", internalErrors)}
-            value={internalText}
-            disabled={!canEdit}
-            placeholder="none"
-            onChange={(e) => {
-              setInternal(e.target.value);
-              setSaved(false);
-            }}
-          />
-        </Field>
+          value={internalText}
+          disabled={!canEdit}
+          onChange={(v) => {
+            setInternal(v);
+            setSaved(false);
+          }}
+        />
         <FormAlert
           messages={
             save.error && errors.other.length === 0 && !lanErrors && !internalErrors
