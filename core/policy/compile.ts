@@ -10,6 +10,7 @@ import type { Policy, Pool } from "./model";
 import { bigIntToIPv4, parseAddressRange } from "../address";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
+import { slicePool, slicesInForce } from "./pool-slices";
 
 /**
  * Compiles a published policy plus the cluster's failover state into the GatewaySpec one gateway
@@ -34,6 +35,12 @@ export interface CompileInput {
   gateway: { id: string; name: string };
   failover: readonly IspFailover[];
   failoverEpoch: number;
+  /**
+   * The ids of every gateway of the cluster. With two or more and no active/standby pair, each
+   * gateway's spec carries only its own slice of each pool (core/policy/pool-slices.ts). Absent
+   * (previews that compile for no real gateway): the whole pools, as a lone gateway would get.
+   */
+  gatewayIds?: readonly string[];
 }
 
 export class PolicyCompileError extends Error {
@@ -91,14 +98,23 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
       };
     });
 
-  const pools: SpecPool[] = policy.pools.map((pool) => ({
-    id: pool.id,
-    name: pool.name,
-    ispId: pool.ispId,
-    mode: pool.mode,
-    addresses: poolAddresses(pool),
-    portRange: pool.portRange && { ...pool.portRange },
-  }));
+  const gatewayIds = input.gatewayIds ?? [];
+  const sliced = slicesInForce(policy, gatewayIds);
+  if (sliced && !gatewayIds.includes(input.gateway.id)) {
+    throw new Error(`gateway "${input.gateway.name}" is not one of the cluster's gateways`);
+  }
+  const pools: SpecPool[] = policy.pools.map((pool) => {
+    const all = poolAddresses(pool);
+    const addresses = sliced ? (slicePool(pool, all, gatewayIds).byGateway.get(input.gateway.id) ?? []) : all;
+    return {
+      id: pool.id,
+      name: pool.name,
+      ispId: pool.ispId,
+      mode: pool.mode,
+      addresses,
+      portRange: pool.portRange && { ...pool.portRange },
+    };
+  });
 
   const positions = new Map(orderRules(policy).map((r) => [r.rule.id, r.position]));
   const entries: SpecEntry[] = orderEntries(policy).map(({ rule, source, destination }) => ({
