@@ -6,11 +6,12 @@ import {
   type SpecPool,
   zGatewaySpec,
 } from "../spec/schema";
-import type { Policy, Pool } from "./model";
-import { bigIntToIPv4, parseAddressRange } from "../address";
+import type { Policy } from "./model";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
-import { slicePool, slicesInForce } from "./pool-slices";
+import { poolAddresses, slicePool, slicesInForce } from "./pool-slices";
+
+export { poolAddresses };
 
 /**
  * Compiles a published policy plus the cluster's failover state into the GatewaySpec one gateway
@@ -52,17 +53,6 @@ export class PolicyCompileError extends Error {
     this.name = "PolicyCompileError";
     this.issues = issues;
   }
-}
-
-/** Every address of a pool in numeric order, each once: index i is hash bucket i. */
-export function poolAddresses(pool: Pool): string[] {
-  const values = new Set<bigint>();
-  for (const text of pool.addresses) {
-    const r = parseAddressRange(text);
-    if (!r.ok) throw new Error(`pool "${pool.name}": ${r.error}`);
-    for (let v = r.value.start; v <= r.value.end; v++) values.add(v);
-  }
-  return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(bigIntToIPv4);
 }
 
 export function compileGatewaySpec(input: CompileInput): GatewaySpec {

@@ -38,14 +38,17 @@ describe("slicePool", () => {
     expect(slices.flat().sort()).toEqual([...all].sort());
     for (const slice of slices) expect(slice.length).toBeGreaterThanOrEqual(2);
     // each slice keeps numeric order, so hash buckets are stable within it
-    for (const slice of slices) expect(slice).toEqual([...slice].sort((a, b) => Number(ipv4ToBigInt(a) - ipv4ToBigInt(b))));
+    for (const slice of slices)
+      expect(slice).toEqual([...slice].sort((a, b) => Number(ipv4ToBigInt(a) - ipv4ToBigInt(b))));
   });
 
   it("refuses a pool with fewer addresses than gateways, naming the pool", () => {
     const pool = examplePolicy().pools.find((x) => x.id === "pool-lte");
     if (!pool) throw new Error("fixture");
     expect(() => slicePool(pool, poolAddresses(pool), ["g1", "g2"])).toThrow(PoolSliceError);
-    expect(() => slicePool(pool, poolAddresses(pool), ["g1", "g2"])).toThrow(/pool "lte" has 1 address for 2 active gateways/);
+    expect(() => slicePool(pool, poolAddresses(pool), ["g1", "g2"])).toThrow(
+      /pool "lte" has 1 address for 2 active gateways/,
+    );
     expect(slicePool(pool, poolAddresses(pool), ["g1"]).byGateway.get("g1")).toEqual(["100.127.255.2"]);
   });
 });

@@ -1,4 +1,4 @@
-import { bigIntToIPv4, ipv4ToBigInt } from "../address";
+import { bigIntToIPv4, ipv4ToBigInt, parseAddressRange } from "../address";
 import type { Policy, Pool } from "./model";
 import { assignSlices } from "./slices";
 
@@ -13,6 +13,17 @@ import { assignSlices } from "./slices";
  * pool would make two gateways use one address, and the replies of one of them would go to the
  * other. The draft's warnings say so before publishing (core/policy/warnings.ts).
  */
+
+/** Every address of a pool in numeric order, each once: index i is hash bucket i. */
+export function poolAddresses(pool: Pool): string[] {
+  const values = new Set<bigint>();
+  for (const text of pool.addresses) {
+    const r = parseAddressRange(text);
+    if (!r.ok) throw new Error(`pool "${pool.name}": ${r.error}`);
+    for (let v = r.value.start; v <= r.value.end; v++) values.add(v);
+  }
+  return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(bigIntToIPv4);
+}
 
 /** True when each gateway gets its own slice of every pool rather than the whole pool. */
 export function slicesInForce(policy: Policy, gatewayIds: readonly string[]): boolean {
@@ -85,4 +96,80 @@ function runs(addresses: readonly string[]): Array<[bigint, bigint]> {
     else out.push([v, v]);
   }
   return out;
+}
+
+export interface GatewaySlice {
+  gatewayId: string;
+  /** how many addresses the gateway owns */
+  count: number;
+  /** its addresses as the fewest ranges, for people */
+  ranges: string[];
+}
+
+export interface PoolSliceView {
+  poolId: string;
+  total: number;
+  /** why the pool cannot be sliced (too few addresses), or null */
+  problem: string | null;
+  /** one per gateway, in the order given; empty when slices are not in force or the pool is short */
+  slices: GatewaySlice[];
+}
+
+export interface UpstreamRoute {
+  ispId: string;
+  gatewayId: string;
+  /** routed pools: the fewest CIDR blocks the ISP must route to the gateway's address on its link */
+  routed: string[];
+  /** on-link pools: the addresses the gateway answers ARP for on the ISP's link, as ranges */
+  onLink: string[];
+}
+
+export interface SlicePlan {
+  inForce: boolean;
+  pools: PoolSliceView[];
+  /** per ISP and gateway; empty when slices are not in force */
+  upstream: UpstreamRoute[];
+}
+
+/**
+ * Who owns which pool addresses, and what each ISP must route (or find by ARP) where: the same
+ * split the compiled specs carry, for the Pools page and for labs that play the upstream.
+ */
+export function planSlices(policy: Policy, gatewayIds: readonly string[]): SlicePlan {
+  const gateways = [...new Set(gatewayIds)];
+  const inForce = slicesInForce(policy, gateways);
+  const routed = new Map<string, string[]>();
+  const onLink = new Map<string, string[]>();
+  const pools: PoolSliceView[] = policy.pools.map((pool) => {
+    const all = poolAddresses(pool);
+    if (!inForce) return { poolId: pool.id, total: all.length, problem: null, slices: [] };
+    let sliced: PoolSlices;
+    try {
+      sliced = slicePool(pool, all, gateways);
+    } catch (e) {
+      if (e instanceof PoolSliceError) return { poolId: pool.id, total: all.length, problem: e.message, slices: [] };
+      throw e;
+    }
+    const slices = gateways.map((g) => {
+      const mine = sliced.byGateway.get(g) ?? [];
+      const key = `${pool.ispId}\u0000${g}`;
+      const into = pool.mode === "on-link" ? onLink : routed;
+      into.set(key, [...(into.get(key) ?? []), ...mine]);
+      return { gatewayId: g, count: mine.length, ranges: aggregateRanges(mine) };
+    });
+    return { poolId: pool.id, total: all.length, problem: null, slices };
+  });
+  const upstream: UpstreamRoute[] = [];
+  if (inForce) {
+    for (const isp of [...policy.isps].sort((a, b) => a.index - b.index)) {
+      for (const g of gateways) {
+        const key = `${isp.id}\u0000${g}`;
+        const r = routed.get(key) ?? [];
+        const o = onLink.get(key) ?? [];
+        if (r.length + o.length === 0) continue;
+        upstream.push({ ispId: isp.id, gatewayId: g, routed: aggregateCidrs(r), onLink: aggregateRanges(o) });
+      }
+    }
+  }
+  return { inForce, pools, upstream };
 }

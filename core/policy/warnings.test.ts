@@ -388,12 +388,17 @@ describe("sliceWarnings", () => {
     expect(short[0]?.message).toMatch(/^1 address for 2 active gateways/);
     expect(sliceWarnings(p, ["g1", "g2", "g3"]).map((w) => w.id)).toEqual(["pool-lte"]);
     // five gateways: the 4-address servers pool is short too
-    expect(sliceWarnings(p, ["g1", "g2", "g3", "g4", "g5"]).map((w) => w.id)).toEqual(["pool-telia-servers", "pool-lte"]);
+    expect(sliceWarnings(p, ["g1", "g2", "g3", "g4", "g5"]).map((w) => w.id)).toEqual([
+      "pool-telia-servers",
+      "pool-lte",
+    ]);
   });
 
   it("says nothing for a lone gateway or an active/standby pair", () => {
     const p = examplePolicy();
     expect(sliceWarnings(p, ["g1"])).toEqual([]);
-    expect(sliceWarnings({ ...p, settings: { ...p.settings, ha: { mode: "active_standby" } } }, ["g1", "g2"])).toEqual([]);
+    expect(sliceWarnings({ ...p, settings: { ...p.settings, ha: { mode: "active_standby" } } }, ["g1", "g2"])).toEqual(
+      [],
+    );
   });
 });

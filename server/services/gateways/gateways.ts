@@ -134,13 +134,13 @@ export async function getGateway(db: Db, id: string, now = new Date()) {
 /**
  * A gateway joined or left: the pool slices of every gateway may move, so the cluster's desired
  * state gets a new name (the failover epoch counts every change of desired state that is not a
- * publish) and every agent's long poll hands over its new spec.
+ * publish) and every agent's long poll hands over its new spec. Before the first publish no agent
+ * holds a spec, so there is nothing to advance.
  */
 async function advanceMembership(tx: Tx, clusterId: string) {
-  await tx.cluster.update({
-    where: { id: clusterId },
+  await tx.cluster.updateMany({
+    where: { id: clusterId, publishedRevision: { gt: 0 } },
     data: { failoverEpoch: { increment: 1 } },
-    select: { id: true },
   });
 }
 
