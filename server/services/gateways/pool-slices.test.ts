@@ -24,8 +24,8 @@ const facts = (addresses: string[]) => ({
   kernel: "6.1",
   nftVersion: "1.0.6",
   interfaces: [
-    { name: "eth0", addresses: ["100.64.0.1/16"] },
-    { name: "eth1", addresses },
+    { name: "eth0", state: "UP", mac: "", mtu: 1500, addresses: ["100.64.0.1/16"] },
+    { name: "eth1", state: "UP", mac: "", mtu: 1500, addresses },
   ],
 });
 
