@@ -25,7 +25,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { enrolAndRun, type LabAgent, waitFor } from "../testkit/failover-lab/agents";
+import { enrollAndRun, type LabAgent, waitFor } from "../testkit/failover-lab/agents";
 import { buildClusterLab, type ClusterLab, type CutMode } from "../testkit/failover-lab/cluster-lab";
 import { type ConsoleApi, signIn } from "../testkit/failover-lab/api";
 import { startTestConsole, TEST_USERS, type TestConsole } from "../testkit/failover-lab/console";
@@ -64,7 +64,7 @@ async function setUp(
       // the click benchmark measures the console and the agents' loads, not the probes
       ...(opts.slowProbes ? { monitor: { intervalMs: 1000, latencyThresholdMs: 500 }, failoverMode: "manual" } : {}),
     });
-    const agents = await enrolAndRun(lab, {
+    const agents = await enrollAndRun(lab, {
       agentFile,
       workDir: join(work, opts.name),
       consoleUrl: consoleApp.url,

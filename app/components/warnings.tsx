@@ -13,6 +13,7 @@ export const WARNING_LABELS: Record<WarningCode, string> = {
   "pool-isp-mismatch": "pool of another ISP",
   "pool-any-egress": "pool for any ISP",
   "pool-too-small": "pool too small",
+  "pool-fewer-than-gateways": "fewer addresses than gateways",
   "failover-no-pool": "no failover pool",
   "failover-pool-mismatch": "failover pool of another ISP",
   "failover-no-backup": "no backup",

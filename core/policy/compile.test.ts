@@ -175,6 +175,70 @@ describe("compileGatewaySpec", () => {
     expect(() => compileGatewaySpec(input(examplePolicy(), { gateway: { id: "gw 1", name: "x" } }))).toThrow();
   });
 
+  describe("pool slices", () => {
+    // the example's LTE pool has one address: give it a second so two or three gateways can share it
+    const sharable = (): Policy => {
+      const p = examplePolicy();
+      return {
+        ...p,
+        pools: p.pools.map((x) => (x.id === "pool-lte" ? { ...x, addresses: ["100.127.255.2-100.127.255.4"] } : x)),
+      };
+    };
+    const gateways = ["gw-1", "gw-2", "gw-3"];
+    const specFor = (p: Policy, id: string, ids: string[]) =>
+      compileGatewaySpec(input(p, { gateway: { id, name: id }, gatewayIds: ids }));
+
+    it("gives each gateway of an active cluster a disjoint slice of every pool, together the whole pool", () => {
+      const p = sharable();
+      const specs = gateways.map((g) => specFor(p, g, gateways));
+      for (const pool of p.pools) {
+        const slices = specs.map((s) => s.pools.find((x) => x.id === pool.id)?.addresses ?? []);
+        for (const slice of slices) expect(slice.length).toBeGreaterThanOrEqual(1);
+        const all = slices.flat();
+        expect(new Set(all).size).toBe(all.length);
+        expect([...all].sort()).toEqual([...poolAddresses(pool)].sort());
+      }
+      // everything else is the same for every gateway
+      const strip = (s: ReturnType<typeof specFor>) => ({ ...s, gatewayId: "", gatewayName: "", pools: [] });
+      expect(strip(specs[1] as ReturnType<typeof specFor>)).toEqual(strip(specs[0] as ReturnType<typeof specFor>));
+    });
+
+    it("gives the whole pools to a lone gateway, to an active/standby pair and to previews", () => {
+      const p = sharable();
+      const whole = p.pools.map((x) => poolAddresses(x));
+      const standby = { ...p, settings: { ...p.settings, ha: { mode: "active_standby" as const } } };
+      for (const spec of [
+        specFor(p, "gw-1", ["gw-1"]),
+        specFor(standby, "gw-2", gateways),
+        compileGatewaySpec(input(p)),
+      ]) {
+        expect(spec.pools.map((x) => x.addresses)).toEqual(whole);
+      }
+    });
+
+    it("moves only about the newcomer's share when a gateway joins", () => {
+      const p = sharable();
+      const owners = (ids: string[]) => {
+        const m = new Map<string, string>();
+        for (const g of ids) for (const pool of specFor(p, g, ids).pools) for (const a of pool.addresses) m.set(a, g);
+        return m;
+      };
+      const before = owners(["gw-1", "gw-2"]);
+      const after = owners(gateways);
+      const moved = [...before].filter(([a, g]) => after.get(a) !== g);
+      const toNewcomer = moved.filter(([a]) => after.get(a) === "gw-3").length;
+      // the newcomer takes about a third of every pool; bounded loads of small pools may move a few more
+      expect(toNewcomer).toBe([...after.values()].filter((g) => g === "gw-3").length);
+      expect(toNewcomer).toBeGreaterThanOrEqual(Math.floor(before.size / 3) - p.pools.length);
+      expect(moved.length).toBeLessThanOrEqual(Math.ceil(before.size / 3) + p.pools.length);
+    });
+
+    it("refuses a pool with fewer addresses than active gateways, and a gateway that is not a member", () => {
+      expect(() => specFor(examplePolicy(), "gw-1", ["gw-1", "gw-2"])).toThrow(/pool "lte" has 1 address for 2/);
+      expect(() => specFor(sharable(), "gw-9", gateways)).toThrow(/not one of the cluster's gateways/);
+    });
+  });
+
   it("always produces a spec that passes zGatewaySpec, with one entry per expanded pair", () => {
     fc.assert(
       fc.property(

@@ -6,10 +6,12 @@ import {
   type SpecPool,
   zGatewaySpec,
 } from "../spec/schema";
-import type { Policy, Pool } from "./model";
-import { bigIntToIPv4, parseAddressRange } from "../address";
+import type { Policy } from "./model";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
+import { poolAddresses, slicePool, slicesInForce } from "./pool-slices";
+
+export { poolAddresses };
 
 /**
  * Compiles a published policy plus the cluster's failover state into the GatewaySpec one gateway
@@ -34,6 +36,12 @@ export interface CompileInput {
   gateway: { id: string; name: string };
   failover: readonly IspFailover[];
   failoverEpoch: number;
+  /**
+   * The ids of every gateway of the cluster. With two or more and no active/standby pair, each
+   * gateway's spec carries only its own slice of each pool (core/policy/pool-slices.ts). Absent
+   * (previews that compile for no real gateway): the whole pools, as a lone gateway would get.
+   */
+  gatewayIds?: readonly string[];
 }
 
 export class PolicyCompileError extends Error {
@@ -45,17 +53,6 @@ export class PolicyCompileError extends Error {
     this.name = "PolicyCompileError";
     this.issues = issues;
   }
-}
-
-/** Every address of a pool in numeric order, each once: index i is hash bucket i. */
-export function poolAddresses(pool: Pool): string[] {
-  const values = new Set<bigint>();
-  for (const text of pool.addresses) {
-    const r = parseAddressRange(text);
-    if (!r.ok) throw new Error(`pool "${pool.name}": ${r.error}`);
-    for (let v = r.value.start; v <= r.value.end; v++) values.add(v);
-  }
-  return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(bigIntToIPv4);
 }
 
 export function compileGatewaySpec(input: CompileInput): GatewaySpec {
@@ -91,14 +88,23 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
       };
     });
 
-  const pools: SpecPool[] = policy.pools.map((pool) => ({
-    id: pool.id,
-    name: pool.name,
-    ispId: pool.ispId,
-    mode: pool.mode,
-    addresses: poolAddresses(pool),
-    portRange: pool.portRange && { ...pool.portRange },
-  }));
+  const gatewayIds = input.gatewayIds ?? [];
+  const sliced = slicesInForce(policy, gatewayIds);
+  if (sliced && !gatewayIds.includes(input.gateway.id)) {
+    throw new Error(`gateway "${input.gateway.name}" is not one of the cluster's gateways`);
+  }
+  const pools: SpecPool[] = policy.pools.map((pool) => {
+    const all = poolAddresses(pool);
+    const addresses = sliced ? (slicePool(pool, all, gatewayIds).byGateway.get(input.gateway.id) ?? []) : all;
+    return {
+      id: pool.id,
+      name: pool.name,
+      ispId: pool.ispId,
+      mode: pool.mode,
+      addresses,
+      portRange: pool.portRange && { ...pool.portRange },
+    };
+  });
 
   const positions = new Map(orderRules(policy).map((r) => [r.rule.id, r.position]));
   const entries: SpecEntry[] = orderEntries(policy).map(({ rule, source, destination }) => ({

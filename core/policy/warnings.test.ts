@@ -10,6 +10,7 @@ import {
   describeWarning,
   MIN_PORTS_PER_CLIENT,
   type PolicyWarning,
+  sliceWarnings,
   policyWarnings,
   type WarningCode,
 } from "./warnings";
@@ -376,5 +377,28 @@ describe("policyWarnings at scale", () => {
     const copied = shadowed.filter((w) => w.id?.startsWith("copy-"));
     // every copy of an enabled rule without priority is shadowed by the original
     expect(copied.length).toBeGreaterThanOrEqual(originals.size);
+  });
+});
+
+describe("sliceWarnings", () => {
+  it("names the pools that cannot give every active gateway an address of its own", () => {
+    const p = examplePolicy();
+    const short = sliceWarnings(p, ["g1", "g2"]);
+    expect(short.map((w) => [w.id, w.code])).toEqual([["pool-lte", "pool-fewer-than-gateways"]]);
+    expect(short[0]?.message).toMatch(/^1 address for 2 active gateways/);
+    expect(sliceWarnings(p, ["g1", "g2", "g3"]).map((w) => w.id)).toEqual(["pool-lte"]);
+    // five gateways: the 4-address servers pool is short too
+    expect(sliceWarnings(p, ["g1", "g2", "g3", "g4", "g5"]).map((w) => w.id)).toEqual([
+      "pool-telia-servers",
+      "pool-lte",
+    ]);
+  });
+
+  it("says nothing for a lone gateway or an active/standby pair", () => {
+    const p = examplePolicy();
+    expect(sliceWarnings(p, ["g1"])).toEqual([]);
+    expect(sliceWarnings({ ...p, settings: { ...p.settings, ha: { mode: "active_standby" } } }, ["g1", "g2"])).toEqual(
+      [],
+    );
   });
 });

@@ -2,6 +2,7 @@ import type { Isp, Policy, Pool, Rule } from "./model";
 import { type Cidr, type Interval, intervalSize, parseAddressRange, parseCidr } from "../address";
 import { type OrderedEntry, orderEntries, rulePositions } from "./order";
 import { fmt } from "./validate";
+import { slicesInForce } from "./pool-slices";
 import { describeEntity, LIST_KEY, type PolicyEntity, type PolicyPart } from "./entities";
 
 /**
@@ -19,6 +20,7 @@ export type WarningCode =
   | "pool-isp-mismatch"
   | "pool-any-egress"
   | "pool-too-small"
+  | "pool-fewer-than-gateways"
   | "failover-no-pool"
   | "failover-pool-mismatch"
   | "failover-no-backup"
@@ -421,6 +423,32 @@ function poolsAndFailover(policy: Policy, out: PolicyWarning[]) {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * Pools that cannot give each active gateway an address of its own: the cluster's specs do not
+ * compile until the pool grows, a gateway goes or the cluster becomes an active/standby pair.
+ * Apart from policyWarnings because it depends on the cluster's gateways, not on the policy alone.
+ */
+export function sliceWarnings(policy: Policy, gatewayIds: readonly string[]): PolicyWarning[] {
+  const out: PolicyWarning[] = [];
+  if (!slicesInForce(policy, gatewayIds)) return out;
+  const gateways = new Set(gatewayIds).size;
+  for (const pool of policy.pools) {
+    const addresses = poolSize(pool);
+    if (addresses >= BigInt(gateways)) continue;
+    out.push({
+      entity: "pool",
+      id: pool.id,
+      code: "pool-fewer-than-gateways",
+      path: ["addresses"],
+      message:
+        `${fmt(addresses)} address${addresses === 1n ? "" : "es"} for ${gateways} active gateways: each gateway SNATs to its own slice of the pool, ` +
+        "so every gateway needs at least one address; gateways get no new policy until you add addresses, remove a gateway or make the cluster an active/standby pair",
+      related: [],
+    });
+  }
+  return out;
+}
 
 export function policyWarnings(policy: Policy): PolicyWarning[] {
   const out: PolicyWarning[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAgent } from "../../scripts/build-agent";
-import { type LabAgent, enrolAndRun, waitFor } from "../../testkit/failover-lab/agents";
+import { type LabAgent, enrollAndRun, waitFor } from "../../testkit/failover-lab/agents";
 import { buildClusterLab, type ClusterLab } from "../../testkit/failover-lab/cluster-lab";
 import { type ConsoleApi, signIn } from "../../testkit/failover-lab/api";
 import { startTestConsole, TEST_USERS, type TestConsole } from "../../testkit/failover-lab/console";
@@ -96,7 +96,7 @@ beforeAll(async () => {
   admin = await signIn(consoleApp.url, TEST_USERS.admin.username, TEST_USERS.admin.password);
   cluster = await provisionCluster(admin, lab, { name: `fo-${lab.runId}` });
   await startEcho(lab);
-  [agent] = (await enrolAndRun(lab, {
+  [agent] = (await enrollAndRun(lab, {
     agentFile: outfile,
     workDir: join(work, "agents"),
     consoleUrl: consoleApp.url,

@@ -30,7 +30,7 @@ function parseLogs(text: string): Array<Record<string, unknown>> {
   return out;
 }
 
-export async function enrolAndRun(
+export async function enrollAndRun(
   lab: ClusterLab,
   opts: {
     agentFile: string;
@@ -46,7 +46,7 @@ export async function enrolAndRun(
     if (labGw === undefined) throw new Error(`the lab has no gateway ${i + 1}`);
     const stateDir = join(opts.workDir, g.name);
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    const enrol = lab.spawn(null, [
+    const enroll = lab.spawn(null, [
       process.execPath,
       opts.agentFile,
       "enroll",
@@ -59,8 +59,8 @@ export async function enrolAndRun(
       "--log-level",
       "warn",
     ]);
-    const code = await enrol.exited;
-    if (code !== 0) throw new Error(`enrolling ${g.name} failed (${code}): ${enrol.stderr()}`);
+    const code = await enroll.exited;
+    if (code !== 0) throw new Error(`enrolling ${g.name} failed (${code}): ${enroll.stderr()}`);
     const proc = lab.spawn(null, [
       process.execPath,
       opts.agentFile,

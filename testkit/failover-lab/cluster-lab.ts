@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { CommandResult, RunOptions } from "../../agent/apply/runner";
+import type { CommandResult, CommandRunner, RunOptions } from "../../agent/apply/runner";
 import { host, ipBatch, type LabProcess, must, Namespaces } from "../lab/namespaces";
 
 export type { LabProcess };
@@ -59,6 +59,8 @@ export interface ClusterLab {
   server: string;
   pools: Record<IspName, string[]>;
   exec(ns: string, args: readonly string[], opts?: RunOptions): Promise<CommandResult>;
+  /** runs commands inside a namespace, e.g. for the agent's own apply code */
+  runner(ns: string): CommandRunner;
   must(ns: string, args: readonly string[], opts?: RunOptions): Promise<string>;
   /** starts a long-running process inside a namespace (or on the host with ns null); destroy() kills it */
   spawn(ns: string | null, args: readonly string[], env?: Record<string, string>): LabProcess;
@@ -66,16 +68,28 @@ export interface ClusterLab {
   heal(isp: IspName, mode: CutMode): Promise<void>;
   /** drops this share of the ISP's IP packets at random (0 heals) */
   loss(isp: IspName, percent: number): Promise<void>;
+  /**
+   * Replaces each ISP router's pool routes with these static routes (gateway: its lab index): what
+   * an operator configures upstream from the Pools page when every gateway owns a slice.
+   */
+  routeSlices(routes: ReadonlyArray<SliceRoute>): Promise<void>;
   destroy(): Promise<void>;
 }
 
-const mac = (isp: IspName, k: number) =>
-  `02:6a:${isp === "a" ? "a0" : "b0"}:00:${(k >> 8).toString(16).padStart(2, "0")}:${(k & 0xff).toString(16).padStart(2, "0")}`;
+export interface SliceRoute {
+  isp: IspName;
+  gateway: number;
+  cidrs: readonly string[];
+}
 
-export const LAB_POOLS: Record<IspName, string[]> = {
-  a: ["198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13"],
-  b: ["198.51.100.130", "198.51.100.131"],
-};
+/**
+ * The lab's pools: 4 addresses behind A and 2 behind B for one gateway, two per gateway behind
+ * each ISP for more, so every gateway of an active/active lab owns some of both.
+ */
+export function labPools(gateways: number): Record<IspName, string[]> {
+  const run = (first: number, n: number) => Array.from({ length: n }, (_, i) => `198.51.100.${first + i}`);
+  return { a: run(10, Math.max(4, 2 * gateways)), b: run(130, Math.max(2, 2 * gateways)) };
+}
 
 export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<ClusterLab> {
   const gatewayCount = options.gateways ?? 1;
@@ -109,6 +123,7 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
     b: { interface: "ispb", nextHop: "100.65.2.2", poolRange: "198.51.100.128/25", routerNs: ns.ispB },
   };
   const server = "203.0.113.10";
+  const pools = labPools(gatewayCount);
   const spaces = new Namespaces();
   const runner = (name: string) => spaces.runner(name);
   const destroy = () => spaces.destroy(3000);
@@ -135,8 +150,8 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
     for (const g of gateways) {
       await ipBatch(g.ns, [
         "link set lo up",
-        `link add name ispa address ${mac("a", g.index)} type veth peer name g${g.index} netns ${ns.ispA}`,
-        `link add name ispb address ${mac("b", g.index)} type veth peer name g${g.index} netns ${ns.ispB}`,
+        `link add name ispa type veth peer name g${g.index} netns ${ns.ispA}`,
+        `link add name ispb type veth peer name g${g.index} netns ${ns.ispB}`,
         `link add name lan type veth peer name g${g.index} netns ${ns.lan}`,
         `addr add ${g.ispa}/24 dev ispa`,
         `addr add ${g.ispb}/24 dev ispb`,
@@ -183,33 +198,11 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
       ["b", ns.ispB, 2],
     ] as const) {
       const first = gateways[0] as LabGateway;
-      const lines = [
+      await ipBatch(router, [
         `route add 203.0.113.0/24 via 100.66.${n}.2 dev srv0`,
         `route add ${isps[isp].poolRange} via ${isp === "a" ? first.ispa : first.ispb} dev br0`,
         `route add 100.64.0.0/16 via ${isp === "a" ? first.ispa : first.ispb} dev br0`,
-      ];
-      // replies go back to the gateway the connection came from (its mark, set from its MAC)
-      for (const g of gateways) {
-        lines.push(
-          `rule add fwmark ${g.index} lookup ${100 + g.index} priority 100`,
-          `route add ${isps[isp].poolRange} via ${isp === "a" ? g.ispa : g.ispb} dev br0 table ${100 + g.index}`,
-        );
-      }
-      await ipBatch(router, lines);
-      const elements = gateways.map((g) => `${mac(isp, g.index)} : ${g.index}`).join(", ");
-      await must(runner(router), ["nft", "-f", "-"], {
-        input: [
-          "table inet lab_return {",
-          `  map gateway_by_mac { type ether_addr : mark; elements = { ${elements} } }`,
-          "  chain pre {",
-          "    type filter hook prerouting priority -150; policy accept;",
-          '    iifname "br0" ct state new ct mark set ether saddr map @gateway_by_mac',
-          "    meta mark set ct mark",
-          "  }",
-          "}",
-          "",
-        ].join("\n"),
-      });
+      ]);
       await must(host, [
         "ip",
         "netns",
@@ -288,8 +281,9 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
     clients,
     isps,
     server,
-    pools: LAB_POOLS,
+    pools,
     exec: (name, args, opts) => runner(name).run(args, opts),
+    runner,
     must: (name, args, opts) => must(runner(name), args, opts),
     spawn: (name, args, env) => spaces.spawn(name, args, env),
     async cut(isp, mode) {
@@ -304,6 +298,19 @@ export async function buildClusterLab(options: ClusterLabOptions = {}): Promise<
     async loss(isp, percent) {
       const pct = Math.max(0, Math.min(100, Math.round(percent)));
       await setCut(isp, pct === 0 ? null : `meta nfproto ipv4 numgen random mod 100 < ${pct} drop`);
+    },
+    async routeSlices(routes) {
+      for (const isp of ["a", "b"] as const) {
+        // every earlier pool route goes: the whole range and any slices routed before
+        const lines = [`route flush root ${isps[isp].poolRange}`];
+        for (const r of routes.filter((x) => x.isp === isp)) {
+          const gw = gateways[r.gateway - 1];
+          if (gw === undefined) throw new Error(`the lab has no gateway ${r.gateway}`);
+          for (const cidr of r.cidrs)
+            lines.push(`route replace ${cidr} via ${isp === "a" ? gw.ispa : gw.ispb} dev br0`);
+        }
+        await ipBatch(routerOf(isp), lines);
+      }
     },
     destroy,
   };

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildAgent } from "../../scripts/build-agent";
-import { enrolAndRun, type LabAgent, waitFor } from "./agents";
+import { enrollAndRun, type LabAgent, waitFor } from "./agents";
 import { buildClusterLab, type ClusterLab } from "./cluster-lab";
 import { type ConsoleApi, signIn } from "./api";
 import { type ProvisionedCluster, type ProvisionOptions, provisionCluster } from "./provision";
@@ -84,7 +84,7 @@ export async function startLabSession(opts: LabSessionOptions): Promise<LabSessi
     // flows moved to the backup come home on failback, so the lab shows traffic return
     cluster = await provisionCluster(api, lab, { name, flushOnFailback: true, ...opts.provision });
     say("enrolling and starting the agents");
-    const agents = await enrolAndRun(lab, {
+    const agents = await enrollAndRun(lab, {
       agentFile: outfile,
       workDir: join(work, "agents"),
       consoleUrl,

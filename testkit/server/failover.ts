@@ -88,13 +88,14 @@ export async function makeFailoverCluster(
     where: { id: cluster.id },
     select: { draftVersion: true },
   });
-  await publish(db, actor, META, { clusterId: cluster.id, message: "two ISPs", draftVersion });
+  // the gateways join before the first publish, so the failover epoch starts at 0
   const gateways: FailoverCluster["gateways"] = [];
   for (let i = 1; i <= (opts.gateways ?? 2); i++) {
     const gw = await createGateway(db, actor, META, { clusterId: cluster.id, name: `gw${i}`, address: "" });
     const enrolled = await enrollGateway(db, META, gw.enrollToken, { agentVersion: "1.0.0" });
     gateways.push({ id: gw.id, name: gw.name, token: enrolled.agentToken });
   }
+  await publish(db, actor, META, { clusterId: cluster.id, message: "two ISPs", draftVersion });
   return {
     clusterId: cluster.id,
     ispA: a.entity.id,

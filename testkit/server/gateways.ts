@@ -37,7 +37,7 @@ export async function makeUser(db: Db, username: string, role: Role): Promise<Ac
   return { type: "user", id: u.id, name: username, role };
 }
 
-/** A cluster whose draft holds one ISP, one pool and one SNAT rule for 100.64.0.0/16. */
+/** A cluster whose draft holds one ISP, one 64-address pool and one SNAT rule for 100.64.0.0/16. */
 export async function makeCluster(db: Db, actor: Actor, name = "lab") {
   const cluster = await createCluster(db, actor, META, { name, description: "", unmatched: "drop" });
   const isp = await createEntity(db, actor, META, "isp", cluster.id, {
@@ -48,7 +48,8 @@ export async function makeCluster(db: Db, actor: Actor, name = "lab") {
   const pool = await createEntity(db, actor, META, "pool", cluster.id, {
     name: "pool-a",
     ispId: isp.entity.id,
-    addresses: ["198.51.100.10-198.51.100.13"],
+    // room for a slice per gateway however many gateways a test adds
+    addresses: ["198.51.100.64/26"],
   });
   await createEntity(db, actor, META, "rule", cluster.id, {
     source: { kind: "cidrs", cidrs: ["100.64.0.0/16"] },

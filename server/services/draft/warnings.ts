@@ -1,5 +1,5 @@
 import type { Db } from "../../db";
-import type { PolicyWarning, WarningCode } from "../../../core/policy/warnings";
+import { type PolicyWarning, sliceWarnings, type WarningCode } from "../../../core/policy/warnings";
 import { draftSnapshot } from "./snapshot";
 import { describeEntity, LIST_KEY, type PolicyEntity } from "../../../core/policy/entities";
 
@@ -16,9 +16,19 @@ export interface DraftWarning extends PolicyWarning {
 }
 
 export async function draftWarnings(db: Db, clusterId: string) {
-  const snap = await draftSnapshot(db, clusterId);
+  const [snap, gateways] = await Promise.all([
+    draftSnapshot(db, clusterId),
+    db.gateway.findMany({ where: { clusterId }, select: { id: true } }),
+  ]);
   const positions = new Map(snap.ordered().map((r) => [r.rule.id, r.position]));
-  const warnings: DraftWarning[] = snap.warnings().map((w) => {
+  const all = [
+    ...snap.warnings(),
+    ...sliceWarnings(
+      snap.policy,
+      gateways.map((g) => g.id),
+    ),
+  ];
+  const warnings: DraftWarning[] = all.map((w) => {
     let title = "settings";
     if (w.entity !== "settings") {
       const e = (snap.policy[LIST_KEY[w.entity]] as PolicyEntity[]).find((x) => x.id === w.id);

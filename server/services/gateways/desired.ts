@@ -2,13 +2,16 @@ import type { GatewaySpec } from "../../../core/spec/schema";
 import { type SpecKey, sameSpecKey } from "../../../core/protocol/agent-api";
 import type { Db } from "../../db";
 import { compileGatewaySpec, type IspFailover } from "../../../core/policy/compile";
+import type { Policy } from "../../../core/policy/model";
 import { loadRevisionPolicy } from "../draft/revisions";
 import { authenticateAgent } from "./agent-auth";
 import { clusterGeneration, waitForClusterChange } from "../cluster-changes/notifier";
 
 /**
  * What a gateway should run, and the long poll that hands it over. The desired state of a
- * cluster is its published revision plus its failover state; (revision, failoverEpoch) names it.
+ * cluster is its published revision, its failover state and its gateways (who owns which pool
+ * slice); (revision, failoverEpoch) names it: failovers, restores and gateways joining or leaving
+ * each advance the failover epoch (server/services/gateways/gateways.ts).
  */
 
 export interface LongPollOptions {
@@ -19,32 +22,55 @@ export interface LongPollOptions {
   signal?: AbortSignal;
 }
 
-// Compiling a large policy is the expensive part, and every gateway of a cluster gets the same
-// spec but for its own id and name, so the last few compiled specs are kept.
+// Compiling a large policy is the expensive part. The specs of one desired state (cluster,
+// revision, failover epoch, gateway set) are kept together, each gateway's compiled on first ask:
+// with pool slices every gateway has its own, and a gateway joining or leaving re-slices them all.
 const CACHE_SIZE = 16;
-const specCache = new Map<string, GatewaySpec>();
+interface CachedState {
+  load: Promise<{ policy: Policy; failover: IspFailover[] }>;
+  specs: Map<string, GatewaySpec>;
+}
+const specCache = new Map<string, CachedState>();
+
+async function loadState(db: Db, clusterId: string, revision: number) {
+  const [policy, failoverRows] = await Promise.all([
+    loadRevisionPolicy(db, clusterId, revision),
+    db.failoverState.findMany({
+      where: { clusterId },
+      select: { ispId: true, adminState: true, backupIspId: true, restoredEpoch: true },
+    }),
+  ]);
+  const failover: IspFailover[] = failoverRows.map((f) => ({
+    ispId: f.ispId,
+    adminState: f.adminState === "failed_over" ? "failed_over" : "active",
+    backupIspId: f.backupIspId,
+    restoredEpoch: f.restoredEpoch,
+  }));
+  return { policy, failover };
+}
 
 async function compileFor(
   db: Db,
   cluster: { id: string; name: string; publishedRevision: number; failoverEpoch: number },
   gateway: { id: string; name: string },
+  gatewayIds: readonly string[],
 ): Promise<GatewaySpec> {
-  const key = `${cluster.id}:${cluster.publishedRevision}:${cluster.failoverEpoch}`;
-  let spec = specCache.get(key);
+  const members = [...gatewayIds].sort();
+  const key = `${cluster.id}:${cluster.publishedRevision}:${cluster.failoverEpoch}:${members.join(",")}`;
+  let state = specCache.get(key);
+  if (state === undefined) {
+    state = { load: loadState(db, cluster.id, cluster.publishedRevision), specs: new Map() };
+    specCache.set(key, state);
+    state.load.catch(() => specCache.delete(key));
+    while (specCache.size > CACHE_SIZE) {
+      const oldest = specCache.keys().next().value;
+      if (oldest === undefined) break;
+      specCache.delete(oldest);
+    }
+  }
+  const { policy, failover } = await state.load;
+  let spec = state.specs.get(gateway.id);
   if (spec === undefined) {
-    const [policy, failoverRows] = await Promise.all([
-      loadRevisionPolicy(db, cluster.id, cluster.publishedRevision),
-      db.failoverState.findMany({
-        where: { clusterId: cluster.id },
-        select: { ispId: true, adminState: true, backupIspId: true, restoredEpoch: true },
-      }),
-    ]);
-    const failover: IspFailover[] = failoverRows.map((f) => ({
-      ispId: f.ispId,
-      adminState: f.adminState === "failed_over" ? "failed_over" : "active",
-      backupIspId: f.backupIspId,
-      restoredEpoch: f.restoredEpoch,
-    }));
     spec = compileGatewaySpec({
       policy,
       revision: cluster.publishedRevision,
@@ -53,15 +79,18 @@ async function compileFor(
       gateway,
       failover,
       failoverEpoch: cluster.failoverEpoch,
+      gatewayIds: members,
     });
-    specCache.set(key, spec);
-    while (specCache.size > CACHE_SIZE) {
-      const oldest = specCache.keys().next().value;
-      if (oldest === undefined) break;
-      specCache.delete(oldest);
-    }
+    state.specs.set(gateway.id, spec);
   }
-  return { ...spec, gatewayId: gateway.id, gatewayName: gateway.name };
+  // a renamed gateway keeps its slice: only the name in the spec changes
+  return { ...spec, gatewayName: gateway.name };
+}
+
+/** The ids of a cluster's gateways: who shares the pools. */
+export async function clusterGatewayIds(db: Db, clusterId: string): Promise<string[]> {
+  const rows = await db.gateway.findMany({ where: { clusterId }, select: { id: true } });
+  return rows.map((r) => r.id);
 }
 
 /**
@@ -86,7 +115,9 @@ export async function waitForDesiredSpec(
     });
     if (!cluster) return null;
     const current = { revision: cluster.publishedRevision, failoverEpoch: cluster.failoverEpoch };
-    if (cluster.publishedRevision > 0 && !sameSpecKey(current, have)) return compileFor(db, cluster, gw);
+    if (cluster.publishedRevision > 0 && !sameSpecKey(current, have)) {
+      return compileFor(db, cluster, gw, await clusterGatewayIds(db, cluster.id));
+    }
     const remaining = deadline - Date.now();
     if (remaining <= 0 || opts.signal?.aborted) return null;
     await waitForClusterChange(gw.clusterId, generation, Math.min(opts.recheckMs, remaining), opts.signal);

@@ -222,29 +222,38 @@ describe("long poll for the desired state", () => {
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1000);
     const { spec } = (await res.json()) as { spec: Record<string, unknown> };
+    // every gateway added so far advanced the epoch (it moves pool slices)
+    const { failoverEpoch: epoch } = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     expect(spec).toMatchObject({
       specVersion: 1,
       revision: rev,
-      failoverEpoch: 0,
+      failoverEpoch: epoch,
       gatewayId: gw.id,
       gatewayName: gw.name,
     });
 
-    const same = await handleDesired(t.db, desiredRequest(token, `${rev}.0`), { longPollMs: 200, recheckMs: 50 });
+    const same = await handleDesired(t.db, desiredRequest(token, `${rev}.${epoch}`), {
+      longPollMs: 200,
+      recheckMs: 50,
+    });
     expect(same.status).toBe(204);
-    const stale = await handleDesired(t.db, desiredRequest(token, `${rev - 1}.0`), { longPollMs: 5000 });
+    const stale = await handleDesired(t.db, desiredRequest(token, `${rev - 1}.${epoch}`), { longPollMs: 5000 });
     expect(stale.status).toBe(200);
   });
 
   it("wakes a waiting agent as soon as a new revision is published", async () => {
-    const current = (await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } })).publishedRevision;
     const gw = await newGateway();
     const token = await enroll(gw.enrollToken);
+    const current = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     // a DB re-check every 10 s: only the notifier can wake it within the test's bound
-    const waiting = handleDesired(t.db, desiredRequest(token, `${current}.0`), {
-      longPollMs: 10_000,
-      recheckMs: 10_000,
-    });
+    const waiting = handleDesired(
+      t.db,
+      desiredRequest(token, `${current.publishedRevision}.${current.failoverEpoch}`),
+      {
+        longPollMs: 10_000,
+        recheckMs: 10_000,
+      },
+    );
     await new Promise((r) => setTimeout(r, 100));
     const publishedAt = Date.now();
     const rev = await publishChange(t.db, admin, clusterId, poolId);
@@ -256,9 +265,9 @@ describe("long poll for the desired state", () => {
   });
 
   it("notices a change made by another console replica by re-reading the database", async () => {
-    const cluster = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     const gw = await newGateway();
     const token = await enroll(gw.enrollToken);
+    const cluster = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     const have = `${cluster.publishedRevision}.${cluster.failoverEpoch}`;
     const waiting = handleDesired(t.db, desiredRequest(token, have), { longPollMs: 5000, recheckMs: 100 });
     await new Promise((r) => setTimeout(r, 150));
@@ -273,10 +282,54 @@ describe("long poll for the desired state", () => {
     );
   });
 
+  it("re-slices the pools when a gateway joins or leaves: the other gateways' waiting polls get their new spec", async () => {
+    const { clusterId: cid, poolId: pid } = await makeCluster(t.db, admin, "slices");
+    await publishChange(t.db, admin, cid, pid);
+    const first = await createGateway(t.db, admin, META, { clusterId: cid, name: "gw-one", address: "" });
+    const token = await enroll(first.enrollToken);
+    const fetchSpec = async (have: string, opts = { longPollMs: 5000, recheckMs: 10_000 }) => {
+      const res = await handleDesired(t.db, desiredRequest(token, have), opts);
+      expect(res.status).toBe(200);
+      return (
+        (await res.json()) as {
+          spec: { revision: number; failoverEpoch: number; pools: Array<{ addresses: string[] }> };
+        }
+      ).spec;
+    };
+    const alone = await fetchSpec("none");
+    const whole = alone.pools[0]?.addresses ?? [];
+    expect(whole).toHaveLength(64);
+    const keyOf = (s: { revision: number; failoverEpoch: number }) => `${s.revision}.${s.failoverEpoch}`;
+
+    // a DB re-check every 10 s: the notifier wakes the poll when the second gateway is added
+    const waiting = fetchSpec(keyOf(alone));
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await createGateway(t.db, admin, META, { clusterId: cid, name: "gw-two", address: "" });
+    const shared = await waiting;
+    expect(shared.failoverEpoch).toBe(alone.failoverEpoch + 1);
+    const mine = shared.pools[0]?.addresses ?? [];
+    expect(mine.length).toBe(32);
+    expect(mine.every((a) => whole.includes(a))).toBe(true);
+
+    // the newcomer's slice is the rest of the pool
+    const secondToken = await enroll(second.enrollToken);
+    const res = await handleDesired(t.db, desiredRequest(secondToken, "none"), { longPollMs: 5000 });
+    const theirs =
+      ((await res.json()) as { spec: { pools: Array<{ addresses: string[] }> } }).spec.pools[0]?.addresses ?? [];
+    expect([...mine, ...theirs].sort()).toEqual([...whole].sort());
+
+    // the second one leaves: the first gets the whole pool back
+    const waitingAgain = fetchSpec(keyOf(shared));
+    await new Promise((r) => setTimeout(r, 100));
+    await deleteGateway(t.db, admin, META, { id: second.id });
+    const back = await waitingAgain;
+    expect(back.pools[0]?.addresses).toEqual(whole);
+  });
+
   it("ends a waiting poll with 401 once the token is revoked", async () => {
-    const cluster = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     const gw = await newGateway();
     const token = await enroll(gw.enrollToken);
+    const cluster = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     const have = `${cluster.publishedRevision}.${cluster.failoverEpoch}`;
     const waiting = handleDesired(t.db, desiredRequest(token, have), { longPollMs: 5000, recheckMs: 50 });
     await new Promise((r) => setTimeout(r, 80));
@@ -285,9 +338,9 @@ describe("long poll for the desired state", () => {
   });
 
   it("stops waiting when the agent hangs up", async () => {
-    const cluster = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     const gw = await newGateway();
     const token = await enroll(gw.enrollToken);
+    const cluster = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     const hangup = new AbortController();
     const have = `${cluster.publishedRevision}.${cluster.failoverEpoch}`;
     const started = Date.now();

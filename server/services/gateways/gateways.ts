@@ -4,6 +4,7 @@ import { conflict, isUniqueViolation, notFound } from "../../errors";
 import { zId, zName } from "../../../core/policy/model";
 import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
+import { notifyClusterChanged } from "../cluster-changes/notifier";
 import { connectionOf, syncOf } from "./state";
 import { ENROLL_TOKEN_HOURS, hashToken, newToken } from "./tokens";
 
@@ -130,6 +131,19 @@ export async function getGateway(db: Db, id: string, now = new Date()) {
   return presentGateway(row, await publishedOf(db, row.clusterId), now);
 }
 
+/**
+ * A gateway joined or left: the pool slices of every gateway may move, so the cluster's desired
+ * state gets a new name (the failover epoch counts every change of desired state that is not a
+ * publish) and every agent's long poll hands over its new spec. Before the first publish no agent
+ * holds a spec, so there is nothing to advance.
+ */
+async function advanceMembership(tx: Tx, clusterId: string) {
+  await tx.cluster.updateMany({
+    where: { id: clusterId, publishedRevision: { gt: 0 } },
+    data: { failoverEpoch: { increment: 1 } },
+  });
+}
+
 function enrollmentGrant(now: Date) {
   const enrollToken = newToken("enroll");
   const enrollExpiresAt = new Date(now.getTime() + ENROLL_TOKEN_HOURS * 3600_000);
@@ -141,7 +155,7 @@ export async function createGateway(db: Db, actor: Actor, meta: RequestMeta, inp
   const now = new Date();
   const grant = enrollmentGrant(now);
   try {
-    return await db.$transaction(async (tx) => {
+    const created = await db.$transaction(async (tx) => {
       const cluster = await getClusterOrThrow(tx, input.clusterId);
       const gw = await tx.gateway.create({
         data: {
@@ -153,6 +167,7 @@ export async function createGateway(db: Db, actor: Actor, meta: RequestMeta, inp
         },
         select: { id: true, name: true },
       });
+      await advanceMembership(tx, cluster.id);
       await recordAudit(tx, {
         actor,
         meta,
@@ -164,6 +179,8 @@ export async function createGateway(db: Db, actor: Actor, meta: RequestMeta, inp
       });
       return { id: gw.id, name: gw.name, enrollToken: grant.enrollToken, enrollExpiresAt: grant.enrollExpiresAt };
     });
+    notifyClusterChanged(input.clusterId);
+    return created;
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict(`The cluster already has a gateway named "${input.name}"`);
     throw e;
@@ -241,9 +258,10 @@ export async function revokeGateway(db: Db, actor: Actor, meta: RequestMeta, inp
 
 /** Forgets the gateway. Its datapath keeps the last rules it applied (fail-static) until someone stops the agent. */
 export async function deleteGateway(db: Db, actor: Actor, meta: RequestMeta, input: { id: string }) {
-  await db.$transaction(async (tx) => {
+  const clusterId = await db.$transaction(async (tx) => {
     const before = await getGatewayOrThrow(tx, input.id);
     await tx.gateway.delete({ where: { id: input.id }, select: { id: true } });
+    await advanceMembership(tx, before.clusterId);
     await recordAudit(tx, {
       actor,
       meta,
@@ -258,5 +276,7 @@ export async function deleteGateway(db: Db, actor: Actor, meta: RequestMeta, inp
         agentVersion: before.agentVersion,
       },
     });
+    return before.clusterId;
   });
+  notifyClusterChanged(clusterId);
 }

@@ -52,10 +52,20 @@ interface SideContext {
   cluster: { id: string; name: string; failoverEpoch: number };
   gateway: { id: string; name: string };
   failover: IspFailover[];
+  /** the cluster's gateways: the one shown runs its own slice of each pool when they are active at once */
+  gatewayIds: string[];
 }
 
 const sideKey = (c: SideContext, revision: number) =>
-  JSON.stringify([c.cluster.id, revision, c.cluster.name, c.cluster.failoverEpoch, c.gateway, c.failover]);
+  JSON.stringify([
+    c.cluster.id,
+    revision,
+    c.cluster.name,
+    c.cluster.failoverEpoch,
+    c.gateway,
+    c.failover,
+    c.gatewayIds,
+  ]);
 
 async function renderSide(db: Db, c: SideContext, revision: number): Promise<{ key: string; side: RenderedSide }> {
   const key = sideKey(c, revision);
@@ -70,13 +80,14 @@ async function renderSide(db: Db, c: SideContext, revision: number): Promise<{ k
       gateway: c.gateway,
       failover: c.failover,
       failoverEpoch: c.cluster.failoverEpoch,
+      gatewayIds: c.gatewayIds,
     }),
   );
   return { key, side: { revision, ...rendered } };
 }
 
 export async function rulesetDiff(db: Db, input: { clusterId: string; gatewayId: string; from: number; to: number }) {
-  const [cluster, gateway, failoverRows] = await Promise.all([
+  const [cluster, gateway, failoverRows, members] = await Promise.all([
     db.cluster.findUnique({ where: { id: input.clusterId }, select: { id: true, name: true, failoverEpoch: true } }),
     db.gateway.findFirst({
       where: { id: input.gatewayId, clusterId: input.clusterId },
@@ -87,6 +98,7 @@ export async function rulesetDiff(db: Db, input: { clusterId: string; gatewayId:
       select: { ispId: true, adminState: true, backupIspId: true },
       orderBy: { ispId: "asc" },
     }),
+    db.gateway.findMany({ where: { clusterId: input.clusterId }, select: { id: true }, orderBy: { id: "asc" } }),
   ]);
   if (cluster === null) throw notFound("The cluster");
   if (gateway === null) throw notFound("The gateway");
@@ -95,7 +107,7 @@ export async function rulesetDiff(db: Db, input: { clusterId: string; gatewayId:
     adminState: f.adminState === "failed_over" ? "failed_over" : "active",
     backupIspId: f.backupIspId,
   }));
-  const c: SideContext = { cluster, gateway, failover };
+  const c: SideContext = { cluster, gateway, failover, gatewayIds: members.map((m) => m.id) };
   const [from, to] = await Promise.all([renderSide(db, c, input.from), renderSide(db, c, input.to)]);
   let hunks: DiffHunk[] | null = null;
   let tooLarge = false;

@@ -20,6 +20,8 @@ export interface RenderJob {
   gateway: { id: string; name: string };
   failover: IspFailover[];
   failoverEpoch: number;
+  /** the cluster's gateways, for pool slices (compile.ts) */
+  gatewayIds?: string[];
 }
 
 export interface DiffJob {
@@ -62,6 +64,7 @@ export function renderRevision(job: RenderJob): RenderedText {
       gateway: job.gateway,
       failover: job.failover,
       failoverEpoch: job.failoverEpoch,
+      gatewayIds: job.gatewayIds,
     });
     const text = renderRuleset(spec, adminFailoverState(spec));
     return { text, error: null, lines: text.split("\n").length };

@@ -1,4 +1,5 @@
 import { listIsps, listPools, listZones } from "../../services/draft/list";
+import { poolSlicesView } from "../../services/gateways/pool-slices";
 import { router, viewerProcedure } from "../init";
 import { entityProcedures, zClusterRef } from "./entities";
 
@@ -9,6 +10,8 @@ export const ispRouter = router({
 
 export const poolRouter = router({
   list: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => listPools(ctx.db, input.clusterId)),
+  /** which gateway owns which addresses, and what the upstream must route to each */
+  slices: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => poolSlicesView(ctx.db, input.clusterId)),
   ...entityProcedures("pool"),
 });
 

@@ -14,6 +14,7 @@ import { FilterSelect, NameOptions, SearchControl } from "@/app/components/toolb
 import { useDraftWarnings, WarningList } from "@/app/components/warnings";
 import { POOL_MODE_LABELS, POOL_MODES, type Pool, type PoolMode } from "@/core/policy/model";
 import { intervalSize, parseAddressRange } from "@/core/address";
+import { PoolSlices } from "./pool-slices";
 
 interface FormState {
   name: string;
@@ -222,6 +223,7 @@ export default function PoolsPage() {
           </>
         )}
       />
+      <PoolSlices clusterId={clusterId} />
       {dialogs.form && <PoolForm clusterId={clusterId} editing={dialogs.form.row} onClose={dialogs.closeForm} />}
     </>
   );
