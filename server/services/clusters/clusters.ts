@@ -5,6 +5,7 @@ import { conflict, isUniqueViolation, notFound, staleVersion } from "../../error
 import { type ClusterSettings, zClusterSettings, zInterfaceName, zName } from "../../../core/policy/model";
 import { MAX_IP_RULE_PRIORITY_BASE } from "../../../core/spec/marks";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
+import { standaloneHa } from "../../../core/policy/ha";
 
 export const zClusterCreate = z.object({
   name: zName,
@@ -68,7 +69,8 @@ export async function createCluster(db: Db, actor: Actor, meta: RequestMeta, giv
     hashSeed: randomInt(1, 0xffffffff),
     lanInterfaces: input.lanInterfaces,
     internalInterfaces: input.internalInterfaces,
-    ha: { mode: "none" },
+    ha: standaloneHa(),
+    gateways: [],
   };
   try {
     return await db.$transaction(async (tx) => {
