@@ -4,7 +4,8 @@ import type { Policy } from "./model";
 import { type ValidationContext, validatePolicy } from "./validate";
 
 const ctx = { gateways: HA_GATEWAYS };
-const messages = (p: Policy, c: ValidationContext = ctx) => validatePolicy(p, c).map((i) => `${i.path.join(".")}: ${i.message}`);
+const messages = (p: Policy, c: ValidationContext = ctx) =>
+  validatePolicy(p, c).map((i) => `${i.path.join(".")}: ${i.message}`);
 
 /** A copy of the policy with its settings changed by `edit`. */
 function edited(p: Policy, edit: (s: Policy["settings"]) => void): Policy {
