@@ -10,6 +10,8 @@ import type { Policy, Pool } from "./model";
 import { bigIntToIPv4, parseAddressRange } from "../address";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
+import { type ClusterGateway, gatewaySettingsOf, resolveLink } from "./ha";
+import { compileHa } from "./compile-ha";
 
 /**
  * Compiles a published policy plus the cluster's failover state into the GatewaySpec one gateway
@@ -34,6 +36,11 @@ export interface CompileInput {
   gateway: { id: string; name: string };
   failover: readonly IspFailover[];
   failoverEpoch: number;
+  /**
+   * every gateway of the cluster with its drained flag (high availability needs the peers);
+   * absent: this gateway alone, not drained
+   */
+  gateways?: readonly ClusterGateway[];
 }
 
 export class PolicyCompileError extends Error {
@@ -60,8 +67,10 @@ export function poolAddresses(pool: Pool): string[] {
 
 export function compileGatewaySpec(input: CompileInput): GatewaySpec {
   const { policy } = input;
-  const issues = validatePolicy(policy);
+  const gateways = input.gateways ?? [{ id: input.gateway.id, name: input.gateway.name, drained: false }];
+  const issues = validatePolicy(policy, { gateways });
   if (issues.length > 0) throw new PolicyCompileError(policy, issues);
+  const own = gatewaySettingsOf(policy, input.gateway.id);
 
   const ispsById = new Map(policy.isps.map((i) => [i.id, i]));
   // the latest word per ISP wins; failover rows of ISPs that no longer exist are ignored
@@ -73,13 +82,15 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
       const f = failover.get(isp.id);
       // a chosen backup that has since left the plan falls back to the first healthy one
       const chosen = f?.backupIspId ?? null;
+      // this gateway's own interface and next hop when its settings override the ISP's
+      const link = resolveLink(own, isp);
       return {
         id: isp.id,
         name: isp.name,
         index: isp.index,
-        interface: isp.interface,
-        nextHop: isp.nextHop,
-        probeTargets: isp.probeTargets.length > 0 ? [...isp.probeTargets] : [isp.nextHop],
+        interface: link.interface,
+        nextHop: link.nextHop,
+        probeTargets: isp.probeTargets.length > 0 ? [...isp.probeTargets] : [link.nextHop],
         monitor: { ...isp.monitor },
         failoverMode: isp.failoverMode,
         failbackMode: isp.failbackMode,
@@ -133,6 +144,6 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     isps,
     pools,
     entries,
-    ha: null,
+    ha: compileHa({ policy, gateways, gatewayId: input.gateway.id, addressesOf: poolAddresses }),
   } satisfies GatewaySpec);
 }

@@ -91,6 +91,20 @@ export function validateHa(policy: Policy, context: ValidationContext = {}): HaI
     g.at === null ? ["gateways"] : ["gateways", g.at, ...rest];
 
   for (const g of checked) {
+    // the gateway tells its uplinks apart by their interface, overrides included
+    const byInterface = new Map<string, string>();
+    for (const isp of policy.isps) {
+      const link = resolveLink(g.s, isp);
+      const other = byInterface.get(link.interface);
+      const j = g.s.links.findIndex((l) => l.ispId === isp.id);
+      if (other !== undefined && j !== -1) {
+        add(
+          gwPath(g, "links", j, "interface"),
+          `gateway "${g.name}": interface ${link.interface} of ISP "${isp.name}" is also its interface to ISP "${other}"`,
+        );
+      }
+      byInterface.set(link.interface, isp.name);
+    }
     const seenIsp = new Set<string>();
     g.s.links.forEach((l, j) => {
       if (seenIsp.has(l.ispId)) {
