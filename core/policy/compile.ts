@@ -38,7 +38,8 @@ export interface CompileInput {
   failoverEpoch: number;
   /**
    * every gateway of the cluster with its drained flag (high availability needs the peers);
-   * absent: this gateway alone, not drained
+   * absent: a preview for no real gateway (the simulator, a failover preview), whose spec has no
+   * ha section and whose checks cover only the gateways that have settings
    */
   gateways?: readonly ClusterGateway[];
 }
@@ -67,8 +68,8 @@ export function poolAddresses(pool: Pool): string[] {
 
 export function compileGatewaySpec(input: CompileInput): GatewaySpec {
   const { policy } = input;
-  const gateways = input.gateways ?? [{ id: input.gateway.id, name: input.gateway.name, drained: false }];
-  const issues = validatePolicy(policy, { gateways });
+  const gateways = input.gateways;
+  const issues = validatePolicy(policy, gateways === undefined ? {} : { gateways });
   if (issues.length > 0) throw new PolicyCompileError(policy, issues);
   const own = gatewaySettingsOf(policy, input.gateway.id);
 
@@ -144,6 +145,9 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     isps,
     pools,
     entries,
-    ha: compileHa({ policy, gateways, gatewayId: input.gateway.id, addressesOf: poolAddresses }),
+    ha:
+      gateways === undefined
+        ? null
+        : compileHa({ policy, gateways, gatewayId: input.gateway.id, addressesOf: poolAddresses }),
   } satisfies GatewaySpec);
 }

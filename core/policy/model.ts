@@ -260,46 +260,45 @@ export type HaLink = z.infer<typeof zHaLink>;
  */
 export const DEFAULT_ADVERT_INTERVAL_MS = 100;
 
-export const zHaSettings = z
-  .object({
-    mode: zHaMode.default("none"),
-    /**
-     * active/standby: the clients' default gateway, with the LAN's prefix (100.64.0.1/24); it
-     * floats with the master
-     */
-    lanVirtualAddress: zInterfaceAddress.nullable().default(null),
-    /** active/standby: the VRID of the LAN instance */
-    lanVrid: zVrid.default(51),
-    advertIntervalMs: z
-      .number()
-      .int("must be a whole number")
-      .min(10, "must be at least 10 ms")
-      .max(40_950, "must be at most 40950 ms (the VRRPv3 limit)")
-      .refine((n) => n % 10 === 0, "must be a multiple of 10 ms (VRRPv3 counts in centiseconds)")
-      .default(DEFAULT_ADVERT_INTERVAL_MS),
-    /** a higher-priority gateway takes its groups back when it returns; off: fail back only by hand */
-    preempt: z.boolean().default(false),
-    /** adverts go to the other gateways' own addresses by unicast (for networks without multicast) */
-    unicast: z.boolean().default(true),
-    /** lowered from a gateway's priority for each of its ISP links that is down (0: no link tracking) */
-    trackLinkWeight: z
-      .number()
-      .int("must be a whole number")
-      .min(0, "must be 0 or more")
-      .max(253, "must be at most 253")
-      .default(50),
-    /** connection sync with conntrackd so established connections survive a takeover */
-    sync: z
-      .object({
-        enabled: z.boolean().default(false),
-        /** the link the gateways sync over; null: each gateway's LAN interface */
-        interface: zInterfaceName.nullable().default(null),
-      })
-      .prefault({}),
-    /** active/standby: one entry per ISP whose link has a VRRP instance */
-    links: z.array(zHaLink).max(MAX_ISPS, `at most ${MAX_ISPS} ISP links`).default([]),
-  })
-  .prefault({});
+export const zHaSettingsFields = z.object({
+  mode: zHaMode.default("none"),
+  /**
+   * active/standby: the clients' default gateway, with the LAN's prefix (100.64.0.1/24); it
+   * floats with the master
+   */
+  lanVirtualAddress: zInterfaceAddress.nullable().default(null),
+  /** active/standby: the VRID of the LAN instance */
+  lanVrid: zVrid.default(51),
+  advertIntervalMs: z
+    .number()
+    .int("must be a whole number")
+    .min(10, "must be at least 10 ms")
+    .max(40_950, "must be at most 40950 ms (the VRRPv3 limit)")
+    .refine((n) => n % 10 === 0, "must be a multiple of 10 ms (VRRPv3 counts in centiseconds)")
+    .default(DEFAULT_ADVERT_INTERVAL_MS),
+  /** a higher-priority gateway takes its groups back when it returns; off: fail back only by hand */
+  preempt: z.boolean().default(false),
+  /** adverts go to the other gateways' own addresses by unicast (for networks without multicast) */
+  unicast: z.boolean().default(true),
+  /** lowered from a gateway's priority for each of its ISP links that is down (0: no link tracking) */
+  trackLinkWeight: z
+    .number()
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(253, "must be at most 253")
+    .default(50),
+  /** connection sync with conntrackd so established connections survive a takeover */
+  sync: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** the link the gateways sync over; null: each gateway's LAN interface */
+      interface: zInterfaceName.nullable().default(null),
+    })
+    .prefault({}),
+  /** active/standby: one entry per ISP whose link has a VRRP instance */
+  links: z.array(zHaLink).max(MAX_ISPS, `at most ${MAX_ISPS} ISP links`).default([]),
+});
+export const zHaSettings = zHaSettingsFields.prefault({});
 export type HaSettings = z.infer<typeof zHaSettings>;
 
 /** One gateway's own values on one ISP link; null fields take the ISP's. */

@@ -133,13 +133,17 @@ describe("high-availability validation", () => {
     ]);
   });
 
-  it("needs nothing of standalone gateways but distinct own addresses", () => {
+  it("needs nothing of standalone gateways but addresses that are not pool addresses", () => {
     const p = edited(haPolicy(), (s) => {
       s.ha.mode = "none";
       (s.gateways[1]?.links[0] as { localAddress: string }).localAddress = "198.51.100.2/24";
     });
-    expect(messages(p)).toEqual([
-      'gateways.1.links.0.localAddress: gateway "gw-b": its own address 198.51.100.2 on ISP "alpha" is also gateway "gw-a"\'s; each gateway needs its own (set it on the gateway\'s page)',
+    expect(messages(p)).toEqual([]);
+    const q = edited(p, (s) => {
+      (s.gateways[1]?.links[0] as { localAddress: string }).localAddress = "198.51.100.10/24";
+    });
+    expect(messages(q)).toEqual([
+      'gateways.1.links.0.localAddress: gateway "gw-b": its own address 198.51.100.10 on ISP "alpha" is also a SNAT address of pool "alpha-onlink"',
     ]);
   });
 });

@@ -151,7 +151,8 @@ export function validateHa(policy: Policy, context: ValidationContext = {}): HaI
         );
       }
       const other = owners.get(own);
-      if (other !== undefined) {
+      // standalone gateways of one cluster may all take the ISP's address (labs, single sites)
+      if (other !== undefined && ha.mode !== "none") {
         add(
           field("localAddress"),
           `gateway "${g.name}": its own address ${own} on ISP "${isp.name}" is also gateway "${other}"'s; each gateway needs its own (set it on the gateway's page)`,

@@ -5,6 +5,7 @@ import { compileGatewaySpec, type IspFailover } from "../../../core/policy/compi
 import { loadRevisionPolicy } from "../draft/revisions";
 import { authenticateAgent } from "./agent-auth";
 import { clusterGeneration, waitForClusterChange } from "../cluster-changes/notifier";
+import { loadClusterGateways } from "./ha";
 
 /**
  * What a gateway should run, and the long poll that hands it over. The desired state of a
@@ -19,8 +20,8 @@ export interface LongPollOptions {
   signal?: AbortSignal;
 }
 
-// Compiling a large policy is the expensive part, and every gateway of a cluster gets the same
-// spec but for its own id and name, so the last few compiled specs are kept.
+// Compiling a large policy is the expensive part, so the last few compiled specs are kept. Each
+// gateway's spec is its own (its links, its VRRP priorities), so the key names the gateway too.
 const CACHE_SIZE = 16;
 const specCache = new Map<string, GatewaySpec>();
 
@@ -29,7 +30,10 @@ async function compileFor(
   cluster: { id: string; name: string; publishedRevision: number; failoverEpoch: number },
   gateway: { id: string; name: string },
 ): Promise<GatewaySpec> {
-  const key = `${cluster.id}:${cluster.publishedRevision}:${cluster.failoverEpoch}`;
+  // peers and drained flags are part of a gateway's spec: a gateway joining or leaving changes it
+  const members = await loadClusterGateways(db, cluster.id);
+  const membership = members.map((g) => `${g.id}${g.drained ? "-" : "+"}`).join(",");
+  const key = `${cluster.id}:${cluster.publishedRevision}:${cluster.failoverEpoch}:${gateway.id}:${membership}`;
   let spec = specCache.get(key);
   if (spec === undefined) {
     const [policy, failoverRows] = await Promise.all([
@@ -45,6 +49,11 @@ async function compileFor(
       backupIspId: f.backupIspId,
       restoredEpoch: f.restoredEpoch,
     }));
+    // a gateway added since the revision was published has no settings in it: it is not a peer
+    // until a revision with its settings is published (and until then its own spec fails to compile)
+    const gateways = members.filter(
+      (g) => g.id === gateway.id || policy.settings.gateways.some((e) => e.gatewayId === g.id),
+    );
     spec = compileGatewaySpec({
       policy,
       revision: cluster.publishedRevision,
@@ -53,6 +62,7 @@ async function compileFor(
       gateway,
       failover,
       failoverEpoch: cluster.failoverEpoch,
+      gateways,
     });
     specCache.set(key, spec);
     while (specCache.size > CACHE_SIZE) {
