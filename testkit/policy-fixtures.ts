@@ -8,6 +8,7 @@ import {
   type Zone,
   zPolicy,
 } from "../core/policy/model";
+import { standaloneHa } from "../core/policy/ha";
 
 /**
  * Example policies: a small realistic one for tests and the demo seed, and a deterministic
@@ -356,7 +357,8 @@ export function generatePolicy(options: GenerateOptions): Policy {
       hashSeed: 0x5eed,
       lanInterfaces: [],
       internalInterfaces: [],
-      ha: { mode: "none" },
+      ha: standaloneHa(),
+      gateways: [],
     },
     isps,
     pools,

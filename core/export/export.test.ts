@@ -6,6 +6,7 @@ import type { Policy } from "../policy/model";
 import { validatePolicy } from "../policy/validate";
 import { readPolicyDocument, writePolicyDocument } from "./document";
 import { exportIptables, exportIpvsadm, exportKeepalived } from "./scripts";
+import { standaloneHa } from "../policy/ha";
 
 const SAMPLES = join(__dirname, "../import/__samples__");
 const sample = (name: string) => readFileSync(join(SAMPLES, name), "utf8");
@@ -55,7 +56,8 @@ function policies(): Array<[string, Policy]> {
     hashSeed: 123456,
     lanInterfaces: ["lan0"],
     internalInterfaces: [],
-    ha: { mode: "none" },
+    ha: standaloneHa(),
+    gateways: [],
   };
   return [
     ["empty", emptyPolicy()],

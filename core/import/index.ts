@@ -5,6 +5,7 @@ import { importIpvsadm } from "./ipvsadm";
 import { importKeepalived } from "./keepalived";
 import { checkInput, sourceLines } from "./text";
 import type { ImportFormat, ImportOptions, ImportResult } from "./types";
+import { standaloneHa } from "../policy/ha";
 
 export * from "./types";
 
@@ -21,7 +22,14 @@ export function detectFormat(text: string): ImportFormat | null {
 /** The empty policy an import without a cluster (a dry run) adds to. */
 export function emptyPolicy(): Policy {
   return {
-    settings: { unmatched: "drop", hashSeed: 0, lanInterfaces: [], internalInterfaces: [], ha: { mode: "none" } },
+    settings: {
+      unmatched: "drop",
+      hashSeed: 0,
+      lanInterfaces: [],
+      internalInterfaces: [],
+      ha: standaloneHa(),
+      gateways: [],
+    },
     isps: [],
     pools: [],
     zones: [],

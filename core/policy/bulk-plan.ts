@@ -5,6 +5,7 @@ import { orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
 import { type FieldText, fieldTexts, type NameLookup } from "./change-text";
 import { describeEntity } from "./entities";
+import { standaloneHa } from "./ha";
 
 /**
  * Pure planning of changes to many rules at once: what a bulk operation or a move in the rule
@@ -221,7 +222,8 @@ export function previewChange(c: PlannedChange, names: NameLookup): ChangePrevie
     hashSeed: 0,
     lanInterfaces: [],
     internalInterfaces: [],
-    ha: { mode: "none" },
+    ha: standaloneHa(),
+    gateways: [],
   };
   const only = (rules: Rule[]): Policy => ({ settings, isps: [], pools: [], zones: [], rules });
   const diff = diffPolicies(only([c.before]), only(c.after ? [c.after] : []));

@@ -186,7 +186,9 @@ describe("compileGatewaySpec", () => {
     };
     const gateways = ["gw-1", "gw-2", "gw-3"];
     const specFor = (p: Policy, id: string, ids: string[]) =>
-      compileGatewaySpec(input(p, { gateway: { id, name: id }, gatewayIds: ids }));
+      compileGatewaySpec(
+        input(p, { gateway: { id, name: id }, gateways: ids.map((g) => ({ id: g, name: g, drained: false })) }),
+      );
 
     it("gives each gateway of an active cluster a disjoint slice of every pool, together the whole pool", () => {
       const p = sharable();
@@ -203,15 +205,10 @@ describe("compileGatewaySpec", () => {
       expect(strip(specs[1] as ReturnType<typeof specFor>)).toEqual(strip(specs[0] as ReturnType<typeof specFor>));
     });
 
-    it("gives the whole pools to a lone gateway, to an active/standby pair and to previews", () => {
+    it("gives the whole pools to a lone gateway and to previews", () => {
       const p = sharable();
       const whole = p.pools.map((x) => poolAddresses(x));
-      const standby = { ...p, settings: { ...p.settings, ha: { mode: "active_standby" as const } } };
-      for (const spec of [
-        specFor(p, "gw-1", ["gw-1"]),
-        specFor(standby, "gw-2", gateways),
-        compileGatewaySpec(input(p)),
-      ]) {
+      for (const spec of [specFor(p, "gw-1", ["gw-1"]), compileGatewaySpec(input(p))]) {
         expect(spec.pools.map((x) => x.addresses)).toEqual(whole);
       }
     });

@@ -9,7 +9,9 @@ import {
 import type { Policy } from "./model";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
-import { poolAddresses, slicePool, slicesInForce } from "./pool-slices";
+import { poolAddresses, sliceMembers, slicePool, slicesInForce } from "./pool-slices";
+import { type ClusterGateway, gatewaySettingsOf, resolveLink } from "./ha";
+import { compileHa } from "./compile-ha";
 
 export { poolAddresses };
 
@@ -37,11 +39,13 @@ export interface CompileInput {
   failover: readonly IspFailover[];
   failoverEpoch: number;
   /**
-   * The ids of every gateway of the cluster. With two or more and no active/standby pair, each
-   * gateway's spec carries only its own slice of each pool (core/policy/pool-slices.ts). Absent
-   * (previews that compile for no real gateway): the whole pools, as a lone gateway would get.
+   * Every gateway of the cluster with its drained flag. With two or more sharing the pools and no
+   * active/standby pair, each gateway's spec carries only its own slice of each pool
+   * (core/policy/pool-slices.ts); high availability needs the peers. Absent: a preview for no real
+   * gateway (the simulator, a failover preview), whose spec has the whole pools, no ha section, and
+   * whose checks cover only the gateways that have settings.
    */
-  gatewayIds?: readonly string[];
+  gateways?: readonly ClusterGateway[];
 }
 
 export class PolicyCompileError extends Error {
@@ -57,8 +61,13 @@ export class PolicyCompileError extends Error {
 
 export function compileGatewaySpec(input: CompileInput): GatewaySpec {
   const { policy } = input;
-  const issues = validatePolicy(policy);
+  // in high availability a gateway takes part once a published revision has its settings; until
+  // then it is not a peer and has no slice (and its own spec fails the checks below)
+  const members = input.gateways === undefined ? [] : sliceMembers(policy, input.gateways, input.gateway.id);
+  const gateways = input.gateways === undefined ? undefined : members;
+  const issues = validatePolicy(policy, gateways === undefined ? {} : { gateways });
   if (issues.length > 0) throw new PolicyCompileError(policy, issues);
+  const own = gatewaySettingsOf(policy, input.gateway.id);
 
   const ispsById = new Map(policy.isps.map((i) => [i.id, i]));
   // the latest word per ISP wins; failover rows of ISPs that no longer exist are ignored
@@ -70,13 +79,15 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
       const f = failover.get(isp.id);
       // a chosen backup that has since left the plan falls back to the first healthy one
       const chosen = f?.backupIspId ?? null;
+      // this gateway's own interface and next hop when its settings override the ISP's
+      const link = resolveLink(own, isp);
       return {
         id: isp.id,
         name: isp.name,
         index: isp.index,
-        interface: isp.interface,
-        nextHop: isp.nextHop,
-        probeTargets: isp.probeTargets.length > 0 ? [...isp.probeTargets] : [isp.nextHop],
+        interface: link.interface,
+        nextHop: link.nextHop,
+        probeTargets: isp.probeTargets.length > 0 ? [...isp.probeTargets] : [link.nextHop],
         monitor: { ...isp.monitor },
         failoverMode: isp.failoverMode,
         failbackMode: isp.failbackMode,
@@ -88,7 +99,7 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
       };
     });
 
-  const gatewayIds = input.gatewayIds ?? [];
+  const gatewayIds = members.map((g) => g.id);
   const sliced = slicesInForce(policy, gatewayIds);
   if (sliced && !gatewayIds.includes(input.gateway.id)) {
     throw new Error(`gateway "${input.gateway.name}" is not one of the cluster's gateways`);
@@ -139,6 +150,9 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     isps,
     pools,
     entries,
-    ha: null,
+    ha:
+      gateways === undefined
+        ? null
+        : compileHa({ policy, gateways, gatewayId: input.gateway.id, addressesOf: poolAddresses }),
   } satisfies GatewaySpec);
 }

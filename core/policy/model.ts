@@ -214,12 +214,128 @@ export type Rule = z.infer<typeof zRule>;
 export const HA_MODE_VALUES = ["none", "active_standby", "active_active"] as const;
 export const zHaMode = z.enum(HA_MODE_VALUES);
 export type HaMode = z.infer<typeof zHaMode>;
-export const zHaSettings = z
-  .object({
-    mode: zHaMode.default("none"),
-  })
-  .prefault({});
+export const HA_MODE_LABELS: Record<HaMode, string> = {
+  none: "none (standalone gateways)",
+  active_standby: "active/standby (VRRP)",
+  active_active: "active/active (VRRP, one group per gateway)",
+};
+
+/** A VRRP virtual router id: 1..255, unique among the instances on one link. */
+export const zVrid = z
+  .number()
+  .int("must be a whole number")
+  .min(1, "must be 1 or more")
+  .max(255, "must be 255 or less");
+
+/**
+ * A gateway's VRRP priority as the operator sets it. 1 is what a drained gateway gets everywhere
+ * and 250 what an active/active gateway gets in its own group, so neither can be chosen.
+ */
+export const MIN_GATEWAY_PRIORITY = 2;
+export const MAX_GATEWAY_PRIORITY = 249;
+export const zGatewayPriority = z
+  .number()
+  .int("must be a whole number")
+  .min(MIN_GATEWAY_PRIORITY, `must be ${MIN_GATEWAY_PRIORITY} or more (1 is for a drained gateway)`)
+  .max(MAX_GATEWAY_PRIORITY, `must be ${MAX_GATEWAY_PRIORITY} or less (250 is an active/active gateway's own group)`);
+
+/** Per ISP, cluster-wide: the VRRP instance on the ISP's link (active/standby). */
+export const zHaLink = z.object({
+  ispId: zId,
+  /** the VRID of the ISP link's instance */
+  vrid: zVrid,
+  /**
+   * the gateway-side address of the link that floats with the master, with the link's prefix
+   * (198.51.100.4/24): the next hop the ISP routes routed pools to. null: none (on-link pools only)
+   */
+  floatingAddress: zInterfaceAddress.nullable().default(null),
+});
+export type HaLink = z.infer<typeof zHaLink>;
+
+/**
+ * VRRPv3 adverts every 100 ms by default: a backup declares the master dead after three missed
+ * adverts plus its skew time (about 0.35 s), which leaves most of a one-second outage budget to
+ * promoting the backup (committing synced connections, gratuitous ARP). The adverts cost a few
+ * dozen bytes ten times a second per instance.
+ */
+export const DEFAULT_ADVERT_INTERVAL_MS = 100;
+
+export const zHaSettingsFields = z.object({
+  mode: zHaMode.default("none"),
+  /**
+   * active/standby: the clients' default gateway, with the LAN's prefix (100.64.0.1/24); it
+   * floats with the master
+   */
+  lanVirtualAddress: zInterfaceAddress.nullable().default(null),
+  /** active/standby: the VRID of the LAN instance */
+  lanVrid: zVrid.default(51),
+  advertIntervalMs: z
+    .number()
+    .int("must be a whole number")
+    .min(10, "must be at least 10 ms")
+    .max(40_950, "must be at most 40950 ms (the VRRPv3 limit)")
+    .refine((n) => n % 10 === 0, "must be a multiple of 10 ms (VRRPv3 counts in centiseconds)")
+    .default(DEFAULT_ADVERT_INTERVAL_MS),
+  /** a higher-priority gateway takes its groups back when it returns; off: fail back only by hand */
+  preempt: z.boolean().default(false),
+  /** adverts go to the other gateways' own addresses by unicast (for networks without multicast) */
+  unicast: z.boolean().default(true),
+  /** lowered from a gateway's priority for each of its ISP links that is down (0: no link tracking) */
+  trackLinkWeight: z
+    .number()
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(253, "must be at most 253")
+    .default(50),
+  /** connection sync with conntrackd so established connections survive a takeover */
+  sync: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** the link the gateways sync over; null: each gateway's LAN interface */
+      interface: zInterfaceName.nullable().default(null),
+    })
+    .prefault({}),
+  /** active/standby: one entry per ISP whose link has a VRRP instance */
+  links: z.array(zHaLink).max(MAX_ISPS, `at most ${MAX_ISPS} ISP links`).default([]),
+});
+export const zHaSettings = zHaSettingsFields.prefault({});
 export type HaSettings = z.infer<typeof zHaSettings>;
+
+/** One gateway's own values on one ISP link; null fields take the ISP's. */
+export const zGatewayLink = z.object({
+  ispId: zId,
+  /** the gateway's interface to the ISP when it differs from the ISP's */
+  interface: zInterfaceName.nullable().default(null),
+  /** the gateway's own address on the link, with the link's prefix (198.51.100.2/24) */
+  localAddress: zInterfaceAddress.nullable().default(null),
+  /** the next hop from this gateway when it differs from the ISP's */
+  nextHop: zIPv4.nullable().default(null),
+  /** active/active: this gateway's floating address on the link (the next hop for its routed slice) */
+  floatingAddress: zInterfaceAddress.nullable().default(null),
+});
+export type GatewayLink = z.infer<typeof zGatewayLink>;
+
+/**
+ * One gateway's settings, drafted and published with the policy. Gateways themselves live
+ * outside the draft (they enroll and leave on their own), so their settings are keyed by gateway
+ * id; entries of gateways that no longer exist are ignored.
+ */
+export const zGatewaySettingsFields = z.object({
+  /** the gateway's interface to the LAN */
+  lanInterface: zInterfaceName.nullable().default(null),
+  /** the gateway's own LAN address with the LAN's prefix (100.64.0.2/24) */
+  lanAddress: zInterfaceAddress.nullable().default(null),
+  priority: zGatewayPriority.default(100),
+  /** the gateway's own address on the sync link (connection sync) */
+  syncAddress: zIPv4.nullable().default(null),
+  /** active/active: the default gateway of the clients this gateway serves, with the LAN's prefix */
+  lanVirtualAddress: zInterfaceAddress.nullable().default(null),
+  /** active/active: the VRID of this gateway's group on every link */
+  vrid: zVrid.nullable().default(null),
+  links: z.array(zGatewayLink).max(250, "at most 250 ISP links").default([]),
+});
+export const zGatewaySettings = zGatewaySettingsFields.extend({ gatewayId: zId });
+export type GatewaySettings = z.infer<typeof zGatewaySettings>;
 
 export const zClusterSettings = z.object({
   /** what happens to LAN traffic that leaves via an ISP and matches no rule */
@@ -241,6 +357,8 @@ export const zClusterSettings = z.object({
   internalInterfaces: z.array(zInterfaceName).max(32, "at most 32 interfaces").default([]),
   /** high availability between the cluster's gateways */
   ha: zHaSettings,
+  /** per-gateway values (links, LAN, VRRP priority), one entry per gateway that has any */
+  gateways: z.array(zGatewaySettings).max(64, "at most 64 gateways").default([]),
 });
 export type ClusterSettings = z.infer<typeof zClusterSettings>;
 

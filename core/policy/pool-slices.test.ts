@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { standaloneHa } from "./ha";
 import { describe, expect, it } from "vitest";
 import { bigIntToIPv4, ipv4ToBigInt, parseCidr } from "../address";
 import { examplePolicy } from "../../testkit/policy-fixtures";
@@ -21,9 +22,9 @@ describe("slicesInForce", () => {
     expect(slicesInForce(p, ["g1"])).toBe(false);
     expect(slicesInForce(p, ["g1", "g1"])).toBe(false);
     expect(slicesInForce(p, ["g1", "g2"])).toBe(true);
-    const standby = { ...p, settings: { ...p.settings, ha: { mode: "active_standby" as const } } };
+    const standby = { ...p, settings: { ...p.settings, ha: { ...standaloneHa(), mode: "active_standby" as const } } };
     expect(slicesInForce(standby, ["g1", "g2"])).toBe(false);
-    const active = { ...p, settings: { ...p.settings, ha: { mode: "active_active" as const } } };
+    const active = { ...p, settings: { ...p.settings, ha: { ...standaloneHa(), mode: "active_active" as const } } };
     expect(slicesInForce(active, ["g1", "g2"])).toBe(true);
   });
 });

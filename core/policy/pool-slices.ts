@@ -25,6 +25,18 @@ export function poolAddresses(pool: Pool): string[] {
   return [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(bigIntToIPv4);
 }
 
+/**
+ * The gateways that share a cluster's pools: all of them, except that in high availability a
+ * gateway takes part only once the policy has its settings (its links, LAN and VRRP values), so a
+ * gateway added after the last publish is not a peer yet. `self`, the gateway being compiled, is
+ * kept either way (its own checks then say what it lacks).
+ */
+export function sliceMembers<T extends { id: string }>(policy: Policy, gateways: readonly T[], self?: string): T[] {
+  if (policy.settings.ha.mode === "none") return [...gateways];
+  const known = new Set(policy.settings.gateways.map((g) => g.gatewayId));
+  return gateways.filter((g) => g.id === self || known.has(g.id));
+}
+
 /** True when each gateway gets its own slice of every pool rather than the whole pool. */
 export function slicesInForce(policy: Policy, gatewayIds: readonly string[]): boolean {
   return new Set(gatewayIds).size >= 2 && policy.settings.ha.mode !== "active_standby";
@@ -136,7 +148,10 @@ export interface SlicePlan {
  * split the compiled specs carry, for the Pools page and for labs that play the upstream.
  */
 export function planSlices(policy: Policy, gatewayIds: readonly string[]): SlicePlan {
-  const gateways = [...new Set(gatewayIds)];
+  const gateways = sliceMembers(
+    policy,
+    [...new Set(gatewayIds)].map((id) => ({ id })),
+  ).map((g) => g.id);
   const inForce = slicesInForce(policy, gateways);
   const routed = new Map<string, string[]>();
   const onLink = new Map<string, string[]>();

@@ -17,6 +17,9 @@ import {
 import { type Interval, intervalSize, ipv4ToBigInt, parseAddressRange, parseCidr, reservedAddressIn } from "../address";
 import { describeEntity, ENTITY_NOUN, type EntityKind, LIST_KEY, type PolicyEntity, type PolicyPart } from "./entities";
 import { fieldLabel, joinLabel, plainZodMessage } from "./wording";
+import { type ValidationContext, validateHa } from "./validate-ha";
+
+export type { ValidationContext } from "./validate-ha";
 
 /**
  * Checks a whole policy: each entity against its schema, then everything that involves more than
@@ -528,9 +531,10 @@ function checkRules(
 
 /**
  * Every problem of a policy; empty when it can be published. Never throws: any input shape,
- * however broken, comes back as issues.
+ * however broken, comes back as issues. With the cluster's gateways in `context`, every gateway
+ * is checked for complete settings, not only those that have an entry.
  */
-export function validatePolicy(policy: Policy | unknown): PolicyIssue[] {
+export function validatePolicy(policy: Policy | unknown, context: ValidationContext = {}): PolicyIssue[] {
   const out = new Issues();
   const p = parseAll(policy, out);
   const isps = new Map(p.isps.map((x) => [x.id, x]));
@@ -545,6 +549,10 @@ export function validatePolicy(policy: Policy | unknown): PolicyIssue[] {
   checkZones(p, out);
   checkRules(p, isps, pools, zones, out);
   checkGuardInterfaces(p, out);
+  if (p.settings !== null) {
+    const whole: Policy = { settings: p.settings, isps: p.isps, pools: p.pools, zones: p.zones, rules: p.rules };
+    for (const i of validateHa(whole, context)) out.add("settings", null, i.path, i.message);
+  }
   return out.list;
 }
 

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { standaloneHa } from "./ha";
 import { describe, expect, it } from "vitest";
 import { decide, type PacketProtocol } from "../spec/decide";
 import { compileGatewaySpec } from "./compile";
@@ -397,8 +398,11 @@ describe("sliceWarnings", () => {
   it("says nothing for a lone gateway or an active/standby pair", () => {
     const p = examplePolicy();
     expect(sliceWarnings(p, ["g1"])).toEqual([]);
-    expect(sliceWarnings({ ...p, settings: { ...p.settings, ha: { mode: "active_standby" } } }, ["g1", "g2"])).toEqual(
-      [],
-    );
+    expect(
+      sliceWarnings({ ...p, settings: { ...p.settings, ha: { ...standaloneHa(), mode: "active_standby" } } }, [
+        "g1",
+        "g2",
+      ]),
+    ).toEqual([]);
   });
 });

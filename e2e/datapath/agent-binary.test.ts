@@ -8,6 +8,7 @@ import type { Policy } from "../../core/policy/model";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { connect, type Listener, startListener } from "../../testkit/lab/traffic";
 import { compileLabSpec, packet, requireRoot, runAgentOnce } from "../../testkit/datapath";
+import { standaloneHa } from "../../core/policy/ha";
 
 /**
  * The whole pipeline with the shipped program: an editable policy is compiled by the console's
@@ -28,7 +29,8 @@ function policyFor(lab: Lab, algorithm: "sh" | "sdh", extraDrop: string | null):
       hashSeed: 0x1234abcd,
       lanInterfaces: [],
       internalInterfaces: [],
-      ha: { mode: "none" },
+      ha: standaloneHa(),
+      gateways: [],
     },
     isps: [
       {

@@ -9,6 +9,7 @@ import { buildAgent } from "../../scripts/build-agent";
 import { compileLabSpec, requireRoot, runAgentOnce } from "../../testkit/datapath";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { connect, countAtIsp, type Listener, startListener } from "../../testkit/lab/traffic";
+import { standaloneHa } from "../../core/policy/ha";
 
 /**
  * On-link pools and non-ISP uplinks with the built agent (`apply --spec`, `cleanup`) in a lab whose
@@ -39,7 +40,8 @@ function policy(addresses: string[], settings: Partial<Policy["settings"]> = {})
       hashSeed: 0x1234abcd,
       lanInterfaces: [],
       internalInterfaces: [],
-      ha: { mode: "none" },
+      ha: standaloneHa(),
+      gateways: [],
       ...settings,
     },
     isps: [

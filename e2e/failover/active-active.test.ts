@@ -83,7 +83,7 @@ async function runCluster(policy: Policy, members: string[]): Promise<Map<string
       gateway: { id, name: id },
       failover: [],
       failoverEpoch: 0,
-      gatewayIds: members,
+      gateways: members.map((g) => ({ id: g, name: g, drained: false })),
     });
     for (const pool of spec.pools) for (const a of pool.addresses) owners.set(a, id);
     const r = await applySpec(spec, new Map(), { runner: lab.runner(lab.gateways[GATEWAY_IDS.indexOf(id)]?.ns ?? "") });

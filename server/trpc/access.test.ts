@@ -23,6 +23,8 @@ function requiredRole(path: string, type: string): Need {
   if (path.startsWith("audit.retention.") && type === "mutation") return "admin";
   // read-only, but sent as a mutation because the selection can be large
   if (path === "rule.bulkPreview") return "viewer";
+  // draining a gateway and editing its drafted settings are an operator's work, like failovers
+  if (path === "gateway.drain" || path === "gateway.updateSettings") return "operator";
   if (path.startsWith("gateway.")) return type === "query" ? "viewer" : "admin";
   // diagnostics run read-only commands on a gateway: operators; SSH access details: operators
   if (path === "gatewaySsh.diagnostics" || path === "gatewaySsh.access") return "operator";

@@ -2,9 +2,16 @@ import { randomInt } from "node:crypto";
 import { z } from "zod";
 import type { Db, Tx } from "../../db";
 import { conflict, isUniqueViolation, notFound, staleVersion } from "../../errors";
-import { type ClusterSettings, zClusterSettings, zInterfaceName, zName } from "../../../core/policy/model";
+import {
+  type ClusterSettings,
+  zClusterSettings,
+  zHaSettingsFields,
+  zInterfaceName,
+  zName,
+} from "../../../core/policy/model";
 import { MAX_IP_RULE_PRIORITY_BASE } from "../../../core/spec/marks";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
+import { standaloneHa } from "../../../core/policy/ha";
 
 export const zClusterCreate = z.object({
   name: zName,
@@ -26,6 +33,8 @@ export const zClusterUpdate = z.object({
   /** the LAN's interfaces; traffic from them may leave only by LAN, ISP or internal interfaces */
   lanInterfaces: z.array(zInterfaceName).max(32).optional(),
   internalInterfaces: z.array(zInterfaceName).max(32).optional(),
+  /** the cluster's high-availability settings, replaced whole */
+  ha: zHaSettingsFields.optional(),
 });
 
 const CLUSTER_SELECT = {
@@ -68,7 +77,8 @@ export async function createCluster(db: Db, actor: Actor, meta: RequestMeta, giv
     hashSeed: randomInt(1, 0xffffffff),
     lanInterfaces: input.lanInterfaces,
     internalInterfaces: input.internalInterfaces,
-    ha: { mode: "none" },
+    ha: standaloneHa(),
+    gateways: [],
   };
   try {
     return await db.$transaction(async (tx) => {
@@ -105,6 +115,7 @@ export async function updateCluster(db: Db, actor: Actor, meta: RequestMeta, inp
         unmatched: input.unmatched ?? settingsBefore.unmatched,
         lanInterfaces: input.lanInterfaces ?? settingsBefore.lanInterfaces,
         internalInterfaces: input.internalInterfaces ?? settingsBefore.internalInterfaces,
+        ha: input.ha ?? settingsBefore.ha,
         ...(base === undefined ? {} : { ipRulePriorityBase: base }),
       };
       const settingsChanged = JSON.stringify(settings) !== JSON.stringify(settingsBefore);

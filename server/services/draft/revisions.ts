@@ -79,11 +79,17 @@ export async function listRevisions(db: Db, clusterId: string, opts: { cursor?: 
   });
 }
 
+/** The cluster's gateways, for the checks of per-gateway settings. */
+async function clusterGatewayNames(db: Db | Tx, clusterId: string) {
+  return db.gateway.findMany({ where: { clusterId }, select: { id: true, name: true }, orderBy: { name: "asc" } });
+}
+
 export async function draftStatus(db: Db, clusterId: string) {
   const cluster = await getClusterOrThrow(db, clusterId);
-  const [draft, published] = await Promise.all([
+  const [draft, published, gateways] = await Promise.all([
     loadDraftPolicy(db as unknown as Tx, cluster),
     loadRevisionPolicy(db, clusterId, cluster.publishedRevision),
+    clusterGatewayNames(db, clusterId),
   ]);
   const diff = diffPolicies(published, draft);
   return {
@@ -91,7 +97,7 @@ export async function draftStatus(db: Db, clusterId: string) {
     publishedRevision: cluster.publishedRevision,
     dirty: !isEmptyDiff(diff),
     diff,
-    issues: validatePolicy(draft),
+    issues: validatePolicy(draft, { gateways }),
   };
 }
 
@@ -139,7 +145,8 @@ async function publishInTx(
 ) {
   const cluster = await getClusterOrThrow(tx, clusterId);
   const policy = await loadDraftPolicy(tx, cluster);
-  const issues = validatePolicy(policy);
+  // every gateway of the cluster must be complete, not only those with settings
+  const issues = validatePolicy(policy, { gateways: await clusterGatewayNames(tx, clusterId) });
   if (issues.length > 0) {
     throw invalid(
       `The draft has ${issues.length} problem(s) to fix before it can be published: ${issues

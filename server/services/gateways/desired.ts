@@ -6,6 +6,8 @@ import type { Policy } from "../../../core/policy/model";
 import { loadRevisionPolicy } from "../draft/revisions";
 import { authenticateAgent } from "./agent-auth";
 import { clusterGeneration, waitForClusterChange } from "../cluster-changes/notifier";
+import type { ClusterGateway } from "../../../core/policy/ha";
+import { loadClusterGateways } from "./ha";
 
 /**
  * What a gateway should run, and the long poll that hands it over. The desired state of a
@@ -53,10 +55,12 @@ async function compileFor(
   db: Db,
   cluster: { id: string; name: string; publishedRevision: number; failoverEpoch: number },
   gateway: { id: string; name: string },
-  gatewayIds: readonly string[],
+  gateways: readonly ClusterGateway[],
 ): Promise<GatewaySpec> {
-  const members = [...gatewayIds].sort();
-  const key = `${cluster.id}:${cluster.publishedRevision}:${cluster.failoverEpoch}:${members.join(",")}`;
+  // peers and drained flags are part of every gateway's spec (its slices, its VRRP priorities)
+  const members = [...gateways].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const membership = members.map((g) => `${g.id}${g.drained ? "-" : "+"}`).join(",");
+  const key = `${cluster.id}:${cluster.publishedRevision}:${cluster.failoverEpoch}:${membership}`;
   let state = specCache.get(key);
   if (state === undefined) {
     state = { load: loadState(db, cluster.id, cluster.publishedRevision), specs: new Map() };
@@ -79,18 +83,12 @@ async function compileFor(
       gateway,
       failover,
       failoverEpoch: cluster.failoverEpoch,
-      gatewayIds: members,
+      gateways: members,
     });
     state.specs.set(gateway.id, spec);
   }
   // a renamed gateway keeps its slice: only the name in the spec changes
   return { ...spec, gatewayName: gateway.name };
-}
-
-/** The ids of a cluster's gateways: who shares the pools. */
-export async function clusterGatewayIds(db: Db, clusterId: string): Promise<string[]> {
-  const rows = await db.gateway.findMany({ where: { clusterId }, select: { id: true } });
-  return rows.map((r) => r.id);
 }
 
 /**
@@ -116,7 +114,7 @@ export async function waitForDesiredSpec(
     if (!cluster) return null;
     const current = { revision: cluster.publishedRevision, failoverEpoch: cluster.failoverEpoch };
     if (cluster.publishedRevision > 0 && !sameSpecKey(current, have)) {
-      return compileFor(db, cluster, gw, await clusterGatewayIds(db, cluster.id));
+      return compileFor(db, cluster, gw, await loadClusterGateways(db, cluster.id));
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0 || opts.signal?.aborted) return null;

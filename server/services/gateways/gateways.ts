@@ -6,6 +6,7 @@ import { type Actor, type RequestMeta, recordAudit } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { notifyClusterChanged } from "../cluster-changes/notifier";
 import { connectionOf, syncOf } from "./state";
+import { parseHaStatus } from "./ha-report";
 import { ENROLL_TOKEN_HOURS, hashToken, newToken } from "./tokens";
 
 /**
@@ -51,6 +52,8 @@ const GATEWAY_SELECT = {
   lastApplyAt: true,
   facts: true,
   health: true,
+  haStatus: true,
+  drained: true,
   createdAt: true,
   updatedAt: true,
 } as const;
@@ -72,6 +75,8 @@ type GatewayRow = {
   lastApplyAt: Date | null;
   facts: string;
   health: string;
+  haStatus: string | null;
+  drained: boolean;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -87,7 +92,7 @@ function parseJsonObject(text: string): Record<string, unknown> {
 
 /** What the UI and API see of a gateway: never a token hash. */
 export function presentGateway(row: GatewayRow, published: { revision: number; failoverEpoch: number }, now: Date) {
-  const { tokenHash, enrollTokenHash, facts, health, ...rest } = row;
+  const { tokenHash, enrollTokenHash, facts, health, haStatus, ...rest } = row;
   const stateInput = {
     ...row,
     hasAgentToken: tokenHash !== null,
@@ -101,6 +106,7 @@ export function presentGateway(row: GatewayRow, published: { revision: number; f
     sync: syncOf(stateInput, published),
     facts: parseJsonObject(facts),
     health: parseJsonObject(health),
+    ha: parseHaStatus(haStatus),
   };
 }
 export type PresentedGateway = ReturnType<typeof presentGateway>;

@@ -3,6 +3,7 @@ import { HEARTBEAT_SECONDS } from "../../../core/protocol/agent-api";
 import type { Db } from "../../db";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "./agent-auth";
+import { evaluateHaIncidents, recordHaReport } from "./ha";
 
 /** What the console keeps of the last apply attempt, inside the facts column. */
 interface AttemptSummary {
@@ -43,7 +44,8 @@ function previousAttempt(
  * different result or error than the attempt before. Heartbeats repeat the last attempt, and an
  * agent retrying a failing apply gets the same error each time: neither floods the audit log.
  * Operator ip rules that would override Gatehouse's are kept with the facts and are an audit event
- * (an alert on the gateway) whenever the list changes, appearing or cleared.
+ * (an alert on the gateway) whenever the list changes, appearing or cleared. The VRRP report is
+ * kept, its new transitions audited, and the cluster's HA incidents re-decided.
  */
 export async function recordAgentStatus(
   db: Db,
@@ -60,6 +62,7 @@ export async function recordAgentStatus(
         facts: true,
         lastApplyOk: true,
         lastApplyError: true,
+        haStatus: true,
         cluster: { select: { publishedRevision: true, failoverEpoch: true } },
       },
     });
@@ -138,6 +141,11 @@ export async function recordAgentStatus(
         after: { conflicts: ipRules.conflicts, checkedAt: ipRules.checkedAt },
       });
     }
+    if (report.ha !== undefined) {
+      await recordHaReport(tx, gw, agentActor(gw), meta, report.ha, before.haStatus);
+    }
+    // a report refreshes this gateway's freshness too, so every report re-decides the incidents
+    await evaluateHaIncidents(tx, gw.clusterId, now);
     return {
       ok: true,
       published: { revision: before.cluster.publishedRevision, failoverEpoch: before.cluster.failoverEpoch },

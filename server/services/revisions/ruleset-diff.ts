@@ -1,4 +1,5 @@
 import type { Db } from "../../db";
+import type { ClusterGateway } from "../../../core/policy/ha";
 import { notFound } from "../../errors";
 import type { IspFailover } from "../../../core/policy/compile";
 import { loadRevisionPolicyText } from "../draft/revisions";
@@ -53,19 +54,11 @@ interface SideContext {
   gateway: { id: string; name: string };
   failover: IspFailover[];
   /** the cluster's gateways: the one shown runs its own slice of each pool when they are active at once */
-  gatewayIds: string[];
+  gateways: ClusterGateway[];
 }
 
 const sideKey = (c: SideContext, revision: number) =>
-  JSON.stringify([
-    c.cluster.id,
-    revision,
-    c.cluster.name,
-    c.cluster.failoverEpoch,
-    c.gateway,
-    c.failover,
-    c.gatewayIds,
-  ]);
+  JSON.stringify([c.cluster.id, revision, c.cluster.name, c.cluster.failoverEpoch, c.gateway, c.failover, c.gateways]);
 
 async function renderSide(db: Db, c: SideContext, revision: number): Promise<{ key: string; side: RenderedSide }> {
   const key = sideKey(c, revision);
@@ -80,7 +73,7 @@ async function renderSide(db: Db, c: SideContext, revision: number): Promise<{ k
       gateway: c.gateway,
       failover: c.failover,
       failoverEpoch: c.cluster.failoverEpoch,
-      gatewayIds: c.gatewayIds,
+      gateways: c.gateways,
     }),
   );
   return { key, side: { revision, ...rendered } };
@@ -98,7 +91,11 @@ export async function rulesetDiff(db: Db, input: { clusterId: string; gatewayId:
       select: { ispId: true, adminState: true, backupIspId: true },
       orderBy: { ispId: "asc" },
     }),
-    db.gateway.findMany({ where: { clusterId: input.clusterId }, select: { id: true }, orderBy: { id: "asc" } }),
+    db.gateway.findMany({
+      where: { clusterId: input.clusterId },
+      select: { id: true, name: true, drained: true },
+      orderBy: { id: "asc" },
+    }),
   ]);
   if (cluster === null) throw notFound("The cluster");
   if (gateway === null) throw notFound("The gateway");
@@ -107,7 +104,7 @@ export async function rulesetDiff(db: Db, input: { clusterId: string; gatewayId:
     adminState: f.adminState === "failed_over" ? "failed_over" : "active",
     backupIspId: f.backupIspId,
   }));
-  const c: SideContext = { cluster, gateway, failover, gatewayIds: members.map((m) => m.id) };
+  const c: SideContext = { cluster, gateway, failover, gateways: members };
   const [from, to] = await Promise.all([renderSide(db, c, input.from), renderSide(db, c, input.to)]);
   let hunks: DiffHunk[] | null = null;
   let tooLarge = false;

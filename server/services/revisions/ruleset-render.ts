@@ -1,4 +1,5 @@
 import { structuredPatch } from "diff";
+import type { ClusterGateway } from "../../../core/policy/ha";
 import { renderRuleset } from "../../../core/render/nft";
 import { adminFailoverState } from "../../../core/spec/decide";
 import { compileGatewaySpec, type IspFailover } from "../../../core/policy/compile";
@@ -20,8 +21,8 @@ export interface RenderJob {
   gateway: { id: string; name: string };
   failover: IspFailover[];
   failoverEpoch: number;
-  /** the cluster's gateways, for pool slices (compile.ts) */
-  gatewayIds?: string[];
+  /** the cluster's gateways, for pool slices and high availability (compile.ts) */
+  gateways?: ClusterGateway[];
 }
 
 export interface DiffJob {
@@ -64,7 +65,7 @@ export function renderRevision(job: RenderJob): RenderedText {
       gateway: job.gateway,
       failover: job.failover,
       failoverEpoch: job.failoverEpoch,
-      gatewayIds: job.gatewayIds,
+      gateways: job.gateways,
     });
     const text = renderRuleset(spec, adminFailoverState(spec));
     return { text, error: null, lines: text.split("\n").length };

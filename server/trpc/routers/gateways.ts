@@ -12,7 +12,9 @@ import {
   zGatewayCreate,
   zGatewayRotate,
 } from "../../services/gateways/gateways";
-import { adminProcedure, router, viewerProcedure } from "../init";
+import { drainPreview, listHaIncidents, setGatewayDrained, zDrainInput } from "../../services/gateways/ha";
+import { getGatewaySettings, updateGatewaySettings, zGatewaySettingsUpdate } from "../../services/gateways/settings";
+import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../init";
 
 const zGatewayRef = z.object({ id: zId });
 
@@ -43,4 +45,18 @@ export const gatewayRouter = router({
     await deleteGateway(ctx.db, ctx.actor, ctx.meta, input);
     return { ok: true };
   }),
+  /** the gateway's links, LAN and VRRP settings in the draft, with their issues */
+  settings: viewerProcedure.input(zGatewayRef).query(({ ctx, input }) => getGatewaySettings(ctx.db, input.id)),
+  updateSettings: operatorProcedure
+    .input(zGatewaySettingsUpdate)
+    .mutation(({ ctx, input }) => updateGatewaySettings(ctx.db, ctx.actor, ctx.meta, input)),
+  /** what draining (or returning) the gateway would move where, for the confirmation */
+  drainPreview: viewerProcedure.input(zDrainInput).query(({ ctx, input }) => drainPreview(ctx.db, input)),
+  drain: operatorProcedure
+    .input(zDrainInput)
+    .mutation(({ ctx, input }) => setGatewayDrained(ctx.db, ctx.actor, ctx.meta, input)),
+  /** open split-brain and no-healthy-backup incidents of the cluster */
+  haIncidents: viewerProcedure
+    .input(z.object({ clusterId: zId }))
+    .query(({ ctx, input }) => listHaIncidents(ctx.db, input.clusterId)),
 });
