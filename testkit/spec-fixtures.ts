@@ -84,6 +84,7 @@ export function gatewaySpec(parts: {
   lanInterfaces?: string[];
   internalInterfaces?: string[];
   ha?: GatewaySpec["ha"];
+  virtualServices?: GatewaySpec["virtualServices"];
 }): GatewaySpec {
   return {
     specVersion: 1,
@@ -107,6 +108,7 @@ export function gatewaySpec(parts: {
       rulePosition: i + 1,
     })),
     ha: parts.ha ?? null,
+    virtualServices: parts.virtualServices ?? [],
   };
 }
 

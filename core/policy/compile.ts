@@ -8,6 +8,7 @@ import {
 } from "../spec/schema";
 import type { Policy, Pool } from "./model";
 import { bigIntToIPv4, parseAddressRange } from "../address";
+import { compileVirtualServices } from "./compile-virtual-services";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
 
@@ -134,5 +135,6 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     pools,
     entries,
     ha: null,
+    virtualServices: compileVirtualServices(policy),
   } satisfies GatewaySpec);
 }
