@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GatewaySpec } from "../../core/spec/schema";
+import type { SpecVirtualService } from "../../core/spec/virtual-services";
+import { applyOk, labSpec, requireRoot } from "../../testkit/datapath";
+import { buildLab, type Lab } from "../../testkit/lab/lab";
+import { type Attempt, connect, type Listener, startListener } from "../../testkit/lab/traffic";
+import { virtualService } from "../../testkit/spec-fixtures";
+
+/**
+ * Inbound virtual services on real traffic. The lab's internet server (203.0.113.10, .20, .30)
+ * is the client: it reaches the virtual address 198.51.100.80 through ISP A, which routes
+ * 198.51.100.0/25 to the gateway. LAN clients 2 and 3 are the real servers (their default route is
+ * the gateway, as NAT mode needs); LAN client 1 is the sorry server.
+ */
+
+const VIP = "198.51.100.80";
+const RS_PORT = 8080;
+
+let lab: Lab;
+let rs1: Listener;
+let rs2: Listener;
+let sorry: Listener;
+let revision = 1;
+const RS1 = "100.64.2.2";
+const RS2 = "100.64.3.2";
+const SORRY = "100.64.1.2";
+
+function spec(services: SpecVirtualService[]): GatewaySpec {
+  return { ...labSpec(lab, [], { revision: revision++ }), virtualServices: services };
+}
+
+const web = (over: Partial<SpecVirtualService> = {}, weights: [number, number] = [1, 1]) =>
+  virtualService(
+    "web",
+    VIP,
+    80,
+    [
+      { address: RS1, port: RS_PORT, weight: weights[0] },
+      { address: RS2, port: RS_PORT, weight: weights[1] },
+    ],
+    over,
+  );
+
+/** Which real server took each attempt, by the client's source port the server saw. */
+function servedBy(attempts: Attempt[]): string[] {
+  const byPort = new Map<number, string>();
+  for (const [name, l] of [
+    ["rs1", rs1],
+    ["rs2", rs2],
+    ["sorry", sorry],
+  ] as const) {
+    for (const r of l.records()) byPort.set(r.peerPort, name);
+  }
+  return attempts.map((a) => (a.ok && a.sport !== null ? (byPort.get(a.sport) ?? "unknown") : "failed"));
+}
+
+async function fresh(): Promise<void> {
+  await lab.must(lab.ns.gateway, ["conntrack", "-F"]);
+}
+
+const client = () => lab.ns.server;
+
+beforeAll(async () => {
+  requireRoot();
+  lab = await buildLab({ clients: 3, prefix: "ghvs" });
+  rs1 = await startListener(lab, lab.clients[1]?.ns as string, { addresses: [RS1], tcp: [RS_PORT] });
+  rs2 = await startListener(lab, lab.clients[2]?.ns as string, { addresses: [RS2], tcp: [RS_PORT] });
+  sorry = await startListener(lab, lab.clients[0]?.ns as string, { addresses: [SORRY], tcp: [RS_PORT] });
+});
+
+afterAll(async () => {
+  await lab?.destroy();
+});
+
+describe("virtual services in NAT mode", () => {
+  it("rr alternates exactly between the real servers, VIP:80 mapped to RIP:8080", async () => {
+    await applyOk(lab, spec([web()]));
+    await fresh();
+    const src = lab.servers[0] as string;
+    const attempts = await connect(lab, client(), {
+      proto: "tcp",
+      dst: VIP,
+      port: 80,
+      count: 20,
+      parallel: 1,
+      sources: [src],
+    });
+    const served = servedBy(attempts);
+    expect(served.every((s) => s === "rs1" || s === "rs2")).toBe(true);
+    for (let i = 1; i < served.length; i++) expect(served[i]).not.toBe(served[i - 1]);
+    // NAT mode: the real server sees the real client
+    expect(new Set(attempts.map((a) => a.seen))).toEqual(new Set([src]));
+  });
+
+  it("wrr 1:2 holds within 5% over 3,000 connections", async () => {
+    await applyOk(lab, spec([web({ scheduler: "wrr" }, [1, 2])]));
+    await fresh();
+    const attempts = await connect(lab, client(), {
+      proto: "tcp",
+      dst: VIP,
+      port: 80,
+      count: 3000,
+      parallel: 32,
+      timeoutMs: 3000,
+    });
+    const served = servedBy(attempts);
+    const n1 = served.filter((s) => s === "rs1").length;
+    const n2 = served.filter((s) => s === "rs2").length;
+    expect(n1 + n2).toBe(3000);
+    expect(Math.abs(n2 / 3000 - 2 / 3)).toBeLessThan(0.05);
+  });
+
+  it("sh keeps each client on one server, and different clients spread", async () => {
+    await applyOk(lab, spec([web({ scheduler: "sh" })]));
+    await fresh();
+    const perClient = new Map<string, Set<string>>();
+    for (const src of lab.servers) {
+      const attempts = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 8, sources: [src] });
+      perClient.set(src, new Set(servedBy(attempts)));
+    }
+    for (const [, servers] of perClient) expect(servers.size).toBe(1);
+  });
+
+  it("a draining server (or weight 0) gets no new connection while an established one finishes", async () => {
+    await applyOk(lab, spec([web()]));
+    await fresh();
+    const before = rs2.records().length;
+    await applyOk(
+      lab,
+      spec([
+        virtualService("web", VIP, 80, [
+          { address: RS1, port: RS_PORT },
+          { address: RS2, port: RS_PORT, state: "draining" },
+        ]),
+      ]),
+    );
+    const attempts = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 20 });
+    expect(servedBy(attempts)).toEqual(Array(20).fill("rs1"));
+    expect(rs2.records().length).toBe(before);
+    await applyOk(lab, spec([web({}, [1, 0])]));
+    const again = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 10 });
+    expect(servedBy(again)).toEqual(Array(10).fill("rs1"));
+  });
+
+  it("persistence keeps a client on its server for T seconds after its last connection, then lets go", async () => {
+    await applyOk(lab, spec([web({ persistenceSeconds: 2 })]));
+    await fresh();
+    const [a, b] = [lab.servers[1] as string, lab.servers[2] as string];
+    const once = async (src: string) =>
+      servedBy(await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 1, sources: [src] }))[0];
+    const persisted = () => lab.must(lab.ns.gateway, ["nft", "list", "map", "inet", "gatehouse", "vs_1_persist_2"]);
+    const first = await once(a);
+    const second = await once(b);
+    // rr gave the two clients different servers, and each keeps its own
+    expect(second).not.toBe(first);
+    for (let i = 0; i < 4; i++) {
+      expect(await once(a)).toBe(first);
+      expect(await once(b)).toBe(second);
+    }
+    expect(await persisted()).toContain(a);
+    // T after the last connection the client is let go
+    await new Promise((r) => setTimeout(r, 3000));
+    const listed = await persisted();
+    expect(listed).not.toContain(a);
+    expect(listed).not.toContain(b);
+  });
+
+  it("with every real server out, the sorry server answers; without one, the connection is refused", async () => {
+    await applyOk(lab, spec([web({ sorryServer: { address: SORRY, port: RS_PORT } }, [0, 0])]));
+    await fresh();
+    const attempts = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 4 });
+    expect(servedBy(attempts)).toEqual(["sorry", "sorry", "sorry", "sorry"]);
+    await applyOk(lab, spec([web({}, [0, 0])]));
+    await fresh();
+    const refused = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 2, timeoutMs: 300 });
+    expect(refused.every((a) => !a.ok)).toBe(true);
+  });
+
+  it("FULLNAT: the real server sees the gateway's address instead of the client's", async () => {
+    await applyOk(lab, spec([web({ fullNat: true })]));
+    await fresh();
+    const attempts = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 4 });
+    expect(attempts.every((a) => a.ok)).toBe(true);
+    expect(new Set(attempts.map((a) => a.seen))).toEqual(new Set(["100.64.2.1", "100.64.3.1"]));
+  });
+
+  it("counts new connections and packets per real server and per service", async () => {
+    await applyOk(lab, spec([web()]));
+    await fresh();
+    await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 10 });
+    const out = await lab.must(lab.ns.gateway, ["nft", "-j", "list", "set", "inet", "gatehouse", "vs_rs_new"]);
+    const doc = JSON.parse(out) as {
+      nftables: Array<{
+        set?: { elem?: Array<{ elem: { val: { concat: unknown[] }; counter: { packets: number } } }> };
+      }>;
+    };
+    const elems = doc.nftables.find((x) => x.set !== undefined)?.set?.elem ?? [];
+    const packets = elems.map((e) => e.elem.counter.packets);
+    expect(packets).toEqual([5, 5]);
+  });
+});
