@@ -1,3 +1,7 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewaySpec } from "../../core/spec/schema";
 import type { SpecVirtualService } from "../../core/spec/virtual-services";
@@ -197,5 +201,67 @@ describe("virtual services in NAT mode", () => {
     const elems = doc.nftables.find((x) => x.set !== undefined)?.set?.elem ?? [];
     const packets = elems.map((e) => e.elem.counter.packets);
     expect(packets).toEqual([5, 5]);
+  });
+});
+
+const CHECKER = fileURLToPath(new URL("../../testkit/lab/tools/vs-checker.ts", import.meta.url));
+
+async function until(check: () => boolean, what: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("health checks", () => {
+  it("a killed real server is taken out within interval x fall, no request fails once it is out, and it comes back after rise", async () => {
+    const check = {
+      kind: "tcp" as const,
+      intervalMs: 200,
+      timeoutMs: 100,
+      rise: 2,
+      fall: 3,
+      path: "/",
+      expectStatus: 200,
+      bodyText: "",
+    };
+    const s = spec([web({ healthCheck: check })]);
+    const file = join(tmpdir(), `vs-spec-${lab.runId}.json`);
+    writeFileSync(file, JSON.stringify(s));
+    try {
+      const checker = lab.spawn(lab.ns.gateway, [process.execPath, "--import", "tsx", CHECKER, file, "30"]);
+      await until(() => checker.stdout().includes('"event":"ready"'), "the checker", 15_000);
+      await fresh();
+      expect(new Set(servedBy(await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 10 })))).toEqual(
+        new Set(["rs1", "rs2"]),
+      );
+
+      await rs2.stop();
+      const killedAt = Date.now();
+      const updates = () =>
+        checker
+          .stdout()
+          .split("\n")
+          .filter((l) => l.includes('"event":"update"'));
+      await until(() => updates().length >= 1, "the server to be taken out", 5000);
+      const out = JSON.parse(updates()[0] as string) as { down: string[]; error: string | null; at: number };
+      expect(out.error).toBeNull();
+      expect(out.down).toEqual([`web|${RS2}|${RS_PORT}`]);
+      // the fall-th failed check: one interval may pass before the first check sees the kill
+      expect(out.at - killedAt).toBeLessThan(check.intervalMs * (check.fall + 1) + 500);
+      const after = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 20 });
+      expect(after.every((a) => a.ok)).toBe(true);
+      expect(servedBy(after)).toEqual(Array(20).fill("rs1"));
+
+      rs2 = await startListener(lab, lab.clients[2]?.ns as string, { addresses: [RS2], tcp: [RS_PORT] });
+      await until(() => updates().length >= 2, "the server to come back", 5000);
+      expect((JSON.parse(updates()[1] as string) as { down: string[] }).down).toEqual([]);
+      const back = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 10 });
+      expect(new Set(servedBy(back))).toEqual(new Set(["rs1", "rs2"]));
+      checker.kill("SIGTERM");
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });
