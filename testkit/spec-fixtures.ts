@@ -1,5 +1,6 @@
 import type { Algorithm, Protocol } from "../core/policy/model";
 import type { GatewaySpec, SpecEntry, SpecIsp, SpecPool } from "../core/spec/schema";
+import type { SpecRealServer, SpecVirtualService } from "../core/spec/virtual-services";
 
 /**
  * Small builders for GatewaySpecs in tests and benchmarks: the datapath is tested against specs
@@ -84,6 +85,7 @@ export function gatewaySpec(parts: {
   lanInterfaces?: string[];
   internalInterfaces?: string[];
   ha?: GatewaySpec["ha"];
+  virtualServices?: GatewaySpec["virtualServices"];
 }): GatewaySpec {
   return {
     specVersion: 1,
@@ -107,6 +109,7 @@ export function gatewaySpec(parts: {
       rulePosition: i + 1,
     })),
     ha: parts.ha ?? null,
+    virtualServices: parts.virtualServices ?? [],
   };
 }
 
@@ -141,4 +144,67 @@ export function officeSpec(): GatewaySpec {
       entry("100.64.0.0/16", { snat: "pb", algorithm: "sdph" }, { destination: "198.51.100.0/24" }),
     ],
   });
+}
+
+/** A virtual service for specs in tests: NAT mode, no health check, no persistence unless told. */
+export function virtualService(
+  id: string,
+  address: string,
+  port: number | null,
+  realServers: Array<Partial<SpecRealServer> & { address: string }>,
+  over: Partial<Omit<SpecVirtualService, "realServers">> = {},
+): SpecVirtualService {
+  return {
+    id,
+    name: id,
+    address,
+    protocol: "tcp",
+    port,
+    scheduler: "rr",
+    persistenceSeconds: 0,
+    sorryServer: null,
+    fullNat: false,
+    mode: "nat",
+    realServers: realServers.map((r) => ({ port: null, weight: 1, state: "enabled", ...r })),
+    healthCheck: {
+      kind: "none",
+      intervalMs: 2000,
+      timeoutMs: 1000,
+      rise: 2,
+      fall: 3,
+      path: "/",
+      expectStatus: 200,
+      bodyText: "",
+    },
+    ...over,
+  };
+}
+
+/** officeSpec with one virtual service of each scheduler and shape: the virtual services' golden ruleset. */
+export function servicesSpec(): GatewaySpec {
+  const rs = [
+    { address: "100.64.10.2", port: 8080 },
+    { address: "100.64.10.3", port: 8080, weight: 2 },
+    { address: "100.64.10.4", port: 8080, state: "draining" as const },
+  ];
+  return {
+    ...officeSpec(),
+    virtualServices: [
+      virtualService("web", "198.51.100.80", 80, rs),
+      virtualService("web-w", "198.51.100.80", 81, rs, { scheduler: "wrr" }),
+      virtualService("web-sh", "198.51.100.80", 82, rs, { scheduler: "sh", persistenceSeconds: 300 }),
+      virtualService("dns", "198.51.100.81", 53, [{ address: "100.64.10.5" }, { address: "100.64.10.6" }], {
+        protocol: "udp",
+        scheduler: "dh",
+      }),
+      virtualService("all", "198.51.100.82", null, [{ address: "100.64.10.7" }, { address: "100.64.10.8" }], {
+        scheduler: "random",
+        fullNat: true,
+        sorryServer: { address: "100.64.10.9", port: null },
+      }),
+      virtualService("mh", "198.51.100.83", 443, [{ address: "100.64.10.2" }, { address: "100.64.10.3" }], {
+        scheduler: "mh",
+      }),
+    ],
+  };
 }

@@ -48,6 +48,8 @@ export interface ApplyResult {
 export interface ApplyDeps {
   runner: CommandRunner;
   tmpDir?: string;
+  /** real servers the health checker has taken out (core/render/vs-schedule.ts realServerKey) */
+  virtualServicesDown?: ReadonlySet<string>;
 }
 
 function since(t: number): number {
@@ -103,7 +105,7 @@ export async function applySpec(input: unknown, failover: FailoverState, deps: A
   t = performance.now();
   let rendered: ReturnType<typeof renderNft>;
   try {
-    rendered = renderNft(spec, failover, existing);
+    rendered = renderNft(spec, failover, existing, deps.virtualServicesDown);
   } catch (e) {
     if (e instanceof RenderError) return fail("render", e.message);
     throw e;

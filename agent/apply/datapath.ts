@@ -6,6 +6,7 @@ import { type ApplyResult, applySpec } from "./apply-spec";
 import { type FlushResult, flushFailedOverConnections, flushIspConnections } from "./conntrack";
 import { loadRulesetText } from "./nft";
 import type { NftShell } from "./nft-shell";
+import { renderServiceUpdate } from "../../core/render/virtual-services";
 import { renderRoutes } from "../../core/render/routes";
 import { checkFailoverRoutes, type RouteCheck } from "./route-check";
 import { checkRuleConflicts, type RuleConflictCheck } from "./rule-conflicts";
@@ -46,11 +47,15 @@ export interface DatapathDeps {
 
 export class Datapath {
   private loaded: ExistingObjects | undefined;
+  /** real servers the health checker took out: every load keeps them out */
+  private vsDown: ReadonlySet<string> = new Set();
   private readonly fullApply: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
 
   constructor(private readonly deps: DatapathDeps) {
     this.fullApply =
-      deps.apply ?? ((spec, failover) => applySpec(spec, failover, { runner: deps.runner, tmpDir: deps.tmpDir }));
+      deps.apply ??
+      ((spec, failover) =>
+        applySpec(spec, failover, { runner: deps.runner, tmpDir: deps.tmpDir, virtualServicesDown: this.vsDown }));
   }
 
   /** Check, add routing, load once, prune (apply-spec.ts); remembers what was loaded. */
@@ -90,7 +95,7 @@ export class Datapath {
     if (this.loaded === undefined) return null;
     let rendered: ReturnType<typeof renderNft>;
     try {
-      rendered = renderNft(spec, failover, this.loaded);
+      rendered = renderNft(spec, failover, this.loaded, this.vsDown);
     } catch (e) {
       if (e instanceof RenderError) return null;
       throw e;
@@ -109,6 +114,21 @@ export class Datapath {
   /** Ends the long-lived nft, if there is one. */
   close(): void {
     this.deps.shell?.stop();
+  }
+
+  /**
+   * A virtual service's usable real servers changed (the health checker): one small transaction
+   * rewrites that service's chain and bucket map, nothing else. Returns nft's error or null.
+   */
+  async updateVirtualService(
+    spec: GatewaySpec,
+    serviceId: string,
+    down: ReadonlySet<string>,
+    dropPersistence: boolean,
+  ): Promise<string | null> {
+    this.vsDown = new Set(down);
+    if (this.loaded === undefined) return null;
+    return loadRulesetText(this.deps.runner, renderServiceUpdate(spec, serviceId, down, { dropPersistence }));
   }
 
   /** Whether the kernel routes failed-over traffic through the backups (route-check.ts). */

@@ -4,6 +4,7 @@ import { type CommandRunner, execRunner } from "../apply/runner";
 import { ConsoleClient, ConsoleError } from "../client/console";
 import { ENROLL_TOKEN_PREFIX, TOKEN_RE } from "../../core/protocol/agent-api";
 import { HealthService } from "../health/service";
+import { commandCheck } from "../vs/command-check";
 import { execSpawner, type ProcessSpawner } from "../health/spawner";
 import { createLogger, type Logger } from "../log";
 import { renderRuleset } from "../../core/render/nft";
@@ -143,6 +144,9 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     post: (report, signal) => client.health(report, signal),
     setStatusHealth: (h) => loop?.setHealth(h),
     setIpRules: (check) => loop?.setIpRules(check),
+    setVirtualServices: (status) => loop?.setVirtualServices(status),
+    // in a lab the real servers are reached from the datapath's namespace, not from the host
+    ...(cmd.netns === null ? {} : { runCheck: commandCheck(runner) }),
   });
   loop = new AgentLoop({
     console: client,

@@ -59,6 +59,7 @@ export class AgentLoop {
   private consoleError = "";
   private health: StatusReport["health"];
   private ipRules: StatusReport["ipRules"];
+  private virtualServices: StatusReport["virtualServices"];
   private stopSignal: AbortSignal | undefined;
   private reportRunning = false;
   private reportQueued = false;
@@ -91,6 +92,13 @@ export class AgentLoop {
   setIpRules(check: NonNullable<StatusReport["ipRules"]>): void {
     const changed = JSON.stringify(this.ipRules?.conflicts) !== JSON.stringify(check.conflicts);
     this.ipRules = check;
+    if (changed && this.stopSignal !== undefined) void this.report();
+  }
+
+  /** Real server health from the virtual services' checker: a change is reported at once. */
+  setVirtualServices(status: NonNullable<StatusReport["virtualServices"]>): void {
+    const changed = JSON.stringify(this.virtualServices) !== JSON.stringify(status);
+    this.virtualServices = status;
     if (changed && this.stopSignal !== undefined) void this.report();
   }
 
@@ -274,6 +282,9 @@ export class AgentLoop {
           facts,
           ...(this.health === undefined ? {} : { health: this.health }),
           ...(this.ipRules === undefined ? {} : { ipRules: this.ipRules }),
+          ...(this.virtualServices === undefined || this.virtualServices.length === 0
+            ? {}
+            : { virtualServices: this.virtualServices }),
         },
         this.stopSignal,
       );

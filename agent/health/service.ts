@@ -1,6 +1,9 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Datapath } from "../apply/datapath";
 import { NftShell } from "../apply/nft-shell";
+import type { VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
+import { type RunCheck, runCheck } from "../vs/checks";
+import { VirtualServiceHealthChecker } from "../vs/health-checker";
 import type { IpRuleCheck } from "../../core/protocol/agent-api";
 import type { CommandRunner } from "../apply/runner";
 import { MAX_HEALTH_BYTES } from "../../core/protocol/agent-api";
@@ -36,6 +39,10 @@ export interface HealthServiceDeps {
   setStatusHealth?: (health: Record<string, unknown>) => void;
   /** the latest check of the operator's ip rules against Gatehouse's (status report) */
   setIpRules?: (check: IpRuleCheck) => void;
+  /** the virtual services' real server health (status report), after every change */
+  setVirtualServices?: (status: VirtualServiceStatus[]) => void;
+  /** how real servers are checked; default: from this process (agent/vs/checks.ts) */
+  runCheck?: RunCheck;
   /** how often the ip rules are re-read: operators add rules while the agent runs */
   ruleCheckIntervalMs?: number;
   reportIntervalMs?: number;
@@ -67,6 +74,7 @@ export class HealthService {
   private lastLoad: HealthReport["lastLoad"] = null;
   private readonly datapath: Datapath;
   private lastConflicts = "[]";
+  readonly virtualServices: VirtualServiceHealthChecker;
 
   constructor(private readonly deps: HealthServiceDeps) {
     this.monitor = new HealthMonitor({
@@ -85,6 +93,12 @@ export class HealthService {
       tmpDir: deps.tmpDir,
       shell: new NftShell({ spawner: deps.spawner, tmpDir: deps.tmpDir }),
       warn: (message, error) => deps.log.warn({ error }, message),
+    });
+    this.virtualServices = new VirtualServiceHealthChecker({
+      runCheck: deps.runCheck ?? runCheck,
+      update: (spec, serviceId, down, drop) => this.datapath.updateVirtualService(spec, serviceId, down, drop),
+      onChange: () => deps.setVirtualServices?.(this.virtualServices.status()),
+      log: (message) => deps.log.info(message),
     });
     this.controller = new FailoverController({
       datapath: this.datapath,
@@ -155,6 +169,11 @@ export class HealthService {
     if (outcome.loaded) {
       await this.monitor.configure(spec);
       this.links.start();
+      const running = this.controller.running() ?? spec;
+      // real servers are checked from the first moment the spec runs; the report follows
+      void this.virtualServices
+        .setSpec(running)
+        .then(() => this.deps.setVirtualServices?.(this.virtualServices.status()));
     }
     await this.checkIpRules(this.controller.running() ?? spec);
     return outcome;
@@ -266,6 +285,7 @@ export class HealthService {
       this.links.stop();
       this.monitor.stop();
       this.datapath.close();
+      this.virtualServices.stop();
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   zGatewaySpec,
 } from "../spec/schema";
 import type { Policy } from "./model";
+import { compileVirtualServices } from "./compile-virtual-services";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
 import { poolAddresses, sliceMembers, slicePool, slicesInForce } from "./pool-slices";
@@ -154,5 +155,6 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
       gateways === undefined
         ? null
         : compileHa({ policy, gateways, gatewayId: input.gateway.id, addressesOf: poolAddresses }),
+    virtualServices: compileVirtualServices(policy),
   } satisfies GatewaySpec);
 }

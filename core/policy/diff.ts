@@ -1,6 +1,7 @@
 import microdiff from "microdiff";
 import { type Policy, zClusterSettings, zIsp, zPool, zRule, zZone } from "./model";
 import { describeEntity, type EntityKind, LIST_KEY, type PolicyEntity } from "./entities";
+import { diffVirtualServices, type VirtualServiceChange } from "./virtual-service-diff";
 import { fieldLabel } from "./wording";
 
 /**
@@ -42,6 +43,8 @@ export interface PolicyDiff {
   zones: EntityChange[];
   rules: EntityChange[];
   settings: FieldChange[];
+  /** inbound virtual services (core/policy/virtual-service-diff.ts) */
+  virtualServices?: VirtualServiceChange[];
   summary: DiffSummary;
 }
 
@@ -152,8 +155,10 @@ export function diffPolicies(before: Policy, after: Policy): PolicyDiff {
   const settings = fieldChanges("settings", before.settings, after.settings);
   const summary: DiffSummary = { added: 0, removed: 0, changed: settings.length > 0 ? 1 : 0, total: 0 };
   for (const key of Object.values(LIST_KEY)) for (const c of lists[key]) summary[c.change]++;
+  const virtualServices = diffVirtualServices(before.virtualServices, after.virtualServices);
+  for (const c of virtualServices) summary[c.change]++;
   summary.total = summary.added + summary.removed + summary.changed;
-  return { ...lists, settings, summary };
+  return { ...lists, settings, ...(virtualServices.length > 0 ? { virtualServices } : {}), summary };
 }
 
 export function isEmptyDiff(d: PolicyDiff): boolean {
@@ -162,6 +167,7 @@ export function isEmptyDiff(d: PolicyDiff): boolean {
     d.pools.length === 0 &&
     d.zones.length === 0 &&
     d.rules.length === 0 &&
-    d.settings.length === 0
+    d.settings.length === 0 &&
+    (d.virtualServices?.length ?? 0) === 0
   );
 }

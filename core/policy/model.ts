@@ -1,32 +1,16 @@
 import { z } from "zod";
 import { isIPv4, parseAddressRange, parseCidr } from "../address";
 import { MAX_IP_RULE_PRIORITY_BASE } from "../spec/marks";
+import { ID_RE, zComment, zId, zIPv4, zName, zPort } from "./fields";
+import { zVirtualService } from "./virtual-service";
+
+export { ID_RE, zComment, zId, zIPv4, zName, zPort };
 
 /**
  * The policy model: the shapes of ISPs, pools, zones, rules and cluster settings, shared by the
  * UI forms, the API and the compiler. Field-level checks live here so that every boundary gives
  * the same message; cross-entity checks live in validate.ts.
  */
-
-export const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-export const zId = z.string().regex(ID_RE, "must be an identifier");
-
-/** Names shown to operators and used in nft comments: no quotes, no control characters. */
-export const zName = z
-  .string()
-  .trim()
-  .min(1, "is required")
-  .max(64, "must be at most 64 characters")
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/,
-    "may contain only letters, digits, spaces, '.', '_' and '-', starting with a letter or digit",
-  );
-
-export const zComment = z
-  .string()
-  .max(500, "must be at most 500 characters")
-  .refine((s) => !/[\u0000-\u001f\u007f"\\]/.test(s), "must not contain quotes, backslashes or control characters")
-  .default("");
 
 /** Linux interface names: 1-15 characters, no '/', whitespace, ':' or shell metacharacters. */
 export const zInterfaceName = z
@@ -38,8 +22,6 @@ export const zInterfaceName = z
     "may contain only letters, digits, '_', '.' and '-', starting with a letter or digit",
   )
   .refine((s) => s !== "." && s !== "..", "is not a valid interface name");
-
-export const zIPv4 = z.string().trim().refine(isIPv4, "must be an IPv4 address such as 198.51.100.1");
 
 export const zCidr = z
   .string()
@@ -70,12 +52,6 @@ export const zAddressRange = z
     const r = parseAddressRange(s);
     if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });
   });
-
-export const zPort = z
-  .number()
-  .int("must be a whole number")
-  .min(1, "must be 1 or more")
-  .max(65535, "must be 65535 or less");
 
 export const zPortRange = z
   .object({ from: zPort, to: zPort })
@@ -369,5 +345,7 @@ export const zPolicy = z.object({
   pools: z.array(zPool),
   zones: z.array(zZone),
   rules: z.array(zRule),
+  /** inbound virtual services (absent in policies from before they existed) */
+  virtualServices: z.array(zVirtualService).optional(),
 });
 export type Policy = z.infer<typeof zPolicy>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { zVirtualServiceStatus } from "./virtual-service-status";
 
 /**
  * The agent protocol (console <-> agent), version 1, mounted at /api/agent/v1. Both sides import
@@ -200,6 +201,8 @@ export const zStatusReport = z.object({
   ipRules: zIpRuleCheck.optional(),
   /** VRRP and connection sync, when the spec has high availability */
   ha: zHaStatus.optional(),
+  /** real server health and traffic, when the spec has virtual services */
+  virtualServices: z.array(zVirtualServiceStatus).max(1024).optional(),
 });
 export type StatusReport = z.infer<typeof zStatusReport>;
 

@@ -65,3 +65,22 @@ export const ARP_SET_ASKED = "onlink_asked";
 export const ARP_SET_ANSWERED = "onlink_answered";
 export const ARP_CHAIN_IN = "arp_in";
 export const ARP_CHAIN_OUT = "arp_out";
+
+// Inbound virtual services (virtual-services.ts)
+/** nat prerouting: one lookup per new connection to a virtual address */
+export const CHAIN_VS_DNAT = "vs_dnat";
+export const CHAIN_VS_COUNT = "vs_count";
+export const CHAIN_VS_PERSIST = "vs_persist";
+export const CHAIN_VS_SNAT = "vs_fullnat";
+export const MAP_VS_SERVICES = "vs_services";
+export const MAP_VS_SERVICES_ANY = "vs_services_any";
+export const MAP_VS_PERSIST_BY_VIP = "vs_persist_by_vip";
+export const SET_VS_RS_NEW = "vs_rs_new";
+export const SET_VS_RS_IN = "vs_rs_in";
+export const SET_VS_RS_OUT = "vs_rs_out";
+export const SET_VS_SERVICE_IN = "vs_service_in";
+export const vsChain = (n: number) => `vs_${n}`;
+export const vsBucketMap = (n: number) => `vs_${n}_buckets`;
+/** the timeout is part of the name: a map's timeout cannot change in place */
+export const vsPersistMap = (n: number, seconds: number) => `vs_${n}_persist_${seconds}`;
+export const vsPersistChain = (n: number) => `vs_persist_${n}`;

@@ -60,6 +60,7 @@ import {
   type Target,
 } from "./plan";
 import { shareChains } from "./shared-chains";
+import { virtualServiceObjects } from "./virtual-services";
 
 /**
  * Renders a GatewaySpec into one nft file that replaces Gatehouse's policy table in a single
@@ -404,7 +405,7 @@ const RETRY_TIMEOUT = "15s";
 const FIVE_TUPLE = "ip saddr . ip daddr . meta l4proto . th sport . th dport";
 const THREE_TUPLE = "ip saddr . ip daddr . meta l4proto";
 
-function build(spec: GatewaySpec, failover: FailoverState): Builder {
+function build(spec: GatewaySpec, failover: FailoverState, vsDown: ReadonlySet<string>): Builder {
   const plan = planSpec(spec, failover);
   const b = new Builder(spec, plan);
   const rerouteMask = hex(MARK_REROUTE | MARK_ISP_MASK);
@@ -561,6 +562,9 @@ function build(spec: GatewaySpec, failover: FailoverState): Builder {
   // the source lookups are known once the classifiers are built
   for (const r of routedChains) r.rules.push(...(r.stage === "pre" ? preLookups : postLookups), r.unmatched);
   renderNat(b);
+  const vs = virtualServiceObjects(spec, vsDown);
+  for (const c of vs.chains) b.chain(c.name, c.comment, c.rules, c.hook);
+  for (const m of vs.maps) b.map(m.kind, m.name, m.declaration, m.comment, m.elements);
   return b;
 }
 
@@ -738,8 +742,17 @@ export function renderArpWatch(spec: GatewaySpec): string[] {
 }
 
 /** The whole ruleset with the names it defines; throws RenderError on a spec it cannot render. */
-export function renderNft(spec: GatewaySpec, failover: FailoverState, existing?: ExistingObjects): RenderedRuleset {
-  const { text, fp, chains, maps, sets } = emit(build(spec, failover), existing);
+/**
+ * vsDown: the real servers the agent's health checker has taken out (vs-schedule.ts
+ * realServerKey), so a reload keeps them out.
+ */
+export function renderNft(
+  spec: GatewaySpec,
+  failover: FailoverState,
+  existing?: ExistingObjects,
+  vsDown: ReadonlySet<string> = new Set(),
+): RenderedRuleset {
+  const { text, fp, chains, maps, sets } = emit(build(spec, failover, vsDown), existing);
   return { text, fingerprint: fp, chains, maps, sets };
 }
 

@@ -9,6 +9,8 @@
  *   bit  10    classified: the classifier has decided this connection
  *   bit  11    failover: the connection was moved to a backup ISP
  *   bits 12-27 action number (1..65535), the NAT action chosen for the connection
+ *   bit  28    FULLNAT: a virtual service connection whose client is also SNATed (ct mark only,
+ *              written only on such connections; outside GH_MASK so the classifier keeps it)
  */
 export const MARK_ISP_MASK = 0xff;
 export const MARK_REROUTE = 0x100;
@@ -19,6 +21,7 @@ export const MARK_ACTION_SHIFT = 12;
 export const MARK_ACTION_MASK = 0xffff << MARK_ACTION_SHIFT;
 export const GH_MASK = (MARK_ACTION_MASK | 0xfff) >>> 0;
 export const MAX_ACTIONS = 0xffff;
+export const MARK_VS_FULLNAT = 0x10000000;
 
 /** Routing table of ISP i (for redirects and failover). */
 export const ROUTE_TABLE_BASE = 7100;

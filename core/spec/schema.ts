@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_IP_RULE_PRIORITY_BASE } from "./marks";
+import { zSpecVirtualService } from "./virtual-services";
 import {
   zCidr,
   zId,
@@ -190,5 +191,7 @@ export const zGatewaySpec = z.object({
   entries: z.array(zSpecEntry),
   /** null: a standalone gateway (the agent puts on-link pool addresses on the uplink itself) */
   ha: zSpecHa.nullable().default(null),
+  /** inbound virtual services (core/spec/virtual-services.ts); a spec from before them has none */
+  virtualServices: z.array(zSpecVirtualService).default([]),
 });
 export type GatewaySpec = z.infer<typeof zGatewaySpec>;

@@ -7,7 +7,15 @@ import { validatePolicy } from "../../../core/policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { notifyClusterChanged } from "../cluster-changes/notifier";
-import { ispToData, loadDraftPolicy, poolToData, ruleToData, settingsFromCluster, zoneToData } from "./rows";
+import {
+  ispToData,
+  loadDraftPolicy,
+  poolToData,
+  ruleToData,
+  settingsFromCluster,
+  virtualServiceToData,
+  zoneToData,
+} from "./rows";
 
 /**
  * Revisions: publish the draft as revision N+1, revert to an older revision (publishing a copy
@@ -105,6 +113,7 @@ export async function draftStatus(db: Db, clusterId: string) {
 export async function writeDraft(tx: Tx, clusterId: string, policy: Policy) {
   const where = { clusterId };
   await tx.rule.deleteMany({ where });
+  await tx.virtualService.deleteMany({ where });
   await tx.pool.deleteMany({ where });
   await tx.zone.deleteMany({ where });
   await tx.isp.deleteMany({ where });
@@ -117,6 +126,11 @@ export async function writeDraft(tx: Tx, clusterId: string, policy: Policy) {
   }
   for (const zone of policy.zones) {
     await tx.zone.create({ data: { id: zone.id, clusterId, seq: seq++, ...zoneToData(zone) } });
+  }
+  for (const service of policy.virtualServices ?? []) {
+    await tx.virtualService.create({
+      data: { id: service.id, clusterId, seq: seq++, ...virtualServiceToData(service) },
+    });
   }
   if (policy.rules.length > 0) {
     await tx.rule.createMany({

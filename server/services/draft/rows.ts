@@ -3,6 +3,7 @@ import type {
   Isp as IspRow,
   Pool as PoolRow,
   Rule as RuleRow,
+  VirtualService as VirtualServiceRow,
   Zone as ZoneRow,
 } from "../../../prisma/generated/sqlite/client";
 import type { Tx } from "../../db";
@@ -18,6 +19,7 @@ import {
   zRuleAction,
   zRuleSource,
 } from "../../../core/policy/model";
+import { type VirtualService, zVirtualServiceFields } from "../../../core/policy/virtual-service";
 import { z } from "zod";
 
 /**
@@ -121,17 +123,28 @@ export const ruleToData = (r: Omit<Rule, "id" | "seq">) => ({
   comment: r.comment,
 });
 
+export const virtualServiceFromRow = (r: VirtualServiceRow): VirtualService => ({
+  ...json(zVirtualServiceFields, r.fields),
+  id: r.id,
+});
+
+export const virtualServiceToData = (s: Omit<VirtualService, "id">) => {
+  const { name, ...rest } = s;
+  return { name, fields: JSON.stringify({ name, ...rest }) };
+};
+
 export const settingsFromCluster = (c: Pick<Cluster, "settings">): ClusterSettings =>
   json(zClusterSettings, c.settings);
 
 /** The cluster's whole draft policy, each kind in creation order. */
 export async function loadDraftPolicy(tx: Tx, cluster: Pick<Cluster, "id" | "settings">): Promise<Policy> {
   const where = { clusterId: cluster.id };
-  const [isps, pools, zones, rules] = await Promise.all([
+  const [isps, pools, zones, rules, services] = await Promise.all([
     tx.isp.findMany({ where, orderBy: { seq: "asc" } }),
     tx.pool.findMany({ where, orderBy: { seq: "asc" } }),
     tx.zone.findMany({ where, orderBy: { seq: "asc" } }),
     tx.rule.findMany({ where, orderBy: { seq: "asc" } }),
+    tx.virtualService.findMany({ where, orderBy: { seq: "asc" } }),
   ]);
   return {
     settings: settingsFromCluster(cluster),
@@ -139,5 +152,6 @@ export async function loadDraftPolicy(tx: Tx, cluster: Pick<Cluster, "id" | "set
     pools: pools.map(poolFromRow),
     zones: zones.map(zoneFromRow),
     rules: rules.map(ruleFromRow),
+    ...(services.length > 0 ? { virtualServices: services.map(virtualServiceFromRow) } : {}),
   };
 }

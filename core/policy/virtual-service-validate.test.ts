@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import { examplePolicy } from "../../testkit/policy-fixtures";
+import { compileGatewaySpec } from "./compile";
+import { VirtualServiceCompileError } from "./compile-virtual-services";
+import type { Policy } from "./model";
+import { zVirtualService } from "./virtual-service";
+import { validateVirtualServices } from "./virtual-service-validate";
+
+const web = (over: Record<string, unknown> = {}) =>
+  zVirtualService.parse({
+    id: "vs-web",
+    name: "web",
+    address: "198.51.100.80",
+    port: 80,
+    realServers: [
+      { address: "100.64.10.2", port: 8080 },
+      { address: "100.64.10.3", port: 8080, weight: 2 },
+    ],
+    ...over,
+  });
+
+function check(services: unknown[], policy: Policy = examplePolicy()) {
+  return validateVirtualServices({ virtualServices: services, pools: policy.pools, isps: policy.isps });
+}
+
+describe("virtual service checks", () => {
+  it("fills the defaults ipvsadm users expect", () => {
+    const s = web();
+    expect(s).toMatchObject({ protocol: "tcp", scheduler: "rr", persistenceSeconds: 0, fullNat: false, enabled: true });
+    expect(s.realServers[0]).toMatchObject({ weight: 1, mode: "nat", state: "enabled" });
+    expect(s.healthCheck).toMatchObject({ kind: "none", intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3 });
+    expect(check([s])).toEqual([]);
+  });
+
+  it("names the field of a bad address, weight or scheduler", () => {
+    const issues = check([
+      {
+        id: "x",
+        name: "x",
+        address: "198.51.100.300",
+        port: 80,
+        scheduler: "lc",
+        realServers: [{ address: "100.64.10.2", weight: 70000 }],
+      },
+    ]);
+    expect(issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["address", "virtual address must be an IPv4 address such as 198.51.100.1"],
+      ["scheduler", "scheduler must be one of rr, wrr, sh, dh, mh, random"],
+      ["realServers.0.weight", "real server 1 weight must be at most 65535"],
+    ]);
+  });
+
+  it("refuses the same address, protocol and port twice, and every port beside one port", () => {
+    const issues = check([
+      web(),
+      web({ id: "vs-2", name: "web2" }),
+      web({ id: "vs-3", name: "all", port: null, realServers: [{ address: "100.64.10.2" }] }),
+    ]);
+    expect(issues).toEqual([
+      {
+        serviceId: "vs-2",
+        path: ["port"],
+        message: 'port is already used: virtual service "web" has 198.51.100.80 tcp port 80',
+      },
+      {
+        serviceId: "vs-3",
+        path: ["port"],
+        message: 'port cannot be every port: virtual service "web" already has 198.51.100.80 tcp port 80',
+      },
+    ]);
+    // another protocol on the same address and port is another service
+    expect(check([web(), web({ id: "vs-u", name: "dns", protocol: "udp" })])).toEqual([]);
+  });
+
+  it("refuses a virtual address that is a pool address, the gateway's own or an ISP's next hop", () => {
+    const policy = examplePolicy();
+    const isps = policy.isps.map((i, n) => (n === 0 ? { ...i, localAddress: "198.51.100.2/24" } : i));
+    const issues = check(
+      [
+        web({ address: "198.51.100.12" }),
+        web({ id: "b", name: "b", address: "198.51.100.2" }),
+        web({ id: "c", name: "c", address: "198.51.100.1" }),
+      ],
+      { ...policy, isps },
+    );
+    expect(issues.map((i) => [i.serviceId, i.message])).toEqual([
+      ["vs-web", 'virtual address is an address of pool "telia-main": a virtual address must be its own'],
+      ["b", 'virtual address is the gateway\'s own address on ISP "telia"'],
+      ["c", 'virtual address is the next hop of ISP "telia"'],
+    ]);
+  });
+
+  it("refuses port mapping in DR mode, DR with FULLNAT, mixed modes and duplicate real servers", () => {
+    const issues = check([
+      web({
+        realServers: [
+          { address: "100.64.10.2", port: 8080, mode: "dr" },
+          { address: "100.64.10.2", port: 8080 },
+        ],
+      }),
+      web({ id: "f", name: "f", port: 443, fullNat: true, realServers: [{ address: "100.64.10.2", mode: "dr" }] }),
+    ]);
+    expect(issues.map((i) => [i.serviceId, i.path.join("."), i.message])).toEqual([
+      [
+        "vs-web",
+        "realServers.0.port",
+        "real server 1 port cannot map ports in direct routing (DR) mode: leave it empty",
+      ],
+      ["vs-web", "realServers.1.address", "real server 2 address is the same as real server 1"],
+      ["vs-web", "realServers", "real servers must all use the same mode (NAT or DR)"],
+      [
+        "f",
+        "realServers.0.mode",
+        "real server 1 mode cannot be direct routing (DR) when the client is SNATed (FULLNAT)",
+      ],
+    ]);
+  });
+
+  it("refuses a timeout longer than the interval and an HTTP check on UDP", () => {
+    const issues = check([
+      { ...web(), healthCheck: { kind: "tcp", intervalMs: 500, timeoutMs: 900 } },
+      { ...web({ id: "u", name: "u", protocol: "udp", port: 53 }), healthCheck: { kind: "http" } },
+    ]);
+    expect(issues.map((i) => i.message)).toEqual([
+      "check timeout (ms) must not be longer than the interval",
+      "health check type must be none or TCP for a UDP service",
+    ]);
+  });
+});
+
+describe("compiling virtual services", () => {
+  const input = (policy: Policy) => ({
+    policy,
+    revision: 1,
+    clusterId: "c",
+    clusterName: "c",
+    gateway: { id: "g", name: "g" },
+    failover: [],
+    failoverEpoch: 0,
+  });
+
+  it("sends enabled services with their mode and real servers in order", () => {
+    const policy = {
+      ...examplePolicy(),
+      virtualServices: [web(), web({ id: "off", name: "off", port: 81, enabled: false })],
+    };
+    const spec = compileGatewaySpec(input(policy));
+    expect(spec.virtualServices).toEqual([
+      {
+        id: "vs-web",
+        name: "web",
+        address: "198.51.100.80",
+        protocol: "tcp",
+        port: 80,
+        scheduler: "rr",
+        persistenceSeconds: 0,
+        sorryServer: null,
+        fullNat: false,
+        mode: "nat",
+        realServers: [
+          { address: "100.64.10.2", port: 8080, weight: 1, state: "enabled" },
+          { address: "100.64.10.3", port: 8080, weight: 2, state: "enabled" },
+        ],
+        healthCheck: web().healthCheck,
+      },
+    ]);
+  });
+
+  it("a policy without virtual services compiles to none", () => {
+    expect(compileGatewaySpec(input(examplePolicy())).virtualServices).toEqual([]);
+  });
+
+  it("refuses to compile a service with problems, naming it", () => {
+    const policy = { ...examplePolicy(), virtualServices: [web({ address: "198.51.100.12" })] };
+    expect(() => compileGatewaySpec(input(policy))).toThrow(VirtualServiceCompileError);
+    expect(() => compileGatewaySpec(input(policy))).toThrow(
+      /virtual service "web": virtual address is an address of pool/,
+    );
+  });
+});

@@ -1,0 +1,184 @@
+import { ipv4ToBigInt, parseAddressRange } from "../address";
+import type { Isp, Pool } from "./model";
+import { type VirtualService, zVirtualService } from "./virtual-service";
+import { joinLabel, plainZodMessage } from "./wording";
+
+/**
+ * Checks a policy's virtual services: each against its schema, then against each other and the
+ * rest of the policy (one service per address, protocol and port; no VIP that is a pool address
+ * or the gateway's own; DR rules). Each issue names the field that has to change.
+ */
+
+export interface VirtualServiceIssue {
+  /** the service's id; null when it has none yet */
+  serviceId: string | null;
+  /** field path inside the service, e.g. ["realServers", 1, "port"] */
+  path: (string | number)[];
+  message: string;
+}
+
+const LABELS: Record<string, string> = {
+  id: "id",
+  name: "name",
+  address: "virtual address",
+  protocol: "protocol",
+  port: "port",
+  scheduler: "scheduler",
+  persistenceSeconds: "persistence (s)",
+  sorryServer: "sorry server",
+  "sorryServer.address": "sorry server address",
+  "sorryServer.port": "sorry server port",
+  fullNat: "client SNAT (FULLNAT)",
+  realServers: "real servers",
+  "realServers.#": "real server {n}",
+  "realServers.#.address": "real server {n} address",
+  "realServers.#.port": "real server {n} port",
+  "realServers.#.weight": "real server {n} weight",
+  "realServers.#.mode": "real server {n} mode",
+  "realServers.#.state": "real server {n} state",
+  healthCheck: "health check",
+  "healthCheck.kind": "health check type",
+  "healthCheck.intervalMs": "check interval (ms)",
+  "healthCheck.timeoutMs": "check timeout (ms)",
+  "healthCheck.rise": "good checks before up",
+  "healthCheck.fall": "failed checks before down",
+  "healthCheck.path": "check path",
+  "healthCheck.expectStatus": "expected status",
+  "healthCheck.bodyText": "expected body text",
+  enabled: "enabled",
+  comment: "comment",
+};
+
+/** A path inside a virtual service in operator words: ["realServers", 1, "port"] is "real server 2 port". */
+export function virtualServiceFieldLabel(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "virtual service";
+  const key = path.map((p) => (typeof p === "number" ? "#" : String(p))).join(".");
+  const n = path.find((p): p is number => typeof p === "number");
+  const label = LABELS[key];
+  if (label !== undefined) return n === undefined ? label : label.replace("{n}", String(n + 1));
+  return path.map((p) => (typeof p === "number" ? `[${p + 1}]` : String(p))).join(" ");
+}
+
+/** The key two services may not share: address, protocol and port (null: every port). */
+const serviceKey = (s: VirtualService) => `${s.address}/${s.protocol}/${s.port ?? "*"}`;
+const describePort = (s: VirtualService) => (s.port === null ? "every port" : `port ${s.port}`);
+
+export function validateVirtualServices(input: {
+  virtualServices?: readonly unknown[];
+  pools: readonly Pool[];
+  isps: readonly Isp[];
+}): VirtualServiceIssue[] {
+  const out: VirtualServiceIssue[] = [];
+  const issue = (serviceId: string | null, path: (string | number)[], message: string) =>
+    out.push({ serviceId, path, message: joinLabel(virtualServiceFieldLabel(path), message) });
+
+  const services: VirtualService[] = [];
+  for (const raw of input.virtualServices ?? []) {
+    const r = zVirtualService.safeParse(raw);
+    const id =
+      typeof raw === "object" && raw !== null && typeof (raw as { id?: unknown }).id === "string"
+        ? (raw as { id: string }).id
+        : null;
+    if (!r.success) {
+      for (const i of r.error.issues) {
+        issue(
+          id,
+          i.path.filter((p): p is string | number => typeof p !== "symbol"),
+          plainZodMessage(i),
+        );
+      }
+      continue;
+    }
+    services.push(r.data);
+  }
+
+  const names = new Map<string, VirtualService>();
+  const keys = new Map<string, VirtualService>();
+  const poolAddresses = input.pools.flatMap((p) =>
+    p.addresses.flatMap((text) => {
+      const r = parseAddressRange(text);
+      return r.ok ? [{ pool: p, range: r.value }] : [];
+    }),
+  );
+  const ownAddresses = new Map<string, Isp>();
+  for (const isp of input.isps) {
+    if (isp.localAddress !== null) ownAddresses.set(isp.localAddress.split("/")[0] as string, isp);
+  }
+  const ispNextHops = new Map(input.isps.map((i) => [i.nextHop, i]));
+
+  for (const s of services) {
+    const lower = s.name.toLowerCase();
+    const sameName = names.get(lower);
+    if (sameName !== undefined) issue(s.id, ["name"], `is already used by another virtual service`);
+    else names.set(lower, s);
+
+    const key = serviceKey(s);
+    const same = keys.get(key);
+    if (same !== undefined) {
+      issue(
+        s.id,
+        ["port"],
+        `is already used: virtual service "${same.name}" has ${s.address} ${s.protocol} ${describePort(s)}`,
+      );
+    } else keys.set(key, s);
+    // a service on every port and one on a single port of the same address would both match
+    const other =
+      s.port === null
+        ? services.find((x) => x !== s && x.address === s.address && x.protocol === s.protocol && x.port !== null)
+        : services.find((x) => x !== s && x.address === s.address && x.protocol === s.protocol && x.port === null);
+    if (other !== undefined && s.port === null) {
+      issue(
+        s.id,
+        ["port"],
+        `cannot be every port: virtual service "${other.name}" already has ${s.address} ${s.protocol} port ${other.port}`,
+      );
+    }
+
+    const vip = ipv4ToBigInt(s.address);
+    const inPool = poolAddresses.find((p) => p.range.start <= vip && vip <= p.range.end);
+    if (inPool !== undefined)
+      issue(s.id, ["address"], `is an address of pool "${inPool.pool.name}": a virtual address must be its own`);
+    const own = ownAddresses.get(s.address);
+    if (own !== undefined) issue(s.id, ["address"], `is the gateway's own address on ISP "${own.name}"`);
+    const hop = ispNextHops.get(s.address);
+    if (hop !== undefined) issue(s.id, ["address"], `is the next hop of ISP "${hop.name}"`);
+    const first = Number(s.address.split(".")[0]);
+    if (first === 0 || first === 127 || first >= 224) {
+      issue(s.id, ["address"], "must be a unicast address the gateway can receive traffic for");
+    }
+
+    const seen = new Map<string, number>();
+    s.realServers.forEach((rs, i) => {
+      const k = `${rs.address}:${rs.port ?? s.port ?? "*"}`;
+      const twin = seen.get(k);
+      if (twin !== undefined) issue(s.id, ["realServers", i, "address"], `is the same as real server ${twin + 1}`);
+      else seen.set(k, i);
+      if (rs.address === s.address) issue(s.id, ["realServers", i, "address"], "must not be the virtual address");
+      if (rs.mode === "dr") {
+        if (rs.port !== null && rs.port !== s.port) {
+          issue(s.id, ["realServers", i, "port"], "cannot map ports in direct routing (DR) mode: leave it empty");
+        }
+        if (s.fullNat)
+          issue(s.id, ["realServers", i, "mode"], "cannot be direct routing (DR) when the client is SNATed (FULLNAT)");
+      }
+      if (rs.port !== null && s.port === null && rs.mode === "nat") {
+        issue(s.id, ["realServers", i, "port"], "cannot be set when the service takes every port: leave it empty");
+      }
+    });
+    const modes = new Set(s.realServers.map((r) => r.mode));
+    if (modes.size > 1) issue(s.id, ["realServers"], "must all use the same mode (NAT or DR)");
+    if (s.sorryServer !== null && s.sorryServer.address === s.address) {
+      issue(s.id, ["sorryServer", "address"], "must not be the virtual address");
+    }
+    if (s.sorryServer !== null && s.sorryServer.port !== null && s.port === null) {
+      issue(s.id, ["sorryServer", "port"], "cannot be set when the service takes every port: leave it empty");
+    }
+    if (s.healthCheck.kind !== "none" && s.healthCheck.kind !== "tcp" && s.protocol === "udp") {
+      issue(s.id, ["healthCheck", "kind"], "must be none or TCP for a UDP service");
+    }
+    if (s.healthCheck.kind !== "none" && s.port === null && s.realServers.some((r) => r.port === null)) {
+      issue(s.id, ["healthCheck", "kind"], "needs a port: a service on every port can only be checked with none");
+    }
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { zId, zIPv4, zPort } from "../policy/fields";
+
+/**
+ * What the agent reports about its virtual services: each real server's health as its checker
+ * sees it, and traffic like `ipvsadm -Ln --stats --rate` (counters since the last ruleset load,
+ * rates over the last report interval).
+ */
+
+export const zRealServerTraffic = z.object({
+  /** new connections, packets in (to the server) and out (from it) since the ruleset was loaded */
+  connections: z.number().int().min(0),
+  packetsIn: z.number().int().min(0),
+  packetsOut: z.number().int().min(0),
+  bytesIn: z.number().int().min(0),
+  bytesOut: z.number().int().min(0),
+  /** per second, over the interval since the previous sample; 0 for the first */
+  connectionsPerSecond: z.number().min(0),
+  packetsInPerSecond: z.number().min(0),
+  packetsOutPerSecond: z.number().min(0),
+  /** connections in conntrack: established (active) and any other state (inactive) */
+  active: z.number().int().min(0),
+  inactive: z.number().int().min(0),
+});
+export type RealServerTraffic = z.infer<typeof zRealServerTraffic>;
+
+export const zRealServerStatus = z.object({
+  address: zIPv4,
+  port: zPort.nullable(),
+  /** unchecked: the service has no health check */
+  health: z.enum(["up", "down", "unchecked"]),
+  /** when the health last changed (ISO time), null when it never changed */
+  since: z.string().max(40).nullable(),
+  /** why the last check failed, empty when it passed */
+  lastError: z.string().max(200),
+  traffic: zRealServerTraffic.optional(),
+});
+export type RealServerStatus = z.infer<typeof zRealServerStatus>;
+
+export const zVirtualServiceStatus = z.object({
+  serviceId: zId,
+  realServers: z.array(zRealServerStatus).max(64),
+});
+export type VirtualServiceStatus = z.infer<typeof zVirtualServiceStatus>;
