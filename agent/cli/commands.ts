@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { removeDatapath } from "../apply/cleanup";
 import { type CommandRunner, execRunner } from "../apply/runner";
 import { ConsoleClient, ConsoleError } from "../client/console";
@@ -145,6 +146,8 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     setStatusHealth: (h) => loop?.setHealth(h),
     setIpRules: (check) => loop?.setIpRules(check),
     setVirtualServices: (status) => loop?.setVirtualServices(status),
+    haDir: join(store.dir, "ha"),
+    setHa: (status) => loop?.setHa(status),
     // in a lab the real servers are reached from the datapath's namespace, not from the host
     ...(cmd.netns === null ? {} : { runCheck: commandCheck(runner) }),
   });

@@ -60,6 +60,7 @@ export class AgentLoop {
   private health: StatusReport["health"];
   private ipRules: StatusReport["ipRules"];
   private virtualServices: StatusReport["virtualServices"];
+  private ha: StatusReport["ha"];
   private stopSignal: AbortSignal | undefined;
   private reportRunning = false;
   private reportQueued = false;
@@ -99,6 +100,14 @@ export class AgentLoop {
   setVirtualServices(status: NonNullable<StatusReport["virtualServices"]>): void {
     const changed = JSON.stringify(this.virtualServices) !== JSON.stringify(status);
     this.virtualServices = status;
+    if (changed && this.stopSignal !== undefined) void this.report();
+  }
+
+  /** VRRP and connection sync from the HA supervisor: a change of state is reported at once. */
+  setHa(status: StatusReport["ha"]): void {
+    const key = (s: StatusReport["ha"]) => JSON.stringify(s === undefined ? null : { ...s, checkedAt: "" });
+    const changed = key(this.ha) !== key(status);
+    this.ha = status;
     if (changed && this.stopSignal !== undefined) void this.report();
   }
 
@@ -282,6 +291,7 @@ export class AgentLoop {
           facts,
           ...(this.health === undefined ? {} : { health: this.health }),
           ...(this.ipRules === undefined ? {} : { ipRules: this.ipRules }),
+          ...(this.ha === undefined ? {} : { ha: { ...this.ha, checkedAt: this.now().toISOString() } }),
           ...(this.virtualServices === undefined || this.virtualServices.length === 0
             ? {}
             : { virtualServices: this.virtualServices }),

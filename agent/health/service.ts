@@ -18,6 +18,8 @@ import { LinkWatcher, parseLinkCarriers } from "./link-watch";
 import { HealthMonitor } from "./monitor";
 import { CONNTRACK_COUNT_MS, type HealthReport, type IspHealth } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
+import { HaSupervisor } from "../ha/supervisor";
+import type { HaStatus } from "../../core/protocol/agent-api";
 import type { ProcessSpawner } from "./spawner";
 
 /**
@@ -41,6 +43,10 @@ export interface HealthServiceDeps {
   setIpRules?: (check: IpRuleCheck) => void;
   /** the virtual services' real server health (status report), after every change */
   setVirtualServices?: (status: VirtualServiceStatus[]) => void;
+  /** where keepalived's and conntrackd's files live (a spec with high availability needs it) */
+  haDir?: string;
+  /** VRRP and connection sync (status report), after every change */
+  setHa?: (status: HaStatus | undefined) => void;
   /** how real servers are checked; default: from this process (agent/vs/checks.ts) */
   runCheck?: RunCheck;
   /** how often the ip rules are re-read: operators add rules while the agent runs */
@@ -75,8 +81,19 @@ export class HealthService {
   private readonly datapath: Datapath;
   private lastConflicts = "[]";
   readonly virtualServices: VirtualServiceHealthChecker;
+  readonly ha: HaSupervisor | null;
 
   constructor(private readonly deps: HealthServiceDeps) {
+    this.ha =
+      deps.haDir === undefined
+        ? null
+        : new HaSupervisor({
+            runner: deps.runner,
+            spawner: deps.spawner,
+            log: deps.log,
+            dir: deps.haDir,
+            onChange: (status) => deps.setHa?.(status),
+          });
     this.monitor = new HealthMonitor({
       spawner: deps.spawner,
       runner: deps.runner,
@@ -85,6 +102,7 @@ export class HealthService {
         const isp = this.controller.running()?.isps.find((i) => i.id === ispId)?.name ?? ispId;
         deps.log.info({ isp, from: t.from, to: t.to, reason: t.reason }, "link state changed");
         this.controller.healthChanged(ispId, t);
+        this.ha?.linksChanged(this.monitor.states());
         this.reporter.kick();
       },
     });
@@ -168,6 +186,7 @@ export class HealthService {
     const outcome = await this.controller.applySpec(spec);
     if (outcome.loaded) {
       await this.monitor.configure(spec);
+      await this.applyHa(spec);
       this.links.start();
       const running = this.controller.running() ?? spec;
       // real servers are checked from the first moment the spec runs; the report follows
@@ -177,6 +196,16 @@ export class HealthService {
     }
     await this.checkIpRules(this.controller.running() ?? spec);
     return outcome;
+  }
+
+  /** keepalived and conntrackd follow the spec's ha section; a spec without one stops them. */
+  private async applyHa(spec: GatewaySpec): Promise<void> {
+    if (this.ha === null) {
+      if (spec.ha !== null) this.deps.log.error("the spec has high availability but the agent has no directory for it");
+      return;
+    }
+    this.ha.linksChanged(this.monitor.states());
+    await this.ha.setSpec(spec.ha).catch((e: unknown) => this.deps.log.error({ err: e }, "high availability"));
   }
 
   /** Reads the ip rules and reports the operator rules that would override Gatehouse's. */
@@ -286,6 +315,7 @@ export class HealthService {
       this.monitor.stop();
       this.datapath.close();
       this.virtualServices.stop();
+      await this.ha?.stop();
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { interfaceSysctl, renderRoutes } from "./routes";
-import { gatewaySpec, isp, officeSpec } from "../../testkit/spec-fixtures";
+import { gatewaySpec, isp, officeSpec, pool } from "../../testkit/spec-fixtures";
 
 describe("renderRoutes", () => {
   it("gives every ISP a fwmark rule, a table with its default route and loose rp_filter", () => {
@@ -49,5 +49,42 @@ describe("renderRoutes", () => {
 
   it("names VLAN interfaces the way sysctl wants them", () => {
     expect(interfaceSysctl("eth0.100", "rp_filter")).toBe("net.ipv4.conf.eth0/100.rp_filter");
+  });
+
+  it("leaves on-link pool addresses to keepalived when the gateway is in a high-availability cluster", () => {
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "eth1", "198.51.100.1")],
+      pools: [pool("pa", "a", ["198.51.100.10"], null, "on-link")],
+      entries: [],
+    });
+    expect(renderRoutes(spec).addresses).toEqual([{ address: "198.51.100.10", dev: "eth1" }]);
+    const ha: NonNullable<typeof spec.ha> = {
+      mode: "active_standby",
+      advertIntervalMs: 100,
+      preempt: false,
+      trackLinkWeight: 50,
+      drained: false,
+      sync: null,
+      groups: [
+        {
+          name: "cluster",
+          ownerGatewayId: null,
+          priority: 100,
+          instances: [
+            {
+              name: "isp1",
+              kind: "isp",
+              ispId: "a",
+              interface: "eth1",
+              vrid: 52,
+              ownAddress: "198.51.100.2",
+              unicastPeers: [],
+              virtualAddresses: ["198.51.100.10/32"],
+            },
+          ],
+        },
+      ],
+    };
+    expect(renderRoutes({ ...spec, ha }).addresses).toEqual([]);
   });
 });

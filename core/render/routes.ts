@@ -121,7 +121,8 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
       via: isp.nextHop,
       dev: isp.interface,
     })),
-    addresses: onLinkPoolAddresses(spec),
+    // in a high-availability cluster keepalived owns the on-link pool addresses: they float with its groups
+    addresses: spec.ha === null ? onLinkPoolAddresses(spec) : [],
     // replies of a redirected or failed-over connection come in on an interface the main table
     // would not use to reach their source: strict reverse-path filtering would drop them.
     // The kernel uses the higher of .all and the interface's value, so 2 (loose) always wins.
