@@ -10,7 +10,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": fileURLToPath(new URL("./", import.meta.url)) } },
   test: {
-    include: ["e2e/datapath/**/*.test.ts", "e2e/ssh/**/*.test.ts", "e2e/failover/**/*.test.ts"],
+    include: ["e2e/datapath/**/*.test.ts", "e2e/ssh/**/*.test.ts", "e2e/failover/**/*.test.ts", "e2e/ha/**/*.test.ts"],
     environment: "node",
     fileParallelism: false,
     testTimeout: 60_000,

@@ -30,8 +30,11 @@ function parseLogs(text: string): Array<Record<string, unknown>> {
   return out;
 }
 
+/** What enrolling needs of a lab: its gateways' namespaces, in order, and a way to start processes. */
+export type AgentLab = Pick<ClusterLab, "spawn"> & { gateways: ReadonlyArray<{ ns: string }> };
+
 export async function enrollAndRun(
-  lab: ClusterLab,
+  lab: AgentLab,
   opts: {
     agentFile: string;
     workDir: string;

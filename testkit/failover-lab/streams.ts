@@ -40,7 +40,10 @@ function parse(text: string): StreamEvent[] {
     .map((l) => JSON.parse(l) as StreamEvent);
 }
 
-export async function startEcho(lab: ClusterLab, seconds = 600): Promise<LabProcess> {
+/** What the streams need of a lab: where the server is and a way to start processes. */
+export type StreamLab = Pick<ClusterLab, "spawn" | "server"> & { ns: { server: string } };
+
+export async function startEcho(lab: StreamLab, seconds = 600): Promise<LabProcess> {
   const proc = lab.spawn(lab.ns.server, [
     "node",
     TOOLS.echo,
@@ -62,14 +65,16 @@ export async function startEcho(lab: ClusterLab, seconds = 600): Promise<LabProc
 }
 
 export function startStream(
-  lab: ClusterLab,
+  lab: StreamLab,
   clientNs: string,
-  opts: { proto: "udp" | "tcp"; seconds: number; intervalMs?: number; sport?: number },
+  /** gapMs: a silence longer than this is printed (default 40 ms; below the interval every reply is) */
+  opts: { proto: "udp" | "tcp"; seconds: number; intervalMs?: number; sport?: number; gapMs?: number },
 ): Stream {
   const args = ["node", TOOLS.stream, "--proto", opts.proto, "--dst", lab.server];
   args.push("--port", String(opts.proto === "udp" ? ECHO_UDP : ECHO_TCP));
   args.push("--interval", String(opts.intervalMs ?? 10), "--seconds", String(opts.seconds));
   if (opts.sport !== undefined) args.push("--sport", String(opts.sport));
+  if (opts.gapMs !== undefined) args.push("--gap", String(opts.gapMs));
   const proc = lab.spawn(clientNs, args);
   const events = () => parse(proc.stdout());
   return {
