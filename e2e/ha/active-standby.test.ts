@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../testkit/failover-lab/agents";
-import { type Stream, type StreamEvent, startEcho, startStream } from "../../testkit/failover-lab/streams";
+import type { Stream } from "../../testkit/failover-lab/streams";
 import type { HaLab } from "../../testkit/ha-lab/lab";
 import { type HaSession, missingHaBinaries, startHaSession } from "../../testkit/ha-lab/session";
+import {
+  type HaStreams,
+  longestGapAfter,
+  seenAddresses,
+  startHaEcho,
+  startHaStreams,
+} from "../../testkit/ha-lab/streams";
 
 /**
  * An active/standby pair with the real agent, keepalived and conntrackd in namespaces
@@ -20,32 +27,11 @@ if (missing !== null) console.warn(`skipping the high-availability namespace tes
 let s: HaSession;
 let lab: HaLab;
 
-const serverLab = (address: string) => ({
-  spawn: (ns: string | null, args: readonly string[]) => lab.spawn(ns, args),
-  server: address,
-  ns: { server: lab.ns.server },
-});
-
-interface Streams {
-  udp: Stream;
-  tcp: Stream;
+function startStreams(seconds: number): HaStreams {
+  // every reply more than 5 ms after the one before is printed: the stream's heartbeat
+  return startHaStreams(lab, seconds, 5);
 }
 
-function startStreams(seconds: number): Streams {
-  return {
-    // every reply more than 5 ms after the one before is printed: the stream's heartbeat
-    udp: startStream(serverLab(lab.server.viaAlpha), lab.ns.client, {
-      proto: "udp",
-      seconds,
-      intervalMs: 10,
-      gapMs: 5,
-    }),
-    tcp: startStream(serverLab(lab.server.viaBeta), lab.ns.client, { proto: "tcp", seconds, intervalMs: 10, gapMs: 5 }),
-  };
-}
-
-const seenAddresses = (events: StreamEvent[]) =>
-  [...new Set(events.filter((e) => e.event === "reply").map((e) => e.seen?.split(":")[0] ?? ""))].sort();
 const repliesAfter = (stream: Stream, t: number) => stream.events().some((e) => e.t > t);
 
 /** Replies come again: a reply printed after `since`, well after the failure. */
@@ -64,21 +50,21 @@ const outageAfter = (stream: Stream, since: number) =>
   );
 
 /** Both streams answer through the new master; the outage each saw is printed. */
-async function afterTakeover(streams: Streams, t0: number): Promise<void> {
+async function afterTakeover(streams: HaStreams, t0: number): Promise<void> {
   const tookOver = Date.now();
   await flowing(streams.udp, "UDP", tookOver + 300);
   await flowing(streams.tcp, "TCP", tookOver + 300);
   console.info(
-    `outage: UDP ${Math.round(outageAfter(streams.udp, t0))} ms, TCP ${Math.round(outageAfter(streams.tcp, t0))} ms`,
+    `outage: UDP ${Math.round(longestGapAfter(streams.udp, t0))} ms, TCP ${Math.round(longestGapAfter(streams.tcp, t0))} ms`,
   );
 }
 
-async function steady(streams: Streams): Promise<void> {
+async function steady(streams: HaStreams): Promise<void> {
   await waitFor("both streams to get replies", () => streams.udp.seenNow() !== null && streams.tcp.seenNow() !== null);
   await new Promise((r) => setTimeout(r, 1_000));
 }
 
-async function finish(streams: Streams, what: string) {
+async function finish(streams: HaStreams, what: string) {
   const udp = await streams.udp.stop();
   const tcp = await streams.tcp.stop();
   const udpSeen = seenAddresses(streams.udp.events());
@@ -97,8 +83,7 @@ describe.skipIf(missing !== null)("active/standby with keepalived and conntrackd
     s = await startHaSession({ preempt: true });
     lab = s.lab;
     await s.waitStates({ a: "master", b: "backup" }, 30_000);
-    await startEcho(serverLab(lab.server.viaAlpha), 600);
-    await startEcho(serverLab(lab.server.viaBeta), 600);
+    await startHaEcho(lab, 600);
   }, 120_000);
 
   afterAll(async () => {

@@ -49,6 +49,8 @@ export interface HaLab {
   spawn(ns: string | null, args: readonly string[], env?: Record<string, string>): LabProcess;
   /** takes every ISP link of a gateway down (its carrier drops) or back up */
   ispLinks(gw: HaLabGateway, state: "up" | "down"): Promise<void>;
+  /** the gateway dies to the network (every port of it down, the sync link too) or comes back */
+  isolate(gw: HaLabGateway, on: boolean): Promise<void>;
   /** drops VRRP between the gateways on every link (both claim master) or lets it through again */
   partitionVrrp(on: boolean): Promise<void>;
   destroy(): Promise<void>;
@@ -208,6 +210,14 @@ export async function buildHaLab(options: { prefix?: string } = {}): Promise<HaL
       const g = gateways[gw];
       await ipBatch(ns.alpha, [`link set ${g.ports.alpha} ${state}`]);
       await ipBatch(ns.beta, [`link set ${g.ports.beta} ${state}`]);
+    },
+    async isolate(gw, on) {
+      const g = gateways[gw];
+      const state = on ? "down" : "up";
+      await ipBatch(ns.lan, [`link set ${g.ports.lan} ${state}`]);
+      await ipBatch(ns.alpha, [`link set ${g.ports.alpha} ${state}`]);
+      await ipBatch(ns.beta, [`link set ${g.ports.beta} ${state}`]);
+      await ipBatch(g.ns, [`link set ${HA_LAB_SYNC_INTERFACE} ${state}`]);
     },
     async partitionVrrp(on) {
       for (const sw of [ns.lan, ns.alpha, ns.beta]) {
