@@ -12,7 +12,7 @@
  * Then the same runs with the settings of a plain keepalived setup: adverts every second
  * (advert_int 1) and no connection sync.
  *
- *   npm run bench:ha      (root; about three minutes)
+ *   npm run bench:ha      (root; about four minutes)
  *
  * The last line is machine-readable:
  *   RESULT runs=10 gateway_outage_median_ms=<n> gateway_outage_max_ms=<n> tcp_survived=<k>/10

@@ -86,5 +86,11 @@ describe("renderRoutes", () => {
       ],
     };
     expect(renderRoutes({ ...spec, ha }).addresses).toEqual([]);
+    // connections the peer carried for a while come back with newer sequence numbers
+    expect(renderRoutes({ ...spec, ha }).sysctls).toContainEqual({
+      key: "net.netfilter.nf_conntrack_tcp_be_liberal",
+      value: "1",
+    });
+    expect(renderRoutes(spec).sysctls.map((x) => x.key)).not.toContain("net.netfilter.nf_conntrack_tcp_be_liberal");
   });
 });

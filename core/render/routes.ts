@@ -74,6 +74,8 @@ export const OWNED_TABLES = { from: ROUTE_TABLE_BASE + 1, to: ROUTE_TABLE_BASE +
 export const REROUTE_MASK = MARK_REROUTE | MARK_ISP_MASK;
 export const OWNED_ADDRESSES = { prefix: 32, metric: OWNED_ADDRESS_METRIC };
 
+export const CONNTRACK_TCP_BE_LIBERAL = "net.netfilter.nf_conntrack_tcp_be_liberal";
+
 /** sysctl names an interface with dots (VLANs: eth0.100) as eth0/100. */
 export const interfaceSysctl = (iface: string, name: string) => `net.ipv4.conf.${iface.replaceAll(".", "/")}.${name}`;
 
@@ -126,6 +128,12 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
     // replies of a redirected or failed-over connection come in on an interface the main table
     // would not use to reach their source: strict reverse-path filtering would drop them.
     // The kernel uses the higher of .all and the interface's value, so 2 (loose) always wins.
-    sysctls: isps.map((isp) => ({ key: interfaceSysctl(isp.interface, "rp_filter"), value: "2" })),
+    sysctls: [
+      ...isps.map((isp) => ({ key: interfaceSysctl(isp.interface, "rp_filter"), value: "2" })),
+      // a gateway of a pair whose connections its peer carried for a while (it hung, or the VRRP
+      // link was cut) gets them back with sequence numbers past the windows its conntrack last saw:
+      // strict window tracking would call them invalid, and invalid packets are never NATed
+      ...(spec.ha === null ? [] : [{ key: CONNTRACK_TCP_BE_LIBERAL, value: "1" }]),
+    ],
   };
 }
