@@ -5,41 +5,7 @@ import { gatewaySpec, isp } from "../../testkit/spec-fixtures";
 import type { GatewaySpec } from "../../core/spec/schema";
 import type { Transition } from "../../core/health/link-state";
 import { HealthMonitor, pickSourceAddress } from "./monitor";
-import type { Exit, ProcessSpawner, SpawnHandlers } from "./spawner";
-
-interface FakeProcess {
-  args: readonly string[];
-  handlers: SpawnHandlers;
-  stopped: boolean;
-  exit(e: Partial<Exit>): void;
-}
-
-function fakeSpawner() {
-  const procs: FakeProcess[] = [];
-  const spawner: ProcessSpawner = {
-    spawn(args, handlers) {
-      let resolve: (e: Exit) => void = () => {};
-      const exited = new Promise<Exit>((r) => {
-        resolve = r;
-      });
-      const p: FakeProcess = {
-        args,
-        handlers,
-        stopped: false,
-        exit: (e) => resolve({ code: 1, signal: null, error: null, ...e }),
-      };
-      procs.push(p);
-      return {
-        stop() {
-          p.stopped = true;
-          resolve({ code: null, signal: "SIGTERM", error: null });
-        },
-        exited,
-      };
-    },
-  };
-  return { spawner, procs };
-}
+import { type FakeProcess, fakeSpawner } from "../../testkit/fakes/spawner";
 
 const ADDR = JSON.stringify([{ addr_info: [{ family: "inet", local: "100.65.1.11", prefixlen: 24 }] }]);
 
