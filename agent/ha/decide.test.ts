@@ -71,6 +71,12 @@ describe("conntrackdSteps", () => {
     expect(conntrackdSteps("fault")).toEqual(["-t"]);
     expect(conntrackdSteps("stopped")).toEqual([]);
   });
+
+  it("leaves the kernel's timers alone while the gateway is still master of another group", () => {
+    expect(conntrackdSteps("backup", true)).toEqual(["-n"]);
+    expect(conntrackdSteps("fault", true)).toEqual([]);
+    expect(conntrackdSteps("master", true)).toEqual(["-c", "-f", "-R", "-B"]);
+  });
 });
 
 describe("HaTracker", () => {

@@ -66,14 +66,17 @@ export function effectivePriority(ha: SpecHa, groupPriority: number, weightValue
  * connections its peer synced (-c), flushes its caches (-f), resyncs its internal cache from the
  * kernel (-R) and sends a bulk update to the backups (-B); a new backup shortens the kernel's
  * timers so the connections it forwarded as master expire (-t) and asks the master for a full
- * resync (-n); a faulty gateway only shortens its timers.
+ * resync (-n); a faulty gateway only shortens its timers. A gateway still master of another group
+ * (active/active) leaves its timers alone.
  */
 export type ConntrackdStep = "-c" | "-f" | "-R" | "-B" | "-t" | "-n";
 
-export function conntrackdSteps(to: VrrpState): ConntrackdStep[] {
+export function conntrackdSteps(to: VrrpState, masterElsewhere = false): ConntrackdStep[] {
   if (to === "master") return ["-c", "-f", "-R", "-B"];
-  if (to === "backup") return ["-t", "-n"];
-  if (to === "fault") return ["-t"];
+  // active/active: a gateway still master of its own group keeps forwarding those connections,
+  // and -t would shorten every timer in its kernel table, theirs too
+  if (to === "backup") return masterElsewhere ? ["-n"] : ["-t", "-n"];
+  if (to === "fault") return masterElsewhere ? [] : ["-t"];
   return [];
 }
 

@@ -248,7 +248,7 @@ export class HaSupervisor {
   /** conntrackd's sequence for the new state; the commit on promotion is timed. */
   private async syncConnections(t: VrrpTransition): Promise<void> {
     if (this.conntrackdConf === null || this.conntrackd.state !== "running") return;
-    const steps = conntrackdSteps(t.to);
+    const steps = conntrackdSteps(t.to, this.tracker.anyMaster());
     if (steps.length === 0) return;
     const conf = this.file("conntrackd.conf");
     const errors: string[] = [];

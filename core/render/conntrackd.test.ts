@@ -80,6 +80,12 @@ describe("renderConntrackdConf", () => {
     expect(conf).toMatch(/Protocol Accept \{\n {6}TCP\n {6}UDP\n {6}ICMP\n {4}\}/);
   });
 
+  it("keeps the peer's connections in an external cache in active/standby, in the kernel in active/active", () => {
+    expect(conf).not.toContain("DisableExternalCache");
+    const aa = renderConntrackdConf({ ...ha, mode: "active_active" }, { dir: "/d" }) as string;
+    expect(aa).toMatch(/Mode FTFW \{\n {4}ResendQueueSize 131072\n {4}DisableExternalCache on\n {2}\}/);
+  });
+
   it("opens one channel per peer, the first one the default", () => {
     const two = renderConntrackdConf(
       { ...ha, sync: { ...sync, peerAddresses: ["100.100.0.2", "100.100.0.3"] } },

@@ -40,13 +40,19 @@ export function conntrackdIgnoredAddresses(ha: SpecHa): string[] {
 /**
  * conntrackd.conf for one gateway, or null when the spec has no connection sync: FTFW (reliable,
  * acknowledged) over UDP on the sync link, an external cache that the new master commits into its
- * kernel table on promotion (agent/ha), and a filter that keeps the gateways' own traffic out.
+ * kernel table on promotion (agent/ha; active/active injects the peer's connections into the kernel
+ * at once instead), and a filter that keeps the gateways' own traffic out.
  * One UDP channel per peer: conntrackd sends on the first and falls back to the next when it fails.
  */
 export function renderConntrackdConf(ha: SpecHa, paths: ConntrackdPaths): string | null {
   const sync = ha.sync;
   if (sync === null) return null;
-  const out: string[] = ["Sync {", "  Mode FTFW {", "    ResendQueueSize 131072", "  }"];
+  const out: string[] = ["Sync {", "  Mode FTFW {", "    ResendQueueSize 131072"];
+  // active/active: a gateway taking over its peer's group must already hold the peer's connections
+  // in its kernel when the first packet arrives, or it NATs them anew to its own slice before the
+  // commit lands; so the peer's connections go straight into the kernel table
+  if (ha.mode === "active_active") out.push("    DisableExternalCache on");
+  out.push("  }");
   sync.peerAddresses.forEach((peer, i) => {
     out.push(
       i === 0 ? "  UDP Default {" : "  UDP {",

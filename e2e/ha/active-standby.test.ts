@@ -82,6 +82,20 @@ describe.skipIf(missing !== null)("active/standby with keepalived and conntrackd
     await s?.stop();
   }, 60_000);
 
+  it("runs keepalived and conntrackd on both gateways with the rendered configurations", async () => {
+    const list = await s.api.gateway.list.query({ clusterId: s.cluster.clusterId });
+    for (const g of list.gateways) {
+      expect(g.ha, g.name).toMatchObject({ keepalived: "running", conntrackd: "running", error: "" });
+    }
+    // the standby holds none of the addresses that float with the group
+    const b = await lab.must(lab.gateways.b.ns, ["ip", "-4", "-br", "addr"]);
+    expect(b).not.toContain("100.64.0.1/24");
+    expect(b).not.toContain(`${lab.pools.alpha[0]}/32`);
+    const a = await lab.must(lab.gateways.a.ns, ["ip", "-4", "-br", "addr"]);
+    expect(a).toContain("100.64.0.1/24");
+    for (const p of lab.pools.alpha) expect(a).toContain(`${p}/32`);
+  });
+
   it("the backup takes over when every ISP link of the master goes down (its groups go FAULT), and gives them back", async () => {
     const streams = startStreams(40);
     await steady(streams);

@@ -35,11 +35,19 @@ export interface HaLabGatewayInfo {
   ports: { lan: string; alpha: string; beta: string };
 }
 
+export interface HaLabClient {
+  ns: string;
+  address: string;
+  /** its default gateway: a virtual address */
+  gateway: string;
+}
+
 export interface HaLab {
   runId: string;
   ns: { lan: string; alpha: string; beta: string; server: string; client: string };
   gateways: Record<HaLabGateway, HaLabGatewayInfo>;
-  client: string;
+  /** the first client (ns.client) and, with more, the others */
+  clients: HaLabClient[];
   /** the server's address through alpha (on-link pool) and through beta (routed pool) */
   server: { viaAlpha: string; viaBeta: string };
   vip: string;
@@ -47,6 +55,8 @@ export interface HaLab {
   runner(ns: string): CommandRunner;
   must(ns: string, args: readonly string[]): Promise<string>;
   spawn(ns: string | null, args: readonly string[], env?: Record<string, string>): LabProcess;
+  /** replaces ISP beta's static routes of the routed pool (cidr -> the gateways' address it goes to) */
+  routeBeta(routes: ReadonlyArray<{ cidr: string; via: string }>): Promise<void>;
   /** takes every ISP link of a gateway down (its carrier drops) or back up */
   ispLinks(gw: HaLabGateway, state: "up" | "down"): Promise<void>;
   /** the gateway dies to the network (every port of it down, the sync link too) or comes back */
@@ -74,10 +84,21 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-export async function buildHaLab(options: { prefix?: string } = {}): Promise<HaLab> {
+export interface HaLabOptions {
+  prefix?: string;
+  /** each client's default gateway (a virtual address of the LAN); default: one client via 100.64.0.1 */
+  clientGateways?: string[];
+}
+
+export async function buildHaLab(options: HaLabOptions = {}): Promise<HaLab> {
   const runId = randomBytes(3).toString("hex");
   const p = `${options.prefix ?? "ghha"}-${runId}`;
   const ns = { lan: `${p}-sw`, alpha: `${p}-ispa`, beta: `${p}-ispb`, server: `${p}-srv`, client: `${p}-c1` };
+  const clients: HaLabClient[] = (options.clientGateways ?? ["100.64.0.1"]).map((gateway, i) => ({
+    ns: `${p}-c${i + 1}`,
+    address: `100.64.0.${50 + i}`,
+    gateway,
+  }));
   const gateways: Record<HaLabGateway, HaLabGatewayInfo> = {
     a: {
       ns: `${p}-gwa`,
@@ -97,14 +118,21 @@ export async function buildHaLab(options: { prefix?: string } = {}): Promise<HaL
     },
   };
   const server = { viaAlpha: "100.127.0.10", viaBeta: "100.127.0.11" };
-  const client = "100.64.0.50";
   const spaces = new Namespaces();
   const runner = (name: string) => spaces.runner(name);
   const sysctl = (name: string, values: string[]) =>
     must(host, ["ip", "netns", "exec", name, "sysctl", "-q", "-w", ...values]);
 
   try {
-    for (const name of [ns.lan, ns.alpha, ns.beta, ns.server, ns.client, gateways.a.ns, gateways.b.ns]) {
+    for (const name of [
+      ns.lan,
+      ns.alpha,
+      ns.beta,
+      ns.server,
+      ...clients.map((c) => c.ns),
+      gateways.a.ns,
+      gateways.b.ns,
+    ]) {
       await spaces.add(name);
     }
     for (const sw of [ns.lan, ns.alpha, ns.beta]) {
@@ -166,14 +194,16 @@ export async function buildHaLab(options: { prefix?: string } = {}): Promise<HaL
       `addr add ${gateways.b.sync.address} dev ${HA_LAB_SYNC_INTERFACE}`,
       `link set ${HA_LAB_SYNC_INTERFACE} up`,
     ]);
-    await ipBatch(ns.client, [
-      "link set lo up",
-      `link add name eth0 type veth peer name c1 netns ${ns.lan}`,
-      `addr add ${client}/24 dev eth0`,
-      "link set eth0 up",
-      "route add default via 100.64.0.1",
-    ]);
-    await ipBatch(ns.lan, ["link set c1 master br0", "link set c1 up"]);
+    for (const [i, c] of clients.entries()) {
+      await ipBatch(c.ns, [
+        "link set lo up",
+        `link add name eth0 type veth peer name c${i + 1} netns ${ns.lan}`,
+        `addr add ${c.address}/24 dev eth0`,
+        "link set eth0 up",
+        `route add default via ${c.gateway}`,
+      ]);
+      await ipBatch(ns.lan, [`link set c${i + 1} master br0`, `link set c${i + 1} up`]);
+    }
     await ipBatch(ns.server, [
       "link set lo up",
       `addr add ${server.viaAlpha}/32 dev lo`,
@@ -196,7 +226,7 @@ export async function buildHaLab(options: { prefix?: string } = {}): Promise<HaL
     runId,
     ns,
     gateways,
-    client,
+    clients,
     server,
     vip: "100.64.0.1",
     pools: {
@@ -210,6 +240,12 @@ export async function buildHaLab(options: { prefix?: string } = {}): Promise<HaL
       const g = gateways[gw];
       await ipBatch(ns.alpha, [`link set ${g.ports.alpha} ${state}`]);
       await ipBatch(ns.beta, [`link set ${g.ports.beta} ${state}`]);
+    },
+    async routeBeta(routes) {
+      await ipBatch(ns.beta, [
+        "route flush root 203.0.113.100/30",
+        ...routes.map((r) => `route replace ${r.cidr} via ${r.via} dev br0`),
+      ]);
     },
     async isolate(gw, on) {
       const g = gateways[gw];

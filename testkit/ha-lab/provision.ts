@@ -20,18 +20,26 @@ export interface HaCluster {
 
 export interface HaProvisionOptions {
   name: string;
+  mode?: "active_standby" | "active_active";
   advertIntervalMs?: number;
   sync?: boolean;
   preempt?: boolean;
 }
 
+/** active/active: each gateway's group, LAN address and floating link addresses */
+export const ACTIVE_ACTIVE = {
+  a: { vrid: 61, group: "g61", lan: "100.64.0.11/24", alpha: "198.51.100.5/24", beta: "203.0.113.5/26" },
+  b: { vrid: 62, group: "g62", lan: "100.64.0.12/24", alpha: "198.51.100.6/24", beta: "203.0.113.6/26" },
+} as const;
+
 export function haSettings(
   cluster: HaCluster,
   opts: Omit<HaProvisionOptions, "name">,
 ): z.input<typeof zHaSettingsFields> {
+  const mode = opts.mode ?? "active_standby";
   return {
-    mode: "active_standby",
-    lanVirtualAddress: "100.64.0.1/24",
+    mode,
+    lanVirtualAddress: mode === "active_standby" ? "100.64.0.1/24" : null,
     lanVrid: 51,
     advertIntervalMs: opts.advertIntervalMs ?? 100,
     preempt: opts.preempt ?? false,
@@ -108,11 +116,14 @@ export async function provisionHaCluster(api: ConsoleApi, lab: HaLab, opts: HaPr
   const cluster: HaCluster = { clusterId, isps: { alpha: alpha.entity.id, beta: beta.entity.id }, gateways };
   let { draftVersion } = await api.draft.status.query({ clusterId });
   await api.cluster.update.mutate({ id: clusterId, draftVersion, ha: haSettings(cluster, opts) });
+  const activeActive = opts.mode === "active_active";
   for (const [key, priority] of [
     ["a", 150],
     ["b", 100],
   ] as const) {
     const g = lab.gateways[key];
+    // active/active: each gateway's own LAN address, VRID and floating link addresses
+    const own = ACTIVE_ACTIVE[key];
     ({ draftVersion } = await api.draft.status.query({ clusterId }));
     const r = await api.gateway.updateSettings.mutate({
       gatewayId: gateways[key].id,
@@ -122,9 +133,22 @@ export async function provisionHaCluster(api: ConsoleApi, lab: HaLab, opts: HaPr
         lanAddress: g.lan.address,
         priority,
         syncAddress: g.sync.address.split("/")[0] as string,
+        lanVirtualAddress: activeActive ? own.lan : null,
+        vrid: activeActive ? own.vrid : null,
         links: [
-          { ispId: cluster.isps.alpha, interface: g.alpha.iface, localAddress: g.alpha.address },
-          { ispId: cluster.isps.beta, interface: g.beta.iface, localAddress: g.beta.address, nextHop: g.beta.nextHop },
+          {
+            ispId: cluster.isps.alpha,
+            interface: g.alpha.iface,
+            localAddress: g.alpha.address,
+            floatingAddress: activeActive ? own.alpha : null,
+          },
+          {
+            ispId: cluster.isps.beta,
+            interface: g.beta.iface,
+            localAddress: g.beta.address,
+            nextHop: g.beta.nextHop,
+            floatingAddress: activeActive ? own.beta : null,
+          },
         ],
       },
     });

@@ -7,7 +7,7 @@ import { enrollAndRun, type LabAgent, waitFor } from "../failover-lab/agents";
 import { type ConsoleApi, signIn } from "../failover-lab/api";
 import { startTestConsole, TEST_USERS, type TestConsole } from "../failover-lab/console";
 import { host } from "../lab/namespaces";
-import { buildHaLab, type HaLab, type HaLabGateway } from "./lab";
+import { buildHaLab, type HaLab, type HaLabGateway, type HaLabOptions } from "./lab";
 import { type HaCluster, type HaProvisionOptions, provisionHaCluster } from "./provision";
 
 /**
@@ -22,10 +22,10 @@ export interface HaSession {
   api: ConsoleApi;
   cluster: HaCluster;
   agents: Record<HaLabGateway, LabAgent>;
-  /** the state of the cluster's group in each gateway's last report, through the console */
-  states(): Promise<Record<HaLabGateway, VrrpState | null>>;
+  /** the state of a group (default: the active/standby group) in each gateway's last report, through the console */
+  states(group?: string): Promise<Record<HaLabGateway, VrrpState | null>>;
   /** waits until the console shows these states */
-  waitStates(want: Partial<Record<HaLabGateway, VrrpState>>, timeoutMs?: number): Promise<void>;
+  waitStates(want: Partial<Record<HaLabGateway, VrrpState>>, timeoutMs?: number, group?: string): Promise<void>;
   /** pids of keepalived's processes (parent and VRRP child) on a gateway, from its pid files */
   keepalivedPids(gw: HaLabGateway): number[];
   stop(): Promise<void>;
@@ -51,7 +51,7 @@ const readPid = (path: string): number | null => {
 };
 
 export async function startHaSession(
-  opts: Partial<HaProvisionOptions> & { agentLogLevel?: string } = {},
+  opts: Partial<HaProvisionOptions> & { agentLogLevel?: string; lab?: HaLabOptions } = {},
 ): Promise<HaSession> {
   const work = mkdtempSync(join(tmpdir(), "gh-ha-"));
   let lab: HaLab | null = null;
@@ -71,7 +71,7 @@ export async function startHaSession(
     const { outfile } = await buildAgent(join(work, "gatehouse-agent.mjs"));
     console = await startTestConsole({ longPollMs: 5_000 });
     const api = await signIn(console.url, TEST_USERS.admin.username, TEST_USERS.admin.password);
-    lab = await buildHaLab();
+    lab = await buildHaLab(opts.lab);
     const l = lab;
     const cluster = await provisionHaCluster(api, lab, { name: `ha-${lab.runId}`, ...opts });
     const started = await enrollAndRun(
@@ -85,10 +85,10 @@ export async function startHaSession(
       },
     );
     const agents = { a: started[0] as LabAgent, b: started[1] as LabAgent };
-    const states = async () => {
+    const states = async (group = "cluster") => {
       const list = await api.gateway.list.query({ clusterId: cluster.clusterId });
       const of = (id: string) =>
-        list.gateways.find((g) => g.id === id)?.ha?.groups.find((x) => x.name === "cluster")?.state ?? null;
+        list.gateways.find((g) => g.id === id)?.ha?.groups.find((x) => x.name === group)?.state ?? null;
       return { a: of(cluster.gateways.a.id), b: of(cluster.gateways.b.id) };
     };
     const session: HaSession = {
@@ -98,11 +98,11 @@ export async function startHaSession(
       cluster,
       agents,
       states,
-      async waitStates(want, timeoutMs = 20_000) {
+      async waitStates(want, timeoutMs = 20_000, group = "cluster") {
         await waitFor(
-          `states ${JSON.stringify(want)}`,
+          `${group} states ${JSON.stringify(want)}`,
           async () => {
-            const now = await states();
+            const now = await states(group);
             return Object.entries(want).every(([k, v]) => now[k as HaLabGateway] === v);
           },
           timeoutMs,

@@ -27,11 +27,11 @@ export async function startHaEcho(lab: HaLab, seconds: number): Promise<LabProce
 }
 
 /** gapMs: silences longer than this are printed (below 10 ms every reply is: the stream's heartbeat). */
-export function startHaStreams(lab: HaLab, seconds: number, gapMs = 40): HaStreams {
+export function startHaStreams(lab: HaLab, seconds: number, gapMs = 40, clientNs = lab.ns.client): HaStreams {
   const opts = { seconds, intervalMs: 10, gapMs };
   return {
-    udp: startStream(serverLab(lab, lab.server.viaAlpha), lab.ns.client, { proto: "udp", ...opts }),
-    tcp: startStream(serverLab(lab, lab.server.viaBeta), lab.ns.client, { proto: "tcp", ...opts }),
+    udp: startStream(serverLab(lab, lab.server.viaAlpha), clientNs, { proto: "udp", ...opts }),
+    tcp: startStream(serverLab(lab, lab.server.viaBeta), clientNs, { proto: "tcp", ...opts }),
   };
 }
 
