@@ -9,7 +9,7 @@ import { compileHa } from "../../core/policy/compile-ha";
 import { fakeSpawner } from "../../testkit/fakes/spawner";
 import { FakeRunner } from "../../testkit/fakes/runner";
 import { HA_GATEWAYS, haPolicy } from "../../testkit/ha-fixtures";
-import { HaSupervisor } from "./supervisor";
+import { HaSupervisor, needsHandover } from "./supervisor";
 
 const ha = compileHa({
   policy: haPolicy("active_standby"),
@@ -127,6 +127,29 @@ describe("HaSupervisor", () => {
       ]),
     );
     expect(Number(readFileSync(join(dir, "links.weight"), "utf8")) * ha.trackLinkWeight).toBeGreaterThanOrEqual(254);
+  });
+
+  it("hands a drained master's groups over by restarting keepalived, once", async () => {
+    await sup.setSpec(ha);
+    execFileSync("mkfifo", [join(dir, "keepalived.fifo")]);
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(join(dir, "keepalived.fifo"), 'GROUP "cluster" MASTER\n');
+    await waitUntil("master", () => sup.status()?.groups[0]?.state === "master");
+    const keepalived = () => fake.procs.filter((p) => p.args[0] === "keepalived");
+    await sup.setSpec({ ...ha, drained: true });
+    expect(keepalived()).toHaveLength(2);
+    expect(keepalived()[0]?.stopped).toBe(true);
+    expect(readFileSync(join(dir, "keepalived.conf"), "utf8")).toContain("priority 1\n");
+    await sup.setSpec({ ...ha, drained: true });
+    expect(keepalived()).toHaveLength(2);
+  });
+
+  it("hands over only what the peers would not take by themselves", () => {
+    expect(needsHandover({ ...ha, drained: true }, false, true, true)).toBe(true);
+    expect(needsHandover({ ...ha, drained: true, preempt: true }, false, true, true)).toBe(false);
+    expect(needsHandover({ ...ha, drained: true }, true, true, true)).toBe(false);
+    expect(needsHandover({ ...ha, drained: true }, false, false, true)).toBe(false);
+    expect(needsHandover(ha, false, true, true)).toBe(false);
   });
 
   it("stops both daemons and removes the addresses when the spec loses its ha section", async () => {

@@ -99,14 +99,30 @@ export class HaSupervisor {
       return;
     }
     mkdirSync(this.deps.dir, { recursive: true, mode: 0o700 });
+    const wasDrained = this.ha?.drained ?? false;
     this.ha = ha;
     this.weight = linkWeightValue(ha, this.links);
     this.tracker.configure(ha, this.weight);
     this.writeWeight();
     await this.configureConntrackd(ha);
     await this.configureKeepalived(ha);
+    if (needsHandover(ha, wasDrained, this.tracker.anyMaster(), this.keepalived.state === "running")) {
+      await this.handOver();
+    }
     this.startFifoWatch();
     this.changed();
+  }
+
+  /**
+   * A master that is drained with preempt off keeps its groups at priority 1: a backup never takes
+   * over from a live master of lower priority. Restarting keepalived hands them over: it leaves
+   * with priority-0 adverts (the peer takes over at once) and returns as a backup at priority 1;
+   * with no peer to take them it becomes master again after the master-down interval.
+   */
+  private async handOver(): Promise<void> {
+    this.deps.log.info("drained: handing the groups over to the peers");
+    await this.keepalived.stop(true);
+    await this.keepalived.ensure(this.keepalivedArgs());
   }
 
   /** The agent's link health changed: keepalived reads the new weight from its file. */
@@ -320,6 +336,11 @@ export class HaSupervisor {
     this.conntrackdConf = null;
     this.deps.onChange(undefined);
   }
+}
+
+/** Only when the drain is new, keepalived runs and is master somewhere, and the peers would not preempt. */
+export function needsHandover(ha: SpecHa, wasDrained: boolean, master: boolean, running: boolean): boolean {
+  return ha.drained && !wasDrained && !ha.preempt && master && running;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
