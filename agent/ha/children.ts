@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import type { Logger } from "../log";
 import type { Exit, ProcessSpawner, SpawnedProcess } from "../health/spawner";
 
@@ -23,6 +24,8 @@ export interface ChildDeps {
   /** after an exit the agent did not ask for, before the restart is scheduled */
   onDied?: (exit: Exit) => Promise<void>;
   onStateChange?: () => void;
+  /** where the running child's pid is kept, so a child left by a killed agent can be found */
+  pidFile?: string;
 }
 
 export class SupervisedChild {
@@ -60,6 +63,13 @@ export class SupervisedChild {
     };
     const proc = this.deps.spawner.spawn(this.args, { stdout: keep, stderr: keep });
     this.proc = proc;
+    if (this.deps.pidFile !== undefined && proc.pid !== undefined) {
+      try {
+        writeFileSync(this.deps.pidFile, `${proc.pid}\n`);
+      } catch (e) {
+        this.deps.log.warn({ err: (e as Error).message, file: this.deps.pidFile }, "cannot write the pid file");
+      }
+    }
     this.setState("running", "");
     void proc.exited.then((exit) => this.exited(proc, exit));
   }

@@ -76,7 +76,12 @@ export class HaSupervisor {
       spawner: deps.spawner,
       log: deps.log,
       onStateChange: changed,
-      beforeStart: () => this.removeStale(join(deps.dir, "conntrackd.lock"), null),
+      pidFile: join(deps.dir, "conntrackd.pid"),
+      beforeStart: async () => {
+        // conntrackd keeps no pid file of its own: the agent's tells a conntrackd left from before
+        await this.removeStale(join(deps.dir, "conntrackd.pid"), CONNTRACKD);
+        rmSync(join(deps.dir, "conntrackd.lock"), { force: true });
+      },
     });
     this.fifo = new NotifyFifoReader(
       keepalivedNotifyFifo(this.paths()),
@@ -225,13 +230,14 @@ export class HaSupervisor {
     }
   }
 
-  private async removeStale(path: string, command: string | null): Promise<void> {
-    const pid = command === null ? null : this.readPid(path);
-    if (pid !== null && isCommand(pid, command as string)) {
+  /** Stops the daemon a pid file names when it still runs that command, and removes the file. */
+  private async removeStale(path: string, command: string): Promise<void> {
+    const pid = this.readPid(path);
+    if (pid !== null && isCommand(pid, command)) {
       this.deps.log.warn({ pid, command }, "stopping a daemon left from before the agent started");
       try {
         process.kill(pid, "SIGTERM");
-        for (let i = 0; i < 50 && isCommand(pid, command as string); i++) await sleep(100);
+        for (let i = 0; i < 50 && isCommand(pid, command); i++) await sleep(100);
       } catch {
         // gone already
       }

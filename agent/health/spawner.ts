@@ -14,6 +14,8 @@ export interface Exit {
 }
 
 export interface SpawnedProcess {
+  /** the process id, when it started (also the command's own with an `ip netns exec` prefix, which execs it) */
+  pid?: number;
   /** SIGTERM now; the `exited` promise tells when it is gone */
   stop(): void;
   /** writes to the command's stdin (only when spawned with `stdin: true`); false: it is gone */
@@ -65,6 +67,7 @@ export function execSpawner(options: { prefix?: readonly string[] } = {}): Proce
       // a write after the command died must not take the agent down with EPIPE
       child.stdin?.on("error", () => {});
       return {
+        ...(child.pid === undefined ? {} : { pid: child.pid }),
         stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
         },
