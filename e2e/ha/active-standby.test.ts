@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../testkit/failover-lab/agents";
 import type { Stream } from "../../testkit/failover-lab/streams";
@@ -151,6 +153,39 @@ describe.skipIf(missing !== null)("active/standby with keepalived and conntrackd
     await s.waitStates({ a: "master", b: "backup" }, 30_000);
     await new Promise((r) => setTimeout(r, 1_000));
     await finish(streams, "keepalived and agent frozen");
+  }, 120_000);
+
+  it("an agent killed with SIGKILL and started again stops the daemons it left and runs its own", async () => {
+    const streams = startStreams(40);
+    await steady(streams);
+    const conntrackdPid = () => Number(readFileSync(join(s.agents.a.stateDir, "ha", "conntrackd.pid"), "utf8"));
+    const left = [...s.keepalivedPids("a"), conntrackdPid()];
+    const restarted = new Date().toISOString();
+    await s.restartAgent("a");
+    await waitFor(
+      "the new agent's keepalived",
+      () => s.keepalivedPids("a").length > 0 && s.keepalivedPids("a").every((p) => !left.includes(p)),
+      20_000,
+      100,
+    );
+    await waitFor(
+      "gateway a to be master again under its new agent",
+      async () => {
+        const list = await s.api.gateway.list.query({ clusterId: s.cluster.clusterId });
+        const a = list.gateways.find((g) => g.id === s.cluster.gateways.a.id);
+        return (
+          a?.ha?.groups[0]?.state === "master" && a.ha.transitions.some((t) => t.to === "master" && t.at > restarted)
+        );
+      },
+      30_000,
+      100,
+    );
+    await s.waitStates({ b: "backup" });
+    for (const pid of left)
+      expect(existsSync(`/proc/${pid}`), `the daemon ${pid} left by the killed agent`).toBe(false);
+    expect(left).not.toContain(conntrackdPid());
+    await new Promise((r) => setTimeout(r, 1_000));
+    await finish(streams, "agent restarted");
   }, 120_000);
 
   it("a partitioned VRRP link makes both gateways master, which the console records as split brain", async () => {

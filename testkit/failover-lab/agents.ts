@@ -64,20 +64,30 @@ export async function enrollAndRun(
     ]);
     const code = await enroll.exited;
     if (code !== 0) throw new Error(`enrolling ${g.name} failed (${code}): ${enroll.stderr()}`);
-    const proc = lab.spawn(null, [
-      process.execPath,
-      opts.agentFile,
-      "run",
-      "--state-dir",
-      stateDir,
-      "--netns",
-      labGw.ns,
-      "--log-level",
-      opts.logLevel ?? "info",
-    ]);
-    agents.push({ name: g.name, ns: labGw.ns, stateDir, process: proc, logs: () => parseLogs(proc.stderr()) });
+    agents.push(
+      runAgent(lab, { agentFile: opts.agentFile, name: g.name, ns: labGw.ns, stateDir, logLevel: opts.logLevel }),
+    );
   }
   return agents;
+}
+
+/** Starts an enrolled agent (again) on a lab gateway: `run` with its state directory and namespace. */
+export function runAgent(
+  lab: Pick<AgentLab, "spawn">,
+  opts: { agentFile: string; name: string; ns: string; stateDir: string; logLevel?: string },
+): LabAgent {
+  const proc = lab.spawn(null, [
+    process.execPath,
+    opts.agentFile,
+    "run",
+    "--state-dir",
+    opts.stateDir,
+    "--netns",
+    opts.ns,
+    "--log-level",
+    opts.logLevel ?? "info",
+  ]);
+  return { name: opts.name, ns: opts.ns, stateDir: opts.stateDir, process: proc, logs: () => parseLogs(proc.stderr()) };
 }
 
 export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000, stepMs = 25) {

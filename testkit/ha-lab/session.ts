@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VrrpState } from "../../core/protocol/agent-api";
 import { buildAgent } from "../../scripts/build-agent";
-import { enrollAndRun, type LabAgent, waitFor } from "../failover-lab/agents";
+import { enrollAndRun, type LabAgent, runAgent, waitFor } from "../failover-lab/agents";
 import { type ConsoleApi, signIn } from "../failover-lab/api";
 import { startTestConsole, TEST_USERS, type TestConsole } from "../failover-lab/console";
 import { host } from "../lab/namespaces";
@@ -26,6 +26,8 @@ export interface HaSession {
   states(group?: string): Promise<Record<HaLabGateway, VrrpState | null>>;
   /** waits until the console shows these states */
   waitStates(want: Partial<Record<HaLabGateway, VrrpState>>, timeoutMs?: number, group?: string): Promise<void>;
+  /** kills the gateway's agent with SIGKILL (its daemons keep running) and starts it again */
+  restartAgent(gw: HaLabGateway): Promise<LabAgent>;
   /** pids of keepalived's processes (parent and VRRP child) on a gateway, from its pid files */
   keepalivedPids(gw: HaLabGateway): number[];
   stop(): Promise<void>;
@@ -108,6 +110,19 @@ export async function startHaSession(
           timeoutMs,
           100,
         );
+      },
+      async restartAgent(gw) {
+        const old = agents[gw];
+        old.process.kill("SIGKILL");
+        await old.process.exited;
+        agents[gw] = runAgent(l, {
+          agentFile: outfile,
+          name: old.name,
+          ns: old.ns,
+          stateDir: old.stateDir,
+          logLevel: opts.agentLogLevel ?? "info",
+        });
+        return agents[gw];
       },
       keepalivedPids(gw) {
         const dir = join(agents[gw].stateDir, "ha");
