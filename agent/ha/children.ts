@@ -97,6 +97,18 @@ export class SupervisedChild {
     this.timer.unref?.();
   }
 
+  /** Sends a signal to the running child; false when there is none (or its pid is not known). */
+  signal(sig: NodeJS.Signals): boolean {
+    const pid = this.proc?.pid;
+    if (pid === undefined) return false;
+    try {
+      process.kill(pid, sig);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Stops it and waits until it is gone. */
   async stop(keepWanted = false): Promise<void> {
     this.wanted = keepWanted;

@@ -173,12 +173,12 @@ export class HaSupervisor {
     this.keepalivedConf = conf;
     this.setError("");
     if (reload) {
-      const pid = this.readPid(this.file("keepalived.pid"));
-      if (pid !== null) {
-        process.kill(pid, "SIGHUP");
+      if (this.keepalived.signal("SIGHUP")) {
         this.deps.log.info("keepalived reloads its configuration");
         return;
       }
+      // no keepalived to reload after all: start it with the new configuration
+      await this.keepalived.stop(true);
     }
     await this.keepalived.ensure(this.keepalivedArgs());
   }
