@@ -45,16 +45,22 @@ export function callerAs(db: Db, user: CallerUser | null, opts: { csrf?: string 
   return createCaller(ctx);
 }
 
-/** The TRPCError a call fails with; throws when it succeeds or fails otherwise. */
-export async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
+/** The error of class `type` a call fails with; throws when it succeeds or fails otherwise. */
+export async function failureOf<E extends Error>(
+  p: Promise<unknown>,
+  type: abstract new (...args: never[]) => E,
+): Promise<E> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof TRPCError) return e;
+    if (e instanceof type) return e;
     throw e;
   }
   throw new Error("expected the call to fail");
 }
+
+/** The TRPCError a call fails with; throws when it succeeds or fails otherwise. */
+export const errorOf = (p: Promise<unknown>): Promise<TRPCError> => failureOf(p, TRPCError);
 
 export async function apiHarness(provider: DbProvider): Promise<ApiHarness> {
   const store = await freshStore(provider);
