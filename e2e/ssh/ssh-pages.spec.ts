@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import ssh2 from "ssh2";
+import { ed25519KeyPair } from "../../testkit/fakes/ssh-keys";
 import { fingerprintOf } from "../../server/ssh/fingerprint";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
@@ -11,7 +12,7 @@ import { signIn, uniqueName } from "../../testkit/console/fixtures";
  */
 
 async function hostKeyServer() {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", {});
+  const pair = ed25519KeyPair();
   const parsed = ssh2.utils.parseKey(pair.public);
   if (parsed instanceof Error) throw parsed;
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -65,9 +66,7 @@ test("adding a gateway over SSH: the host key is read and must be confirmed", as
 
     // this server lets nobody in: the job stops at the login, and nothing is registered
     await page.getByLabel("Gateway name").fill("gw-refused");
-    await page
-      .getByRole("textbox", { name: "Private key" })
-      .fill(ssh2.utils.generateKeyPairSync("ed25519", {}).private);
+    await page.getByRole("textbox", { name: "Private key" }).fill(ed25519KeyPair().private);
     await install.click();
     const job = page.getByRole("region", { name: "Job: Enroll gw-refused over SSH" });
     await expect(job.getByRole("status", { name: "job failed" })).toBeVisible();
