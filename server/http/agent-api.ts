@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { consoleMetrics } from "../metrics/console-metrics";
 import { BodyTooLarge, readBodyBytes } from "./body-limit";
 import { type ZodType, z } from "zod";
 import {
@@ -112,6 +113,15 @@ async function readLimited(req: Request, limit: number): Promise<string> {
 }
 
 export async function guarded(req: Request, endpoint: string, fn: () => Promise<Response>): Promise<Response> {
+  const started = performance.now();
+  const res = await answerGuarded(req, endpoint, fn);
+  const m = consoleMetrics();
+  m.apiRequests.inc({ api: "agent", endpoint, status: String(res.status) });
+  m.apiSeconds.observe({ api: "agent" }, (performance.now() - started) / 1000);
+  return res;
+}
+
+async function answerGuarded(req: Request, endpoint: string, fn: () => Promise<Response>): Promise<Response> {
   try {
     return await fn();
   } catch (e) {
