@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import ssh2 from "ssh2";
@@ -97,6 +98,18 @@ test("a gateway's page: SSH access, diagnostics and upgrades", async ({ page }, 
   await page.getByRole("button", { name: "Add gateway" }).click();
   await page.getByLabel("Name").fill("gw-by-hand");
   await page.getByRole("button", { name: "Add and show enrollment token" }).click();
+  // the one-time token can be kept as a file, and the commands pass it through a root-only file
+  const token = await page.getByLabel("Enrollment token").inputValue();
+  expect(token).toMatch(/^ghe_/);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download token" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe("gw-by-hand.enroll-token");
+  expect(readFileSync(await download.path(), "utf8")).toBe(`${token}\n`);
+  const commands = await page.getByLabel("Run on the gateway, as root").inputValue();
+  expect(commands).toContain("--token-file /root/gatehouse-enroll.token");
+  expect(commands).not.toContain(`--token ${token}`);
   await page.getByRole("button", { name: "Done" }).click();
   await expect(page.getByRole("region", { name: "Agent upgrades" })).toContainText("The console's agent build is");
 
