@@ -257,6 +257,16 @@ describe("policyWarnings: zones and pools", () => {
     expect(w?.message).toContain("1 address × 64,512 ports (1024-65535, no port range set) = 64,512 source ports");
     expect(w?.message).toContain("for 1,049,088 client addresses"); // 2^20 + the office's 512
   });
+
+  it("does not count a catch-all source (wider than a /8) as clients", () => {
+    const everyone = (cidrs: string[]) =>
+      withRules([{ id: "all", source: { kind: "cidrs", cidrs }, action: snat("pool-lte"), egressIspId: "isp-lte" }]);
+    // 0.0.0.0/0 beside the office's 512 addresses: 512 clients on 64,512 ports is enough
+    expect(only(policyWarnings(everyone(["0.0.0.0/0"])), "pool-too-small")).toEqual([]);
+    // a /8 still counts: 16.7 million clients on one address is too many
+    const w = only(policyWarnings(everyone(["100.0.0.0/8"])), "pool-too-small")[0];
+    expect(w?.message).toContain("for 16,777,216 client addresses");
+  });
 });
 
 describe("policyWarnings: ISPs of pools and failover", () => {

@@ -37,6 +37,9 @@ export interface PolicyWarning {
   related: Array<{ entity: PolicyPart; id: string }>;
 }
 
+/** Source networks larger than this (a /8) are catch-alls, not a count of clients. */
+const MAX_COUNTED_SOURCE = 1n << 24n;
+
 /** Below this many source ports per client address and destination a pool is reported as too small. */
 export const MIN_PORTS_PER_CLIENT = 64;
 /** Ports the kernel picks from when a pool has no port range and a source port must change. */
@@ -288,7 +291,9 @@ function undersizedPools(
   for (const pool of policy.pools) {
     const rules = users.get(pool.id);
     if (!rules) continue;
-    const clients = unionSize(rules.flatMap((r) => sources.get(r.id) ?? []));
+    // a source wider than a /8 (0.0.0.0/0, a catch-all) says nothing of how many clients there are
+    const all = rules.flatMap((r) => sources.get(r.id) ?? []);
+    const clients = unionSize(all.filter((c) => intervalSize(c) <= MAX_COUNTED_SOURCE));
     if (clients === 0n) continue;
     const addresses = poolSize(pool);
     const ports = pool.portRange ? pool.portRange.to - pool.portRange.from + 1 : DEFAULT_PORTS;
