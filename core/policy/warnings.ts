@@ -203,15 +203,25 @@ function overlappingZones(policy: Policy, out: PolicyWarning[]) {
     stack.push(cur);
   }
   const zones = new Map(policy.zones.map((z) => [z.id, z]));
+  // zones whose rules have a pinned position: the pin decides before the source's specificity
+  const pinned = new Set(
+    policy.rules
+      .filter((r) => r.priority !== null && r.source.kind === "zone")
+      .map((r) => (r.source as { zoneId: string }).zoneId),
+  );
   const say = (a: string, b: string, outer: Cidr, inner: Cidr) => {
     const other = zones.get(b);
     const how = outer.text === inner.text ? `both have ${outer.text}` : `${inner.text} is inside ${outer.text}`;
+    const decides =
+      pinned.has(a) || pinned.has(b)
+        ? "rules with a pinned position decide first, the others by the most specific source"
+        : "rules decide by the most specific source";
     out.push({
       entity: "zone",
       id: a,
       code: "zone-overlap",
       path: ["networks"],
-      message: `overlaps zone "${other?.name ?? b}" (${how}); rules decide by the most specific source, which may not be the zone you expect`,
+      message: `overlaps zone "${other?.name ?? b}" (${how}); ${decides}, which may not be the zone you expect`,
       related: [{ entity: "zone", id: b }],
     });
   };
