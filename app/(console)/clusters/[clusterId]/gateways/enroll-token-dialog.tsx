@@ -2,7 +2,7 @@
 
 import { Field } from "../../../../components/field";
 import { Modal } from "../../../../components/modal";
-import { CopyButton, DownloadButton } from "./copy-button";
+import { CopyButton, DownloadButton } from "../../../../components/copy-button";
 import { enrollCommands } from "./present";
 
 /** A gateway's one-time enrollment token, as the console issues it when adding a gateway or a new token. */
