@@ -30,6 +30,13 @@ test("sign in, create a cluster, find its creation in the audit log", async ({ p
 
   await link.click();
   await expect(page.getByRole("heading", { name })).toBeVisible();
+  // an empty cluster says what to do first, and the step's link leads there
+  const guide = page.getByRole("region", { name: "Setting up this cluster" });
+  await expect(guide.getByRole("heading")).toHaveText("Next step: Add the ISPs");
+  await expect(guide.getByRole("listitem")).toHaveCount(5);
+  await page.screenshot({ path: testInfo.outputPath("first-steps.png") });
+  await guide.getByRole("link", { name: "Add the ISPs" }).click();
+  await expect(page.getByText("No ISPs yet.")).toBeVisible();
 
   await page.getByRole("link", { name: "Audit log" }).click();
   await page.getByLabel("Action").fill("cluster.create");
