@@ -79,11 +79,26 @@ export function groupHaIssues(
   const ha = issues.filter((i) => i.path[0] === "ha");
   const linkKeys = links.flatMap((_, n) => [`ha.links.${n}.vrid`, `ha.links.${n}.floatingAddress`]);
   const grouped = groupIssues("settings", ha, [...BASE_FIELDS, ...linkKeys], fromServer);
+  return keyLinksByIsp(grouped, "ha.links", links, (ispId, field) =>
+    linkFieldKey(ispId, field as "vrid" | "floatingAddress"),
+  );
+}
+
+/**
+ * Moves the messages under `<prefix>.<n>.<field>` to the key `keyOf` gives the ISP of link entry
+ * n: a form shows one row per ISP, the settings list only the ISPs that have an entry.
+ */
+export function keyLinksByIsp(
+  grouped: GroupedErrors,
+  prefix: string,
+  links: readonly { ispId: string }[],
+  keyOf: (ispId: string, field: string) => string,
+): GroupedErrors {
   const byField: Record<string, string[]> = {};
   for (const [key, messages] of Object.entries(grouped.byField)) {
-    const m = /^ha\.links\.(\d+)\.(vrid|floatingAddress)$/.exec(key);
+    const m = key.startsWith(`${prefix}.`) ? /^(\d+)\.(\w+)$/.exec(key.slice(prefix.length + 1)) : null;
     const ispId = m ? links[Number(m[1])]?.ispId : undefined;
-    byField[m && ispId !== undefined ? linkFieldKey(ispId, m[2] as "vrid" | "floatingAddress") : key] = messages;
+    byField[m && ispId !== undefined ? keyOf(ispId, m[2] as string) : key] = messages;
   }
   return { byField, other: grouped.other };
 }

@@ -3,7 +3,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { HA_MODE_LABELS, HA_MODE_VALUES } from "@/core/policy/model";
-import { CheckField, Field, FormAlert, inputProps } from "@/app/components/field";
+import { CheckField, Field, FormAlert, inputProps, TextField } from "@/app/components/field";
 import { type GroupedErrors, serverIssues } from "@/app/components/form-errors";
 import { useCanEdit, useClusterEntities, useRefreshAll } from "@/app/components/hooks";
 import { errorMessage } from "@/app/lib/errors";
@@ -11,29 +11,6 @@ import { useTRPC } from "@/app/lib/trpc";
 import { groupHaIssues, HA_MODE_EXPLANATIONS, type HaFormText, haFormText, linkFieldKey, readHaForm } from "./ha-form";
 
 const NO_ERRORS: GroupedErrors = { byField: {}, other: [] };
-
-function TextField(props: {
-  id: string;
-  label: string;
-  hint?: string;
-  placeholder?: string;
-  errors: string[] | undefined;
-  value: string;
-  disabled: boolean;
-  onChange: (value: string) => void;
-}) {
-  return (
-    <Field id={props.id} label={props.label} hint={props.hint} errors={props.errors}>
-      <input
-        {...inputProps(props.id, props.errors)}
-        value={props.value}
-        disabled={props.disabled}
-        placeholder={props.placeholder}
-        onChange={(e) => props.onChange(e.target.value)}
-      />
-    </Field>
-  );
-}
 
 /**
  * How the cluster's gateways back each other up (VRRP with keepalived, connection sync with

@@ -12,6 +12,7 @@ import { CONNECTION_LABELS, relativeTime } from "../present";
 import { type AuthInput, CredentialsFields, type HostKey, HostKeyCheck } from "../ssh-forms";
 import { sshTargetLabel, upgradeAvailable } from "../ssh-present";
 import { IpRuleConflicts } from "../ip-rule-conflicts";
+import { GatewayHaSection } from "../gateway-ha-section";
 
 const REFRESH_MS = 3_000;
 type Role = "viewer" | "operator" | "admin";
@@ -356,6 +357,7 @@ export default function GatewayPage() {
         <Link href={`/clusters/${clusterId}/gateways`}>All gateways</Link>
       </div>
       <IpRuleConflicts facts={g.facts} />
+      <GatewayHaSection clusterId={clusterId} gatewayId={gatewayId} />
       {role === "viewer" ? (
         <p className="muted">SSH access and diagnostics need the operator role.</p>
       ) : (
