@@ -4,6 +4,7 @@ import Link from "next/link";
 import type { AppRouter } from "@/server/trpc/root";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { GatewayAction } from "./gateway-action-dialog";
+import { HaRole } from "./ha-role";
 import { IpRuleConflicts } from "./ip-rule-conflicts";
 import { applyErrorGist, attemptedRevision, CONNECTION_LABELS, describeSync, relativeTime } from "./present";
 
@@ -52,6 +53,7 @@ export function GatewaysTable({
         <tr>
           <th>Gateway</th>
           <th>State</th>
+          <th>High availability</th>
           <th>Applied / published</th>
           <th>Last apply</th>
           <th>Agent</th>
@@ -78,6 +80,9 @@ export function GatewaysTable({
                 {g.enrollmentPending && g.hasAgentToken && (
                   <div className="muted small">new enrollment token issued, not used yet</div>
                 )}
+              </td>
+              <td>
+                <HaRole ha={g.ha} drained={g.drained} compact />
               </td>
               <td>
                 <span className={`badge ${sync.tone}`}>{sync.label}</span>
