@@ -86,17 +86,25 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
         <fieldset className="field" aria-describedby={at("ha.mode") ? "ha-mode-error" : undefined}>
           <legend>Mode</legend>
           {HA_MODE_VALUES.map((m) => (
-            <CheckField key={m} id={`ha-mode-${m}`} label={HA_MODE_LABELS[m]} hint={HA_MODE_EXPLANATIONS[m]}>
-              <input
-                id={`ha-mode-${m}`}
-                type="radio"
-                name="ha-mode"
-                value={m}
-                checked={text.mode === m}
-                disabled={disabled}
-                onChange={() => change({ mode: m })}
-              />
-            </CheckField>
+            <div key={m} className="field">
+              <label className="check" htmlFor={`ha-mode-${m}`} style={{ margin: 0 }}>
+                <input
+                  id={`ha-mode-${m}`}
+                  type="radio"
+                  name="ha-mode"
+                  value={m}
+                  style={{ width: "auto" }}
+                  aria-describedby={`ha-mode-${m}-hint`}
+                  checked={text.mode === m}
+                  disabled={disabled}
+                  onChange={() => change({ mode: m })}
+                />
+                {HA_MODE_LABELS[m]}
+              </label>
+              <div id={`ha-mode-${m}-hint`} className="muted small" style={{ marginLeft: 22 }}>
+                {HA_MODE_EXPLANATIONS[m]}
+              </div>
+            </div>
           ))}
           {at("ha.mode") && (
             <div id="ha-mode-error" className="field-error">
