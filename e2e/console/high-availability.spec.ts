@@ -40,6 +40,8 @@ async function setGatewaySettings(
 
 test("high availability: settings with their checks, per-gateway links, live VRRP roles, split brain, drain", async ({
   page,
+  browser,
+  baseURL,
 }, testInfo) => {
   await signIn(page);
   const name = uniqueName("ha");
@@ -200,6 +202,39 @@ test("high availability: settings with their checks, per-gateway links, live VRR
       events.getByRole("row").filter({ hasText: 'VRRP group "cluster" went from backup to master' }),
     ).toContainText("synced connections committed in 12 ms");
     await page.screenshot({ path: testInfo.outputPath("ha-audit.png") });
+
+    // back in service: the peers keep the group (preempt is off), the gateway can be drained again
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Clusters" }).click();
+    await page.getByRole("link", { name }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Gateways" }).click();
+    await table.getByRole("link", { name: "gw-b" }).click();
+    await expect(page.getByRole("heading", { name: "gw-b", level: 1 })).toBeVisible();
+    await page.getByRole("button", { name: "Return to service" }).click();
+    const back = page.getByRole("dialog", { name: "Return gw-b to service" });
+    await expect(back.getByRole("region", { name: "Effect" })).toContainText("Nothing moves now: preempt is off");
+    await back.getByRole("button", { name: "Return to service" }).click();
+    await expect(back).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Drain this gateway" })).toBeVisible();
+
+    // a viewer sees the roles and the settings but can neither drain nor edit
+    const viewer = { username: uniqueName("ha-viewer"), password: "viewer-password-123" };
+    await api(page, "user.create", { ...viewer, role: "viewer" });
+    const viewerContext = await browser.newContext({ baseURL });
+    try {
+      const viewerPage = await viewerContext.newPage();
+      await signIn(viewerPage, viewer);
+      await viewerPage.getByRole("link", { name }).click();
+      await viewerPage.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Gateways" }).click();
+      await viewerPage.getByRole("table", { name: "Gateways" }).getByRole("link", { name: "gw-b" }).click();
+      await expect(viewerPage.getByRole("region", { name: "VRRP role" })).toContainText("master cluster");
+      const form = viewerPage.getByRole("form", { name: "Links and high availability" });
+      await expect(form.getByLabel("Own address on telia")).toHaveValue("198.51.100.3/24");
+      await expect(form.getByLabel("Own address on telia")).toBeDisabled();
+      await expect(viewerPage.getByRole("button", { name: "Drain this gateway" })).toHaveCount(0);
+      await expect(form.getByRole("button", { name: "Save to draft" })).toHaveCount(0);
+    } finally {
+      await viewerContext.close();
+    }
   } finally {
     for (const a of agents) await api(page, "gateway.delete", { id: a.id }).catch(() => {});
     await api(page, "cluster.delete", { id: cluster.id, confirmName: name }).catch(() => {});

@@ -212,4 +212,25 @@ describe("describeEvent for high availability", () => {
       'Changed the links and high availability of gateway "gw-a": LAN interface (not set) → eth0; VRRP priority 100 → 150',
     );
   });
+  it("names a change of the cluster's HA settings by the settings' labels", () => {
+    const settings = { unmatched: "drop", ha: { mode: "none", lanVirtualAddress: null, lanVrid: 51 } };
+    expect(
+      describeEvent(
+        ev({
+          action: "cluster.update",
+          targetType: "cluster",
+          before: { name: "edge", settings },
+          after: {
+            name: "edge",
+            settings: {
+              ...settings,
+              ha: { ...settings.ha, mode: "active_standby", lanVirtualAddress: "100.64.0.1/24" },
+            },
+          },
+        }),
+      ),
+    ).toBe(
+      'Changed cluster "edge": high-availability mode none → active_standby; LAN virtual address null → 100.64.0.1/24',
+    );
+  });
 });

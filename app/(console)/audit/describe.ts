@@ -1,4 +1,4 @@
-import { eventFieldDiff } from "@/core/audit/field-diff";
+import { type EventFieldChange, eventFieldDiff } from "@/core/audit/field-diff";
 import { currentActionName } from "@/core/audit/action-names";
 import { describeHaIncident, HA_INCIDENT_KINDS, type HaIncidentKind } from "@/core/health/ha-incidents";
 import { capitalize, fieldLabel } from "@/core/policy/wording";
@@ -65,40 +65,51 @@ export function targetName(e: DescribableEvent): string {
   return e.targetId ? `${kind} ${e.targetId}` : kind;
 }
 
-function changedFields(e: DescribableEvent, max: number): string {
-  const changes = eventFieldDiff(e.targetType, e.before, e.after).filter((c) => c.change !== "same");
+interface FieldWords {
+  /** the diff's kind of thing (default: the event's target type) */
+  kind?: string;
+  /** the field's name in words (default: the diff's label) */
+  label?: (change: EventFieldChange) => string;
+  /** fields left out of the summary */
+  skip?: (path: string) => boolean;
+  /** a value in words */
+  value?: (v: unknown, max: number) => string;
+}
+
+/**
+ * The cluster's settings by their form labels ("LAN virtual address"), not their paths; the
+ * settings' lists are leaves of the diff, so every part is a field name.
+ */
+const clusterFieldLabel = (c: EventFieldChange) =>
+  c.path.startsWith("settings.") ? fieldLabel("settings", c.path.split(".").slice(1)) : c.label;
+
+function changedFields(e: DescribableEvent, max: number, words: FieldWords = {}): string {
+  const label = words.label ?? (e.targetType === "cluster" ? clusterFieldLabel : (c: EventFieldChange) => c.label);
+  const value = words.value ?? brief;
+  const changes = eventFieldDiff(words.kind ?? e.targetType, e.before, e.after).filter(
+    (c) => c.change !== "same" && !words.skip?.(c.path),
+  );
   if (changes.length === 0) return "no field changed";
   const shown = changes
     .slice(0, max)
     .map((c) =>
       c.change === "added"
-        ? `${c.label} set to ${brief(c.after)}`
+        ? `${label(c)} set to ${value(c.after, 40)}`
         : c.change === "removed"
-          ? `${c.label} removed`
-          : `${c.label} ${brief(c.before, 24)} → ${brief(c.after, 24)}`,
+          ? `${label(c)} removed`
+          : `${label(c)} ${value(c.before, 24)} → ${value(c.after, 24)}`,
     );
   const more = changes.length - shown.length;
   return `${shown.join("; ")}${more > 0 ? ` and ${more} more` : ""}`;
 }
 
-/** A gateway's settings change: the first changed fields in the words of the gateway's form. */
-function gatewaySettingsChanges(e: DescribableEvent, max: number): string {
-  const changes = eventFieldDiff("gateway", e.before, e.after).filter(
-    (c) => c.change !== "same" && c.path !== "gatewayId",
-  );
-  if (changes.length === 0) return "no field changed";
-  const label = (path: string) => fieldLabel("settings", ["gateways", 0, ...path.split(".")]);
-  const value = (v: unknown, max: number) => (v === null ? "(not set)" : brief(v, max));
-  const shown = changes
-    .slice(0, max)
-    .map((c) =>
-      c.change === "added"
-        ? `${label(c.path)} set to ${value(c.after, 40)}`
-        : `${label(c.path)} ${value(c.before, 24)} → ${value(c.after, 24)}`,
-    );
-  const more = changes.length - shown.length;
-  return `${shown.join("; ")}${more > 0 ? ` and ${more} more` : ""}`;
-}
+/** A gateway's settings in the words of the gateway's form: an empty value takes the ISP's or the default. */
+const GATEWAY_SETTINGS_WORDS: FieldWords = {
+  kind: "gateway",
+  label: (c) => fieldLabel("settings", ["gateways", 0, ...c.path.split(".")]),
+  skip: (path) => path === "gatewayId",
+  value: (v, max) => (v === null ? "(not set)" : brief(v, max)),
+};
 
 /** An incident as recorded (kind, group, the gateways' ids and names), or null when it does not read as one. */
 function recordedIncident(v: Record<string, unknown>) {
@@ -192,7 +203,7 @@ export function describeEvent(e: DescribableEvent): string {
       return effect.length === 0 ? head : `${head}: ${brief(effect.join(" "), 240)}`;
     }
     case "gateway.settings_update":
-      return `Changed the links and high availability of ${targetName(e)}: ${gatewaySettingsChanges(e, 3)}`;
+      return `Changed the links and high availability of ${targetName(e)}: ${changedFields(e, 3, GATEWAY_SETTINGS_WORDS)}`;
     case "auth.login":
       return "Signed in";
     case "auth.logout":

@@ -47,13 +47,15 @@ export function GatewaysTable({
   onAction: (action: GatewayAction) => void;
 }) {
   const now = new Date();
+  // the column appears once a gateway reports VRRP or is drained
+  const showHa = list.gateways.some((g) => g.ha !== null || g.drained);
   return (
     <table className="data" aria-label="Gateways">
       <thead>
         <tr>
           <th>Gateway</th>
           <th>State</th>
-          <th>High availability</th>
+          {showHa && <th>High availability</th>}
           <th>Applied / published</th>
           <th>Last apply</th>
           <th>Agent</th>
@@ -81,9 +83,11 @@ export function GatewaysTable({
                   <div className="muted small">new enrollment token issued, not used yet</div>
                 )}
               </td>
-              <td>
-                <HaRole ha={g.ha} drained={g.drained} compact />
-              </td>
+              {showHa && (
+                <td>
+                  <HaRole ha={g.ha} drained={g.drained} compact />
+                </td>
+              )}
               <td>
                 <span className={`badge ${sync.tone}`}>{sync.label}</span>
                 <div className="muted small">{sync.detail}</div>
