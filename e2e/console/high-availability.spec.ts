@@ -121,6 +121,23 @@ test("high availability: settings with their checks, per-gateway links, live VRR
       "section[aria-labelledby=gateway-vrrp-heading]",
       "section[aria-labelledby=gateway-ha-heading]",
     );
+    // gw-b's form: a priority out of range is named before sending; saved without its LAN
+    // address, the draft's check names that field
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Gateways" }).click();
+    await page.getByRole("table", { name: "Gateways" }).getByRole("link", { name: "gw-b" }).click();
+    const formB = page.getByRole("form", { name: "Links and high availability" });
+    await formB.getByLabel(/^LAN interface/).fill("eth0");
+    await formB.getByLabel(/^VRRP priority/).fill("250");
+    await formB.getByRole("button", { name: "Save to draft" }).click();
+    await expect(page.locator("#gw-priority-error")).toHaveText(
+      "VRRP priority must be 249 or less (250 is an active/active gateway's own group)",
+    );
+    await formB.getByLabel(/^VRRP priority/).fill("100");
+    await formB.getByRole("button", { name: "Save to draft" }).click();
+    await expect(formB.getByRole("status").filter({ hasText: "Fix the problems marked here" })).toBeVisible();
+    await expect(page.locator("#gw-lan-address-error")).toHaveText(
+      'Gateway "gw-b" needs its own LAN address (such as 100.64.0.2/24) for high availability',
+    );
     await setGatewaySettings(page, "gw-b", {
       linkAddress: "198.51.100.3/24",
       lanAddress: "100.64.0.3/24",
@@ -189,7 +206,15 @@ test("high availability: settings with their checks, per-gateway links, live VRR
     await expect(page.getByRole("button", { name: "Return to service" })).toBeVisible();
     await expect(page.getByRole("region", { name: "VRRP role" })).toContainText("drained");
 
-    // the audit log has the drain with its effect, and gw-a's takeover
+    // back in service: the peers keep the group (preempt is off), the gateway can be drained again
+    await page.getByRole("button", { name: "Return to service" }).click();
+    const back = page.getByRole("dialog", { name: "Return gw-b to service" });
+    await expect(back.getByRole("region", { name: "Effect" })).toContainText("Nothing moves now: preempt is off");
+    await back.getByRole("button", { name: "Return to service" }).click();
+    await expect(back).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Drain this gateway" })).toBeVisible();
+
+    // the audit log has the drain with its effect, the return, and gw-a's takeover
     await page.getByRole("link", { name: "Audit log" }).click();
     await expect(page).toHaveURL(/\/audit/);
     const events = page.getByRole("table", { name: "Audit events" });
@@ -197,24 +222,15 @@ test("high availability: settings with their checks, per-gateway links, live VRR
     await expect(events.getByRole("row").filter({ hasText: 'Drained gateway "gw-b"' })).toContainText(
       /move from "gw-b" to "gw-a"/,
     );
+    await page.getByLabel("Action").fill("gateway.return_to_service");
+    await expect(events.getByRole("row").filter({ hasText: 'Returned gateway "gw-b" to service' })).toContainText(
+      "preempt is off",
+    );
     await page.getByLabel("Action").fill("gateway.vrrp_transition");
     await expect(
       events.getByRole("row").filter({ hasText: 'VRRP group "cluster" went from backup to master' }),
     ).toContainText("synced connections committed in 12 ms");
     await page.screenshot({ path: testInfo.outputPath("ha-audit.png") });
-
-    // back in service: the peers keep the group (preempt is off), the gateway can be drained again
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Clusters" }).click();
-    await page.getByRole("link", { name }).click();
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Gateways" }).click();
-    await table.getByRole("link", { name: "gw-b" }).click();
-    await expect(page.getByRole("heading", { name: "gw-b", level: 1 })).toBeVisible();
-    await page.getByRole("button", { name: "Return to service" }).click();
-    const back = page.getByRole("dialog", { name: "Return gw-b to service" });
-    await expect(back.getByRole("region", { name: "Effect" })).toContainText("Nothing moves now: preempt is off");
-    await back.getByRole("button", { name: "Return to service" }).click();
-    await expect(back).toHaveCount(0);
-    await expect(page.getByRole("button", { name: "Drain this gateway" })).toBeVisible();
 
     // a viewer sees the roles and the settings but can neither drain nor edit
     const viewer = { username: uniqueName("ha-viewer"), password: "viewer-password-123" };
