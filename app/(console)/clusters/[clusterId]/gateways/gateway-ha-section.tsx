@@ -100,7 +100,7 @@ export function GatewayHaSection({ clusterId, gatewayId }: { clusterId: string; 
 
   const problems = Object.keys(shown.byField).length + shown.other.length;
   return (
-    <section className="card" aria-labelledby="gateway-ha-heading">
+    <section className="card" style={{ marginTop: 16 }} aria-labelledby="gateway-ha-heading">
       <h2 id="gateway-ha-heading" style={{ marginTop: 0 }}>
         Links and high availability
       </h2>
@@ -226,7 +226,7 @@ export function GatewayHaSection({ clusterId, gatewayId }: { clusterId: string; 
         )}
         <FormAlert messages={save.error && problems === 0 ? [errorMessage(save.error)] : shown.other} />
         {saved && (
-          <div className="banner ok" role="status">
+          <div className={`banner ${problems > 0 ? "warn" : "ok"}`} role="status">
             Saved to the draft.{" "}
             {problems > 0
               ? "Fix the problems marked here before publishing."

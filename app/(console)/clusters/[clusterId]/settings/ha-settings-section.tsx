@@ -74,7 +74,7 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
 
   const problems = Object.keys(shown.byField).length + shown.other.length;
   return (
-    <section className="card" aria-labelledby="ha-heading">
+    <section className="card" style={{ marginTop: 16 }} aria-labelledby="ha-heading">
       <h2 id="ha-heading" style={{ marginTop: 0 }}>
         High availability
       </h2>
@@ -263,7 +263,7 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
         )}
         <FormAlert messages={save.error && problems === 0 ? [errorMessage(save.error)] : shown.other.map((m) => m)} />
         {saved && (
-          <div className="banner ok" role="status">
+          <div className={`banner ${problems > 0 ? "warn" : "ok"}`} role="status">
             Saved to the draft.{" "}
             {problems > 0 ? "Fix the problems marked here before publishing." : "Gateways change when you publish it."}
           </div>
