@@ -256,3 +256,71 @@ test("high availability: settings with their checks, per-gateway links, live VRR
     await api(page, "cluster.delete", { id: cluster.id, confirmName: name }).catch(() => {});
   }
 });
+
+test("active/active: each gateway's own LAN virtual address, VRID and sync address, checked at the field", async ({
+  page,
+}) => {
+  await signIn(page);
+  const name = uniqueName("ha-aa");
+  const cluster = await api<{ id: string }>(page, "cluster.create", { name, description: "" });
+  const agents: EnrolledAgent[] = [];
+  try {
+    const isp = await api<{ entity: { id: string } }>(page, "isp.create", {
+      clusterId: cluster.id,
+      fields: { name: "telia", interface: "eth1", nextHop: "198.51.100.1", localAddress: "198.51.100.2/24" },
+    });
+    await api(page, "pool.create", {
+      clusterId: cluster.id,
+      fields: {
+        name: "telia-onlink",
+        ispId: isp.entity.id,
+        mode: "on-link",
+        addresses: ["198.51.100.10-198.51.100.13"],
+      },
+    });
+    agents.push(await enrolledAgent(page, cluster.id, "gw-a"), await enrolledAgent(page, cluster.id, "gw-b"));
+
+    await page.goto("/");
+    await page.getByRole("link", { name }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+    const ha = page.getByRole("form", { name: "High availability settings" });
+    await ha.getByRole("radio", { name: /^active\/active/ }).check();
+    // the cluster-wide LAN address and link VRIDs are active/standby's; each gateway has its own here
+    await expect(ha.getByLabel(/^LAN virtual address/)).toHaveCount(0);
+    await expect(ha.getByRole("table", { name: "VRRP on the ISP links" })).toHaveCount(0);
+    await ha.getByLabel(/^Connection sync/).check();
+    await ha.getByLabel(/^Sync interface/).fill("sync0");
+    await ha.getByRole("button", { name: "Save to draft" }).click();
+    await expect(ha.getByRole("status").filter({ hasText: "Saved to the draft" })).toBeVisible();
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Gateways" }).click();
+    await page.getByRole("table", { name: "Gateways" }).getByRole("link", { name: "gw-a" }).click();
+    const form = page.getByRole("form", { name: "Links and high availability" });
+    await expect(form.getByLabel("Floating address on telia")).toBeVisible();
+    await expect(form.getByLabel(/^Sync-link address/)).toBeVisible();
+    await form.getByLabel(/^LAN interface/).fill("eth0");
+    await form.getByLabel(/^Own LAN address/).fill("100.64.0.2/24");
+    await form.getByLabel(/^LAN virtual address/).fill("100.64.0.11/24");
+    await form.getByRole("button", { name: "Save to draft" }).click();
+    await expect(page.locator("#gw-vrid-error")).toHaveText(
+      'Gateway "gw-a" needs the VRID of its VRRP group in active/active mode',
+    );
+    await expect(page.locator("#gw-sync-address-error")).toHaveText(
+      'Gateway "gw-a" needs its sync-link address: connection sync is on',
+    );
+    await expectAccessible(page, "the gateway's form in active/active", "section[aria-labelledby=gateway-ha-heading]");
+
+    await form.getByLabel(/^VRID/).fill("61");
+    await form.getByLabel(/^Sync-link address/).fill("100.100.0.1");
+    await form.getByRole("button", { name: "Save to draft" }).click();
+    await expect(form.getByRole("status").filter({ hasText: "Saved to the draft" })).toBeVisible();
+    await expect(page.locator("#gw-vrid-error")).toHaveCount(0);
+    await expect(page.locator("#gw-sync-address-error")).toHaveCount(0);
+    await page.reload();
+    await expect(form.getByLabel(/^VRID/)).toHaveValue("61");
+    await expect(form.getByLabel(/^LAN virtual address/)).toHaveValue("100.64.0.11/24");
+  } finally {
+    for (const a of agents) await api(page, "gateway.delete", { id: a.id }).catch(() => {});
+    await api(page, "cluster.delete", { id: cluster.id, confirmName: name }).catch(() => {});
+  }
+});
