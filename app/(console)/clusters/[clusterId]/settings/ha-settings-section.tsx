@@ -261,7 +261,7 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
             )}
           </>
         )}
-        <FormAlert messages={save.error && problems === 0 ? [errorMessage(save.error)] : shown.other.map((m) => m)} />
+        <FormAlert messages={save.error && problems === 0 ? [errorMessage(save.error)] : shown.other} />
         {saved && (
           <div className={`banner ${problems > 0 ? "warn" : "ok"}`} role="status">
             Saved to the draft.{" "}
