@@ -6,6 +6,7 @@ import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { DraftBanner } from "../components/draft-banner";
+import { HaIncidentBanner } from "../components/ha-incident-banner";
 import { Field, inputProps, withSubject } from "../components/field";
 import { Modal } from "../components/modal";
 import { errorMessage, fieldErrors } from "../lib/errors";
@@ -202,6 +203,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
           <div className="muted small">{cluster.data ? `Cluster ${cluster.data.name}` : ""}</div>
           <UserMenu username={me.data.username} role={me.data.role} />
         </div>
+        {params.clusterId && <HaIncidentBanner clusterId={params.clusterId} />}
         {params.clusterId && <DraftBanner clusterId={params.clusterId} />}
         {children}
       </div>
