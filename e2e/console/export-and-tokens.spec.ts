@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, request, test } from "@playwright/test";
+import { expectAccessible } from "../../testkit/console/axe";
 import { api, seedCluster } from "../../testkit/console/editing-helpers";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
@@ -29,6 +30,7 @@ test("export a revision as Gatehouse YAML and as iptables-save, shown, listed an
   const dialog = page.getByRole("dialog", { name: "Export revision 1" });
   const text = dialog.getByRole("textbox");
   await expect(text).toHaveValue(/name: telia-a/);
+  await expectAccessible(page, "export dialog", '[role="dialog"]');
   await expect(dialog.getByText(`${name}-r1.yaml`)).toBeVisible();
 
   await dialog.getByLabel("Format").selectOption("iptables");
@@ -54,6 +56,7 @@ test("an API token works for a script until it is revoked", async ({ page, baseU
   await form.getByRole("button", { name: "Create token" }).click();
   const shown = await tokens.getByRole("status").locator("code").innerText();
   expect(shown).toMatch(/^ghp_/);
+  await expectAccessible(page, "API tokens", 'section[aria-label="API tokens"]');
 
   const script = await request.newContext({ baseURL });
   const me = () =>

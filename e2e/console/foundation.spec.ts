@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { expectAccessible } from "../../testkit/console/axe";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 test("a wrong password is refused with a message and no session", async ({ page }) => {
@@ -34,6 +35,7 @@ test("sign in, create a cluster, find its creation in the audit log", async ({ p
   const guide = page.getByRole("region", { name: "Setting up this cluster" });
   await expect(guide.getByRole("heading")).toHaveText("Next step: Add the ISPs");
   await expect(guide.getByRole("listitem")).toHaveCount(5);
+  await expectAccessible(page, "first steps", 'section[aria-label="Setting up this cluster"]');
   await page.screenshot({ path: testInfo.outputPath("first-steps.png") });
   await guide.getByRole("link", { name: "Add the ISPs" }).click();
   await expect(page.getByText("No ISPs yet.")).toBeVisible();

@@ -1,19 +1,8 @@
-import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page, test } from "@playwright/test";
 import { type EnrolledAgent, enrolledAgent, haReport, postStatus } from "../../testkit/console/agent-reports";
+import { expectAccessible } from "../../testkit/console/axe";
 import { api } from "../../testkit/console/editing-helpers";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
-
-/** No accessibility violations in the parts of the page that `selectors` pick (the screens under test). */
-async function expectAccessible(page: Page, what: string, ...selectors: string[]) {
-  let axe = new AxeBuilder({ page });
-  for (const s of selectors) axe = axe.include(s);
-  const result = await axe.analyze();
-  expect(
-    result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
-    what,
-  ).toEqual([]);
-}
 
 /** Fills one gateway's links and high-availability form from its page and saves it to the draft. */
 async function setGatewaySettings(
