@@ -164,7 +164,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
     }
   }, [me.isSuccess, me.isFetchedAfterMount, me.isFetching, me.data, router, pathname]);
 
-  if (me.isPending || !me.data) return <div className="main loading">Loading…</div>;
+  if (me.isPending || !me.data) return <main className="main loading">Loading…</main>;
   const base = params.clusterId ? `/clusters/${params.clusterId}` : null;
 
   return (
@@ -198,15 +198,15 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
           )}
         </div>
       </nav>
-      <div className="main">
-        <div className="topbar">
+      <main className="main">
+        <header className="topbar">
           <div className="muted small">{cluster.data ? `Cluster ${cluster.data.name}` : ""}</div>
           <UserMenu username={me.data.username} role={me.data.role} />
-        </div>
+        </header>
         {params.clusterId && <HaIncidentBanner clusterId={params.clusterId} />}
         {params.clusterId && <DraftBanner clusterId={params.clusterId} />}
         {children}
-      </div>
+      </main>
     </div>
   );
 }

@@ -81,7 +81,9 @@ export function TokensSection() {
             <th>Expires</th>
             <th>Last used</th>
             <th>Created by</th>
-            <th />
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>

@@ -203,7 +203,9 @@ function RevisionsView() {
               <th>By</th>
               <th>Message</th>
               <th>Rollout</th>
-              <th />
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
