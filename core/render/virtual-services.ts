@@ -19,6 +19,7 @@ import {
   vsPersistChain,
   vsPersistMap,
 } from "./names";
+import { drServiceObjects, drServiceRules } from "./vs-dr";
 import { scheduleBuckets, usableServers } from "./vs-schedule";
 
 /**
@@ -34,7 +35,9 @@ import { scheduleBuckets, usableServers } from "./vs-schedule";
  * - persistence is a dynamic map client -> server with a timeout, consulted first and refreshed
  *   after each new connection the service DNATed;
  * - FULLNAT services also SNAT the client to the gateway's address towards the server;
- * - counters: sets with per-element counters per service and per real server.
+ * - counters: sets with per-element counters per service and per real server;
+ * - direct routing (DR) services are vs-dr.ts's: not tracked, forwarded unchanged by policy
+ *   routing on a per-server mark, with the gateway's own flow table.
  */
 
 export interface VsChain {
@@ -49,6 +52,8 @@ export interface VsMap {
   declaration: string;
   comment: string;
   elements: string[];
+  /** the datapath's own elements (DR flow tables): never flushed by a reload */
+  keep?: boolean;
 }
 export interface VsObjects {
   chains: VsChain[];
@@ -131,9 +136,18 @@ function persistDeclaration(service: SpecVirtualService): string {
 
 /** Everything the virtual services need in the policy table; nothing when the spec has none. */
 export function virtualServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObjects {
-  const services = spec.virtualServices;
+  const out = natServiceObjects(spec, down);
+  const dr = drServiceObjects(spec, down);
+  out.chains.push(...dr.chains);
+  out.maps.push(...dr.maps);
+  return out;
+}
+
+/** The NAT-mode services' objects; a service keeps its number (position in the spec) whatever its mode. */
+function natServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObjects {
   const out: VsObjects = { chains: [], maps: [] };
-  if (services.length === 0) return out;
+  if (!spec.virtualServices.some((s) => s.mode !== "dr")) return out;
+  const services = spec.virtualServices;
   const seed = spec.settings.hashSeed;
   const exact: string[] = [];
   const any: string[] = [];
@@ -142,6 +156,7 @@ export function virtualServiceObjects(spec: GatewaySpec, down: ReadonlySet<strin
   const serviceKeys: string[] = [];
 
   services.forEach((s, i) => {
+    if (s.mode === "dr") return;
     const number = i + 1;
     const { rules, buckets } = serviceRules(s, number, down, seed);
     out.chains.push({ name: vsChain(number), comment: `virtual service ${s.name}`, rules });
@@ -284,7 +299,12 @@ export function renderServiceUpdate(
   const service = spec.virtualServices[index];
   if (service === undefined) throw new Error(`the spec has no virtual service ${serviceId}`);
   const number = index + 1;
-  const { rules, buckets } = serviceRules(service, number, down, spec.settings.hashSeed);
+  const { rules, buckets } = (service.mode === "dr" ? drServiceRules : serviceRules)(
+    service,
+    number,
+    down,
+    spec.settings.hashSeed,
+  );
   const T = POLICY_TABLE;
   const out = [`flush chain ${T} ${vsChain(number)}`, `flush map ${T} ${vsBucketMap(number)}`];
   if (buckets.length > 0) out.push(`add element ${T} ${vsBucketMap(number)} { ${buckets.join(", ")} }`);

@@ -8,6 +8,7 @@ import type { SpecVirtualService } from "../../core/spec/virtual-services";
 import { applyOk, labSpec, requireRoot } from "../../testkit/datapath";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { type Attempt, connect, type Listener, startListener } from "../../testkit/lab/traffic";
+import { servedBy, until } from "../../testkit/lab/vs-traffic";
 import { virtualService } from "../../testkit/spec-fixtures";
 import { ipv4ToBigInt } from "../../core/address";
 import { scheduleBuckets, usableServers } from "../../core/render/vs-schedule";
@@ -57,23 +58,11 @@ const listeners = (): Array<[Served, Listener]> => [
   ["sorry", sorry],
 ];
 
-/**
- * Opens connections from the client to a virtual service and says which real server took each,
- * by the client's source port the server saw; only records made during this call count, since
- * source ports come round again over a test run.
- */
+/** Connections from the client to a virtual service, and which real server took each. */
 async function through(
   opts: Partial<Parameters<typeof connect>[2]> = {},
 ): Promise<{ attempts: Attempt[]; served: string[] }> {
-  const proto = opts.proto ?? "tcp";
-  const before = new Map(listeners().map(([name, l]) => [name, l.records().length]));
-  const attempts = await connect(lab, client(), { dst: VIP, port: 80, count: 1, ...opts, proto });
-  const byPort = new Map<number, string>();
-  for (const [name, l] of listeners()) {
-    for (const r of l.records().slice(before.get(name) ?? 0)) if (r.proto === proto) byPort.set(r.peerPort, name);
-  }
-  const served = attempts.map((a) => (a.ok && a.sport !== null ? (byPort.get(a.sport) ?? "unknown") : "failed"));
-  return { attempts, served };
+  return servedBy(lab, client(), listeners(), { dst: VIP, port: 80, count: 1, ...opts, proto: opts.proto ?? "tcp" });
 }
 
 async function fresh(): Promise<void> {
@@ -229,14 +218,6 @@ describe("virtual services in NAT mode", () => {
 });
 
 const CHECKER = fileURLToPath(new URL("../../testkit/lab/tools/vs-checker.ts", import.meta.url));
-
-async function until(check: () => boolean, what: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("health checks", () => {
   it("a killed real server is taken out within interval x fall, no request fails once it is out, and it comes back after rise", async () => {
