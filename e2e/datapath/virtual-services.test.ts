@@ -50,6 +50,8 @@ const web = (over: Partial<SpecVirtualService> = {}, weights: [number, number] =
   );
 
 const SH_CLIENTS = Array.from({ length: 10 }, (_, i) => `203.0.113.${40 + i}`);
+/** clients that connect once each (persistence test) */
+const PROBE_CLIENTS = Array.from({ length: 20 }, (_, i) => `203.0.113.${60 + i}`);
 
 type Served = "rs1" | "rs2" | "sorry";
 const listeners = (): Array<[Served, Listener]> => [
@@ -78,7 +80,7 @@ beforeAll(async () => {
   rs2 = await startListener(lab, lab.clients[2]?.ns as string, { addresses: [RS2], tcp: [RS_PORT], udp: [RS_PORT] });
   await lab.ip(
     lab.ns.server,
-    SH_CLIENTS.map((a) => `addr add ${a}/32 dev lo`),
+    [...SH_CLIENTS, ...PROBE_CLIENTS].map((a) => `addr add ${a}/32 dev lo`),
   );
   sorry = await startListener(lab, lab.clients[0]?.ns as string, { addresses: [SORRY], tcp: [RS_PORT] });
 });
@@ -162,25 +164,43 @@ describe("virtual services in NAT mode", () => {
   });
 
   it("persistence keeps a client on its server for T seconds after its last connection, then lets go", async () => {
-    await applyOk(lab, spec([web({ persistenceSeconds: 2 })]));
+    const T = 2000;
+    await applyOk(lab, spec([web({ persistenceSeconds: T / 1000 })]));
     await fresh();
-    const [a, b] = [lab.servers[1] as string, lab.servers[2] as string];
+    const a = lab.servers[1] as string;
     const once = async (src: string) => (await through({ sources: [src] })).served[0];
-    const persisted = () => lab.must(lab.ns.gateway, ["nft", "list", "map", "inet", "gatehouse", "vs_1_persist_2"]);
-    const first = await once(a);
-    const second = await once(b);
-    // rr gave the two clients different servers, and each keeps its own
-    expect(second).not.toBe(first);
-    for (let i = 0; i < 4; i++) {
-      expect(await once(a)).toBe(first);
-      expect(await once(b)).toBe(second);
+    const other = (s: string | undefined) => (s === "rs1" ? "rs2" : "rs1");
+    const probes = [...PROBE_CLIENTS];
+    /**
+     * Makes rr's next choice the server other than `server`: new clients (never seen, so not
+     * persistent) connect until one lands on `server`; rr alternates, so at most two are needed.
+     */
+    const rrNext = async (server: string | undefined) => {
+      for (let i = 0; i < 2; i++) {
+        const probe = probes.shift();
+        if (probe === undefined) throw new Error("out of probe clients");
+        if ((await once(probe)) === server) return;
+      }
+      throw new Error("rr did not alternate");
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const mine = await once(a);
+    let last = Date.now();
+    // gaps shorter than T, adding up to more than T: the client stays, though rr would move it
+    const start = last;
+    for (const gap of [800, 800, 1200]) {
+      await rrNext(mine);
+      await sleep(last + gap - Date.now());
+      expect(await once(a)).toBe(mine);
+      // at most this long since its previous connection
+      expect(Date.now() - last).toBeLessThan(T);
+      last = Date.now();
     }
-    expect(await persisted()).toContain(a);
-    // T after the last connection the client is let go
-    await new Promise((r) => setTimeout(r, 3000));
-    const listed = await persisted();
-    expect(listed).not.toContain(a);
-    expect(listed).not.toContain(b);
+    expect(last - start).toBeGreaterThan(T);
+    // idle longer than T: the client is scheduled again, and rr sends it to the other server
+    await rrNext(mine);
+    await sleep(last + T + 500 - Date.now());
+    expect(await once(a)).toBe(other(mine));
   });
 
   it("with every real server out, the sorry server answers; without one, the connection is refused", async () => {
