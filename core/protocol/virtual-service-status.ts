@@ -5,6 +5,10 @@ import { zId, zIPv4, zPort } from "../policy/fields";
  * What the agent reports about its virtual services: each real server's health as its checker
  * sees it, and traffic like `ipvsadm -Ln --stats --rate` (counters since the last ruleset load,
  * rates over the last report interval).
+ *
+ * Direct routing (DR) services: the gateway sees the clients' packets only, so packetsOut and
+ * bytesOut stay 0; it keeps no conntrack entry, so active counts the flows in its own flow table
+ * (established or not: it cannot tell) and inactive is 0.
  */
 
 export const zRealServerTraffic = z.object({
@@ -21,6 +25,8 @@ export const zRealServerTraffic = z.object({
   /** connections in conntrack: established (active) and any other state (inactive) */
   active: z.number().int().min(0),
   inactive: z.number().int().min(0),
+  bytesInPerSecond: z.number().min(0).optional(),
+  bytesOutPerSecond: z.number().min(0).optional(),
 });
 export type RealServerTraffic = z.infer<typeof zRealServerTraffic>;
 
@@ -40,5 +46,7 @@ export type RealServerStatus = z.infer<typeof zRealServerStatus>;
 export const zVirtualServiceStatus = z.object({
   serviceId: zId,
   realServers: z.array(zRealServerStatus).max(64),
+  /** the sum over its real servers */
+  traffic: zRealServerTraffic.optional(),
 });
 export type VirtualServiceStatus = z.infer<typeof zVirtualServiceStatus>;

@@ -8,6 +8,7 @@ import type { SpecVirtualService } from "../../core/spec/virtual-services";
 import { applyOk, labSpec, requireRoot } from "../../testkit/datapath";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { type Listener, startListener } from "../../testkit/lab/traffic";
+import { VirtualServiceTraffic } from "../../agent/vs/traffic-reader";
 import { servedBy, until } from "../../testkit/lab/vs-traffic";
 import { virtualService } from "../../testkit/spec-fixtures";
 
@@ -151,6 +152,33 @@ describe("virtual services in direct routing (DR) mode", () => {
     for (let i = 0; i < 3; i++) expect([await flow(47000), await flow(47001)]).toEqual(first);
     await applyOk(lab, { ...s, revision: revision++ });
     expect([await flow(47001), await flow(47000)]).toEqual([first[1], first[0]]);
+  });
+
+  it("statistics: new flows and the clients' packets per real server, flows in the flow table, none of the replies", async () => {
+    const s = spec([web()]);
+    await applyOk(lab, s);
+    const reader = new VirtualServiceTraffic(lab.runner(lab.ns.gateway));
+    const before = await reader.sample(s);
+    const opts = {
+      proto: "tcp" as const,
+      dst: VIP,
+      port: PORT,
+      count: 20,
+      parallel: 1,
+      sources: [lab.servers[0] as string],
+    };
+    expect((await servedBy(lab, lab.ns.server, named(), opts)).attempts.every((a) => a.ok)).toBe(true);
+    const after = await reader.sample(s);
+    for (const rip of [RS1, RS2]) {
+      const [b, a] = [before.get(`web|${rip}|${PORT}`), after.get(`web|${rip}|${PORT}`)];
+      if (a === undefined || b === undefined) throw new Error(`no traffic for ${rip}`);
+      expect(a.connections - b.connections).toBe(10);
+      expect(a.packetsIn - b.packetsIn).toBeGreaterThanOrEqual(10 * 4);
+      expect(a.bytesIn - b.bytesIn).toBeGreaterThan((a.packetsIn - b.packetsIn) * 40);
+      expect(a.packetsOut).toBe(0);
+      expect(a.active - b.active).toBe(10);
+      expect(a.connectionsPerSecond).toBeGreaterThan(0);
+    }
   });
 
   it("a killed real server gets no new connection once interval x fall has passed", async () => {

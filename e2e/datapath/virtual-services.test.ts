@@ -8,6 +8,7 @@ import type { SpecVirtualService } from "../../core/spec/virtual-services";
 import { applyOk, labSpec, requireRoot } from "../../testkit/datapath";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { type Attempt, connect, type Listener, startListener } from "../../testkit/lab/traffic";
+import { VirtualServiceTraffic } from "../../agent/vs/traffic-reader";
 import { servedBy, until } from "../../testkit/lab/vs-traffic";
 import { virtualService } from "../../testkit/spec-fixtures";
 import { ipv4ToBigInt } from "../../core/address";
@@ -234,6 +235,37 @@ describe("virtual services in NAT mode", () => {
     const elems = doc.nftables.find((x) => x.set !== undefined)?.set?.elem ?? [];
     const packets = elems.map((e) => e.elem.counter.packets);
     expect(packets).toEqual([5, 5]);
+  });
+});
+
+describe("statistics", () => {
+  it("per real server: new connections, packets and bytes both ways, conntrack's active and inactive, rates", async () => {
+    const s = spec([web()]);
+    await applyOk(lab, s);
+    await fresh();
+    const reader = new VirtualServiceTraffic(lab.runner(lab.ns.gateway));
+    const before = await reader.sample(s);
+    const started = Date.now();
+    const attempts = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 10, parallel: 1 });
+    expect(attempts.every((a) => a.ok)).toBe(true);
+    const after = await reader.sample(s);
+    const seconds = (Date.now() - started) / 1000;
+    for (const rip of [RS1, RS2]) {
+      const key = `web|${rip}|${RS_PORT}`;
+      const [b, a] = [before.get(key), after.get(key)];
+      if (a === undefined || b === undefined) throw new Error(`no traffic for ${key}`);
+      expect(a.connections - b.connections).toBe(5);
+      // a TCP connection with an answer is at least 3 packets each way (SYN or SYN/ACK, data, FIN or RST)
+      expect(a.packetsIn - b.packetsIn).toBeGreaterThanOrEqual(5 * 3);
+      expect(a.packetsOut - b.packetsOut).toBeGreaterThanOrEqual(5 * 3);
+      expect(a.bytesIn).toBeGreaterThan(a.packetsIn * 40);
+      expect(a.bytesOut).toBeGreaterThan(a.packetsOut * 40);
+      // closed by the client: conntrack keeps them in TIME_WAIT, not established
+      expect(a.active + a.inactive).toBe(5);
+      expect(a.inactive).toBe(5);
+      expect(a.connectionsPerSecond).toBeGreaterThan(5 / seconds / 2);
+      expect(a.packetsInPerSecond).toBeGreaterThan(0);
+    }
   });
 });
 
