@@ -36,8 +36,16 @@ import { scheduleBuckets, usableServers } from "./vs-schedule";
  *   after each new connection the service DNATed;
  * - FULLNAT services also SNAT the client to the gateway's address towards the server;
  * - counters: sets with per-element counters per service and per real server;
- * - direct routing (DR) services are vs-dr.ts's: not tracked, forwarded unchanged by policy
- *   routing on a per-server mark, with the gateway's own flow table.
+ * - direct routing (DR) services are vs-dr.ts's. The packet must reach the server unchanged
+ *   (destination still the virtual address), so there is no DNAT: at priority raw the service's
+ *   chain marks the packet with its server's number (ISP field 255, number in the action bits,
+ *   core/spec/marks.ts) and one ip rule per server sends that mark to a table whose only route is
+ *   `default via <server>` (core/render/routes.ts, reconciled by agent/apply/routes.ts), so the
+ *   kernel sends it to the server's MAC. The gateway sees only the client's half of a connection,
+ *   which conntrack would call invalid after the SYN, so DR packets are not tracked and a
+ *   per-service flow map (client address . port -> mark, idle timeout, never flushed by a
+ *   reload) keeps every packet of a flow on its first choice. Services keep one mode: a service
+ *   mixing NAT and DR servers is refused by the policy checks.
  */
 
 export interface VsChain {

@@ -154,6 +154,24 @@ describe("virtual services in direct routing (DR) mode", () => {
     expect([await flow(47001), await flow(47000)]).toEqual([first[1], first[0]]);
   });
 
+  it("persistence: a client's new flows keep its server while rr alternates for the others", async () => {
+    await applyOk(lab, spec([web({ persistenceSeconds: 5 })]));
+    const opts = { proto: "tcp" as const, dst: VIP, port: PORT, count: 6, parallel: 1 };
+    const a = await servedBy(lab, lab.ns.server, named(), { ...opts, sources: [lab.servers[1] as string] });
+    expect(a.attempts.every((x) => x.ok)).toBe(true);
+    expect(new Set(a.served).size).toBe(1);
+    // another client moves rr on; without persistence the next two connections would go to
+    // both servers, with it they go where the client's first one went
+    const b = await servedBy(lab, lab.ns.server, named(), { ...opts, count: 1, sources: [lab.servers[2] as string] });
+    const again = await servedBy(lab, lab.ns.server, named(), {
+      ...opts,
+      count: 2,
+      sources: [lab.servers[1] as string],
+    });
+    expect(b.attempts.every((x) => x.ok)).toBe(true);
+    expect(again.served).toEqual([a.served[0], a.served[0]]);
+  });
+
   it("statistics: new flows and the clients' packets per real server, flows in the flow table, none of the replies", async () => {
     const s = spec([web()]);
     await applyOk(lab, s);
