@@ -77,6 +77,16 @@ describe("direct routing virtual services", () => {
     expect(renderRoutes(officeSpec()).rules.some((r) => r.mask === MARK_VS_DR_MASK)).toBe(false);
   });
 
+  it("before routing, a LAN client's DR packet keeps its mark: the reroute lookup leaves it alone", () => {
+    const office = officeSpec();
+    const text = renderRuleset({ ...office, virtualServices: [dr()] }, new Map());
+    const pre = text.slice(text.indexOf("\tchain prerouting {"));
+    const guard = pre.indexOf("meta mark & 0x000001ff == 0x000000ff accept");
+    expect(guard).toBeGreaterThan(0);
+    expect(guard).toBeLessThan(pre.indexOf("fib daddr . mark oifname"));
+    expect(renderRuleset(office, new Map())).not.toContain("== 0x000000ff accept");
+  });
+
   it("refuses two DR servers that share their last 16 bits", () => {
     expect(drTargetOf("10.1.2.3")).toBe(drTargetOf("10.9.2.3"));
     expect(() => renderNft(specWith(dr({}, ["10.1.2.3", "10.9.2.3"])), new Map())).toThrow(RenderError);
