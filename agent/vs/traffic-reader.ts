@@ -1,6 +1,6 @@
 import type { RealServerTraffic } from "../../core/protocol/virtual-service-status";
 import { POLICY_TABLE } from "../../core/render/names";
-import { drFlowMapOf } from "../../core/render/vs-dr";
+import { drClosingMapOf, drFlowMapOf } from "../../core/render/vs-dr";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { type CommandRunner, describeFailure, ok } from "../apply/runner";
 import {
@@ -16,7 +16,8 @@ import {
 /**
  * Reads the virtual services' traffic: one `nft -j list sets` for every counter, one
  * `conntrack -L --dst-nat` when some service is in NAT mode (the kernel walks only its own table;
- * only DNATed entries are printed), and one listing per direct routing service's flow map.
+ * only DNATed entries are printed), and one listing per direct routing service's flow map (and
+ * closing map, for TCP).
  * Each call to sample() gives rates against the previous one.
  */
 
@@ -42,8 +43,9 @@ export class VirtualServiceTraffic {
     const drFlows = new Map<string, Map<number, number>>();
     for (const s of spec.virtualServices) {
       if (s.mode !== "dr") continue;
-      const name = drFlowMapOf(s);
-      drFlows.set(name, parseDrFlows(await this.run(["nft", "-j", "list", "map", family, table, name])));
+      for (const name of s.protocol === "tcp" ? [drFlowMapOf(s), drClosingMapOf(s)] : [drFlowMapOf(s)]) {
+        drFlows.set(name, parseDrFlows(await this.run(["nft", "-j", "list", "map", family, table, name])));
+      }
     }
     const cur: TrafficSample = { at, servers: rawTraffic(spec, parseSetCounters(sets), conntrack, drFlows) };
     const out = withRates(this.prev, cur);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { drClosingMapOf, drFlowMapOf } from "../../core/render/vs-dr";
 import { drMarkOf, drTargetOf } from "../../core/spec/marks";
 import { gatewaySpec, virtualService } from "../../testkit/spec-fixtures";
 import {
@@ -110,6 +111,20 @@ describe("virtual service traffic", () => {
     // 2105599: the DR mark of 100.64.2.2 (ISP field 255, server number 0x0202)
     expect(drMarkOf(drTargetOf("100.64.2.2"))).toBe(2105599);
     expect(t.get("dns|100.64.2.2|53")).toEqual(raw({ connections: 7 }));
+  });
+
+  it("a TCP DR service's flows whose client closed them are inactive, the others active", () => {
+    const web = virtualService("web", "198.51.100.91", 80, [{ address: "100.64.2.2" }], { mode: "dr" });
+    const m = drMarkOf(drTargetOf("100.64.2.2"));
+    const flows = new Map([
+      [drFlowMapOf(web), new Map([[m, 5]])],
+      [drClosingMapOf(web), new Map([[m, 2]])],
+    ]);
+    const dr = gatewaySpec({ isps: [], pools: [], entries: [], virtualServices: [web] });
+    expect(rawTraffic(dr, new Map(), new Map(), flows).get("web|100.64.2.2|80")).toMatchObject({
+      active: 3,
+      inactive: 2,
+    });
   });
 
   it("rates are deltas per second; a counter that went down was reset by a reload", () => {

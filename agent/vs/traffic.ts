@@ -1,4 +1,4 @@
-import { drFlowMapOf } from "../../core/render/vs-dr";
+import { drClosingMapOf, drFlowMapOf } from "../../core/render/vs-dr";
 import { realServerKey } from "../../core/render/vs-schedule";
 import type { RealServerTraffic, VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
 import { drMarkOf, drTargetOf } from "../../core/spec/marks";
@@ -9,7 +9,8 @@ import type { SpecRealServer, SpecVirtualService } from "../../core/spec/virtual
  * Virtual service traffic as `ipvsadm -Ln --stats --rate` shows it, from what the kernel already
  * counts: the counter sets of the policy table (`nft -j list sets`, one call for all of them),
  * conntrack's DNATed connections (active: TCP established; inactive: every other state, and UDP)
- * and, for direct routing, the flows in each service's flow map. Rates are deltas between two
+ * and, for direct routing, the flows in each service's flow map (inactive: those in its closing
+ * map, whose client sent FIN or RST). Rates are deltas between two
  * samples. Pure: the reader (traffic-reader.ts) runs the commands.
  */
 
@@ -100,7 +101,7 @@ export function parseConntrack(text: string): Map<string, ConnCounts> {
   return out;
 }
 
-/** Flows per mark in `nft -j list map` output of a DR flow map. */
+/** Flows per mark in `nft -j list map` output of a DR flow (or closing) map. */
 export function parseDrFlows(json: string): Map<number, number> {
   const out = new Map<number, number>();
   const doc = JSON.parse(json) as { nftables?: Array<{ map?: { elem?: unknown[] } }> };
@@ -120,6 +121,7 @@ export function rawTraffic(
   spec: GatewaySpec,
   sets: SetCounters,
   conntrack: ReadonlyMap<string, ConnCounts>,
+  /** by map name: flows per mark of each DR flow map and closing map */
   drFlows: ReadonlyMap<string, ReadonlyMap<number, number>>,
 ): Map<string, RawTraffic> {
   const out = new Map<string, RawTraffic>();
@@ -141,14 +143,16 @@ function serverTraffic(
     const mark = drMarkOf(drTargetOf(rs.address));
     const key = keyOf([s.address, s.protocol, s.port ?? 0, mark]);
     const inbound = get("vs_dr_rs_in", key);
+    const flows = drFlows.get(drFlowMapOf(s))?.get(mark) ?? 0;
+    const closing = s.protocol === "tcp" ? (drFlows.get(drClosingMapOf(s))?.get(mark) ?? 0) : 0;
     return {
       connections: get("vs_dr_rs_new", key).packets,
       packetsIn: inbound.packets,
       bytesIn: inbound.bytes,
       packetsOut: 0,
       bytesOut: 0,
-      active: drFlows.get(drFlowMapOf(s))?.get(mark) ?? 0,
-      inactive: 0,
+      active: Math.max(0, flows - closing),
+      inactive: Math.min(flows, closing),
     };
   }
   const port = rs.port ?? s.port;

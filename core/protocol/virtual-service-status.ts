@@ -8,7 +8,7 @@ import { zId, zIPv4, zPort } from "../policy/fields";
  *
  * Direct routing (DR) services: the gateway sees the clients' packets only, so packetsOut and
  * bytesOut stay 0; it keeps no conntrack entry, so active counts the flows in its own flow table
- * (established or not: it cannot tell) and inactive is 0.
+ * and inactive the TCP flows whose client sent FIN or RST (kept 120 s more).
  */
 
 export const zRealServerTraffic = z.object({

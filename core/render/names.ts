@@ -95,3 +95,5 @@ export const vsDrServerChain = (n: number, server: number) => `vs_${n}_rs_${serv
 export const vsDrSorryChain = (n: number) => `vs_${n}_sorry`;
 /** named by a hash of the service's address, protocol and port: the flows stay with their service */
 export const vsDrFlowMap = (hash: string) => `vs_dr_flows_${hash}`;
+/** TCP flows the client has closed (FIN or RST): kept a short while, no longer refreshed */
+export const vsDrClosingMap = (hash: string) => `vs_dr_closing_${hash}`;

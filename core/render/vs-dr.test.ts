@@ -7,7 +7,7 @@ import { renderNft, renderRuleset } from "./nft";
 import { RenderError } from "./plan";
 import { renderRoutes } from "./routes";
 import { renderServiceUpdate } from "./virtual-services";
-import { drFlowMapOf } from "./vs-dr";
+import { drClosingMapOf, drFlowMapOf } from "./vs-dr";
 import { realServerKey } from "./vs-schedule";
 
 const dr = (over: Partial<SpecVirtualService> = {}, servers = ["100.64.2.2", "100.64.3.2"]) =>
@@ -37,6 +37,12 @@ describe("direct routing virtual services", () => {
     );
     expect(text).toContain("\t\tnotrack\n");
     expect(text).toContain(`meta mark set ip saddr . th sport map @${flows} update @${flows}`);
+    // TCP: a flow the client closed goes to the closing map and is no longer refreshed
+    const closing = drClosingMapOf(dr());
+    expect(text).toContain(`\t\tmeta mark set ip saddr . th sport map @${closing} accept\n`);
+    expect(text).toContain(
+      `tcp flags & (fin | rst) != 0 meta mark set ip saddr . th sport map @${flows} update @${flows} { ip saddr . th sport timeout 120s : meta mark } update @${closing}`,
+    );
     expect(text).toContain("numgen inc mod 2 vmap @vs_1_buckets");
     expect(text).toContain("add element inet gatehouse vs_1_buckets { 0 : goto vs_1_rs_1, 1 : goto vs_1_rs_2 }");
     // the mark keeps every bit but the DR fields
@@ -53,6 +59,7 @@ describe("direct routing virtual services", () => {
     const first = renderNft(spec, new Map());
     const again = renderNft(spec, new Map(), { chains: first.chains, maps: first.maps, sets: first.sets }).text;
     expect(again).not.toContain(`flush map inet gatehouse ${drFlowMapOf(dr())}`);
+    expect(again).not.toContain(`flush map inet gatehouse ${drClosingMapOf(dr())}`);
     expect(again).toContain("flush map inet gatehouse vs_1_buckets");
     expect(again).toContain("flush map inet gatehouse vs_1_persist_5");
   });

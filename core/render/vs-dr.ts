@@ -18,6 +18,7 @@ import {
   SET_VS_DR_RS_NEW,
   vsBucketMap,
   vsChain,
+  vsDrClosingMap,
   vsDrFlowMap,
   vsDrServerChain,
   vsDrSorryChain,
@@ -36,7 +37,11 @@ import { fnv1a, scheduleBuckets, usableServers } from "./vs-schedule";
  *   choice: DR packets are not tracked (`notrack` at priority raw) and the gateway keeps its own
  *   flow table instead, one dynamic map per service, client address . port (. port for a service
  *   on every port) -> the packet mark of the chosen server, with an idle timeout refreshed by
- *   every packet (TCP 900 s, UDP 300 s as LVS). Every packet of a flow gets the first choice.
+ *   every packet (TCP 900 s, UDP 120 s). Every packet of a flow gets the first choice. A TCP
+ *   flow whose client sent FIN or RST moves to a closing map and expires 120 s later, however
+ *   many ACKs follow: the table holds the connections that are open, not those of the last 15
+ *   minutes. A full table (DR_FLOW_TABLE_SIZE) remembers no new flow: hash schedulers still send
+ *   every packet to the same server, rr, wrr and random do not.
  * - The mark (core/spec/marks.ts): ISP field MARK_VS_DR, the server's DR number (the last 16 bits
  *   of its address) in the action field, the operator's bits kept as the flow's first packet had
  *   them. One ip rule per DR server (`fwmark M/MARK_VS_DR_MASK lookup 740000+n`, all at one
@@ -66,7 +71,10 @@ export interface DrMap {
   keep?: boolean;
 }
 
-export const DR_FLOW_TIMEOUT_SECONDS = { tcp: 900, udp: 300 } as const;
+/** idle timeouts of a flow: TCP as LVS's established, UDP as conntrack's UDP stream */
+export const DR_FLOW_TIMEOUT_SECONDS = { tcp: 900, udp: 120 } as const;
+/** a TCP flow the client closed (FIN or RST) is kept this long after, as LVS's FIN_WAIT */
+export const DR_CLOSING_SECONDS = 120;
 export const DR_FLOW_TABLE_SIZE = 262_144;
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
@@ -77,13 +85,14 @@ const flowKey = (s: SpecVirtualService) => (s.port === null ? "ip saddr . th spo
 const flowKeyType = (s: SpecVirtualService) =>
   s.port === null ? "ipv4_addr . inet_service . inet_service" : "ipv4_addr . inet_service";
 
+const serviceHash = (s: SpecVirtualService) =>
+  fnv1a(`${s.address}/${s.protocol}/${s.port ?? "*"}`, 0x811c9dc5)
+    .toString(16)
+    .padStart(8, "0");
 /** A DR service's flow map, named by what the datapath matches (not its position), so it survives reordering. */
-export const drFlowMapOf = (s: SpecVirtualService) =>
-  vsDrFlowMap(
-    fnv1a(`${s.address}/${s.protocol}/${s.port ?? "*"}`, 0x811c9dc5)
-      .toString(16)
-      .padStart(8, "0"),
-  );
+export const drFlowMapOf = (s: SpecVirtualService) => vsDrFlowMap(serviceHash(s));
+/** A TCP DR service's closing flows (flow key -> mark). */
+export const drClosingMapOf = (s: SpecVirtualService) => vsDrClosingMap(serviceHash(s));
 
 /** Every address a DR service may forward to: its real servers and its sorry server. */
 export const drAddressesOf = (s: SpecVirtualService): string[] => [
@@ -150,11 +159,17 @@ export function drServiceRules(
   const buckets = scheduleBuckets(service, usable);
   const flows = drFlowMapOf(service);
   const key = flowKey(service);
-  const rules = [
-    "notrack",
-    // a known flow: its first packet's choice, and its idle timeout starts again
-    `meta mark set ${key} map @${flows} update @${flows} { ${key} : meta mark } accept`,
-  ];
+  const rules = ["notrack"];
+  if (service.protocol === "tcp") {
+    const closing = drClosingMapOf(service);
+    rules.push(
+      // a flow the client closed keeps its server until it expires, without being refreshed
+      `meta mark set ${key} map @${closing} accept`,
+      `tcp flags & (fin | rst) != 0 meta mark set ${key} map @${flows} update @${flows} { ${key} timeout ${DR_CLOSING_SECONDS}s : meta mark } update @${closing} { ${key} : meta mark } accept`,
+    );
+  }
+  // a known flow: its first packet's choice, and its idle timeout starts again
+  rules.push(`meta mark set ${key} map @${flows} update @${flows} { ${key} : meta mark } accept`);
   if (buckets.length === 0) {
     rules.push(
       service.sorryServer !== null
@@ -243,6 +258,16 @@ export function drServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): 
       elements: [],
       keep: true,
     });
+    if (s.protocol === "tcp") {
+      maps.push({
+        name: drClosingMapOf(s),
+        kind: "map",
+        declaration: `type ${flowKeyType(s)} : mark; flags dynamic,timeout; timeout ${DR_CLOSING_SECONDS}s; size ${DR_FLOW_TABLE_SIZE};`,
+        comment: `flows of ${s.name} the client closed`,
+        elements: [],
+        keep: true,
+      });
+    }
     if (s.persistenceSeconds > 0) {
       maps.push({
         name: vsPersistMap(number, s.persistenceSeconds),
