@@ -4,7 +4,7 @@ import { NftShell } from "../apply/nft-shell";
 import type { RealServerTraffic, VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
 import { type RunCheck, runCheck } from "../vs/checks";
 import { VirtualServiceHealthChecker } from "../vs/health-checker";
-import { withTraffic } from "../vs/traffic";
+import { fitStatus, withTraffic } from "../vs/traffic";
 import { VirtualServiceTraffic } from "../vs/traffic-reader";
 import type { IpRuleCheck } from "../../core/protocol/agent-api";
 import type { CommandRunner } from "../apply/runner";
@@ -273,7 +273,7 @@ export class HealthService {
   private vsStatus(): VirtualServiceStatus[] {
     const spec = this.controller.running();
     const status = this.virtualServices.status();
-    return spec === null ? status : withTraffic(status, spec, this.lastVsTraffic);
+    return fitStatus(spec === null ? status : withTraffic(status, spec, this.lastVsTraffic));
   }
 
   /** Virtual service traffic, about once a second while the spec has services (traffic-reader.ts). */

@@ -5,6 +5,7 @@ import { gatewaySpec, virtualService } from "../../testkit/spec-fixtures";
 import {
   parseConntrack,
   parseDrFlows,
+  fitStatus,
   parseSetCounters,
   type RawTraffic,
   rawTraffic,
@@ -169,5 +170,36 @@ describe("virtual service traffic", () => {
     expect(status[0]?.realServers[0]?.traffic).toMatchObject({ connections: 5, connectionsPerSecond: 2, active: 2 });
     expect(status[0]?.traffic).toMatchObject({ connections: 6, connectionsPerSecond: 2, active: 2, inactive: 1 });
     expect(sumTraffic([])).toMatchObject({ connections: 0 });
+  });
+
+  it("fits the report: per-server traffic goes first, then totals, then services", () => {
+    const t = sumTraffic([]);
+    const service = (id: string) => ({
+      serviceId: id,
+      traffic: t,
+      realServers: Array.from({ length: 4 }, (_, i) => ({
+        address: `100.64.2.${i + 2}`,
+        port: 80,
+        health: "up" as const,
+        since: null,
+        lastError: "",
+        traffic: t,
+      })),
+    });
+    const many = Array.from({ length: 100 }, (_, i) => service(`s${i}`));
+    const size = (s: unknown) => JSON.stringify(s).length;
+    expect(fitStatus(many, size(many))).toEqual(many);
+    const noServers = fitStatus(many, size(many) - 1);
+    expect(noServers).toHaveLength(100);
+    expect(noServers.every((s) => s.traffic !== undefined && s.realServers.every((r) => r.traffic === undefined))).toBe(
+      true,
+    );
+    const healthOnly = fitStatus(many, size(noServers) - 1);
+    expect(healthOnly).toHaveLength(100);
+    expect(healthOnly.every((s) => s.traffic === undefined)).toBe(true);
+    const cut = fitStatus(many, 10_000);
+    expect(cut.length).toBeGreaterThan(0);
+    expect(cut.length).toBeLessThan(100);
+    expect(size(cut)).toBeLessThanOrEqual(10_000);
   });
 });

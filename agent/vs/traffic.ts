@@ -1,6 +1,10 @@
 import { drClosingMapOf, drFlowMapOf } from "../../core/render/vs-dr";
 import { realServerKey } from "../../core/render/vs-schedule";
-import type { RealServerTraffic, VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
+import {
+  MAX_VIRTUAL_SERVICES_STATUS_BYTES,
+  type RealServerTraffic,
+  type VirtualServiceStatus,
+} from "../../core/protocol/virtual-service-status";
 import { drMarkOf, drTargetOf } from "../../core/spec/marks";
 import type { GatewaySpec } from "../../core/spec/schema";
 import type { SpecRealServer, SpecVirtualService } from "../../core/spec/virtual-services";
@@ -239,4 +243,25 @@ export function withTraffic(
     const known = realServers.flatMap((r) => (r.traffic === undefined ? [] : [r.traffic]));
     return known.length === 0 ? { ...vs, realServers } : { ...vs, realServers, traffic: sumTraffic(known) };
   });
+}
+
+/**
+ * The status cut to fit the report: per-server traffic goes first (the services' totals stay),
+ * then the totals, then whole services from the end, so health is what is kept longest.
+ */
+export function fitStatus(
+  status: readonly VirtualServiceStatus[],
+  maxBytes = MAX_VIRTUAL_SERVICES_STATUS_BYTES,
+): VirtualServiceStatus[] {
+  const fits = (s: readonly VirtualServiceStatus[]) => JSON.stringify(s).length <= maxBytes;
+  if (fits(status)) return [...status];
+  const noServerTraffic = status.map((vs) => ({
+    ...vs,
+    realServers: vs.realServers.map(({ traffic: _, ...rs }) => rs),
+  }));
+  if (fits(noServerTraffic)) return noServerTraffic;
+  const healthOnly = noServerTraffic.map(({ traffic: _, ...vs }) => vs);
+  let n = healthOnly.length;
+  while (n > 0 && !fits(healthOnly.slice(0, n))) n = Math.floor(n * 0.9);
+  return healthOnly.slice(0, n);
 }

@@ -50,3 +50,10 @@ export const zVirtualServiceStatus = z.object({
   traffic: zRealServerTraffic.optional(),
 });
 export type VirtualServiceStatus = z.infer<typeof zVirtualServiceStatus>;
+
+/**
+ * What the virtual services may take of a status report (whose body is capped at MAX_BODY_BYTES
+ * in agent-api.ts, beside the health and the facts): the agent leaves out per-server traffic,
+ * then service totals, then services, until the list fits (agent/vs/traffic.ts, fitStatus).
+ */
+export const MAX_VIRTUAL_SERVICES_STATUS_BYTES = 128 * 1024;
