@@ -20,6 +20,7 @@ import {
   vsPersistMap,
 } from "./names";
 import { drServiceObjects, drServiceRules } from "./vs-dr";
+import { bucketExpression, hex, quoteComment } from "./vs-statements";
 import { scheduleBuckets, usableServers } from "./vs-schedule";
 
 /**
@@ -68,8 +69,6 @@ export interface VsObjects {
   maps: VsMap[];
 }
 
-const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
-
 /** The bucket map's value: address and port, or the address alone for a service on every port. */
 function target(service: SpecVirtualService, rs: Pick<SpecRealServer, "address" | "port">): string {
   if (service.port === null) return rs.address;
@@ -80,25 +79,6 @@ const withPort = (s: SpecVirtualService) => s.port !== null;
 /** `dnat ip to` or `dnat ip addr . port to`, after the protocol match nft needs for ports. */
 const dnatTo = (s: SpecVirtualService) =>
   withPort(s) ? `meta l4proto ${s.protocol} dnat ip addr . port to` : "dnat ip to";
-
-function bucketExpression(service: SpecVirtualService, n: number, seed: number): string {
-  switch (service.scheduler) {
-    case "rr":
-    case "wrr":
-      return `numgen inc mod ${n}`;
-    case "random":
-      return `numgen random mod ${n}`;
-    case "dh":
-      return `jhash ip daddr mod ${n} seed ${hex(seed)}`;
-    default:
-      return `jhash ip saddr mod ${n} seed ${hex(seed)}`;
-  }
-}
-
-function quoteComment(text: string): string {
-  const safe = text.replace(/[^A-Za-z0-9 ._:/>,()-]/g, "_");
-  return `comment "${safe.length > 120 ? `${safe.slice(0, 117)}...` : safe}"`;
-}
 
 /** The rules of one service's chain and the elements of its bucket map, for these usable servers. */
 export function serviceRules(

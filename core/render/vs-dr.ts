@@ -26,6 +26,7 @@ import {
 } from "./names";
 import { RenderError } from "./plan";
 import { fnv1a, scheduleBuckets, usableServers } from "./vs-schedule";
+import { bucketExpression, hex, quoteComment } from "./vs-statements";
 
 /**
  * Direct routing (DR) virtual services: the gateway forwards the client's packet unchanged
@@ -77,7 +78,6 @@ export const DR_FLOW_TIMEOUT_SECONDS = { tcp: 900, udp: 120 } as const;
 export const DR_CLOSING_SECONDS = 120;
 export const DR_FLOW_TABLE_SIZE = 262_144;
 
-const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
 /** The bits a DR verdict writes; the operator's (and every other) bit of the mark is kept. */
 const KEEP_NOT_DR = hex(~MARK_VS_DR_MASK);
 
@@ -117,25 +117,6 @@ export function drTargets(spec: GatewaySpec): Map<string, number> {
     }
   }
   return out;
-}
-
-function quoteComment(text: string): string {
-  const safe = text.replace(/[^A-Za-z0-9 ._:/>,()-]/g, "_");
-  return `comment "${safe.length > 120 ? `${safe.slice(0, 117)}...` : safe}"`;
-}
-
-function bucketExpression(service: SpecVirtualService, n: number, seed: number): string {
-  switch (service.scheduler) {
-    case "rr":
-    case "wrr":
-      return `numgen inc mod ${n}`;
-    case "random":
-      return `numgen random mod ${n}`;
-    case "dh":
-      return `jhash ip daddr mod ${n} seed ${hex(seed)}`;
-    default:
-      return `jhash ip saddr mod ${n} seed ${hex(seed)}`;
-  }
 }
 
 /** What a DR service remembers once a new flow's server is chosen: the flow, and the client when persistent. */
