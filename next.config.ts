@@ -20,6 +20,10 @@ const config: NextConfig = {
       },
     ];
   },
+  // Prometheus scrapes /metrics by convention; the handler is mounted with the other HTTP handlers
+  async rewrites() {
+    return [{ source: "/metrics", destination: "/api/metrics" }];
+  },
   poweredByHeader: false,
   reactStrictMode: true,
   typedRoutes: false,

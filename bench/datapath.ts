@@ -20,6 +20,7 @@ import { type CommandRunner, describeFailure, ok } from "../agent/apply/runner";
 import { renderNft } from "../core/render/nft";
 import { buildLab, type Lab } from "../testkit/lab/lab";
 import { startFlood } from "../testkit/lab/traffic";
+import { installCounters } from "./lib/counters";
 import { benchRules, benchSpec, iptablesRestore, lastRuleAddress } from "./lib/policy";
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,1000,10000").split(",").map(Number);
@@ -38,22 +39,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Counts what reaches the server, NATed or not, and drops it there (no replies, no ICMP errors). */
 async function installServerCounter(lab: Lab): Promise<() => Promise<{ nated: number; other: number }>> {
-  await lab.must(lab.ns.server, ["nft", "-f", "-"], {
-    input: [
-      "add table inet bench",
-      "add counter inet bench nated",
-      "add counter inet bench other",
-      "add chain inet bench pre { type filter hook prerouting priority -300; policy accept; }",
-      "add rule inet bench pre udp dport 1024-65535 ip saddr 198.51.100.0/24 counter name nated drop",
-      "add rule inet bench pre udp dport 1024-65535 counter name other drop",
-      "",
-    ].join("\n"),
-  });
+  const counters = await installCounters(lab, lab.ns.server, [
+    { name: "nated", match: "udp dport 1024-65535 ip saddr 198.51.100.0/24" },
+    { name: "other", match: "udp dport 1024-65535" },
+  ]);
   return async () => {
-    const out = await lab.must(lab.ns.server, ["nft", "-j", "list", "counters", "table", "inet", "bench"]);
-    const doc = JSON.parse(out) as { nftables: Array<{ counter?: { name: string; packets: number } }> };
-    const get = (n: string) => doc.nftables.find((x) => x.counter?.name === n)?.counter?.packets ?? 0;
-    return { nated: get("nated"), other: get("other") };
+    const c = await counters.read();
+    return { nated: c.nated ?? 0, other: c.other ?? 0 };
   };
 }
 

@@ -69,6 +69,21 @@ export function parseCidr(text: string): ParseResult<Cidr> {
 }
 
 /** Parses a pool address item: "a.b.c.d", "a.b.c.d-a.b.c.e" or a CIDR. */
+/**
+ * The long form of a range written the short way, "1.1.2.71-73" or "1.1.2.71-3.9" (the end's
+ * missing leading octets taken from the start): "1.1.2.71-1.1.2.73". Anything else comes back as
+ * it was (an address, a full range, a network, or text that is none of them, for the parser to
+ * refuse).
+ */
+export function expandShortRange(text: string): string {
+  const m = /^(\d+\.\d+\.\d+\.\d+)-(\d+(?:\.\d+){0,2})$/.exec(text.trim());
+  if (m === null) return text;
+  const from = m[1] as string;
+  const tail = (m[2] as string).split(".");
+  const to = [...from.split(".").slice(0, 4 - tail.length), ...tail].join(".");
+  return isIPv4(from) && isIPv4(to) ? `${from}-${to}` : text;
+}
+
 export function parseAddressRange(text: string): ParseResult<Interval> {
   const trimmed = text.trim();
   if (trimmed.includes("-")) {

@@ -42,6 +42,8 @@ const zEnv = z.object({
   GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
   /** where the audit chain key is kept (created with mode 0600 on first start when missing) */
   GATEHOUSE_AUDIT_KEY_FILE: z.string().min(1).optional(),
+  /** when set, GET /metrics needs `Authorization: Bearer <this>`; unset: /metrics is open */
+  GATEHOUSE_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

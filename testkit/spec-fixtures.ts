@@ -1,4 +1,4 @@
-import type { Algorithm, Protocol } from "../core/policy/model";
+import { type Algorithm, type Protocol, zMonitor } from "../core/policy/model";
 import type { GatewaySpec, SpecEntry, SpecIsp, SpecPool } from "../core/spec/schema";
 import type { SpecRealServer, SpecVirtualService } from "../core/spec/virtual-services";
 
@@ -21,14 +21,7 @@ export function isp(
     interface: iface,
     nextHop,
     probeTargets: [nextHop],
-    monitor: {
-      intervalMs: 500,
-      downAfter: 3,
-      upAfter: 5,
-      holdDownMs: 10_000,
-      lossThresholdPct: 50,
-      latencyThresholdMs: 1000,
-    },
+    monitor: zMonitor.parse({}),
     failoverMode: "manual",
     failbackMode: "manual",
     flushOnFailback: false,

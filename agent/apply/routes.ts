@@ -3,10 +3,12 @@ import {
   type DesiredIpRule,
   type DesiredRoute,
   type DesiredRouting,
+  DR_OWNED_TABLES,
   OWNED_ADDRESSES,
   OWNED_TABLES,
   REROUTE_MASK,
 } from "../../core/render/routes";
+import { MARK_VS_DR_MASK } from "../../core/spec/marks";
 import { type CommandRunner, describeFailure, ok } from "./runner";
 
 /**
@@ -97,8 +99,11 @@ function ruleMatches(r: RuleJson, d: DesiredIpRule): boolean {
 
 /** A rule of Gatehouse's own shape (reroute by mark, or probes by oif) that looks up one of its tables. */
 export function isOwnedRule(r: RuleJson): boolean {
-  if (r.priority === undefined || !inRange(Number(r.table), OWNED_TABLES)) return false;
-  if (r.iif !== undefined || (r.src !== undefined && r.src !== "all")) return false;
+  if (r.priority === undefined || r.iif !== undefined || (r.src !== undefined && r.src !== "all")) return false;
+  if (inRange(Number(r.table), DR_OWNED_TABLES)) {
+    return r.fwmark !== undefined && Number(r.fwmask ?? "0xffffffff") === MARK_VS_DR_MASK && r.oif === undefined;
+  }
+  if (!inRange(Number(r.table), OWNED_TABLES)) return false;
   const byMark = r.fwmark !== undefined && Number(r.fwmask ?? "0xffffffff") === REROUTE_MASK && r.oif === undefined;
   const byOif = r.fwmark === undefined && r.oif !== undefined;
   return byMark || byOif;
@@ -126,7 +131,10 @@ function ruleSelector(r: RuleJson): string[] {
 }
 
 const routeMatches = (r: RouteJson, d: DesiredRoute) =>
-  r.dst === d.dst && r.gateway === d.via && r.dev === d.dev && (r.type === undefined || r.type === "unicast");
+  r.dst === d.dst &&
+  r.gateway === d.via &&
+  (d.dev === undefined || r.dev === d.dev) &&
+  (r.type === undefined || r.type === "unicast");
 
 class Reconciler {
   readonly result: RoutingResult = { changes: [], errors: [] };
@@ -244,10 +252,8 @@ class Reconciler {
       const routes = await this.tableRoutes(d.table);
       if (routes === null || routes.some((r) => routeMatches(r, d))) continue;
       // replace swaps the default route in one step: the table is never without one
-      await this.run(
-        ["ip", "-4", "route", "replace", "default", "via", d.via, "dev", d.dev, "table", String(d.table)],
-        true,
-      );
+      const dev = d.dev === undefined ? [] : ["dev", d.dev];
+      await this.run(["ip", "-4", "route", "replace", "default", "via", d.via, ...dev, "table", String(d.table)], true);
     }
   }
 
@@ -256,7 +262,9 @@ class Reconciler {
     if (out === null) return;
     const all = parseJson<RouteJson>(out, "ip -j route show table all", this.result.errors);
     if (all === null) return;
-    const owned = all.filter((r) => inRange(Number(r.table), OWNED_TABLES));
+    const owned = all.filter(
+      (r) => inRange(Number(r.table), OWNED_TABLES) || inRange(Number(r.table), DR_OWNED_TABLES),
+    );
     for (const r of owned) {
       const table = Number(r.table);
       const wanted = desired.routes.filter((d) => d.table === table);

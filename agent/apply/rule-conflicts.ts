@@ -1,4 +1,4 @@
-import type { DesiredRouting } from "../../core/render/routes";
+import { type DesiredRouting, REROUTE_MASK } from "../../core/render/routes";
 import { isOwnedRule, type RuleJson } from "./routes";
 import { type CommandRunner, describeFailure, ok } from "./runner";
 
@@ -81,7 +81,8 @@ export function findRuleConflicts(
   desired: DesiredRouting,
   ispInterfaces: readonly string[],
 ): IpRuleConflict[] {
-  const reroute = desired.rules.filter((d) => d.fwmark !== undefined);
+  // the reroute rules (DR rules match only the DR virtual services' own marks)
+  const reroute = desired.rules.filter((d) => d.fwmark !== undefined && d.mask === REROUTE_MASK);
   if (reroute.length === 0) return [];
   const marks = reroute.map((d) => d.fwmark as number);
   const mask = reroute[0]?.mask ?? 0xffffffff;

@@ -32,20 +32,25 @@ const event = (id: string) => ({
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A running reporter whose posts record when they were sent. */
+function startReporter(intervalMs: number) {
+  const sent: number[] = [];
+  const r = new HealthReporter({
+    post: async () => {
+      sent.push(Date.now());
+      return { ok: true, recorded: [] };
+    },
+    build: body,
+    log: pino({ level: "silent" }),
+    intervalMs,
+  });
+  const stop = new AbortController();
+  return { sent, r, stop, running: r.run(stop.signal) };
+}
+
 describe("health reporter", () => {
   it("sends at once on every kick, however many waits came before", async () => {
-    const sent: number[] = [];
-    const r = new HealthReporter({
-      post: async () => {
-        sent.push(Date.now());
-        return { ok: true, recorded: [] };
-      },
-      build: body,
-      log: pino({ level: "silent" }),
-      intervalMs: 60_000,
-    });
-    const stop = new AbortController();
-    const running = r.run(stop.signal);
+    const { sent, r, stop, running } = startReporter(60_000);
     await tick(30);
     for (let i = 0; i < 5; i++) {
       const kickedAt = Date.now();
@@ -59,18 +64,7 @@ describe("health reporter", () => {
   });
 
   it("a kick is not lost to the timer of a wait that a previous kick ended", async () => {
-    const sent: number[] = [];
-    const r = new HealthReporter({
-      post: async () => {
-        sent.push(Date.now());
-        return { ok: true, recorded: [] };
-      },
-      build: body,
-      log: pino({ level: "silent" }),
-      intervalMs: 300,
-    });
-    const stop = new AbortController();
-    const running = r.run(stop.signal);
+    const { sent, r, stop, running } = startReporter(300);
     await tick(250);
     r.kick(); // ends the first wait early; its timer would have fired at 300
     await tick(80);

@@ -1,9 +1,11 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Datapath } from "../apply/datapath";
 import { NftShell } from "../apply/nft-shell";
-import type { VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
+import type { RealServerTraffic, VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
 import { type RunCheck, runCheck } from "../vs/checks";
 import { VirtualServiceHealthChecker } from "../vs/health-checker";
+import { fitStatus, withTraffic } from "../vs/traffic";
+import { VirtualServiceTraffic } from "../vs/traffic-reader";
 import type { IpRuleCheck } from "../../core/protocol/agent-api";
 import type { CommandRunner } from "../apply/runner";
 import { MAX_HEALTH_BYTES } from "../../core/protocol/agent-api";
@@ -30,6 +32,7 @@ import type { ProcessSpawner } from "./spawner";
 
 /** One `ip -j rule show` every few seconds is cheap; an operator's new rule is reported within this. */
 const RULE_CHECK_MS = 5000;
+const VS_TRAFFIC_MS = 1000;
 
 export interface HealthServiceDeps {
   runner: CommandRunner;
@@ -53,6 +56,8 @@ export interface HealthServiceDeps {
   ruleCheckIntervalMs?: number;
   reportIntervalMs?: number;
   countIntervalMs?: number;
+  /** how often virtual service traffic is sampled (and reported, when it moved) */
+  vsTrafficIntervalMs?: number;
   tmpDir?: string;
 }
 
@@ -82,6 +87,8 @@ export class HealthService {
   private lastConflicts = "[]";
   readonly virtualServices: VirtualServiceHealthChecker;
   readonly ha: HaSupervisor | null;
+  private readonly vsTraffic: VirtualServiceTraffic;
+  private lastVsTraffic = new Map<string, RealServerTraffic>();
 
   constructor(private readonly deps: HealthServiceDeps) {
     this.ha =
@@ -115,7 +122,7 @@ export class HealthService {
     this.virtualServices = new VirtualServiceHealthChecker({
       runCheck: deps.runCheck ?? runCheck,
       update: (spec, serviceId, down, drop) => this.datapath.updateVirtualService(spec, serviceId, down, drop),
-      onChange: () => deps.setVirtualServices?.(this.virtualServices.status()),
+      onChange: () => deps.setVirtualServices?.(this.vsStatus()),
       log: (message) => deps.log.info(message),
     });
     this.controller = new FailoverController({
@@ -142,6 +149,7 @@ export class HealthService {
       intervalMs: deps.reportIntervalMs,
     });
     this.counter = new ConntrackCounter(deps.runner, deps.spawner);
+    this.vsTraffic = new VirtualServiceTraffic(deps.runner);
     this.links = new LinkWatcher({
       spawner: deps.spawner,
       log: deps.log,
@@ -190,9 +198,7 @@ export class HealthService {
       this.links.start();
       const running = this.controller.running() ?? spec;
       // real servers are checked from the first moment the spec runs; the report follows
-      void this.virtualServices
-        .setSpec(running)
-        .then(() => this.deps.setVirtualServices?.(this.virtualServices.status()));
+      void this.virtualServices.setSpec(running).then(() => this.deps.setVirtualServices?.(this.vsStatus()));
     }
     await this.checkIpRules(this.controller.running() ?? spec);
     return outcome;
@@ -292,6 +298,37 @@ export class HealthService {
     }
   }
 
+  /** Real server health with the last traffic sample. */
+  private vsStatus(): VirtualServiceStatus[] {
+    const spec = this.controller.running();
+    const status = this.virtualServices.status();
+    return fitStatus(spec === null ? status : withTraffic(status, spec, this.lastVsTraffic));
+  }
+
+  /** Virtual service traffic, about once a second while the spec has services (traffic-reader.ts). */
+  private async vsTrafficLoop(signal: AbortSignal): Promise<void> {
+    const every = this.deps.vsTrafficIntervalMs ?? VS_TRAFFIC_MS;
+    let warned = false;
+    while (!signal.aborted) {
+      const spec = this.controller.running();
+      if (spec !== null && spec.virtualServices.length > 0) {
+        try {
+          this.lastVsTraffic = await this.vsTraffic.sample(spec);
+          warned = false;
+          this.deps.setVirtualServices?.(this.vsStatus());
+        } catch (e) {
+          if (!warned)
+            this.deps.log.warn(
+              { err: e instanceof Error ? e.message : String(e) },
+              "cannot read virtual service traffic",
+            );
+          warned = true;
+        }
+      }
+      await delay(every, undefined, { signal }).catch(() => {});
+    }
+  }
+
   /** ARP requests for on-link pool addresses that nobody answers (arp-watch.ts). */
   private async arpLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
@@ -308,6 +345,7 @@ export class HealthService {
         this.countLoop(signal),
         this.ruleLoop(signal),
         this.arpLoop(signal),
+        this.vsTrafficLoop(signal),
       ]);
     } finally {
       if (this.restoreTimer !== null) clearTimeout(this.restoreTimer);

@@ -6,6 +6,7 @@ import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { DraftBanner } from "../components/draft-banner";
+import { HaIncidentBanner } from "../components/ha-incident-banner";
 import { Field, inputProps, withSubject } from "../components/field";
 import { Modal } from "../components/modal";
 import { errorMessage, fieldErrors } from "../lib/errors";
@@ -163,7 +164,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
     }
   }, [me.isSuccess, me.isFetchedAfterMount, me.isFetching, me.data, router, pathname]);
 
-  if (me.isPending || !me.data) return <div className="main loading">Loading…</div>;
+  if (me.isPending || !me.data) return <main className="main loading">Loading…</main>;
   const base = params.clusterId ? `/clusters/${params.clusterId}` : null;
 
   return (
@@ -197,14 +198,15 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
           )}
         </div>
       </nav>
-      <div className="main">
-        <div className="topbar">
+      <main className="main">
+        <header className="topbar">
           <div className="muted small">{cluster.data ? `Cluster ${cluster.data.name}` : ""}</div>
           <UserMenu username={me.data.username} role={me.data.role} />
-        </div>
+        </header>
+        {params.clusterId && <HaIncidentBanner clusterId={params.clusterId} />}
         {params.clusterId && <DraftBanner clusterId={params.clusterId} />}
         {children}
-      </div>
+      </main>
     </div>
   );
 }

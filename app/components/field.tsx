@@ -121,3 +121,27 @@ export function saveAlert(error: unknown, placedOnFields: number, unplaced: numb
   if (placedOnFields > 0 && unplaced === 0) return ["Not saved: fix the fields marked below."];
   return [message];
 }
+
+/** A labelled one-line text input with its hint and messages. */
+export function TextField(props: {
+  id: string;
+  label: string;
+  hint?: string;
+  placeholder?: string;
+  errors: readonly string[] | undefined;
+  value: string;
+  disabled: boolean;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field id={props.id} label={props.label} hint={props.hint} errors={props.errors}>
+      <input
+        {...inputProps(props.id, props.errors)}
+        value={props.value}
+        disabled={props.disabled}
+        placeholder={props.placeholder}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+    </Field>
+  );
+}

@@ -1,4 +1,4 @@
-import { isIPv4 } from "../address";
+import { expandShortRange, isIPv4 } from "../address";
 import { IMPORT_LIMITS, ImportError } from "./types";
 
 /**
@@ -107,20 +107,11 @@ export function stripComment(line: string, marks = "#"): string {
 export function expandRange(text: string, changed: string[]): string | null {
   const t = text.trim();
   if (isIPv4(t)) return t;
-  const m = /^(\d+\.\d+\.\d+\.\d+)-([\d.]+)$/.exec(t);
-  if (!m) return null;
-  const from = m[1] as string;
-  let to = m[2] as string;
-  if (!isIPv4(from)) return null;
-  if (!isIPv4(to)) {
-    const tail = to.split(".");
-    const head = from.split(".");
-    if (tail.length >= 4 || tail.some((x) => x === "")) return null;
-    to = [...head.slice(0, 4 - tail.length), ...tail].join(".");
-    if (!isIPv4(to)) return null;
-    changed.push(`shortened range ${t} read as ${from}-${to}`);
-  }
-  return `${from}-${to}`;
+  const long = expandShortRange(t);
+  const m = /^(\d+\.\d+\.\d+\.\d+)-(\d+\.\d+\.\d+\.\d+)$/.exec(long);
+  if (!m || !isIPv4(m[1] as string) || !isIPv4(m[2] as string)) return null;
+  if (long !== t) changed.push(`shortened range ${t} read as ${long}`);
+  return long;
 }
 
 const MASK_BITS = new Map<string, number>();

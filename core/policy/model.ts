@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isIPv4, parseAddressRange, parseCidr } from "../address";
+import { expandShortRange, isIPv4, parseAddressRange, parseCidr } from "../address";
 import { MAX_IP_RULE_PRIORITY_BASE } from "../spec/marks";
 import { ID_RE, zComment, zId, zIPv4, zName, zPort } from "./fields";
 import { zVirtualService } from "./virtual-service";
@@ -45,9 +45,11 @@ export const zInterfaceAddress = z
     }
   });
 
+/** An address, a range (also the short "a.b.c.71-73", stored in full) or a network. */
 export const zAddressRange = z
   .string()
   .trim()
+  .overwrite(expandShortRange)
   .superRefine((s, ctx) => {
     const r = parseAddressRange(s);
     if (!r.ok) ctx.addIssue({ code: "custom", message: r.error });

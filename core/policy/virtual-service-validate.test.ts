@@ -116,6 +116,14 @@ describe("virtual service checks", () => {
     ]);
   });
 
+  it("refuses DR servers whose addresses share their last two numbers", () => {
+    const issues = check([
+      web({ realServers: [{ address: "100.64.10.2", mode: "dr" }] }),
+      web({ id: "b", name: "b", port: 443, realServers: [{ address: "100.65.10.2", mode: "dr" }] }),
+    ]);
+    expect(issues.map((i) => [i.serviceId, i.path.join(".")])).toEqual([["b", "realServers.0.address"]]);
+  });
+
   it("refuses a timeout longer than the interval and an HTTP check on UDP", () => {
     const issues = check([
       { ...web(), healthCheck: { kind: "tcp", intervalMs: 500, timeoutMs: 900 } },

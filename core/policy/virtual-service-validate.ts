@@ -1,4 +1,5 @@
 import { ipv4ToBigInt, parseAddressRange } from "../address";
+import { drTargetOf } from "../spec/marks";
 import type { Isp, Pool } from "./model";
 import { type VirtualService, zVirtualService } from "./virtual-service";
 import { joinLabel, plainZodMessage } from "./wording";
@@ -105,6 +106,8 @@ export function validateVirtualServices(input: {
     if (isp.localAddress !== null) ownAddresses.set(isp.localAddress.split("/")[0] as string, isp);
   }
   const ispNextHops = new Map(input.isps.map((i) => [i.nextHop, i]));
+  // a DR real server's packets are told apart by the last 16 bits of its address (core/spec/marks.ts)
+  const drNumbers = new Map<number, string>();
 
   for (const s of services) {
     const lower = s.name.toLowerCase();
@@ -155,6 +158,14 @@ export function validateVirtualServices(input: {
       else seen.set(k, i);
       if (rs.address === s.address) issue(s.id, ["realServers", i, "address"], "must not be the virtual address");
       if (rs.mode === "dr") {
+        const sameNumber = drNumbers.get(drTargetOf(rs.address));
+        if (sameNumber !== undefined && sameNumber !== rs.address) {
+          issue(
+            s.id,
+            ["realServers", i, "address"],
+            `cannot be a direct routing (DR) server with ${sameNumber}: DR servers' addresses must differ in their last two numbers`,
+          );
+        } else drNumbers.set(drTargetOf(rs.address), rs.address);
         if (rs.port !== null && rs.port !== s.port) {
           issue(s.id, ["realServers", i, "port"], "cannot map ports in direct routing (DR) mode: leave it empty");
         }

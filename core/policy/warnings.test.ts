@@ -166,29 +166,39 @@ describe("policyWarnings: zones and pools", () => {
     expect(ws.map((w) => [w.id, w.message])).toEqual([
       [
         "zone-lab",
-        'overlaps zone "office" (100.64.1.0/24 is inside 100.64.0.0/16); rules decide by the most specific source, which may not be the zone you expect',
+        'overlaps zone "office" (100.64.1.0/24 is inside 100.64.0.0/16); rules with a pinned position decide first, the others by the most specific source, which may not be the zone you expect',
       ],
       [
         "zone-office",
-        'overlaps zone "lab" (100.64.1.0/24 is inside 100.64.0.0/16); rules decide by the most specific source, which may not be the zone you expect',
+        'overlaps zone "lab" (100.64.1.0/24 is inside 100.64.0.0/16); rules with a pinned position decide first, the others by the most specific source, which may not be the zone you expect',
       ],
       [
         "zone-lab",
-        'overlaps zone "servers" (100.64.10.0/24 is inside 100.64.0.0/16); rules decide by the most specific source, which may not be the zone you expect',
+        'overlaps zone "servers" (100.64.10.0/24 is inside 100.64.0.0/16); rules with a pinned position decide first, the others by the most specific source, which may not be the zone you expect',
       ],
       [
         "zone-servers",
-        'overlaps zone "lab" (100.64.10.0/24 is inside 100.64.0.0/16); rules decide by the most specific source, which may not be the zone you expect',
+        'overlaps zone "lab" (100.64.10.0/24 is inside 100.64.0.0/16); rules with a pinned position decide first, the others by the most specific source, which may not be the zone you expect',
       ],
       [
         "zone-lab",
-        'overlaps zone "guest-wifi" (100.64.128.0/20 is inside 100.64.0.0/16); rules decide by the most specific source, which may not be the zone you expect',
+        'overlaps zone "guest-wifi" (100.64.128.0/20 is inside 100.64.0.0/16); rules with a pinned position decide first, the others by the most specific source, which may not be the zone you expect',
       ],
       [
         "zone-guest",
-        'overlaps zone "lab" (100.64.128.0/20 is inside 100.64.0.0/16); rules decide by the most specific source, which may not be the zone you expect',
+        'overlaps zone "lab" (100.64.128.0/20 is inside 100.64.0.0/16); rules with a pinned position decide first, the others by the most specific source, which may not be the zone you expect',
       ],
     ]);
+  });
+
+  it("says that a pinned position decides first only when a rule of either zone has one", () => {
+    // the example pins the lab's DNS rule (priority 10)
+    const p = examplePolicy();
+    (p.zones[3] as { networks: string[] }).networks = ["100.64.0.0/16"];
+    const first = (q: typeof p) => only(policyWarnings(q), "zone-overlap")[0]?.message;
+    expect(first(p)).toMatch(/; rules with a pinned position decide first, the others by the most specific source/);
+    (p.rules.find((r) => r.id === "rule-lab-dns") as { priority: number | null }).priority = null;
+    expect(first(p)).toMatch(/; rules decide by the most specific source, which may not be the zone you expect$/);
   });
 
   it("reports identical networks in two zones", () => {
@@ -256,6 +266,16 @@ describe("policyWarnings: zones and pools", () => {
     const w = only(policyWarnings(p), "pool-too-small")[0];
     expect(w?.message).toContain("1 address × 64,512 ports (1024-65535, no port range set) = 64,512 source ports");
     expect(w?.message).toContain("for 1,049,088 client addresses"); // 2^20 + the office's 512
+  });
+
+  it("does not count a catch-all source (wider than a /8) as clients", () => {
+    const everyone = (cidrs: string[]) =>
+      withRules([{ id: "all", source: { kind: "cidrs", cidrs }, action: snat("pool-lte"), egressIspId: "isp-lte" }]);
+    // 0.0.0.0/0 beside the office's 512 addresses: 512 clients on 64,512 ports is enough
+    expect(only(policyWarnings(everyone(["0.0.0.0/0"])), "pool-too-small")).toEqual([]);
+    // a /8 still counts: 16.7 million clients on one address is too many
+    const w = only(policyWarnings(everyone(["100.0.0.0/8"])), "pool-too-small")[0];
+    expect(w?.message).toContain("for 16,777,216 client addresses");
   });
 });
 

@@ -37,6 +37,9 @@ export interface PolicyWarning {
   related: Array<{ entity: PolicyPart; id: string }>;
 }
 
+/** Source networks larger than this (a /8) are catch-alls, not a count of clients. */
+const MAX_COUNTED_SOURCE = 1n << 24n;
+
 /** Below this many source ports per client address and destination a pool is reported as too small. */
 export const MIN_PORTS_PER_CLIENT = 64;
 /** Ports the kernel picks from when a pool has no port range and a source port must change. */
@@ -200,15 +203,25 @@ function overlappingZones(policy: Policy, out: PolicyWarning[]) {
     stack.push(cur);
   }
   const zones = new Map(policy.zones.map((z) => [z.id, z]));
+  // zones whose rules have a pinned position: the pin decides before the source's specificity
+  const pinned = new Set(
+    policy.rules
+      .filter((r) => r.priority !== null && r.source.kind === "zone")
+      .map((r) => (r.source as { zoneId: string }).zoneId),
+  );
   const say = (a: string, b: string, outer: Cidr, inner: Cidr) => {
     const other = zones.get(b);
     const how = outer.text === inner.text ? `both have ${outer.text}` : `${inner.text} is inside ${outer.text}`;
+    const decides =
+      pinned.has(a) || pinned.has(b)
+        ? "rules with a pinned position decide first, the others by the most specific source"
+        : "rules decide by the most specific source";
     out.push({
       entity: "zone",
       id: a,
       code: "zone-overlap",
       path: ["networks"],
-      message: `overlaps zone "${other?.name ?? b}" (${how}); rules decide by the most specific source, which may not be the zone you expect`,
+      message: `overlaps zone "${other?.name ?? b}" (${how}); ${decides}, which may not be the zone you expect`,
       related: [{ entity: "zone", id: b }],
     });
   };
@@ -288,7 +301,9 @@ function undersizedPools(
   for (const pool of policy.pools) {
     const rules = users.get(pool.id);
     if (!rules) continue;
-    const clients = unionSize(rules.flatMap((r) => sources.get(r.id) ?? []));
+    // a source wider than a /8 (0.0.0.0/0, a catch-all) says nothing of how many clients there are
+    const all = rules.flatMap((r) => sources.get(r.id) ?? []);
+    const clients = unionSize(all.filter((c) => intervalSize(c) <= MAX_COUNTED_SOURCE));
     if (clients === 0n) continue;
     const addresses = poolSize(pool);
     const ports = pool.portRange ? pool.portRange.to - pool.portRange.from + 1 : DEFAULT_PORTS;

@@ -5,6 +5,10 @@ import { zId, zIPv4, zPort } from "../policy/fields";
  * What the agent reports about its virtual services: each real server's health as its checker
  * sees it, and traffic like `ipvsadm -Ln --stats --rate` (counters since the last ruleset load,
  * rates over the last report interval).
+ *
+ * Direct routing (DR) services: the gateway sees the clients' packets only, so packetsOut and
+ * bytesOut stay 0; it keeps no conntrack entry, so active counts the flows in its own flow table
+ * and inactive the TCP flows whose client sent FIN or RST (kept 120 s more).
  */
 
 export const zRealServerTraffic = z.object({
@@ -21,6 +25,8 @@ export const zRealServerTraffic = z.object({
   /** connections in conntrack: established (active) and any other state (inactive) */
   active: z.number().int().min(0),
   inactive: z.number().int().min(0),
+  bytesInPerSecond: z.number().min(0).optional(),
+  bytesOutPerSecond: z.number().min(0).optional(),
 });
 export type RealServerTraffic = z.infer<typeof zRealServerTraffic>;
 
@@ -40,5 +46,14 @@ export type RealServerStatus = z.infer<typeof zRealServerStatus>;
 export const zVirtualServiceStatus = z.object({
   serviceId: zId,
   realServers: z.array(zRealServerStatus).max(64),
+  /** the sum over its real servers */
+  traffic: zRealServerTraffic.optional(),
 });
 export type VirtualServiceStatus = z.infer<typeof zVirtualServiceStatus>;
+
+/**
+ * What the virtual services may take of a status report (whose body is capped at MAX_BODY_BYTES
+ * in agent-api.ts, beside the health and the facts): the agent leaves out per-server traffic,
+ * then service totals, then services, until the list fits (agent/vs/traffic.ts, fitStatus).
+ */
+export const MAX_VIRTUAL_SERVICES_STATUS_BYTES = 128 * 1024;

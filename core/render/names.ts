@@ -84,3 +84,16 @@ export const vsBucketMap = (n: number) => `vs_${n}_buckets`;
 /** the timeout is part of the name: a map's timeout cannot change in place */
 export const vsPersistMap = (n: number, seconds: number) => `vs_${n}_persist_${seconds}`;
 export const vsPersistChain = (n: number) => `vs_persist_${n}`;
+/** direct routing: raw prerouting, every packet to a DR virtual address (vs-dr.ts) */
+export const CHAIN_VS_DR = "vs_dr";
+export const CHAIN_VS_DR_COUNT = "vs_dr_count";
+export const MAP_VS_DR_SERVICES = "vs_dr_services";
+export const MAP_VS_DR_SERVICES_ANY = "vs_dr_services_any";
+export const SET_VS_DR_RS_NEW = "vs_dr_rs_new";
+export const SET_VS_DR_RS_IN = "vs_dr_rs_in";
+export const vsDrServerChain = (n: number, server: number) => `vs_${n}_rs_${server}`;
+export const vsDrSorryChain = (n: number) => `vs_${n}_sorry`;
+/** named by a hash of the service's address, protocol and port: the flows stay with their service */
+export const vsDrFlowMap = (hash: string) => `vs_dr_flows_${hash}`;
+/** TCP flows the client has closed (FIN or RST): kept a short while, no longer refreshed */
+export const vsDrClosingMap = (hash: string) => `vs_dr_closing_${hash}`;

@@ -1,5 +1,5 @@
 import type { FailoverState } from "../spec/decide";
-import { GH_MASK, MARK_ACTION_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_REROUTE } from "../spec/marks";
+import { GH_MASK, MARK_ACTION_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_REROUTE, MARK_VS_DR } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
 import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
 import {
@@ -136,6 +136,8 @@ interface NamedMap {
   declaration: string;
   comment: string;
   elements: string[];
+  /** elements the datapath adds itself (DR flow tables): kept across reloads, never flushed */
+  keep?: boolean;
 }
 
 class Builder {
@@ -427,6 +429,10 @@ function build(spec: GatewaySpec, failover: FailoverState, vsDown: ReadonlySet<s
       // traffic arriving from an ISP is not the LAN's: never reroute it
       `iifname @${SET_ISP_IFACES} accept`,
     );
+    // a LAN client's packet to a direct routing service is already routed by its DR mark
+    if (spec.virtualServices.some((s) => s.mode === "dr")) {
+      pre.rules.push(`meta mark & ${hex(MARK_ISP_MASK | MARK_REROUTE)} == ${hex(MARK_VS_DR)} accept`);
+    }
     // a retransmission of a first packet the lookup misjudged: routing's real answer is known
     for (const isp of plan.isps) {
       pre.rules.push(
@@ -564,7 +570,7 @@ function build(spec: GatewaySpec, failover: FailoverState, vsDown: ReadonlySet<s
   renderNat(b);
   const vs = virtualServiceObjects(spec, vsDown);
   for (const c of vs.chains) b.chain(c.name, c.comment, c.rules, c.hook);
-  for (const m of vs.maps) b.map(m.kind, m.name, m.declaration, m.comment, m.elements);
+  for (const m of vs.maps) b.map(m.kind, m.name, m.declaration, m.comment, m.elements).keep = m.keep;
   return b;
 }
 
@@ -602,7 +608,7 @@ function emit(
     out.push(decl(m));
     // nft 1.0.6 cannot flush an interval map created in the same transaction and then fill it
     // (ENOENT): flush only the maps that were already there
-    if (before.has(m.name)) out.push(`flush ${m.kind} ${T} ${m.name}`);
+    if (before.has(m.name) && m.keep !== true) out.push(`flush ${m.kind} ${T} ${m.name}`);
   }
 
   const chainNames = new Set(b.chains.map((c) => c.name));

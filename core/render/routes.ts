@@ -9,6 +9,7 @@ import {
   routeTableOf,
 } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
+import { DR_OWNED_TABLES, drRouting } from "./vs-dr";
 
 /**
  * Policy routing for redirects and failover: a connection the classifier reroutes carries
@@ -40,7 +41,8 @@ export interface DesiredRoute {
   /** only "default" today; kept explicit so a reconciler compares like with like */
   dst: "default";
   via: string;
-  dev: string;
+  /** unset: the kernel finds the link the next hop is on (DR real servers) */
+  dev?: string;
 }
 
 /**
@@ -72,6 +74,8 @@ export interface DesiredRouting {
  */
 export const OWNED_TABLES = { from: ROUTE_TABLE_BASE + 1, to: ROUTE_TABLE_BASE + 250 };
 export const REROUTE_MASK = MARK_REROUTE | MARK_ISP_MASK;
+/** direct routing virtual services: one table per real server (vs-dr.ts) */
+export { DR_OWNED_TABLES };
 export const OWNED_ADDRESSES = { prefix: 32, metric: OWNED_ADDRESS_METRIC };
 
 export const CONNTRACK_TCP_BE_LIBERAL = "net.netfilter.nf_conntrack_tcp_be_liberal";
@@ -101,6 +105,7 @@ export function onLinkPoolAddresses(spec: GatewaySpec): DesiredAddress[] {
 export function renderRoutes(spec: GatewaySpec): DesiredRouting {
   const isps = [...spec.isps].sort((a, b) => a.index - b.index);
   const base = ipRuleBaseOf(spec);
+  const dr = drRouting(spec, base);
   return {
     rules: [
       ...isps.map((isp) => ({
@@ -116,13 +121,17 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
           oif: isp.interface,
           table: routeTableOf(isp.index),
         })),
+      ...dr.rules,
     ],
-    routes: isps.map((isp) => ({
-      table: routeTableOf(isp.index),
-      dst: "default",
-      via: isp.nextHop,
-      dev: isp.interface,
-    })),
+    routes: [
+      ...isps.map((isp) => ({
+        table: routeTableOf(isp.index),
+        dst: "default" as const,
+        via: isp.nextHop,
+        dev: isp.interface,
+      })),
+      ...dr.routes,
+    ],
     // in a high-availability cluster keepalived owns the on-link pool addresses: they float with its groups
     addresses: spec.ha === null ? onLinkPoolAddresses(spec) : [],
     // replies of a redirected or failed-over connection come in on an interface the main table

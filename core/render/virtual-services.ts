@@ -19,6 +19,8 @@ import {
   vsPersistChain,
   vsPersistMap,
 } from "./names";
+import { drServiceObjects, drServiceRules } from "./vs-dr";
+import { bucketExpression, hex, quoteComment } from "./vs-statements";
 import { scheduleBuckets, usableServers } from "./vs-schedule";
 
 /**
@@ -34,7 +36,17 @@ import { scheduleBuckets, usableServers } from "./vs-schedule";
  * - persistence is a dynamic map client -> server with a timeout, consulted first and refreshed
  *   after each new connection the service DNATed;
  * - FULLNAT services also SNAT the client to the gateway's address towards the server;
- * - counters: sets with per-element counters per service and per real server.
+ * - counters: sets with per-element counters per service and per real server;
+ * - direct routing (DR) services are vs-dr.ts's. The packet must reach the server unchanged
+ *   (destination still the virtual address), so there is no DNAT: at priority raw the service's
+ *   chain marks the packet with its server's number (ISP field 255, number in the action bits,
+ *   core/spec/marks.ts) and one ip rule per server sends that mark to a table whose only route is
+ *   `default via <server>` (core/render/routes.ts, reconciled by agent/apply/routes.ts), so the
+ *   kernel sends it to the server's MAC. The gateway sees only the client's half of a connection,
+ *   which conntrack would call invalid after the SYN, so DR packets are not tracked and a
+ *   per-service flow map (client address . port -> mark, idle timeout, never flushed by a
+ *   reload) keeps every packet of a flow on its first choice. Services keep one mode: a service
+ *   mixing NAT and DR servers is refused by the policy checks.
  */
 
 export interface VsChain {
@@ -49,13 +61,13 @@ export interface VsMap {
   declaration: string;
   comment: string;
   elements: string[];
+  /** the datapath's own elements (DR flow tables): never flushed by a reload */
+  keep?: boolean;
 }
 export interface VsObjects {
   chains: VsChain[];
   maps: VsMap[];
 }
-
-const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
 
 /** The bucket map's value: address and port, or the address alone for a service on every port. */
 function target(service: SpecVirtualService, rs: Pick<SpecRealServer, "address" | "port">): string {
@@ -67,25 +79,6 @@ const withPort = (s: SpecVirtualService) => s.port !== null;
 /** `dnat ip to` or `dnat ip addr . port to`, after the protocol match nft needs for ports. */
 const dnatTo = (s: SpecVirtualService) =>
   withPort(s) ? `meta l4proto ${s.protocol} dnat ip addr . port to` : "dnat ip to";
-
-function bucketExpression(service: SpecVirtualService, n: number, seed: number): string {
-  switch (service.scheduler) {
-    case "rr":
-    case "wrr":
-      return `numgen inc mod ${n}`;
-    case "random":
-      return `numgen random mod ${n}`;
-    case "dh":
-      return `jhash ip daddr mod ${n} seed ${hex(seed)}`;
-    default:
-      return `jhash ip saddr mod ${n} seed ${hex(seed)}`;
-  }
-}
-
-function quoteComment(text: string): string {
-  const safe = text.replace(/[^A-Za-z0-9 ._:/>,()-]/g, "_");
-  return `comment "${safe.length > 120 ? `${safe.slice(0, 117)}...` : safe}"`;
-}
 
 /** The rules of one service's chain and the elements of its bucket map, for these usable servers. */
 export function serviceRules(
@@ -131,9 +124,18 @@ function persistDeclaration(service: SpecVirtualService): string {
 
 /** Everything the virtual services need in the policy table; nothing when the spec has none. */
 export function virtualServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObjects {
-  const services = spec.virtualServices;
+  const out = natServiceObjects(spec, down);
+  const dr = drServiceObjects(spec, down);
+  out.chains.push(...dr.chains);
+  out.maps.push(...dr.maps);
+  return out;
+}
+
+/** The NAT-mode services' objects; a service keeps its number (position in the spec) whatever its mode. */
+function natServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObjects {
   const out: VsObjects = { chains: [], maps: [] };
-  if (services.length === 0) return out;
+  if (!spec.virtualServices.some((s) => s.mode !== "dr")) return out;
+  const services = spec.virtualServices;
   const seed = spec.settings.hashSeed;
   const exact: string[] = [];
   const any: string[] = [];
@@ -142,6 +144,7 @@ export function virtualServiceObjects(spec: GatewaySpec, down: ReadonlySet<strin
   const serviceKeys: string[] = [];
 
   services.forEach((s, i) => {
+    if (s.mode === "dr") return;
     const number = i + 1;
     const { rules, buckets } = serviceRules(s, number, down, seed);
     out.chains.push({ name: vsChain(number), comment: `virtual service ${s.name}`, rules });
@@ -284,7 +287,12 @@ export function renderServiceUpdate(
   const service = spec.virtualServices[index];
   if (service === undefined) throw new Error(`the spec has no virtual service ${serviceId}`);
   const number = index + 1;
-  const { rules, buckets } = serviceRules(service, number, down, spec.settings.hashSeed);
+  const { rules, buckets } = (service.mode === "dr" ? drServiceRules : serviceRules)(
+    service,
+    number,
+    down,
+    spec.settings.hashSeed,
+  );
   const T = POLICY_TABLE;
   const out = [`flush chain ${T} ${vsChain(number)}`, `flush map ${T} ${vsBucketMap(number)}`];
   if (buckets.length > 0) out.push(`add element ${T} ${vsBucketMap(number)} { ${buckets.join(", ")} }`);

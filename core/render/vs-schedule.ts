@@ -57,7 +57,8 @@ export function weightedBuckets<T>(servers: readonly T[], weights: readonly numb
   return out;
 }
 
-function fnv1a(text: string, basis: number): number {
+/** 32-bit FNV-1a of a text, from a chosen offset basis. */
+export function fnv1a(text: string, basis: number): number {
   let h = basis >>> 0;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

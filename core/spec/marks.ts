@@ -11,6 +11,11 @@
  *   bits 12-27 action number (1..65535), the NAT action chosen for the connection
  *   bit  28    FULLNAT: a virtual service connection whose client is also SNATed (ct mark only,
  *              written only on such connections; outside GH_MASK so the classifier keeps it)
+ *
+ * Direct routing (DR) virtual services mark packets, never connections (they are not tracked):
+ * the ISP field holds MARK_VS_DR (255, a number no ISP takes), the reroute bit stays clear, and
+ * the action field holds the real server's DR number (drTargetOf). One ip rule per DR real server
+ * matches that under MARK_VS_DR_MASK; no reroute rule (which needs bit 8) can match it.
  */
 export const MARK_ISP_MASK = 0xff;
 export const MARK_REROUTE = 0x100;
@@ -22,13 +27,30 @@ export const MARK_ACTION_MASK = 0xffff << MARK_ACTION_SHIFT;
 export const GH_MASK = (MARK_ACTION_MASK | 0xfff) >>> 0;
 export const MAX_ACTIONS = 0xffff;
 export const MARK_VS_FULLNAT = 0x10000000;
+export const MARK_VS_DR = 0xff;
+export const MARK_VS_DR_MASK = (MARK_ACTION_MASK | MARK_REROUTE | MARK_ISP_MASK) >>> 0;
+
+/**
+ * A DR real server's number: the last 16 bits of its address, so it does not depend on the other
+ * services (a flow keeps its server across reloads that add or remove services). Two DR servers
+ * whose addresses share their last 16 bits are refused by the policy checks.
+ */
+export function drTargetOf(address: string): number {
+  const parts = address.split(".").map(Number);
+  return (((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) & 0xffff;
+}
+export const drMarkOf = (target: number) => (MARK_VS_DR | (target << MARK_ACTION_SHIFT)) >>> 0;
 
 /** Routing table of ISP i (for redirects and failover). */
 export const ROUTE_TABLE_BASE = 7100;
 export const routeTableOf = (ispIndex: number) => ROUTE_TABLE_BASE + ispIndex;
+/** Routing table of DR real server number n (0..65535): its only route is the default via the server. */
+export const DR_ROUTE_TABLE_BASE = 740_000;
+export const drRouteTableOf = (target: number) => DR_ROUTE_TABLE_BASE + target;
 
 /**
- * ip rule priorities: ISP i's reroute rule is base + i, its probe rule base + 250 + i. The base is
+ * ip rule priorities: ISP i's reroute rule is base + i, its probe rule base + 250 + i, the DR rules
+ * base + 501. The base is
  * a cluster setting; the default sits well before the priorities operators and other software
  * usually take (hundreds to thousands, 32766 for main), so Gatehouse's redirects and failovers
  * win. A rule added later without `prio` still lands just before the lowest existing one: the
@@ -36,10 +58,15 @@ export const routeTableOf = (ispIndex: number) => ROUTE_TABLE_BASE + ispIndex;
  */
 export const DEFAULT_IP_RULE_PRIORITY_BASE = 100;
 export const MAX_IP_RULE_PRIORITY_BASE = 32000;
-export const IP_RULE_PRIORITY_SPAN = 500;
+export const IP_RULE_PRIORITY_SPAN = 501;
 export const ipRulePriorityOf = (ispIndex: number, base = DEFAULT_IP_RULE_PRIORITY_BASE) => base + ispIndex;
 /** The ip rule that routes ISP i's probes (sockets bound to its interface) through its own table. */
 export const probeRulePriorityOf = (ispIndex: number, base = DEFAULT_IP_RULE_PRIORITY_BASE) => base + 250 + ispIndex;
+/**
+ * The DR rules all share one priority, after the reroute and probe rules: their marks are
+ * disjoint, so their order does not matter, and no other packet matches them.
+ */
+export const drRulePriorityOf = (base = DEFAULT_IP_RULE_PRIORITY_BASE) => base + IP_RULE_PRIORITY_SPAN;
 
 /** The tables the agent owns: the policy table (flushed and redefined on every reload) and the permanent guard. */
 export const NFT_TABLE = "gatehouse";

@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { expectAccessible } from "../../testkit/console/axe";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 test("a wrong password is refused with a message and no session", async ({ page }) => {
@@ -30,6 +31,14 @@ test("sign in, create a cluster, find its creation in the audit log", async ({ p
 
   await link.click();
   await expect(page.getByRole("heading", { name })).toBeVisible();
+  // an empty cluster says what to do first, and the step's link leads there
+  const guide = page.getByRole("region", { name: "Setting up this cluster" });
+  await expect(guide.getByRole("heading")).toHaveText("Next step: Add the ISPs");
+  await expect(guide.getByRole("listitem")).toHaveCount(5);
+  await expectAccessible(page, "first steps", 'section[aria-label="Setting up this cluster"]');
+  await page.screenshot({ path: testInfo.outputPath("first-steps.png") });
+  await guide.getByRole("link", { name: "Add the ISPs" }).click();
+  await expect(page.getByText("No ISPs yet.")).toBeVisible();
 
   await page.getByRole("link", { name: "Audit log" }).click();
   await page.getByLabel("Action").fill("cluster.create");

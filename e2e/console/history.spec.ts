@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { expect, type Page, test } from "@playwright/test";
 import { parseCsv, unguardFormula } from "../../server/services/audit/csv";
 import { reportingGateway } from "../../testkit/console/agent-reports";
+import { api } from "../../testkit/console/editing-helpers";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
@@ -9,20 +10,6 @@ import { signIn, uniqueName } from "../../testkit/console/fixtures";
  * through the API (as the editing pages would), everything about its history is driven in the
  * browser.
  */
-
-async function api<T>(page: Page, path: string, input: unknown, kind: "query" | "mutation" = "mutation"): Promise<T> {
-  const csrf = (await page.context().cookies()).find((c) => c.name === "gh_csrf")?.value ?? "";
-  const res =
-    kind === "mutation"
-      ? await page.request.post(`/api/trpc/${path}`, {
-          data: { json: input },
-          headers: { "x-csrf-token": decodeURIComponent(csrf) },
-        })
-      : await page.request.get(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);
-  const body = (await res.json()) as { result?: { data: { json: T } }; error?: unknown };
-  if (!res.ok() || body.result === undefined) throw new Error(`${path} failed: ${JSON.stringify(body.error)}`);
-  return body.result.data.json;
-}
 
 interface Entity<T> {
   entity: T & { id: string };

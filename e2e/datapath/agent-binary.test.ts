@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "../../core/spec/decide";
 import { buildAgent } from "../../scripts/build-agent";
-import type { Policy } from "../../core/policy/model";
+import { type Policy, zMonitor } from "../../core/policy/model";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { connect, type Listener, startListener } from "../../testkit/lab/traffic";
 import { compileLabSpec, packet, requireRoot, runAgentOnce } from "../../testkit/datapath";
@@ -41,14 +41,7 @@ function policyFor(lab: Lab, algorithm: "sh" | "sdh", extraDrop: string | null):
         nextHop: lab.ispA.nextHop,
         localAddress: null,
         probeTargets: [],
-        monitor: {
-          intervalMs: 500,
-          downAfter: 3,
-          upAfter: 5,
-          holdDownMs: 10_000,
-          lossThresholdPct: 50,
-          latencyThresholdMs: 1000,
-        },
+        monitor: zMonitor.parse({}),
         failoverMode: "manual",
         failbackMode: "manual",
         flushOnFailback: false,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArpWatch } from "../../agent/health/arp-watch";
-import type { Policy } from "../../core/policy/model";
+import { type Policy, zMonitor } from "../../core/policy/model";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { buildAgent } from "../../scripts/build-agent";
 import { compileLabSpec, requireRoot, runAgentOnce } from "../../testkit/datapath";
@@ -26,14 +26,7 @@ let agentFile: string;
 const LINK_ADDRESS = "198.51.100.2/25";
 
 function policy(addresses: string[], settings: Partial<Policy["settings"]> = {}): Policy {
-  const monitor = {
-    intervalMs: 500,
-    downAfter: 3,
-    upAfter: 5,
-    holdDownMs: 10_000,
-    lossThresholdPct: 50,
-    latencyThresholdMs: 1000,
-  };
+  const monitor = zMonitor.parse({});
   return {
     settings: {
       unmatched: "drop",

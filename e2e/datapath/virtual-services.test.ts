@@ -8,6 +8,8 @@ import type { SpecVirtualService } from "../../core/spec/virtual-services";
 import { applyOk, labSpec, requireRoot } from "../../testkit/datapath";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { type Attempt, connect, type Listener, startListener } from "../../testkit/lab/traffic";
+import { VirtualServiceTraffic } from "../../agent/vs/traffic-reader";
+import { servedBy, until } from "../../testkit/lab/vs-traffic";
 import { virtualService } from "../../testkit/spec-fixtures";
 import { ipv4ToBigInt } from "../../core/address";
 import { scheduleBuckets, usableServers } from "../../core/render/vs-schedule";
@@ -49,6 +51,8 @@ const web = (over: Partial<SpecVirtualService> = {}, weights: [number, number] =
   );
 
 const SH_CLIENTS = Array.from({ length: 10 }, (_, i) => `203.0.113.${40 + i}`);
+/** clients that connect once each (persistence test) */
+const PROBE_CLIENTS = Array.from({ length: 20 }, (_, i) => `203.0.113.${60 + i}`);
 
 type Served = "rs1" | "rs2" | "sorry";
 const listeners = (): Array<[Served, Listener]> => [
@@ -57,23 +61,11 @@ const listeners = (): Array<[Served, Listener]> => [
   ["sorry", sorry],
 ];
 
-/**
- * Opens connections from the client to a virtual service and says which real server took each,
- * by the client's source port the server saw; only records made during this call count, since
- * source ports come round again over a test run.
- */
+/** Connections from the client to a virtual service, and which real server took each. */
 async function through(
   opts: Partial<Parameters<typeof connect>[2]> = {},
 ): Promise<{ attempts: Attempt[]; served: string[] }> {
-  const proto = opts.proto ?? "tcp";
-  const before = new Map(listeners().map(([name, l]) => [name, l.records().length]));
-  const attempts = await connect(lab, client(), { dst: VIP, port: 80, count: 1, ...opts, proto });
-  const byPort = new Map<number, string>();
-  for (const [name, l] of listeners()) {
-    for (const r of l.records().slice(before.get(name) ?? 0)) if (r.proto === proto) byPort.set(r.peerPort, name);
-  }
-  const served = attempts.map((a) => (a.ok && a.sport !== null ? (byPort.get(a.sport) ?? "unknown") : "failed"));
-  return { attempts, served };
+  return servedBy(lab, client(), listeners(), { dst: VIP, port: 80, count: 1, ...opts, proto: opts.proto ?? "tcp" });
 }
 
 async function fresh(): Promise<void> {
@@ -89,7 +81,7 @@ beforeAll(async () => {
   rs2 = await startListener(lab, lab.clients[2]?.ns as string, { addresses: [RS2], tcp: [RS_PORT], udp: [RS_PORT] });
   await lab.ip(
     lab.ns.server,
-    SH_CLIENTS.map((a) => `addr add ${a}/32 dev lo`),
+    [...SH_CLIENTS, ...PROBE_CLIENTS].map((a) => `addr add ${a}/32 dev lo`),
   );
   sorry = await startListener(lab, lab.clients[0]?.ns as string, { addresses: [SORRY], tcp: [RS_PORT] });
 });
@@ -173,25 +165,44 @@ describe("virtual services in NAT mode", () => {
   });
 
   it("persistence keeps a client on its server for T seconds after its last connection, then lets go", async () => {
-    await applyOk(lab, spec([web({ persistenceSeconds: 2 })]));
+    // small, with room for a connection's own time on a busy machine
+    const T = 3000;
+    await applyOk(lab, spec([web({ persistenceSeconds: T / 1000 })]));
     await fresh();
-    const [a, b] = [lab.servers[1] as string, lab.servers[2] as string];
+    const a = lab.servers[1] as string;
     const once = async (src: string) => (await through({ sources: [src] })).served[0];
-    const persisted = () => lab.must(lab.ns.gateway, ["nft", "list", "map", "inet", "gatehouse", "vs_1_persist_2"]);
-    const first = await once(a);
-    const second = await once(b);
-    // rr gave the two clients different servers, and each keeps its own
-    expect(second).not.toBe(first);
-    for (let i = 0; i < 4; i++) {
-      expect(await once(a)).toBe(first);
-      expect(await once(b)).toBe(second);
+    const other = (s: string | undefined) => (s === "rs1" ? "rs2" : "rs1");
+    const probes = [...PROBE_CLIENTS];
+    /**
+     * Makes rr's next choice the server other than `server`: new clients (never seen, so not
+     * persistent) connect until one lands on `server`; rr alternates, so at most two are needed.
+     */
+    const rrNext = async (server: string | undefined) => {
+      for (let i = 0; i < 2; i++) {
+        const probe = probes.shift();
+        if (probe === undefined) throw new Error("out of probe clients");
+        if ((await once(probe)) === server) return;
+      }
+      throw new Error("rr did not alternate");
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const mine = await once(a);
+    let last = Date.now();
+    // gaps shorter than T, adding up to more than T: the client stays, though rr would move it
+    const start = last;
+    for (const gap of [1000, 1000, 1500]) {
+      await rrNext(mine);
+      await sleep(last + gap - Date.now());
+      expect(await once(a)).toBe(mine);
+      // at most this long since its previous connection
+      expect(Date.now() - last).toBeLessThan(T);
+      last = Date.now();
     }
-    expect(await persisted()).toContain(a);
-    // T after the last connection the client is let go
-    await new Promise((r) => setTimeout(r, 3000));
-    const listed = await persisted();
-    expect(listed).not.toContain(a);
-    expect(listed).not.toContain(b);
+    expect(last - start).toBeGreaterThan(T);
+    // idle longer than T: the client is scheduled again, and rr sends it to the other server
+    await rrNext(mine);
+    await sleep(last + T + 500 - Date.now());
+    expect(await once(a)).toBe(other(mine));
   });
 
   it("with every real server out, the sorry server answers; without one, the connection is refused", async () => {
@@ -228,15 +239,38 @@ describe("virtual services in NAT mode", () => {
   });
 });
 
-const CHECKER = fileURLToPath(new URL("../../testkit/lab/tools/vs-checker.ts", import.meta.url));
+describe("statistics", () => {
+  it("per real server: new connections, packets and bytes both ways, conntrack's active and inactive, rates", async () => {
+    const s = spec([web()]);
+    await applyOk(lab, s);
+    await fresh();
+    const reader = new VirtualServiceTraffic(lab.runner(lab.ns.gateway));
+    const before = await reader.sample(s);
+    const started = Date.now();
+    const attempts = await connect(lab, client(), { proto: "tcp", dst: VIP, port: 80, count: 10, parallel: 1 });
+    expect(attempts.every((a) => a.ok)).toBe(true);
+    const after = await reader.sample(s);
+    const seconds = (Date.now() - started) / 1000;
+    for (const rip of [RS1, RS2]) {
+      const key = `web|${rip}|${RS_PORT}`;
+      const [b, a] = [before.get(key), after.get(key)];
+      if (a === undefined || b === undefined) throw new Error(`no traffic for ${key}`);
+      expect(a.connections - b.connections).toBe(5);
+      // a TCP connection with an answer is at least 3 packets each way (SYN or SYN/ACK, data, FIN or RST)
+      expect(a.packetsIn - b.packetsIn).toBeGreaterThanOrEqual(5 * 3);
+      expect(a.packetsOut - b.packetsOut).toBeGreaterThanOrEqual(5 * 3);
+      expect(a.bytesIn).toBeGreaterThan(a.packetsIn * 40);
+      expect(a.bytesOut).toBeGreaterThan(a.packetsOut * 40);
+      // closed by the client: conntrack keeps them in TIME_WAIT, not established
+      expect(a.active + a.inactive).toBe(5);
+      expect(a.inactive).toBe(5);
+      expect(a.connectionsPerSecond).toBeGreaterThan(5 / seconds / 2);
+      expect(a.packetsInPerSecond).toBeGreaterThan(0);
+    }
+  });
+});
 
-async function until(check: () => boolean, what: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const CHECKER = fileURLToPath(new URL("../../testkit/lab/tools/vs-checker.ts", import.meta.url));
 
 describe("health checks", () => {
   it("a killed real server is taken out within interval x fall, no request fails once it is out, and it comes back after rise", async () => {

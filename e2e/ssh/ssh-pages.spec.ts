@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import ssh2 from "ssh2";
+import { ed25519KeyPair } from "../../testkit/fakes/ssh-keys";
 import { fingerprintOf } from "../../server/ssh/fingerprint";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
@@ -11,7 +13,7 @@ import { signIn, uniqueName } from "../../testkit/console/fixtures";
  */
 
 async function hostKeyServer() {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", {});
+  const pair = ed25519KeyPair();
   const parsed = ssh2.utils.parseKey(pair.public);
   if (parsed instanceof Error) throw parsed;
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -65,9 +67,7 @@ test("adding a gateway over SSH: the host key is read and must be confirmed", as
 
     // this server lets nobody in: the job stops at the login, and nothing is registered
     await page.getByLabel("Gateway name").fill("gw-refused");
-    await page
-      .getByRole("textbox", { name: "Private key" })
-      .fill(ssh2.utils.generateKeyPairSync("ed25519", {}).private);
+    await page.getByRole("textbox", { name: "Private key" }).fill(ed25519KeyPair().private);
     await install.click();
     const job = page.getByRole("region", { name: "Job: Enroll gw-refused over SSH" });
     await expect(job.getByRole("status", { name: "job failed" })).toBeVisible();
@@ -98,6 +98,18 @@ test("a gateway's page: SSH access, diagnostics and upgrades", async ({ page }, 
   await page.getByRole("button", { name: "Add gateway" }).click();
   await page.getByLabel("Name").fill("gw-by-hand");
   await page.getByRole("button", { name: "Add and show enrollment token" }).click();
+  // the one-time token can be kept as a file, and the commands pass it through a root-only file
+  const token = await page.getByLabel("Enrollment token").inputValue();
+  expect(token).toMatch(/^ghe_/);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download token" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe("gw-by-hand.enroll-token");
+  expect(readFileSync(await download.path(), "utf8")).toBe(`${token}\n`);
+  const commands = await page.getByLabel("Run on the gateway, as root").inputValue();
+  expect(commands).toContain("--token-file /root/gatehouse-enroll.token");
+  expect(commands).not.toContain(`--token ${token}`);
   await page.getByRole("button", { name: "Done" }).click();
   await expect(page.getByRole("region", { name: "Agent upgrades" })).toContainText("The console's agent build is");
 

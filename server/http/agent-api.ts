@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { consoleMetrics } from "../metrics/console-metrics";
+import { BodyTooLarge, readBodyBytes } from "./body-limit";
 import { type ZodType, z } from "zod";
 import {
   LONG_POLL_SECONDS,
@@ -96,28 +98,30 @@ export async function readJsonBody<T>(req: Request, schema: ZodType<T>): Promise
 
 /** Reads at most `limit` bytes, whatever content-length claimed. */
 async function readLimited(req: Request, limit: number): Promise<string> {
-  if (req.body === null) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw new BadRequest(413, `The body must be at most ${limit} bytes`);
-    }
-    chunks.push(value);
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readBodyBytes(req, limit);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) throw new BadRequest(413, `The body must be at most ${limit} bytes`);
+    throw e;
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes ?? new Uint8Array());
   } catch {
     throw new BadRequest(400, "The body is not valid UTF-8");
   }
 }
 
 export async function guarded(req: Request, endpoint: string, fn: () => Promise<Response>): Promise<Response> {
+  const started = performance.now();
+  const res = await answerGuarded(req, endpoint, fn);
+  const m = consoleMetrics();
+  m.apiRequests.inc({ api: "agent", endpoint, status: String(res.status) });
+  m.apiSeconds.observe({ api: "agent" }, (performance.now() - started) / 1000);
+  return res;
+}
+
+async function answerGuarded(req: Request, endpoint: string, fn: () => Promise<Response>): Promise<Response> {
   try {
     return await fn();
   } catch (e) {

@@ -8,13 +8,13 @@ export class BodyTooLarge extends Error {
 }
 
 /**
- * The request with its body read into memory, refusing (BodyTooLarge) as soon as Content-Length or the bytes
- * actually received, for a chunked body, pass `limit`: nothing larger is ever buffered or parsed.
+ * The body's bytes, refusing (BodyTooLarge) as soon as Content-Length or the bytes actually
+ * received, for a chunked body, pass `limit`: nothing larger is ever buffered. null: no body.
  */
-export async function withLimitedBody(req: Request, limit = MAX_BODY_BYTES): Promise<Request> {
+export async function readBodyBytes(req: Request, limit: number): Promise<ReturnType<typeof Buffer.concat> | null> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw new BodyTooLarge(limit);
-  if (req.body === null) return req;
+  if (req.body === null) return null;
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -28,10 +28,12 @@ export async function withLimitedBody(req: Request, limit = MAX_BODY_BYTES): Pro
     }
     chunks.push(value);
   }
-  return new Request(req.url, {
-    method: req.method,
-    headers: req.headers,
-    body: Buffer.concat(chunks),
-    signal: req.signal,
-  });
+  return Buffer.concat(chunks);
+}
+
+/** The request with its body read into memory (readBodyBytes): nothing larger than `limit` is parsed. */
+export async function withLimitedBody(req: Request, limit = MAX_BODY_BYTES): Promise<Request> {
+  const body = await readBodyBytes(req, limit);
+  if (body === null) return req;
+  return new Request(req.url, { method: req.method, headers: req.headers, body, signal: req.signal });
 }

@@ -1,4 +1,5 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { consoleMetrics } from "../metrics/console-metrics";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { Db } from "../db";
 import { createContext } from "../trpc/context";
@@ -25,6 +26,31 @@ function trpcError(status: 400 | 413, message: string): Response {
  * answers are never cached.
  */
 export async function handleTrpc(req: Request, db?: Db): Promise<Response> {
+  const started = performance.now();
+  const res = await answerTrpc(req, db);
+  countTrpcRequest(new URL(req.url), res.status, (performance.now() - started) / 1000);
+  return res;
+}
+
+const knownProcedures = new Set(Object.keys(appRouter._def.procedures));
+
+/** One count per procedure of the call (a batch names several); names the router lacks count as "unknown". */
+function countTrpcRequest(url: URL, status: number, seconds: number): void {
+  const m = consoleMetrics();
+  m.apiSeconds.observe({ api: "trpc" }, seconds);
+  const path = url.pathname.startsWith(`${TRPC_ENDPOINT}/`) ? url.pathname.slice(TRPC_ENDPOINT.length + 1) : "";
+  let names: string[];
+  try {
+    names = decodeURIComponent(path).split(",").slice(0, MAX_BATCH_CALLS);
+  } catch {
+    names = ["unknown"];
+  }
+  for (const name of names) {
+    m.apiRequests.inc({ api: "trpc", endpoint: knownProcedures.has(name) ? name : "unknown", status: String(status) });
+  }
+}
+
+async function answerTrpc(req: Request, db?: Db): Promise<Response> {
   const refusal = checkTrpcUrl(new URL(req.url), TRPC_ENDPOINT);
   if (refusal) return trpcError(refusal.status, refusal.message);
   let limited: Request;

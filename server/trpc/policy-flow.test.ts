@@ -1,17 +1,7 @@
-import { TRPCError } from "@trpc/server";
+import type { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../testkit/server/databases";
-import { type ApiHarness, apiHarness, tableCounts } from "../../testkit/server/api";
-
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TRPCError) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
+import { type ApiHarness, apiHarness, tableCounts, errorOf } from "../../testkit/server/api";
 
 describe.each(PROVIDERS)("policy editing and revisions on %s", (provider) => {
   let h: ApiHarness;

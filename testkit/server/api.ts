@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import { createDb, type Db, type DbProvider } from "../../server/db/client";
 import { migrate } from "../../server/db/migrate";
 import { freshStore } from "./databases";
@@ -19,6 +20,48 @@ export const TEST_META: RequestMeta = { ip: "127.0.0.1", userAgent: "vitest", re
 export const TEST_PASSWORD = "correct horse battery";
 const CSRF = "csrf-test-token";
 
+/** Who a test caller is signed in as: null for nobody. */
+export interface CallerUser {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+/**
+ * A tRPC caller as the console builds it for a request: signed in as `user` (or nobody), from the
+ * same origin, with the session's CSRF token in its header unless `opts` says otherwise.
+ */
+export function callerAs(db: Db, user: CallerUser | null, opts: { csrf?: string | null; sameOrigin?: boolean } = {}) {
+  const ctx: Context = {
+    db,
+    session: user
+      ? { sessionId: `s-${user.role}`, csrfToken: CSRF, userId: user.id, username: user.name, role: user.role }
+      : null,
+    meta: TEST_META,
+    csrfHeader: opts.csrf === undefined ? CSRF : opts.csrf,
+    sameOrigin: opts.sameOrigin ?? true,
+    resHeaders: new Headers(),
+  };
+  return createCaller(ctx);
+}
+
+/** The error of class `type` a call fails with; throws when it succeeds or fails otherwise. */
+export async function failureOf<E extends Error>(
+  p: Promise<unknown>,
+  type: abstract new (...args: never[]) => E,
+): Promise<E> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof type) return e;
+    throw e;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** The TRPCError a call fails with; throws when it succeeds or fails otherwise. */
+export const errorOf = (p: Promise<unknown>): Promise<TRPCError> => failureOf(p, TRPCError);
+
 export async function apiHarness(provider: DbProvider): Promise<ApiHarness> {
   const store = await freshStore(provider);
   await migrate(store.url);
@@ -36,17 +79,7 @@ export async function apiHarness(provider: DbProvider): Promise<ApiHarness> {
     db,
     users,
     as(role, opts = {}) {
-      const ctx: Context = {
-        db,
-        session: role
-          ? { sessionId: `s-${role}`, csrfToken: CSRF, userId: users[role].id, username: role, role }
-          : null,
-        meta: TEST_META,
-        csrfHeader: opts.csrf === undefined ? CSRF : opts.csrf,
-        sameOrigin: opts.sameOrigin ?? true,
-        resHeaders: new Headers(),
-      };
-      return createCaller(ctx);
+      return callerAs(db, role ? { id: users[role].id, name: role, role } : null, opts);
     },
     async close() {
       await db.$disconnect();

@@ -109,3 +109,128 @@ describe("targetName", () => {
     ).toBe('Enrolled gateway "edge-1"');
   });
 });
+
+describe("describeEvent for high availability", () => {
+  const gw = { targetType: "gateway", targetId: "g1", targetName: "gw-a" };
+
+  it("says which VRRP group changed state, from what to what, when, and how long the commit took", () => {
+    expect(
+      describeEvent(
+        ev({
+          ...gw,
+          action: "gateway.vrrp_transition",
+          actorType: "agent",
+          before: { state: "backup" },
+          after: {
+            group: "cluster",
+            from: "backup",
+            to: "master",
+            at: "2026-01-01T10:00:00Z",
+            commitMs: 12,
+            error: "",
+          },
+        }),
+      ),
+    ).toBe(
+      'Gateway "gw-a": VRRP group "cluster" went from backup to master at 2026-01-01T10:00:00Z, synced connections committed in 12 ms',
+    );
+    expect(
+      describeEvent(
+        ev({
+          ...gw,
+          action: "gateway.vrrp_transition",
+          after: {
+            group: "cluster",
+            from: "master",
+            to: "fault",
+            at: "2026-01-01T10:00:00Z",
+            commitMs: null,
+            error: "x",
+          },
+        }),
+      ),
+    ).toBe('Gateway "gw-a": VRRP group "cluster" went from master to fault at 2026-01-01T10:00:00Z; failed: x');
+  });
+
+  it("names the gateways and the group of an incident and of its end", () => {
+    const incident = { kind: "split_brain", group: "cluster", gatewayIds: ["g1", "g2"], gateways: ["gw-a", "gw-b"] };
+    expect(
+      describeEvent(
+        ev({
+          action: "cluster.ha_incident",
+          targetType: "cluster",
+          actorType: "system",
+          after: { ...incident, state: "open" },
+        }),
+      ),
+    ).toMatch(/^Incident: Split brain in VRRP group "cluster": "gw-a" and "gw-b" are all master\./);
+    expect(
+      describeEvent(
+        ev({
+          action: "cluster.ha_incident_resolved",
+          targetType: "cluster",
+          before: { ...incident, state: "open" },
+          after: { ...incident, state: "resolved" },
+        }),
+      ),
+    ).toBe('Resolved: split brain in VRRP group "cluster" (gw-a, gw-b were all master)');
+    expect(
+      describeEvent(
+        ev({
+          action: "cluster.ha_incident",
+          after: { kind: "no_healthy_backup", group: "gw-b", gatewayIds: ["g1"], gateways: ["gw-a"] },
+        }),
+      ),
+    ).toMatch(/^Incident: No healthy backup for VRRP group "gw-b": only "gw-a" can hold it\./);
+  });
+
+  it("gives a drain's effect, a return to service, and a gateway's settings change in the form's words", () => {
+    expect(
+      describeEvent(
+        ev({
+          ...gw,
+          action: "gateway.drain",
+          before: { drained: false },
+          after: { drained: true, effect: ['Group "cluster" moves from "gw-a" to "gw-b".'] },
+        }),
+      ),
+    ).toBe('Drained gateway "gw-a": Group "cluster" moves from "gw-a" to "gw-b".');
+    expect(
+      describeEvent(ev({ ...gw, action: "gateway.return_to_service", after: { drained: false, effect: [] } })),
+    ).toBe('Returned gateway "gw-a" to service');
+    const before = { gatewayId: "g1", lanInterface: null, lanAddress: null, priority: 100, links: [] };
+    expect(
+      describeEvent(
+        ev({
+          ...gw,
+          action: "gateway.settings_update",
+          before,
+          after: { ...before, lanInterface: "eth0", priority: 150 },
+        }),
+      ),
+    ).toBe(
+      'Changed the links and high availability of gateway "gw-a": LAN interface (not set) → eth0; VRRP priority 100 → 150',
+    );
+  });
+  it("names a change of the cluster's HA settings by the settings' labels", () => {
+    const settings = { unmatched: "drop", ha: { mode: "none", lanVirtualAddress: null, lanVrid: 51 } };
+    expect(
+      describeEvent(
+        ev({
+          action: "cluster.update",
+          targetType: "cluster",
+          before: { name: "edge", settings },
+          after: {
+            name: "edge",
+            settings: {
+              ...settings,
+              ha: { ...settings.ha, mode: "active_standby", lanVirtualAddress: "100.64.0.1/24" },
+            },
+          },
+        }),
+      ),
+    ).toBe(
+      'Changed cluster "edge": high-availability mode none → active_standby; LAN virtual address null → 100.64.0.1/24',
+    );
+  });
+});

@@ -1,5 +1,7 @@
-import { eventFieldDiff } from "@/core/audit/field-diff";
+import { type EventFieldChange, eventFieldDiff } from "@/core/audit/field-diff";
 import { currentActionName } from "@/core/audit/action-names";
+import { describeHaIncident, HA_INCIDENT_KINDS, type HaIncidentKind } from "@/core/health/ha-incidents";
+import { capitalize, fieldLabel } from "@/core/policy/wording";
 
 /**
  * One line per audit event for the timeline: what happened to what, in words, with the first
@@ -63,21 +65,67 @@ export function targetName(e: DescribableEvent): string {
   return e.targetId ? `${kind} ${e.targetId}` : kind;
 }
 
-function changedFields(e: DescribableEvent, max: number): string {
-  const changes = eventFieldDiff(e.targetType, e.before, e.after).filter((c) => c.change !== "same");
+interface FieldWords {
+  /** the diff's kind of thing (default: the event's target type) */
+  kind?: string;
+  /** the field's name in words (default: the diff's label) */
+  label?: (change: EventFieldChange) => string;
+  /** fields left out of the summary */
+  skip?: (path: string) => boolean;
+  /** a value in words */
+  value?: (v: unknown, max: number) => string;
+}
+
+/**
+ * The cluster's settings by their form labels ("LAN virtual address"), not their paths; the
+ * settings' lists are leaves of the diff, so every part is a field name.
+ */
+const clusterFieldLabel = (c: EventFieldChange) =>
+  c.path.startsWith("settings.") ? fieldLabel("settings", c.path.split(".").slice(1)) : c.label;
+
+function changedFields(e: DescribableEvent, max: number, words: FieldWords = {}): string {
+  const label = words.label ?? (e.targetType === "cluster" ? clusterFieldLabel : (c: EventFieldChange) => c.label);
+  const value = words.value ?? brief;
+  const changes = eventFieldDiff(words.kind ?? e.targetType, e.before, e.after).filter(
+    (c) => c.change !== "same" && !words.skip?.(c.path),
+  );
   if (changes.length === 0) return "no field changed";
   const shown = changes
     .slice(0, max)
     .map((c) =>
       c.change === "added"
-        ? `${c.label} set to ${brief(c.after)}`
+        ? `${label(c)} set to ${value(c.after, 40)}`
         : c.change === "removed"
-          ? `${c.label} removed`
-          : `${c.label} ${brief(c.before, 24)} → ${brief(c.after, 24)}`,
+          ? `${label(c)} removed`
+          : `${label(c)} ${value(c.before, 24)} → ${value(c.after, 24)}`,
     );
   const more = changes.length - shown.length;
   return `${shown.join("; ")}${more > 0 ? ` and ${more} more` : ""}`;
 }
+
+/** A gateway's settings in the words of the gateway's form: an empty value takes the ISP's or the default. */
+const GATEWAY_SETTINGS_WORDS: FieldWords = {
+  kind: "gateway",
+  label: (c) => fieldLabel("settings", ["gateways", 0, ...c.path.split(".")]),
+  skip: (path) => path === "gatewayId",
+  value: (v, max) => (v === null ? "(not set)" : brief(v, max)),
+};
+
+/** An incident as recorded (kind, group, the gateways' ids and names), or null when it does not read as one. */
+function recordedIncident(v: Record<string, unknown>) {
+  const kind = HA_INCIDENT_KINDS.find((k) => k === v.kind) as HaIncidentKind | undefined;
+  const group = str(v.group);
+  if (kind === undefined || group === undefined) return null;
+  const ids = Array.isArray(v.gatewayIds) ? v.gatewayIds.map(String) : [];
+  const names = Array.isArray(v.gateways) ? v.gateways.map(String) : ids;
+  return {
+    incident: { key: `${kind}:${group}`, kind, group, gatewayIds: ids },
+    nameOf: (id: string) => names[ids.indexOf(id)] ?? id,
+    names,
+  };
+}
+
+const listText = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
 
 export function describeEvent(e: DescribableEvent): string {
   const a = obj(e.after);
@@ -124,6 +172,38 @@ export function describeEvent(e: DescribableEvent): string {
       return `Issued a new enrollment token for ${targetName(e)}${a.agentTokenRevoked ? ", revoking the one in use" : ""}`;
     case "gateway.revoke":
       return `Revoked the credentials of ${targetName(e)}`;
+    case "gateway.vrrp_transition": {
+      const commit = num(a.commitMs);
+      return `${capitalize(targetName(e))}: VRRP group "${str(a.group) ?? "?"}" went from ${str(a.from) ?? "?"} to ${
+        str(a.to) ?? "?"
+      }${str(a.at) ? ` at ${a.at}` : ""}${commit === undefined ? "" : `, synced connections committed in ${commit} ms`}${
+        str(a.error) ? `; failed: ${brief(a.error, 80)}` : ""
+      }`;
+    }
+    case "cluster.ha_incident": {
+      const r = recordedIncident(a);
+      return r ? `Incident: ${describeHaIncident(r.incident, r.nameOf)}` : "High-availability incident";
+    }
+    case "cluster.ha_incident_resolved": {
+      const r = recordedIncident(a) ?? recordedIncident(b);
+      if (r === null) return "High-availability incident resolved";
+      const what =
+        r.incident.kind === "split_brain"
+          ? `split brain in VRRP group "${r.incident.group}" (${r.names.join(", ")} were all master)`
+          : `no healthy backup for VRRP group "${r.incident.group}"`;
+      return `Resolved: ${what}`;
+    }
+    case "gateway.drain":
+    case "gateway.return_to_service": {
+      const effect = listText(a.effect);
+      const head =
+        currentActionName(e.action) === "gateway.drain"
+          ? `Drained ${targetName(e)}`
+          : `Returned ${targetName(e)} to service`;
+      return effect.length === 0 ? head : `${head}: ${brief(effect.join(" "), 240)}`;
+    }
+    case "gateway.settings_update":
+      return `Changed the links and high availability of ${targetName(e)}: ${changedFields(e, 3, GATEWAY_SETTINGS_WORDS)}`;
     case "auth.login":
       return "Signed in";
     case "auth.logout":

@@ -115,7 +115,9 @@ export default function UsersPage() {
               <th>Role</th>
               <th>State</th>
               <th>Created</th>
-              <th />
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>

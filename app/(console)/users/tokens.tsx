@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery } from "@tanstack/react-query";
+import { CopyButton } from "../../components/copy-button";
 import { type FormEvent, useState } from "react";
 import { errorMessage } from "@/app/lib/errors";
 import { useTRPC } from "@/app/lib/trpc";
@@ -42,7 +43,8 @@ export function TokensSection() {
       </p>
       {shown && (
         <div className="banner ok" role="status">
-          Token {shown.name}: <code className="mono">{shown.token}</code> — copy it now, it is not shown again.
+          Token {shown.name}: <code className="mono">{shown.token}</code> — copy it now, it is not shown again.{" "}
+          <CopyButton text={shown.token} label="Copy token" />
         </div>
       )}
       {create.error && (
@@ -79,7 +81,9 @@ export function TokensSection() {
             <th>Expires</th>
             <th>Last used</th>
             <th>Created by</th>
-            <th />
+            <th>
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>

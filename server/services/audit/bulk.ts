@@ -1,4 +1,5 @@
 import { Prisma } from "../../../prisma/generated/sqlite/client";
+import { countAuditEvent } from "../../metrics/console-metrics";
 import type { Db } from "../../db";
 import { chainedFields, newEventHash } from "./chain";
 import type { AuditInput } from "./record";
@@ -27,7 +28,7 @@ export async function appendAuditEvents(
   if (inputs.length === 0) return null;
   // 16 parameters a row: 500 rows stay far below either store's limit on bound parameters
   const chunk = opts.chunk ?? 500;
-  return db.$transaction(
+  const appended = await db.$transaction(
     async (tx) => {
       // the head row's lock makes this one append as far as every other writer is concerned
       const head = await tx.auditChainHead.update({
@@ -63,4 +64,6 @@ export async function appendAuditEvents(
     },
     { timeout: 600_000, maxWait: 60_000 },
   );
+  for (const input of inputs) countAuditEvent(input.action, input.actor.type, input.after);
+  return appended;
 }

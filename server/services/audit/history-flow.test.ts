@@ -1,20 +1,9 @@
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatusReport } from "../../../core/protocol/agent-api";
 import { PROVIDERS } from "../../../testkit/server/databases";
-import { type ApiHarness, apiHarness, TEST_META } from "../../../testkit/server/api";
+import { type ApiHarness, apiHarness, TEST_META, errorOf } from "../../../testkit/server/api";
 import { enrollGateway } from "../gateways/enroll";
 import { recordAgentStatus } from "../gateways/status";
-
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TRPCError) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const FACTS = { hostname: "gw", kernel: "6.1", nftVersion: "1.0.6", interfaces: [] };
 

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { decodeKey, KEY_BYTES } from "../../key-text";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { env } from "../../env";
@@ -10,7 +11,7 @@ import { logger } from "../../log";
  * rewrote. The README says what that does and does not protect against.
  */
 
-export const AUDIT_KEY_BYTES = 32;
+export const AUDIT_KEY_BYTES = KEY_BYTES;
 
 export class AuditKeyError extends Error {
   override name = "AuditKeyError";
@@ -18,13 +19,8 @@ export class AuditKeyError extends Error {
 
 /** 64 hex digits, or base64 / base64url of 32 bytes. */
 export function parseAuditKey(text: string, source: string): Buffer {
-  const t = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(t)
-    ? Buffer.from(t, "hex")
-    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(t)
-      ? Buffer.from(t.replaceAll("-", "+").replaceAll("_", "/"), "base64")
-      : null;
-  if (key === null || key.length !== AUDIT_KEY_BYTES) {
+  const key = decodeKey(text);
+  if (key === null) {
     throw new AuditKeyError(
       `${source} must hold a ${AUDIT_KEY_BYTES}-byte key written as 64 hex digits or base64 (e.g. \`openssl rand -hex 32\`)`,
     );

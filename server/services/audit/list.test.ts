@@ -1,7 +1,6 @@
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../../testkit/server/databases";
-import { type ApiHarness, apiHarness, TEST_META } from "../../../testkit/server/api";
+import { type ApiHarness, apiHarness, TEST_META, errorOf } from "../../../testkit/server/api";
 import { appendAuditEvents, type BulkAuditInput } from "./bulk";
 
 const alice = { type: "user" as const, id: "u-alice", name: "alice" };
@@ -28,16 +27,6 @@ function fixture(): BulkAuditInput[] {
       at: new Date(T0 + i * HOUR),
     };
   });
-}
-
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TRPCError) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe.each(PROVIDERS)("audit timeline on %s", (provider) => {

@@ -1,4 +1,5 @@
 import type { Tx } from "../../db";
+import { countAuditEvent } from "../../metrics/console-metrics";
 import { chainedFields, newEventHash } from "./chain";
 
 export type ActorType = "user" | "agent" | "system";
@@ -44,4 +45,7 @@ export async function recordAudit(tx: Tx, input: AuditInput): Promise<void> {
   const hash = newEventHash(fields);
   const event = await tx.auditEvent.create({ data: { ...fields, hash }, select: { seq: true } });
   await tx.auditChainHead.update({ where: { id: 1 }, data: { lastSeq: event.seq, lastHash: hash } });
+  // counted when written: a transaction that fails after this point still counts (rare: the audit
+  // event is the last write of a change)
+  countAuditEvent(input.action, input.actor.type, input.after);
 }

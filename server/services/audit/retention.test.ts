@@ -1,7 +1,6 @@
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../../testkit/server/databases";
-import { type ApiHarness, apiHarness, TEST_META } from "../../../testkit/server/api";
+import { type ApiHarness, apiHarness, TEST_META, errorOf } from "../../../testkit/server/api";
 import { appendAuditEvents } from "./bulk";
 import { recordAudit } from "./record";
 import { pruneAudit } from "./retention";
@@ -25,16 +24,6 @@ async function appendAged(h: ApiHarness, n: number, daysAgo: (i: number) => numb
       at: new Date(now - daysAgo(i) * DAY),
     })),
   );
-}
-
-async function errorOf(p: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TRPCError) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe.each(PROVIDERS)("audit retention on %s", (provider) => {

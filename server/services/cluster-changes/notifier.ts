@@ -71,3 +71,10 @@ export function waitForClusterChange(
 export function waiterCount(clusterId: string): number {
   return clusters.get(clusterId)?.waiters.size ?? 0;
 }
+
+/** Waiters parked across every cluster, for metrics. */
+export function totalWaiterCount(): number {
+  let n = 0;
+  for (const e of clusters.values()) n += e.waiters.size;
+  return n;
+}

@@ -58,7 +58,7 @@ export async function listClusters(db: Db) {
   const clusters = await db.cluster.findMany({
     select: {
       ...CLUSTER_SELECT,
-      _count: { select: { isps: true, rules: true, gateways: true } },
+      _count: { select: { isps: true, pools: true, rules: true, gateways: true } },
     },
     orderBy: { name: "asc" },
   });

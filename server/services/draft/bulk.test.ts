@@ -1,3 +1,4 @@
+import { failureOf } from "../../../testkit/server/api";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PROVIDERS } from "../../../testkit/server/databases";
 import { AppError } from "../../errors";
@@ -25,15 +26,7 @@ vi.mock("../audit/record", async (importOriginal) => {
   };
 });
 
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
+const rejection = (p: Promise<unknown>) => failureOf(p, AppError);
 
 describe.each(PROVIDERS)("bulk rule changes on %s", (provider) => {
   let t: DraftTestStore;

@@ -1,3 +1,4 @@
+import { failureOf } from "../../../testkit/server/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../../testkit/server/databases";
 import { AppError } from "../../errors";
@@ -14,15 +15,7 @@ import {
   type TestCluster,
 } from "../../../testkit/server/test-cluster";
 
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error("expected the call to fail");
-}
+const rejection = (p: Promise<unknown>) => failureOf(p, AppError);
 
 describe.each(PROVIDERS)("discarding one draft change on %s", (provider) => {
   let t: DraftTestStore;

@@ -45,6 +45,24 @@ async function reportAll(c: FailoverCluster, states: { a?: "up" | "down"; b?: "u
 const auditOf = (clusterId: string, action: string) =>
   t.db.auditEvent.findMany({ where: { clusterId, action }, orderBy: { seq: "asc" } });
 
+/** An automatic failover of ISP a to ISP b as a gateway reports it. */
+const switchEvent = (id: string, c: FailoverCluster) => ({
+  id,
+  kind: "failover" as const,
+  ispId: c.ispA,
+  ispName: "isp-a",
+  fromIspId: null,
+  toIspId: c.ispB,
+  mode: "automatic" as const,
+  reason: "2 probe rounds lost in a row",
+  at: new Date().toISOString(),
+  revision: 1,
+  failoverEpoch: 0,
+  timings: null,
+  ok: true,
+  error: "",
+});
+
 describe("health reports", () => {
   it("keep the latest health per gateway and a sample for the charts, pruning samples past retention", async () => {
     const c = await fresh();
@@ -89,20 +107,8 @@ describe("health reports", () => {
     const c = await fresh({ automatic: true });
     const gw = c.gateways[0] ?? { id: "", name: "", token: "" };
     const event = {
-      id: "0d7c2b7e-7f4e-4a7e-9e4e-2a1f5d3c9b10",
-      kind: "failover" as const,
-      ispId: c.ispA,
-      ispName: "isp-a",
-      fromIspId: null,
-      toIspId: c.ispB,
-      mode: "automatic" as const,
-      reason: "2 probe rounds lost in a row",
-      at: new Date().toISOString(),
-      revision: 1,
-      failoverEpoch: 0,
+      ...switchEvent("0d7c2b7e-7f4e-4a7e-9e4e-2a1f5d3c9b10", c),
       timings: { detectMs: 180, applyMs: 21.5, flushMs: 9.1, switchMs: 31, flushed: 4 },
-      ok: true,
-      error: "",
     };
     const adminEvent = { ...event, id: "a1", mode: "admin" as const };
     for (let i = 0; i < 3; i++) {
@@ -124,23 +130,6 @@ describe("health reports", () => {
 });
 
 describe("failover events from gateways", () => {
-  const switchEvent = (id: string, c: FailoverCluster) => ({
-    id,
-    kind: "failover" as const,
-    ispId: c.ispA,
-    ispName: "isp-a",
-    fromIspId: null,
-    toIspId: c.ispB,
-    mode: "automatic" as const,
-    reason: "2 probe rounds lost in a row",
-    at: new Date().toISOString(),
-    revision: 1,
-    failoverEpoch: 0,
-    timings: null,
-    ok: true,
-    error: "",
-  });
-
   it("are de-duplicated per reporting gateway: another gateway knowing the id does not stop the event", async () => {
     const c = await fresh({ automatic: true });
     const [gw1, gw2] = c.gateways;

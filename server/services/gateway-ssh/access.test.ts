@@ -1,5 +1,5 @@
+import { ed25519KeyPair } from "../../../testkit/fakes/ssh-keys";
 import { randomBytes } from "node:crypto";
-import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../errors";
 import { fakeConnector } from "../../../testkit/fakes/ssh";
@@ -78,9 +78,9 @@ describe("kept SSH credentials", () => {
   });
 
   it("check a private key before anything else happens", () => {
-    const { private: privateKey } = ssh2.utils.generateKeyPairSync("ed25519", {});
+    const { private: privateKey } = ed25519KeyPair();
     expect(checkedAuth({ kind: "key", privateKey })).toEqual({ kind: "key", privateKey });
-    const locked = ssh2.utils.generateKeyPairSync("ed25519", {
+    const locked = ed25519KeyPair({
       passphrase: "pp",
       cipher: "aes256-ctr",
       rounds: 16,

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { decodeKey, KEY_BYTES } from "../../key-text";
 
 /**
  * Sealing stored SSH credentials with AES-256-GCM. A sealed value is
@@ -8,7 +9,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
  * ciphertext onto another row does not decrypt.
  */
 
-export const SECRET_KEY_BYTES = 32;
+export const SECRET_KEY_BYTES = KEY_BYTES;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -22,13 +23,8 @@ export class SealedValueError extends Error {
 
 /** A 32-byte key written as 64 hex digits or as base64 / base64url. */
 export function parseSecretKey(text: string): Buffer {
-  const t = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(t)
-    ? Buffer.from(t, "hex")
-    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(t)
-      ? Buffer.from(t.replaceAll("-", "+").replaceAll("_", "/"), "base64")
-      : null;
-  if (key === null || key.length !== SECRET_KEY_BYTES) {
+  const key = decodeKey(text);
+  if (key === null) {
     throw new SecretKeyError(
       `GATEHOUSE_SECRET_KEY must be ${SECRET_KEY_BYTES} bytes written as 64 hex digits or base64 (e.g. the output of \`openssl rand -hex 32\`)`,
     );

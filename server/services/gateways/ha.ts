@@ -135,10 +135,14 @@ export async function evaluateHaIncidents(tx: Tx, clusterId: string, now: Date):
   return current;
 }
 
-/** The open incidents of a cluster, for the banner. */
+/** The open incidents of a cluster, for the banner, with the names of the gateways they are about. */
 export async function listHaIncidents(db: Db, clusterId: string) {
   const c = await db.cluster.findUnique({ where: { id: clusterId }, select: { haIncidents: true } });
-  return c === null ? [] : parseIncidents(c.haIncidents);
+  const incidents = c === null ? [] : parseIncidents(c.haIncidents);
+  if (incidents.length === 0) return [];
+  const rows = await db.gateway.findMany({ where: { clusterId }, select: { id: true, name: true } });
+  const names = new Map(rows.map((r) => [r.id, r.name]));
+  return incidents.map((i) => ({ ...i, gatewayNames: i.gatewayIds.map((id) => names.get(id) ?? id) }));
 }
 
 export const zDrainInput = z.object({

@@ -4,10 +4,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { overrideGatewaySshDeps } from "../../services/gateway-ssh/deps";
 import { FakeGateway, fakeBundleText } from "../../../testkit/fakes/gateway-host";
 import type { Role } from "../../services/auth/roles";
-import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../../testkit/server/gateways";
+import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser } from "../../../testkit/server/gateways";
 import { fakeConnector } from "../../../testkit/fakes/ssh";
-import type { Context } from "../context";
-import { createCaller } from "../root";
+import { callerAs as signedIn } from "../../../testkit/server/api";
 
 vi.mock("../../ssh/keys", () => ({
   privateKeyProblem: (key: string) => (key.includes("garbled") ? "Unsupported key format" : null),
@@ -61,15 +60,7 @@ afterAll(async () => {
 function callerAs(role: Role) {
   const u = users[role];
   if (!u) throw new Error("no user");
-  const ctx: Context = {
-    db: t.db,
-    session: { sessionId: `s-${role}`, csrfToken: "csrf", userId: u.id, username: u.name, role },
-    meta: META,
-    csrfHeader: "csrf",
-    sameOrigin: true,
-    resHeaders: new Headers(),
-  };
-  return createCaller(ctx);
+  return signedIn(t.db, u);
 }
 
 const forbidden = { code: "FORBIDDEN" } satisfies Partial<TRPCError>;

@@ -1,9 +1,8 @@
 import type { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../services/auth/roles";
-import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser, META } from "../../../testkit/server/gateways";
-import type { Context } from "../context";
-import { createCaller } from "../root";
+import { type GatewayTestDb, gatewayTestDb, makeCluster, makeUser } from "../../../testkit/server/gateways";
+import { callerAs as signedIn } from "../../../testkit/server/api";
 
 let t: GatewayTestDb;
 let clusterId: string;
@@ -21,15 +20,7 @@ afterAll(async () => {
 function callerAs(role: Role) {
   const u = users[role];
   if (!u) throw new Error("no user");
-  const ctx: Context = {
-    db: t.db,
-    session: { sessionId: `s-${role}`, csrfToken: "csrf", userId: u.id, username: u.name, role },
-    meta: META,
-    csrfHeader: "csrf",
-    sameOrigin: true,
-    resHeaders: new Headers(),
-  };
-  return createCaller(ctx);
+  return signedIn(t.db, u);
 }
 
 const forbidden = { code: "FORBIDDEN" } satisfies Partial<TRPCError>;
@@ -84,14 +75,7 @@ describe("gateway router roles", () => {
   });
 
   it("refuses callers without a session", async () => {
-    const anonymous = createCaller({
-      db: t.db,
-      session: null,
-      meta: META,
-      csrfHeader: null,
-      sameOrigin: true,
-      resHeaders: new Headers(),
-    });
+    const anonymous = signedIn(t.db, null, { csrf: null });
     await expect(anonymous.gateway.list({ clusterId })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 });

@@ -200,7 +200,9 @@ describe.each(PROVIDERS)("high availability through the API on %s", (provider) =
     expect(await op().gateway.haIncidents({ clusterId })).toEqual([]);
     await status(1, haReport({ cluster: "master" }));
     await status(0, haReport({ cluster: "master" }));
-    expect((await op().gateway.haIncidents({ clusterId })).map((i) => i.kind)).toEqual(["split_brain"]);
+    expect((await op().gateway.haIncidents({ clusterId })).map((i) => [i.kind, [...i.gatewayNames].sort()])).toEqual([
+      ["split_brain", ["gw-a", "gw-b"]],
+    ]);
     await status(1, haReport({ cluster: "backup" }));
     await status(1, haReport({ cluster: "fault" }));
     await status(0, haReport({ cluster: "master" }));

@@ -66,7 +66,9 @@ function Changes({ detail }: { detail: AuditEventDetail }) {
             <th>Field</th>
             {!creation && <th>Before</th>}
             {!deletion && <th>After</th>}
-            <th />
+            <th>
+              <span className="sr-only">Change</span>
+            </th>
           </tr>
         </thead>
         <tbody>

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useParams } from "next/navigation";
 import { errorMessage } from "../../../lib/errors";
 import { useTRPC } from "../../../lib/trpc";
+import { firstSteps, nextStep } from "./first-steps";
 import { DEFAULT_IP_RULE_PRIORITY_BASE, IP_RULE_PRIORITY_SPAN } from "../../../../core/spec/marks";
 
 function Stat({ label, children, href }: { label: string; children: React.ReactNode; href?: string }) {
@@ -18,6 +19,28 @@ function Stat({ label, children, href }: { label: string; children: React.ReactN
         </Link>
       )}
     </div>
+  );
+}
+
+/** What is left to set up, with the next step first and a link to its page; nothing once done. */
+function FirstStepsGuide({ base, progress }: { base: string; progress: Parameters<typeof firstSteps>[0] }) {
+  const next = nextStep(progress);
+  if (next === null) return null;
+  return (
+    <section className="card" aria-label="Setting up this cluster" style={{ marginBottom: 16 }}>
+      <h2 style={{ marginTop: 0 }}>
+        Next step: <Link href={`${base}/${next.page}`}>{next.title}</Link>
+      </h2>
+      <p className="muted">{next.why}.</p>
+      <ol className="small">
+        {firstSteps(progress).map((s) => (
+          <li key={s.key} aria-current={s.key === next.key ? "step" : undefined}>
+            {s.done ? <s>{s.title}</s> : s.key === next.key ? <strong>{s.title}</strong> : s.title}
+            {s.done && <span className="muted"> (done)</span>}
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }
 
@@ -37,6 +60,7 @@ export default function ClusterOverviewPage() {
     <>
       <h1>{c.name}</h1>
       {c.description && <p className="muted">{c.description}</p>}
+      {counts && <FirstStepsGuide base={base} progress={{ ...counts, publishedRevision: c.publishedRevision }} />}
       <div className="grid">
         <Stat label="Published revision" href={`${base}/revisions`}>
           {c.publishedRevision === 0 ? "none yet" : `#${c.publishedRevision}`}

@@ -305,7 +305,8 @@ export default function ChangesPage() {
         <Modal title="Discard every draft change?" onClose={() => setConfirmAll(false)}>
           <p>
             The draft goes back to {data.publishedRevision ? `revision ${data.publishedRevision}` : "the empty cluster"}
-            : {n(data.summary.total)} change{data.summary.total === 1 ? "" : "s"} are lost. Gateways are not affected.
+            : {n(data.summary.total)} {data.summary.total === 1 ? "change is" : "changes are"} lost. Gateways are not
+            affected.
           </p>
           {discardAll.error && <FormAlert messages={[errorMessage(discardAll.error)]} />}
           <DialogActions

@@ -2,7 +2,7 @@
 
 import { Field } from "../../../../components/field";
 import { Modal } from "../../../../components/modal";
-import { CopyButton } from "./copy-button";
+import { CopyButton, DownloadButton } from "../../../../components/copy-button";
 import { enrollCommands } from "./present";
 
 /** A gateway's one-time enrollment token, as the console issues it when adding a gateway or a new token. */
@@ -33,6 +33,11 @@ function EnrollTokenPanel({ issued }: { issued: IssuedToken }) {
             onFocus={(e) => e.target.select()}
           />
           <CopyButton text={issued.enrollToken} label="Copy token" />
+          <DownloadButton
+            text={`${issued.enrollToken}\n`}
+            filename={`${issued.name}.enroll-token`}
+            label="Download token"
+          />
         </div>
       </Field>
       <Field id="enroll-command" label="Run on the gateway, as root">
@@ -49,7 +54,8 @@ function EnrollTokenPanel({ issued }: { issued: IssuedToken }) {
           <span className="hint muted small">
             Install the agent first: <code>dist/gatehouse-agent.mjs</code> as{" "}
             <code>/usr/local/bin/gatehouse-agent</code> and <code>agent/systemd/gatehouse-agent.service</code> in{" "}
-            <code>/etc/systemd/system/</code>.
+            <code>/etc/systemd/system/</code>. The token goes through a file only root can read, never a command line,
+            and the file is removed once used.
           </span>
         </div>
       </Field>

@@ -4,6 +4,7 @@ import Link from "next/link";
 import type { AppRouter } from "@/server/trpc/root";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { GatewayAction } from "./gateway-action-dialog";
+import { HaRole } from "./ha-role";
 import { IpRuleConflicts } from "./ip-rule-conflicts";
 import { applyErrorGist, attemptedRevision, CONNECTION_LABELS, describeSync, relativeTime } from "./present";
 
@@ -46,12 +47,15 @@ export function GatewaysTable({
   onAction: (action: GatewayAction) => void;
 }) {
   const now = new Date();
+  // the column appears once a gateway reports VRRP or is drained
+  const showHa = list.gateways.some((g) => g.ha !== null || g.drained);
   return (
     <table className="data" aria-label="Gateways">
       <thead>
         <tr>
           <th>Gateway</th>
           <th>State</th>
+          {showHa && <th>High availability</th>}
           <th>Applied / published</th>
           <th>Last apply</th>
           <th>Agent</th>
@@ -79,6 +83,11 @@ export function GatewaysTable({
                   <div className="muted small">new enrollment token issued, not used yet</div>
                 )}
               </td>
+              {showHa && (
+                <td>
+                  <HaRole ha={g.ha} drained={g.drained} compact />
+                </td>
+              )}
               <td>
                 <span className={`badge ${sync.tone}`}>{sync.label}</span>
                 <div className="muted small">{sync.detail}</div>

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "@/agent/cli/args";
-import { applyErrorGist, attemptedRevision, describeSync, enrollCommands, relativeTime } from "./present";
+import {
+  applyErrorGist,
+  attemptedRevision,
+  describeSync,
+  ENROLL_TOKEN_FILE,
+  enrollCommands,
+  relativeTime,
+} from "./present";
 
 describe("gateway presentation", () => {
   it("says what runs against what was published", () => {
@@ -16,11 +23,21 @@ describe("gateway presentation", () => {
     expect(describeSync({ sync: "apply_failed", appliedRevision: 4, appliedEpoch: 0 }, published).tone).toBe("danger");
   });
 
-  it("gives an enroll command the agent accepts", () => {
+  it("gives enroll commands the agent accepts, with the token in a root-only file rather than on a command line", () => {
     const token = `ghe_${"x".repeat(43)}`;
-    const [enroll] = enrollCommands("https://gh.example/", token).split("\n");
-    const argv = (enroll ?? "").split(" ").slice(1);
-    expect(parseCommand(argv)).toMatchObject({ name: "enroll", consoleUrl: "https://gh.example", token });
+    const [write, enroll, start] = enrollCommands("https://gh.example/", token).split("\n");
+    expect(write).toBe(`(umask 077 && printf '%s\\n' '${token}' > ${ENROLL_TOKEN_FILE})`);
+    const [run] = (enroll ?? "").split(" && ");
+    expect(run).not.toContain(token);
+    const argv = (run ?? "").split(" ").slice(1);
+    expect(parseCommand(argv)).toMatchObject({
+      name: "enroll",
+      consoleUrl: "https://gh.example",
+      token: null,
+      tokenFile: ENROLL_TOKEN_FILE,
+    });
+    expect(enroll).toMatch(/ && rm -f \/root\/gatehouse-enroll\.token$/);
+    expect(start).toBe("systemctl enable --now gatehouse-agent");
   });
 
   it("tells time relative to now", () => {

@@ -50,10 +50,18 @@ export function relativeTime(at: Date, now: Date): string {
   return at.toLocaleString();
 }
 
-/** The commands an operator runs on the gateway to enroll it and start the agent. */
+/** Where the enroll commands put the one-time token on the gateway, for the moment it is used. */
+export const ENROLL_TOKEN_FILE = "/root/gatehouse-enroll.token";
+
+/**
+ * The commands an operator runs on the gateway to enroll it and start the agent. The token goes
+ * into a file readable by root only (printf is a shell builtin, so the token never shows in the
+ * process list) and the agent reads it with --token-file; the file is removed once used.
+ */
 export function enrollCommands(consoleUrl: string, token: string): string {
   return [
-    `gatehouse-agent enroll --console ${consoleUrl.replace(/\/+$/, "")} --token ${token}`,
+    `(umask 077 && printf '%s\\n' '${token}' > ${ENROLL_TOKEN_FILE})`,
+    `gatehouse-agent enroll --console ${consoleUrl.replace(/\/+$/, "")} --token-file ${ENROLL_TOKEN_FILE} && rm -f ${ENROLL_TOKEN_FILE}`,
     "systemctl enable --now gatehouse-agent",
   ].join("\n");
 }

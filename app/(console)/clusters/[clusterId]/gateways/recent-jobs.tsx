@@ -31,7 +31,9 @@ export function JobsTable(props: {
           <th>Job</th>
           <th>State</th>
           <th>Started</th>
-          <th />
+          <th>
+            <span className="sr-only">Steps</span>
+          </th>
         </tr>
       </thead>
       <tbody>

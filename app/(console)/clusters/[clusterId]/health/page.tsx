@@ -11,6 +11,7 @@ import { errorMessage } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { MetricChart } from "./charts";
 import { FailoverDialog } from "./failover-dialog";
+import { HaOverview } from "./ha-overview";
 import styles from "./health.module.css";
 import {
   chartRows,
@@ -107,6 +108,7 @@ export default function HealthPage() {
           />
         ))}
       </div>
+      <HaOverview clusterId={clusterId} />
       <Timeline operations={data.operations} events={data.events} ispNames={ispNames} onWatch={setWatching} />
       {dialog && (
         <FailoverDialog

@@ -104,7 +104,7 @@ function PoolForm({ clusterId, editing, onClose }: EntityFormProps<Pool>) {
         <Field
           id="pool-addresses"
           label="Addresses"
-          hint="(addresses, ranges a.b.c.d-a.b.c.e or networks a.b.c.d/len; comma separated)"
+          hint="(addresses, ranges a.b.c.d-a.b.c.e or a.b.c.d-e, networks a.b.c.d/len; separated by commas or spaces)"
           errors={e("addresses")}
           className="span-2"
         >

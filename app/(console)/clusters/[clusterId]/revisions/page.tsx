@@ -11,6 +11,7 @@ import { errorMessage, fieldErrors } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { plural, When } from "../../../audit/ui";
 import { PolicyDiffView, RulesetDiffView } from "./diff-views";
+import { ExportDialog } from "./export-dialog";
 import { DialogActions } from "@/app/components/dialog-actions";
 
 const PAGE_SIZE = 30;
@@ -149,6 +150,7 @@ function RevisionsView() {
   const search = useSearchParams();
   const [cursors, setCursors] = useState<(number | undefined)[]>([undefined]);
   const [reverting, setReverting] = useState<number | null>(null);
+  const [exporting, setExporting] = useState<number | "draft" | null>(null);
   const [done, setDone] = useState<{ from: number; to: number } | null>(null);
   const me = useQuery(trpc.auth.me.queryOptions());
   const list = useQuery(
@@ -181,6 +183,15 @@ function RevisionsView() {
           <Link href={`/clusters/${clusterId}/history?action=cluster.`}>See it in the history</Link>
         </div>
       )}
+      <div className="row" style={{ marginBottom: 8 }}>
+        <div className="spacer" />
+        <button type="button" onClick={() => setExporting("draft")}>
+          Export the draft
+        </button>
+      </div>
+      {exporting !== null && (
+        <ExportDialog clusterId={clusterId} revision={exporting} onClose={() => setExporting(null)} />
+      )}
       {data.revisions.length === 0 ? (
         <div className="card empty">Nothing has been published yet.</div>
       ) : (
@@ -192,7 +203,9 @@ function RevisionsView() {
               <th>By</th>
               <th>Message</th>
               <th>Rollout</th>
-              <th />
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -229,6 +242,9 @@ function RevisionsView() {
                   <div className="row" style={{ flexWrap: "nowrap" }}>
                     <button type="button" onClick={() => setCompare(Math.max(0, r.number - 1), r.number)}>
                       Changes
+                    </button>
+                    <button type="button" onClick={() => setExporting(r.number)}>
+                      Export
                     </button>
                     {r.number !== published && (
                       <button

@@ -105,7 +105,8 @@ export function RulesTable({
             <col style={{ width: 50 }} />
             <col style={{ width: "8%" }} />
             <col style={{ width: "9%" }} />
-            <col style={{ width: 60 }} />
+            {/* wide enough for the longest algorithm name, "random" */}
+            <col style={{ width: 74 }} />
             <col style={{ width: "11%" }} />
             <col style={{ width: 36 }} />
             <col />

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { Field, FormAlert, inputProps } from "@/app/components/field";
+import { FormAlert, TextField } from "@/app/components/field";
 import { type GroupedErrors, groupIssues, serverIssues } from "@/app/components/form-errors";
 import { useCanEdit, useClusterEntities, useRefreshAll } from "@/app/components/hooks";
 import { joinList } from "@/app/components/list-text";
@@ -11,30 +11,6 @@ import { useTRPC } from "@/app/lib/trpc";
 import { checkGuardInterfaces, GUARD_FIELDS } from "./guard-interfaces";
 
 const NO_ERRORS: GroupedErrors = { byField: {}, other: [] };
-
-/** One list of interface names typed into one input. */
-function InterfaceListField(props: {
-  id: string;
-  label: string;
-  hint: string;
-  placeholder: string;
-  errors: string[] | undefined;
-  value: string;
-  disabled: boolean;
-  onChange: (value: string) => void;
-}) {
-  return (
-    <Field id={props.id} label={props.label} hint={props.hint} errors={props.errors}>
-      <input
-        {...inputProps(props.id, props.errors)}
-        value={props.value}
-        disabled={props.disabled}
-        placeholder={props.placeholder}
-        onChange={(e) => props.onChange(e.target.value)}
-      />
-    </Field>
-  );
-}
 
 /**
  * The LAN guard's interfaces: LAN traffic leaving by an interface that is neither a LAN's, an
@@ -101,7 +77,7 @@ export function GuardInterfacesSection({ clusterId }: { clusterId: string }) {
         no LAN interface named there is no such check.
       </p>
       <form onSubmit={submit} aria-label="LAN guard interfaces">
-        <InterfaceListField
+        <TextField
           id="guard-lan"
           label="LAN interfaces"
           hint="(the interfaces the LAN is behind; commas or spaces between names)"
@@ -114,7 +90,7 @@ export function GuardInterfacesSection({ clusterId }: { clusterId: string }) {
             setSaved(false);
           }}
         />
-        <InterfaceListField
+        <TextField
           id="guard-internal"
           label="Internal interfaces"
           hint="(other networks LAN traffic may reach un-NATed: a DMZ, a management network)"

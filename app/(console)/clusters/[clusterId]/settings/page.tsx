@@ -3,6 +3,7 @@
 import { useParams } from "next/navigation";
 import { PageHead } from "@/app/components/page-head";
 import { GuardInterfacesSection } from "./guard-interfaces-section";
+import { HaSettingsSection } from "./ha-settings-section";
 
 /**
  * The cluster's settings, one self-contained section each. Changes go into the draft like every
@@ -14,6 +15,7 @@ export default function ClusterSettingsPage() {
     <>
       <PageHead title="Settings" note="changes go into the draft" />
       <GuardInterfacesSection clusterId={clusterId} />
+      <HaSettingsSection clusterId={clusterId} />
     </>
   );
 }

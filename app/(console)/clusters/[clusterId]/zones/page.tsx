@@ -45,7 +45,7 @@ function ZoneForm({ clusterId, editing, onClose }: EntityFormProps<Zone>) {
       <Field
         id="zone-networks"
         label="Source networks"
-        hint="(a.b.c.d/len, comma separated; in the order you want them listed)"
+        hint="(a.b.c.d/len, separated by commas or spaces; their order does not matter)"
         errors={e("networks")}
       >
         <input {...form.bind("networks", "zone-networks")} className="mono" />

@@ -12,6 +12,9 @@ import { CONNECTION_LABELS, relativeTime } from "../present";
 import { type AuthInput, CredentialsFields, type HostKey, HostKeyCheck } from "../ssh-forms";
 import { sshTargetLabel, upgradeAvailable } from "../ssh-present";
 import { IpRuleConflicts } from "../ip-rule-conflicts";
+import { GatewayHaSection } from "../gateway-ha-section";
+import { DrainDialog } from "../drain-dialog";
+import { HaRole } from "../ha-role";
 
 const REFRESH_MS = 3_000;
 type Role = "viewer" | "operator" | "admin";
@@ -331,6 +334,7 @@ export default function GatewayPage() {
     refetchInterval: REFRESH_MS,
   });
   const [openJob, setOpenJob] = useState<string | null>(null);
+  const [draining, setDraining] = useState(false);
   const role = (me.data?.role ?? "viewer") as Role;
   const access = useQuery({ ...trpc.gatewaySsh.access.queryOptions({ gatewayId }), enabled: role !== "viewer" });
 
@@ -356,6 +360,24 @@ export default function GatewayPage() {
         <Link href={`/clusters/${clusterId}/gateways`}>All gateways</Link>
       </div>
       <IpRuleConflicts facts={g.facts} />
+      <section className="card" aria-labelledby="gateway-vrrp-heading">
+        <div className="row">
+          <h2 id="gateway-vrrp-heading" style={{ margin: 0 }}>
+            VRRP role
+          </h2>
+          <div className="spacer" />
+          {role !== "viewer" && (
+            <button type="button" className={g.drained ? "primary" : "danger"} onClick={() => setDraining(true)}>
+              {g.drained ? "Return to service" : "Drain this gateway"}
+            </button>
+          )}
+        </div>
+        <HaRole ha={g.ha} drained={g.drained} />
+      </section>
+      {draining && (
+        <DrainDialog gatewayId={g.id} gatewayName={g.name} drain={!g.drained} onClose={() => setDraining(false)} />
+      )}
+      <GatewayHaSection clusterId={clusterId} gatewayId={gatewayId} />
       {role === "viewer" ? (
         <p className="muted">SSH access and diagnostics need the operator role.</p>
       ) : (

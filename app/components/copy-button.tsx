@@ -22,3 +22,22 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
     </button>
   );
 }
+
+/** Saves `text` as a file named `filename` (for a secret shown once, so it is not lost with the dialog). */
+export function DownloadButton({ text, filename, label }: { text: string; filename: string; label: string }) {
+  return (
+    <button
+      type="button"
+      onClick={() => {
+        const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = filename;
+        a.click();
+        URL.revokeObjectURL(url);
+      }}
+    >
+      {label}
+    </button>
+  );
+}
