@@ -9,7 +9,8 @@ import {
 } from "../../../testkit/server/gateways";
 import { enrollGateway } from "./enroll";
 import { createGateway } from "./gateways";
-import { linkAddressOf, poolSlicesView } from "./pool-slices";
+import { HA_GATEWAYS, haPolicy } from "../../../testkit/ha-fixtures";
+import { linkAddressOf, poolSlicesView, upstreamTarget } from "./pool-slices";
 
 let t: GatewayTestDb;
 beforeAll(async () => {
@@ -27,6 +28,36 @@ const facts = (addresses: string[]) => ({
     { name: "eth0", state: "UP", mac: "", mtu: 1500, addresses: ["100.64.0.1/16"] },
     { name: "eth1", state: "UP", mac: "", mtu: 1500, addresses },
   ],
+});
+
+describe("upstreamTarget", () => {
+  it("routes an active/active gateway's slice to its floating address, on its own interface name", () => {
+    const policy = haPolicy("active_active");
+    const [alpha] = policy.isps;
+    if (!alpha) throw new Error("fixture without ISPs");
+    const reported = JSON.stringify({
+      ...facts([]),
+      interfaces: [{ name: "ens1", state: "UP", mac: "", mtu: 1500, addresses: ["198.51.100.3/24"] }],
+    });
+    const [a, b] = HA_GATEWAYS;
+    expect(upstreamTarget(policy, a?.id ?? "", alpha, "{}")).toEqual({
+      interface: "eth1",
+      linkAddress: "198.51.100.5",
+      floating: true,
+    });
+    expect(upstreamTarget(policy, b?.id ?? "", alpha, reported)).toEqual({
+      interface: "ens1",
+      linkAddress: "198.51.100.6",
+      floating: true,
+    });
+    // active/standby holds whole pools; without a floating address the reported own address is the target
+    const standby = haPolicy();
+    expect(upstreamTarget(standby, b?.id ?? "", alpha, reported)).toEqual({
+      interface: "ens1",
+      linkAddress: "198.51.100.3",
+      floating: false,
+    });
+  });
 });
 
 describe("linkAddressOf", () => {

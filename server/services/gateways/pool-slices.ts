@@ -1,6 +1,7 @@
 import type { Db } from "../../db";
 import { ipv4ToBigInt, isIPv4 } from "../../../core/address";
-import type { Policy } from "../../../core/policy/model";
+import { gatewaySettingsOf, hostOf, resolveLink } from "../../../core/policy/ha";
+import type { Isp, Policy } from "../../../core/policy/model";
 import { planSlices } from "../../../core/policy/pool-slices";
 import { zFacts } from "../../../core/protocol/agent-api";
 import { getClusterOrThrow } from "../clusters/clusters";
@@ -35,6 +36,22 @@ export function linkAddressOf(factsJson: string, isp: { interface: string; nextH
     return ipv4ToBigInt(addr) >> shift === ipv4ToBigInt(isp.nextHop) >> shift;
   };
   return (v4.find(sameSubnet) ?? v4[0])?.split("/")[0] ?? null;
+}
+
+/**
+ * Where an ISP must send a gateway's routed slice: in active/active, the gateway's floating
+ * address on the link (it moves to a peer with the gateway's VRRP group, so the slice's replies
+ * still reach the gateway that now holds it); otherwise the gateway's own address as its agent
+ * reported it. Each gateway's own interface name for the ISP.
+ */
+export function upstreamTarget(policy: Policy, gatewayId: string, isp: Isp, factsJson: string) {
+  const link = resolveLink(gatewaySettingsOf(policy, gatewayId), isp);
+  const floating = policy.settings.ha.mode === "active_active" ? link.floatingAddress : null;
+  return {
+    interface: link.interface,
+    linkAddress: floating !== null ? hostOf(floating) : linkAddressOf(factsJson, link),
+    floating: floating !== null,
+  };
 }
 
 export async function poolSlicesView(db: Db, clusterId: string) {
@@ -78,9 +95,10 @@ export async function poolSlicesView(db: Db, clusterId: string) {
       return {
         ...u,
         ispName: isp?.name ?? u.ispId,
-        interface: isp?.interface ?? "",
         gatewayName: gatewayName.get(u.gatewayId) ?? u.gatewayId,
-        linkAddress: isp ? linkAddressOf(facts.get(u.gatewayId) ?? "{}", isp) : null,
+        ...(isp
+          ? upstreamTarget(policy, u.gatewayId, isp, facts.get(u.gatewayId) ?? "{}")
+          : { interface: "", linkAddress: null, floating: false }),
       };
     }),
   };

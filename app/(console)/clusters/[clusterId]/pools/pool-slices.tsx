@@ -85,7 +85,12 @@ export function PoolSlices({ clusterId }: { clusterId: string }) {
             </thead>
             <tbody>
               {view.upstream.map((u) => {
-                const via = u.linkAddress ?? `the gateway's address on ${u.interface} (not reported yet)`;
+                const via =
+                  u.linkAddress === null
+                    ? `the gateway's address on ${u.interface} (not reported yet)`
+                    : u.floating
+                      ? `${u.linkAddress} (its floating address, which moves with its VRRP group)`
+                      : u.linkAddress;
                 return (
                   <tr key={`${u.ispId}/${u.gatewayId}`} data-testid="upstream-row">
                     <td>{u.ispName}</td>
