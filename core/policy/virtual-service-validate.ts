@@ -1,5 +1,5 @@
 import { ipv4ToBigInt, parseAddressRange } from "../address";
-import type { Isp, Pool } from "./model";
+import type { ClusterSettings, Isp, Pool } from "./model";
 import { type VirtualService, zVirtualService } from "./virtual-service";
 import { joinLabel, plainZodMessage } from "./wording";
 
@@ -67,6 +67,10 @@ export function validateVirtualServices(input: {
   virtualServices?: readonly unknown[];
   pools: readonly Pool[];
   isps: readonly Isp[];
+  /** the gateways' own LAN and link addresses, when known */
+  settings?: ClusterSettings;
+  /** gateway names by id, for messages about their addresses */
+  gatewayNames?: ReadonlyMap<string, string>;
 }): VirtualServiceIssue[] {
   const out: VirtualServiceIssue[] = [];
   const issue = (serviceId: string | null, path: (string | number)[], message: string) =>
@@ -105,6 +109,7 @@ export function validateVirtualServices(input: {
     if (isp.localAddress !== null) ownAddresses.set(isp.localAddress.split("/")[0] as string, isp);
   }
   const ispNextHops = new Map(input.isps.map((i) => [i.nextHop, i]));
+  const gatewayAddresses = settingsAddresses(input.settings, input.isps, input.gatewayNames);
 
   for (const s of services) {
     const lower = s.name.toLowerCase();
@@ -140,6 +145,8 @@ export function validateVirtualServices(input: {
       issue(s.id, ["address"], `is an address of pool "${inPool.pool.name}": a virtual address must be its own`);
     const own = ownAddresses.get(s.address);
     if (own !== undefined) issue(s.id, ["address"], `is the gateway's own address on ISP "${own.name}"`);
+    const gatewayOwn = gatewayAddresses.get(s.address);
+    if (gatewayOwn !== undefined) issue(s.id, ["address"], `is ${gatewayOwn}`);
     const hop = ispNextHops.get(s.address);
     if (hop !== undefined) issue(s.id, ["address"], `is the next hop of ISP "${hop.name}"`);
     const first = Number(s.address.split(".")[0]);
@@ -178,6 +185,37 @@ export function validateVirtualServices(input: {
     }
     if (s.healthCheck.kind !== "none" && s.port === null && s.realServers.some((r) => r.port === null)) {
       issue(s.id, ["healthCheck", "kind"], "needs a port: a service on every port can only be checked with none");
+    }
+  }
+  return out;
+}
+
+/** The addresses the cluster's settings give its gateways (LAN, LAN virtual, per-link), with what each is. */
+function settingsAddresses(
+  settings: ClusterSettings | undefined,
+  isps: readonly Isp[],
+  gatewayNames: ReadonlyMap<string, string> = new Map(),
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (settings === undefined) return out;
+  const host = (a: string) => a.split("/")[0] as string;
+  const ispName = (id: string) => isps.find((i) => i.id === id)?.name ?? id;
+  if (settings.ha.lanVirtualAddress !== null) {
+    out.set(host(settings.ha.lanVirtualAddress), "the cluster's LAN virtual address");
+  }
+  for (const link of settings.ha.links) {
+    if (link.floatingAddress !== null) {
+      out.set(host(link.floatingAddress), `the floating address on ISP "${ispName(link.ispId)}"`);
+    }
+  }
+  for (const g of settings.gateways) {
+    const who = `gateway "${gatewayNames.get(g.gatewayId) ?? g.gatewayId}"`;
+    if (g.lanAddress !== null) out.set(host(g.lanAddress), `the LAN address of ${who}`);
+    if (g.lanVirtualAddress !== null) out.set(host(g.lanVirtualAddress), `the LAN virtual address of ${who}`);
+    for (const link of g.links) {
+      const on = `on ISP "${ispName(link.ispId)}"`;
+      if (link.localAddress !== null) out.set(host(link.localAddress), `the address of ${who} ${on}`);
+      if (link.floatingAddress !== null) out.set(host(link.floatingAddress), `the floating address of ${who} ${on}`);
     }
   }
   return out;
