@@ -319,6 +319,43 @@ describe.each(PROVIDERS)("virtual service procedures on %s", (provider) => {
     expect((await op.virtualService.status({ clusterId }))[0]?.services).toEqual([]);
   });
 
+  it("simulates an inbound connection: the service, the hashed real server, DNAT and FULLNAT", async () => {
+    const op = h.as("operator");
+    const created = await op.virtualService.create({
+      clusterId,
+      fields: web({ name: "ssh", port: 22, scheduler: "sh", fullNat: true }),
+    });
+    const viewer = h.as("viewer");
+    const sim = await viewer.draft.simulateInbound({
+      clusterId,
+      packet: { src: "192.0.2.55", dst: "203.0.113.80", dstPort: 22, protocol: "tcp" },
+    });
+    expect(sim.outcome).toBe("real-server");
+    expect(sim.service?.name).toBe("ssh");
+    expect(["100.64.10.2", "100.64.10.3"]).toContain(sim.realServer?.address);
+    expect(sim.dnat).toBe(`${sim.realServer?.address}:8080`);
+    expect(sim.snat).toMatch(/gateway's own address/);
+    // the same client always gets the same server
+    const again = await viewer.draft.simulateInbound({
+      clusterId,
+      packet: { src: "192.0.2.55", srcPort: 40000, dst: "203.0.113.80", dstPort: 22, protocol: "tcp" },
+    });
+    expect(again.realServer).toEqual(sim.realServer);
+    const none = await viewer.draft.simulateInbound({
+      clusterId,
+      packet: { src: "192.0.2.55", dst: "203.0.113.80", dstPort: 23, protocol: "tcp" },
+    });
+    expect(none.outcome).toBe("no-service");
+    const bad = await refusal(
+      viewer.draft.simulateInbound({
+        clusterId,
+        packet: { src: "192.0.2.300", dst: "203.0.113.80", dstPort: 22, protocol: "tcp" },
+      }),
+    );
+    expect(bad.code).toBe("BAD_REQUEST");
+    await op.virtualService.delete({ clusterId, id: created.entity.id, version: created.version });
+  });
+
   it("deletes with the current version only", async () => {
     const op = h.as("operator");
     const [row] = await op.virtualService.list({ clusterId });
@@ -333,5 +370,22 @@ describe.each(PROVIDERS)("virtual service procedures on %s", (provider) => {
       select: { before: true },
     });
     expect(JSON.parse(event?.before ?? "{}")).toMatchObject({ name: "web" });
+  });
+
+  it("counts a virtual service alone as a change to publish, and publishes it", async () => {
+    const op = h.as("operator");
+    let status = await op.draft.summary({ clusterId });
+    if (status.dirty) {
+      await op.draft.publish({ clusterId, message: "uplink", draftVersion: status.draftVersion });
+    }
+    expect((await op.draft.summary({ clusterId })).dirty).toBe(false);
+    const created = await op.virtualService.create({ clusterId, fields: web({ name: "pub" }) });
+    status = await op.draft.summary({ clusterId });
+    expect(status).toMatchObject({ dirty: true, summary: { added: 1, total: 1 } });
+    const published = await op.draft.publish({ clusterId, message: "web", draftVersion: status.draftVersion });
+    const diff = await op.revision.diff({ clusterId, from: published.number - 1, to: published.number });
+    expect(diff.virtualServices?.map((c) => [c.name, c.change])).toEqual([['virtual service "pub"', "added"]]);
+    expect((await op.draft.summary({ clusterId })).dirty).toBe(false);
+    await op.virtualService.delete({ clusterId, id: created.entity.id, version: created.version });
   });
 });
