@@ -80,6 +80,9 @@ test("virtual services: create with field errors, publish, see a real server dow
       .getByRole("status", { name: "Unpublished changes" })
       .getByRole("link", { name: "Review and publish" })
       .click();
+    const added = page.getByRole("article", { name: 'added virtual service "web"' });
+    await expect(added).toContainText("100.64.10.2:8080 weight 1 NAT, 100.64.10.3:8080 weight 2 NAT");
+    await expect(added).toContainText("sh (source hash)");
     const publish = page.getByRole("form", { name: "Publish" });
     await publish.getByLabel("Message").fill("web service");
     await publish.getByRole("button", { name: "Publish as revision 1" }).click();

@@ -382,6 +382,13 @@ describe.each(PROVIDERS)("virtual service procedures on %s", (provider) => {
     const created = await op.virtualService.create({ clusterId, fields: web({ name: "pub" }) });
     status = await op.draft.summary({ clusterId });
     expect(status).toMatchObject({ dirty: true, summary: { added: 1, total: 1 } });
+    // the change list says what is added, in words
+    const changes = await op.draft.changes({ clusterId });
+    expect(changes.virtualServices.map((c) => [c.name, c.change])).toEqual([['virtual service "pub"', "added"]]);
+    const fields = new Map(changes.virtualServices[0]?.fields.map((f) => [f.path, f.after]));
+    expect(fields.get("realServers")).toBe("100.64.10.2:8080 weight 1 NAT, 100.64.10.3:8080 weight 2 NAT");
+    expect(fields.get("scheduler")).toBe("wrr (weighted round robin)");
+    expect(fields.get("healthCheck")).toBe("none");
     const published = await op.draft.publish({ clusterId, message: "web", draftVersion: status.draftVersion });
     const diff = await op.revision.diff({ clusterId, from: published.number - 1, to: published.number });
     expect(diff.virtualServices?.map((c) => [c.name, c.change])).toEqual([['virtual service "pub"', "added"]]);
