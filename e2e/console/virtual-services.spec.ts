@@ -130,6 +130,16 @@ test("virtual services: create with field errors, publish, see a real server dow
     await expect(rs1.getByRole("button", { name: "Enable real server 100.64.10.2:8080 of web" })).toBeVisible();
     await expect(page.getByRole("status", { name: "Unpublished changes" })).toBeVisible();
 
+    // edit: the form opens with the stored values, including the drained server
+    await page.getByRole("button", { name: "Edit virtual service web" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit virtual service web" });
+    await expect(edit.getByLabel("Real server 1 state")).toHaveValue("draining");
+    await expect(edit.getByLabel("Persistence (s)")).toHaveValue("300");
+    await edit.getByLabel("Real server 2 weight").fill("3");
+    await edit.getByRole("button", { name: "Save virtual service" }).click();
+    await expect(edit).toHaveCount(0);
+    await expect(rs2.getByRole("cell").nth(1)).toHaveText("3");
+
     // the simulator: with the first server draining, the hash can only pick the second
     await nav.getByRole("link", { name: "Simulate" }).click();
     const inbound = page.getByRole("form", { name: "Inbound connection" });
