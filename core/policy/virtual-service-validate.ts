@@ -1,5 +1,5 @@
 import { ipv4ToBigInt, parseAddressRange } from "../address";
-import type { ClusterSettings, Isp, Pool } from "./model";
+import type { ClusterSettings, Isp, Policy, Pool } from "./model";
 import { type VirtualService, zVirtualService } from "./virtual-service";
 import { joinLabel, plainZodMessage } from "./wording";
 
@@ -219,4 +219,15 @@ function settingsAddresses(
     }
   }
   return out;
+}
+
+/** A policy's virtual service problems as sentences that name the service: what blocks a publish. */
+export function virtualServiceProblems(policy: Policy): string[] {
+  const names = new Map((policy.virtualServices ?? []).map((s) => [s.id, s.name]));
+  return validateVirtualServices({
+    virtualServices: policy.virtualServices,
+    pools: policy.pools,
+    isps: policy.isps,
+    settings: policy.settings,
+  }).map((i) => `virtual service "${(i.serviceId !== null && names.get(i.serviceId)) || "?"}": ${i.message}`);
 }

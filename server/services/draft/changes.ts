@@ -3,6 +3,7 @@ import { diffPolicies, type PolicyDiff } from "../../../core/policy/diff";
 import { describeIssue } from "../../../core/policy/validate";
 import { diffText, nameLookup } from "../../../core/policy/change-text";
 import { virtualServiceChangeText } from "../../../core/policy/virtual-service-change-text";
+import { virtualServiceProblems } from "../../../core/policy/virtual-service-validate";
 import { canonicalJson, type DraftSnapshot, draftSnapshot, publishedPolicy } from "./snapshot";
 
 /**
@@ -69,6 +70,6 @@ export async function draftChanges(db: Db, clusterId: string, limit = CHANGES_LI
     counts: { isps: diff.isps.length, pools: diff.pools.length, zones: diff.zones.length, rules: diff.rules.length },
     ...text,
     virtualServices: virtualServices.slice(0, limit).map(virtualServiceChangeText),
-    problems: snap.issues().map((i) => describeIssue(snap.policy, i)),
+    problems: [...snap.issues().map((i) => describeIssue(snap.policy, i)), ...virtualServiceProblems(snap.policy)],
   };
 }

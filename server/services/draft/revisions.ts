@@ -5,7 +5,7 @@ import { diffPolicies, isEmptyDiff, type PolicyDiff } from "../../../core/policy
 import { type Policy, zPolicy } from "../../../core/policy/model";
 import { validatePolicy } from "../../../core/policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
-import { validateVirtualServices } from "../../../core/policy/virtual-service-validate";
+import { virtualServiceProblems } from "../../../core/policy/virtual-service-validate";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { notifyClusterChanged } from "../cluster-changes/notifier";
 import {
@@ -164,14 +164,7 @@ async function publishInTx(
   const issues = [
     ...validatePolicy(policy, { gateways: await clusterGatewayNames(tx, clusterId) }),
     // a virtual service an edit elsewhere made invalid (a pool that now holds its address, say)
-    ...validateVirtualServices({
-      virtualServices: policy.virtualServices,
-      pools: policy.pools,
-      isps: policy.isps,
-      settings: policy.settings,
-    }).map((i) => ({
-      message: `virtual service "${policy.virtualServices?.find((s) => s.id === i.serviceId)?.name ?? "?"}": ${i.message}`,
-    })),
+    ...virtualServiceProblems(policy).map((message) => ({ message })),
   ];
   if (issues.length > 0) {
     throw invalid(

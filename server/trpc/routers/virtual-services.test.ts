@@ -395,4 +395,25 @@ describe.each(PROVIDERS)("virtual service procedures on %s", (provider) => {
     expect((await op.draft.summary({ clusterId })).dirty).toBe(false);
     await op.virtualService.delete({ clusterId, id: created.entity.id, version: created.version });
   });
+
+  it("refuses to publish when an edit elsewhere took a service's address, and says so before", async () => {
+    const op = h.as("operator");
+    const created = await op.virtualService.create({
+      clusterId,
+      fields: web({ name: "late", address: "198.51.100.90" }),
+    });
+    const [isp] = await op.isp.list({ clusterId });
+    const pool = await op.pool.create({
+      clusterId,
+      fields: { name: "grows", ispId: isp?.entity.id as string, addresses: ["198.51.100.88/29"] },
+    });
+    const problem = 'virtual service "late": virtual address is an address of pool "grows"';
+    expect((await op.draft.changes({ clusterId })).problems.join("\n")).toContain(problem);
+    const { draftVersion } = await op.draft.summary({ clusterId });
+    const refused = await refusal(op.draft.publish({ clusterId, message: "both", draftVersion }));
+    expect(refused.code).toBe("BAD_REQUEST");
+    expect(refused.message).toContain(problem);
+    await op.pool.delete({ clusterId, id: pool.entity.id, version: pool.version });
+    await op.virtualService.delete({ clusterId, id: created.entity.id, version: created.version });
+  });
 });
