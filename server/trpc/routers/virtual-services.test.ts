@@ -416,4 +416,30 @@ describe.each(PROVIDERS)("virtual service procedures on %s", (provider) => {
     await op.pool.delete({ clusterId, id: pool.entity.id, version: pool.version });
     await op.virtualService.delete({ clusterId, id: created.entity.id, version: created.version });
   });
+
+  it("streams the gateways' reports to a viewer live", async () => {
+    const stream = await h.as("viewer").virtualService.live({ clusterId });
+    const it = stream[Symbol.asyncIterator]();
+    const first = (await it.next()).value;
+    expect(first?.map((g) => g.gatewayName)).toEqual(["gw-a"]);
+    await recordAgentStatus(
+      h.db,
+      TEST_META,
+      agentToken,
+      report([
+        {
+          serviceId: "svc-live",
+          realServers: [{ address: "100.64.10.7", port: 80, health: "down", since: null, lastError: "timeout" }],
+        },
+      ]),
+    );
+    // the stream reads again on every report it hears of, and at least once a second
+    let seen = false;
+    for (let i = 0; i < 5 && !seen; i++) {
+      const next = (await it.next()).value;
+      seen = next?.[0]?.services[0]?.realServers[0]?.lastError === "timeout";
+    }
+    expect(seen).toBe(true);
+    await it.return?.();
+  });
 });

@@ -14,6 +14,7 @@ import {
 } from "../../services/draft/virtual-services";
 import { virtualServiceStatus } from "../../services/gateways/virtual-service-status";
 import { operatorProcedure, router, viewerProcedure } from "../init";
+import { clusterLive } from "../live-loop";
 import { zClusterRef } from "./entities";
 
 // typed for callers as the service's fields; checked by the service, which words the messages
@@ -26,6 +27,16 @@ export const virtualServiceRouter = router({
     .query(({ ctx, input }) => getVirtualService(ctx.db, input.clusterId, input.id)),
   /** each gateway's last report of real server health and traffic */
   status: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => virtualServiceStatus(ctx.db, input.clusterId)),
+  /** the same, live over server-sent events: whenever a report arrives, and at least once a second */
+  live: viewerProcedure.input(zClusterRef).subscription(async function* ({ ctx, input, signal }) {
+    yield* clusterLive({
+      db: ctx.db,
+      sessionId: ctx.session.sessionId,
+      clusterId: input.clusterId,
+      signal,
+      read: () => virtualServiceStatus(ctx.db, input.clusterId),
+    });
+  }),
   create: operatorProcedure
     .input(z.object({ clusterId: zId, fields: zFields }))
     .mutation(({ ctx, input }) => createVirtualService(ctx.db, ctx.actor, ctx.meta, input.clusterId, input.fields)),

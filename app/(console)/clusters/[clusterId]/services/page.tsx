@@ -1,7 +1,9 @@
 "use client";
 
 import { useMutation, useQuery } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
 import { useParams } from "next/navigation";
+import { useState } from "react";
 import { DialogActions } from "@/app/components/dialog-actions";
 import { TableStatus, useRowDialogs } from "@/app/components/entity-table";
 import type { VersionedRow } from "@/app/components/entity-kinds";
@@ -24,28 +26,33 @@ import {
 } from "./present";
 import { ServiceForm } from "./service-form";
 
-/** How often the page asks for the gateways' latest reports (agents report every second or so). */
-const STATUS_REFRESH_MS = 2_000;
-
 type Row = VersionedRow<VirtualService>;
 
 /**
  * A cluster's inbound virtual services (as `ipvsadm -Ln --stats --rate`): each service with its
  * scheduler, persistence, real servers and what the gateways report about them (health, traffic),
- * refreshed while the page is open; create, edit, delete, and drain one real server. Edits change
- * the draft: gateways change when it is published.
+ * live over server-sent events (polled when the stream cannot be opened); create, edit, delete, and
+ * drain one real server. Edits change the draft: gateways change when it is published.
  */
 export default function ServicesPage() {
   const { clusterId } = useParams<{ clusterId: string }>();
   const trpc = useTRPC();
   const canEdit = useCanEdit();
   const list = useQuery(trpc.virtualService.list.queryOptions({ clusterId }));
-  const status = useQuery(
-    trpc.virtualService.status.queryOptions({ clusterId }, { refetchInterval: STATUS_REFRESH_MS }),
+  const [reported, setReported] = useState<GatewayVirtualServices[] | null>(null);
+  const live = useSubscription(
+    trpc.virtualService.live.subscriptionOptions({ clusterId }, { onData: (data) => setReported(data) }),
+  );
+  // without the stream (a proxy that buffers it, say) the page still updates, once a second
+  const polled = useQuery(
+    trpc.virtualService.status.queryOptions(
+      { clusterId },
+      { enabled: live.status === "error", refetchInterval: 1_000 },
+    ),
   );
   const dialogs = useRowDialogs<Row>();
   const rows = list.data ?? [];
-  const gateways = status.data ?? [];
+  const gateways = (live.status === "error" ? (polled.data ?? reported) : reported) ?? [];
 
   return (
     <>
@@ -59,9 +66,10 @@ export default function ServicesPage() {
       <p className="muted small" style={{ marginTop: 0 }}>
         Inbound load balancing: connections to a virtual address are spread over real servers, as with{" "}
         <code>ipvsadm -A</code>/<code>-a</code> or keepalived&apos;s <code>virtual_server</code>. Health and traffic
-        come from the gateways&apos; reports{status.isError ? "" : ", refreshed every 2 seconds"}.
+        come from the gateways&apos; reports,{" "}
+        <span aria-live="polite">{live.status === "error" ? "polled every second" : "live"}</span>.
       </p>
-      {status.error && <div className="banner warn">Gateway reports unavailable: {errorMessage(status.error)}</div>}
+      {polled.error && <div className="banner warn">Gateway reports unavailable: {errorMessage(polled.error)}</div>}
       <TableStatus
         list={list}
         shown={rows.length}
