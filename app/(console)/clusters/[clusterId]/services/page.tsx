@@ -94,7 +94,7 @@ export default function ServicesPage() {
               <th>Persistence</th>
               <th className="num">Real servers</th>
               <th>Health</th>
-              <th className="num">Connections</th>
+              <th className="num">Active / inactive</th>
               <th className="num">New/s</th>
               <th className="num">Packets in/out</th>
               <th className="num">Bytes in/out</th>
@@ -121,9 +121,7 @@ export default function ServicesPage() {
                   <td>{s.persistenceSeconds > 0 ? `${s.persistenceSeconds} s` : <span className="muted">off</span>}</td>
                   <td className="num">{s.realServers.length}</td>
                   <td data-testid="service-health">{healthSummary(view.counts)}</td>
-                  <td className="num">
-                    {t ? `${formatCount(t.active)} active, ${formatCount(t.inactive)} inactive` : "—"}
-                  </td>
+                  <td className="num">{t ? `${formatCount(t.active)} / ${formatCount(t.inactive)}` : "—"}</td>
                   <td className="num">{t ? formatCount(t.connectionsPerSecond) : "—"}</td>
                   <td className="num">{t ? `${formatCount(t.packetsIn)} / ${formatCount(t.packetsOut)}` : "—"}</td>
                   <td className="num">{t ? `${formatBytes(t.bytesIn)} / ${formatBytes(t.bytesOut)}` : "—"}</td>
