@@ -186,6 +186,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
               <NavLink href={`${base}/isps`}>ISPs</NavLink>
               <NavLink href={`${base}/pools`}>Pools</NavLink>
               <NavLink href={`${base}/zones`}>Zones</NavLink>
+              <NavLink href={`${base}/services`}>Services</NavLink>
               <NavLink href={`${base}/simulate`}>Simulate</NavLink>
               <NavLink href={`${base}/changes`}>Changes</NavLink>
               <NavLink href={`${base}/import`}>Import</NavLink>

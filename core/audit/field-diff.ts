@@ -1,4 +1,5 @@
 import type { PolicyPart } from "../policy/entities";
+import { virtualServiceFieldLabel } from "../policy/virtual-service-validate";
 import { fieldLabel } from "../policy/wording";
 
 /**
@@ -55,7 +56,9 @@ export function eventFieldDiff(targetType: string, before: unknown, after: unkno
         ? "value"
         : POLICY_KINDS.has(targetType)
           ? fieldLabel(targetType as PolicyPart, parts)
-          : parts.join(" › ");
+          : targetType === "virtual_service"
+            ? virtualServiceFieldLabel(parts)
+            : parts.join(" › ");
     const inBefore = b.has(path);
     const inAfter = a.has(path);
     const bv = b.get(path)?.value;

@@ -25,7 +25,12 @@ export class VirtualServiceCompileError extends Error {
 
 export function compileVirtualServices(policy: Policy): SpecVirtualService[] {
   const services = policy.virtualServices ?? [];
-  const issues = validateVirtualServices({ virtualServices: services, pools: policy.pools, isps: policy.isps });
+  const issues = validateVirtualServices({
+    virtualServices: services,
+    pools: policy.pools,
+    isps: policy.isps,
+    settings: policy.settings,
+  });
   if (issues.length > 0) throw new VirtualServiceCompileError(issues, new Map(services.map((s) => [s.id, s.name])));
   return services
     .filter((s) => s.enabled)

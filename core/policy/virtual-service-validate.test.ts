@@ -5,6 +5,7 @@ import { VirtualServiceCompileError } from "./compile-virtual-services";
 import type { Policy } from "./model";
 import { zVirtualService } from "./virtual-service";
 import { validateVirtualServices } from "./virtual-service-validate";
+import { checkVirtualServiceFacts } from "./virtual-service-facts";
 
 const web = (over: Record<string, unknown> = {}) =>
   zVirtualService.parse({
@@ -87,6 +88,82 @@ describe("virtual service checks", () => {
       ["vs-web", 'virtual address is an address of pool "telia-main": a virtual address must be its own'],
       ["b", 'virtual address is the gateway\'s own address on ISP "telia"'],
       ["c", 'virtual address is the next hop of ISP "telia"'],
+    ]);
+  });
+
+  it("refuses a virtual address the settings give a gateway (LAN, LAN virtual, link, floating)", () => {
+    const policy = examplePolicy();
+    const telia = policy.isps[0]?.id as string;
+    const settings = {
+      ...policy.settings,
+      ha: { ...policy.settings.ha, lanVirtualAddress: "100.64.0.1/24" },
+      gateways: [
+        {
+          ...policy.settings.gateways[0],
+          gatewayId: "g1",
+          lanInterface: "eth0",
+          lanAddress: "100.64.0.2/24",
+          priority: 100,
+          syncAddress: null,
+          lanVirtualAddress: null,
+          vrid: null,
+          links: [
+            {
+              ispId: telia,
+              interface: null,
+              localAddress: "198.51.100.3/24",
+              nextHop: null,
+              floatingAddress: "198.51.100.5/24",
+            },
+          ],
+        },
+      ],
+    };
+    const issues = validateVirtualServices({
+      virtualServices: [
+        web({ address: "100.64.0.1" }),
+        web({ id: "b", name: "b", address: "100.64.0.2" }),
+        web({ id: "c", name: "c", address: "198.51.100.3" }),
+        web({ id: "d", name: "d", address: "198.51.100.5" }),
+      ],
+      pools: policy.pools,
+      isps: policy.isps,
+      settings,
+      gatewayNames: new Map([["g1", "gw-a"]]),
+    });
+    expect(issues.map((i) => [i.serviceId, i.message])).toEqual([
+      ["vs-web", "virtual address is the cluster's LAN virtual address"],
+      ["b", 'virtual address is the LAN address of gateway "gw-a"'],
+      ["c", 'virtual address is the address of gateway "gw-a" on ISP "telia"'],
+      ["d", 'virtual address is the floating address of gateway "gw-a" on ISP "telia"'],
+    ]);
+  });
+
+  it("checks a DR real server and the virtual address against the gateways' reported interfaces", () => {
+    const gateways = [
+      {
+        name: "gw-a",
+        interfaces: [
+          { name: "lo", state: "", mac: "", mtu: null, addresses: ["127.0.0.1/8"] },
+          { name: "eth0", state: "", mac: "", mtu: null, addresses: ["100.64.10.1/24", "fe80::1/64"] },
+          { name: "eth1", state: "", mac: "", mtu: null, addresses: ["198.51.100.2/24", "198.51.100.80/32"] },
+        ],
+      },
+      // reported nothing yet: not judged
+      { name: "gw-new", interfaces: [] },
+    ];
+    const dr = (address: string) => web({ port: 443, realServers: [{ address, mode: "dr" }] });
+    expect(checkVirtualServiceFacts(dr("100.64.10.9"), gateways)).toEqual([]);
+    expect(checkVirtualServiceFacts(dr("192.0.2.7"), gateways).map((i) => [i.path.join("."), i.message])).toEqual([
+      [
+        "realServers.0.address",
+        'real server 1 address is on no subnet of gateway "gw-a"\'s interfaces (eth0 100.64.10.1/24, eth1 198.51.100.2/24): direct routing (DR) needs the real server on a link the gateway shares',
+      ],
+    ]);
+    // NAT mode reaches its servers through routing: no subnet needed
+    expect(checkVirtualServiceFacts(web({ address: "203.0.113.80" }), gateways)).toEqual([]);
+    expect(checkVirtualServiceFacts(web({ address: "100.64.10.1" }), gateways).map((i) => i.message)).toEqual([
+      'virtual address is gateway "gw-a"\'s own address on eth0',
     ]);
   });
 

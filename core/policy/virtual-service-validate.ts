@@ -1,6 +1,6 @@
 import { ipv4ToBigInt, parseAddressRange } from "../address";
 import { drTargetOf } from "../spec/marks";
-import type { Isp, Pool } from "./model";
+import type { ClusterSettings, Isp, Policy, Pool } from "./model";
 import { type VirtualService, zVirtualService } from "./virtual-service";
 import { joinLabel, plainZodMessage } from "./wording";
 
@@ -68,6 +68,10 @@ export function validateVirtualServices(input: {
   virtualServices?: readonly unknown[];
   pools: readonly Pool[];
   isps: readonly Isp[];
+  /** the gateways' own LAN and link addresses, when known */
+  settings?: ClusterSettings;
+  /** gateway names by id, for messages about their addresses */
+  gatewayNames?: ReadonlyMap<string, string>;
 }): VirtualServiceIssue[] {
   const out: VirtualServiceIssue[] = [];
   const issue = (serviceId: string | null, path: (string | number)[], message: string) =>
@@ -108,6 +112,7 @@ export function validateVirtualServices(input: {
   const ispNextHops = new Map(input.isps.map((i) => [i.nextHop, i]));
   // a DR real server's packets are told apart by the last 16 bits of its address (core/spec/marks.ts)
   const drNumbers = new Map<number, string>();
+  const gatewayAddresses = settingsAddresses(input.settings, input.isps, input.gatewayNames);
 
   for (const s of services) {
     const lower = s.name.toLowerCase();
@@ -143,6 +148,8 @@ export function validateVirtualServices(input: {
       issue(s.id, ["address"], `is an address of pool "${inPool.pool.name}": a virtual address must be its own`);
     const own = ownAddresses.get(s.address);
     if (own !== undefined) issue(s.id, ["address"], `is the gateway's own address on ISP "${own.name}"`);
+    const gatewayOwn = gatewayAddresses.get(s.address);
+    if (gatewayOwn !== undefined) issue(s.id, ["address"], `is ${gatewayOwn}`);
     const hop = ispNextHops.get(s.address);
     if (hop !== undefined) issue(s.id, ["address"], `is the next hop of ISP "${hop.name}"`);
     const first = Number(s.address.split(".")[0]);
@@ -192,4 +199,46 @@ export function validateVirtualServices(input: {
     }
   }
   return out;
+}
+
+/** The addresses the cluster's settings give its gateways (LAN, LAN virtual, per-link), with what each is. */
+function settingsAddresses(
+  settings: ClusterSettings | undefined,
+  isps: readonly Isp[],
+  gatewayNames: ReadonlyMap<string, string> = new Map(),
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (settings === undefined) return out;
+  const host = (a: string) => a.split("/")[0] as string;
+  const ispName = (id: string) => isps.find((i) => i.id === id)?.name ?? id;
+  if (settings.ha.lanVirtualAddress !== null) {
+    out.set(host(settings.ha.lanVirtualAddress), "the cluster's LAN virtual address");
+  }
+  for (const link of settings.ha.links) {
+    if (link.floatingAddress !== null) {
+      out.set(host(link.floatingAddress), `the floating address on ISP "${ispName(link.ispId)}"`);
+    }
+  }
+  for (const g of settings.gateways) {
+    const who = `gateway "${gatewayNames.get(g.gatewayId) ?? g.gatewayId}"`;
+    if (g.lanAddress !== null) out.set(host(g.lanAddress), `the LAN address of ${who}`);
+    if (g.lanVirtualAddress !== null) out.set(host(g.lanVirtualAddress), `the LAN virtual address of ${who}`);
+    for (const link of g.links) {
+      const on = `on ISP "${ispName(link.ispId)}"`;
+      if (link.localAddress !== null) out.set(host(link.localAddress), `the address of ${who} ${on}`);
+      if (link.floatingAddress !== null) out.set(host(link.floatingAddress), `the floating address of ${who} ${on}`);
+    }
+  }
+  return out;
+}
+
+/** A policy's virtual service problems as sentences that name the service: what blocks a publish. */
+export function virtualServiceProblems(policy: Policy): string[] {
+  const names = new Map((policy.virtualServices ?? []).map((s) => [s.id, s.name]));
+  return validateVirtualServices({
+    virtualServices: policy.virtualServices,
+    pools: policy.pools,
+    isps: policy.isps,
+    settings: policy.settings,
+  }).map((i) => `virtual service "${(i.serviceId !== null && names.get(i.serviceId)) || "?"}": ${i.message}`);
 }

@@ -120,5 +120,7 @@ export const zVirtualServiceFields = z.object({
   enabled: z.boolean().default(true),
   comment: zComment,
 });
+/** The fields as a form or an API caller sends them (defaults may be left out). */
+export type VirtualServiceFields = z.input<typeof zVirtualServiceFields>;
 export const zVirtualService = zVirtualServiceFields.extend({ id: zId });
 export type VirtualService = z.infer<typeof zVirtualService>;

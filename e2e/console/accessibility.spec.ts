@@ -13,6 +13,7 @@ const CLUSTER_PAGES = [
   "ISPs",
   "Pools",
   "Zones",
+  "Services",
   "Simulate",
   "Changes",
   "Import",

@@ -13,6 +13,7 @@ import { ispRouter, poolRouter, zoneRouter } from "./routers/policy";
 import { ruleRouter } from "./routers/rules";
 import { tokenRouter } from "./routers/tokens";
 import { userRouter } from "./routers/users";
+import { virtualServiceRouter } from "./routers/virtual-services";
 
 export const appRouter = router({
   auth: authRouter,
@@ -22,6 +23,7 @@ export const appRouter = router({
   pool: poolRouter,
   zone: zoneRouter,
   rule: ruleRouter,
+  virtualService: virtualServiceRouter,
   draft: draftRouter,
   revision: revisionRouter,
   audit: auditRouter,

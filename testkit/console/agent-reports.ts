@@ -27,16 +27,21 @@ export async function enrolledAgent(page: Page, clusterId: string, name: string)
   return { id: gw.id, name, agentToken };
 }
 
+/** What a test's agent reports beyond its version and facts. */
+export interface AgentReport {
+  revision?: number;
+  ipRules?: IpRuleCheck;
+  ha?: HaStatus;
+  virtualServices?: StatusReport["virtualServices"];
+}
+
 /**
  * Posts one status report of the agent, as a real agent would: `revision` is what it reports
  * running and applied (none: nothing yet), `ipRules` the operator ip rules it found before
- * Gatehouse's, `ha` its VRRP and connection sync state.
+ * Gatehouse's, `ha` its VRRP and connection sync state, `virtualServices` its real servers' health
+ * and traffic.
  */
-export async function postStatus(
-  page: Page,
-  agent: EnrolledAgent,
-  report: { revision?: number; ipRules?: IpRuleCheck; ha?: HaStatus } = {},
-): Promise<void> {
+export async function postStatus(page: Page, agent: EnrolledAgent, report: AgentReport = {}): Promise<void> {
   const revision = report.revision;
   const status: StatusReport = {
     agentVersion: "1.0.0",
@@ -48,6 +53,7 @@ export async function postStatus(
     facts: { hostname: agent.name, kernel: "6.1", nftVersion: "1.0.6", interfaces: [] },
     ...(report.ipRules ? { ipRules: report.ipRules } : {}),
     ...(report.ha ? { ha: report.ha } : {}),
+    ...(report.virtualServices ? { virtualServices: report.virtualServices } : {}),
   };
   const posted = await page.request.post(`${AGENT_API_PREFIX}/status`, {
     headers: { authorization: `Bearer ${agent.agentToken}` },
@@ -84,7 +90,7 @@ export async function reportingGateway(
   page: Page,
   clusterId: string,
   name: string,
-  report: { revision?: number; ipRules?: IpRuleCheck } = {},
+  report: AgentReport = {},
 ): Promise<string> {
   const agent = await enrolledAgent(page, clusterId, name);
   await postStatus(page, agent, report);

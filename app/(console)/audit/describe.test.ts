@@ -27,6 +27,17 @@ describe("describeEvent", () => {
         }),
       ),
     ).toMatch(/^Changed rule #3 \(office\): .*sh → sdh; .*true → false$/);
+    const rs = { address: "100.64.10.2", port: 8080, weight: 1, mode: "nat", state: "enabled" };
+    expect(
+      describeEvent(
+        ev({
+          action: "virtual_service.update",
+          targetType: "virtual_service",
+          before: { name: "web", realServers: [rs], scheduler: "rr" },
+          after: { name: "web", realServers: [{ ...rs, state: "draining" }], scheduler: "sh" },
+        }),
+      ),
+    ).toMatch(/^Changed virtual service "web": real servers .*; scheduler rr → sh$/);
     expect(describeEvent(ev({ action: "zone.delete", targetType: "zone", before: { name: "lab" } }))).toBe(
       'Deleted zone "lab"',
     );

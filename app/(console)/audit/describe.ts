@@ -31,6 +31,7 @@ const KIND_WORDS: Record<string, string> = {
   pool: "pool",
   zone: "zone",
   rule: "rule",
+  virtual_service: "virtual service",
   cluster: "cluster",
   gateway: "gateway",
   user: "user",

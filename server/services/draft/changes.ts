@@ -2,6 +2,8 @@ import type { Db } from "../../db";
 import { diffPolicies, type PolicyDiff } from "../../../core/policy/diff";
 import { describeIssue } from "../../../core/policy/validate";
 import { diffText, nameLookup } from "../../../core/policy/change-text";
+import { virtualServiceChangeText } from "../../../core/policy/virtual-service-change-text";
+import { virtualServiceProblems } from "../../../core/policy/virtual-service-validate";
 import { canonicalJson, type DraftSnapshot, draftSnapshot, publishedPolicy } from "./snapshot";
 
 /**
@@ -59,6 +61,7 @@ export async function draftChanges(db: Db, clusterId: string, limit = CHANGES_LI
     },
     nameLookup(published.policy, snap.policy),
   );
+  const virtualServices = diff.virtualServices ?? [];
   return {
     draftVersion: snap.draftVersion,
     publishedRevision: snap.publishedRevision,
@@ -66,6 +69,7 @@ export async function draftChanges(db: Db, clusterId: string, limit = CHANGES_LI
     summary: diff.summary,
     counts: { isps: diff.isps.length, pools: diff.pools.length, zones: diff.zones.length, rules: diff.rules.length },
     ...text,
-    problems: snap.issues().map((i) => describeIssue(snap.policy, i)),
+    virtualServices: virtualServices.slice(0, limit).map(virtualServiceChangeText),
+    problems: [...snap.issues().map((i) => describeIssue(snap.policy, i)), ...virtualServiceProblems(snap.policy)],
   };
 }

@@ -121,17 +121,18 @@ function assertNoNewIssues(before: Policy, after: Policy, kind: EntityKind, id: 
 }
 
 /** Every draft edit ends the same way: the draft version moves on and the edit is audited, in the edit's transaction. */
-async function recordDraftEdit(
+export async function recordDraftEdit(
   tx: Tx,
   edit: {
     actor: Actor;
     meta: RequestMeta;
-    kind: EntityKind;
+    /** the audit's target type and the first word of its action: "pool" makes "pool.update" */
+    kind: EntityKind | "virtual_service";
     verb: "create" | "update" | "delete";
     clusterId: string;
     id: string;
-    before?: PolicyEntity;
-    after?: PolicyEntity;
+    before?: unknown;
+    after?: unknown;
   },
 ) {
   await tx.cluster.update({
@@ -159,7 +160,7 @@ async function currentOrThrow(tx: Tx, kind: EntityKind, clusterId: string, id: s
   return current;
 }
 
-async function takeSeq(tx: Tx, clusterId: string): Promise<number> {
+export async function takeSeq(tx: Tx, clusterId: string): Promise<number> {
   const c = await tx.cluster.update({
     where: { id: clusterId },
     data: { nextSeq: { increment: 1 } },

@@ -5,6 +5,7 @@ import { diffPolicies, isEmptyDiff, type PolicyDiff } from "../../../core/policy
 import { type Policy, zPolicy } from "../../../core/policy/model";
 import { validatePolicy } from "../../../core/policy/validate";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
+import { virtualServiceProblems } from "../../../core/policy/virtual-service-validate";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { notifyClusterChanged } from "../cluster-changes/notifier";
 import {
@@ -160,7 +161,11 @@ async function publishInTx(
   const cluster = await getClusterOrThrow(tx, clusterId);
   const policy = await loadDraftPolicy(tx, cluster);
   // every gateway of the cluster must be complete, not only those with settings
-  const issues = validatePolicy(policy, { gateways: await clusterGatewayNames(tx, clusterId) });
+  const issues = [
+    ...validatePolicy(policy, { gateways: await clusterGatewayNames(tx, clusterId) }),
+    // a virtual service an edit elsewhere made invalid (a pool that now holds its address, say)
+    ...virtualServiceProblems(policy).map((message) => ({ message })),
+  ];
   if (issues.length > 0) {
     throw invalid(
       `The draft has ${issues.length} problem(s) to fix before it can be published: ${issues

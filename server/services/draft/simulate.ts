@@ -13,6 +13,7 @@ import {
   zRoutingChoice,
 } from "../../../core/policy/simulate";
 import { getClusterOrThrow } from "../clusters/clusters";
+import { simulateInbound, zInboundPacket } from "../../../core/policy/simulate-inbound";
 import { zRevisionRef } from "./revisions";
 import { canonicalJson, draftSnapshot, publishedPolicy } from "./snapshot";
 import { describeEntity } from "../../../core/policy/entities";
@@ -75,7 +76,11 @@ export function pickSkipped(skipped: readonly SkippedRule[], src: string, max = 
   return { shown, hiddenSourceMisses: skipped.length - shown.length };
 }
 
-export async function simulate(db: Db, input: SimulateInput) {
+/** The draft or a revision compiled as a gateway would receive it, with the failover state asked for. */
+async function compiledSpec(
+  db: Db,
+  input: { clusterId: string; revision: "draft" | number; failover: "current" | "none" },
+) {
   const cluster = await getClusterOrThrow(db, input.clusterId);
   const [state, failoverRows] = await Promise.all([
     db.cluster.findUniqueOrThrow({ where: { id: input.clusterId }, select: { failoverEpoch: true } }),
@@ -124,6 +129,11 @@ export async function simulate(db: Db, input: SimulateInput) {
     }
     throw e;
   }
+  return { policy, revision, spec };
+}
+
+export async function simulate(db: Db, input: SimulateInput) {
+  const { policy, revision, spec } = await compiledSpec(db, input);
   if (spec.isps.length === 0) {
     throw invalid(
       `The ${input.revision === "draft" ? "draft" : `revision ${input.revision}`} has no ISPs: there is nothing to route through`,
@@ -185,5 +195,23 @@ export async function simulate(db: Db, input: SimulateInput) {
     route: input.route?.kind ?? "isp",
     results,
     rules,
+  };
+}
+
+export const zSimulateInboundInput = z.object({
+  clusterId: zId,
+  revision: zRevisionRef.default("draft"),
+  packet: zInboundPacket,
+});
+export type SimulateInboundInput = z.infer<typeof zSimulateInboundInput>;
+
+/** A new connection from a client to a virtual address: which service and real server take it. */
+export async function simulateInboundConnection(db: Db, input: SimulateInboundInput) {
+  const { revision, spec } = await compiledSpec(db, { ...input, failover: "none" });
+  return {
+    source: input.revision,
+    revision,
+    serviceCount: spec.virtualServices.length,
+    ...simulateInbound(spec, input.packet),
   };
 }

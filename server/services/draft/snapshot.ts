@@ -5,7 +5,7 @@ import { type PolicyIssue, validatePolicy } from "../../../core/policy/validate"
 import { type PolicyWarning, policyWarnings } from "../../../core/policy/warnings";
 import { getClusterOrThrow } from "../clusters/clusters";
 import { loadRevisionPolicy } from "./revisions";
-import { ispFromRow, poolFromRow, ruleFromRow, settingsFromCluster, zoneFromRow } from "./rows";
+import { ispFromRow, poolFromRow, ruleFromRow, settingsFromCluster, virtualServiceFromRow, zoneFromRow } from "./rows";
 
 /**
  * The draft of a cluster as read at one draft version, with what the editing pages derive from
@@ -62,6 +62,7 @@ export function policyFingerprints(policy: Policy): Map<string, string> {
   for (const pool of policy.pools) out.set(`pool:${pool.id}`, canonicalJson(pool));
   for (const zone of policy.zones) out.set(`zone:${zone.id}`, canonicalJson(zone));
   for (const rule of policy.rules) out.set(`rule:${rule.id}`, canonicalJson(rule));
+  for (const service of policy.virtualServices ?? []) out.set(`virtual_service:${service.id}`, canonicalJson(service));
   return out;
 }
 
@@ -88,23 +89,25 @@ const snapshots = new WeakMap<Db, Map<string, Promise<DraftSnapshot>>>();
 async function readDraft(db: Db, clusterId: string): Promise<DraftSnapshot | null> {
   const cluster = await getClusterOrThrow(db, clusterId);
   const where = { clusterId };
-  const [isps, pools, zones, rules] = await Promise.all([
+  const [isps, pools, zones, rules, services] = await Promise.all([
     db.isp.findMany({ where, orderBy: { seq: "asc" } }),
     db.pool.findMany({ where, orderBy: { seq: "asc" } }),
     db.zone.findMany({ where, orderBy: { seq: "asc" } }),
     db.rule.findMany({ where, orderBy: { seq: "asc" } }),
+    db.virtualService.findMany({ where, orderBy: { seq: "asc" } }),
   ]);
   // a change that committed while the rows were read bumped the version: those rows may be mixed
   const after = await getClusterOrThrow(db, clusterId);
   if (after.draftVersion !== cluster.draftVersion) return null;
   const versions = new Map<string, number>();
-  for (const r of [...isps, ...pools, ...zones, ...rules]) versions.set(r.id, r.version);
+  for (const r of [...isps, ...pools, ...zones, ...rules, ...services]) versions.set(r.id, r.version);
   const policy: Policy = {
     settings: settingsFromCluster(cluster),
     isps: isps.map(ispFromRow),
     pools: pools.map(poolFromRow),
     zones: zones.map(zoneFromRow),
     rules: rules.map(ruleFromRow),
+    ...(services.length > 0 ? { virtualServices: services.map(virtualServiceFromRow) } : {}),
   };
   return makeSnapshot(
     {

@@ -105,6 +105,8 @@ export async function recordAgentStatus(
               : { revision: apply.revision, failoverEpoch: apply.failoverEpoch, durationsMs: apply.durationsMs },
           // an agent that does not check its ip rules leaves the last check alone
           ipRules: ipRules ?? known.check,
+          // real server health and traffic; an agent without virtual services reports none
+          virtualServices: report.virtualServices ?? [],
         }),
         health: report.health === undefined ? undefined : JSON.stringify(report.health),
       },

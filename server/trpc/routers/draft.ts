@@ -12,7 +12,12 @@ import {
 } from "../../services/draft/revisions";
 import { draftChanges, draftSummary } from "../../services/draft/changes";
 import { discardChange, zDiscardChangeInput } from "../../services/draft/discard-change";
-import { simulate, zSimulateInput } from "../../services/draft/simulate";
+import {
+  simulate,
+  simulateInboundConnection,
+  zSimulateInboundInput,
+  zSimulateInput,
+} from "../../services/draft/simulate";
 import { draftWarnings } from "../../services/draft/warnings";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { zClusterRef } from "./entities";
@@ -42,6 +47,10 @@ export const draftRouter = router({
   warnings: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => draftWarnings(ctx.db, input.clusterId)),
   /** runs the gateway's decision on a packet against the compiled draft or a revision */
   simulate: viewerProcedure.input(zSimulateInput).query(({ ctx, input }) => simulate(ctx.db, input)),
+  /** a new connection from a client to a virtual address: the service, the real server, DNAT and FULLNAT */
+  simulateInbound: viewerProcedure
+    .input(zSimulateInboundInput)
+    .query(({ ctx, input }) => simulateInboundConnection(ctx.db, input)),
 });
 
 export const revisionRouter = router({

@@ -5,18 +5,12 @@ import { failoverIsp, restoreIsp, zFailoverInput, zRestoreInput } from "../../se
 import { loadClusterFailover } from "../../services/failover/cluster-state";
 import { healthHistory, latestSampleId, samplesAfter } from "../../services/failover/history";
 import { failoverImpact } from "../../services/failover/impact";
-import { liveGeneration, waitForHealthChange } from "../../services/failover/live";
 import { healthOverview } from "../../services/failover/overview";
 import { completeDueOperations } from "../../services/failover/progress";
 import { operatorProcedure, router, viewerProcedure } from "../init";
+import { clusterLive } from "../live-loop";
 
 const zClusterRef = z.object({ clusterId: zId });
-
-/** The live view sends at most this often, and at least this rarely (online/offline ages with time). */
-const LIVE_MIN_GAP_MS = 250;
-const LIVE_MAX_GAP_MS = 1_000;
-/** a live view re-checks that its session still exists this often */
-const SESSION_CHECK_MS = 30_000;
 
 export const failoverRouter = router({
   /** one card per ISP with its state on every gateway, operations in progress, recent events */
@@ -51,29 +45,20 @@ export const failoverRouter = router({
       let cursor = Number.isInteger(fromEvent)
         ? fromEvent
         : (input.after ?? (await latestSampleId(ctx.db, input.clusterId)));
-      let sessionCheckedAt = Date.now();
-      let sentAt = 0;
-      while (signal?.aborted !== true) {
-        const generation = liveGeneration(input.clusterId);
-        await completeDueOperations(ctx.db, input.clusterId);
-        const [overview, fresh] = await Promise.all([
-          healthOverview(ctx.db, input.clusterId),
-          samplesAfter(ctx.db, input.clusterId, cursor),
-        ]);
-        cursor = fresh.cursor;
-        sentAt = Date.now();
-        yield tracked(String(cursor), { overview, samples: fresh.samples });
-        if (Date.now() - sessionCheckedAt > SESSION_CHECK_MS) {
-          sessionCheckedAt = Date.now();
-          const alive = await ctx.db.session.findUnique({
-            where: { id: ctx.session.sessionId },
-            select: { expiresAt: true },
-          });
-          if (alive === null || alive.expiresAt.getTime() < Date.now()) return;
-        }
-        await waitForHealthChange(input.clusterId, generation, LIVE_MAX_GAP_MS, signal);
-        const gap = Date.now() - sentAt;
-        if (gap < LIVE_MIN_GAP_MS) await new Promise((r) => setTimeout(r, LIVE_MIN_GAP_MS - gap));
-      }
+      yield* clusterLive({
+        db: ctx.db,
+        sessionId: ctx.session.sessionId,
+        clusterId: input.clusterId,
+        signal,
+        read: async () => {
+          await completeDueOperations(ctx.db, input.clusterId);
+          const [overview, fresh] = await Promise.all([
+            healthOverview(ctx.db, input.clusterId),
+            samplesAfter(ctx.db, input.clusterId, cursor),
+          ]);
+          cursor = fresh.cursor;
+          return tracked(String(cursor), { overview, samples: fresh.samples });
+        },
+      });
     }),
 });

@@ -262,6 +262,22 @@ export default function ChangesPage() {
               </section>
             );
           })}
+          {data.virtualServices.length > 0 && (
+            <section aria-label="Virtual services changes">
+              <h2>
+                Virtual services <span className="muted small">({n(data.virtualServices.length)})</span>
+              </h2>
+              {data.virtualServices.map((c) => (
+                <article key={c.id} className="change" aria-label={`${c.change} ${c.name}`}>
+                  <div className="change-head">
+                    <span className={`badge ${BADGE[c.change]}`}>{c.change}</span>
+                    <strong>{c.name}</strong>
+                  </div>
+                  <Fields change={c.change} fields={c.fields} />
+                </article>
+              ))}
+            </section>
+          )}
           {hidden && (
             <button type="button" onClick={() => setLimit(20_000)} disabled={changes.isFetching}>
               {changes.isFetching ? "Loading…" : "Show every change"}

@@ -13,6 +13,7 @@ import { useTRPC } from "@/app/lib/trpc";
 import { ALGORITHM_LABELS, zIPv4, zPort } from "@/core/policy/model";
 import type { RoutingChoice } from "@/core/policy/simulate";
 import "@/app/components/editing.css";
+import { InboundSimulator } from "./inbound";
 
 // the packet as the simulator takes it; the server checks the same again
 const zPacket = z.object({
@@ -390,6 +391,7 @@ export default function SimulatePage() {
           the SNAT address and the next hop.
         </div>
       )}
+      <InboundSimulator clusterId={clusterId} revision={form.revision === "draft" ? "draft" : Number(form.revision)} />
     </>
   );
 }

@@ -1,0 +1,150 @@
+import type { RealServer, VirtualService } from "@/core/policy/virtual-service";
+import type { RealServerStatus, RealServerTraffic } from "@/core/protocol/virtual-service-status";
+import type { GatewayVirtualServices } from "@/server/services/gateways/virtual-service-status";
+
+/**
+ * Pure helpers of the Services page: a service's address in words, and what the gateways'
+ * reports say about each real server (health on every gateway, traffic summed over them).
+ */
+
+/** "203.0.113.80:80/tcp"; a service on every port is "203.0.113.80:*\/tcp". */
+export function serviceAddress(s: Pick<VirtualService, "address" | "port" | "protocol">): string {
+  return `${s.address}:${s.port ?? "*"}/${s.protocol}`;
+}
+
+/** "100.64.10.2:8080"; without a port of its own, the port the client connected to. */
+export function realServerAddress(s: Pick<VirtualService, "port">, rs: Pick<RealServer, "address" | "port">): string {
+  return `${rs.address}:${rs.port ?? s.port ?? "*"}`;
+}
+
+export type Health = "up" | "down" | "unchecked" | "unknown";
+
+export interface GatewayHealth {
+  gatewayName: string;
+  online: boolean;
+  health: RealServerStatus["health"];
+  since: string | null;
+  lastError: string;
+}
+
+export interface RealServerView {
+  /** down when any gateway finds it down, up when every reporting gateway finds it up */
+  health: Health;
+  byGateway: GatewayHealth[];
+  /** summed over the online gateways; null when none reports traffic */
+  traffic: RealServerTraffic | null;
+}
+
+const ZERO: RealServerTraffic = {
+  connections: 0,
+  packetsIn: 0,
+  packetsOut: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  connectionsPerSecond: 0,
+  packetsInPerSecond: 0,
+  packetsOutPerSecond: 0,
+  bytesInPerSecond: 0,
+  bytesOutPerSecond: 0,
+  active: 0,
+  inactive: 0,
+};
+
+export function addTraffic(a: RealServerTraffic, b: RealServerTraffic): RealServerTraffic {
+  const out = { ...a };
+  // rates an older agent does not report count as 0
+  for (const k of Object.keys(ZERO) as (keyof RealServerTraffic)[]) out[k] = (a[k] ?? 0) + (b[k] ?? 0);
+  return out;
+}
+
+function sameServer(service: VirtualService, rs: RealServer, st: RealServerStatus): boolean {
+  return st.address === rs.address && (st.port === (rs.port ?? service.port) || st.port === rs.port);
+}
+
+/** What every online gateway reports about one real server of a service. */
+export function realServerView(
+  service: VirtualService,
+  rs: RealServer,
+  gateways: readonly GatewayVirtualServices[],
+): RealServerView {
+  const byGateway: GatewayHealth[] = [];
+  let traffic: RealServerTraffic | null = null;
+  for (const g of gateways) {
+    const st = g.services.find((x) => x.serviceId === service.id)?.realServers.find((x) => sameServer(service, rs, x));
+    if (st === undefined) continue;
+    byGateway.push({
+      gatewayName: g.gatewayName,
+      online: g.online,
+      health: st.health,
+      since: st.since,
+      lastError: st.lastError,
+    });
+    if (g.online && st.traffic !== undefined) traffic = addTraffic(traffic ?? ZERO, st.traffic);
+  }
+  const online = byGateway.filter((b) => b.online);
+  const health: Health =
+    online.length === 0
+      ? "unknown"
+      : online.some((b) => b.health === "down")
+        ? "down"
+        : online.every((b) => b.health === "unchecked")
+          ? "unchecked"
+          : "up";
+  return { health, byGateway, traffic };
+}
+
+export interface ServiceView {
+  realServers: RealServerView[];
+  counts: Record<Health, number>;
+  traffic: RealServerTraffic | null;
+}
+
+export function serviceView(service: VirtualService, gateways: readonly GatewayVirtualServices[]): ServiceView {
+  const realServers = service.realServers.map((rs) => realServerView(service, rs, gateways));
+  const counts: Record<Health, number> = { up: 0, down: 0, unchecked: 0, unknown: 0 };
+  let traffic: RealServerTraffic | null = null;
+  for (const v of realServers) {
+    counts[v.health]++;
+    if (v.traffic !== null) traffic = addTraffic(traffic ?? ZERO, v.traffic);
+  }
+  return { realServers, counts, traffic };
+}
+
+/** "3 up, 1 down"; "no report" when no gateway reports the service. */
+export function healthSummary(counts: Record<Health, number>): string {
+  const parts = (["up", "down", "unchecked"] as const).filter((h) => counts[h] > 0).map((h) => `${counts[h]} ${h}`);
+  if (counts.unknown > 0 && parts.length > 0) parts.push(`${counts.unknown} not reported`);
+  return parts.length > 0 ? parts.join(", ") : "no report";
+}
+
+export function healthClass(h: Health): string {
+  if (h === "up") return "badge ok";
+  if (h === "down") return "badge danger";
+  return "badge";
+}
+
+/** 1234567 -> "1.2 M", with "k", "M", "G" steps of 1000. */
+export function formatCount(n: number): string {
+  if (n < 1000) return String(Math.round(n * 10) / 10);
+  const units = ["k", "M", "G", "T"];
+  let v = n;
+  let u = -1;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** Bytes in binary steps: "512 B", "1.5 KiB", "3.2 MiB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
