@@ -22,6 +22,10 @@ describe("parseCommand", () => {
       stateDir: "/var/lib/gatehouse-agent",
       logLevel: "debug",
       netns: null,
+      metricsListen: null,
+    });
+    expect(parseCommand(["run", "--metrics-listen", "127.0.0.1:9464"])).toMatchObject({
+      metricsListen: { host: "127.0.0.1", port: 9464 },
     });
     expect(parseCommand(["run", "--netns", "gh-1a2b3c-gw1"])).toMatchObject({ name: "run", netns: "gh-1a2b3c-gw1" });
     expect(parseCommand(["render", "--spec", "s.json"])).toMatchObject({ name: "render", specFile: "s.json" });
@@ -38,6 +42,11 @@ describe("parseCommand", () => {
     [["enroll", "--console", "https://c", "--token", "a", "--token-file", "f"], /either --token or --token-file/],
     [["enroll", "--token", "t"], /enroll needs --console/],
     [["render"], /render needs --spec/],
+    [["run", "--metrics-listen", "9464"], /--metrics-listen must be ADDRESS:PORT/],
+    [["run", "--metrics-listen", "127.0.0.1:0"], /--metrics-listen must be ADDRESS:PORT/],
+    [["run", "--metrics-listen", "127.0.0.300:9464"], /--metrics-listen must be ADDRESS:PORT/],
+    [["run", "--metrics-listen", "example.org:9464"], /--metrics-listen must be ADDRESS:PORT/],
+    [["cleanup", "--metrics-listen", "127.0.0.1:9464"], /cleanup does not take --metrics-listen/],
     [["run", "--spec", "x"], /run does not take --spec/],
     [["run", "--bogus"], /Unknown option/],
     [["run", "extra"], /unexpected argument "extra"/],

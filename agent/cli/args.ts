@@ -13,7 +13,14 @@ export type Command =
       stateDir: string;
       logLevel: LogLevel;
     }
-  | { name: "run"; stateDir: string; logLevel: LogLevel; netns: string | null }
+  | {
+      name: "run";
+      stateDir: string;
+      logLevel: LogLevel;
+      netns: string | null;
+      /** where to serve Prometheus metrics; null: nowhere */
+      metricsListen: { host: string; port: number } | null;
+    }
   | { name: "render"; specFile: string; logLevel: LogLevel }
   | { name: "apply"; specFile: string; logLevel: LogLevel }
   | { name: "status"; stateDir: string; json: boolean; logLevel: LogLevel }
@@ -41,6 +48,9 @@ Commands:
 Options:
   --state-dir DIR     where the agent keeps its token and last good spec (default ${DEFAULT_STATE_DIR})
   --log-level LEVEL   ${LOG_LEVELS.join(", ")} (default info); logs are JSON lines on stderr
+  --metrics-listen ADDRESS:PORT
+                      run: serve Prometheus metrics at http://ADDRESS:PORT/metrics (off without it;
+                      e.g. 127.0.0.1:9464, or the management address a Prometheus server reaches)
   --netns NAME        run, cleanup: drive the datapath of network namespace NAME (nft, ip, conntrack and the
                       probes run there) while the agent talks to the console from where it runs; for labs
 `;
@@ -54,12 +64,13 @@ const OPTIONS = {
   json: { type: "boolean" },
   "log-level": { type: "string" },
   netns: { type: "string" },
+  "metrics-listen": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 const ALLOWED: Record<string, readonly string[]> = {
   enroll: ["console", "token", "token-file", "state-dir", "log-level"],
-  run: ["state-dir", "log-level", "netns"],
+  run: ["state-dir", "log-level", "netns", "metrics-listen"],
   render: ["spec", "log-level"],
   apply: ["spec", "log-level"],
   status: ["state-dir", "json", "log-level"],
@@ -68,6 +79,18 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 
 const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** ADDRESS:PORT with an IPv4 address (or localhost) and a port 1-65535; undefined: not given. */
+function parseListen(text: string | undefined): { host: string; port: number } | null {
+  if (text === undefined) return null;
+  const m = /^(localhost|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  const octetsOk = m?.[1] === "localhost" || (m?.[1] ?? "").split(".").every((o) => Number(o) <= 255);
+  if (m === null || !octetsOk || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError("--metrics-listen must be ADDRESS:PORT, e.g. 127.0.0.1:9464");
+  }
+  return { host: m[1] as string, port };
+}
 
 export function parseCommand(argv: readonly string[]): Command {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
@@ -110,7 +133,9 @@ export function parseCommand(argv: readonly string[]): Command {
       if (netns !== null && !NETNS_RE.test(netns)) {
         throw new UsageError("--netns must be a network namespace name (letters, digits, '.', '_', '-')");
       }
-      return name === "run" ? { name, stateDir, logLevel, netns } : { name, logLevel, netns };
+      return name === "run"
+        ? { name, stateDir, logLevel, netns, metricsListen: parseListen(values["metrics-listen"]) }
+        : { name, logLevel, netns };
     }
     case "render":
     case "apply":

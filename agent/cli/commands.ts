@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { AgentMetrics } from "../metrics/agent-metrics";
+import { listenForMetrics, type MetricsListener } from "../metrics/listener";
 import { join } from "node:path";
 import { removeDatapath } from "../apply/cleanup";
 import { type CommandRunner, execRunner } from "../apply/runner";
@@ -109,6 +111,50 @@ async function enroll(cmd: Extract<Command, { name: "enroll" }>, deps: CommandDe
   return EXIT.ok;
 }
 
+/** Starts the metrics listener over the health service's and the loop's state. */
+async function serveMetrics(
+  at: { host: string; port: number },
+  health: HealthService,
+  loop: AgentLoop,
+  log: Logger,
+  keep: (m: AgentMetrics) => void,
+): Promise<MetricsListener> {
+  const metrics = new AgentMetrics({
+    isps: () => {
+      const spec = health.controller.running();
+      return health.ispHealth().map((i) => ({
+        isp: spec?.isps.find((x) => x.id === i.ispId)?.name ?? i.ispId,
+        state: i.state,
+        lossPct: i.lossPct,
+        rttMs: i.rttMs,
+        failedOver: i.failover !== null,
+        connections: i.connections,
+      }));
+    },
+    conntrackTotal: () => health.conntrackTotal(),
+    running: () => loop.snapshot().running,
+    ha: () => loop.reported().ha,
+    virtualServices: () => {
+      const names = new Map((health.controller.running()?.virtualServices ?? []).map((v) => [v.id, v.name]));
+      return (loop.reported().virtualServices ?? []).map((v) => ({
+        ...v,
+        name: names.get(v.serviceId) ?? v.serviceId,
+      }));
+    },
+  });
+  keep(metrics);
+  try {
+    const listener = await listenForMetrics(metrics.registry, at.host, at.port);
+    log.info({ url: `http://${at.host}:${listener.port}/metrics` }, "serving metrics");
+    return listener;
+  } catch (e) {
+    throw new CommandFailed(
+      `cannot serve metrics on ${at.host}:${at.port}: ${e instanceof Error ? e.message : String(e)}`,
+      EXIT.notConfigured,
+    );
+  }
+}
+
 async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, log: Logger): Promise<number> {
   const store = new StateStore(cmd.stateDir);
   let credentials = store.readCredentials();
@@ -136,6 +182,7 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     userAgent: userAgent(),
   });
   let loop: AgentLoop | undefined;
+  let metrics: AgentMetrics | undefined;
   // link probes and local failover: every spec is applied with the failover state health calls for
   const health = new HealthService({
     runner,
@@ -148,6 +195,7 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     setVirtualServices: (status) => loop?.setVirtualServices(status),
     haDir: join(store.dir, "ha"),
     setHa: (status) => loop?.setHa(status),
+    onFailoverEvent: (e) => metrics?.event(e),
     // in a lab the real servers are reached from the datapath's namespace, not from the host
     ...(cmd.netns === null ? {} : { runCheck: commandCheck(runner) }),
   });
@@ -158,13 +206,17 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     facts: factsGatherer({ runner, warn: (m) => log.warn(m) }),
     log,
     agentVersion: AGENT_VERSION,
+    onApplied: (result) => metrics?.applied(result),
   });
+  const listener =
+    cmd.metricsListen === null ? null : await serveMetrics(cmd.metricsListen, health, loop, log, (m) => (metrics = m));
   log.info(
     { version: AGENT_VERSION, console: credentials.consoleUrl, gateway: credentials.gatewayName, stateDir: store.dir },
     "agent starting",
   );
   const signal = deps.signal ?? new AbortController().signal;
   await Promise.all([loop.run(signal), health.run(signal)]);
+  await listener?.close();
   log.info("agent stopped; the datapath keeps its rules");
   return EXIT.ok;
 }

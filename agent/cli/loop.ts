@@ -41,6 +41,8 @@ export interface LoopDeps {
   log: Logger;
   agentVersion: string;
   heartbeatMs?: number;
+  /** every apply's record, as it is made (metrics) */
+  onApplied?: (result: ApplyResult) => void;
   /** defaults: CONSOLE_BACKOFF and APPLY_RETRY_BACKOFF */
   backoff?: { console: BackoffPolicy; applyRetry: BackoffPolicy };
   now?: () => Date;
@@ -231,6 +233,7 @@ export class AgentLoop {
       at: this.now().toISOString(),
       durationsMs: outcome.durationsMs,
     };
+    this.deps.onApplied?.(this.lastApply);
     if (outcome.loaded) {
       this.running = key;
       try {
@@ -260,6 +263,11 @@ export class AgentLoop {
     } catch (e) {
       this.deps.log.warn({ err: e }, "cannot write the status file");
     }
+  }
+
+  /** What the next report says of high availability and virtual services (metrics). */
+  reported(): Pick<StatusReport, "ha" | "virtualServices"> {
+    return { ha: this.ha, virtualServices: this.virtualServices };
   }
 
   /** Sends a report now; a report asked for while one is on its way is sent right after it. */

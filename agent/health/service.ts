@@ -18,7 +18,12 @@ import { OWNED_ADDRESS_METRIC } from "../../core/spec/marks";
 import { ArpWatch } from "./arp-watch";
 import { LinkWatcher, parseLinkCarriers } from "./link-watch";
 import { HealthMonitor } from "./monitor";
-import { CONNTRACK_COUNT_MS, type HealthReport, type IspHealth } from "../../core/protocol/health-report";
+import {
+  CONNTRACK_COUNT_MS,
+  type FailoverEvent,
+  type HealthReport,
+  type IspHealth,
+} from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
 import { HaSupervisor } from "../ha/supervisor";
 import type { HaStatus } from "../../core/protocol/agent-api";
@@ -50,6 +55,8 @@ export interface HealthServiceDeps {
   haDir?: string;
   /** VRRP and connection sync (status report), after every change */
   setHa?: (status: HaStatus | undefined) => void;
+  /** every failover event as it is handed to the reporter (metrics) */
+  onFailoverEvent?: (e: FailoverEvent) => void;
   /** how real servers are checked; default: from this process (agent/vs/checks.ts) */
   runCheck?: RunCheck;
   /** how often the ip rules are re-read: operators add rules while the agent runs */
@@ -129,7 +136,10 @@ export class HealthService {
       datapath: this.datapath,
       health: () => this.monitor.states(),
       log: deps.log,
-      onEvent: (e) => this.reporter.event(e),
+      onEvent: (e) => {
+        this.reporter.event(e);
+        deps.onFailoverEvent?.(e);
+      },
       onSwitched: () => this.reporter.kick(),
       onLoaded: (spec, ms) => {
         // what the console tracks an operator's failover by: report it before anything else
@@ -241,6 +251,11 @@ export class HealthService {
         await this.checkIpRules(spec);
       }
     }
+  }
+
+  /** Connections in the conntrack table at the last count; null before the first. */
+  conntrackTotal(): number | null {
+    return this.counter.latest().total;
   }
 
   ispHealth(): IspHealth[] {

@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from "node:net";
+import { parseExposition } from "../../testkit/prometheus";
 import { type ChildProcess, spawn } from "node:child_process";
 import {
   existsSync,
@@ -140,6 +142,15 @@ const gatewayRow = () => t.db.gateway.findUniqueOrThrow({ where: { id: gatewayId
 describe("the agent process against a console", () => {
   let running: Agent;
 
+  /** A port nothing listens on right now, for the agent's metrics. */
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const port = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(port));
+      });
+    });
+
   it("enrolls with the one-time token and keeps the agent token in a 0600 file", async () => {
     await publishChange(t.db, admin, clusterId, poolId);
     const gw = await createGateway(t.db, admin, META, { clusterId, name: "gw1", address: "127.0.0.1" });
@@ -176,7 +187,8 @@ describe("the agent process against a console", () => {
   }, 30_000);
 
   it("applies the published revision, reports it, and applies a newly published one while it runs", async () => {
-    running = agent(["run", "--state-dir", stateDir]);
+    const metricsPort = await freePort();
+    running = agent(["run", "--state-dir", stateDir, "--metrics-listen", `127.0.0.1:${metricsPort}`]);
     const published = (await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId } })).publishedRevision;
     await waitFor("the first apply reported", async () => {
       const row = await gatewayRow();
@@ -205,6 +217,12 @@ describe("the agent process against a console", () => {
       ["agent", next],
     ]);
     expect(running.logs.some((l) => l.msg === "applied" && l.revision === next && l.level === 30)).toBe(true);
+
+    // the agent's own metrics say the same
+    const scraped = parseExposition(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    expect(scraped.get("gatehouse_agent_running_revision")).toBe(next);
+    expect(scraped.get('gatehouse_agent_applies_total{outcome="ok"}')).toBe(2);
+    expect(scraped.get("gatehouse_agent_apply_duration_seconds_count")).toBe(2);
   }, 30_000);
 
   it("reports nft's error and keeps the previous rules when a revision does not load", async () => {

@@ -6,26 +6,9 @@ import { handleStatus } from "./agent-api";
 import { handleMetrics } from "./metrics";
 import { checkReadiness, handleHealthz, handleReadyz } from "./probes";
 import { handleTrpc } from "./trpc-handler";
+import { parseExposition } from "../../testkit/prometheus";
 
 const TOKEN = "scrape-token-0123456789";
-
-/**
- * Sample lines of the Prometheus text format: name{labels} value (NaN in any case, as the
- * format's float parser takes it); refuses anything else.
- */
-function parseExposition(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue;
-    const m =
-      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(
-        line,
-      );
-    if (m === null) throw new Error(`not a Prometheus sample line: ${line}`);
-    samples.set(`${m[1]}${m[2] ?? ""}`, Number(m[3]));
-  }
-  return samples;
-}
 
 async function scrape(h: ApiHarness, auth?: string): Promise<Map<string, number>> {
   const res = await handleMetrics(

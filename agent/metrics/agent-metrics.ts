@@ -1,0 +1,196 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type HaStatus, VRRP_STATES } from "../../core/protocol/agent-api";
+import type { ApplyResult, SpecKey } from "../../core/protocol/agent-api";
+import type { FailoverEvent } from "../../core/protocol/health-report";
+import type { VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
+
+/**
+ * The agent's Prometheus metrics (docs/metrics.md lists them). Gauges are read from the agent's
+ * own state when scraped, so they say what the agent would report to the console at that moment;
+ * counters count applies and failover events as they happen. Labels name ISPs, VRRP groups and
+ * virtual services of the running spec: bounded by the spec, never by traffic.
+ */
+
+export interface IspSample {
+  /** the ISP's name in the running spec */
+  isp: string;
+  state: string;
+  lossPct: number | null;
+  rttMs: number | null;
+  failedOver: boolean;
+  /** connections the gateway tracks through this ISP; null: not counted yet */
+  connections: number | null;
+}
+
+export interface AgentMetricSources {
+  isps(): IspSample[];
+  conntrackTotal(): number | null;
+  running(): SpecKey | null;
+  ha(): HaStatus | undefined;
+  /** with each service's name, for the labels */
+  virtualServices(): Array<VirtualServiceStatus & { name: string }>;
+}
+
+const seconds = (ms: number) => ms / 1000;
+
+/** The time an apply took: its phases added up (each phase is timed once). */
+export function applySeconds(result: ApplyResult): number {
+  return seconds(Object.values(result.durationsMs).reduce((a, b) => a + b, 0));
+}
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly applies: Counter<"outcome">;
+  private readonly applyDuration: Histogram;
+  private readonly failovers: Counter<"isp" | "kind" | "mode">;
+  private readonly switchDuration: Histogram;
+
+  constructor(sources: AgentMetricSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "gatehouse_agent_" });
+    this.applies = new Counter({
+      name: "gatehouse_agent_applies_total",
+      help: "Specs this agent applied, by outcome",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.applyDuration = new Histogram({
+      name: "gatehouse_agent_apply_duration_seconds",
+      help: "Time a full apply took (check, routing, load, prune)",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.failovers = new Counter({
+      name: "gatehouse_agent_failover_events_total",
+      help: "Failovers, failbacks and alerts this agent carried out or raised, by ISP, kind and mode",
+      labelNames: ["isp", "kind", "mode"],
+      registers,
+    });
+    this.switchDuration = new Histogram({
+      name: "gatehouse_agent_failover_switch_seconds",
+      help: "From the decision to the new ruleset in the kernel, per failover or failback",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    const ispGauge = (name: string, help: string, value: (s: IspSample) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["isp"],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of sources.isps()) {
+            const v = value(s);
+            if (v !== null) this.set({ isp: s.isp }, v);
+          }
+        },
+      });
+    ispGauge("gatehouse_agent_isp_up", "1 while the ISP's link is up as the probes see it, else 0", (s) =>
+      s.state === "up" ? 1 : 0,
+    );
+    ispGauge("gatehouse_agent_isp_loss_ratio", "Probe loss over the monitor's window, 0 to 1", (s) =>
+      s.lossPct === null ? null : s.lossPct / 100,
+    );
+    ispGauge("gatehouse_agent_isp_rtt_seconds", "Mean probe round-trip time", (s) =>
+      s.rttMs === null ? null : seconds(s.rttMs),
+    );
+    ispGauge("gatehouse_agent_isp_failed_over", "1 while the ISP's traffic is failed over to a backup", (s) =>
+      s.failedOver ? 1 : 0,
+    );
+    ispGauge("gatehouse_agent_isp_connections", "Connections tracked through the ISP", (s) => s.connections);
+    new Gauge({
+      name: "gatehouse_agent_conntrack_entries",
+      help: "Connections in the gateway's conntrack table",
+      registers,
+      collect() {
+        const n = sources.conntrackTotal();
+        if (n !== null) this.set(n);
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_running_revision",
+      help: "The published revision the datapath enforces (0: none yet)",
+      registers,
+      collect() {
+        this.set(sources.running()?.revision ?? 0);
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_running_failover_epoch",
+      help: "The failover epoch the datapath enforces",
+      registers,
+      collect() {
+        this.set(sources.running()?.failoverEpoch ?? 0);
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_vrrp_state",
+      help: "1 for each VRRP group's current state (master, backup, fault, stopped, unknown), 0 for the others",
+      labelNames: ["group", "state"],
+      registers,
+      collect() {
+        this.reset();
+        for (const g of sources.ha()?.groups ?? []) {
+          for (const state of VRRP_STATES) this.set({ group: g.name, state }, g.state === state ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_ha_process_running",
+      help: "1 while keepalived or conntrackd runs as the agent's child (absent without high availability)",
+      labelNames: ["process"],
+      registers,
+      collect() {
+        this.reset();
+        const ha = sources.ha();
+        if (ha === undefined) return;
+        this.set({ process: "keepalived" }, ha.keepalived === "running" ? 1 : 0);
+        if (ha.conntrackd !== "disabled") this.set({ process: "conntrackd" }, ha.conntrackd === "running" ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_real_server_up",
+      help: "1 while a virtual service's real server passes its health check (or has none), else 0",
+      labelNames: ["service", "server"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of sources.virtualServices()) {
+          for (const r of s.realServers) {
+            const server = r.port === null ? r.address : `${r.address}:${r.port}`;
+            this.set({ service: s.name, server }, r.health === "down" ? 0 : 1);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_virtual_service_connections",
+      help: "A virtual service's connections: active (established) and inactive",
+      labelNames: ["service", "state"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of sources.virtualServices()) {
+          if (s.traffic === undefined) continue;
+          this.set({ service: s.name, state: "active" }, s.traffic.active);
+          this.set({ service: s.name, state: "inactive" }, s.traffic.inactive);
+        }
+      },
+    });
+  }
+
+  /** An apply finished (the loop's record of it). */
+  applied(result: ApplyResult): void {
+    this.applies.inc({ outcome: result.ok ? "ok" : "failed" });
+    if (Object.keys(result.durationsMs).length > 0) this.applyDuration.observe(applySeconds(result));
+  }
+
+  /** A failover event the agent reports to the console. */
+  event(e: FailoverEvent): void {
+    this.failovers.inc({ isp: e.ispName, kind: e.kind, mode: e.mode });
+    if (e.timings !== null && (e.kind === "failover" || e.kind === "failback")) {
+      this.switchDuration.observe(seconds(e.timings.switchMs));
+    }
+  }
+}
