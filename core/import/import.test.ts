@@ -114,11 +114,9 @@ describe("ipvsadm (lvs-snat)", () => {
     expect(r.changes.pools.find((p) => p.addresses[0] === "192.0.2.21-192.0.2.25")).toBeDefined();
   });
 
-  it("reports virtual services per line as not supported yet", () => {
-    for (const n of [14, 15, 16, 17]) {
-      expect(line(r, n)?.status).toBe("not-imported");
-      expect(line(r, n)?.message).toMatch(/virtual services .*not supported yet/);
-    }
+  it("refuses a virtual service whose real servers mix NAT and direct routing, per line", () => {
+    expect(line(r, 14)?.message).toMatch(/must all use the same mode/);
+    for (const n of [15, 16]) expect(line(r, n)?.message).toMatch(/its service \(line 14\) is not imported/);
   });
 
   it("matches existing ISPs and merges with existing pools", () => {
