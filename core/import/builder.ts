@@ -400,6 +400,22 @@ export class PolicyBuilder {
     return this.added.ha ?? this.existing.settings.ha;
   }
 
+  /** The problems the policy read so far would have with these HA settings and not without them. */
+  haProblems(ha: HaSettings): string[] {
+    const policy: Policy = {
+      settings: this.existing.settings,
+      isps: this.allIsps(),
+      pools: [...this.existing.pools, ...this.added.pools],
+      zones: [...this.existing.zones, ...this.added.zones],
+      rules: [...this.existing.rules, ...this.added.rules],
+    };
+    const before = new Set(validatePolicy(policy).map(issueKey));
+    const withHa: Policy = { ...policy, settings: { ...policy.settings, ha } };
+    return validatePolicy(withHa)
+      .filter((i) => !before.has(issueKey(i)))
+      .map((i) => describeIssue(withHa, i));
+  }
+
   setHa(ha: HaSettings) {
     this.added.ha = ha;
   }

@@ -281,8 +281,14 @@ describe("keepalived.conf", () => {
 
   it("reports VRRP, global settings and virtual servers per line", () => {
     const r = run(sample("keepalived.conf"), { ...opts, answers }, withIspA());
-    for (let n = 8; n <= 16; n++) expect(line(r, n, "keepalived.conf")?.message).toMatch(/VRRP/);
-    for (let n = 18; n <= 30; n++) expect(line(r, n, "keepalived.conf")?.message).toMatch(/virtual services/);
+    // a LAN-only instance would leave the routed pools without a floating next hop: left out, said why
+    expect(line(r, 8, "keepalived.conf")?.message).toMatch(
+      /HA settings it gives would not be valid: .*floating link address/,
+    );
+    for (let n = 9; n <= 16; n++) expect(line(r, n, "keepalived.conf")?.message).toMatch(/part of the VRRP settings/);
+    expect(r.changes.ha).toBeNull();
+    expect(line(r, 18, "keepalived.conf")?.message).toMatch(/imported as virtual service "tcp-192.0.2.80-80"/);
+    for (let n = 19; n <= 28; n++) expect(line(r, n, "keepalived.conf")?.status).toBe("merged");
     expect(line(r, 2, "keepalived.conf")?.message).toMatch(/global_defs/);
   });
 

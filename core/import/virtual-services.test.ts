@@ -106,3 +106,127 @@ describe("ipvsadm virtual services", () => {
     expect(mixed.problems).toEqual([]);
   });
 });
+
+const ISP_TELIA = {
+  id: "isp-a",
+  index: 1,
+  name: "telia",
+  interface: "eth1",
+  nextHop: "198.51.100.1",
+  localAddress: null,
+  probeTargets: [],
+  monitor: {
+    intervalMs: 500,
+    downAfter: 3,
+    upAfter: 5,
+    holdDownMs: 10_000,
+    lossThresholdPct: 50,
+    latencyThresholdMs: 1000,
+  },
+  failoverMode: "manual" as const,
+  failbackMode: "manual" as const,
+  flushOnFailback: false,
+  backupIspIds: [],
+  defaultPoolId: null,
+  comment: "",
+};
+
+describe("keepalived virtual_server and VRRP", () => {
+  const file = "vs-keepalived.conf";
+  const text = sample(file);
+  const r = run(text, { fileName: file }, { ...emptyPolicy(), isps: [ISP_TELIA] });
+  const at = (n: number) => line(r, n, file);
+
+  it("gives every line a result and the resulting policy no problems", () => {
+    expectEveryLine(r, text, file);
+    expect(r.problems).toEqual([]);
+    expect(r.questions).toEqual([]);
+  });
+
+  it("reads an HTTP_GET service: interval, timeout, retries as fall, rise said as the default, sorry server", () => {
+    const web = vsAt(r, "192.0.2.80", 80);
+    expect(web).toMatchObject({
+      scheduler: "wrr",
+      persistenceSeconds: 120,
+      sorryServer: { address: "10.9.9.9", port: 8080 },
+      healthCheck: {
+        kind: "http",
+        intervalMs: 5000,
+        timeoutMs: 2000,
+        fall: 3,
+        rise: 2,
+        path: "/healthz",
+        expectStatus: 204,
+      },
+    });
+    expect(web?.realServers).toEqual([
+      { address: "10.9.0.1", port: 8080, weight: 3, mode: "nat", state: "enabled" },
+      { address: "10.9.0.2", port: 8080, weight: 1, mode: "nat", state: "draining" },
+    ]);
+    expect(at(54)?.message).toMatch(/wlc .* read as wrr/);
+    expect(at(66)?.message).toMatch(/rise 2 \(Gatehouse's default: keepalived has no such setting\)/);
+    expect(at(70)?.message).toMatch(/digest .* not supported/);
+    expect(at(72)?.message).toMatch(/one URL: the first one is kept/);
+    expect(at(77)?.message).toMatch(/not after a separate delay/);
+    expect(at(59)?.status).toBe("not-imported");
+    expect(at(62)?.message).toMatch(/"alpha" has no equivalent/);
+  });
+
+  it("reads SSL_GET with DR, keeps one check per service and says which", () => {
+    const tls = vsAt(r, "192.0.2.80", 443);
+    expect(tls?.healthCheck).toMatchObject({ kind: "https", intervalMs: 10_000, timeoutMs: 3000, fall: 1 });
+    expect(tls?.realServers.every((s) => s.mode === "dr" && s.port === null)).toBe(true);
+    expect(at(109)?.message).toMatch(/one health check per service: the one on line 100/);
+  });
+
+  it("reads a UDP service with a TCP check on its port, and refuses MISC_CHECK per line", () => {
+    const dns = vsAt(r, "192.0.2.53", 53, "udp");
+    expect(dns?.healthCheck).toMatchObject({ kind: "tcp", intervalMs: 3000, timeoutMs: 1000, fall: 2 });
+    expect(dns?.realServers.map((s) => s.port)).toEqual([null, 5353]);
+    expect(at(115)?.changed).toEqual([]);
+    expect(at(116)?.changed).toEqual(["non-breaking or special spaces replaced by spaces"]);
+    expect(at(129)?.message).toMatch(/MISC_CHECK is not supported/);
+  });
+
+  it("reads port 0 with persistence as every port; refuses TUN and fwmark services with their lines", () => {
+    expect(vsAt(r, "192.0.2.25", null)).toMatchObject({ scheduler: "mh", persistenceSeconds: 600 });
+    expect(at(135)?.message).toMatch(/no delay_loop: keepalived's 60 s/);
+    for (let n = 143; n <= 148; n++) expect(at(n)?.message).toMatch(/tunnelling \(TUN\) is not supported/);
+    for (let n = 150; n <= 154; n++) expect(at(n)?.message).toMatch(/fwmark services \(fwmark 5\)/);
+  });
+
+  it("reads the VRRP instances into active/standby HA settings", () => {
+    expect(r.changes.ha).toEqual({
+      mode: "active_standby",
+      lanVirtualAddress: "10.0.0.1/24",
+      lanVrid: 51,
+      advertIntervalMs: 100,
+      preempt: false,
+      unicast: true,
+      trackLinkWeight: 40,
+      sync: { enabled: false, interface: null },
+      links: [{ ispId: "isp-a", vrid: 61, floatingAddress: "198.51.100.4/24" }],
+    });
+    expect(r.policy.settings.ha.mode).toBe("active_standby");
+    expect(at(14)?.status).toBe("imported");
+    expect(at(38)?.message).toMatch(/ISP "telia"'s link \(eth1\): VRID 61, floating address 198.51.100.4\/24/);
+    expect(at(34)?.changed).toEqual(["dash characters replaced by '-'"]);
+  });
+
+  it("says where what does not map belongs: priorities, state, own addresses, authentication, scripts", () => {
+    expect(at(18)?.message).toMatch(/priority belongs in that gateway's settings .*150/);
+    expect(at(15)?.message).toMatch(/VRRP priority/);
+    expect(at(25)?.message).toMatch(/gateway's LAN address/);
+    for (let n = 21; n <= 24; n++) expect(at(n)?.message).toMatch(/authentication is not used/);
+    expect(at(11)?.message).toMatch(/notify scripts are not run/);
+    expect(at(31)?.message).toMatch(/one address floats per instance/);
+    expect(at(6)?.message).toMatch(/fail over together \(VI_LAN, VI_TELIA\)/);
+  });
+
+  it("leaves VRRP out, with the reason, when the HA settings would make the policy invalid", () => {
+    const lanOnly = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 300\n}\n";
+    const bad = run(lanOnly, { fileName: "k.conf" });
+    expect(bad.changes.ha).toBeNull();
+    expect(line(bad, 1, "k.conf")?.message).toMatch(/virtual_router_id is not 1..255/);
+  });
+});
