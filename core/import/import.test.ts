@@ -220,8 +220,8 @@ describe("iptables-save (nat)", () => {
   it("says per line why the rest is not imported", () => {
     const r = run(text, { answers });
     expect(line(r, 4)?.message).toMatch(/only the nat table/);
-    expect(line(r, 12)?.message).toBe("not imported: virtual services are not supported yet");
-    expect(line(r, 13)?.message).toBe("not imported: virtual services are not supported yet");
+    expect(line(r, 12)?.message).toMatch(/imported as virtual service "tcp-192.0.2.80-80" .*--mode nth/);
+    expect(line(r, 13)?.message).toMatch(/real server 10.9.0.2 .* of virtual service "tcp-192.0.2.80-80"/);
     expect(line(r, 19)?.message).toMatch(/MASQUERADE .*no "interface address" kind yet/);
     expect(line(r, 20)?.message).toMatch(/negation/);
     expect(line(r, 21)?.message).toMatch(/--dport/);

@@ -11,7 +11,7 @@ import {
 import type { PolicyBuilder } from "./builder";
 import type { Block } from "./keepalived";
 import type { SourceLine } from "./text";
-import { readHostPort, readPort, readScheduler, readWeight, secondsToMs } from "./vs-text";
+import { readPort, readScheduler, readWeight, secondsToMs } from "./vs-text";
 
 /**
  * keepalived's `virtual_server VIP PORT { ... real_server RIP PORT { ... } }` into virtual services

@@ -230,3 +230,51 @@ describe("keepalived virtual_server and VRRP", () => {
     expect(line(bad, 1, "k.conf")?.message).toMatch(/virtual_router_id is not 1..255/);
   });
 });
+
+describe("iptables-save PREROUTING DNAT", () => {
+  const text = sample("dnat.iptables-save");
+  const r = run(text);
+
+  it("gives every line a result and the resulting policy no problems", () => {
+    expectEveryLine(r, text);
+    expect(r.problems).toEqual([]);
+    expect(r.changes.virtualServices).toHaveLength(4);
+  });
+
+  it("reads an nth cascade as one round-robin service and says what is not kept", () => {
+    const web = vsAt(r, "192.0.2.80", 80);
+    expect(web?.scheduler).toBe("rr");
+    expect(web?.realServers.map((s) => [s.address, s.port, s.mode, s.weight])).toEqual([
+      ["10.9.0.1", 8080, "nat", 1],
+      ["10.9.0.2", 8080, "nat", 1],
+      ["10.9.0.3", 8080, "nat", 1],
+    ]);
+    expect(line(r, 8)?.message).toMatch(/--mode nth: the rules take turns, scheduler rr/);
+    expect(line(r, 8)?.message).toMatch(/-i eth1 is not kept/);
+    expect(line(r, 9)?.status).toBe("merged");
+    expect(line(r, 11)?.message).toMatch(/the rule on line 10 takes every connection .* never reached/);
+  });
+
+  it("reads a probability cascade as shares and weights, and equal shares as random", () => {
+    const api = vsAt(r, "192.0.2.81", 443);
+    expect(api?.scheduler).toBe("wrr");
+    expect(api?.realServers.map((s) => s.weight)).toEqual([2, 1, 1]);
+    expect(line(r, 13)?.message).toMatch(/shares 50%, 25%, 25%: scheduler wrr with weights 2, 1, 1/);
+    const dns = vsAt(r, "192.0.2.53", 53, "udp");
+    expect(dns?.scheduler).toBe("random");
+    expect(line(r, 17)?.changed).toEqual(["dash characters replaced by '-'"]);
+  });
+
+  it("reads a single DNAT as one real server; refuses what a service cannot be, per line", () => {
+    expect(vsAt(r, "192.0.2.25", 25)?.realServers).toEqual([
+      { address: "10.9.3.1", port: null, weight: 1, mode: "nat", state: "enabled" },
+    ]);
+    expect(line(r, 21)?.message).toMatch(/not one address/);
+    expect(line(r, 22)?.message).toMatch(/port ranges are not read/);
+    expect(line(r, 23)?.message).toMatch(/TCP or UDP/);
+    expect(line(r, 24)?.message).toMatch(/ranges are not read/);
+    expect(line(r, 25)?.message).toMatch(/"multiport"/);
+    expect(line(r, 26)?.message).toMatch(/OUTPUT/);
+    expect(line(r, 27)?.message).toMatch(/without DNAT/);
+  });
+});
