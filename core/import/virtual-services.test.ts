@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { exportIpvsadm, exportKeepalived } from "../export/scripts";
 import type { Policy } from "../policy/model";
+import { type VirtualService, zHealthCheck, zVirtualService } from "../policy/virtual-service";
 import { emptyPolicy, type ImportOptions, type ImportResult, importPolicy } from "./index";
 
 const SAMPLES = join(__dirname, "__samples__");
@@ -276,5 +278,115 @@ describe("iptables-save PREROUTING DNAT", () => {
     expect(line(r, 25)?.message).toMatch(/"multiport"/);
     expect(line(r, 26)?.message).toMatch(/OUTPUT/);
     expect(line(r, 27)?.message).toMatch(/without DNAT/);
+  });
+});
+
+describe("round trip: export then import gives the same virtual services", () => {
+  const vs = (fields: Record<string, unknown>): VirtualService => zVirtualService.parse(fields);
+  const services = [
+    vs({
+      id: "vs-web",
+      name: "web",
+      address: "192.0.2.80",
+      port: 80,
+      scheduler: "wrr",
+      persistenceSeconds: 120,
+      sorryServer: { address: "10.9.9.9", port: 8080 },
+      realServers: [
+        { address: "10.9.0.1", port: 8080, weight: 3, mode: "nat" },
+        { address: "10.9.0.2", port: null, weight: 1, mode: "nat", state: "draining" },
+      ],
+      healthCheck: { kind: "http", intervalMs: 5000, timeoutMs: 2000, fall: 3, path: "/healthz", expectStatus: 204 },
+    }),
+    vs({
+      id: "vs-tls",
+      name: "tls",
+      address: "192.0.2.80",
+      port: 443,
+      scheduler: "sh",
+      realServers: [
+        { address: "10.9.0.1", mode: "dr" },
+        { address: "10.9.0.2", mode: "dr", weight: 5 },
+      ],
+      healthCheck: { kind: "https", intervalMs: 10_000, timeoutMs: 3000, fall: 1, path: "/", expectStatus: 200 },
+    }),
+    vs({
+      id: "vs-dns",
+      name: "dns",
+      address: "192.0.2.53",
+      protocol: "udp",
+      port: 53,
+      scheduler: "mh",
+      realServers: [{ address: "10.9.1.1" }, { address: "10.9.1.2", port: 5353, weight: 2 }],
+      healthCheck: { kind: "tcp", intervalMs: 3000, timeoutMs: 500, fall: 2 },
+    }),
+    vs({
+      id: "vs-all",
+      name: "all-ports",
+      address: "192.0.2.25",
+      port: null,
+      scheduler: "rr",
+      persistenceSeconds: 600,
+      realServers: [{ address: "10.9.2.1", mode: "dr" }],
+      healthCheck: { kind: "none", intervalMs: 60_000 },
+    }),
+  ];
+  const policy: Policy = { ...emptyPolicy(), virtualServices: services };
+  const plain = (list: VirtualService[], keep: (v: VirtualService) => Partial<VirtualService>) =>
+    list.map((v) => {
+      const { id: _id, name: _name, comment: _comment, ...rest } = v;
+      return { ...rest, ...keep(v) };
+    });
+
+  it("ipvsadm: address, protocol, port, scheduler, persistence and real servers", () => {
+    const out = exportIpvsadm(policy);
+    expect(out.text).toContain("-A -t 192.0.2.80:80 -s wrr -p 120");
+    expect(out.text).toContain("-a -t 192.0.2.80:80 -r 10.9.0.2:80 -m -w 0");
+    expect(out.text).toContain("-A -t 192.0.2.25:0 -s rr -p 600");
+    expect(out.notExpressible.join("\n")).toMatch(/ipvsadm has no health checks/);
+    const back = run(out.text);
+    expect(back.problems).toEqual([]);
+    expect(back.lines.filter((l) => l.status === "not-imported")).toEqual([]);
+    const noCheck = () => ({ healthCheck: zHealthCheck.parse({ kind: "none" }), sorryServer: null });
+    expect(plain(back.changes.virtualServices, noCheck)).toEqual(plain(services, noCheck));
+  });
+
+  it("keepalived: everything above with health checks and the sorry server", () => {
+    const out = exportKeepalived(policy);
+    expect(out.text).toContain("virtual_server 192.0.2.80 80 {");
+    expect(out.text).toContain("sorry_server 10.9.9.9 8080");
+    const back = run(out.text, { fileName: "keepalived.conf" });
+    expect(back.problems).toEqual([]);
+    expect(back.lines.filter((l) => l.status === "not-imported")).toEqual([]);
+    expect(plain(back.changes.virtualServices, () => ({}))).toEqual(plain(services, () => ({})));
+  });
+
+  it("says what it leaves out: random scheduler, disabled services", () => {
+    const more: Policy = {
+      ...policy,
+      virtualServices: [
+        ...services,
+        vs({
+          id: "vs-r",
+          name: "r",
+          address: "192.0.2.70",
+          port: 80,
+          scheduler: "random",
+          realServers: [{ address: "10.1.1.1" }],
+        }),
+        vs({
+          id: "vs-d",
+          name: "d",
+          address: "192.0.2.71",
+          port: 80,
+          enabled: false,
+          realServers: [{ address: "10.1.1.2" }],
+        }),
+      ],
+    };
+    const out = exportKeepalived(more);
+    expect(out.notExpressible).toContain('virtual service "r" uses the random scheduler, which IPVS has not: left out');
+    expect(out.notExpressible).toContain('virtual service "d" is disabled: left out');
+    expect(out.text).not.toContain("192.0.2.70");
   });
 });
