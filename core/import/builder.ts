@@ -370,8 +370,10 @@ export class PolicyBuilder {
       ...fields,
       comment: safeComment(fields.comment),
     };
+    // the name is unique and callers check the address, protocol and port against the others
+    // (serviceAt): the service is checked alone against the pools and ISPs, in linear time
     const problems = validateVirtualServices({
-      virtualServices: [...others, vs],
+      virtualServices: [vs],
       pools: [...this.existing.pools, ...this.added.pools],
       isps: this.allIsps(),
     })

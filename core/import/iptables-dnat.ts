@@ -137,7 +137,9 @@ export function importDnat(b: PolicyBuilder, rules: DnatText[]) {
   const groups = new Map<string, DnatText[]>();
   for (const r of rules) {
     const key = `${r.protocol}/${r.address}/${r.port ?? "all"}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
   }
   for (const all of groups.values()) {
     const first = all[0] as DnatText;

@@ -346,11 +346,17 @@ function importServices(b: PolicyBuilder, services: ServiceText[], servers: Serv
     }
     seen.set(s.key, s);
   }
+  const byService = new Map<string, ServerText[]>();
   for (const r of servers) {
     if (!seen.has(r.key)) b.say(r.src, "not-imported", "not imported because no -A line adds its service");
+    else {
+      const list = byService.get(r.key);
+      if (list) list.push(r);
+      else byService.set(r.key, [r]);
+    }
   }
   for (const s of seen.values()) {
-    const mine = servers.filter((r) => r.key === s.key);
+    const mine = byService.get(s.key) ?? [];
     const where = `${s.address} ${s.protocol.toUpperCase()} ${s.port ?? "every port"}`;
     if ("reason" in s.fields.scheduler) {
       b.say(s.src, "not-imported", `not imported because ${s.fields.scheduler.reason}`);

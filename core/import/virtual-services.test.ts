@@ -390,3 +390,58 @@ describe("round trip: export then import gives the same virtual services", () =>
     expect(out.text).not.toContain("192.0.2.70");
   });
 });
+
+describe("hostile input: a huge number of real servers", () => {
+  const rip = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+
+  it("ipvsadm: keeps the first 64 real servers of a service and says why for each of the rest", () => {
+    const n = 40_000;
+    const text = [
+      "-A -t 192.0.2.80:80 -s rr",
+      ...Array.from({ length: n }, (_, i) => `-a -t 192.0.2.80:80 -r ${rip(i + 1)}:80 -m -w 1`),
+    ].join("\n");
+    const started = Date.now();
+    const r = run(text);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.lines).toHaveLength(n + 1);
+    expect(r.changes.virtualServices[0]?.realServers).toHaveLength(64);
+    expect(r.lines.filter((l) => l.status === "merged")).toHaveLength(64);
+    const refused = r.lines.filter((l) => l.status === "not-imported");
+    expect(refused).toHaveLength(n - 64);
+    for (const l of refused) expect(l.message).toBe("not imported because a service may have at most 64 real servers");
+    expect(r.problems).toEqual([]);
+  });
+
+  it("keepalived: refuses real servers beyond 64 per block, each with its reason", () => {
+    const blocks = Array.from({ length: 3000 }, (_, i) => `  real_server ${rip(i + 1)} 80 {\n    weight 1\n  }`);
+    const text = `virtual_server 192.0.2.80 80 {\n  lb_algo rr\n  lb_kind NAT\n${blocks.join("\n")}\n}\n`;
+    const r = run(text, { fileName: "k.conf" });
+    expect(r.changes.virtualServices[0]?.realServers).toHaveLength(64);
+    expect(line(r, 4 + 3 * 64, "k.conf")?.message).toMatch(/at most 64 real servers/);
+    expectEveryLine(r, text, "k.conf");
+  });
+
+  it("iptables: a DNAT cascade longer than a service can take is refused per line", () => {
+    const n = 5000;
+    const text = Array.from(
+      { length: n },
+      (_, i) =>
+        `-A PREROUTING -d 192.0.2.80/32 -p tcp --dport 80 -m statistic --mode nth --every ${n - i} --packet 0 -j DNAT --to-destination ${rip(i + 1)}`,
+    ).join("\n");
+    const r = run(text, { format: "iptables" });
+    expect(r.changes.virtualServices).toEqual([]);
+    expect(r.lines.every((l) => /at most 64 real servers \(these rules give 5000\)/.test(l.message))).toBe(true);
+  });
+
+  it("many services stay fast: 2000 services of one real server each", () => {
+    const text = Array.from({ length: 2000 }, (_, i) => {
+      const vip = `192.0.${(i >> 8) & 255}.${(i & 255) + 0}:${1000 + i}`;
+      return `-A -t ${vip} -s rr\n-a -t ${vip} -r 10.0.0.1 -m`;
+    }).join("\n");
+    const started = Date.now();
+    const r = run(text);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.changes.virtualServices).toHaveLength(2000);
+    expect(new Set(r.changes.virtualServices.map((v) => v.name)).size).toBe(2000);
+  });
+});
