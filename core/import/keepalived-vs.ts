@@ -304,6 +304,12 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block) {
     notes.push(`no delay_loop: keepalived's ${KEEPALIVED_DEFAULT_DELAY_LOOP_MS / 1000} s check interval`);
   const allPorts = port === 0;
   if (allPorts && persistenceSeconds === 0) return refuse("port 0 (every port) needs persistence_timeout");
+  const existing = b.serviceAt(address, protocol, allPorts ? null : port);
+  if (existing) {
+    return refuse(
+      `${existing.words} already answers on ${address} ${protocol.toUpperCase()} ${allPorts ? "every port" : `port ${port}`}`,
+    );
+  }
 
   // real servers
   const servers: Array<{ blk: Block; rs: RealServer; parts: Part[] }> = [];

@@ -445,3 +445,15 @@ describe("hostile input: a huge number of real servers", () => {
     expect(new Set(r.changes.virtualServices.map((v) => v.name)).size).toBe(2000);
   });
 });
+
+describe("importing into a draft that has the services already", () => {
+  it("keepalived: refuses each service the draft has, with its name", () => {
+    const text = sample("vs-keepalived.conf");
+    const existing: Policy = { ...emptyPolicy(), isps: [ISP_TELIA] };
+    const first = run(text, { fileName: "k.conf" }, existing);
+    const again = run(text, { fileName: "k.conf" }, first.policy);
+    expect(again.changes.virtualServices).toEqual([]);
+    expect(line(again, 54, "k.conf")?.message).toMatch(/existing virtual service "tcp-192.0.2.80-80" already answers/);
+    expect(again.problems).toEqual([]);
+  });
+});

@@ -148,8 +148,9 @@ export default function ImportPage() {
               </span>
             </div>
             <p>
-              Adds {data.counts.isps} ISP(s), {data.counts.pools} pool(s), {data.counts.zones} zone(s) and{" "}
-              {data.counts.rules} rule(s) to the draft.
+              Adds {data.counts.isps} ISP(s), {data.counts.pools} pool(s), {data.counts.zones} zone(s),{" "}
+              {data.counts.rules} rule(s) and {data.counts.virtualServices} virtual service(s) to the draft
+              {data.counts.haSettings > 0 ? ", and sets the HA settings" : ""}.
             </p>
             {data.notes.length > 0 && (
               <ul className="muted small">
