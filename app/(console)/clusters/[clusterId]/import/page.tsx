@@ -36,7 +36,7 @@ export default function ImportPage() {
       onSuccess: async (r) => {
         const a = r.added;
         setNotice(
-          `Added to the draft: ${a.isps} ISP(s), ${a.pools} pool(s), ${a.zones} zone(s), ${a.rules} rule(s). Nothing is published until you publish the draft.`,
+          `Added to the draft: ${a.isps} ISP(s), ${a.pools} pool(s), ${a.zones} zone(s), ${a.rules} rule(s), ${a.virtualServices} virtual service(s)${a.haSettings ? ", HA settings" : ""}. Nothing is published until you publish the draft.`,
         );
         preview.reset();
         setText("");
