@@ -485,6 +485,17 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
     return;
   }
   const base: HaSettings = b.ha;
+  if (base.mode === "active_active") {
+    for (const blk of [...instances, ...groups]) {
+      sayAll(
+        b,
+        blk,
+        "not-imported",
+        "not imported because the cluster is active/active: keepalived's instances are read as active/standby, change the HA mode first to import them",
+      );
+    }
+    return;
+  }
   const ha: HaSettings = { ...base, mode: "active_standby", links: [...base.links] };
   const parts: Array<{ src: SourceLine; status: "merged" | "not-imported" | "ignored"; message: string }> = [];
   const said = (src: SourceLine, status: "merged" | "not-imported" | "ignored", message: string) =>
@@ -707,6 +718,8 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
   }
   if (!parsed.success) return;
   b.setHa(parsed.data);
+  if (base.mode === "active_standby")
+    b.notes.push("The draft's active/standby settings are replaced by those read here");
   b.notes.push(
     `HA settings from keepalived: active/standby, LAN VRID ${ha.lanVrid}, advert interval ${ha.advertIntervalMs} ms${advert ? "" : " (no advert_int: Gatehouse's default; keepalived's is 1 s)"}, preempt ${ha.preempt ? "on" : "off"}, ${ha.unicast ? "unicast" : "multicast"} adverts; each gateway's priority and addresses are set in its own settings`,
   );

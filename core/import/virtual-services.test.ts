@@ -457,3 +457,44 @@ describe("importing into a draft that has the services already", () => {
     expect(again.problems).toEqual([]);
   });
 });
+
+describe("ipvsadm and keepalived details", () => {
+  it("says what is not kept of -M, -x, -b and refuses -E/-e", () => {
+    const text = [
+      "ipvsadm -A -t 192.0.2.9:80 -s lc -p 60 -M 255.255.255.0 -b sh-port",
+      "ipvsadm -a -t 192.0.2.9:80 -r 10.0.0.1:80 -m -w 2 -x 100",
+      "ipvsadm -a -t 192.0.2.9:80 -r 10.0.0.2:80 -m",
+      "ipvsadm -E -t 192.0.2.9:80 -s rr",
+      "ipvsadm -e -t 192.0.2.9:80 -r 10.0.0.1:80 -m -w 3",
+      "ipvsadm -A -t 192.0.2.10:80 -s rr",
+      "ipvsadm -a -t 192.0.2.10:80 -r 10.0.0.3:8080",
+    ].join("\n");
+    const r = run(text);
+    expect(r.problems).toEqual([]);
+    expect(line(r, 1)?.message).toMatch(/lc \(least connections\) read as rr/);
+    expect(line(r, 1)?.message).toMatch(/netmask -M 255.255.255.0 not kept/);
+    expect(line(r, 1)?.message).toMatch(/-b sh-port not kept/);
+    expect(line(r, 2)?.message).toMatch(/threshold -x 100 not kept/);
+    expect(vsAt(r, "192.0.2.9", 80)?.persistenceSeconds).toBe(60);
+    // no -m or -g: ipvsadm's default direct routing, which keeps the client's port
+    expect(line(r, 7)?.message).toMatch(/default direct routing \(-g\); port 8080 not kept/);
+    expect(vsAt(r, "192.0.2.10", 80)?.realServers[0]).toMatchObject({ mode: "dr", port: null });
+    expect(line(r, 4)?.message).toMatch(/-E edits a service/);
+    expect(line(r, 5)?.message).toMatch(/-e edits a real server/);
+  });
+
+  it("keepalived: refuses VRRP on an active/active cluster, and replaces active/standby settings with a note", () => {
+    const text =
+      "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 52\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n";
+    const aa = emptyPolicy();
+    aa.settings = { ...aa.settings, ha: { ...aa.settings.ha, mode: "active_active" } };
+    const refused = run(text, { fileName: "k.conf" }, aa);
+    expect(refused.changes.ha).toBeNull();
+    expect(line(refused, 1, "k.conf")?.message).toMatch(/cluster is active\/active/);
+    const as = emptyPolicy();
+    as.settings = { ...as.settings, ha: { ...as.settings.ha, mode: "active_standby", lanVrid: 9 } };
+    const replaced = run(text, { fileName: "k.conf" }, as);
+    expect(replaced.changes.ha?.lanVrid).toBe(52);
+    expect(replaced.notes.join("\n")).toMatch(/replaced by those read here/);
+  });
+});
