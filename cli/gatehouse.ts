@@ -179,7 +179,7 @@ export function buildProgram(io: Io): Command {
           counts: Record<string, number>;
           blockers: string[];
         }>("import.preview", input);
-        const summary = `adds ${preview.counts.isps} ISP(s), ${preview.counts.pools} pool(s), ${preview.counts.zones} zone(s), ${preview.counts.rules} rule(s)`;
+        const summary = `adds ${preview.counts.isps} ISP(s), ${preview.counts.pools} pool(s), ${preview.counts.zones} zone(s), ${preview.counts.rules} rule(s), ${preview.counts.virtualServices ?? 0} virtual service(s)${preview.counts.haSettings ? ", HA settings" : ""}`;
         if (o.dryRun || preview.blockers.length) {
           print(preview, () =>
             [

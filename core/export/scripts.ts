@@ -1,10 +1,12 @@
 import type { Isp, Policy, Pool, Rule } from "../policy/model";
 import { orderEntries, orderRules } from "../policy/order";
 import { describeEntity } from "../policy/entities";
+import { zHealthCheck, type VirtualService } from "../policy/virtual-service";
 
 /**
  * A policy as the scripts operators know: an `iptables-save` nat table, lvs-snat `ipvsadm` lines
- * and keepalived `snat_rule` blocks. Each says in `notExpressible` what of the policy it cannot
+ * and keepalived `snat_rule` blocks, with the virtual services as `ipvsadm -A/-a` lines and
+ * keepalived `virtual_server` blocks. Each says in `notExpressible` what of the policy it cannot
  * carry (and leaves it out), so an export is never silently less than the policy.
  */
 
@@ -166,6 +168,93 @@ function lvsSnatLines(policy: Policy, notes: string[]): SnatLine[] {
   return out;
 }
 
+/** The services IPVS can carry; the others are said in `notes` and left out. */
+function ipvsServices(policy: Policy, notes: string[]): VirtualService[] {
+  const out: VirtualService[] = [];
+  for (const vs of policy.virtualServices ?? []) {
+    const what = `virtual service "${vs.name}"`;
+    if (!vs.enabled) notes.push(`${what} is disabled: left out`);
+    else if (vs.scheduler === "random") notes.push(`${what} uses the random scheduler, which IPVS has not: left out`);
+    else if (vs.port === null && vs.persistenceSeconds === 0)
+      notes.push(`${what} takes every port without persistence, which IPVS cannot do (port 0 needs -p): left out`);
+    else {
+      out.push(vs);
+      if (vs.fullNat) notes.push(`${what}: client SNAT (FULLNAT) is Gatehouse's: not exported`);
+    }
+  }
+  return out;
+}
+
+const vsAddr = (vs: VirtualService) => `${vs.address}:${vs.port ?? 0}`;
+const rsPort = (vs: VirtualService, rs: VirtualService["realServers"][number]) =>
+  vs.port === null ? 0 : rs.mode === "dr" ? vs.port : (rs.port ?? vs.port);
+const rsWeight = (rs: VirtualService["realServers"][number]) => (rs.state === "draining" ? 0 : rs.weight);
+
+function ipvsadmServiceLines(policy: Policy, notes: string[]): string[] {
+  const lines: string[] = [];
+  for (const vs of ipvsServices(policy, notes)) {
+    const flag = vs.protocol === "tcp" ? "-t" : "-u";
+    lines.push(
+      [`-A ${flag} ${vsAddr(vs)} -s ${vs.scheduler}`, vs.persistenceSeconds ? `-p ${vs.persistenceSeconds}` : ""]
+        .filter(Boolean)
+        .join(" "),
+    );
+    for (const rs of vs.realServers) {
+      lines.push(
+        `-a ${flag} ${vsAddr(vs)} -r ${rs.address}:${rsPort(vs, rs)} ${rs.mode === "nat" ? "-m" : "-g"} -w ${rsWeight(rs)}`,
+      );
+    }
+    if (vs.healthCheck.kind !== "none")
+      notes.push(`virtual service "${vs.name}": ipvsadm has no health checks (the keepalived export has them)`);
+    if (vs.sorryServer) notes.push(`virtual service "${vs.name}": ipvsadm has no sorry server (keepalived has)`);
+  }
+  return lines;
+}
+
+const seconds = (ms: number) => String(Math.round(ms) / 1000);
+
+function keepalivedServiceBlocks(policy: Policy, notes: string[]): string[] {
+  const blocks: string[] = [];
+  const defaults = zHealthCheck.parse({});
+  for (const vs of ipvsServices(policy, notes)) {
+    const hc = vs.healthCheck;
+    const out = [`virtual_server ${vs.address} ${vs.port ?? 0} {`, `    delay_loop ${seconds(hc.intervalMs)}`];
+    out.push(`    lb_algo ${vs.scheduler}`, `    lb_kind ${vs.realServers[0]?.mode === "dr" ? "DR" : "NAT"}`);
+    if (vs.persistenceSeconds) out.push(`    persistence_timeout ${vs.persistenceSeconds}`);
+    out.push(`    protocol ${vs.protocol.toUpperCase()}`);
+    if (vs.sorryServer) out.push(`    sorry_server ${vs.sorryServer.address} ${vs.sorryServer.port ?? vs.port ?? 0}`);
+    const check: string[] = [];
+    if (hc.kind === "tcp") check.push("        TCP_CHECK {");
+    if (hc.kind === "http" || hc.kind === "https") {
+      check.push(
+        `        ${hc.kind === "http" ? "HTTP_GET" : "SSL_GET"} {`,
+        "            url {",
+        `                path ${hc.path}`,
+        `                status_code ${hc.expectStatus}`,
+        "            }",
+      );
+      if (hc.bodyText)
+        notes.push(`virtual service "${vs.name}": keepalived cannot expect a text in the body: not exported`);
+    }
+    if (check.length) {
+      check.push(`            connect_timeout ${seconds(hc.timeoutMs)}`, `            retry ${hc.fall}`, "        }");
+      if (hc.rise !== defaults.rise)
+        notes.push(`virtual service "${vs.name}": keepalived has no setting for ${hc.rise} good checks before up`);
+    }
+    for (const rs of vs.realServers) {
+      out.push(
+        `    real_server ${rs.address} ${rsPort(vs, rs)} {`,
+        `        weight ${rsWeight(rs)}`,
+        ...check,
+        "    }",
+      );
+    }
+    out.push("}");
+    blocks.push(out.join("\n"));
+  }
+  return blocks;
+}
+
 export function exportIpvsadm(policy: Policy, title = "the cluster"): ScriptExport {
   const notes: string[] = [];
   const lines = lvsSnatLines(policy, notes).map((s) =>
@@ -182,7 +271,14 @@ export function exportIpvsadm(policy: Policy, title = "the cluster"): ScriptExpo
       .filter(Boolean)
       .join(" "),
   );
-  const text = [...header("lvs-snat ipvsadm rules", policy, title), "-A -f 1 -s snat_sched", ...lines, ""].join("\n");
+  const services = ipvsadmServiceLines(policy, notes);
+  const text = [
+    ...header("lvs-snat ipvsadm rules", policy, title),
+    "-A -f 1 -s snat_sched",
+    ...lines,
+    ...(services.length ? ["# virtual services", ...services] : []),
+    "",
+  ].join("\n");
   return { text, notExpressible: notes };
 }
 
@@ -210,6 +306,7 @@ export function exportKeepalived(policy: Policy, title = "the cluster"): ScriptE
     "    lb_kind SNAT",
     ...blocks,
     "}",
+    ...keepalivedServiceBlocks(policy, notes).flatMap((b) => ["", b]),
     "",
   ].join("\n");
   return { text, notExpressible: notes };

@@ -1,6 +1,7 @@
 import { isIPv4 } from "../address";
 import {
   type Algorithm,
+  type HaSettings,
   type Isp,
   MAX_PRIORITY,
   type Policy,
@@ -10,6 +11,8 @@ import {
   zMonitor,
 } from "../policy/model";
 import { describeIssue, type PolicyIssue, validatePolicy } from "../policy/validate";
+import type { VirtualService } from "../policy/virtual-service";
+import { validateVirtualServices } from "../policy/virtual-service-validate";
 import type { SourceLine } from "./text";
 import type {
   ImportChangeSet,
@@ -42,7 +45,14 @@ export class PolicyBuilder {
   private readonly order: SourceLine[] = [];
   private readonly questions = new Map<string, ImportQuestion>();
   readonly notes: string[];
-  private readonly added: ImportChangeSet = { isps: [], pools: [], zones: [], rules: [] };
+  private readonly added: ImportChangeSet = {
+    isps: [],
+    pools: [],
+    zones: [],
+    rules: [],
+    virtualServices: [],
+    ha: null,
+  };
   private readonly ids = new Set<string>();
   private counter = 0;
   private nextPriority: number;
@@ -54,7 +64,13 @@ export class PolicyBuilder {
     notes: string[],
   ) {
     this.notes = notes;
-    for (const list of [existing.isps, existing.pools, existing.zones, existing.rules]) {
+    for (const list of [
+      existing.isps,
+      existing.pools,
+      existing.zones,
+      existing.rules,
+      existing.virtualServices ?? [],
+    ]) {
       for (const e of list) this.ids.add(e.id);
     }
     const top = existing.rules.reduce((m, r) => Math.max(m, r.priority ?? -1), -1);
@@ -330,6 +346,83 @@ export class PolicyBuilder {
   }
 
   // -------------------------------------------------------------------------------------------
+  // virtual services and HA settings
+
+  /** The service that already answers on this address, protocol and port: the draft's or an earlier line's. */
+  serviceAt(address: string, protocol: string, port: number | null): { vs: VirtualService; words: string } | null {
+    const same = (v: VirtualService) => v.address === address && v.protocol === protocol && v.port === port;
+    const old = (this.existing.virtualServices ?? []).find(same);
+    if (old) return { vs: old, words: `existing virtual service "${old.name}"` };
+    const earlier = this.added.virtualServices.find(same);
+    return earlier ? { vs: earlier, words: `new virtual service "${earlier.name}"` } : null;
+  }
+
+  /**
+   * Adds a virtual service named after its address, protocol and port (unique among the
+   * services), or returns why the policy could not take it (each problem in operator words).
+   */
+  virtualService(fields: Omit<VirtualService, "id" | "name">): VirtualService | { problems: string[] } {
+    const base = `${fields.protocol}-${fields.address}-${fields.port ?? "all"}`;
+    const others = [...(this.existing.virtualServices ?? []), ...this.added.virtualServices];
+    const vs: VirtualService = {
+      id: `${this.opts.idPrefix ?? "import"}-vs-candidate`,
+      name: this.uniqueName(others, base),
+      ...fields,
+      comment: safeComment(fields.comment),
+    };
+    // the name is unique and callers check the address, protocol and port against the others
+    // (serviceAt): the service is checked alone against the pools and ISPs, in linear time
+    const problems = validateVirtualServices({
+      virtualServices: [vs],
+      pools: [...this.existing.pools, ...this.added.pools],
+      isps: this.allIsps(),
+    })
+      .filter((i) => i.serviceId === vs.id)
+      .map((i) => i.message);
+    if (problems.length > 0) return { problems };
+    vs.id = this.newId("vs");
+    this.added.virtualServices.push(vs);
+    return vs;
+  }
+
+  vsWords(vs: VirtualService): string {
+    const port = vs.port === null ? "every port" : `port ${vs.port}`;
+    const servers = vs.realServers
+      .map(
+        (r) =>
+          `${r.address}${r.port === null ? "" : `:${r.port}`} ${r.mode.toUpperCase()} weight ${r.weight}${r.state === "draining" ? " draining" : ""}`,
+      )
+      .join(", ");
+    const persist = vs.persistenceSeconds ? `, persistence ${vs.persistenceSeconds} s` : "";
+    return `virtual service "${vs.name}" (${vs.address} ${vs.protocol.toUpperCase()} ${port}, ${vs.scheduler}${persist}; real servers ${servers})`;
+  }
+
+  /** The HA settings the import writes: the draft's until changed. */
+  get ha(): HaSettings {
+    return this.added.ha ?? this.existing.settings.ha;
+  }
+
+  /** The problems the policy read so far would have with these HA settings and not without them. */
+  haProblems(ha: HaSettings): string[] {
+    const policy: Policy = {
+      settings: this.existing.settings,
+      isps: this.allIsps(),
+      pools: [...this.existing.pools, ...this.added.pools],
+      zones: [...this.existing.zones, ...this.added.zones],
+      rules: [...this.existing.rules, ...this.added.rules],
+    };
+    const before = new Set(validatePolicy(policy).map(issueKey));
+    const withHa: Policy = { ...policy, settings: { ...policy.settings, ha } };
+    return validatePolicy(withHa)
+      .filter((i) => !before.has(issueKey(i)))
+      .map((i) => describeIssue(withHa, i));
+  }
+
+  setHa(ha: HaSettings) {
+    this.added.ha = ha;
+  }
+
+  // -------------------------------------------------------------------------------------------
 
   build(format: ImportFormat): ImportResult {
     const lines: LineResult[] = [];
@@ -348,14 +441,26 @@ export class PolicyBuilder {
       );
     }
     const policy: Policy = {
-      settings: this.existing.settings,
+      settings: this.added.ha ? { ...this.existing.settings, ha: this.added.ha } : this.existing.settings,
       isps: [...this.existing.isps, ...this.added.isps],
       pools: [...this.existing.pools, ...this.added.pools],
       zones: [...this.existing.zones, ...this.added.zones],
       rules: [...this.existing.rules, ...this.added.rules],
     };
+    if (this.existing.virtualServices !== undefined || this.added.virtualServices.length > 0) {
+      policy.virtualServices = [...(this.existing.virtualServices ?? []), ...this.added.virtualServices];
+    }
     const old = new Set(validatePolicy(this.existing).map(issueKey));
     const issues = validatePolicy(policy).filter((i) => !old.has(issueKey(i)));
+    const vsKey = (i: { serviceId: string | null; path: (string | number)[]; message: string }) =>
+      `${i.serviceId}|${i.path.join(".")}|${i.message}`;
+    const oldVs = new Set(validateVirtualServices(this.existing).map(vsKey));
+    const vsProblems = validateVirtualServices(policy)
+      .filter((i) => !oldVs.has(vsKey(i)))
+      .map((i) => {
+        const vs = policy.virtualServices?.find((v) => v.id === i.serviceId);
+        return vs ? `Virtual service "${vs.name}": ${i.message}` : `Virtual service: ${i.message}`;
+      });
     return {
       format,
       lines,
@@ -363,7 +468,7 @@ export class PolicyBuilder {
       notes: this.notes,
       changes: this.added,
       policy,
-      problems: issues.map((i) => describeIssue(policy, i)),
+      problems: [...issues.map((i) => describeIssue(policy, i)), ...vsProblems],
       issues,
     };
   }

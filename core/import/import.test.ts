@@ -114,11 +114,9 @@ describe("ipvsadm (lvs-snat)", () => {
     expect(r.changes.pools.find((p) => p.addresses[0] === "192.0.2.21-192.0.2.25")).toBeDefined();
   });
 
-  it("reports virtual services per line as not supported yet", () => {
-    for (const n of [14, 15, 16, 17]) {
-      expect(line(r, n)?.status).toBe("not-imported");
-      expect(line(r, n)?.message).toMatch(/virtual services .*not supported yet/);
-    }
+  it("refuses a virtual service whose real servers mix NAT and direct routing, per line", () => {
+    expect(line(r, 14)?.message).toMatch(/must all use the same mode/);
+    for (const n of [15, 16]) expect(line(r, n)?.message).toMatch(/its service \(line 14\) is not imported/);
   });
 
   it("matches existing ISPs and merges with existing pools", () => {
@@ -222,8 +220,8 @@ describe("iptables-save (nat)", () => {
   it("says per line why the rest is not imported", () => {
     const r = run(text, { answers });
     expect(line(r, 4)?.message).toMatch(/only the nat table/);
-    expect(line(r, 12)?.message).toBe("not imported: virtual services are not supported yet");
-    expect(line(r, 13)?.message).toBe("not imported: virtual services are not supported yet");
+    expect(line(r, 12)?.message).toMatch(/imported as virtual service "tcp-192.0.2.80-80" .*--mode nth/);
+    expect(line(r, 13)?.message).toMatch(/real server 10.9.0.2 .* of virtual service "tcp-192.0.2.80-80"/);
     expect(line(r, 19)?.message).toMatch(/MASQUERADE .*no "interface address" kind yet/);
     expect(line(r, 20)?.message).toMatch(/negation/);
     expect(line(r, 21)?.message).toMatch(/--dport/);
@@ -283,8 +281,14 @@ describe("keepalived.conf", () => {
 
   it("reports VRRP, global settings and virtual servers per line", () => {
     const r = run(sample("keepalived.conf"), { ...opts, answers }, withIspA());
-    for (let n = 8; n <= 16; n++) expect(line(r, n, "keepalived.conf")?.message).toMatch(/VRRP/);
-    for (let n = 18; n <= 30; n++) expect(line(r, n, "keepalived.conf")?.message).toMatch(/virtual services/);
+    // a LAN-only instance would leave the routed pools without a floating next hop: left out, said why
+    expect(line(r, 8, "keepalived.conf")?.message).toMatch(
+      /HA settings it gives would not be valid: .*floating link address/,
+    );
+    for (let n = 9; n <= 16; n++) expect(line(r, n, "keepalived.conf")?.message).toMatch(/part of the VRRP settings/);
+    expect(r.changes.ha).toBeNull();
+    expect(line(r, 18, "keepalived.conf")?.message).toMatch(/imported as virtual service "tcp-192.0.2.80-80"/);
+    for (let n = 19; n <= 28; n++) expect(line(r, n, "keepalived.conf")?.status).toBe("merged");
     expect(line(r, 2, "keepalived.conf")?.message).toMatch(/global_defs/);
   });
 

@@ -1,12 +1,14 @@
 import type { Pool, Protocol, Rule } from "../policy/model";
 import { type PolicyBuilder, safeComment } from "./builder";
+import { type DnatText, importDnat, parseDnat } from "./iptables-dnat";
 import { expandRange, normaliseCidr, type SourceLine, words } from "./text";
 
 /**
  * `iptables-save` output (and `iptables -t nat -A ...` lines from scripts): the nat table's
  * POSTROUTING chain. iptables is first-match in list order, so every imported rule gets a pinned
  * priority that keeps that order. SNAT without --persistent picks the address by a hash of source
- * and destination (sdh); with --persistent by the source alone (sh).
+ * and destination (sdh); with --persistent by the source alone (sh). PREROUTING DNAT rules become
+ * virtual services (iptables-dnat.ts).
  */
 
 const PROTOCOLS: Record<string, Protocol> = { tcp: "tcp", udp: "udp", icmp: "icmp", all: "any" };
@@ -114,6 +116,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
   b.addLines(lines);
   let table = "nat"; // script lines name their table; a save file says it with *table
   let pinnedAny = false;
+  const dnat: DnatText[] = [];
   for (const src of lines) {
     const text = src.text.trim();
     if (text === "") {
@@ -177,14 +180,19 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
     }
     const chain = ws[1] ?? "";
     const parsed = parseRule(ws.slice(2));
+    if (chain === "PREROUTING" && ws.includes("DNAT")) {
+      const d = parseDnat(src, ws.slice(2));
+      if (typeof d === "string") b.say(src, "not-imported", `not imported because ${d}`);
+      else dnat.push(d);
+      continue;
+    }
     if (chain === "PREROUTING" || chain === "OUTPUT") {
-      const dnat = ws.includes("DNAT");
       b.say(
         src,
         "not-imported",
-        dnat
-          ? "not imported: virtual services are not supported yet"
-          : `not imported: only POSTROUTING (source NAT) rules are imported, this is ${chain}`,
+        ws.includes("DNAT")
+          ? "not imported: DNAT of connections the gateway itself makes (OUTPUT) has no equivalent; PREROUTING DNAT is read as a virtual service"
+          : `not imported: only POSTROUTING (source NAT) and PREROUTING DNAT rules are imported; this is a ${chain} rule without DNAT`,
       );
       continue;
     }
@@ -306,6 +314,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       changed,
     );
   }
+  importDnat(b, dnat);
   if (pinnedAny) {
     b.notes.push(
       "iptables rules match first in list order: the imported rules got priorities 10 apart that keep that order",

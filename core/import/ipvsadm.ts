@@ -1,6 +1,8 @@
 import type { Isp, Rule } from "../policy/model";
+import { MAX_PERSISTENCE_SECONDS, MAX_REAL_SERVERS, type RealServer, zHealthCheck } from "../policy/virtual-service";
 import { type PolicyBuilder, parseAlgorithm } from "./builder";
 import { expandRange, normaliseCidr, type SourceLine, stripComment, words } from "./text";
+import { readHostPort, readScheduler, readWeight } from "./vs-text";
 
 /**
  * `ipvsadm -S` / `ipvsadm-save -n` output, and the same commands as kept in scripts (a leading
@@ -11,6 +13,9 @@ import { expandRange, normaliseCidr, type SourceLine, stripComment, words } from
  *   -P -f 1 -z address                         a local address, used by -K rules without -U
  *   -K --zone CIDR                             dsnat zone (first match, in the order given)
  *   -P --zone CIDR -z address[-b]              a local address of that zone (round robin)
+ *
+ * and virtual services: `-A -t|-u VIP:PORT -s SCHED [-p [T]]` with their real servers
+ * `-a -t|-u VIP:PORT -r RIP[:PORT] -g|-m -w W` (port 0 with -p: every port).
  *
  * lvs-snat orders rules by the most specific source, as Gatehouse does, so its rules keep automatic
  * order; dsnat zones are first-match, so they get pinned priorities in their order.
@@ -46,7 +51,7 @@ const TAKES_VALUE = new Set([
   "--pe",
   "-b",
 ]);
-const FLAGS = new Set(["-g", "-i", "-m", "-n", "--numeric"]);
+const FLAGS = new Set(["-g", "-i", "-m", "-n", "--numeric", "-o", "--ops"]);
 const LONG: Record<string, string> = {
   "--add-service": "-A",
   "--edit-service": "-E",
@@ -65,6 +70,10 @@ const LONG: Record<string, string> = {
   "--gatewaying": "-g",
   "--ipip": "-i",
   "--masquerading": "-m",
+  "--netmask": "-M",
+  "--u-threshold": "-x",
+  "--l-threshold": "-y",
+  "--sched-flags": "-b",
 };
 const COMMANDS = new Set(["-A", "-E", "-D", "-a", "-e", "-d", "-C", "-K", "-P", "-Z", "-R", "-S", "-L", "-l"]);
 
@@ -105,6 +114,8 @@ export function importIpvsadm(b: PolicyBuilder, lines: SourceLine[]) {
   const localAddrs: Array<{ src: SourceLine; range: string; changed: string[] }> = [];
   const zones: Array<{ src: SourceLine; cidr: string; changed: string[] }> = [];
   const zoneAddrs: Array<{ src: SourceLine; zone: string; range: string; changed: string[] }> = [];
+  const services: ServiceText[] = [];
+  const servers: ServerText[] = [];
 
   for (const src of lines) {
     const body = stripComment(src.text).trim();
@@ -139,18 +150,24 @@ export function importIpvsadm(b: PolicyBuilder, lines: SourceLine[]) {
         b.say(src, "ignored", "lists, saves, restores or zeroes counters: nothing to import");
         break;
       case "-A":
-      case "-E":
         if (p.opts.get("-s") === "snat_sched") {
           b.say(
             src,
             "ignored",
             `lvs-snat's SNAT service (fwmark ${p.opts.get("-f") ?? "?"}): Gatehouse needs no service for SNAT; its -K rules are imported`,
           );
-        } else b.say(src, "not-imported", "not imported: virtual services are not supported yet");
+        } else readService(b, src, p, services);
         break;
       case "-a":
+        readServer(b, src, p, servers);
+        break;
+      case "-E":
       case "-e":
-        b.say(src, "not-imported", "not imported: virtual services (and their real servers) are not supported yet");
+        b.say(
+          src,
+          "not-imported",
+          `not imported because ${p.cmd} edits a ${p.cmd === "-E" ? "service" : "real server"} an earlier command made: import the -A/-a lines (ipvsadm -Sn) instead`,
+        );
         break;
       case "-D":
       case "-d":
@@ -198,6 +215,209 @@ export function importIpvsadm(b: PolicyBuilder, lines: SourceLine[]) {
 
   importLvsSnatRules(b, snatRules, localAddrs);
   importDsnatZones(b, zones, zoneAddrs);
+  importServices(b, services, servers);
+}
+
+interface ServiceText {
+  src: SourceLine;
+  key: string;
+  protocol: "tcp" | "udp";
+  address: string;
+  port: number | null;
+  fields: { scheduler: ReturnType<typeof readScheduler>; persistenceSeconds: number };
+  notes: string[];
+}
+
+interface ServerText {
+  src: SourceLine;
+  key: string;
+  server: RealServer;
+  notes: string[];
+}
+
+/** The service a -A or -a line names: protocol, address and port, or why it cannot be read. */
+function serviceOf(p: Parsed): { key: string; protocol: "tcp" | "udp"; address: string; port: number } | string {
+  const fwmark = p.opts.get("-f");
+  if (fwmark !== undefined) {
+    return `fwmark services (-f ${fwmark}) pick packets by a firewall mark that Gatehouse does not set: make one virtual service per address, protocol and port`;
+  }
+  const t = p.opts.get("-t");
+  const u = p.opts.get("-u");
+  const text = t ?? u;
+  if (text === undefined) return "it names no service (-t, -u or -f)";
+  const hp = readHostPort(text);
+  if (!hp || hp.port === undefined) {
+    return `"${text}" is not address:port (host and service names are not resolved: save with ipvsadm -Sn)`;
+  }
+  const protocol = t !== undefined ? "tcp" : "udp";
+  return { key: `${protocol}/${hp.address}/${hp.port}`, protocol, address: hp.address, port: hp.port };
+}
+
+function readService(b: PolicyBuilder, src: SourceLine, p: Parsed, out: ServiceText[]) {
+  const svc = serviceOf(p);
+  if (typeof svc === "string") return b.say(src, "not-imported", `not imported because ${svc}`);
+  const notes: string[] = [];
+  const scheduler = readScheduler(p.opts.get("-s") ?? "wlc");
+  if (!p.opts.has("-s")) notes.push("no -s given: ipvsadm's default wlc");
+  let persistenceSeconds = 0;
+  const pText = p.opts.get("-p");
+  if (pText !== undefined) {
+    persistenceSeconds = pText === "" ? 300 : Number(pText);
+    if (!/^\d*$/.test(pText) || persistenceSeconds < 1 || persistenceSeconds > MAX_PERSISTENCE_SECONDS) {
+      return b.say(
+        src,
+        "not-imported",
+        `not imported because -p "${pText}" is not 1..${MAX_PERSISTENCE_SECONDS} seconds`,
+      );
+    }
+    if (pText === "") notes.push("-p without a timeout: ipvsadm's 300 seconds");
+  }
+  if (svc.port === 0 && persistenceSeconds === 0) {
+    return b.say(src, "not-imported", "not imported because port 0 (every port) needs persistence (-p)");
+  }
+  const mask = p.opts.get("-M");
+  if (mask !== undefined && mask !== "255.255.255.255" && mask !== "32") {
+    notes.push(`persistence netmask -M ${mask} not kept: persistence is per client address`);
+  }
+  for (const o of ["--pe", "-b"]) {
+    if (p.opts.has(o)) notes.push(`${o} ${p.opts.get(o)} not kept: it has no equivalent`);
+  }
+  if (p.flags.has("-o") || p.flags.has("--ops")) notes.push("one-packet scheduling (-o) not kept");
+  out.push({
+    src,
+    key: svc.port === 0 ? `${svc.protocol}/${svc.address}/all` : svc.key,
+    protocol: svc.protocol,
+    address: svc.address,
+    port: svc.port === 0 ? null : svc.port,
+    fields: { scheduler, persistenceSeconds },
+    notes,
+  });
+}
+
+function readServer(b: PolicyBuilder, src: SourceLine, p: Parsed, out: ServerText[]) {
+  const svc = serviceOf(p);
+  if (typeof svc === "string") {
+    const reason = svc.startsWith("fwmark")
+      ? `it is a real server of fwmark service ${p.opts.get("-f")}, which is not imported: ${svc}`
+      : svc;
+    return b.say(src, "not-imported", `not imported because ${reason}`);
+  }
+  const rText = p.opts.get("-r") ?? "";
+  const rs = readHostPort(rText);
+  if (!rs) return b.say(src, "not-imported", `not imported because -r "${rText}" is not address[:port]`);
+  if (p.flags.has("-i")) {
+    return b.say(
+      src,
+      "not-imported",
+      "not imported because IP-in-IP tunnelling (-i) is not supported: real servers are NAT (-m) or direct routing (-g)",
+    );
+  }
+  const notes: string[] = [];
+  const mode: RealServer["mode"] = p.flags.has("-m") ? "nat" : "dr";
+  if (!p.flags.has("-m") && !p.flags.has("-g")) notes.push("no -g/-m/-i given: ipvsadm's default direct routing (-g)");
+  const w = readWeight(p.opts.get("-w"));
+  if (!w) return b.say(src, "not-imported", `not imported because -w "${p.opts.get("-w")}" is not a weight 0..65535`);
+  if (w.note) notes.push(w.note);
+  for (const o of ["-x", "-y"]) {
+    if (p.opts.has(o)) notes.push(`connection threshold ${o} ${p.opts.get(o)} not kept: it has no equivalent`);
+  }
+  let port: number | null = rs.port === undefined || rs.port === 0 || rs.port === svc.port ? null : rs.port;
+  if (mode === "dr" && port !== null) {
+    notes.push(`port ${port} not kept: direct routing cannot change the port`);
+    port = null;
+  }
+  out.push({
+    src,
+    key: svc.port === 0 ? `${svc.protocol}/${svc.address}/all` : svc.key,
+    server: { address: rs.address, port, weight: w.weight, mode, state: w.state },
+    notes,
+  });
+}
+
+const withNotes = (notes: string[]) => (notes.length ? `; ${notes.join("; ")}` : "");
+
+function importServices(b: PolicyBuilder, services: ServiceText[], servers: ServerText[]) {
+  const seen = new Map<string, ServiceText>();
+  for (const s of services) {
+    const first = seen.get(s.key);
+    if (first) {
+      b.say(s.src, "ignored", `the same service as line ${first.src.line}: the first one is kept`);
+      continue;
+    }
+    seen.set(s.key, s);
+  }
+  const byService = new Map<string, ServerText[]>();
+  for (const r of servers) {
+    if (!seen.has(r.key)) b.say(r.src, "not-imported", "not imported because no -A line adds its service");
+    else {
+      const list = byService.get(r.key);
+      if (list) list.push(r);
+      else byService.set(r.key, [r]);
+    }
+  }
+  for (const s of seen.values()) {
+    const mine = byService.get(s.key) ?? [];
+    const where = `${s.address} ${s.protocol.toUpperCase()} ${s.port ?? "every port"}`;
+    if ("reason" in s.fields.scheduler) {
+      b.say(s.src, "not-imported", `not imported because ${s.fields.scheduler.reason}`);
+      for (const r of mine)
+        b.say(r.src, "not-imported", `not imported because its service (line ${s.src.line}) is not imported`);
+      continue;
+    }
+    const existing = b.serviceAt(s.address, s.protocol, s.port);
+    if (existing) {
+      b.say(s.src, "not-imported", `not imported because ${existing.words} already answers on ${where}`);
+      for (const r of mine)
+        b.say(r.src, "not-imported", `not imported because its service (line ${s.src.line}) is not imported`);
+      continue;
+    }
+    if (mine.length === 0) {
+      b.say(s.src, "not-imported", "not imported because it has no real servers (-a lines)");
+      continue;
+    }
+    const kept: ServerText[] = [];
+    for (const r of mine) {
+      const twin = kept.find((k) => k.server.address === r.server.address);
+      if (twin) b.say(r.src, "ignored", `the same real server as line ${twin.src.line}: the first one is kept`);
+      else if (kept.length >= MAX_REAL_SERVERS)
+        b.say(
+          r.src,
+          "not-imported",
+          `not imported because a service may have at most ${MAX_REAL_SERVERS} real servers`,
+        );
+      else kept.push(r);
+    }
+    if (s.port === null) for (const r of kept) r.server.port = null;
+    const vs = b.virtualService({
+      address: s.address,
+      protocol: s.protocol,
+      port: s.port,
+      scheduler: s.fields.scheduler.scheduler,
+      persistenceSeconds: s.fields.persistenceSeconds,
+      sorryServer: null,
+      fullNat: false,
+      realServers: kept.map((r) => r.server),
+      healthCheck: zHealthCheck.parse({ kind: "none" }),
+      enabled: true,
+      comment: `ipvsadm line ${s.src.line}`,
+    });
+    if ("problems" in vs) {
+      b.say(s.src, "not-imported", `not imported because ${vs.problems.join("; ")}`);
+      for (const r of kept)
+        b.say(r.src, "not-imported", `not imported because its service (line ${s.src.line}) is not imported`);
+      continue;
+    }
+    const notes = s.fields.scheduler.note ? [s.fields.scheduler.note, ...s.notes] : s.notes;
+    b.say(s.src, "imported", `imported as ${b.vsWords(vs)}; no health check (ipvsadm has none)${withNotes(notes)}`);
+    for (const r of kept) {
+      const rs = r.server;
+      b.say(
+        r.src,
+        "merged",
+        `real server ${rs.address}${rs.port === null ? "" : `:${rs.port}`} of virtual service "${vs.name}" (line ${s.src.line})${withNotes(r.notes)}`,
+      );
+    }
+  }
 }
 
 function importLvsSnatRules(

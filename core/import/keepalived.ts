@@ -1,5 +1,6 @@
 import type { Isp } from "../policy/model";
 import { type PolicyBuilder, parseAlgorithm } from "./builder";
+import { importVirtualServer, importVrrp } from "./keepalived-vs";
 import { expandRange, normaliseCidr, type SourceLine, sourceLines, stripComment, words } from "./text";
 import { IMPORT_LIMITS, ImportError, type ImportOptions } from "./types";
 
@@ -10,9 +11,9 @@ import { IMPORT_LIMITS, ImportError, type ImportOptions } from "./types";
  *   local_address_group NAME { a  a-b ... }           dsnat local addresses
  *   zone NAME|CIDR { CIDR ...  (or: network CIDR)  laddr_group_name NAME }   dsnat zone, first match in order
  *
- * `virtual_server` (other than lvs-snat's SNAT service) and `vrrp_instance` / `vrrp_sync_group`
- * are reported as not imported yet. Includes are read through the caller's reader, must resolve
- * inside the given directory, and may not loop.
+ * `virtual_server` (other than lvs-snat's SNAT service) becomes a virtual service and
+ * `vrrp_instance` / `vrrp_sync_group` the cluster's HA settings (keepalived-vs.ts). Includes are
+ * read through the caller's reader, must resolve inside the given directory, and may not loop.
  */
 
 export interface Block {
@@ -175,6 +176,9 @@ export function importKeepalived(b: PolicyBuilder, text: string, opts: ImportOpt
   const groups = new Map<string, { blk: Block; ranges: string[] }>();
   const zones: Block[] = [];
   const snatRules: Block[] = [];
+  const services: Block[] = [];
+  const instances: Block[] = [];
+  const syncGroups: Block[] = [];
 
   const walk = (list: Block[]) => {
     for (const blk of list) {
@@ -204,7 +208,7 @@ export function importKeepalived(b: PolicyBuilder, text: string, opts: ImportOpt
             kids.some((c) => c.name === "snat_rule") ||
             kids.some((c) => c.name === "lb_algo" && c.args[0] === "snat_sched");
           if (!snat) {
-            sayAll(b, blk, "not-imported", "not imported: virtual services are not supported yet");
+            services.push(blk);
             break;
           }
           b.say(
@@ -220,12 +224,17 @@ export function importKeepalived(b: PolicyBuilder, text: string, opts: ImportOpt
           break;
         }
         case "vrrp_instance":
+          instances.push(blk);
+          break;
         case "vrrp_sync_group":
+          syncGroups.push(blk);
+          break;
+        case "virtual_server_group":
           sayAll(
             b,
             blk,
             "not-imported",
-            "not imported: VRRP and HA settings are not imported yet (set the cluster's gateways up on the Gateways page)",
+            "not imported because virtual_server_group is not supported: make one virtual service per address and port",
           );
           break;
         case "global_defs":
@@ -243,6 +252,8 @@ export function importKeepalived(b: PolicyBuilder, text: string, opts: ImportOpt
 
   for (const blk of snatRules) importSnatRule(b, blk);
   importZones(b, zones, groups);
+  for (const blk of services) importVirtualServer(b, blk);
+  importVrrp(b, instances, syncGroups);
   for (const [name, g] of groups) {
     if (!b.has(g.blk.src))
       b.say(g.blk.src, "not-imported", `not imported because no zone uses local_address_group ${name}`);

@@ -1,4 +1,5 @@
-import type { Isp, Policy, Pool, Rule, Zone } from "../policy/model";
+import type { HaSettings, Isp, Policy, Pool, Rule, Zone } from "../policy/model";
+import type { VirtualService } from "../policy/virtual-service";
 import type { PolicyIssue } from "../policy/validate";
 
 /**
@@ -11,9 +12,9 @@ export const IMPORT_FORMATS = ["ipvsadm", "iptables", "keepalived"] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export const FORMAT_LABELS: Record<ImportFormat, string> = {
-  ipvsadm: "ipvsadm -S / ipvsadm-save -n (lvs-snat, dsnat)",
-  iptables: "iptables-save (nat table)",
-  keepalived: "keepalived.conf (lvs-snat snat_rule, dsnat zones)",
+  ipvsadm: "ipvsadm -S / ipvsadm-save -n (lvs-snat, dsnat, virtual services)",
+  iptables: "iptables-save (nat table: SNAT rules, DNAT virtual services)",
+  keepalived: "keepalived.conf (lvs-snat snat_rule, dsnat zones, virtual_server, VRRP)",
 };
 
 /**
@@ -51,6 +52,10 @@ export interface ImportChangeSet {
   pools: Pool[];
   zones: Zone[];
   rules: Rule[];
+  /** inbound virtual services (ipvsadm -A/-a, keepalived virtual_server, iptables DNAT) */
+  virtualServices: VirtualService[];
+  /** HA settings read from keepalived vrrp_instance blocks; null: the draft's are kept */
+  ha: HaSettings | null;
 }
 
 export interface ImportResult {

@@ -48,14 +48,16 @@ test("an operator pastes iptables-save text, reads the per-line result and adds 
     await expect(row(5)).toContainText("SNAT to pool");
     await expect(row(5)).toContainText("changed: dash characters replaced by '-'");
     await expect(row(6)).toContainText("MASQUERADE");
-    await expect(row(7)).toContainText("not imported: virtual services are not supported yet");
+    await expect(row(7)).toContainText('imported as virtual service "tcp-198.51.100.30-80"');
     // (a textarea turns CRLF into LF itself: the importer's CRLF handling is unit-tested)
-    await expect(page.getByText(/Adds 0 ISP\(s\), 1 pool\(s\), 0 zone\(s\) and 2 rule\(s\)/)).toBeVisible();
+    await expect(
+      page.getByText(/Adds 0 ISP\(s\), 1 pool\(s\), 0 zone\(s\),\s+2 rule\(s\) and 1 virtual service\(s\)/),
+    ).toBeVisible();
     await page.screenshot({ path: testInfo.outputPath("import-preview.png"), fullPage: true });
 
     await page.getByRole("button", { name: "Add to draft" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Added to the draft" })).toContainText(
-      "Added to the draft: 0 ISP(s), 1 pool(s), 0 zone(s), 2 rule(s)",
+      "Added to the draft: 0 ISP(s), 1 pool(s), 0 zone(s), 2 rule(s), 1 virtual service(s)",
     );
     await page.getByRole("link", { name: "Review the changes" }).click();
     await expect(page.getByRole("heading", { name: "Changes" })).toBeVisible();

@@ -16,7 +16,14 @@ import {
   importPolicy,
 } from "../../../core/import/index";
 import { type Actor, recordAudit, type RequestMeta } from "../audit/record";
-import { ispToData, poolToData, ruleToData, zoneToData } from "../draft/rows";
+import {
+  ispToData,
+  poolToData,
+  ruleToData,
+  virtualServiceFromRow,
+  virtualServiceToData,
+  zoneToData,
+} from "../draft/rows";
 import { draftSnapshot } from "../draft/snapshot";
 
 /**
@@ -79,7 +86,14 @@ function parse(input: ImportInput, policy: Parameters<typeof importPolicy>[1]): 
 }
 
 function counts(c: ImportChangeSet) {
-  return { isps: c.isps.length, pools: c.pools.length, zones: c.zones.length, rules: c.rules.length };
+  return {
+    isps: c.isps.length,
+    pools: c.pools.length,
+    zones: c.zones.length,
+    rules: c.rules.length,
+    virtualServices: c.virtualServices.length,
+    haSettings: c.ha ? 1 : 0,
+  };
 }
 
 function lineCounts(r: ImportResult) {
@@ -88,11 +102,19 @@ function lineCounts(r: ImportResult) {
   return out;
 }
 
+/** The draft with its virtual services, so an import matches them (the snapshot has the SNAT side). */
+async function draftWithServices(db: Db, clusterId: string) {
+  const snap = await draftSnapshot(db, clusterId);
+  const rows = await db.virtualService.findMany({ where: { clusterId }, orderBy: { seq: "asc" } });
+  const policy = rows.length ? { ...snap.policy, virtualServices: rows.map(virtualServiceFromRow) } : snap.policy;
+  return { snap, policy };
+}
+
 /** What importing the text would add to the draft, line by line, without changing anything. */
 export async function previewImport(db: Db, input: ImportInput) {
-  const snap = await draftSnapshot(db, input.clusterId);
-  const result = parse(input, snap.policy);
-  const diff = diffPolicies(snap.policy, result.policy);
+  const { snap, policy } = await draftWithServices(db, input.clusterId);
+  const result = parse(input, policy);
+  const diff = diffPolicies(policy, result.policy);
   const oldWarnings = new Set(snap.warnings().map((w) => `${w.code}|${w.entity}|${w.id}|${w.message}`));
   const warnings = policyWarnings(result.policy)
     .filter((w) => !oldWarnings.has(`${w.code}|${w.entity}|${w.id}|${w.message}`))
@@ -123,12 +145,23 @@ function blockers(r: ImportResult): string[] {
     out.push(`the draft would have ${r.problems.length} new problem(s): ${r.problems.slice(0, 3).join("; ")}`);
   }
   const c = r.changes;
-  if (c.isps.length + c.pools.length + c.zones.length + c.rules.length === 0) out.push("nothing to add");
+  if (c.isps.length + c.pools.length + c.zones.length + c.rules.length + c.virtualServices.length === 0 && !c.ha)
+    out.push("nothing to add");
   return out;
 }
 
-async function insertChanges(tx: Tx, clusterId: string, changes: ImportChangeSet) {
-  const n = changes.isps.length + changes.pools.length + changes.zones.length + changes.rules.length;
+async function insertChanges(
+  tx: Tx,
+  clusterId: string,
+  changes: ImportChangeSet,
+  settings: ImportResult["policy"]["settings"],
+) {
+  const n =
+    changes.isps.length +
+    changes.pools.length +
+    changes.zones.length +
+    changes.rules.length +
+    changes.virtualServices.length;
   const c = await tx.cluster.update({
     where: { id: clusterId },
     data: { nextSeq: { increment: n } },
@@ -150,6 +183,15 @@ async function insertChanges(tx: Tx, clusterId: string, changes: ImportChangeSet
       data: changes.zones.map((z) => ({ id: z.id, clusterId, seq: seq++, ...zoneToData(z) })),
     });
   }
+  if (changes.virtualServices.length) {
+    await tx.virtualService.createMany({
+      data: changes.virtualServices.map((v) => ({ id: v.id, clusterId, seq: seq++, ...virtualServiceToData(v) })),
+    });
+  }
+  // keepalived VRRP instances: the cluster's HA settings (the rest of the settings as the draft had them)
+  if (changes.ha) {
+    await tx.cluster.update({ where: { id: clusterId }, data: { settings: JSON.stringify(settings) } });
+  }
   // rules keep their relative creation order: it is the last tie-breaker of rule order
   if (changes.rules.length) {
     await tx.rule.createMany({
@@ -160,9 +202,9 @@ async function insertChanges(tx: Tx, clusterId: string, changes: ImportChangeSet
 
 /** Adds what the text imports to the draft: all of it in one transaction, or nothing. */
 export async function applyImport(db: Db, actor: Actor, meta: RequestMeta, input: ImportApplyInput) {
-  const snap = await draftSnapshot(db, input.clusterId);
+  const { snap, policy } = await draftWithServices(db, input.clusterId);
   if (snap.draftVersion !== input.draftVersion) throw staleVersion("The draft");
-  const result = parse(input, snap.policy);
+  const result = parse(input, policy);
   const blocking = blockers(result);
   if (blocking.length > 0) {
     throw (result.questions.length || result.problems.length ? invalid : conflict)(
@@ -173,7 +215,7 @@ export async function applyImport(db: Db, actor: Actor, meta: RequestMeta, input
   await db.$transaction(
     async (tx) => {
       await claimDraftVersion(tx, input.clusterId, input.draftVersion);
-      await insertChanges(tx, input.clusterId, result.changes);
+      await insertChanges(tx, input.clusterId, result.changes, result.policy.settings);
       await recordAudit(tx, {
         actor,
         meta,

@@ -42,11 +42,11 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     expect(first.format).toBe("iptables");
     expect(first.questions.map((q) => q.key)).toEqual([]);
     expect(first.lineCount).toBe(25);
-    expect(first.lines.find((l) => l.line === 12)?.message).toBe(
-      "not imported: virtual services are not supported yet",
+    expect(first.lines.find((l) => l.line === 12)?.message).toMatch(
+      /^imported as virtual service "tcp-192.0.2.80-80" .*--mode nth/,
     );
     // eth2 is only used by a MASQUERADE line, which is not imported: nothing to ask
-    expect(first.counts).toEqual({ isps: 0, pools: 2, zones: 0, rules: 5 });
+    expect(first.counts).toEqual({ isps: 0, pools: 2, zones: 0, rules: 5, virtualServices: 1, haSettings: 0 });
     expect(first.changes.rules.every((r) => r.change === "added")).toBe(true);
     expect(first.blockers).toEqual([]);
     const before = await h.db.auditEvent.count({ where: { action: "draft.import" } });
@@ -54,6 +54,15 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     expect(out.added).toEqual(first.counts);
     const rules = await op.rule.list({ clusterId, offset: 0, limit: 50 });
     expect(rules.total).toBe(5);
+    // the DNAT cascade is a virtual service of the draft
+    const vs = await h.db.virtualService.findMany({ where: { clusterId } });
+    expect(vs.map((v) => v.name)).toEqual(["tcp-192.0.2.80-80"]);
+    expect(JSON.parse(vs[0]?.fields ?? "{}")).toMatchObject({
+      address: "192.0.2.80",
+      port: 80,
+      scheduler: "rr",
+      realServers: [{ address: "10.9.0.1" }, { address: "10.9.0.2" }],
+    });
     expect(await h.db.auditEvent.count({ where: { action: "draft.import", clusterId } })).toBe(before + 1);
     const event = await h.db.auditEvent.findFirst({ where: { action: "draft.import", clusterId } });
     expect(event?.actorName).toBe("operator");
@@ -74,7 +83,7 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     expect(refused.message).toMatch(/question/);
     const answers = { "nextHop:eth9": "203.0.113.9" };
     const ok = await op.import.add({ clusterId, text, answers, draftVersion: p.draftVersion });
-    expect(ok.added).toEqual({ isps: 1, pools: 1, zones: 0, rules: 1 });
+    expect(ok.added).toEqual({ isps: 1, pools: 1, zones: 0, rules: 1, virtualServices: 0, haSettings: 0 });
   });
 
   it("imports keepalived with uploaded include files", async () => {
@@ -90,6 +99,33 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     expect(p.questions).toEqual([]);
     expect(p.counts.rules).toBe(5);
     expect(p.blockers).toEqual([]);
+  });
+
+  it("adds keepalived virtual services and VRRP settings to the draft", async () => {
+    const op = h.as("operator");
+    const clusterId = await cluster("imp-vs");
+    const input = { clusterId, text: sample("vs-keepalived.conf"), fileName: "keepalived.conf" };
+    const p = await op.import.preview(input);
+    expect(p.blockers).toEqual([]);
+    expect(p.counts).toMatchObject({ rules: 0, virtualServices: 4, haSettings: 1 });
+    const out = await op.import.add({ ...input, draftVersion: p.draftVersion });
+    expect(out.added).toEqual(p.counts);
+    const rows = await h.db.virtualService.findMany({ where: { clusterId }, orderBy: { seq: "asc" } });
+    expect(rows.map((r) => r.name)).toEqual([
+      "tcp-192.0.2.80-80",
+      "tcp-192.0.2.80-443",
+      "udp-192.0.2.53-53",
+      "tcp-192.0.2.25-all",
+    ]);
+    expect(JSON.parse(rows[0]?.fields ?? "{}").healthCheck).toMatchObject({ kind: "http", path: "/healthz" });
+    const settings = JSON.parse(
+      (await h.db.cluster.findUniqueOrThrow({ where: { id: clusterId }, select: { settings: true } })).settings,
+    );
+    expect(settings.ha).toMatchObject({ mode: "active_standby", lanVirtualAddress: "10.0.0.1/24", lanVrid: 51 });
+    expect(settings.ha.links).toHaveLength(1);
+    // importing the same text again adds nothing: the services are there, the settings the same
+    const again = await op.import.preview(input);
+    expect(again.counts.virtualServices).toBe(0);
   });
 
   it("refuses hostile input with a clear error and leaves the draft untouched", async () => {

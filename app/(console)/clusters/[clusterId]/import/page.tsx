@@ -36,7 +36,7 @@ export default function ImportPage() {
       onSuccess: async (r) => {
         const a = r.added;
         setNotice(
-          `Added to the draft: ${a.isps} ISP(s), ${a.pools} pool(s), ${a.zones} zone(s), ${a.rules} rule(s). Nothing is published until you publish the draft.`,
+          `Added to the draft: ${a.isps} ISP(s), ${a.pools} pool(s), ${a.zones} zone(s), ${a.rules} rule(s), ${a.virtualServices} virtual service(s)${a.haSettings ? ", HA settings" : ""}. Nothing is published until you publish the draft.`,
         );
         preview.reset();
         setText("");
@@ -148,8 +148,9 @@ export default function ImportPage() {
               </span>
             </div>
             <p>
-              Adds {data.counts.isps} ISP(s), {data.counts.pools} pool(s), {data.counts.zones} zone(s) and{" "}
-              {data.counts.rules} rule(s) to the draft.
+              Adds {data.counts.isps} ISP(s), {data.counts.pools} pool(s), {data.counts.zones} zone(s),{" "}
+              {data.counts.rules} rule(s) and {data.counts.virtualServices} virtual service(s) to the draft
+              {data.counts.haSettings > 0 ? ", and sets the HA settings" : ""}.
             </p>
             {data.notes.length > 0 && (
               <ul className="muted small">
