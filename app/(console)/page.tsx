@@ -59,7 +59,10 @@ function CreateClusterForm({ onDone }: { onDone: () => void }) {
 export default function ClustersPage() {
   const trpc = useTRPC();
   const me = useQuery(trpc.auth.me.queryOptions());
-  const clusters = useQuery(trpc.cluster.list.queryOptions());
+  // clusters other people (or scripts) add show up on arrival and while the list is open
+  const clusters = useQuery(
+    trpc.cluster.list.queryOptions(undefined, { refetchOnMount: "always", refetchInterval: 15_000 }),
+  );
   const [creating, setCreating] = useState(false);
   const canEdit = me.data?.role === "operator" || me.data?.role === "admin";
 
