@@ -15,6 +15,7 @@ import {
   zProtocol,
 } from "../policy/model";
 import { describeIssue, validatePolicy } from "../policy/validate";
+import { type VirtualService, zVirtualServiceFields } from "../policy/virtual-service";
 
 /**
  * The declarative YAML document of a cluster's whole policy. Entities refer to each other by
@@ -88,6 +89,8 @@ export const zPolicyDocument = zStrict({
   pools: z.array(zDocPool).default([]),
   zones: z.array(zDocZone).default([]),
   rules: z.array(zDocRule).default([]),
+  /** inbound virtual services as the policy model has them (they refer to nothing else by id) */
+  virtualServices: z.array(zVirtualServiceFields.extend({ id: zId.optional() })).default([]),
 });
 export type PolicyDocument = z.infer<typeof zPolicyDocument>;
 
@@ -141,6 +144,12 @@ export function writePolicyDocument(policy: Policy, clusterName?: string): strin
       enabled: r.enabled,
       comment: r.comment,
     })),
+    // id first, then the fields in the model's order: reading back and writing again gives the same text
+    ...((policy.virtualServices ?? []).length > 0
+      ? {
+          virtualServices: (policy.virtualServices ?? []).map((v) => ({ id: v.id, ...zVirtualServiceFields.parse(v) })),
+        }
+      : {}),
   };
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
@@ -193,12 +202,12 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
   const doc = parsed.data;
   const errors: string[] = [];
   const taken = new Set<string>();
-  for (const list of [existing.isps, existing.pools, existing.zones, existing.rules])
+  for (const list of [existing.isps, existing.pools, existing.zones, existing.rules, existing.virtualServices ?? []])
     for (const e of list) taken.add(e.id);
   const known = new Set(taken);
   const keep = (id: string | undefined) =>
     id !== undefined && (!opts.onlyExistingIds || known.has(id)) ? id : undefined;
-  for (const list of [doc.isps, doc.pools, doc.zones, doc.rules]) {
+  for (const list of [doc.isps, doc.pools, doc.zones, doc.rules, doc.virtualServices]) {
     for (const e of list) {
       e.id = keep(e.id);
       if (e.id) taken.add(e.id);
@@ -324,12 +333,17 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
       comment: r.comment,
     };
   });
+  const virtualServices: VirtualService[] = doc.virtualServices.map(({ id: _, ...fields }, n) => ({
+    id: idOf("vs", doc.virtualServices[n] as { id?: string; name: string }, existing.virtualServices ?? []),
+    ...fields,
+  }));
   const policy: Policy = {
     settings: zClusterSettings.parse({ ...existing.settings, ...doc.settings }),
     isps,
     pools,
     zones,
     rules,
+    ...(virtualServices.length > 0 ? { virtualServices } : {}),
   };
   if (errors.length === 0) errors.push(...validatePolicy(policy).map((i) => describeIssue(policy, i)));
   return { policy, cluster: doc.cluster ?? null, errors };

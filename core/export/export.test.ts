@@ -59,17 +59,12 @@ function policies(): Array<[string, Policy]> {
     ha: standaloneHa(),
     gateways: [],
   };
-  // the YAML document does not carry virtual services (yet): the samples' services are left out here
-  const snatOnly = (p: Policy): Policy => {
-    const { virtualServices: _vs, ...rest } = p;
-    return rest;
-  };
   return [
     ["empty", emptyPolicy()],
-    ["iptables", snatOnly(ipt)],
-    ["lvs-snat", snatOnly(lvs)],
-    ["keepalived", snatOnly(ka.policy)],
-    ["rich", snatOnly(rich)],
+    ["iptables", ipt],
+    ["lvs-snat", lvs],
+    ["keepalived", ka.policy],
+    ["rich", rich],
   ];
 }
 
