@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { drClosingMapOf, drFlowMapOf } from "../../core/render/vs-dr";
 import { drMarkOf, drTargetOf } from "../../core/spec/marks";
 import { gatewaySpec, virtualService } from "../../testkit/spec-fixtures";
+import { sumTraffic } from "../../core/protocol/virtual-service-status";
 import {
   parseConntrack,
   parseDrFlows,
@@ -9,7 +10,6 @@ import {
   parseSetCounters,
   type RawTraffic,
   rawTraffic,
-  sumTraffic,
   withRates,
   withTraffic,
 } from "./traffic";

@@ -3,6 +3,7 @@ import { realServerKey } from "../../core/render/vs-schedule";
 import {
   MAX_VIRTUAL_SERVICES_STATUS_BYTES,
   type RealServerTraffic,
+  sumTraffic,
   type VirtualServiceStatus,
 } from "../../core/protocol/virtual-service-status";
 import { drMarkOf, drTargetOf } from "../../core/spec/marks";
@@ -199,30 +200,6 @@ export function withRates(prev: TrafficSample | null, cur: TrafficSample): Map<s
     });
   }
   return out;
-}
-
-/** A service's totals: the sum over its real servers. */
-export function sumTraffic(list: readonly RealServerTraffic[]): RealServerTraffic {
-  const total: RealServerTraffic = {
-    connections: 0,
-    packetsIn: 0,
-    packetsOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    connectionsPerSecond: 0,
-    packetsInPerSecond: 0,
-    packetsOutPerSecond: 0,
-    active: 0,
-    inactive: 0,
-    bytesInPerSecond: 0,
-    bytesOutPerSecond: 0,
-  };
-  for (const t of list) {
-    for (const k of Object.keys(total) as Array<keyof RealServerTraffic>) {
-      total[k] = Math.round(((total[k] ?? 0) + (t[k] ?? 0)) * 10) / 10;
-    }
-  }
-  return total;
 }
 
 /** The health status with each real server's traffic and each service's totals added. */

@@ -145,3 +145,6 @@ export function TextField(props: {
     </Field>
   );
 }
+
+/** The keys of a form's text state whose values are strings (what a TextField edits). */
+export type TextKeyOf<S> = { [K in keyof S]: S[K] extends string ? K : never }[keyof S];

@@ -30,6 +30,30 @@ export const zRealServerTraffic = z.object({
 });
 export type RealServerTraffic = z.infer<typeof zRealServerTraffic>;
 
+/** Traffic added up (a service's totals over its real servers, or over gateways), to a tenth. */
+export function sumTraffic(list: readonly RealServerTraffic[]): RealServerTraffic {
+  const total: RealServerTraffic = {
+    connections: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    connectionsPerSecond: 0,
+    packetsInPerSecond: 0,
+    packetsOutPerSecond: 0,
+    active: 0,
+    inactive: 0,
+    bytesInPerSecond: 0,
+    bytesOutPerSecond: 0,
+  };
+  for (const t of list) {
+    for (const k of Object.keys(total) as Array<keyof RealServerTraffic>) {
+      total[k] = Math.round(((total[k] ?? 0) + (t[k] ?? 0)) * 10) / 10;
+    }
+  }
+  return total;
+}
+
 export const zRealServerStatus = z.object({
   address: zIPv4,
   port: zPort.nullable(),

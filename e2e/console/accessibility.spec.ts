@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { axeViolations } from "../../testkit/console/axe";
-import { api, seedCluster } from "../../testkit/console/editing-helpers";
+import { api, seedPublishedCluster } from "../../testkit/console/editing-helpers";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 // Every page of the console, reached by clicking as a person would, has no axe violations: a
@@ -28,19 +28,7 @@ test("every page passes axe, with content and with the draft banner showing", as
   test.setTimeout(120_000);
   await signIn(page);
   const name = uniqueName("a11y");
-  const seeded = await seedCluster(page, name, (ids) => [
-    {
-      source: { kind: "zone", zoneId: ids.zones.office },
-      action: { type: "snat", poolId: ids.pools["telia-a"], algorithm: "sh" },
-      egressIspId: ids.isps.telia,
-    },
-  ]);
-  const status = await api<{ draftVersion: number }>(page, "draft.status", { clusterId: seeded.clusterId }, "query");
-  await api(page, "draft.publish", {
-    clusterId: seeded.clusterId,
-    message: "first",
-    draftVersion: status.draftVersion,
-  });
+  const seeded = await seedPublishedCluster(page, name);
   await api(page, "zone.create", { clusterId: seeded.clusterId, fields: { name: "lab", networks: ["100.65.0.0/24"] } });
   await api(page, "gateway.create", { clusterId: seeded.clusterId, name: "gw-1", address: "" });
 

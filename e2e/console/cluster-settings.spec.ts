@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { api } from "../../testkit/console/editing-helpers";
+import { api, publishDraft } from "../../testkit/console/editing-helpers";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 test("the LAN guard's interfaces: checked as the publish checks them, saved to the draft, listed as a change", async ({
@@ -14,8 +14,7 @@ test("the LAN guard's interfaces: checked as the publish checks them, saved to t
       fields: { name: "telia", interface: "eth1", nextHop: "198.51.100.1" },
     });
     // published once, so the settings change shows against a revision
-    const status = await api<{ draftVersion: number }>(page, "draft.status", { clusterId: cluster.id }, "query");
-    await api(page, "draft.publish", { clusterId: cluster.id, message: "uplink", draftVersion: status.draftVersion });
+    await publishDraft(page, cluster.id, "uplink");
     await page.goto("/");
     await page.getByRole("link", { name }).click();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { expect, request, test } from "@playwright/test";
 import { expectAccessible } from "../../testkit/console/axe";
-import { api, seedCluster } from "../../testkit/console/editing-helpers";
+import { seedPublishedCluster } from "../../testkit/console/editing-helpers";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 // A published revision taken out as files an operator's old tools read, and a token a script uses.
@@ -9,19 +9,7 @@ import { signIn, uniqueName } from "../../testkit/console/fixtures";
 test("export a revision as Gatehouse YAML and as iptables-save, shown, listed and downloaded", async ({ page }) => {
   await signIn(page);
   const name = uniqueName("export");
-  const seeded = await seedCluster(page, name, (ids) => [
-    {
-      source: { kind: "zone", zoneId: ids.zones.office },
-      action: { type: "snat", poolId: ids.pools["telia-a"], algorithm: "sh" },
-      egressIspId: ids.isps.telia,
-    },
-  ]);
-  const status = await api<{ draftVersion: number }>(page, "draft.status", { clusterId: seeded.clusterId }, "query");
-  await api(page, "draft.publish", {
-    clusterId: seeded.clusterId,
-    message: "first",
-    draftVersion: status.draftVersion,
-  });
+  const _seeded = await seedPublishedCluster(page, name);
 
   await page.goto("/");
   await page.getByRole("link", { name }).click();

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { parseCsv, unguardFormula } from "../../server/services/audit/csv";
 import { reportingGateway } from "../../testkit/console/agent-reports";
-import { api } from "../../testkit/console/editing-helpers";
+import { api, publishDraft } from "../../testkit/console/editing-helpers";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
@@ -14,11 +14,6 @@ import { signIn, uniqueName } from "../../testkit/console/fixtures";
 interface Entity<T> {
   entity: T & { id: string };
   version: number;
-}
-
-async function publish(page: Page, clusterId: string, message: string) {
-  const status = await api<{ draftVersion: number }>(page, "draft.status", { clusterId }, "query");
-  return api<{ number: number }>(page, "draft.publish", { clusterId, message, draftVersion: status.draftVersion });
 }
 
 test("edit, publish, find the change and its diff in the history, revert it, and see both", async ({
@@ -45,7 +40,7 @@ test("edit, publish, find the change and its diff in the history, revert it, and
       comment: "office",
     },
   });
-  expect((await publish(page, clusterId, "first policy")).number).toBe(1);
+  expect((await publishDraft(page, clusterId, "first policy")).number).toBe(1);
   await reportingGateway(page, clusterId, "edge-1", { revision: 1 });
 
   // the edit under review: the office rule now hashes by destination too
@@ -55,7 +50,7 @@ test("edit, publish, find the change and its diff in the history, revert it, and
     version: rule.version,
     fields: { ...rule.entity, action: { type: "snat", poolId: pool.entity.id, algorithm: "sdh" } },
   });
-  expect((await publish(page, clusterId, "hash by destination")).number).toBe(2);
+  expect((await publishDraft(page, clusterId, "hash by destination")).number).toBe(2);
 
   // the cluster's history shows who did what, newest first
   await page.goto(`/clusters/${clusterId}`);

@@ -1,5 +1,5 @@
 import { expect, type Page, test } from "@playwright/test";
-import { api } from "../../testkit/console/editing-helpers";
+import { api, publishDraft } from "../../testkit/console/editing-helpers";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /** Adds a gateway; with `linkAddress`, its agent enrolls and reports that address on eth1. */
@@ -52,12 +52,7 @@ test("the Pools page shows which gateway owns which addresses and what the upstr
 
     // a second gateway and a publish: two slices of telia-main, and the one-address pool cannot be split
     await addGateway(page, cluster.id, "gw-b", null);
-    const status = await api<{ draftVersion: number }>(page, "draft.status", { clusterId: cluster.id }, "query");
-    await api(page, "draft.publish", {
-      clusterId: cluster.id,
-      message: "two gateways",
-      draftVersion: status.draftVersion,
-    });
+    await publishDraft(page, cluster.id, "two gateways");
     await page.reload();
     const owners = section.getByRole("table", { name: "Addresses by gateway" });
     await expect(owners.getByTestId("slice-row")).toHaveCount(2);

@@ -76,6 +76,25 @@ export async function seedCluster(
   return { clusterId, ...ids, rules: ruleIds };
 }
 
+/** Publishes the cluster's draft as it is now; answers the new revision. */
+export async function publishDraft(page: Page, clusterId: string, message: string): Promise<{ number: number }> {
+  const status = await api<{ draftVersion: number }>(page, "draft.status", { clusterId }, "query");
+  return api<{ number: number }>(page, "draft.publish", { clusterId, message, draftVersion: status.draftVersion });
+}
+
+/** A cluster (seedCluster) with one SNAT rule for the office zone through telia, published as revision 1. */
+export async function seedPublishedCluster(page: Page, name: string): Promise<Seeded> {
+  const seeded = await seedCluster(page, name, (ids) => [
+    {
+      source: { kind: "zone", zoneId: ids.zones.office },
+      action: { type: "snat", poolId: ids.pools["telia-a"], algorithm: "sh" },
+      egressIspId: ids.isps.telia,
+    },
+  ]);
+  await publishDraft(page, seeded.clusterId, "first");
+  return seeded;
+}
+
 /** The console's draft as the API reports it, for checks that nothing was saved. */
 export async function listOf(page: Page, kind: "isp" | "pool" | "zone", clusterId: string): Promise<unknown[]> {
   return api<unknown[]>(page, `${kind}.list`, { clusterId }, "query");

@@ -1,8 +1,10 @@
 "use client";
 
 import { useMutation, useQuery } from "@tanstack/react-query";
+import type { TextKeyOf } from "@/app/components/field";
+import { DraftFormFooter } from "@/app/components/draft-form-footer";
 import { type FormEvent, useState } from "react";
-import { Field, FormAlert, inputProps, TextField } from "@/app/components/field";
+import { Field, inputProps, TextField } from "@/app/components/field";
 import { type GroupedErrors, serverIssues } from "@/app/components/form-errors";
 import { useCanEdit, useClusterEntities, useRefreshAll } from "@/app/components/hooks";
 import { errorMessage } from "@/app/lib/errors";
@@ -81,6 +83,13 @@ export function GatewayHaSection({ clusterId, gatewayId }: { clusterId: string; 
     setSaved(false);
   };
   const disabled = !canEdit;
+  /** a text field's value, messages and change handler, for one key of the form's text */
+  const bind = (key: TextKeyOf<GatewayFormText>, errorKey: string) => ({
+    errors: at(errorKey),
+    value: text[key],
+    disabled,
+    onChange: (v: string) => change({ [key]: v }),
+  });
   const linkFields = GATEWAY_LINK_FIELDS.filter((f) => f !== "floatingAddress" || activeActive);
 
   function submit(e: FormEvent) {
@@ -164,29 +173,20 @@ export function GatewayHaSection({ clusterId, gatewayId }: { clusterId: string; 
             id="gw-lan-interface"
             label="LAN interface"
             placeholder="eth0"
-            errors={at("lanInterface")}
-            value={text.lanInterface}
-            disabled={disabled}
-            onChange={(v) => change({ lanInterface: v })}
+            {...bind("lanInterface", "lanInterface")}
           />
           <TextField
             id="gw-lan-address"
             label="Own LAN address"
             hint="(with the LAN's prefix)"
             placeholder="100.64.0.2/24"
-            errors={at("lanAddress")}
-            value={text.lanAddress}
-            disabled={disabled}
-            onChange={(v) => change({ lanAddress: v })}
+            {...bind("lanAddress", "lanAddress")}
           />
           <TextField
             id="gw-priority"
             label="VRRP priority"
             hint="(2–249; the highest becomes master)"
-            errors={at("priority")}
-            value={text.priority}
-            disabled={disabled}
-            onChange={(v) => change({ priority: v })}
+            {...bind("priority", "priority")}
           />
         </div>
         {activeActive && (
@@ -196,19 +196,13 @@ export function GatewayHaSection({ clusterId, gatewayId }: { clusterId: string; 
               label="LAN virtual address"
               hint="(the default gateway of the clients this gateway serves)"
               placeholder="100.64.0.11/24"
-              errors={at("lanVirtualAddress")}
-              value={text.lanVirtualAddress}
-              disabled={disabled}
-              onChange={(v) => change({ lanVirtualAddress: v })}
+              {...bind("lanVirtualAddress", "lanVirtualAddress")}
             />
             <TextField
               id="gw-vrid"
               label="VRID"
               hint="(of this gateway's group on every link)"
-              errors={at("vrid")}
-              value={text.vrid}
-              disabled={disabled}
-              onChange={(v) => change({ vrid: v })}
+              {...bind("vrid", "vrid")}
             />
           </div>
         )}
@@ -218,39 +212,22 @@ export function GatewayHaSection({ clusterId, gatewayId }: { clusterId: string; 
             label="Sync-link address"
             hint={`(on ${ha.sync.interface ?? "the LAN interface"}, for connection sync)`}
             placeholder="100.100.0.1"
-            errors={at("syncAddress")}
-            value={text.syncAddress}
-            disabled={disabled}
-            onChange={(v) => change({ syncAddress: v })}
+            {...bind("syncAddress", "syncAddress")}
           />
         )}
-        <FormAlert messages={save.error && problems === 0 ? [errorMessage(save.error)] : shown.other} />
-        {saved && (
-          <div className={`banner ${problems > 0 ? "warn" : "ok"}`} role="status">
-            Saved to the draft.{" "}
-            {problems > 0
-              ? "Fix the problems marked here before publishing."
-              : "The gateway changes when you publish it."}
-          </div>
-        )}
-        {canEdit && (
-          <div className="row">
-            <button className="primary" type="submit" disabled={edited === null || save.isPending}>
-              {save.isPending ? "Saving…" : "Save to draft"}
-            </button>
-            {edited !== null && (
-              <button
-                type="button"
-                onClick={() => {
-                  setEdited(null);
-                  setErrors(null);
-                }}
-              >
-                Reset
-              </button>
-            )}
-          </div>
-        )}
+        <DraftFormFooter
+          messages={save.error && problems === 0 ? [errorMessage(save.error)] : shown.other}
+          saved={saved}
+          problems={problems}
+          afterPublish="The gateway changes when you publish it."
+          canEdit={canEdit}
+          dirty={edited !== null}
+          pending={save.isPending}
+          onReset={() => {
+            setEdited(null);
+            setErrors(null);
+          }}
+        />
       </form>
     </section>
   );

@@ -1,5 +1,5 @@
 import type { RealServer, VirtualService } from "@/core/policy/virtual-service";
-import type { RealServerStatus, RealServerTraffic } from "@/core/protocol/virtual-service-status";
+import { type RealServerStatus, type RealServerTraffic, sumTraffic } from "@/core/protocol/virtual-service-status";
 import type { GatewayVirtualServices } from "@/server/services/gateways/virtual-service-status";
 
 /**
@@ -35,28 +35,6 @@ export interface RealServerView {
   traffic: RealServerTraffic | null;
 }
 
-const ZERO: RealServerTraffic = {
-  connections: 0,
-  packetsIn: 0,
-  packetsOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  connectionsPerSecond: 0,
-  packetsInPerSecond: 0,
-  packetsOutPerSecond: 0,
-  bytesInPerSecond: 0,
-  bytesOutPerSecond: 0,
-  active: 0,
-  inactive: 0,
-};
-
-export function addTraffic(a: RealServerTraffic, b: RealServerTraffic): RealServerTraffic {
-  const out = { ...a };
-  // rates an older agent does not report count as 0
-  for (const k of Object.keys(ZERO) as (keyof RealServerTraffic)[]) out[k] = (a[k] ?? 0) + (b[k] ?? 0);
-  return out;
-}
-
 function sameServer(service: VirtualService, rs: RealServer, st: RealServerStatus): boolean {
   return st.address === rs.address && (st.port === (rs.port ?? service.port) || st.port === rs.port);
 }
@@ -79,7 +57,8 @@ export function realServerView(
       since: st.since,
       lastError: st.lastError,
     });
-    if (g.online && st.traffic !== undefined) traffic = addTraffic(traffic ?? ZERO, st.traffic);
+    if (g.online && st.traffic !== undefined)
+      traffic = traffic === null ? st.traffic : sumTraffic([traffic, st.traffic]);
   }
   const online = byGateway.filter((b) => b.online);
   const health: Health =
@@ -105,7 +84,7 @@ export function serviceView(service: VirtualService, gateways: readonly GatewayV
   let traffic: RealServerTraffic | null = null;
   for (const v of realServers) {
     counts[v.health]++;
-    if (v.traffic !== null) traffic = addTraffic(traffic ?? ZERO, v.traffic);
+    if (v.traffic !== null) traffic = traffic === null ? v.traffic : sumTraffic([traffic, v.traffic]);
   }
   return { realServers, counts, traffic };
 }

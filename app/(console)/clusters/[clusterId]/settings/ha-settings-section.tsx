@@ -1,9 +1,11 @@
 "use client";
 
 import { useMutation, useQuery } from "@tanstack/react-query";
+import type { TextKeyOf } from "@/app/components/field";
+import { DraftFormFooter } from "@/app/components/draft-form-footer";
 import { type FormEvent, useState } from "react";
 import { HA_MODE_LABELS, HA_MODE_VALUES } from "@/core/policy/model";
-import { CheckField, Field, FormAlert, inputProps, TextField } from "@/app/components/field";
+import { CheckField, Field, inputProps, TextField } from "@/app/components/field";
 import { type GroupedErrors, serverIssues } from "@/app/components/form-errors";
 import { useCanEdit, useClusterEntities, useRefreshAll } from "@/app/components/hooks";
 import { errorMessage } from "@/app/lib/errors";
@@ -55,6 +57,13 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
     setSaved(false);
   };
   const disabled = !canEdit;
+  /** a text field's value, messages and change handler, for one key of the form's text */
+  const bind = (key: TextKeyOf<HaFormText>, errorKey: string) => ({
+    errors: at(errorKey),
+    value: text[key],
+    disabled,
+    onChange: (v: string) => change({ [key]: v }),
+  });
   const ha = text.mode !== "none";
 
   function submit(e: FormEvent) {
@@ -121,20 +130,9 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
                   label="LAN virtual address"
                   hint="(the clients' default gateway, with the LAN's prefix; it floats with the master)"
                   placeholder="100.64.0.1/24"
-                  errors={at("ha.lanVirtualAddress")}
-                  value={text.lanVirtualAddress}
-                  disabled={disabled}
-                  onChange={(v) => change({ lanVirtualAddress: v })}
+                  {...bind("lanVirtualAddress", "ha.lanVirtualAddress")}
                 />
-                <TextField
-                  id="ha-lan-vrid"
-                  label="LAN VRID"
-                  hint="(1–255)"
-                  errors={at("ha.lanVrid")}
-                  value={text.lanVrid}
-                  disabled={disabled}
-                  onChange={(v) => change({ lanVrid: v })}
-                />
+                <TextField id="ha-lan-vrid" label="LAN VRID" hint="(1–255)" {...bind("lanVrid", "ha.lanVrid")} />
               </div>
             )}
             <div className="row" style={{ alignItems: "flex-start" }}>
@@ -142,19 +140,13 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
                 id="ha-advert"
                 label="Advert interval (ms)"
                 hint="(a backup takes over after about three missed adverts)"
-                errors={at("ha.advertIntervalMs")}
-                value={text.advertIntervalMs}
-                disabled={disabled}
-                onChange={(v) => change({ advertIntervalMs: v })}
+                {...bind("advertIntervalMs", "ha.advertIntervalMs")}
               />
               <TextField
                 id="ha-track-weight"
                 label="Link tracking weight"
                 hint="(taken from a gateway's priority per ISP link that is down; 0: no tracking)"
-                errors={at("ha.trackLinkWeight")}
-                value={text.trackLinkWeight}
-                disabled={disabled}
-                onChange={(v) => change({ trackLinkWeight: v })}
+                {...bind("trackLinkWeight", "ha.trackLinkWeight")}
               />
             </div>
             <CheckField
@@ -202,10 +194,7 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
                 label="Sync interface"
                 hint="(empty: each gateway's LAN interface)"
                 placeholder="LAN interface"
-                errors={at("ha.sync.interface")}
-                value={text.syncInterface}
-                disabled={disabled}
-                onChange={(v) => change({ syncInterface: v })}
+                {...bind("syncInterface", "ha.sync.interface")}
               />
             )}
             {text.mode === "active_standby" && ispList.length > 0 && (
@@ -261,31 +250,19 @@ export function HaSettingsSection({ clusterId }: { clusterId: string }) {
             )}
           </>
         )}
-        <FormAlert messages={save.error && problems === 0 ? [errorMessage(save.error)] : shown.other} />
-        {saved && (
-          <div className={`banner ${problems > 0 ? "warn" : "ok"}`} role="status">
-            Saved to the draft.{" "}
-            {problems > 0 ? "Fix the problems marked here before publishing." : "Gateways change when you publish it."}
-          </div>
-        )}
-        {canEdit && (
-          <div className="row">
-            <button className="primary" type="submit" disabled={edited === null || save.isPending}>
-              {save.isPending ? "Saving…" : "Save to draft"}
-            </button>
-            {edited !== null && (
-              <button
-                type="button"
-                onClick={() => {
-                  setEdited(null);
-                  setErrors(null);
-                }}
-              >
-                Reset
-              </button>
-            )}
-          </div>
-        )}
+        <DraftFormFooter
+          messages={save.error && problems === 0 ? [errorMessage(save.error)] : shown.other}
+          saved={saved}
+          problems={problems}
+          afterPublish="Gateways change when you publish it."
+          canEdit={canEdit}
+          dirty={edited !== null}
+          pending={save.isPending}
+          onReset={() => {
+            setEdited(null);
+            setErrors(null);
+          }}
+        />
       </form>
     </section>
   );
