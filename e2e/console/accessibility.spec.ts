@@ -32,14 +32,17 @@ test("every page passes axe, with content and with the draft banner showing", as
   await api(page, "zone.create", { clusterId: seeded.clusterId, fields: { name: "lab", networks: ["100.65.0.0/24"] } });
   await api(page, "gateway.create", { clusterId: seeded.clusterId, name: "gw-1", address: "" });
 
+  const nav = page.getByRole("navigation", { name: "Main" });
   // every page is checked before the test says which failed, so one run lists them all
   const found: Record<string, string[]> = {};
   const check = async (what: string) => {
+    // the page clicked to, rendered: its link is the current one, it has its heading, nothing loads
+    await expect(nav.getByRole("link", { name: what, exact: true })).toHaveAttribute("aria-current", "page");
+    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
     await expect(page.locator(".loading")).toHaveCount(0);
     const v = await axeViolations(page);
     if (v.length > 0) found[what] = v;
   };
-  const nav = page.getByRole("navigation", { name: "Main" });
   for (const top of ["Audit log", "API reference", "Users", "Clusters"]) {
     await nav.getByRole("link", { name: top, exact: true }).click();
     await check(top);

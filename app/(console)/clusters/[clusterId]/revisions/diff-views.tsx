@@ -149,7 +149,8 @@ export function RulesetDiffView({
       {d?.tooLarge && <div className="banner warn">The two rulesets differ too much to show a line diff.</div>}
       {d?.hunks?.length === 0 && <div className="card empty">Both revisions render the same nftables ruleset.</div>}
       {d?.hunks && d.hunks.length > 0 && (
-        <pre className="hx-diff" title="nftables diff">
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: it scrolls, so keyboard users must be able to reach it (axe scrollable-region-focusable)
+        <pre className="hx-diff" title="nftables diff" tabIndex={0}>
           {d.hunks.map((h) => (
             <span key={`${h.oldStart}-${h.newStart}`}>
               <div className="hunk">{`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`}</div>

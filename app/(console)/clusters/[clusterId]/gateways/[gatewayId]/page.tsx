@@ -268,6 +268,8 @@ function DiagnosticsPanel({ gatewayId }: { gatewayId: string }) {
               </summary>
               <pre
                 className="mono small"
+                // biome-ignore lint/a11y/noNoninteractiveTabindex: it scrolls, so keyboard users must be able to reach it (axe scrollable-region-focusable)
+                tabIndex={0}
                 style={{ whiteSpace: "pre-wrap", margin: "6px 0 0", maxHeight: 420, overflow: "auto" }}
               >
                 {s.output || "(no output)"}
