@@ -194,8 +194,9 @@ describe.each(PROVIDERS)("npm run db:migrate on %s", (provider: DbProvider) => {
     const outputs = (await Promise.all([run(), run()])).map((r) => r.stdout);
     const shipped = readMigrations(MIGRATIONS_DIRS[provider]);
     const appliedLines = outputs.flatMap((o) => o.split("\n").filter((l) => l.startsWith("applied migration ")));
+    // each migration runs in its own transaction, so the two may take turns: every one applied once
+    // between them is what counts, whichever process applied it
     expect(appliedLines.sort()).toEqual(shipped.map((m) => `applied migration ${m.name}`).sort());
-    expect(outputs.some((o) => o.includes(": up to date"))).toBe(true);
     expect((await recorded(store.url)).map((r) => r.migration_name)).toEqual(shipped.map((m) => m.name));
   }, 90_000);
 });

@@ -17,6 +17,26 @@ export function sqliteTimestamp(d: Date): string {
   return d.toISOString().replace("Z", "+00:00");
 }
 
+const isBusy = (e: unknown) =>
+  typeof (e as { code?: unknown }).code === "string" && (e as { code: string }).code.startsWith("SQLITE_BUSY");
+
+/**
+ * Runs `fn`, again while SQLite answers "database is locked" for at most the busy timeout. The busy
+ * handler covers most waits, but not all: switching to WAL and a WAL recovery while another process
+ * (a second replica starting, say) does the same answer SQLITE_BUSY at once.
+ */
+function whenUnlocked<T>(fn: () => T): T {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isBusy(e) || Date.now() > deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    }
+  }
+}
+
 /**
  * SQLite: every migration runs in a BEGIN IMMEDIATE transaction, which takes the database's write lock, and checks
  * again inside it that no other process recorded the migration meanwhile.
@@ -34,11 +54,12 @@ export function sqliteMigrationStore(path: string): MigrationStore {
     async open() {
       db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
       // WAL lets the console keep reading while another process (a migration, a backup) writes.
-      if (path !== ":memory:") db.pragma("journal_mode = WAL");
-      db.exec(MIGRATIONS_TABLE_DDL.sqlite);
+      const d = db;
+      if (path !== ":memory:") whenUnlocked(() => d.pragma("journal_mode = WAL"));
+      whenUnlocked(() => d.exec(MIGRATIONS_TABLE_DDL.sqlite));
     },
     async applied() {
-      return rows();
+      return whenUnlocked(rows);
     },
     async apply(migration: MigrationFile) {
       const d = conn();
@@ -48,7 +69,7 @@ export function sqliteMigrationStore(path: string): MigrationStore {
       const foreignKeys = d.pragma("foreign_keys", { simple: true }) as number;
       d.pragma("foreign_keys = OFF");
       try {
-        d.exec("BEGIN IMMEDIATE");
+        whenUnlocked(() => d.exec("BEGIN IMMEDIATE"));
         try {
           if (isRecordedAsApplied(rows(), migration.name)) {
             d.exec("ROLLBACK");
