@@ -53,6 +53,8 @@ export interface EntityFormSpec<K extends EntityKind, E, S> {
   initial: (entity: E | null) => S;
   /** the state as the schema should see it */
   toFields: (state: S) => unknown;
+  /** a new entity saved another way than the kind's `create` (an ISP with its first pool); undefined: `create` */
+  createWith?: (client: Client, clusterId: string, fields: FieldsOf<K>, state: S) => Promise<unknown> | undefined;
 }
 
 /** Ties a form's definition to its types, which the hook and the dialog then infer from it. */
@@ -81,7 +83,8 @@ export function useEntityForm<K extends EntityKind, E extends { id: string }, S>
   const { kind, toFields, fieldKeys } = spec;
   const schema = SCHEMAS[kind];
   const refresh = useRefreshAll();
-  const save = PROCEDURES[kind](useTRPCClient());
+  const client = useTRPCClient();
+  const save = PROCEDURES[kind](client);
   const [state, setState] = useState<S>(() => spec.initial(editing?.entity ?? null));
   const [tried, setTried] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
@@ -89,7 +92,7 @@ export function useEntityForm<K extends EntityKind, E extends { id: string }, S>
     mutationFn: (fields: FieldsOf<K>) =>
       editing
         ? save.update.mutate({ clusterId, id: editing.entity.id, version: editing.version, fields })
-        : save.create.mutate({ clusterId, fields }),
+        : (spec.createWith?.(client, clusterId, fields, state) ?? save.create.mutate({ clusterId, fields })),
     onSuccess: async () => {
       await refresh();
       onClose();
@@ -137,7 +140,8 @@ export function useEntityForm<K extends EntityKind, E extends { id: string }, S>
         ...inputProps(id, errorsOf(errorKey)),
         value: state[key] as string,
         // a select's value is one of its options, which are the values the state allows
-        onChange: (ev: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => set(key, ev.target.value as S[Key]),
+        onChange: (ev: ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) =>
+          set(key, ev.target.value as S[Key]),
       };
     },
     /** the messages of the banner above the fields */

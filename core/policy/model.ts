@@ -132,6 +132,8 @@ export const zPoolFields = z.object({
   comment: zComment,
 });
 export const zPool = zPoolFields.extend({ id: zId });
+/** The first pool of a new ISP, created with it: the ISP is not there yet to be named. */
+export const zNewIspPool = zPoolFields.omit({ ispId: true });
 export type Pool = z.infer<typeof zPool>;
 
 export const zZoneFields = z.object({

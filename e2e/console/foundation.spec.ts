@@ -40,9 +40,30 @@ test("sign in, create a cluster, find its creation in the audit log", async ({ p
   await guide.getByRole("link", { name: "Add the ISPs" }).click();
   await expect(page.getByText("No ISPs yet.")).toBeVisible();
 
+  // the first ISP with its addresses in one form: they become its pool and its default pool
+  await page.getByRole("button", { name: "New ISP" }).click();
+  const dialog = page.getByRole("form", { name: "New ISP" });
+  await dialog.getByLabel("Name", { exact: true }).fill("telia");
+  await dialog.getByLabel(/^Egress interface/).fill("eth1");
+  await dialog.getByLabel(/^Next hop/).fill("198.51.100.1");
+  await dialog.getByLabel(/^Pool addresses/).fill("198.51.100.71-73\n198.51.100.300");
+  await expect(dialog.getByLabel(/^Pool \(/)).toHaveAttribute("placeholder", "telia-pool");
+  await dialog.getByRole("button", { name: "Create ISP" }).click();
+  await expect(dialog.locator("#isp-pool-addresses-error")).toContainText("198.51.100.300");
+  await dialog.getByLabel(/^Pool addresses/).fill("198.51.100.71-73");
+  await page.screenshot({ path: testInfo.outputPath("first-isp-with-pool.png") });
+  await dialog.getByRole("button", { name: "Create ISP" }).click();
+  await expect(dialog).toHaveCount(0);
+  const ispRow = page.getByRole("row").filter({ hasText: "telia" });
+  await expect(ispRow).toContainText("telia-pool");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Pools" }).click();
+  await expect(page.getByRole("row").filter({ hasText: "telia-pool" })).toContainText("198.51.100.71-198.51.100.73");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
+  await expect(guide.getByRole("heading")).toHaveText("Next step: Add rules");
+
   await page.getByRole("link", { name: "Audit log" }).click();
   await page.getByLabel("Action").fill("cluster.create");
-  const row = page.getByRole("row").filter({ hasText: name });
+  const row = page.getByRole("row").filter({ hasText: name }).filter({ hasText: "cluster.create" });
   await expect(row).toBeVisible();
   await expect(row).toContainText("admin");
   await page.getByRole("button", { name: "Verify integrity" }).click();

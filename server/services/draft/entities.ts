@@ -1,7 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { Db, Tx } from "../../db";
 import { AppError, conflict, type FieldIssue, invalid, isUniqueViolation, notFound, staleVersion } from "../../errors";
-import { type Isp, MAX_ISPS, type Policy, type Pool, type Rule, type Zone } from "../../../core/policy/model";
+import {
+  type Isp,
+  MAX_ISPS,
+  type Policy,
+  type Pool,
+  type Rule,
+  type Zone,
+  zNewIspPool,
+} from "../../../core/policy/model";
 import {
   dependentsOf,
   describeIssue,
@@ -344,4 +352,65 @@ export async function deleteEntity(
     if (count === 0) throw staleVersion(capitalize(describeEntity(kind, current.entity)));
     await recordDraftEdit(tx, { actor, meta, kind, verb: "delete", clusterId, id, before: current.entity });
   });
+}
+
+/**
+ * A new ISP together with its first pool, which becomes the ISP's default pool: one edit for the
+ * newcomer's "uplink and its addresses", checked against the draft as a whole and committed (with
+ * both audit events) or refused together. The pool's messages come under `newPool.<field>`.
+ */
+export async function createIspWithPool(
+  db: Db,
+  actor: Actor,
+  meta: RequestMeta,
+  clusterId: string,
+  rawIsp: unknown,
+  rawPool: unknown,
+): Promise<{ isp: Versioned<Isp>; pool: Versioned<Pool> }> {
+  const ispId = randomUUID();
+  const poolId = randomUUID();
+  const ispFields = parseFields("isp", rawIsp);
+  const parsedPool = zNewIspPool.safeParse(rawPool);
+  if (!parsedPool.success) {
+    const issues = zodIssues("pool", null, parsedPool.error.issues).map((i) => ({
+      path: ["newPool", ...i.path],
+      message: i.message,
+    }));
+    const words = issues.slice(0, 3).map((i) => joinLabel(fieldLabel("pool", i.path.slice(1)), i.message));
+    throw invalid(`The ISP's pool is not valid: ${words.join("; ")}`, issues);
+  }
+  const poolFields: FieldsOf<"pool"> = { ...parsedPool.data, ispId };
+  return db
+    .$transaction(async (tx) => {
+      const cluster = await getClusterOrThrow(tx, clusterId);
+      const before = await loadDraftPolicy(tx, cluster);
+      const isp = { ...ispFields, id: ispId, index: freeIspIndex(before), defaultPoolId: poolId } as Isp;
+      const pool = { ...poolFields, id: poolId, ispId } as Pool;
+      // the ISP alone first, so its own messages come under its fields, then its pool
+      const withIsp = withEntity(before, "isp", { ...isp, defaultPoolId: null });
+      assertNoNewIssues(before, withIsp, "isp", ispId, "Cannot create ISP");
+      try {
+        assertNoNewIssues(withIsp, withEntity(withIsp, "pool", pool), "pool", poolId, "Cannot create its pool");
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        throw new AppError(
+          e.code,
+          e.message,
+          e.issues.map((i) => ({ ...i, path: ["newPool", ...i.path] })),
+        );
+      }
+      const after = withEntity(withEntity(withIsp, "pool", pool), "isp", isp);
+      assertNoNewIssues(withEntity(withIsp, "pool", pool), after, "isp", ispId, "Cannot create ISP");
+      await insertRow(tx, "isp", clusterId, isp, await takeSeq(tx, clusterId));
+      await insertRow(tx, "pool", clusterId, pool, await takeSeq(tx, clusterId));
+      await recordDraftEdit(tx, { actor, meta, kind: "isp", verb: "create", clusterId, id: ispId, after: isp });
+      await recordDraftEdit(tx, { actor, meta, kind: "pool", verb: "create", clusterId, id: poolId, after: pool });
+      return { isp: { entity: isp, version: 1 }, pool: { entity: pool, version: 1 } };
+    })
+    .catch((e: unknown) => {
+      if (isUniqueViolation(e)) {
+        throw conflict(`An ISP "${ispFields.name}" or a pool "${poolFields.name}" already exists in this cluster`);
+      }
+      throw e;
+    });
 }

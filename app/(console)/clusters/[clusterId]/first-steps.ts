@@ -26,14 +26,14 @@ export function firstSteps(p: ClusterProgress): FirstStep[] {
     {
       key: "isps",
       title: "Add the ISPs",
-      why: "each uplink: its interface and next hop, how its health is probed, and which ISP backs it up",
+      why: "each uplink: its interface and next hop, its SNAT addresses, how its health is probed, and which ISP backs it up",
       page: "isps",
       done: p.isps > 0,
     },
     {
       key: "pools",
       title: "Give the ISPs their SNAT pools",
-      why: "the public addresses connections leaving through each ISP get",
+      why: "the public addresses connections leaving through each ISP get (typed with the ISP, or added here)",
       page: "pools",
       done: p.pools > 0,
     },

@@ -12,7 +12,7 @@ import { countOf, NewButton, PageHead } from "@/app/components/page-head";
 import { SortHeader, useSortedRows } from "@/app/components/sort-header";
 import { FilterSelect, NameOptions, SearchControl } from "@/app/components/toolbar";
 import { useDraftWarnings, WarningList } from "@/app/components/warnings";
-import { type Isp, type Monitor, zMonitor } from "@/core/policy/model";
+import { type Isp, type Monitor, POOL_MODE_LABELS, POOL_MODES, type PoolMode, zMonitor } from "@/core/policy/model";
 
 type MonitorKey = keyof Monitor;
 const MONITOR_FIELDS: Array<{ key: MonitorKey; label: string; unit: string }> = [
@@ -39,6 +39,10 @@ const FIELD_KEYS = [
   "backupIspIds",
   "defaultPoolId",
   "comment",
+  "newPool.name",
+  "newPool.mode",
+  "newPool.addresses",
+  "newPool",
 ];
 
 interface FormState {
@@ -54,6 +58,10 @@ interface FormState {
   backups: string[];
   defaultPoolId: string;
   comment: string;
+  /** a new ISP's first pool, created with it when addresses are given */
+  poolName: string;
+  poolMode: PoolMode;
+  poolAddresses: string;
 }
 
 function initialState(isp: Isp | null): FormState {
@@ -71,8 +79,14 @@ function initialState(isp: Isp | null): FormState {
     backups: [...(isp?.backupIspIds ?? [])],
     defaultPoolId: isp?.defaultPoolId ?? "",
     comment: isp?.comment ?? "",
+    poolName: "",
+    poolMode: "routed",
+    poolAddresses: "",
   };
 }
+
+/** The name a new ISP's first pool gets when none is typed. */
+const poolNameFor = (ispName: string) => `${ispName.trim() || "isp"}-pool`;
 
 function toFields(s: FormState) {
   return {
@@ -96,6 +110,19 @@ const ispForm = entityForm({
   fieldKeys: FIELD_KEYS,
   initial: initialState,
   toFields,
+  // addresses typed in: the ISP and its first pool, which becomes its default pool, in one edit
+  createWith: (client, clusterId, fields, s) =>
+    splitList(s.poolAddresses).length === 0
+      ? undefined
+      : client.isp.createWithPool.mutate({
+          clusterId,
+          fields,
+          newPool: {
+            name: s.poolName.trim() || poolNameFor(s.name),
+            mode: s.poolMode,
+            addresses: splitList(s.poolAddresses),
+          },
+        }),
 });
 
 function IspForm({ clusterId, editing, onClose }: EntityFormProps<Isp>) {
@@ -245,23 +272,63 @@ function IspForm({ clusterId, editing, onClose }: EntityFormProps<Isp>) {
               <NameOptions items={addable} />
             </select>
           </Field>
-          <Field
-            id="isp-default-pool"
-            label="Default pool"
-            hint="(used when traffic fails over to this ISP)"
-            errors={e("defaultPoolId")}
-            className="span-2"
-          >
-            <select {...form.bind("defaultPoolId", "isp-default-pool")}>
-              <option value="">none</option>
-              <NameOptions items={ownPools} />
-            </select>
-            {!editing && (
-              <div className="muted small">Create this ISP's pools first; then pick its default pool here.</div>
-            )}
-          </Field>
+          {editing && (
+            <Field
+              id="isp-default-pool"
+              label="Default pool"
+              hint="(the addresses traffic gets when it fails over to this ISP without a pool of its own)"
+              errors={e("defaultPoolId")}
+              className="span-2"
+            >
+              <select {...form.bind("defaultPoolId", "isp-default-pool")}>
+                <option value="">none</option>
+                <NameOptions items={ownPools} />
+              </select>
+            </Field>
+          )}
         </div>
       </fieldset>
+      {!editing && (
+        <fieldset>
+          <legend>Addresses</legend>
+          <p className="muted small">
+            The SNAT addresses this ISP gives you. They become its first pool and its default pool, used when traffic
+            fails over to this ISP. Leave them empty to add pools later.
+          </p>
+          <div className="form-grid">
+            <Field
+              id="isp-pool-addresses"
+              label="Pool addresses"
+              hint="(addresses, ranges a.b.c.d-e, networks; commas, spaces or one per line)"
+              errors={e("newPool.addresses")}
+              className="span-2"
+            >
+              <textarea
+                {...form.bind("poolAddresses", "isp-pool-addresses", "newPool.addresses")}
+                className="mono"
+                rows={2}
+              />
+            </Field>
+            <Field id="isp-pool-name" label="Pool" hint="(what the pool is called)" errors={e("newPool.name")}>
+              <input {...form.bind("poolName", "isp-pool-name", "newPool.name")} placeholder={poolNameFor(s.name)} />
+            </Field>
+            <Field
+              id="isp-pool-mode"
+              label="Pool mode"
+              hint="(routed: the ISP routes them to the gateway; on-link: in the link's subnet)"
+              errors={e("newPool.mode")}
+            >
+              <select {...form.bind("poolMode", "isp-pool-mode", "newPool.mode")}>
+                {POOL_MODES.map((m) => (
+                  <option key={m} value={m}>
+                    {POOL_MODE_LABELS[m]}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          </div>
+        </fieldset>
+      )}
       <Field id="isp-comment" label="Comment" errors={e("comment")}>
         <input {...form.bind("comment", "isp-comment")} />
       </Field>
