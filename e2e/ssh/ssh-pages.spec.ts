@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
@@ -110,6 +111,17 @@ test("a gateway's page: SSH access, diagnostics and upgrades", async ({ page }, 
   const commands = await page.getByLabel("Run on the gateway, as root").inputValue();
   expect(commands).toContain("--token-file /root/gatehouse-enroll.token");
   expect(commands).not.toContain(`--token ${token}`);
+  // the install lines fetch the agent's one file from this console: what they fetch runs, and is what it says
+  const install = await page.getByLabel(/^Install the agent/).inputValue();
+  const agentUrl = /curl -fsS -o \/usr\/local\/bin\/gatehouse-agent (\S+)/.exec(install)?.[1] ?? "";
+  expect(agentUrl).toMatch(/\/api\/agent\/v1\/download\/gatehouse-agent$/);
+  const fetched = await page.request.get(agentUrl);
+  expect(fetched.status()).toBe(200);
+  const bytes = await fetched.body();
+  expect(bytes.subarray(0, 19).toString()).toBe("#!/usr/bin/env node");
+  expect(fetched.headers()["x-gatehouse-agent-sha256"]).toBe(createHash("sha256").update(bytes).digest("hex"));
+  const unit = await page.request.get(`${agentUrl}.service`);
+  expect(await unit.text()).toContain("ExecStart=/usr/bin/node /usr/local/bin/gatehouse-agent run");
   await page.getByRole("button", { name: "Done" }).click();
   await expect(page.getByRole("region", { name: "Agent upgrades" })).toContainText("The console's agent build is");
 

@@ -3,7 +3,7 @@
 import { Field } from "../../../../components/field";
 import { Modal } from "../../../../components/modal";
 import { CopyButton, DownloadButton } from "../../../../components/copy-button";
-import { enrollCommands } from "./present";
+import { enrollCommands, installCommands } from "./present";
 
 /** A gateway's one-time enrollment token, as the console issues it when adding a gateway or a new token. */
 export interface IssuedToken {
@@ -17,6 +17,7 @@ export interface IssuedToken {
 function EnrollTokenPanel({ issued }: { issued: IssuedToken }) {
   const url = issued.consoleUrl ?? window.location.origin;
   const commands = enrollCommands(url, issued.enrollToken);
+  const install = installCommands(url);
   return (
     <div>
       <div className="banner warn" role="status">
@@ -40,6 +41,23 @@ function EnrollTokenPanel({ issued }: { issued: IssuedToken }) {
           />
         </div>
       </Field>
+      <Field id="install-command" label="Install the agent, as root, if the gateway has none yet">
+        <textarea
+          id="install-command"
+          className="mono"
+          readOnly
+          rows={2}
+          value={install}
+          onFocus={(e) => e.target.select()}
+        />
+        <div className="row" style={{ marginTop: 6 }}>
+          <CopyButton text={install} label="Copy install commands" />
+          <span className="hint muted small">
+            One file, run by node 20 or later, and its systemd unit, both from this console. The download names the
+            agent's version and sha256 in its <code>x-gatehouse-agent-*</code> headers.
+          </span>
+        </div>
+      </Field>
       <Field id="enroll-command" label="Run on the gateway, as root">
         <textarea
           id="enroll-command"
@@ -52,10 +70,7 @@ function EnrollTokenPanel({ issued }: { issued: IssuedToken }) {
         <div className="row" style={{ marginTop: 6 }}>
           <CopyButton text={commands} label="Copy commands" />
           <span className="hint muted small">
-            Install the agent first: <code>dist/gatehouse-agent.mjs</code> as{" "}
-            <code>/usr/local/bin/gatehouse-agent</code> and <code>agent/systemd/gatehouse-agent.service</code> in{" "}
-            <code>/etc/systemd/system/</code>. The token goes through a file only root can read, never a command line,
-            and the file is removed once used.
+            The token goes through a file only root can read, never a command line, and the file is removed once used.
           </span>
         </div>
       </Field>

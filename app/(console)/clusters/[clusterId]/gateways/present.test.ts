@@ -6,6 +6,7 @@ import {
   describeSync,
   ENROLL_TOKEN_FILE,
   enrollCommands,
+  installCommands,
   relativeTime,
 } from "./present";
 
@@ -38,6 +39,16 @@ describe("gateway presentation", () => {
     });
     expect(enroll).toMatch(/ && rm -f \/root\/gatehouse-enroll\.token$/);
     expect(start).toBe("systemctl enable --now gatehouse-agent");
+  });
+
+  it("installs the agent from the console: its one file, executable, and its unit, reloaded", () => {
+    const [agent, unit] = installCommands("https://gh.example/").split("\n");
+    expect(agent).toBe(
+      "curl -fsS -o /usr/local/bin/gatehouse-agent https://gh.example/api/agent/v1/download/gatehouse-agent && chmod 0755 /usr/local/bin/gatehouse-agent",
+    );
+    expect(unit).toBe(
+      "curl -fsS -o /etc/systemd/system/gatehouse-agent.service https://gh.example/api/agent/v1/download/gatehouse-agent.service && systemctl daemon-reload",
+    );
   });
 
   it("tells time relative to now", () => {

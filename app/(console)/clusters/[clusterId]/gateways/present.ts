@@ -59,10 +59,29 @@ export const ENROLL_TOKEN_FILE = "/root/gatehouse-enroll.token";
  * process list) and the agent reads it with --token-file; the file is removed once used.
  */
 export function enrollCommands(consoleUrl: string, token: string): string {
+  const base = consoleUrl.replace(/\/+$/, "");
   return [
     `(umask 077 && printf '%s\\n' '${token}' > ${ENROLL_TOKEN_FILE})`,
-    `gatehouse-agent enroll --console ${consoleUrl.replace(/\/+$/, "")} --token-file ${ENROLL_TOKEN_FILE} && rm -f ${ENROLL_TOKEN_FILE}`,
+    `gatehouse-agent enroll --console ${base} --token-file ${ENROLL_TOKEN_FILE} && rm -f ${ENROLL_TOKEN_FILE}`,
     "systemctl enable --now gatehouse-agent",
+  ].join("\n");
+}
+
+/** Where the agent's one file and its systemd unit go on a gateway. */
+export const AGENT_INSTALL_PATHS = {
+  agent: "/usr/local/bin/gatehouse-agent",
+  unit: "/etc/systemd/system/gatehouse-agent.service",
+} as const;
+
+/**
+ * The commands that install the agent from the console itself: its one file (run by node 20 or
+ * later) and its systemd unit, from /api/agent/v1/download/.
+ */
+export function installCommands(consoleUrl: string): string {
+  const base = `${consoleUrl.replace(/\/+$/, "")}/api/agent/v1/download`;
+  return [
+    `curl -fsS -o ${AGENT_INSTALL_PATHS.agent} ${base}/gatehouse-agent && chmod 0755 ${AGENT_INSTALL_PATHS.agent}`,
+    `curl -fsS -o ${AGENT_INSTALL_PATHS.unit} ${base}/gatehouse-agent.service && systemctl daemon-reload`,
   ].join("\n");
 }
 
