@@ -67,6 +67,12 @@ describe("forecastFull", () => {
       kind: "not_growing",
     });
     expect(describeForecast(forecastFull([{ at: t0, pct: 100 }]))).toBe("full now");
+    expect(describeForecast({ kind: "filling", ms: 20_000, pctPerMinute: 30 })).toBe(
+      "full in under a minute at the current growth",
+    );
+    expect(describeForecast({ kind: "filling", ms: 3 * 3_600_000, pctPerMinute: 0.1 })).toBe(
+      "full in about 3 h at the current growth",
+    );
     expect(
       forecastFull([
         { at: t0, pct: 1 },

@@ -106,7 +106,6 @@ export function forecastFull(points: readonly FillPoint[]): Forecast {
 
 function roughDuration(ms: number): string {
   const min = ms / 60_000;
-  if (min < 1) return "less than a minute";
   if (min < 90) return `${Math.round(min)} min`;
   const h = min / 60;
   if (h < 36) return `${Math.round(h)} h`;
@@ -122,7 +121,9 @@ export function describeForecast(f: Forecast): string {
     case "not_growing":
       return "not growing";
     case "filling":
-      return `full in about ${roughDuration(f.ms)} at the current growth`;
+      return f.ms < 60_000
+        ? "full in under a minute at the current growth"
+        : `full in about ${roughDuration(f.ms)} at the current growth`;
   }
 }
 

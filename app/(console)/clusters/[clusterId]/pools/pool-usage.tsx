@@ -55,7 +55,7 @@ function UsageChart({ pool, windowMs }: { pool: PoolUsageView; windowMs: number 
             tick={{ fontSize: 11 }}
             minTickGap={40}
           />
-          <YAxis domain={[0, 100]} tick={{ fontSize: 11 }} width={36} unit="%" />
+          <YAxis domain={[0, 100]} tick={{ fontSize: 11 }} width={48} unit="%" />
           <ReferenceLine y={WARNING_PCT} stroke="#bf8700" strokeDasharray="4 2" />
           <ReferenceLine y={ALERT_PCT} stroke="#cf222e" strokeDasharray="4 2" />
           <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleTimeString()} formatter={(v) => `${v}%`} />
