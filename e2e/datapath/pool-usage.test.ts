@@ -17,7 +17,8 @@ import { gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
 /**
  * Port usage read the agent's way on real connections: a pool with one address and a 100-port
  * range, filled by TCP connections held open to one web server, reaches the warning at 85
- * connections and the alert at 97; the conntrack counters come along.
+ * connections and the alert at 97; at 100 new connections fail and the kernel's insert_failed
+ * counter, as the agent reads it, rises.
  */
 
 const HOLD = fileURLToPath(new URL("../../testkit/lab/tools/hold.mjs", import.meta.url));
@@ -130,10 +131,20 @@ describe("port usage of a 100-port pool", () => {
     expect(alert.change.opened.map((i) => `${i.level} ${i.toward}`)).toEqual([`alert tcp ${lab.servers[0]}:${PORT}`]);
     expect(alert.change.resolved.map((i) => i.level)).toEqual(["warning"]);
 
+    // past the range: the last 3 ports go, then new connections to that server are refused, and
+    // the kernel counts the connections it could not insert (the symptom of exhaustion)
+    const failedBefore = alert.report.conntrack?.insertFailed ?? 0;
+    expect(await hold(5)).toEqual({ opened: 3, failed: 2 });
+    const full = await read();
+    expect(full.u.tcp).toBe(100);
+    expect(full.pct).toBe(100);
+    expect(full.report.conntrack?.insertFailed).toBeGreaterThan(failedBefore);
+    expect(full.report.conntrack?.drop).toBeGreaterThan(alert.report.conntrack?.drop ?? 0);
+
     // every port the kernel picked is in the pool's range
     const listing = await lab.must(lab.ns.gateway, ["conntrack", "-L", "-n", "-p", "tcp"]);
     const ports = [...listing.matchAll(/dst=198\.51\.100\.10 sport=\d+ dport=(\d+)/g)].map((m) => Number(m[1]));
-    expect(ports).toHaveLength(97);
+    expect(ports).toHaveLength(100);
     expect(ports.every((p) => p >= 20_000 && p <= 20_099)).toBe(true);
 
     // the connections end: the alert resolves once their conntrack entries are gone
