@@ -38,29 +38,28 @@ export function newTally(addresses: Iterable<string>): UsageTally {
   return { addresses: m, destinations: 0, lines: 0, partial: false, rest: "" };
 }
 
-/** The value of `key=` at its `nth` occurrence (0: original tuple, 1: reply tuple). */
-function field(line: string, key: string, nth: number): string | null {
-  let from = 0;
-  for (let n = 0; ; n++) {
-    let i = line.indexOf(key, from);
-    // a key starts a word: " src=" but not "tuple-src="
-    while (i > 0 && line[i - 1] !== " " && line[i - 1] !== "\t") i = line.indexOf(key, i + key.length);
-    if (i < 0) return null;
-    const start = i + key.length;
-    if (n === nth) {
-      const end = line.indexOf(" ", start);
-      return line.slice(start, end < 0 ? line.length : end);
-    }
-    from = start;
-  }
+/** The value of ` key=` at or after `from`, with where it ends; null when absent. */
+function valueAfter(line: string, key: string, from: number): { value: string; end: number } | null {
+  const i = line.indexOf(key, from);
+  if (i < 0) return null;
+  const start = i + key.length;
+  const space = line.indexOf(" ", start);
+  const end = space < 0 ? line.length : space;
+  return { value: line.slice(start, end), end };
 }
 
 /** Adds one listing line; lines that are not SNATed to a tallied address change nothing. */
 export function tallyLine(t: UsageTally, line: string): void {
   t.lines++;
-  const poolAddress = field(line, "dst=", 1);
-  if (poolAddress === null) return;
-  const a = t.addresses.get(poolAddress);
+  // the reply tuple starts at the second " src="
+  const first = line.indexOf(" src=");
+  if (first < 0) return;
+  const reply = line.indexOf(" src=", first + 5);
+  if (reply < 0) return;
+  const src = valueAfter(line, " src=", reply);
+  const dst = src === null ? null : valueAfter(line, " dst=", src.end);
+  if (src === null || dst === null) return;
+  const a = t.addresses.get(dst.value);
   if (a === undefined) return;
   const proto = line.slice(0, line.indexOf(" "));
   if (proto !== "tcp" && proto !== "udp") {
@@ -68,10 +67,9 @@ export function tallyLine(t: UsageTally, line: string): void {
     return;
   }
   a[proto]++;
-  const dst = field(line, "src=", 1);
-  const port = field(line, "sport=", 1);
-  if (dst === null || port === null) return;
-  const key = `${proto} ${dst} ${port}`;
+  const port = valueAfter(line, " sport=", dst.end);
+  if (port === null) return;
+  const key = `${proto} ${src.value} ${port.value}`;
   const had = a.destinations.get(key);
   if (had !== undefined) a.destinations.set(key, had + 1);
   else if (t.destinations < MAX_DESTINATIONS) {

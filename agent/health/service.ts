@@ -321,8 +321,11 @@ export class HealthService {
     const every = this.deps.poolUsageIntervalMs ?? POOL_USAGE_MS;
     while (!signal.aborted) {
       const spec = this.controller.running();
+      const started = performance.now();
       if (spec !== null) await this.poolUsageReader.refresh(spec);
-      await delay(every, undefined, { signal }).catch(() => {});
+      // a big table makes the read dear: it never takes more than a tenth of the agent's time
+      const took = performance.now() - started;
+      await delay(Math.max(every, took * 10), undefined, { signal }).catch(() => {});
     }
   }
 
