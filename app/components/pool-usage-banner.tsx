@@ -12,16 +12,15 @@ export function PoolUsageBanner({ clusterId }: { clusterId: string }) {
   const q = useQuery(trpc.poolUsage.list.queryOptions({ clusterId }, { refetchInterval: 5_000 }));
   const incidents = q.data?.incidents ?? [];
   if (incidents.length === 0) return null;
-  const alert = incidents.some((i) => i.level === "alert");
-  return (
-    <div
-      className={alert ? "banner error" : "banner warn"}
-      role={alert ? "alert" : "status"}
-      aria-label="Port usage incidents"
-    >
-      {incidents.map((i) => (
-        <div key={i.key}>{i.text}</div>
-      ))}
+  const lines = incidents.map((i) => <div key={i.key}>{i.text}</div>);
+  // an alert interrupts; a warning is announced politely
+  return incidents.some((i) => i.level === "alert") ? (
+    <div className="banner error" role="alert" aria-label="Port usage incidents">
+      {lines}
+    </div>
+  ) : (
+    <div className="banner warn" role="status" aria-label="Port usage incidents">
+      {lines}
     </div>
   );
 }
