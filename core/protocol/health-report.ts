@@ -91,7 +91,8 @@ export type FailoverEvent = z.infer<typeof zFailoverEvent>;
 
 /** Pool usage is a conntrack dump, dearer than a count: it is refreshed less often still. */
 export const POOL_USAGE_MS = 10_000;
-export const MAX_POOL_ADDRESSES_PER_REPORT = 1024;
+/** a report must stay well under the agent API's body limit next to 250 ISPs: the busiest addresses go first */
+export const MAX_POOL_ADDRESSES_PER_REPORT = 256;
 
 /**
  * Connections SNATed to one pool address of this gateway, as the agent counted them in one pass

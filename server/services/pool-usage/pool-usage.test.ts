@@ -167,7 +167,7 @@ describe.each(PROVIDERS)("pool usage reports on %s", (provider) => {
         /poolUsage\.addresses\.0\.busiest\.protocol/,
       ],
       [{ ...good, conntrack: { ...good.conntrack, insertFailed: "many" } }, /poolUsage\.conntrack\.insertFailed/],
-      [{ ...good, addresses: Array.from({ length: 1025 }, () => good.addresses[1]) }, /poolUsage\.addresses/],
+      [{ ...good, addresses: Array.from({ length: 257 }, () => good.addresses[1]) }, /poolUsage\.addresses/],
     ];
     for (const [poolUsage, message] of cases) {
       const res = await post(gw.token, healthReport({ poolUsage: poolUsage as PoolUsageReport }));
