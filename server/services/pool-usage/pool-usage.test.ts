@@ -90,7 +90,7 @@ describe.each(PROVIDERS)("pool usage reports on %s", (provider) => {
         ["198.51.100.10", "alert", 98],
         ["198.51.100.11", "ok", 0],
       ]);
-      expect(pool?.forecastText).toMatch(/^full in about/);
+      expect(pool?.forecastText).toBe("full in under a minute at the current growth");
       expect(list.conntrack).toEqual([
         expect.objectContaining({ gatewayName: "gw1", count: 120, max: 1000, pct: 12, insertFailed: 3, drop: 1 }),
       ]);
