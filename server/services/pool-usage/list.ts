@@ -62,8 +62,11 @@ export async function listPoolUsage(db: Db, clusterId: string, now = new Date())
     orderBy: { at: "asc" },
   });
 
+  const isOnline = (seen: Date | null) =>
+    seen !== null && now.getTime() - seen.getTime() <= OFFLINE_AFTER_SECONDS * 1000;
+  // an offline gateway's counts are stale: its incidents are not shown until it reports again
   const incidents = gateways.flatMap((g) =>
-    parseIncidents(g.usageIncidents).map((i) => ({
+    (isOnline(g.lastSeenAt) ? parseIncidents(g.usageIncidents) : []).map((i) => ({
       ...i,
       gatewayName: g.name,
       poolName: poolNames.get(i.poolId) ?? i.poolId,
@@ -91,7 +94,7 @@ export async function listPoolUsage(db: Db, clusterId: string, now = new Date())
   for (const g of gateways) {
     const usage = parseUsage(g.poolUsage);
     if (usage === null) continue;
-    const online = g.lastSeenAt !== null && now.getTime() - g.lastSeenAt.getTime() <= OFFLINE_AFTER_SECONDS * 1000;
+    const online = isOnline(g.lastSeenAt);
     if (usage.conntrack !== null) {
       conntrack.push({
         gatewayId: g.id,

@@ -8,6 +8,7 @@ import { handleHealth } from "../../http/agent-health";
 import { recordHealthReport } from "../failover/health-report";
 import { onPoolUsageIncident, type PoolUsageIncidentEvent } from "./incidents";
 import { USAGE_RETENTION_MS } from "./ingest";
+import { listPoolUsage } from "./list";
 
 /** A count of `connections` to one web server on the first address of pool a (a 100-port range). */
 function usage(c: FailoverCluster, connections: number, at = new Date()): PoolUsageReport {
@@ -123,6 +124,13 @@ describe.each(PROVIDERS)("pool usage reports on %s", (provider) => {
       list = await h.as("viewer").poolUsage.list({ clusterId: c.clusterId });
       expect(list.incidents).toEqual([]);
       expect(list.pools.find((p) => p.poolId === c.poolA)?.level).toBe("ok");
+
+      // an offline gateway's open incident is not shown: its counts are stale
+      await send(97, 140);
+      const later = new Date(Date.now() + 10 * 60_000);
+      expect((await listPoolUsage(h.db, c.clusterId, later)).incidents).toEqual([]);
+      expect((await listPoolUsage(h.db, c.clusterId)).incidents.map((i) => i.level)).toEqual(["alert"]);
+      await send(10, 160);
 
       // samples past retention are pruned by the next count
       await send(10, USAGE_RETENTION_MS / 1000 + 200);
