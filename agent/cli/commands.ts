@@ -141,6 +141,12 @@ async function serveMetrics(
         name: names.get(v.serviceId) ?? v.serviceId,
       }));
     },
+    poolUsage: () => {
+      const report = health.poolUsage();
+      if (report === null) return null;
+      const names = new Map((health.controller.running()?.pools ?? []).map((p) => [p.id, p.name]));
+      return { report, poolName: (id) => names.get(id) ?? id };
+    },
   });
   keep(metrics);
   try {

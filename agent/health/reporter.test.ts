@@ -10,6 +10,7 @@ const body = (): Omit<HealthReport, "events"> => ({
   running: null,
   lastLoad: null,
   isps: [],
+  poolUsage: null,
   conntrackTotal: null,
 });
 

@@ -13,6 +13,7 @@ import type { ApplyOutcome } from "../cli/loop";
 import type { Logger } from "../log";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { ConntrackCounter } from "./conntrack-count";
+import { PoolUsageReader } from "./pool-usage-reader";
 import { FailoverController } from "./controller";
 import { OWNED_ADDRESS_METRIC } from "../../core/spec/marks";
 import { ArpWatch } from "./arp-watch";
@@ -23,6 +24,8 @@ import {
   type FailoverEvent,
   type HealthReport,
   type IspHealth,
+  POOL_USAGE_MS,
+  type PoolUsageReport,
 } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
 import { HaSupervisor } from "../ha/supervisor";
@@ -63,6 +66,8 @@ export interface HealthServiceDeps {
   ruleCheckIntervalMs?: number;
   reportIntervalMs?: number;
   countIntervalMs?: number;
+  /** how often port usage per pool address is read (a dump of the SNATed connections) */
+  poolUsageIntervalMs?: number;
   /** how often virtual service traffic is sampled (and reported, when it moved) */
   vsTrafficIntervalMs?: number;
   tmpDir?: string;
@@ -87,6 +92,7 @@ export class HealthService {
   readonly controller: FailoverController;
   readonly reporter: HealthReporter;
   private readonly counter: ConntrackCounter;
+  private readonly poolUsageReader: PoolUsageReader;
   private readonly links: LinkWatcher;
   private readonly arp = new ArpWatch();
   private lastLoad: HealthReport["lastLoad"] = null;
@@ -159,6 +165,7 @@ export class HealthService {
       intervalMs: deps.reportIntervalMs,
     });
     this.counter = new ConntrackCounter(deps.runner, deps.spawner);
+    this.poolUsageReader = new PoolUsageReader(deps.runner, deps.spawner);
     this.vsTraffic = new VirtualServiceTraffic(deps.runner);
     this.links = new LinkWatcher({
       spawner: deps.spawner,
@@ -258,6 +265,11 @@ export class HealthService {
     return this.counter.latest().total;
   }
 
+  /** Port usage per pool address and conntrack's counters at the last read; null before the first. */
+  poolUsage(): PoolUsageReport | null {
+    return this.poolUsageReader.latest();
+  }
+
   ispHealth(): IspHealth[] {
     const spec = this.controller.running();
     const { active, alerts, held } = this.controller.snapshot();
@@ -301,7 +313,20 @@ export class HealthService {
       lastLoad: this.lastLoad,
       isps,
       conntrackTotal,
+      poolUsage: this.poolUsageReader.latest(),
     };
+  }
+
+  private async poolUsageLoop(signal: AbortSignal): Promise<void> {
+    const every = this.deps.poolUsageIntervalMs ?? POOL_USAGE_MS;
+    while (!signal.aborted) {
+      const spec = this.controller.running();
+      const started = performance.now();
+      if (spec !== null) await this.poolUsageReader.refresh(spec);
+      // a big table makes the read dear: it never takes more than a tenth of the agent's time
+      const took = performance.now() - started;
+      await delay(Math.max(every, took * 10), undefined, { signal }).catch(() => {});
+    }
   }
 
   private async countLoop(signal: AbortSignal): Promise<void> {
@@ -358,6 +383,7 @@ export class HealthService {
       await Promise.all([
         this.reporter.run(signal),
         this.countLoop(signal),
+        this.poolUsageLoop(signal),
         this.ruleLoop(signal),
         this.arpLoop(signal),
         this.vsTrafficLoop(signal),

@@ -107,6 +107,50 @@ describe("agent metrics", () => {
     expect(s.get("gatehouse_agent_running_revision")).toBe(9);
   });
 
+  it("give port usage per pool address and conntrack's kernel counters from the last count", async () => {
+    let conntrack = { count: 900, max: 1000, insertFailed: 7, drop: 2, earlyDrop: 1 };
+    const m = new AgentMetrics(
+      sources({
+        poolUsage: () => ({
+          report: {
+            at: "2026-12-05T10:00:00.000Z",
+            partial: false,
+            addresses: [
+              {
+                poolId: "p1",
+                address: "198.51.100.10",
+                ports: 100,
+                tcp: 85,
+                udp: 3,
+                other: 1,
+                busiest: { protocol: "tcp", destination: "203.0.113.10", port: 443, connections: 85 },
+              },
+            ],
+            conntrack,
+          },
+          poolName: (id) => (id === "p1" ? "web-out" : id),
+        }),
+      }),
+    );
+    let s = await samples(m);
+    const labels = 'pool="web-out",address="198.51.100.10"';
+    expect(s.get(`gatehouse_agent_pool_address_connections{${labels},protocol="tcp"}`)).toBe(85);
+    expect(s.get(`gatehouse_agent_pool_address_connections{${labels},protocol="udp"}`)).toBe(3);
+    expect(s.get(`gatehouse_agent_pool_address_connections{${labels},protocol="other"}`)).toBe(1);
+    expect(s.get(`gatehouse_agent_pool_address_port_fill_ratio{${labels}}`)).toBe(0.85);
+    expect(s.get("gatehouse_agent_conntrack_max")).toBe(1000);
+    expect(s.get("gatehouse_agent_conntrack_insert_failed_total")).toBe(7);
+    expect(s.get("gatehouse_agent_conntrack_drop_total")).toBe(2);
+    expect(s.get("gatehouse_agent_conntrack_early_drop_total")).toBe(1);
+    // the kernel's counters are copied, not added up scrape after scrape
+    conntrack = { ...conntrack, insertFailed: 9 };
+    s = await samples(m);
+    expect(s.get("gatehouse_agent_conntrack_insert_failed_total")).toBe(9);
+    // before the first count: no pool address series
+    s = await samples(new AgentMetrics(sources({ poolUsage: () => null })));
+    expect([...s.keys()].some((k) => k.startsWith("gatehouse_agent_pool_address"))).toBe(false);
+  });
+
   it("count applies with their duration, and failover events with their switch time", async () => {
     const m = new AgentMetrics(sources());
     const at = "2026-12-05T10:00:00.000Z";

@@ -1,7 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { type HaStatus, VRRP_STATES } from "../../core/protocol/agent-api";
 import type { ApplyResult, SpecKey } from "../../core/protocol/agent-api";
-import type { FailoverEvent } from "../../core/protocol/health-report";
+import type { FailoverEvent, PoolUsageReport } from "../../core/protocol/health-report";
+import { addressFillPct } from "../../core/health/port-usage";
 import type { VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
 
 /**
@@ -29,6 +30,8 @@ export interface AgentMetricSources {
   ha(): HaStatus | undefined;
   /** with each service's name, for the labels */
   virtualServices(): Array<VirtualServiceStatus & { name: string }>;
+  /** the last pool usage count, with the pools' names for the labels; null before the first */
+  poolUsage?(): { report: PoolUsageReport; poolName: (id: string) => string } | null;
 }
 
 const seconds = (ms: number) => ms / 1000;
@@ -178,6 +181,79 @@ export class AgentMetrics {
         }
       },
     });
+    this.poolUsageMetrics(sources, registers);
+  }
+
+  /** Gauges and kernel counters of pool usage and conntrack (docs/metrics.md). */
+  private poolUsageMetrics(sources: AgentMetricSources, registers: Registry[]): void {
+    const usage = () => sources.poolUsage?.() ?? null;
+    new Gauge({
+      name: "gatehouse_agent_pool_address_connections",
+      help: "Connections SNATed to a pool address of this gateway, by protocol",
+      labelNames: ["pool", "address", "protocol"],
+      registers,
+      collect() {
+        this.reset();
+        const u = usage();
+        for (const a of u?.report.addresses ?? []) {
+          const pool = u?.poolName(a.poolId) ?? a.poolId;
+          this.set({ pool, address: a.address, protocol: "tcp" }, a.tcp);
+          this.set({ pool, address: a.address, protocol: "udp" }, a.udp);
+          this.set({ pool, address: a.address, protocol: "other" }, a.other);
+        }
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_pool_address_port_fill_ratio",
+      help: "Share of a pool address's port range in use toward its busiest destination, 0 to 1",
+      labelNames: ["pool", "address"],
+      registers,
+      collect() {
+        this.reset();
+        const u = usage();
+        for (const a of u?.report.addresses ?? []) {
+          this.set({ pool: u?.poolName(a.poolId) ?? a.poolId, address: a.address }, addressFillPct(a) / 100);
+        }
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_conntrack_max",
+      help: "Size of the conntrack table (nf_conntrack_max)",
+      registers,
+      collect() {
+        this.reset();
+        const max = usage()?.report.conntrack?.max;
+        if (max !== null && max !== undefined) this.set(max);
+      },
+    });
+    // the kernel keeps these counters; a scrape copies them
+    const kernelCounter = (name: string, help: string, key: "insertFailed" | "drop" | "earlyDrop") =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const c = usage()?.report.conntrack;
+          if (c === null || c === undefined) return;
+          this.reset();
+          this.inc(c[key]);
+        },
+      });
+    kernelCounter(
+      "gatehouse_agent_conntrack_insert_failed_total",
+      "New connections the kernel could not insert into the conntrack table (conntrack -S insert_failed)",
+      "insertFailed",
+    );
+    kernelCounter(
+      "gatehouse_agent_conntrack_drop_total",
+      "Packets dropped because the conntrack table was full (conntrack -S drop)",
+      "drop",
+    );
+    kernelCounter(
+      "gatehouse_agent_conntrack_early_drop_total",
+      "Connections evicted early to make room in a full conntrack table (conntrack -S early_drop)",
+      "earlyDrop",
+    );
   }
 
   /** An apply finished (the loop's record of it). */

@@ -7,6 +7,7 @@ import { useParams, usePathname, useRouter } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { DraftBanner } from "../components/draft-banner";
 import { HaIncidentBanner } from "../components/ha-incident-banner";
+import { PoolUsageBanner } from "../components/pool-usage-banner";
 import { Field, inputProps, withSubject } from "../components/field";
 import { Modal } from "../components/modal";
 import { errorMessage, fieldErrors } from "../lib/errors";
@@ -205,6 +206,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
           <UserMenu username={me.data.username} role={me.data.role} />
         </header>
         {params.clusterId && <HaIncidentBanner clusterId={params.clusterId} />}
+        {params.clusterId && <PoolUsageBanner clusterId={params.clusterId} />}
         {params.clusterId && <DraftBanner clusterId={params.clusterId} />}
         {children}
       </main>

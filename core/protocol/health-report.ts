@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { zId, zIPv4 } from "../policy/model";
+import { zId, zIPv4, zPort } from "../policy/model";
 import { zAgentVersion } from "./agent-api";
 
 /**
@@ -89,6 +89,58 @@ export const zFailoverEvent = z.object({
 
 export type FailoverEvent = z.infer<typeof zFailoverEvent>;
 
+/** Pool usage is a conntrack dump, dearer than a count: it is refreshed less often still. */
+export const POOL_USAGE_MS = 10_000;
+/** a report must stay well under the agent API's body limit next to 250 ISPs: the busiest addresses go first */
+export const MAX_POOL_ADDRESSES_PER_REPORT = 256;
+
+/**
+ * Connections SNATed to one pool address of this gateway, as the agent counted them in one pass
+ * over the conntrack table (reply direction: the pool address is the reply's destination).
+ */
+export const zPoolAddressUsage = z.object({
+  poolId: zId,
+  address: zIPv4,
+  /** ports the kernel may pick from for this address: the pool's port range, or the kernel default */
+  ports: z.number().int().min(1).max(65_536),
+  tcp: zCount,
+  udp: zCount,
+  /** connections of other protocols (ICMP and the rest; no ports) */
+  other: zCount,
+  /**
+   * the destination (address, port, protocol) that holds the most ports of this address: a
+   * connection needs a free source port per pool address, destination and protocol, so this is
+   * where the pool fills first; null when no TCP or UDP connection uses the address
+   */
+  busiest: z
+    .object({ protocol: z.enum(["tcp", "udp"]), destination: zIPv4, port: zPort, connections: zCount })
+    .nullable(),
+});
+export type PoolAddressUsage = z.infer<typeof zPoolAddressUsage>;
+
+/** The conntrack table's fill and the kernel's counters of exhaustion (`conntrack -S`, summed over CPUs). */
+export const zConntrackStats = z.object({
+  count: zCount,
+  /** nf_conntrack_max; null when it could not be read */
+  max: zCount.nullable(),
+  /** a new connection found no room (or clashed) and was dropped */
+  insertFailed: zCount,
+  /** packets dropped because the table was full */
+  drop: zCount,
+  earlyDrop: zCount,
+});
+export type ConntrackStats = z.infer<typeof zConntrackStats>;
+
+export const zPoolUsageReport = z.object({
+  /** when the agent counted (its clock): the console stores one sample per count */
+  at: zIso,
+  addresses: z.array(zPoolAddressUsage).max(MAX_POOL_ADDRESSES_PER_REPORT),
+  /** the dump stopped early (time or size bound): the counts are lower bounds */
+  partial: z.boolean(),
+  conntrack: zConntrackStats.nullable(),
+});
+export type PoolUsageReport = z.infer<typeof zPoolUsageReport>;
+
 export const zHealthReport = z.object({
   agentVersion: zAgentVersion,
   /** when the agent sent it (its own clock) */
@@ -99,6 +151,8 @@ export const zHealthReport = z.object({
   lastLoad: zKey.extend({ at: zIso, ms: zMs }).nullable(),
   isps: z.array(zIspHealth).max(250),
   conntrackTotal: zCount.nullable(),
+  /** null until the first count; absent from agents older than pool usage */
+  poolUsage: zPoolUsageReport.nullable().default(null),
   events: z.array(zFailoverEvent).max(MAX_EVENTS_PER_REPORT),
 });
 export type HealthReport = z.infer<typeof zHealthReport>;

@@ -5,6 +5,7 @@ import { clusterRouter } from "./routers/clusters";
 import { draftRouter, revisionRouter } from "./routers/draft";
 import { failoverRouter } from "./routers/failover";
 import { gatewayRouter } from "./routers/gateways";
+import { poolUsageRouter } from "./routers/pool-usage";
 import { gatewaySshRouter } from "./routers/gateway-ssh";
 import { documentRouter } from "./routers/document";
 import { exportRouter } from "./routers/export";
@@ -29,6 +30,7 @@ export const appRouter = router({
   audit: auditRouter,
   gateway: gatewayRouter,
   failover: failoverRouter,
+  poolUsage: poolUsageRouter,
   gatewaySsh: gatewaySshRouter,
   import: importRouter,
   export: exportRouter,

@@ -135,6 +135,7 @@ export function healthReport(over: Partial<HealthReport> = {}): HealthReport {
     lastLoad: null,
     isps: [],
     conntrackTotal: null,
+    poolUsage: null,
     events: [],
     ...over,
   };

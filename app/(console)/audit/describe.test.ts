@@ -195,6 +195,14 @@ describe("describeEvent for high availability", () => {
     ).toMatch(/^Incident: No healthy backup for VRRP group "gw-b": only "gw-a" can hold it\./);
   });
 
+  it("words a pool usage incident and its end as recorded", () => {
+    const text = 'Port usage alert: pool "pa" address 198.51.100.10 on gateway "gw-a" has 97% of its ports in use';
+    expect(describeEvent(ev({ action: "pool.usage_incident", targetType: "pool", after: { text } }))).toBe(text);
+    expect(describeEvent(ev({ action: "pool.usage_incident_resolved", targetType: "pool", after: {} }))).toBe(
+      "Port usage incident resolved",
+    );
+  });
+
   it("gives a drain's effect, a return to service, and a gateway's settings change in the form's words", () => {
     expect(
       describeEvent(

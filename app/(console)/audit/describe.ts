@@ -194,6 +194,10 @@ export function describeEvent(e: DescribableEvent): string {
           : `no healthy backup for VRRP group "${r.incident.group}"`;
       return `Resolved: ${what}`;
     }
+    case "pool.usage_incident":
+      return str(a.text) ?? "Port usage incident";
+    case "pool.usage_incident_resolved":
+      return str(a.text) ?? "Port usage incident resolved";
     case "gateway.drain":
     case "gateway.return_to_service": {
       const effect = listText(a.effect);

@@ -6,6 +6,8 @@ import { agentActor, authenticateAgent } from "../gateways/agent-auth";
 import { notifyHealthChanged } from "./live";
 import { completeDueOperations, recordGatewayProgress } from "./progress";
 import type { SampleData } from "../../../core/health/series";
+import { checkReportedPools, recordPoolUsage } from "../pool-usage/ingest";
+import { emitPoolUsageIncidents, type PoolUsageIncidentEvent } from "../pool-usage/incidents";
 
 /**
  * Records an agent's health report: the gateway's latest link health, one sample for the charts
@@ -134,6 +136,8 @@ export async function recordHealthReport(
 ): Promise<HealthAck> {
   const gw = await authenticateAgent(db, token);
   await checkReportedIsps(db, gw.clusterId, report);
+  await checkReportedPools(db, gw.clusterId, report);
+  let usageEvents: PoolUsageIncidentEvent[] = [];
   const recorded = await db.$transaction(async (tx) => {
     await tx.gateway.update({
       where: { id: gw.id },
@@ -158,8 +162,10 @@ export async function recordHealthReport(
       ids.push(e.id);
     }
     if (report.running !== null) await recordGatewayProgress(tx, gw, report, now);
+    if (report.poolUsage !== null) usageEvents = await recordPoolUsage(tx, gw, report.poolUsage, now);
     return ids;
   });
+  emitPoolUsageIncidents(usageEvents);
   await completeDueOperations(db, gw.clusterId, now);
   notifyHealthChanged(gw.clusterId);
   return { ok: true, recorded };

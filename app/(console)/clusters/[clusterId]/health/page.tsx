@@ -12,6 +12,7 @@ import { useTRPC } from "../../../../lib/trpc";
 import { MetricChart } from "./charts";
 import { FailoverDialog } from "./failover-dialog";
 import { HaOverview } from "./ha-overview";
+import { ConntrackOverview } from "./conntrack-overview";
 import styles from "./health.module.css";
 import {
   chartRows,
@@ -109,6 +110,7 @@ export default function HealthPage() {
         ))}
       </div>
       <HaOverview clusterId={clusterId} />
+      <ConntrackOverview clusterId={clusterId} />
       <Timeline operations={data.operations} events={data.events} ispNames={ispNames} onWatch={setWatching} />
       {dialog && (
         <FailoverDialog

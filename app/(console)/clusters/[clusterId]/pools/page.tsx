@@ -15,6 +15,7 @@ import { useDraftWarnings, WarningList } from "@/app/components/warnings";
 import { POOL_MODE_LABELS, POOL_MODES, type Pool, type PoolMode } from "@/core/policy/model";
 import { intervalSize, parseAddressRange } from "@/core/address";
 import { PoolSlices } from "./pool-slices";
+import { PoolUsageSection, UsageCell, usePoolUsage } from "./pool-usage";
 
 interface FormState {
   name: string;
@@ -141,6 +142,8 @@ export default function PoolsPage() {
   const [search, setSearch] = useState("");
   const [isp, setIsp] = useState("");
   const dialogs = useRowDialogs<VersionedRow<Pool>>();
+  const usage = usePoolUsage(clusterId);
+  const usageOf = new Map((usage.data?.pools ?? []).map((u) => [u.poolId, u]));
   const rows = pools.data ?? [];
   const { sorted, sort, setSort } = useSortedRows<(typeof rows)[number], SortKey>(
     rows,
@@ -208,6 +211,7 @@ export default function PoolsPage() {
             <th>Addresses</th>
             <SortHeader label="Size" column="size" sort={sort} onSort={setSort} className="num" />
             <SortHeader label="Ports" column="ports" sort={sort} onSort={setSort} />
+            <th>Port usage</th>
           </>
         }
         cells={(pool) => (
@@ -220,9 +224,13 @@ export default function PoolsPage() {
             <td>
               {pool.portRange ? `${pool.portRange.from}-${pool.portRange.to}` : <span className="muted">all</span>}
             </td>
+            <td data-testid="pool-usage">
+              <UsageCell usage={usageOf.get(pool.id)} />
+            </td>
           </>
         )}
       />
+      <PoolUsageSection clusterId={clusterId} />
       <PoolSlices clusterId={clusterId} />
       {dialogs.form && <PoolForm clusterId={clusterId} editing={dialogs.form.row} onClose={dialogs.closeForm} />}
     </>

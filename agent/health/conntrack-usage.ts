@@ -1,0 +1,135 @@
+import type { ConntrackStats, PoolAddressUsage } from "../../core/protocol/health-report";
+
+/**
+ * Tallies the SNATed connections of a conntrack listing per pool address, in one pass and with
+ * bounded memory: the listing is parsed line by line as it streams, only addresses of the running
+ * spec's pools are kept, and the destinations held per address stop growing at a bound (the
+ * tally is then marked partial). Pure: the I/O is in pool-usage-reader.ts.
+ *
+ * A line of `conntrack -L` holds the original tuple, then the reply tuple:
+ *   tcp 6 431999 ESTABLISHED src=C dst=D sport=40000 dport=80 src=D dst=P sport=80 dport=1025 [ASSURED] mark=0 use=1
+ * After SNAT the reply goes to the pool address P at the port the kernel picked; the reply's
+ * source (D, 80) is the destination the port is unique toward.
+ */
+
+export const MAX_DESTINATIONS = 200_000;
+
+interface AddressTally {
+  tcp: number;
+  udp: number;
+  other: number;
+  /** `proto dst port` -> connections */
+  destinations: Map<string, number>;
+}
+
+export interface UsageTally {
+  addresses: Map<string, AddressTally>;
+  destinations: number;
+  lines: number;
+  partial: boolean;
+  /** the unfinished last line of the previous chunk */
+  rest: string;
+}
+
+/** An empty tally for the given pool addresses. */
+export function newTally(addresses: Iterable<string>): UsageTally {
+  const m = new Map<string, AddressTally>();
+  for (const a of addresses) m.set(a, { tcp: 0, udp: 0, other: 0, destinations: new Map() });
+  return { addresses: m, destinations: 0, lines: 0, partial: false, rest: "" };
+}
+
+/** The value of ` key=` at or after `from`, with where it ends; null when absent. */
+function valueAfter(line: string, key: string, from: number): { value: string; end: number } | null {
+  const i = line.indexOf(key, from);
+  if (i < 0) return null;
+  const start = i + key.length;
+  const space = line.indexOf(" ", start);
+  const end = space < 0 ? line.length : space;
+  return { value: line.slice(start, end), end };
+}
+
+/** Adds one listing line; lines that are not SNATed to a tallied address change nothing. */
+export function tallyLine(t: UsageTally, line: string): void {
+  t.lines++;
+  // the reply tuple starts at the second " src="
+  const first = line.indexOf(" src=");
+  if (first < 0) return;
+  const reply = line.indexOf(" src=", first + 5);
+  if (reply < 0) return;
+  const src = valueAfter(line, " src=", reply);
+  const dst = src === null ? null : valueAfter(line, " dst=", src.end);
+  if (src === null || dst === null) return;
+  const a = t.addresses.get(dst.value);
+  if (a === undefined) return;
+  const proto = line.slice(0, line.indexOf(" "));
+  if (proto !== "tcp" && proto !== "udp") {
+    a.other++;
+    return;
+  }
+  a[proto]++;
+  const port = valueAfter(line, " sport=", dst.end);
+  if (port === null) return;
+  const key = `${proto} ${src.value} ${port.value}`;
+  const had = a.destinations.get(key);
+  if (had !== undefined) a.destinations.set(key, had + 1);
+  else if (t.destinations < MAX_DESTINATIONS) {
+    a.destinations.set(key, 1);
+    t.destinations++;
+  } else t.partial = true;
+}
+
+/** Adds a chunk of the listing as it streams in. */
+export function tallyChunk(t: UsageTally, chunk: string): void {
+  const text = t.rest + chunk;
+  let start = 0;
+  for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+    if (nl > start) tallyLine(t, text.slice(start, nl));
+    start = nl + 1;
+  }
+  t.rest = text.slice(start);
+  // a line never gets this long: drop what cannot be one
+  if (t.rest.length > 4096) t.rest = "";
+}
+
+export function endTally(t: UsageTally): void {
+  if (t.rest.trim() !== "") tallyLine(t, t.rest);
+  t.rest = "";
+}
+
+/** The tally as the health report carries it, one entry per pool address. */
+export function usageOf(
+  t: UsageTally,
+  pools: ReadonlyArray<{ poolId: string; address: string; ports: number }>,
+): PoolAddressUsage[] {
+  return pools.map(({ poolId, address, ports }) => {
+    const a = t.addresses.get(address);
+    let busiest: PoolAddressUsage["busiest"] = null;
+    for (const [key, n] of a?.destinations ?? []) {
+      if (busiest !== null && n <= busiest.connections) continue;
+      const [protocol, destination, port] = key.split(" ") as [string, string, string];
+      const p = Number(port);
+      if ((protocol !== "tcp" && protocol !== "udp") || !Number.isInteger(p) || p < 1 || p > 65_535) continue;
+      busiest = { protocol, destination, port: p, connections: n };
+    }
+    return { poolId, address, ports, tcp: a?.tcp ?? 0, udp: a?.udp ?? 0, other: a?.other ?? 0, busiest };
+  });
+}
+
+/** `conntrack -S`: one line per CPU; the counters summed. */
+export function parseConntrackStats(text: string): Pick<ConntrackStats, "insertFailed" | "drop" | "earlyDrop"> | null {
+  const sum = { insertFailed: 0, drop: 0, earlyDrop: 0 };
+  let cpus = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("cpu=")) continue;
+    cpus++;
+    for (const [key, name] of [
+      ["insert_failed", "insertFailed"],
+      ["drop", "drop"],
+      ["early_drop", "earlyDrop"],
+    ] as const) {
+      const m = new RegExp(`(?:^|\\s)${key}=(\\d+)`).exec(line);
+      if (m !== null) sum[name] += Number(m[1]);
+    }
+  }
+  return cpus === 0 ? null : sum;
+}

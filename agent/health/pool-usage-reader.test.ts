@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { MAX_POOL_ADDRESSES_PER_REPORT, zPoolUsageReport } from "../../core/protocol/health-report";
+import { MAX_BODY_BYTES } from "../../core/protocol/agent-api";
+import { FakeRunner } from "../../testkit/fakes/runner";
+import { fakeSpawner } from "../../testkit/fakes/spawner";
+import { gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
+import { PoolUsageReader } from "./pool-usage-reader";
+
+const line = (pool: string, n: number) =>
+  `tcp      6 431999 ESTABLISHED src=100.64.1.2 dst=203.0.113.10 sport=${40000 + n} dport=443 src=203.0.113.10 dst=${pool} sport=443 dport=${20000 + n} [ASSURED] mark=0 use=1\n`;
+
+const STATS = "cpu=0 found=0 invalid=0 insert=0 insert_failed=4 drop=1 early_drop=0 error=0 search_restart=0\n";
+
+function runner() {
+  return new FakeRunner()
+    .on(["conntrack", "-C"], { stdout: "321\n" })
+    .on(["conntrack", "-S"], { stdout: STATS })
+    .on(["sysctl", "-n", "net.netfilter.nf_conntrack_max"], { stdout: "262144\n" });
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe("PoolUsageReader", () => {
+  it("streams the SNATed listing through the tally and reads the table's counters", async () => {
+    const { spawner, procs } = fakeSpawner();
+    const reader = new PoolUsageReader(runner(), spawner);
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2")],
+      pools: [pool("pa", "a", ["198.51.100.10", "198.51.100.11"], { from: 20_000, to: 20_099 })],
+      entries: [],
+    });
+    const done = reader.refresh(spec);
+    await tick();
+    const p = procs[0];
+    if (p === undefined) throw new Error("no dump started");
+    expect(p.args).toEqual(["conntrack", "-L", "-n"]);
+    const text = Array.from({ length: 3 }, (_, n) => line("198.51.100.10", n)).join("");
+    p.handlers.stdout?.(text.slice(0, 100));
+    p.handlers.stdout?.(text.slice(100));
+    p.exit({ code: 0 });
+    const report = await done;
+    expect(report?.partial).toBe(false);
+    expect(report?.addresses.map((a) => [a.address, a.ports, a.tcp, a.busiest?.connections ?? 0])).toEqual([
+      ["198.51.100.10", 100, 3, 3],
+      ["198.51.100.11", 100, 0, 0],
+    ]);
+    expect(report?.conntrack).toEqual({ count: 321, max: 262144, insertFailed: 4, drop: 1, earlyDrop: 0 });
+    expect(reader.latest()).toBe(report);
+  });
+
+  it("stops a dump past its line bound and says the counts are partial", async () => {
+    const { spawner, procs } = fakeSpawner();
+    const reader = new PoolUsageReader(runner(), spawner, { maxLines: 2 });
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2")],
+      pools: [pool("pa", "a", ["198.51.100.10"])],
+      entries: [],
+    });
+    const done = reader.refresh(spec);
+    await tick();
+    procs[0]?.handlers.stdout?.(line("198.51.100.10", 1) + line("198.51.100.10", 2) + line("198.51.100.10", 3));
+    const report = await done;
+    expect(procs[0]?.stopped).toBe(true);
+    expect(report?.partial).toBe(true);
+    expect(report?.addresses[0]?.ports).toBe(64_512);
+  });
+
+  it("reports the busiest addresses of a big pool, within what a report may carry", async () => {
+    const { spawner, procs } = fakeSpawner();
+    const reader = new PoolUsageReader(runner(), spawner);
+    const addresses = Array.from({ length: 1024 }, (_, i) => `100.${100 + (i >> 8)}.${i & 255}.1`);
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2")],
+      pools: [pool("pa", "a", addresses)],
+      entries: [],
+    });
+    const done = reader.refresh(spec);
+    await tick();
+    // the last address is the only busy one
+    procs[0]?.handlers.stdout?.(line(addresses[1023] ?? "", 1));
+    procs[0]?.exit({ code: 0 });
+    const report = await done;
+    expect(report?.addresses).toHaveLength(MAX_POOL_ADDRESSES_PER_REPORT);
+    expect(report?.addresses.some((a) => a.address === addresses[1023] && a.tcp === 1)).toBe(true);
+    expect(zPoolUsageReport.parse(report)).toEqual(report);
+    expect(JSON.stringify(report).length).toBeLessThan(MAX_BODY_BYTES / 3);
+  });
+
+  it("reports nothing when conntrack fails, and never throws", async () => {
+    const { spawner, procs } = fakeSpawner();
+    const reader = new PoolUsageReader(runner(), spawner);
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2")],
+      pools: [pool("pa", "a", ["198.51.100.10"])],
+      entries: [],
+    });
+    const done = reader.refresh(spec);
+    await tick();
+    procs[0]?.exit({ code: 1 });
+    expect(await done).toBeNull();
+  });
+});
