@@ -7,6 +7,7 @@ import { healthHistory, healthHistoryRange, latestSampleId, samplesAfter } from 
 import { failoverImpact } from "../../services/failover/impact";
 import { healthOverview } from "../../services/failover/overview";
 import { completeDueOperations } from "../../services/failover/progress";
+import { clusterTopology } from "../../services/failover/topology";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { clusterLive } from "../live-loop";
 
@@ -17,6 +18,8 @@ export const failoverRouter = router({
   overview: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => healthOverview(ctx.db, input.clusterId)),
   /** the last 20 minutes of every gateway's loss, latency and state per ISP, in 3-second buckets */
   history: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => healthHistory(ctx.db, input.clusterId)),
+  /** the cluster as the overview draws it: LAN networks, gateways, ISPs with each gateway's link, pools */
+  topology: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => clusterTopology(ctx.db, input.clusterId)),
   /** a longer range (6 h to 90 d) from the minute or hour rollups: means, extremes, up time */
   historyRange: viewerProcedure
     .input(zClusterRef.extend({ range: z.enum(["6h", "24h", "7d", "90d"]) }))
