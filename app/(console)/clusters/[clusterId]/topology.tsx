@@ -67,6 +67,7 @@ export function ClusterTopology({ clusterId }: { clusterId: string }) {
   }
   const layout = layoutTopology(t);
   const gwBox = new Map(layout.gateways.map((g) => [g.id, g]));
+  const ispBox = new Map(layout.isps.map((i) => [i.id, i]));
   const net = layout.internet;
   return (
     <figure className={styles.figure} aria-labelledby="topology-caption">
@@ -87,6 +88,19 @@ export function ClusterTopology({ clusterId }: { clusterId: string }) {
         width="100%"
         style={{ maxWidth: layout.width }}
       >
+        <defs>
+          <marker
+            id="topology-arrow"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto"
+          >
+            <path d="M0,0 L10,5 L0,10 z" className={styles.arrow} />
+          </marker>
+        </defs>
         <g className={styles.edges}>
           {layout.lans.flatMap((lan) =>
             layout.gateways.map((g) => (
@@ -106,17 +120,31 @@ export function ClusterTopology({ clusterId }: { clusterId: string }) {
               const g = gwBox.get(link.gatewayId);
               if (g === undefined) return null;
               const look = linkLook(link, g.gateway);
-              return (
+              // where the failed-over traffic really goes: a second line to the backup
+              const backup = link.via === null ? undefined : ispBox.get(link.via.ispId);
+              return [
                 <line
                   key={`${box.id}-${link.gatewayId}`}
                   x1={g.x + g.w}
                   y1={g.y + g.h / 2}
                   x2={box.x}
-                  y2={box.y + 38 + 16 * n}
+                  y2={box.y + 46 + 16 * n}
                   className={`${styles.edge} ${TONE_CLASS[look.tone]}`}
                   strokeDasharray={look.dash || undefined}
-                />
-              );
+                />,
+                backup && (
+                  <line
+                    key={`${box.id}-${link.gatewayId}-via`}
+                    x1={g.x + g.w}
+                    y1={g.y + g.h / 2}
+                    x2={backup.x}
+                    y2={backup.y + 12}
+                    className={`${styles.edge} ${styles.warn}`}
+                    strokeWidth={2.5}
+                    markerEnd="url(#topology-arrow)"
+                  />
+                ),
+              ];
             }),
           )}
           {layout.isps.map((box) => (
