@@ -25,6 +25,8 @@ const dashboard = JSON.parse(readFileSync("docs/grafana-dashboard.json", "utf8")
 };
 const docs = readFileSync("docs/metrics.md", "utf8");
 
+/** Grafana's reference to the datasource variable (a literal "${datasource}", not a template string) */
+const DATASOURCE_REF = ["$", "{datasource}"].join("");
 const HISTOGRAM_PARTS = /_(bucket|sum|count)$/;
 const metricsIn = (expr: string) => [...expr.matchAll(/\bgatehouse_[a-z0-9_]+/g)].map((m) => m[0]);
 
@@ -54,9 +56,9 @@ describe("the Grafana dashboard in docs/", () => {
     const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const p of dashboard.panels.filter((x) => x.type !== "row")) {
-      expect(p.datasource, p.title).toEqual({ type: "prometheus", uid: "${datasource}" });
+      expect(p.datasource, p.title).toEqual({ type: "prometheus", uid: DATASOURCE_REF });
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
-      for (const t of p.targets ?? []) expect(t.datasource.uid, p.title).toBe("${datasource}");
+      for (const t of p.targets ?? []) expect(t.datasource.uid, p.title).toBe(DATASOURCE_REF);
       expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
     }
   });
