@@ -122,8 +122,8 @@ test("the overview draws the cluster with live link states, a failover in force,
     ).toBeVisible();
     // gw1 reported telia down once and up once in this bucket: half the time up, drawn as a point
     const upChart = teliaCard.getByRole("figure", { name: "Up (% of the time), last 24 hours, 5-minute means" });
-    await expect(upChart.locator(".recharts-line circle").first()).toBeVisible();
-    expect(await upChart.locator(".recharts-line circle").count()).toBe(2);
+    await expect(upChart.locator(".recharts-line-dot").first()).toBeVisible();
+    expect(await upChart.locator(".recharts-line-dot").count()).toBe(2);
     await page.getByRole("radio", { name: "90 d" }).check();
     await expect(teliaCard.getByRole("figure", { name: "Latency (ms), last 90 days, 6-hour means" })).toBeVisible();
     await page.screenshot({ path: testInfo.outputPath("health-90-days.png"), fullPage: true });

@@ -25,7 +25,7 @@ export interface TopologyLayout {
   height: number;
   lans: LanBox[];
   gateways: Array<Box & { gateway: TopologyGateway }>;
-  isps: Array<Box & { isp: TopologyIsp }>;
+  isps: Array<Box & { isp: TopologyIsp; lines: IspLine[] }>;
   internet: Box;
 }
 
@@ -36,8 +36,11 @@ export const COLUMNS = {
   lan: { x: PAD, w: 200 },
   gw: { x: 280, w: 180 },
   isp: { x: 540, w: 260 },
-  net: { x: 860, w: 110 },
+  net: { w: 110 },
 };
+/** an estimate of the width of one character of the picture's small text, px */
+const CHAR_PX = 6.8;
+const MAX_ISP_W = 520;
 const MAX_NETWORKS = 3;
 
 function stack<T extends { h: number }>(items: T[], height: number): Array<T & { y: number }> {
@@ -73,20 +76,45 @@ function lanBoxes(t: Topology): Array<Omit<LanBox, "x" | "y" | "w">> {
 
 export const ispBoxHeight = (isp: TopologyIsp) => 46 + LINE * (isp.links.length + isp.pools.length);
 
+export interface IspLine {
+  key: string;
+  text: string;
+  tone: Tone;
+}
+
+/** The lines an ISP's box says under its name: its state, each gateway's link, each pool. */
+export function ispLines(isp: TopologyIsp, gateways: readonly TopologyGateway[]): IspLine[] {
+  const byId = new Map(gateways.map((g) => [g.id, g]));
+  const conns = connectionsText(isp.connections);
+  const tone: Tone = isp.operatorFailover ? "danger" : isp.failedOver ? "warn" : "ok";
+  return [
+    { key: "state", text: `${isp.failedOver ? "⇢ " : ""}${ispText(isp)}${conns ? ` · ${conns}` : ""}`, tone },
+    ...isp.links.map((l) => {
+      const g = byId.get(l.gatewayId);
+      const look = g ? linkLook(l, g) : { text: "no report", tone: "muted" as Tone };
+      const c = connectionsText(l.connections);
+      return { key: l.gatewayId, tone: look.tone, text: `${g?.name ?? "?"}: ${look.text}${c ? ` · ${c}` : ""}` };
+    }),
+    ...isp.pools.map((p) => ({ key: p.id, text: poolText(p), tone: "muted" as Tone })),
+  ];
+}
+
 export function layoutTopology(t: Topology): TopologyLayout {
   const lans = lanBoxes(t);
   const gws = t.gateways.map((g) => ({ id: g.id, gateway: g, h: 58 }));
-  const isps = t.isps.map((i) => ({ id: i.id, isp: i, h: ispBoxHeight(i) }));
+  const isps = t.isps.map((i) => ({ id: i.id, isp: i, lines: ispLines(i, t.gateways), h: ispBoxHeight(i) }));
+  const longest = Math.max(0, ...isps.flatMap((i) => i.lines.map((l) => l.text.length)));
+  const ispW = Math.min(MAX_ISP_W, Math.max(COLUMNS.isp.w, Math.ceil(20 + longest * CHAR_PX)));
   const columnHeight = (items: { h: number }[]) =>
     items.reduce((s, i) => s + i.h, 0) + GAP * Math.max(0, items.length - 1) + 2 * PAD;
   const height = Math.max(120, columnHeight(lans), columnHeight(gws), columnHeight(isps));
-  const net = COLUMNS.net;
+  const net = { x: COLUMNS.isp.x + ispW + 60, w: COLUMNS.net.w };
   return {
     width: net.x + net.w + PAD,
     height,
     lans: stack(lans, height).map((b) => ({ ...b, x: COLUMNS.lan.x, w: COLUMNS.lan.w })),
     gateways: stack(gws, height).map((b) => ({ ...b, x: COLUMNS.gw.x, w: COLUMNS.gw.w })),
-    isps: stack(isps, height).map((b) => ({ ...b, x: COLUMNS.isp.x, w: COLUMNS.isp.w })),
+    isps: stack(isps, height).map((b) => ({ ...b, x: COLUMNS.isp.x, w: ispW })),
     internet: { id: "internet", x: net.x, y: height / 2 - 30, w: net.w, h: 60 },
   };
 }

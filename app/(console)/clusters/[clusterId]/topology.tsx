@@ -5,15 +5,7 @@ import { useRouter } from "next/navigation";
 import type { MouseEvent, ReactNode } from "react";
 import { errorMessage } from "../../../lib/errors";
 import { useTRPC } from "../../../lib/trpc";
-import {
-  connectionsText,
-  gatewayText,
-  ispText,
-  layoutTopology,
-  linkLook,
-  poolText,
-  type Tone,
-} from "./topology-layout";
+import { connectionsText, gatewayText, ispText, layoutTopology, linkLook, type Tone } from "./topology-layout";
 import styles from "./topology.module.css";
 
 /** Refreshed like the health page's fallback: the picture follows reports within a few seconds. */
@@ -201,24 +193,15 @@ export function ClusterTopology({ clusterId }: { clusterId: string }) {
 
         {layout.isps.map((box) => {
           const isp = box.isp;
-          const state = ispText(isp);
-          const conns = connectionsText(isp.connections);
-          const gwNames = new Map(t.gateways.map((g) => [g.id, g]));
-          const linkLines = isp.links.map((l) => {
-            const g = gwNames.get(l.gatewayId);
-            const look = g ? linkLook(l, g) : { text: "no report", tone: "muted" as Tone };
-            const c = connectionsText(l.connections);
-            return { key: l.gatewayId, tone: look.tone, text: `${g?.name ?? "?"}: ${look.text}${c ? ` · ${c}` : ""}` };
-          });
+          const [head, ...rest] = box.lines;
           const label = [
-            `ISP ${isp.name} (${isp.interface}): ${state}`,
-            conns,
-            ...linkLines.map((l) => l.text),
-            ...isp.pools.map(poolText),
+            `ISP ${isp.name} (${isp.interface}): ${ispText(isp)}`,
+            connectionsText(isp.connections),
+            ...rest.map((l) => l.text),
           ]
             .filter(Boolean)
             .join("; ");
-          const tone: Tone = isp.operatorFailover ? "danger" : isp.failedOver ? "warn" : "ok";
+          const tone = head?.tone ?? "ok";
           return (
             <NodeLink key={box.id} href={`${base}/isps`} label={label}>
               <rect
@@ -234,24 +217,14 @@ export function ClusterTopology({ clusterId }: { clusterId: string }) {
               <text x={box.x + 10} y={box.y + 18} className={styles.title}>
                 {isp.name} <tspan className={styles.small}>{isp.interface}</tspan>
               </text>
-              <text x={box.x + 10} y={box.y + 33} className={`${styles.small} ${TONE_CLASS[tone]}`}>
-                {isp.failedOver ? "⇢ " : ""}
-                {state}
-                {conns ? ` · ${conns}` : ""}
-              </text>
-              {linkLines.map((l, i) => (
+              {box.lines.map((l, i) => (
                 <text
                   key={l.key}
                   x={box.x + 10}
-                  y={box.y + 50 + 16 * i}
+                  y={box.y + 33 + (i === 0 ? 0 : 1 + 16 * i)}
                   className={`${styles.small} ${TONE_CLASS[l.tone]}`}
                 >
                   {l.text}
-                </text>
-              ))}
-              {isp.pools.map((p, i) => (
-                <text key={p.id} x={box.x + 10} y={box.y + 50 + 16 * (isp.links.length + i)} className={styles.small}>
-                  {poolText(p)}
                 </text>
               ))}
             </NodeLink>
