@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESOLUTIONS } from "../../../core/health/rollup";
-import { createDb, type Db } from "../../db/client";
-import { migrate } from "../../db/migrate";
-import { type FreshStore, freshStore, PROVIDERS } from "../../../testkit/server/databases";
+import type { Db } from "../../db/client";
+import { PROVIDERS } from "../../../testkit/server/databases";
+import { type ApiHarness, apiHarness, errorOf } from "../../../testkit/server/api";
 import { makeUser, META } from "../../../testkit/server/gateways";
 import { type FailoverCluster, healthReport, ispHealth, makeFailoverCluster } from "../../../testkit/server/failover";
 import { recordHealthReport } from "./health-report";
@@ -16,19 +16,17 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 11, 1, 10);
 
 describe.each(PROVIDERS)("health rollups on %s", (provider) => {
-  let store: FreshStore;
+  let h: ApiHarness;
   let db: Db;
   let c: FailoverCluster;
   let n = 0;
 
   beforeAll(async () => {
-    store = await freshStore(provider);
-    await migrate(store.url);
-    db = createDb(store.url);
+    h = await apiHarness(provider);
+    db = h.db;
   });
   afterAll(async () => {
-    await db?.$disconnect();
-    await store?.drop();
+    await h?.close();
   });
 
   const fresh = async () => {
@@ -124,5 +122,22 @@ describe.each(PROVIDERS)("health rollups on %s", (provider) => {
     // a range that starts after the data has none
     const later = await healthHistoryRange(db, c.clusterId, "6h", new Date(T0 + 30 * DAY));
     expect(later.series).toEqual({});
+  });
+
+  it("serves ranges and the picture to viewers, and refuses a range it does not offer by name", async () => {
+    await fresh();
+    const gw = c.gateways[0] ?? { id: "", token: "" };
+    await report(gw, Date.now(), { state: "down", failover: null });
+    const viewer = h.as("viewer");
+    const range = await viewer.failover.historyRange({ clusterId: c.clusterId, range: "6h" });
+    expect(range.series[c.ispA]?.[gw.id]?.at(-1)?.state).toBe("down");
+    const bad = await errorOf(viewer.failover.historyRange({ clusterId: c.clusterId, range: "1y" as "6h" }));
+    expect(bad.code).toBe("BAD_REQUEST");
+    expect(bad.message).toContain("range");
+    const topology = await viewer.failover.topology({ clusterId: c.clusterId });
+    expect(topology.isps.map((i) => i.name)).toEqual(["isp-a", "isp-b"]);
+    expect(topology.isps[0]?.links.find((l) => l.gatewayId === gw.id)?.state).toBe("down");
+    expect(topology.isps[0]?.pools).toEqual([{ id: c.poolA, name: "pool-a", addresses: 4, fill: null }]);
+    expect((await errorOf(viewer.failover.topology({ clusterId: "nope" }))).code).toBe("NOT_FOUND");
   });
 });

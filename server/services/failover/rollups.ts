@@ -21,7 +21,7 @@ import type { SampleData } from "../../../core/health/series";
  * losing its race is given up after a few tries rather than failing the agent's report.
  */
 
-const FOLD_TRIES = 5;
+const FOLD_TRIES = 16;
 /** rows deleted per statement when a bucket opens: bounded work per report */
 export const PRUNE_BATCH = 500;
 
