@@ -35,7 +35,14 @@ type Operation = Overview["operations"][number];
 /** What the charts show: the live last minutes from samples, or a longer range from rollups. */
 type ChartSource =
   | { kind: "live"; samples: Sample[] }
-  | { kind: "rollups"; range: Exclude<HistoryRange, "20m">; series: RollupSeries | null; from: number; to: number };
+  | {
+      kind: "rollups";
+      range: Exclude<HistoryRange, "20m">;
+      series: RollupSeries | null;
+      bucketMs: number;
+      from: number;
+      to: number;
+    };
 
 /** The charts' time range: one choice for every ISP card. */
 function RangePicker({ value, onChange }: { value: HistoryRange; onChange: (r: HistoryRange) => void }) {
@@ -113,6 +120,7 @@ export default function HealthPage() {
           kind: "rollups",
           range: longRange,
           series: rollups.data?.range === longRange ? rollups.data.series : null,
+          bucketMs: RANGE_PLANS[longRange].bucketMs,
           from: rollups.data?.from ?? now - RANGE_PLANS[longRange].spanMs,
           to: rollups.data?.to ?? now,
         };
@@ -197,9 +205,9 @@ function IspCard({
     }
     const series = source.series ?? {};
     return {
-      loss: rollupChartRows(series, card.id, gatewayNames, "lossPct"),
-      rtt: rollupChartRows(series, card.id, gatewayNames, "rttMs"),
-      up: rollupChartRows(series, card.id, gatewayNames, "upPct"),
+      loss: rollupChartRows(series, card.id, gatewayNames, "lossPct", source.bucketMs),
+      rtt: rollupChartRows(series, card.id, gatewayNames, "rttMs", source.bucketMs),
+      up: rollupChartRows(series, card.id, gatewayNames, "upPct", source.bucketMs),
     };
   }, [source, card.id, gatewayNames]);
   const caption = rangeCaption(source.kind === "live" ? "20m" : source.range);

@@ -45,12 +45,15 @@ describe("health page helpers", () => {
       [row("g1", 0, [up, down, up, up]), row("g2", 0, [up]), row("g1", 120_000, [down]), row("gx", 0, [up])],
       60_000,
     );
-    expect(rollupChartRows(series, "a", names, "upPct")).toEqual([
+    // gw1 sent nothing in the second minute: its line breaks there
+    expect(rollupChartRows(series, "a", names, "upPct", 60_000)).toEqual([
       { t: 0, gw1: 75, gw2: 100 },
+      { t: 60_000, gw1: null },
       { t: 120_000, gw1: 0 },
     ]);
-    expect(rollupChartRows(series, "a", names, "rttMs")).toEqual([
+    expect(rollupChartRows(series, "a", names, "rttMs", 60_000)).toEqual([
       { t: 0, gw1: 4, gw2: 4 },
+      { t: 60_000, gw1: null },
       { t: 120_000, gw1: null },
     ]);
     expect(rangeCaption("20m")).toBe("last 20 minutes");

@@ -85,26 +85,35 @@ export function chartRows(
 
 /**
  * chartRows for a longer range: one row per rollup bucket, a column per gateway. `upPct` is the
- * share of the bucket's samples with the link carrying traffic, in percent.
+ * share of the bucket's samples with the link carrying traffic, in percent. A gateway that sent
+ * nothing for a while (offline, or the console was down) gets an empty value in the first bucket
+ * it missed, so its line breaks there instead of bridging the gap.
  */
 export function rollupChartRows(
   series: RollupSeries,
   ispId: string,
   gatewayNames: ReadonlyMap<string, string>,
   metric: "lossPct" | "rttMs" | "upPct",
+  bucketMs: number,
 ): ChartRow[] {
   const rows = new Map<number, ChartRow>();
+  const rowAt = (t: number) => {
+    let row = rows.get(t);
+    if (row === undefined) {
+      row = { t } as ChartRow;
+      rows.set(t, row);
+    }
+    return row;
+  };
   for (const [gatewayId, points] of Object.entries(series[ispId] ?? {})) {
     const name = gatewayNames.get(gatewayId);
     if (name === undefined) continue;
+    let last: number | null = null;
     for (const p of points) {
-      let row = rows.get(p.t);
-      if (row === undefined) {
-        row = { t: p.t } as ChartRow;
-        rows.set(p.t, row);
-      }
+      if (last !== null && p.t - last > bucketMs) rowAt(last + bucketMs)[name] ??= null;
       const v = metric === "upPct" ? p.upFraction * 100 : p[metric];
-      row[name] = v === null ? null : Math.round(v * 100) / 100;
+      rowAt(p.t)[name] = v === null ? null : Math.round(v * 100) / 100;
+      last = p.t;
     }
   }
   return [...rows.values()].sort((a, b) => a.t - b.t);
