@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import type { MouseEvent, ReactNode } from "react";
 import { errorMessage } from "../../../lib/errors";
@@ -238,6 +239,11 @@ export function ClusterTopology({ clusterId }: { clusterId: string }) {
           </text>
         </NodeLink>
       </svg>
+      {t.gateways.length === 0 && (
+        <p className="small">
+          No gateway is enrolled yet: <Link href={`${base}/gateways`}>add one on the Gateways page</Link>.
+        </p>
+      )}
     </figure>
   );
 }
