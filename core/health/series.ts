@@ -15,6 +15,8 @@ export interface SampleIsp {
   r: number | null;
   /** the backup the ISP's traffic goes through, null when none */
   f: string | null;
+  /** connections through the ISP, absent or null when not counted */
+  c?: number | null;
 }
 export type SampleData = Record<string, SampleIsp>;
 

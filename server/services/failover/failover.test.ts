@@ -77,7 +77,9 @@ describe("health reports", () => {
     );
     const samples = await t.db.healthSample.findMany({ where: { gatewayId: gw.id } });
     expect(samples).toHaveLength(1);
-    expect(JSON.parse(samples[0]?.data ?? "{}")).toEqual({ [c.ispA]: { s: "degraded", l: 30, r: 12.5, f: null } });
+    expect(JSON.parse(samples[0]?.data ?? "{}")).toEqual({
+      [c.ispA]: { s: "degraded", l: 30, r: 12.5, f: null, c: 10 },
+    });
     const view = await loadClusterFailover(t.db, c.clusterId);
     expect(view.gateways.find((g) => g.id === gw.id)?.isps[c.ispA]).toMatchObject({ state: "degraded", rttMs: 12.5 });
     const history = await healthHistory(t.db, c.clusterId);

@@ -5,17 +5,20 @@ import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "../gateways/agent-auth";
 import { notifyHealthChanged } from "./live";
 import { completeDueOperations, recordGatewayProgress } from "./progress";
+import { foldIntoRollups } from "./rollups";
+import { logger } from "../../log";
 import type { SampleData } from "../../../core/health/series";
 import { checkReportedPools, recordPoolUsage } from "../pool-usage/ingest";
 import { emitPoolUsageIncidents, type PoolUsageIncidentEvent } from "../pool-usage/incidents";
 
 /**
  * Records an agent's health report: the gateway's latest link health, one sample for the charts
- * (older samples of the gateway pruned in the same transaction), its progress on pending
+ * (older samples of the gateway pruned in the same transaction) also folded into the minute and
+ * hour rollups of the longer history, its progress on pending
  * operator failovers, and each failover event it carries, as an audit event, exactly once.
  */
 
-/** Samples older than this are deleted; the charts show the last 15 minutes. */
+/** Samples older than this are deleted; the charts read the rollups beyond the last 20 minutes. */
 export const SAMPLE_RETENTION_MS = 20 * 60_000;
 
 /** Audit actions of what agents did on their own. Operator failovers are audited when clicked. */
@@ -29,7 +32,7 @@ const EVENT_ACTIONS: Record<FailoverEvent["kind"], string> = {
 export function sampleOf(report: HealthReport): SampleData {
   const data: SampleData = {};
   for (const i of report.isps) {
-    data[i.ispId] = { s: i.state, l: i.lossPct, r: i.rttMs, f: i.failover?.backupIspId ?? null };
+    data[i.ispId] = { s: i.state, l: i.lossPct, r: i.rttMs, f: i.failover?.backupIspId ?? null, c: i.connections };
   }
   return data;
 }
@@ -138,6 +141,7 @@ export async function recordHealthReport(
   await checkReportedIsps(db, gw.clusterId, report);
   await checkReportedPools(db, gw.clusterId, report);
   let usageEvents: PoolUsageIncidentEvent[] = [];
+  const sample = sampleOf(report);
   const recorded = await db.$transaction(async (tx) => {
     await tx.gateway.update({
       where: { id: gw.id },
@@ -150,7 +154,7 @@ export async function recordHealthReport(
       select: { id: true },
     });
     await tx.healthSample.create({
-      data: { clusterId: gw.clusterId, gatewayId: gw.id, at: now, data: JSON.stringify(sampleOf(report)) },
+      data: { clusterId: gw.clusterId, gatewayId: gw.id, at: now, data: JSON.stringify(sample) },
       select: { id: true },
     });
     await tx.healthSample.deleteMany({
@@ -166,6 +170,9 @@ export async function recordHealthReport(
     return ids;
   });
   emitPoolUsageIncidents(usageEvents);
+  // the history's minute and hour rows follow the sample (derived data: outside the report's transaction)
+  const lost = await foldIntoRollups(db, gw, sample, now);
+  if (lost > 0) logger.warn({ gatewayId: gw.id, lost }, "health rollup folds kept losing their race; sample left out");
   await completeDueOperations(db, gw.clusterId, now);
   notifyHealthChanged(gw.clusterId);
   return { ok: true, recorded };

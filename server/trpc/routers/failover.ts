@@ -3,10 +3,11 @@ import { z } from "zod";
 import { zId } from "../../../core/policy/model";
 import { failoverIsp, restoreIsp, zFailoverInput, zRestoreInput } from "../../services/failover/actions";
 import { loadClusterFailover } from "../../services/failover/cluster-state";
-import { healthHistory, latestSampleId, samplesAfter } from "../../services/failover/history";
+import { healthHistory, healthHistoryRange, latestSampleId, samplesAfter } from "../../services/failover/history";
 import { failoverImpact } from "../../services/failover/impact";
 import { healthOverview } from "../../services/failover/overview";
 import { completeDueOperations } from "../../services/failover/progress";
+import { clusterTopology } from "../../services/failover/topology";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { clusterLive } from "../live-loop";
 
@@ -15,8 +16,14 @@ const zClusterRef = z.object({ clusterId: zId });
 export const failoverRouter = router({
   /** one card per ISP with its state on every gateway, operations in progress, recent events */
   overview: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => healthOverview(ctx.db, input.clusterId)),
-  /** the last 15 minutes of every gateway's loss, latency and state per ISP, in 3-second buckets */
+  /** the last 20 minutes of every gateway's loss, latency and state per ISP, in 3-second buckets */
   history: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => healthHistory(ctx.db, input.clusterId)),
+  /** the cluster as the overview draws it: LAN networks, gateways, ISPs with each gateway's link, pools */
+  topology: viewerProcedure.input(zClusterRef).query(({ ctx, input }) => clusterTopology(ctx.db, input.clusterId)),
+  /** a longer range (6 h to 90 d) from the minute or hour rollups: means, extremes, up time */
+  historyRange: viewerProcedure
+    .input(zClusterRef.extend({ range: z.enum(["6h", "24h", "7d", "90d"]) }))
+    .query(({ ctx, input }) => healthHistoryRange(ctx.db, input.clusterId, input.range)),
   /** what failing over (or restoring) an ISP would change, for the confirmation */
   impact: viewerProcedure
     .input(

@@ -6,6 +6,7 @@ import { useParams } from "next/navigation";
 import { errorMessage } from "../../../lib/errors";
 import { useTRPC } from "../../../lib/trpc";
 import { firstSteps, nextStep } from "./first-steps";
+import { ClusterTopology } from "./topology";
 import { DEFAULT_IP_RULE_PRIORITY_BASE, IP_RULE_PRIORITY_SPAN } from "../../../../core/spec/marks";
 
 function Stat({ label, children, href }: { label: string; children: React.ReactNode; href?: string }) {
@@ -61,6 +62,9 @@ export default function ClusterOverviewPage() {
       <h1>{c.name}</h1>
       {c.description && <p className="muted">{c.description}</p>}
       {counts && <FirstStepsGuide base={base} progress={{ ...counts, publishedRevision: c.publishedRevision }} />}
+      <section aria-label="Cluster picture">
+        <ClusterTopology clusterId={clusterId} />
+      </section>
       <div className="grid">
         <Stat label="Published revision" href={`${base}/revisions`}>
           {c.publishedRevision === 0 ? "none yet" : `#${c.publishedRevision}`}

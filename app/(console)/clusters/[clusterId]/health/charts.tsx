@@ -7,8 +7,18 @@ import type { ChartRow } from "./present";
 const COLORS = ["#1f6feb", "#d2691e", "#2da44e", "#a371f7", "#cf222e", "#bf8700", "#0a7ea4", "#8250df"];
 
 const clock = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+const dayClock = (t: number) =>
+  new Date(t).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const day = (t: number) => new Date(t).toLocaleDateString([], { month: "short", day: "numeric" });
 
-/** One line per gateway over the last minutes; no animation, it redraws every second. */
+/** Tick labels that fit the span: times of day, then day and time, then days. */
+function tickFormat(spanMs: number): (t: number) => string {
+  if (spanMs <= 86_400_000) return clock;
+  if (spanMs <= 8 * 86_400_000) return dayClock;
+  return day;
+}
+
+/** One line per gateway over the chosen range; no animation, it redraws every second. */
 export function MetricChart({
   title,
   rows,
@@ -17,6 +27,7 @@ export function MetricChart({
   to,
   unit,
   max,
+  span,
 }: {
   title: string;
   rows: ChartRow[];
@@ -25,7 +36,10 @@ export function MetricChart({
   to: number;
   unit: string;
   max?: number;
+  /** the range's length, ms: picks the tick labels */
+  span?: number;
 }) {
+  const ticks = tickFormat(span ?? to - from);
   return (
     <figure className={styles.chart} aria-label={title}>
       <figcaption className="muted small">{title}</figcaption>
@@ -37,7 +51,7 @@ export function MetricChart({
             type="number"
             domain={[from, to]}
             scale="time"
-            tickFormatter={clock}
+            tickFormatter={ticks}
             tick={{ fontSize: 11 }}
             minTickGap={40}
           />
@@ -49,7 +63,7 @@ export function MetricChart({
             tickFormatter={(v: number) => (v >= 10 ? String(Math.round(v)) : String(Number(v.toPrecision(2))))}
           />
           <Tooltip
-            labelFormatter={(t) => new Date(Number(t)).toLocaleTimeString()}
+            labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
             formatter={(v) => (v === null || v === undefined ? "—" : `${v}${unit}`)}
           />
           {gateways.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}

@@ -7,6 +7,7 @@ import { useParams } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import type { AppRouter } from "@/server/trpc/root";
 import type { Sample } from "@/core/health/series";
+import { HISTORY_RANGES, type HistoryRange, RANGE_PLANS, type RollupSeries } from "@/core/health/rollup";
 import { errorMessage } from "../../../../lib/errors";
 import { useTRPC } from "../../../../lib/trpc";
 import { MetricChart } from "./charts";
@@ -20,6 +21,8 @@ import {
   formatMs,
   formatPct,
   keepWindow,
+  rangeCaption,
+  rollupChartRows,
   STATE_LABELS,
   sinceText,
   stateClass,
@@ -30,9 +33,37 @@ type Overview = inferRouterOutputs<AppRouter>["failover"]["overview"];
 type Card = Overview["isps"][number];
 type Operation = Overview["operations"][number];
 
+/** What the charts show: the live last minutes from samples, or a longer range from rollups. */
+type ChartSource =
+  | { kind: "live"; samples: Sample[] }
+  | {
+      kind: "rollups";
+      range: Exclude<HistoryRange, "20m">;
+      series: RollupSeries | null;
+      bucketMs: number;
+      from: number;
+      to: number;
+    };
+
+/** The charts' time range: one choice for every ISP card. */
+function RangePicker({ value, onChange }: { value: HistoryRange; onChange: (r: HistoryRange) => void }) {
+  return (
+    <fieldset className={styles.range}>
+      <legend className="muted small">Charts show</legend>
+      {HISTORY_RANGES.map((r) => (
+        <label key={r} className={value === r ? styles.rangeOn : undefined}>
+          <input type="radio" name="history-range" value={r} checked={value === r} onChange={() => onChange(r)} />
+          {RANGE_PLANS[r].label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 /**
  * Link health and failover of a cluster, live: one card per ISP with its state on every gateway
- * and the last 15 minutes of loss and latency, the operators' failover and restore with their
+ * and its loss and latency over a chosen range (the live last 20 minutes from samples, up to 90
+ * days from the minute and hour rollups, with the share of time up), the operators' failover and restore with their
  * impact, each operation's progress per gateway, and the latest failover events. Updates arrive
  * over server-sent events; if the stream cannot be opened the page polls every second instead.
  */
@@ -46,6 +77,14 @@ export default function HealthPage() {
   const [now, setNow] = useState(() => Date.now());
   const [dialog, setDialog] = useState<{ card: Card; action: "failover" | "restore" } | null>(null);
   const [watching, setWatching] = useState<string | null>(null);
+  const [range, setRange] = useState<HistoryRange>("20m");
+  const longRange = range === "20m" ? null : range;
+  const rollups = useQuery(
+    trpc.failover.historyRange.queryOptions(
+      { clusterId, range: longRange ?? "6h" },
+      { enabled: longRange !== null, refetchInterval: 60_000 },
+    ),
+  );
 
   useEffect(() => {
     if (history.data) setSamples(history.data.samples);
@@ -75,6 +114,18 @@ export default function HealthPage() {
   const gatewayNames = useMemo(() => new Map((data?.gateways ?? []).map((g) => [g.id, g.name])), [data?.gateways]);
   const ispNames = useMemo(() => new Map((data?.isps ?? []).map((i) => [i.id, i.name])), [data?.isps]);
 
+  const source: ChartSource =
+    longRange === null
+      ? { kind: "live", samples }
+      : {
+          kind: "rollups",
+          range: longRange,
+          series: rollups.data?.range === longRange ? rollups.data.series : null,
+          bucketMs: RANGE_PLANS[longRange].bucketMs,
+          from: rollups.data?.from ?? now - RANGE_PLANS[longRange].spanMs,
+          to: rollups.data?.to ?? now,
+        };
+
   if (history.error) return <div className="banner error">{errorMessage(history.error)}</div>;
   if (data === null || data === undefined) return <div className="loading">Loading link health…</div>;
   const watched = data.operations.find((o) => o.id === watching) ?? null;
@@ -95,13 +146,15 @@ export default function HealthPage() {
       {data.gateways.length === 0 && (
         <div className="banner warn">No gateway is enrolled in this cluster yet; add one on the Gateways page.</div>
       )}
+      <RangePicker value={range} onChange={setRange} />
+      {longRange !== null && rollups.error && <div className="banner error">{errorMessage(rollups.error)}</div>}
       {watched && <OperationProgress op={watched} ispNames={ispNames} onClose={() => setWatching(null)} />}
       <div className={styles.cards}>
         {data.isps.map((card) => (
           <IspCard
             key={card.id}
             card={card}
-            samples={samples}
+            source={source}
             gatewayNames={gatewayNames}
             now={now}
             canOperate={canOperate}
@@ -130,22 +183,38 @@ export default function HealthPage() {
 
 function IspCard({
   card,
-  samples,
+  source,
   gatewayNames,
   now,
   canOperate,
   onAction,
 }: {
   card: Card;
-  samples: Sample[];
+  source: ChartSource;
   gatewayNames: ReadonlyMap<string, string>;
   now: number;
   canOperate: boolean;
   onAction: (action: "failover" | "restore") => void;
 }) {
   const names = card.gateways.map((g) => g.gatewayName);
-  const loss = useMemo(() => chartRows(samples, card.id, gatewayNames, "lossPct"), [samples, card.id, gatewayNames]);
-  const rtt = useMemo(() => chartRows(samples, card.id, gatewayNames, "rttMs"), [samples, card.id, gatewayNames]);
+  const charts = useMemo(() => {
+    if (source.kind === "live") {
+      return {
+        loss: chartRows(source.samples, card.id, gatewayNames, "lossPct"),
+        rtt: chartRows(source.samples, card.id, gatewayNames, "rttMs"),
+        up: null,
+      };
+    }
+    const series = source.series ?? {};
+    return {
+      loss: rollupChartRows(series, card.id, gatewayNames, "lossPct", source.bucketMs),
+      rtt: rollupChartRows(series, card.id, gatewayNames, "rttMs", source.bucketMs),
+      up: rollupChartRows(series, card.id, gatewayNames, "upPct", source.bucketMs),
+    };
+  }, [source, card.id, gatewayNames]);
+  const caption = rangeCaption(source.kind === "live" ? "20m" : source.range);
+  const from = source.kind === "live" ? now - WINDOW_MS : source.from;
+  const to = source.kind === "live" ? now : source.to;
   const failedOver = card.admin.state === "failed_over";
   const m = card.monitor;
   return (
@@ -239,25 +308,47 @@ function IspCard({
           ))}
         </tbody>
       </table>
-      <div className={styles.charts}>
-        <MetricChart
-          title="Loss (%), last 15 minutes"
-          rows={loss}
-          gateways={names}
-          from={now - WINDOW_MS}
-          to={now}
-          unit="%"
-          max={100}
-        />
-        <MetricChart
-          title="Latency (ms), last 15 minutes"
-          rows={rtt}
-          gateways={names}
-          from={now - WINDOW_MS}
-          to={now}
-          unit=" ms"
-        />
-      </div>
+      {source.kind === "rollups" && source.series === null ? (
+        <div className="loading">Loading the {caption}…</div>
+      ) : source.kind === "rollups" && charts.loss.length === 0 ? (
+        <div className="muted small">
+          No history of {card.name} over the {caption.split(",")[0]} yet.
+        </div>
+      ) : (
+        <div className={styles.charts}>
+          <MetricChart
+            title={`Loss (%), ${caption}`}
+            rows={charts.loss}
+            gateways={names}
+            from={from}
+            to={to}
+            unit="%"
+            max={100}
+            span={to - from}
+          />
+          <MetricChart
+            title={`Latency (ms), ${caption}`}
+            rows={charts.rtt}
+            gateways={names}
+            from={from}
+            to={to}
+            unit=" ms"
+            span={to - from}
+          />
+          {charts.up && (
+            <MetricChart
+              title={`Up (% of the time), ${caption}`}
+              rows={charts.up}
+              gateways={names}
+              from={from}
+              to={to}
+              unit="%"
+              max={100}
+              span={to - from}
+            />
+          )}
+        </div>
+      )}
       {canOperate && (
         <div className="row">
           <button type="button" className="danger" disabled={failedOver} onClick={() => onAction("failover")}>

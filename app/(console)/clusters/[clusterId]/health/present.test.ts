@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Sample } from "@/core/health/series";
-import { chartRows, describeEvent, formatMs, keepWindow } from "./present";
+import { EMPTY_ROLLUP, foldSample, rollupSeries } from "@/core/health/rollup";
+import { chartRows, describeEvent, formatMs, keepWindow, rangeCaption, rollupChartRows } from "./present";
 
 const sample = (id: number, gatewayId: string, at: number, l: number | null, r: number | null): Sample => ({
   id,
@@ -25,6 +26,39 @@ describe("health page helpers", () => {
       { t: 3000, gw1: null },
     ]);
     expect(chartRows(samples, "b", names, "rttMs", 3000)).toEqual([]);
+  });
+
+  it("draws a longer range from rollups: means per gateway, up time in percent, gaps left open", () => {
+    const names = new Map([
+      ["g1", "gw1"],
+      ["g2", "gw2"],
+    ]);
+    const up = { s: "up" as const, l: 10, r: 4, f: null };
+    const down = { s: "down" as const, l: 100, r: null, f: "b" };
+    const row = (gatewayId: string, at: number, samples: (typeof up | typeof down)[]) => ({
+      gatewayId,
+      ispId: "a",
+      at,
+      ...samples.reduce(foldSample, EMPTY_ROLLUP),
+    });
+    const series = rollupSeries(
+      [row("g1", 0, [up, down, up, up]), row("g2", 0, [up]), row("g1", 120_000, [down]), row("gx", 0, [up])],
+      60_000,
+    );
+    // gw1 sent nothing in the second minute: its line breaks there
+    expect(rollupChartRows(series, "a", names, "upPct", 60_000)).toEqual([
+      { t: 0, gw1: 75, gw2: 100 },
+      { t: 60_000, gw1: null },
+      { t: 120_000, gw1: 0 },
+    ]);
+    expect(rollupChartRows(series, "a", names, "rttMs", 60_000)).toEqual([
+      { t: 0, gw1: 4, gw2: 4 },
+      { t: 60_000, gw1: null },
+      { t: 120_000, gw1: null },
+    ]);
+    expect(rangeCaption("20m")).toBe("last 20 minutes");
+    expect(rangeCaption("24h")).toBe("last 24 hours, 5-minute means");
+    expect(rangeCaption("90d")).toBe("last 90 days, 6-hour means");
   });
 
   it("keeps only the window's samples, each once, in time order", () => {

@@ -1,10 +1,28 @@
 import type { LinkState } from "@/core/health/link-state";
 import { bucketSamples, type Sample } from "@/core/health/series";
+import { type HistoryRange, RANGE_PLANS, type RollupSeries } from "@/core/health/rollup";
 
 /** Pure helpers of the health page: chart rows, words for states and events. */
 
-export const WINDOW_MS = 15 * 60_000;
-export const BUCKET_MS = 3_000;
+export const WINDOW_MS = RANGE_PLANS["20m"].spanMs;
+export const BUCKET_MS = RANGE_PLANS["20m"].bucketMs;
+
+const SPAN_WORDS: Record<HistoryRange, string> = {
+  "20m": "last 20 minutes",
+  "6h": "last 6 hours",
+  "24h": "last 24 hours",
+  "7d": "last 7 days",
+  "90d": "last 90 days",
+};
+
+/** "last 6 hours, 1-minute means": what a chart of the range shows. */
+export function rangeCaption(range: HistoryRange): string {
+  const plan = RANGE_PLANS[range];
+  if (plan.source === "samples") return SPAN_WORDS[range];
+  const minutes = plan.bucketMs / 60_000;
+  const width = minutes < 60 ? `${minutes}-minute` : `${minutes / 60}-hour`;
+  return `${SPAN_WORDS[range]}, ${width} means`;
+}
 
 export const STATE_LABELS: Record<LinkState, string> = {
   up: "up",
@@ -60,6 +78,42 @@ export function chartRows(
       }
       const v = p[metric];
       row[name] = v === null ? null : Math.round(v * 100) / 100;
+    }
+  }
+  return [...rows.values()].sort((a, b) => a.t - b.t);
+}
+
+/**
+ * chartRows for a longer range: one row per rollup bucket, a column per gateway. `upPct` is the
+ * share of the bucket's samples with the link carrying traffic, in percent. A gateway that sent
+ * nothing for a while (offline, or the console was down) gets an empty value in the first bucket
+ * it missed, so its line breaks there instead of bridging the gap.
+ */
+export function rollupChartRows(
+  series: RollupSeries,
+  ispId: string,
+  gatewayNames: ReadonlyMap<string, string>,
+  metric: "lossPct" | "rttMs" | "upPct",
+  bucketMs: number,
+): ChartRow[] {
+  const rows = new Map<number, ChartRow>();
+  const rowAt = (t: number) => {
+    let row = rows.get(t);
+    if (row === undefined) {
+      row = { t } as ChartRow;
+      rows.set(t, row);
+    }
+    return row;
+  };
+  for (const [gatewayId, points] of Object.entries(series[ispId] ?? {})) {
+    const name = gatewayNames.get(gatewayId);
+    if (name === undefined) continue;
+    let last: number | null = null;
+    for (const p of points) {
+      if (last !== null && p.t - last > bucketMs) rowAt(last + bucketMs)[name] ??= null;
+      const v = metric === "upPct" ? p.upFraction * 100 : p[metric];
+      rowAt(p.t)[name] = v === null ? null : Math.round(v * 100) / 100;
+      last = p.t;
     }
   }
   return [...rows.values()].sort((a, b) => a.t - b.t);
