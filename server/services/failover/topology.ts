@@ -1,3 +1,4 @@
+import { listPoolUsage } from "../pool-usage/list";
 import { intervalSize, parseAddressRange, parseCidr } from "../../../core/address";
 import type { LinkState } from "../../../core/health/link-state";
 import type { HaStatus, VrrpState } from "../../../core/protocol/agent-api";
@@ -164,5 +165,8 @@ export async function clusterTopology(db: Db, clusterId: string, now = new Date(
     select: { id: true, drained: true, haStatus: true },
   });
   const gateways = new Map(rows.map((r) => [r.id, { drained: r.drained, ha: parseHaStatus(r.haStatus) }]));
-  return buildTopology(view, { gateways });
+  // each pool's fullest address toward its busiest destination, as the Pools page shows it
+  const usage = await listPoolUsage(db, clusterId, now);
+  const poolFill = new Map(usage.pools.filter((p) => p.addresses.length > 0).map((p) => [p.poolId, p.pct / 100]));
+  return buildTopology(view, { gateways, poolFill });
 }

@@ -102,6 +102,10 @@ describe.each(PROVIDERS)("pool usage reports on %s", (provider) => {
         /^Port usage alert: pool "pool-a" address 198.51.100.10 on gateway "gw1"/,
       );
       expect(await h.db.usageSample.count({ where: { gatewayId: gw.id } })).toBe(5);
+      // the cluster picture draws the same fill on the pool
+      const picture = await h.as("viewer").failover.topology({ clusterId: c.clusterId });
+      const drawn = picture.isps.flatMap((i) => i.pools).find((p) => p.id === c.poolA);
+      expect(drawn?.fill).toBeCloseTo(0.98, 5);
 
       // back down: the alert holds to 90%, then both are over
       await send(91, 100);
