@@ -45,6 +45,7 @@ import {
   retryOtherSet,
   retrySet,
   routedChain,
+  ruleCounter,
   SET_APPLIED,
   SET_ISP_IFACES,
   sourceChain,
@@ -92,6 +93,8 @@ export interface ExistingObjects {
   chains: readonly string[];
   maps: readonly string[];
   sets: readonly string[];
+  /** named counters (the rules' counters); absent: none known */
+  counters?: readonly string[];
 }
 
 export interface RenderedRuleset {
@@ -101,6 +104,8 @@ export interface RenderedRuleset {
   chains: string[];
   maps: string[];
   sets: string[];
+  /** the rules' named counters (ruleCounter), one per rule that can match */
+  counters: string[];
 }
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
@@ -212,9 +217,30 @@ interface RuleItem {
   protocol: string;
   egress: number | null;
   verdict: string;
+  /** the rule's named counter */
+  counter: string;
+  /** whether this stage counts the connection: always, never, or only for these routed ISPs */
+  counts: Counting;
 }
 
-function itemText(item: RuleItem): string {
+type Counting = "all" | "none" | number[];
+
+/**
+ * Where a rule's counter counts a connection: at the stage whose decision is final for it, so
+ * each connection counts once. Before routing that is a reroute (the classifier after routing
+ * then only verifies it); after routing everything else. A connection dropped as misrouted is
+ * counted on its retransmission, which is rerouted before routing.
+ */
+function countingOf(t: Target, stage: Stage): Counting {
+  const final = (o: Outcome) => (stage === "pre" ? o.reroute : !o.reroute);
+  if (t.kind === "drop") return stage === "post" ? "all" : "none";
+  if (t.kind === "outcome") return final(t.outcome) ? "all" : "none";
+  const isps = t.outcomes.filter((x) => final(x.outcome)).map((x) => x.routed.index);
+  if (isps.length === t.outcomes.length) return "all";
+  return isps.length === 0 ? "none" : isps;
+}
+
+function itemText(item: RuleItem): string[] {
   const parts: string[] = [];
   if (item.dst !== null) {
     const ranges = item.dst.map(formatRange);
@@ -222,9 +248,17 @@ function itemText(item: RuleItem): string {
   }
   if (item.protocol !== "any") parts.push(`meta l4proto ${item.protocol}`);
   if (item.egress !== null) parts.push(`meta mark & ${hex(MARK_ISP_MASK)} == ${hex(item.egress)}`);
-  parts.push(item.verdict);
-  return parts.join(" ");
+  const count = `counter name ${item.counter}`;
+  if (item.counts === "all") return [[...parts, count, item.verdict].join(" ")];
+  if (item.counts === "none") return [[...parts, item.verdict].join(" ")];
+  // only some ISPs' connections are decided here (a failover of one of them): a counting rule
+  // with the same match comes first and lets the packet go on to the rule that decides it
+  const isps = `meta mark & ${hex(MARK_ISP_MASK)} { ${item.counts.map(hex).join(", ")} }`;
+  return [[...parts, isps, count].join(" "), [...parts, item.verdict].join(" ")];
 }
+
+const sameCounting = (a: Counting, b: Counting) =>
+  typeof a === "string" || typeof b === "string" ? a === b : a.join() === b.join();
 
 /** Consecutive entries that differ only in destination decide alike: one rule with a set. */
 function compactRules(items: RuleItem[]): string[] {
@@ -237,7 +271,9 @@ function compactRules(items: RuleItem[]): string[] {
       item.dst !== null &&
       last.protocol === item.protocol &&
       last.egress === item.egress &&
-      last.verdict === item.verdict
+      last.verdict === item.verdict &&
+      last.counter === item.counter &&
+      sameCounting(last.counts, item.counts)
     ) {
       last.dst = unionRanges([...last.dst, ...item.dst]);
       continue;
@@ -246,7 +282,7 @@ function compactRules(items: RuleItem[]): string[] {
     // a rule with no condition decides every packet that reaches it: the rest is dead
     if (item.dst === null && item.protocol === "any" && item.egress === null) break;
   }
-  return merged.map(itemText);
+  return merged.flatMap(itemText);
 }
 
 /** Builds the entry chains of one stage; returns the source lookups its routed chains run. */
@@ -259,6 +295,8 @@ function renderClassifier(b: Builder, stage: Stage): string[] {
       protocol: e.entry.protocol,
       egress: e.egress?.index ?? null,
       verdict: b.verdict(e.target, stage),
+      counter: ruleCounter(e.entry.ruleId),
+      counts: countingOf(e.target, stage),
     });
   }
   // entries for every source that come before all others (a pinned "never NAT 10.0.0.0/8", say)
@@ -603,6 +641,9 @@ function emit(
     elements: [],
   };
   const maps = [...b.maps, applied];
+  // a counter that already exists keeps its values: `add` never resets it, nor does `flush table`
+  const counters = [...new Set(b.plan.entries.map((e) => ruleCounter(e.entry.ruleId)))];
+  for (const c of counters) out.push(`add counter ${T} ${c}`);
   const before = new Set([...(existing?.maps ?? []), ...(existing?.sets ?? [])]);
   for (const m of maps) {
     out.push(decl(m));
@@ -619,6 +660,11 @@ function emit(
   for (const m of existing?.maps ?? []) if (!mapNames.has(m)) out.push(`delete map ${T} ${m}`);
   for (const s of existing?.sets ?? []) if (!setNames.has(s)) out.push(`delete set ${T} ${s}`);
   for (const c of existing?.chains ?? []) if (!chainNames.has(c)) out.push(`delete chain ${T} ${c}`);
+  // a rule that is gone (deleted, disabled) takes its counter with it
+  const counterNames = new Set(counters);
+  for (const c of existing?.counters ?? []) {
+    if (ruleIdOfCounter(c) !== null && !counterNames.has(c)) out.push(`delete counter ${T} ${c}`);
+  }
 
   for (const m of b.maps) {
     for (let i = 0; i < m.elements.length; i += CHUNK) {
@@ -664,6 +710,7 @@ function emit(
     chains: [...chainNames],
     maps: [...mapNames],
     sets: [...setNames],
+    counters,
   };
 }
 
@@ -758,8 +805,8 @@ export function renderNft(
   existing?: ExistingObjects,
   vsDown: ReadonlySet<string> = new Set(),
 ): RenderedRuleset {
-  const { text, fp, chains, maps, sets } = emit(build(spec, failover, vsDown), existing);
-  return { text, fingerprint: fp, chains, maps, sets };
+  const { text, fp, chains, maps, sets, counters } = emit(build(spec, failover, vsDown), existing);
+  return { text, fingerprint: fp, chains, maps, sets, counters };
 }
 
 export function renderRuleset(spec: GatewaySpec, failover: FailoverState, existing?: ExistingObjects): string {
