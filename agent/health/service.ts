@@ -25,6 +25,9 @@ import {
   type IspHealth,
 } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
+import { readRuleCounters } from "./rule-counter-reader";
+import type { RuleCounterTally } from "./rule-counters";
+import { RULE_COUNTER_READ_MS } from "../../core/protocol/agent-api";
 import { HaSupervisor } from "../ha/supervisor";
 import type { HaStatus } from "../../core/protocol/agent-api";
 import type { ProcessSpawner } from "./spawner";
@@ -65,6 +68,9 @@ export interface HealthServiceDeps {
   countIntervalMs?: number;
   /** how often virtual service traffic is sampled (and reported, when it moved) */
   vsTrafficIntervalMs?: number;
+  /** where the rules' counter readings go (the status report takes the deltas from it) */
+  ruleCounters?: RuleCounterTally;
+  ruleCounterIntervalMs?: number;
   tmpDir?: string;
 }
 
@@ -344,6 +350,28 @@ export class HealthService {
     }
   }
 
+  /** The rules' counters: one nft call every few seconds while a spec runs (rule-counters.ts). */
+  private async ruleCounterLoop(signal: AbortSignal): Promise<void> {
+    const tally = this.deps.ruleCounters;
+    if (tally === undefined) return;
+    const every = this.deps.ruleCounterIntervalMs ?? RULE_COUNTER_READ_MS;
+    let warned = false;
+    while (!signal.aborted) {
+      if (this.controller.running() !== null) {
+        try {
+          const at = new Date().toISOString();
+          tally.observe(await readRuleCounters(this.deps.runner), at);
+          warned = false;
+        } catch (e) {
+          if (!warned)
+            this.deps.log.warn({ err: e instanceof Error ? e.message : String(e) }, "cannot read the rule counters");
+          warned = true;
+        }
+      }
+      await delay(every, undefined, { signal }).catch(() => {});
+    }
+  }
+
   /** ARP requests for on-link pool addresses that nobody answers (arp-watch.ts). */
   private async arpLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
@@ -361,6 +389,7 @@ export class HealthService {
         this.ruleLoop(signal),
         this.arpLoop(signal),
         this.vsTrafficLoop(signal),
+        this.ruleCounterLoop(signal),
       ]);
     } finally {
       if (this.restoreTimer !== null) clearTimeout(this.restoreTimer);

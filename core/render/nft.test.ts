@@ -55,8 +55,20 @@ describe("renderRuleset golden files", () => {
       chains: ["prerouting", "src_1", "src_99", "out_40"],
       maps: ["by_source", "pool_1", "pool_9"],
       sets: ["isp_ifaces", "applied", "old_set"],
+      counters: ["rule_r1", "rule_gone", "other_counter"],
     };
     golden("office-reload", renderRuleset(officeSpec(), noFailover, existing));
+  });
+  it("keeps the counters of the rules that stay and deletes those of rules that are gone", () => {
+    const existing: ExistingObjects = { chains: [], maps: [], sets: [], counters: ["rule_r1", "rule_gone", "x"] };
+    const text = renderRuleset(officeSpec(), noFailover, existing);
+    const lines = text.split("\n");
+    expect(lines).toContain("add counter inet gatehouse rule_r1");
+    expect(lines).toContain("delete counter inet gatehouse rule_gone");
+    // only the rules' counters are the renderer's to delete
+    expect(lines.filter((l) => l.startsWith("delete counter"))).toEqual(["delete counter inet gatehouse rule_gone"]);
+    // a counter is never flushed or reset: `add` keeps what it counted
+    expect(lines.some((l) => /^(flush|reset) counter/.test(l))).toBe(false);
   });
   it("campus: shared tails and unmatched forward", () => golden("campus", renderRuleset(campusSpec(), noFailover)));
   it("empty spec", () => golden("empty", renderRuleset(gatewaySpec({ isps: [], pools: [], entries: [] }), noFailover)));

@@ -46,6 +46,7 @@ import {
   retrySet,
   routedChain,
   ruleCounter,
+  ruleIdOfCounter,
   SET_APPLIED,
   SET_ISP_IFACES,
   sourceChain,
