@@ -71,7 +71,7 @@ describe.each(PROVIDERS)("rule counters on %s", (provider) => {
   });
 
   it("adds up the deltas of every gateway and keeps the latest hit", async () => {
-    const [a, b] = rules as [{ id: string }, { id: string }];
+    const [a, b] = rules as unknown as [{ id: string }, { id: string }];
     const [ta, tb] = tokens as [string, string];
     const t = (s: number) => new Date(Date.UTC(2026, 11, 5, 10, 0, s)).toISOString();
     const now = new Date(Date.UTC(2026, 11, 5, 10, 1, 0));
@@ -97,7 +97,7 @@ describe.each(PROVIDERS)("rule counters on %s", (provider) => {
   });
 
   it("takes a last hit from the agent's future as the console's now", async () => {
-    const [, , c] = rules as [unknown, unknown, { id: string }];
+    const [, , c] = rules as unknown as [unknown, unknown, { id: string }];
     const now = new Date(Date.UTC(2026, 11, 5, 11, 0, 0));
     const future = new Date(Date.UTC(2030, 0, 1)).toISOString();
     await recordAgentStatus(
@@ -150,7 +150,7 @@ describe.each(PROVIDERS)("rule counters on %s", (provider) => {
   });
 
   it("concurrent reports from one gateway lose no delta", async () => {
-    const [, b] = rules as [unknown, { id: string }];
+    const [, b] = rules as unknown as [unknown, { id: string }];
     const before = (await of(b.id))?.connections ?? 0;
     await Promise.all(
       Array.from({ length: 8 }, () =>
@@ -166,7 +166,7 @@ describe.each(PROVIDERS)("rule counters on %s", (provider) => {
   });
 
   it("a deleted rule takes its counters with it; a deleted gateway its own", async () => {
-    const [a] = rules as [{ id: string; version: number }];
+    const [a] = rules as unknown as [{ id: string; version: number }];
     const current = await h.as("viewer").rule.get({ clusterId, id: a.id });
     await h.as("operator").rule.delete({ clusterId, id: a.id, version: current.version });
     expect(await h.db.ruleCounter.count({ where: { ruleId: a.id } })).toBe(0);
