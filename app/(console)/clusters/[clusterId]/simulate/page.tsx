@@ -1,6 +1,7 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { MatchedRuleHits } from "../rules/rule-hits";
 import { useParams } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { z } from "zod";
@@ -310,6 +311,14 @@ export default function SimulatePage() {
                       <span className="muted">none</span>
                     )}
                   </dd>
+                  {r.matched && (
+                    <>
+                      <dt>Its counters</dt>
+                      <dd>
+                        <MatchedRuleHits clusterId={clusterId} ruleId={r.matched.ruleId} />
+                      </dd>
+                    </>
+                  )}
                   {r.snat && (
                     <>
                       <dt>SNAT address</dt>
