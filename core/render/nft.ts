@@ -155,6 +155,7 @@ class Builder {
   constructor(
     readonly spec: GatewaySpec,
     readonly plan: Plan,
+    readonly ruleCounters = true,
   ) {}
 
   chain(name: string, text: string, rules: string[] = [], hook?: string): Chain {
@@ -218,8 +219,8 @@ interface RuleItem {
   protocol: string;
   egress: number | null;
   verdict: string;
-  /** the rule's named counter */
-  counter: string;
+  /** the rule's named counter; null: rendered without counters */
+  counter: string | null;
   /** whether this stage counts the connection: always, never, or only for these routed ISPs */
   counts: Counting;
 }
@@ -250,8 +251,8 @@ function itemText(item: RuleItem): string[] {
   if (item.protocol !== "any") parts.push(`meta l4proto ${item.protocol}`);
   if (item.egress !== null) parts.push(`meta mark & ${hex(MARK_ISP_MASK)} == ${hex(item.egress)}`);
   const count = `counter name ${item.counter}`;
+  if (item.counter === null || item.counts === "none") return [[...parts, item.verdict].join(" ")];
   if (item.counts === "all") return [[...parts, count, item.verdict].join(" ")];
-  if (item.counts === "none") return [[...parts, item.verdict].join(" ")];
   // only some ISPs' connections are decided here (a failover of one of them): a counting rule
   // with the same match comes first and lets the packet go on to the rule that decides it
   const isps = `meta mark & ${hex(MARK_ISP_MASK)} { ${item.counts.map(hex).join(", ")} }`;
@@ -296,7 +297,7 @@ function renderClassifier(b: Builder, stage: Stage): string[] {
       protocol: e.entry.protocol,
       egress: e.egress?.index ?? null,
       verdict: b.verdict(e.target, stage),
-      counter: ruleCounter(e.entry.ruleId),
+      counter: b.ruleCounters ? ruleCounter(e.entry.ruleId) : null,
       counts: countingOf(e.target, stage),
     });
   }
@@ -446,9 +447,14 @@ const RETRY_TIMEOUT = "15s";
 const FIVE_TUPLE = "ip saddr . ip daddr . meta l4proto . th sport . th dport";
 const THREE_TUPLE = "ip saddr . ip daddr . meta l4proto";
 
-function build(spec: GatewaySpec, failover: FailoverState, vsDown: ReadonlySet<string>): Builder {
+function build(
+  spec: GatewaySpec,
+  failover: FailoverState,
+  vsDown: ReadonlySet<string>,
+  ruleCounters: boolean,
+): Builder {
   const plan = planSpec(spec, failover);
-  const b = new Builder(spec, plan);
+  const b = new Builder(spec, plan, ruleCounters);
   const rerouteMask = hex(MARK_REROUTE | MARK_ISP_MASK);
   // without redirects or failovers nothing needs deciding before routing
   const rerouting = planReroutes(plan);
@@ -643,7 +649,7 @@ function emit(
   };
   const maps = [...b.maps, applied];
   // a counter that already exists keeps its values: `add` never resets it, nor does `flush table`
-  const counters = [...new Set(b.plan.entries.map((e) => ruleCounter(e.entry.ruleId)))];
+  const counters = b.ruleCounters ? [...new Set(b.plan.entries.map((e) => ruleCounter(e.entry.ruleId)))] : [];
   for (const c of counters) out.push(`add counter ${T} ${c}`);
   const before = new Set([...(existing?.maps ?? []), ...(existing?.sets ?? [])]);
   for (const m of maps) {
@@ -805,8 +811,13 @@ export function renderNft(
   failover: FailoverState,
   existing?: ExistingObjects,
   vsDown: ReadonlySet<string> = new Set(),
+  /** false only to measure what the rules' counters cost (bench/counters.ts) */
+  options: { ruleCounters?: boolean } = {},
 ): RenderedRuleset {
-  const { text, fp, chains, maps, sets, counters } = emit(build(spec, failover, vsDown), existing);
+  const { text, fp, chains, maps, sets, counters } = emit(
+    build(spec, failover, vsDown, options.ruleCounters ?? true),
+    existing,
+  );
   return { text, fingerprint: fp, chains, maps, sets, counters };
 }
 
