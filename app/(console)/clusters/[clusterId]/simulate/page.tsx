@@ -311,14 +311,6 @@ export default function SimulatePage() {
                       <span className="muted">none</span>
                     )}
                   </dd>
-                  {r.matched && (
-                    <>
-                      <dt>Its counters</dt>
-                      <dd>
-                        <MatchedRuleHits clusterId={clusterId} ruleId={r.matched.ruleId} />
-                      </dd>
-                    </>
-                  )}
                   {r.snat && (
                     <>
                       <dt>SNAT address</dt>
@@ -344,6 +336,14 @@ export default function SimulatePage() {
                       ? `${r.route.nextHop ?? "?"} on ${r.route.interface ?? "?"} (ISP ${r.route.ispName})`
                       : "—"}
                   </dd>
+                  {r.matched && (
+                    <>
+                      <dt>The rule's counters</dt>
+                      <dd>
+                        <MatchedRuleHits clusterId={clusterId} ruleId={r.matched.ruleId} />
+                      </dd>
+                    </>
+                  )}
                 </dl>
                 {r.notes.length > 0 && (
                   <ul style={{ marginTop: 0 }}>
