@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readIntervalMs } from "./rule-counter-reader";
 import { parseRuleCounters, type RuleReading, RuleCounterTally } from "./rule-counters";
 
 const reading = (o: Record<string, number>) =>
@@ -93,5 +94,12 @@ describe("RuleCounterTally", () => {
     ]);
     t.observe(reading({ b: 1 }), "2026-12-05T10:00:10.000Z");
     expect(t.latest()).toEqual([{ ruleId: "b", connections: 1, lastHitAt: null }]);
+  });
+});
+
+describe("readIntervalMs", () => {
+  it("keeps the configured interval while reads are quick, and keeps reading under 1% of the time", () => {
+    expect(readIntervalMs(5_000, 12)).toBe(5_000);
+    expect(readIntervalMs(5_000, 300)).toBe(30_000);
   });
 });

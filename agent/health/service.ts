@@ -25,7 +25,7 @@ import {
   type IspHealth,
 } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
-import { readRuleCounters } from "./rule-counter-reader";
+import { readIntervalMs, readRuleCounters } from "./rule-counter-reader";
 import type { RuleCounterTally } from "./rule-counters";
 import { RULE_COUNTER_READ_MS } from "../../core/protocol/agent-api";
 import { HaSupervisor } from "../ha/supervisor";
@@ -357,10 +357,13 @@ export class HealthService {
     const every = this.deps.ruleCounterIntervalMs ?? RULE_COUNTER_READ_MS;
     let warned = false;
     while (!signal.aborted) {
+      let wait = every;
       if (this.controller.running() !== null) {
         try {
           const at = new Date().toISOString();
-          tally.observe(await readRuleCounters(this.deps.runner), at);
+          const read = await readRuleCounters(this.deps.runner);
+          tally.observe(read.counters, at);
+          wait = readIntervalMs(every, read.durationMs);
           warned = false;
         } catch (e) {
           if (!warned)
@@ -368,7 +371,7 @@ export class HealthService {
           warned = true;
         }
       }
-      await delay(every, undefined, { signal }).catch(() => {});
+      await delay(wait, undefined, { signal }).catch(() => {});
     }
   }
 

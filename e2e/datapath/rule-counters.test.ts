@@ -36,7 +36,7 @@ function spec(revision: number, withB = true): GatewaySpec {
 }
 
 async function counts(): Promise<Record<string, number>> {
-  const r = await readRuleCounters(lab.runner(lab.ns.gateway));
+  const r = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters;
   return Object.fromEntries([...r].map(([id, c]) => [id, c.connections]));
 }
 
@@ -88,11 +88,11 @@ describe("rule counters on real traffic", () => {
 
   it("a reload keeps the counters; the agent's tally reports exactly the connections sent since", async () => {
     const tally = new RuleCounterTally();
-    tally.observe(await readRuleCounters(lab.runner(lab.ns.gateway)), new Date().toISOString());
+    tally.observe((await readRuleCounters(lab.runner(lab.ns.gateway))).counters, new Date().toISOString());
     await applyOk(lab, spec(2));
     expect((await counts())["count-a"]).toBe(18);
     await sendThroughA(5, 43000);
-    tally.observe(await readRuleCounters(lab.runner(lab.ns.gateway)), new Date().toISOString());
+    tally.observe((await readRuleCounters(lab.runner(lab.ns.gateway))).counters, new Date().toISOString());
     expect(tally.take(100).map((d) => [d.ruleId, d.connections])).toEqual([["count-a", 10]]);
   });
 
