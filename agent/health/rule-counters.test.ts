@@ -101,5 +101,7 @@ describe("readIntervalMs", () => {
   it("keeps the configured interval while reads are quick, and keeps reading under 1% of the time", () => {
     expect(readIntervalMs(5_000, 12)).toBe(5_000);
     expect(readIntervalMs(5_000, 300)).toBe(30_000);
+    // however slow, at least once a minute
+    expect(readIntervalMs(5_000, 5_000)).toBe(60_000);
   });
 });
