@@ -35,26 +35,36 @@ export function whenText(at: Date): string {
   return `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "5 Dec 13:05" (UTC): short enough for a table cell; the cell's title has the full time. */
+export function shortWhenText(at: Date): string {
+  return `${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]} ${at.toISOString().slice(11, 16)}`;
+}
+
 /** The rule's hits and, when it has none, since when it has matched nothing. */
 export function hitsSummary(
   c: RuleCount | undefined,
   data: RuleCounters | undefined,
   now: number,
+  when: (at: Date) => string = whenText,
 ): {
   hits: string;
   note: string;
 } {
   if (data === undefined) return { hits: "…", note: "" };
   if (c === undefined || c.noMatchSince === null) return { hits: "—", note: "no counters reported yet" };
-  if (c.connections === 0) return { hits: "0", note: `no match since ${whenText(c.noMatchSince)}` };
+  if (c.connections === 0) return { hits: "0", note: `no match since ${when(c.noMatchSince)}` };
   return { hits: count(c.connections), note: c.lastHitAt === null ? "" : `last ${agoText(c.lastHitAt, now)}` };
 }
 
 /** The hits cell of the rules table. */
 export function HitsCell({ counts, data }: { counts: RuleCount | undefined; data: RuleCounters | undefined }) {
-  const s = hitsSummary(counts, data, Date.now());
+  const now = Date.now();
+  const s = hitsSummary(counts, data, now, shortWhenText);
+  const full = hitsSummary(counts, data, now);
   return (
-    <td className="hits" data-col-hits title={`${s.hits} new connections${s.note === "" ? "" : `, ${s.note}`}`}>
+    <td className="hits" title={`${full.hits} new connections${full.note === "" ? "" : `, ${full.note}`}`}>
       <span className="hits-count">{s.hits}</span>
       {s.note !== "" && <span className={`small ${counts?.connections === 0 ? "warn-text" : "muted"}`}>{s.note}</span>}
     </td>
