@@ -37,9 +37,14 @@ export function whenText(at: Date): string {
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** "5 Dec 13:05" (UTC): short enough for a table cell; the cell's title has the full time. */
-export function shortWhenText(at: Date): string {
-  return `${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]} ${at.toISOString().slice(11, 16)}`;
+/**
+ * "13:05 UTC" today, "5 Dec" before (UTC): short enough for a table cell; the cell's title has
+ * the full time.
+ */
+export function shortWhenText(at: Date, now = Date.now()): string {
+  const iso = at.toISOString();
+  if (iso.slice(0, 10) === new Date(now).toISOString().slice(0, 10)) return `${iso.slice(11, 16)} UTC`;
+  return `${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]}`;
 }
 
 /** The rule's hits and, when it has none, since when it has matched nothing. */
@@ -61,7 +66,7 @@ export function hitsSummary(
 /** The hits cell of the rules table. */
 export function HitsCell({ counts, data }: { counts: RuleCount | undefined; data: RuleCounters | undefined }) {
   const now = Date.now();
-  const s = hitsSummary(counts, data, now, shortWhenText);
+  const s = hitsSummary(counts, data, now, (at) => shortWhenText(at, now));
   const full = hitsSummary(counts, data, now);
   return (
     <td className="hits" title={`${full.hits} new connections${full.note === "" ? "" : `, ${full.note}`}`}>
