@@ -41,7 +41,7 @@ test("hits per rule from the agents' reports: rules table, rule form and simulat
     await expect(busyRow.locator("td.hits")).toContainText("42");
     await expect(busyRow.locator("td.hits")).toContainText(/last 1 min ago/);
     await expect(deadRow.locator("td.hits")).toContainText("0");
-    await expect(deadRow.locator("td.hits")).toContainText(/no match since (\d\d:\d\d UTC|\d{1,2} [A-Z][a-z]{2})/);
+    await expect(deadRow.locator("td.hits")).toContainText(/no match since (\d\d:\d\d|\d{1,2} [A-Z][a-z]{2})/);
     await expect(deadRow.locator("td.hits")).toHaveAttribute(
       "title",
       /^0 new connections, no match since \d{4}-\d\d-\d\d \d\d:\d\d UTC$/,

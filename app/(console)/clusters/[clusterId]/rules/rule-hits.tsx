@@ -38,12 +38,12 @@ export function whenText(at: Date): string {
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /**
- * "13:05 UTC" today, "5 Dec" before (UTC): short enough for a table cell; the cell's title has
+ * "13:05" today, "5 Dec" before (UTC): short enough for a table cell; the cell's title has
  * the full time.
  */
 export function shortWhenText(at: Date, now = Date.now()): string {
   const iso = at.toISOString();
-  if (iso.slice(0, 10) === new Date(now).toISOString().slice(0, 10)) return `${iso.slice(11, 16)} UTC`;
+  if (iso.slice(0, 10) === new Date(now).toISOString().slice(0, 10)) return iso.slice(11, 16);
   return `${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]}`;
 }
 

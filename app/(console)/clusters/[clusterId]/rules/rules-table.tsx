@@ -117,7 +117,7 @@ export function RulesTable({
             <col style={{ width: 74 }} />
             <col style={{ width: "11%" }} />
             <col style={{ width: 36 }} />
-            <col style={{ width: 176 }} />
+            <col style={{ width: 150 }} />
             <col />
             <col style={{ width: 104 }} />
           </colgroup>
