@@ -19,15 +19,12 @@ import { listOwnedObjects } from "../agent/apply/nft";
 import { type CommandRunner, describeFailure, ok } from "../agent/apply/runner";
 import { renderNft } from "../core/render/nft";
 import { buildLab, type Lab } from "../testkit/lab/lab";
-import { startFlood } from "../testkit/lab/traffic";
-import { installCounters } from "./lib/counters";
+import { installServerCounter, measureRate } from "./lib/rate";
 import { benchRules, benchSpec, iptablesRestore, lastRuleAddress } from "./lib/policy";
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,1000,10000").split(",").map(Number);
 /** rounds over all sizes and both rulesets, interleaved so a busy neighbour slows all alike */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const FLOOD_SECONDS = 1.5;
-const FLOOD_MAX_PACKETS = 400_000;
 
 async function must(runner: CommandRunner, args: string[], input?: string): Promise<number> {
   const r = await runner.run(args, { input, timeoutMs: 120_000 });
@@ -36,40 +33,6 @@ async function must(runner: CommandRunner, args: string[], input?: string): Prom
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-
-/** Counts what reaches the server, NATed or not, and drops it there (no replies, no ICMP errors). */
-async function installServerCounter(lab: Lab): Promise<() => Promise<{ nated: number; other: number }>> {
-  const counters = await installCounters(lab, lab.ns.server, [
-    { name: "nated", match: "udp dport 1024-65535 ip saddr 198.51.100.0/24" },
-    { name: "other", match: "udp dport 1024-65535" },
-  ]);
-  return async () => {
-    const c = await counters.read();
-    return { nated: c.nated ?? 0, other: c.other ?? 0 };
-  };
-}
-
-async function measureRate(
-  lab: Lab,
-  src: string,
-  read: () => Promise<{ nated: number; other: number }>,
-): Promise<number> {
-  // every run starts from an empty conntrack table
-  await lab.must(lab.ns.gateway, ["conntrack", "-F"]);
-  await lab.must(lab.ns.server, ["nft", "reset", "counters", "table", "inet", "bench"]);
-  const flood = startFlood(lab, lab.clients[0]?.ns as string, {
-    dst: lab.servers[0] as string,
-    src,
-    seconds: FLOOD_SECONDS,
-    count: FLOOD_MAX_PACKETS,
-    sockets: 8,
-  });
-  const sent = await flood.result;
-  const seen = await read();
-  if (seen.other > 0) throw new Error(`${seen.other} packets reached the server un-NATed: the policy did not match`);
-  if (seen.nated < sent.sent * 0.9) throw new Error(`only ${seen.nated} of ${sent.sent} packets arrived`);
-  return seen.nated / sent.seconds;
-}
 
 interface Sample {
   gatehouseLoadS: number;

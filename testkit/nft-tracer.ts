@@ -53,6 +53,8 @@ export interface TraceResult {
   snat: { address: string | null; candidates: string[]; ports: string | null } | null;
   /** whether the guard table dropped the packet on its way out */
   guardDropped: boolean;
+  /** the named counters the first packet (and its retransmission) passed */
+  counted: string[];
 }
 
 type Verdict = { kind: "accept" } | { kind: "drop" } | { kind: "jump" | "goto"; chain: string };
@@ -70,6 +72,8 @@ interface Ruleset {
   guardRules: string[];
   /** rules of the guard's forward chain (non-ISP uplinks) */
   guardForwardRules: string[];
+  /** the policy table's named counters */
+  counters: Set<string>;
 }
 
 const POLICY = `inet ${NFT_TABLE}`;
@@ -99,6 +103,7 @@ export function parseRuleset(text: string): Ruleset {
     guardSets: new Map(),
     guardRules: [],
     guardForwardRules: [],
+    counters: new Set(),
   };
   const ignore: LineHandler = () => {};
   const topLevel: Array<[RegExp, LineHandler]> = [
@@ -122,6 +127,8 @@ export function parseRuleset(text: string): Ruleset {
       },
     ],
     [new RegExp(`^(flush|delete) (map|set|chain) ${POLICY} \\S+$`), ignore],
+    [new RegExp(`^add counter ${POLICY} (\\S+)$`), (m) => rs.counters.add(m[1] as string)],
+    [new RegExp(`^delete counter ${POLICY} (\\S+)$`), (m) => rs.counters.delete(m[1] as string)],
     [new RegExp(`^add set ${GUARD} (\\S+) \\{.*\\}$`), (m) => rs.guardSets.set(m[1] as string, [])],
     [
       new RegExp(`^add element ${GUARD} (\\S+) \\{.*\\}$`),
@@ -217,6 +224,8 @@ interface State {
   oif: string | null;
   /** elements packets added to dynamic sets (they outlive one packet) */
   dynamic: Map<string, Set<string>>;
+  /** the named counters the connection's packets passed, in order (over every attempt) */
+  counted: string[];
 }
 
 const tupleKey = (p: TracePacket, five: boolean) =>
@@ -368,7 +377,22 @@ class Tracer {
           return this.vmapLookup(m[2] as string, (k) => num(k) === v);
         },
       ],
+      [
+        /^meta mark & (0x[0-9a-f]+) \{ ([^}]*) \}/,
+        (m) => {
+          const v = (this.st.packetMark & num(m[1] as string)) >>> 0;
+          return splitElements(m[2] as string).some((k) => num(k) === v) ? NEXT : null;
+        },
+      ],
       // counting has no effect on the decision
+      [
+        /^counter name (\S+)/,
+        (m) => {
+          if (!this.rs.counters.has(m[1] as string)) throw new Error(`trace: undeclared counter ${m[1]}`);
+          this.st.counted.push(m[1] as string);
+          return NEXT;
+        },
+      ],
       [/^counter\b/, () => NEXT],
       [/^(accept|drop|(?:jump|goto) \S+)$/, (m) => parseVerdict(m[1] as string)],
     ];
@@ -514,9 +538,10 @@ export function traceRuleset(
 ): TraceResult {
   const rs = parseRuleset(text);
   const dynamic = new Map<string, Set<string>>();
+  const counted: string[] = [];
   for (let attempt = 0; ; attempt++) {
     // a retransmission is a new packet with a new (unconfirmed) conntrack entry
-    const st: State = { packet, packetMark: 0, ctMark: 0, confirmed: false, oif: null, dynamic };
+    const st: State = { packet, packetMark: 0, ctMark: 0, confirmed: false, oif: null, dynamic, counted };
     const tracer = new Tracer(rs, st);
     const pre = tracer.run("prerouting");
     const result: TraceResult = {
@@ -530,6 +555,7 @@ export function traceRuleset(
       snat: null,
       guardDropped: false,
       retried: attempt > 0,
+      counted,
     };
     if (pre.verdict === "drop") return result;
     // policy routing: ip rule fwmark REROUTE|index/0x1ff lookup the ISP's table (routes.ts)

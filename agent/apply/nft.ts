@@ -17,7 +17,7 @@ interface NftJson {
   nftables?: Array<Record<string, { table?: string; name?: string; elem?: unknown[] } | undefined>>;
 }
 
-function parseList(stdout: string, kind: "chain" | "set" | "map"): string[] {
+function parseList(stdout: string, kind: "chain" | "set" | "map" | "counter"): string[] {
   const doc = JSON.parse(stdout) as NftJson;
   const names: string[] = [];
   for (const item of doc.nftables ?? []) {
@@ -44,7 +44,21 @@ export async function listOwnedObjects(runner: CommandRunner): Promise<ExistingO
     chains: parseList(chains.stdout, "chain"),
     sets: parseList(sets.stdout, "set"),
     maps: parseList(maps.stdout, "map"),
+    ...(await listOwnedCounters(runner)),
   };
+}
+
+/**
+ * The rules' counters, so the next load deletes those of rules that are gone. Not knowing them
+ * only leaves a gone rule's counter in place until a later load: never a reason to fail one.
+ */
+async function listOwnedCounters(runner: CommandRunner): Promise<{ counters?: string[] }> {
+  try {
+    const r = await runner.run(["nft", "-j", "list", "counters", "table", FAMILY, NFT_TABLE]);
+    return ok(r) ? { counters: parseList(r.stdout, "counter") } : {};
+  } catch {
+    return {};
+  }
 }
 
 export type NftStage = "check" | "apply" | "verify";

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { AgentMetrics } from "../metrics/agent-metrics";
+import { RuleCounterTally } from "../health/rule-counters";
 import { listenForMetrics, type MetricsListener } from "../metrics/listener";
 import { join } from "node:path";
 import { removeDatapath } from "../apply/cleanup";
@@ -116,6 +117,7 @@ async function serveMetrics(
   at: { host: string; port: number },
   health: HealthService,
   loop: AgentLoop,
+  ruleCounters: RuleCounterTally,
   log: Logger,
   keep: (m: AgentMetrics) => void,
 ): Promise<MetricsListener> {
@@ -146,6 +148,10 @@ async function serveMetrics(
       if (report === null) return null;
       const names = new Map((health.controller.running()?.pools ?? []).map((p) => [p.id, p.name]));
       return { report, poolName: (id) => names.get(id) ?? id };
+    },
+    rules: () => {
+      const positions = new Map((health.controller.running()?.entries ?? []).map((e) => [e.ruleId, e.rulePosition]));
+      return ruleCounters.latest().map((r) => ({ ...r, position: positions.get(r.ruleId) ?? null }));
     },
   });
   keep(metrics);
@@ -189,6 +195,7 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
   });
   let loop: AgentLoop | undefined;
   let metrics: AgentMetrics | undefined;
+  const ruleCounters = new RuleCounterTally();
   // link probes and local failover: every spec is applied with the failover state health calls for
   const health = new HealthService({
     runner,
@@ -202,6 +209,7 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     haDir: join(store.dir, "ha"),
     setHa: (status) => loop?.setHa(status),
     onFailoverEvent: (e) => metrics?.event(e),
+    ruleCounters,
     // in a lab the real servers are reached from the datapath's namespace, not from the host
     ...(cmd.netns === null ? {} : { runCheck: commandCheck(runner) }),
   });
@@ -213,9 +221,12 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     log,
     agentVersion: AGENT_VERSION,
     onApplied: (result) => metrics?.applied(result),
+    ruleCounters,
   });
   const listener =
-    cmd.metricsListen === null ? null : await serveMetrics(cmd.metricsListen, health, loop, log, (m) => (metrics = m));
+    cmd.metricsListen === null
+      ? null
+      : await serveMetrics(cmd.metricsListen, health, loop, ruleCounters, log, (m) => (metrics = m));
   log.info(
     { version: AGENT_VERSION, console: credentials.consoleUrl, gateway: credentials.gatewayName, stateDir: store.dir },
     "agent starting",

@@ -6,9 +6,11 @@ import {
   type ApplyResult,
   type Facts,
   HEARTBEAT_SECONDS,
+  MAX_RULE_COUNTERS_PER_REPORT,
   type SpecKey,
   type StatusReport,
 } from "../../core/protocol/agent-api";
+import type { RuleCounterTally } from "../health/rule-counters";
 import type { Logger } from "../log";
 import type { GatewaySpec } from "../../core/spec/schema";
 import type { LocalStatus, StateStore } from "../state/store";
@@ -37,6 +39,8 @@ export interface LoopDeps {
   /** must not throw: failures come back as { ok: false } */
   apply(spec: GatewaySpec): Promise<ApplyOutcome>;
   store: Pick<StateStore, "readLastGood" | "writeLastGood" | "writeStatus">;
+  /** the rules' counter deltas waiting for the console (health/rule-counters.ts) */
+  ruleCounters?: Pick<RuleCounterTally, "take" | "acknowledge">;
   facts(): Promise<Facts>;
   log: Logger;
   agentVersion: string;
@@ -291,6 +295,7 @@ export class AgentLoop {
     const { log } = this.deps;
     try {
       const facts = await this.deps.facts();
+      const ruleCounters = this.deps.ruleCounters?.take(MAX_RULE_COUNTERS_PER_REPORT) ?? [];
       await this.deps.console.status(
         {
           agentVersion: this.deps.agentVersion,
@@ -303,9 +308,11 @@ export class AgentLoop {
           ...(this.virtualServices === undefined || this.virtualServices.length === 0
             ? {}
             : { virtualServices: this.virtualServices }),
+          ...(ruleCounters.length === 0 ? {} : { ruleCounters }),
         },
         this.stopSignal,
       );
+      this.deps.ruleCounters?.acknowledge(ruleCounters);
       this.contact();
     } catch (e) {
       // the poll loop reports an unreachable console; one line per failed heartbeat is noise

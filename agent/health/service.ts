@@ -28,6 +28,9 @@ import {
   type PoolUsageReport,
 } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
+import { readIntervalMs, readRuleCounters } from "./rule-counter-reader";
+import type { RuleCounterTally } from "./rule-counters";
+import { RULE_COUNTER_READ_MS } from "../../core/protocol/agent-api";
 import { HaSupervisor } from "../ha/supervisor";
 import type { HaStatus } from "../../core/protocol/agent-api";
 import type { ProcessSpawner } from "./spawner";
@@ -70,6 +73,9 @@ export interface HealthServiceDeps {
   poolUsageIntervalMs?: number;
   /** how often virtual service traffic is sampled (and reported, when it moved) */
   vsTrafficIntervalMs?: number;
+  /** where the rules' counter readings go (the status report takes the deltas from it) */
+  ruleCounters?: RuleCounterTally;
+  ruleCounterIntervalMs?: number;
   tmpDir?: string;
 }
 
@@ -369,6 +375,31 @@ export class HealthService {
     }
   }
 
+  /** The rules' counters: one nft call every few seconds while a spec runs (rule-counters.ts). */
+  private async ruleCounterLoop(signal: AbortSignal): Promise<void> {
+    const tally = this.deps.ruleCounters;
+    if (tally === undefined) return;
+    const every = this.deps.ruleCounterIntervalMs ?? RULE_COUNTER_READ_MS;
+    let warned = false;
+    while (!signal.aborted) {
+      let wait = every;
+      if (this.controller.running() !== null) {
+        try {
+          const at = new Date().toISOString();
+          const read = await readRuleCounters(this.deps.runner);
+          tally.observe(read.counters, at);
+          wait = readIntervalMs(every, read.durationMs);
+          warned = false;
+        } catch (e) {
+          if (!warned)
+            this.deps.log.warn({ err: e instanceof Error ? e.message : String(e) }, "cannot read the rule counters");
+          warned = true;
+        }
+      }
+      await delay(wait, undefined, { signal }).catch(() => {});
+    }
+  }
+
   /** ARP requests for on-link pool addresses that nobody answers (arp-watch.ts). */
   private async arpLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
@@ -387,6 +418,7 @@ export class HealthService {
         this.ruleLoop(signal),
         this.arpLoop(signal),
         this.vsTrafficLoop(signal),
+        this.ruleCounterLoop(signal),
       ]);
     } finally {
       if (this.restoreTimer !== null) clearTimeout(this.restoreTimer);

@@ -91,6 +91,26 @@ describe("agent metrics", () => {
     expect(s.has("gatehouse_agent_process_resident_memory_bytes")).toBe(true);
   });
 
+  it("expose each rule's counter and last hit, following the readings between scrapes", async () => {
+    let rules = [
+      { ruleId: "r-busy", position: 1, connections: 42, lastHitAt: "2026-12-05T10:00:00.000Z" },
+      { ruleId: "r-dead", position: 2, connections: 0, lastHitAt: null },
+    ];
+    const m = new AgentMetrics(sources({ rules: () => rules }));
+    let s = await samples(m);
+    expect(s.get('gatehouse_agent_rule_connections_total{rule="r-busy",position="1"}')).toBe(42);
+    expect(s.get('gatehouse_agent_rule_connections_total{rule="r-dead",position="2"}')).toBe(0);
+    expect(s.get('gatehouse_agent_rule_last_hit_timestamp_seconds{rule="r-busy"}')).toBe(
+      Date.parse("2026-12-05T10:00:00.000Z") / 1000,
+    );
+    expect(s.has('gatehouse_agent_rule_last_hit_timestamp_seconds{rule="r-dead"}')).toBe(false);
+    // the busy rule moved; the dead one was deleted
+    rules = [{ ruleId: "r-busy", position: 1, connections: 50, lastHitAt: "2026-12-05T10:00:05.000Z" }];
+    s = await samples(m);
+    expect(s.get('gatehouse_agent_rule_connections_total{rule="r-busy",position="1"}')).toBe(50);
+    expect(s.has('gatehouse_agent_rule_connections_total{rule="r-dead",position="2"}')).toBe(false);
+  });
+
   it("follow changes between scrapes and leave out what the agent does not have", async () => {
     let running: { revision: number; failoverEpoch: number } | null = null;
     const m = new AgentMetrics(

@@ -32,6 +32,18 @@ export interface AgentMetricSources {
   virtualServices(): Array<VirtualServiceStatus & { name: string }>;
   /** the last pool usage count, with the pools' names for the labels; null before the first */
   poolUsage?(): { report: PoolUsageReport; poolName: (id: string) => string } | null;
+  /** the rules' counters at the last reading; absent: not read */
+  rules?(): RuleSample[];
+}
+
+export interface RuleSample {
+  ruleId: string;
+  /** the rule's place in the running spec's order; null: not in it (any more) */
+  position: number | null;
+  /** the kernel counter's value: new connections since the rule was loaded */
+  connections: number;
+  /** when the agent last saw the counter move; null: not since it started */
+  lastHitAt: string | null;
 }
 
 const seconds = (ms: number) => ms / 1000;
@@ -164,6 +176,31 @@ export class AgentMetrics {
             const server = r.port === null ? r.address : `${r.address}:${r.port}`;
             this.set({ service: s.name, server }, r.health === "down" ? 0 : 1);
           }
+        }
+      },
+    });
+    // the kernel's own counter: it starts at 0 when the rule is loaded, as Prometheus expects of a counter
+    new Counter({
+      name: "gatehouse_agent_rule_connections_total",
+      help: "New connections each rule decided since it was loaded on this gateway (its nft counter)",
+      labelNames: ["rule", "position"],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of sources.rules?.() ?? []) {
+          this.inc({ rule: r.ruleId, position: r.position === null ? "" : String(r.position) }, r.connections);
+        }
+      },
+    });
+    new Gauge({
+      name: "gatehouse_agent_rule_last_hit_timestamp_seconds",
+      help: "When the agent last saw each rule's counter move (absent until it has)",
+      labelNames: ["rule"],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of sources.rules?.() ?? []) {
+          if (r.lastHitAt !== null) this.set({ rule: r.ruleId }, Date.parse(r.lastHitAt) / 1000);
         }
       },
     });

@@ -189,6 +189,28 @@ export const zHaStatus = z.object({
 });
 export type HaStatus = z.infer<typeof zHaStatus>;
 
+/**
+ * Rule counters (docs/semantics.md, "Counters"): what each rule's counter moved since the last
+ * report the console acknowledged. The agent reads the counters every RULE_COUNTER_READ_MS and
+ * keeps the sum until a report carrying it is accepted, so a lost report loses nothing; rules
+ * whose counter did not move are left out. A report carries at most MAX_RULE_COUNTERS_PER_REPORT
+ * rules: the rest waits for the next one.
+ */
+export const RULE_COUNTER_READ_MS = 5_000;
+export const MAX_RULE_COUNTERS_PER_REPORT = 1_000;
+export const zRuleCounterDelta = z.object({
+  ruleId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a rule id"),
+  /** new connections the rule decided since the last acknowledged report */
+  connections: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  /** when the agent's read last saw the counter move (its clock) */
+  lastHitAt: z.iso.datetime({ offset: true }),
+});
+export type RuleCounterDelta = z.infer<typeof zRuleCounterDelta>;
+export const zRuleCounterReport = z
+  .array(zRuleCounterDelta)
+  .max(MAX_RULE_COUNTERS_PER_REPORT)
+  .refine((rows) => new Set(rows.map((r) => r.ruleId)).size === rows.length, "each rule at most once");
+
 export const zStatusReport = z.object({
   agentVersion: zAgentVersion,
   /** the spec the datapath enforces right now (the last one applied successfully) */
@@ -203,6 +225,8 @@ export const zStatusReport = z.object({
   ha: zHaStatus.optional(),
   /** real server health and traffic, when the spec has virtual services */
   virtualServices: z.array(zVirtualServiceStatus).max(1024).optional(),
+  /** rule counter deltas since the last acknowledged report */
+  ruleCounters: zRuleCounterReport.optional(),
 });
 export type StatusReport = z.infer<typeof zStatusReport>;
 

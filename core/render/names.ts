@@ -33,6 +33,19 @@ export const actionChain = (n: number) => `act_${n}`;
 export const outcomeChain = (n: number) => `out_${n}`;
 export const natChain = (n: number) => `nat_${n}`;
 
+/**
+ * One named counter per rule, named by the rule's id (ID_RE: letters, digits, _ and -, which nft
+ * takes unquoted), so it survives reloads and reorders: it counts the connections the rule
+ * decided (the first packet of each; docs/semantics.md, "Counters").
+ */
+export const RULE_COUNTER_PREFIX = "rule_";
+export const ruleCounter = (ruleId: string) => `${RULE_COUNTER_PREFIX}${ruleId}`;
+/** The rule id a counter of the policy table counts for, or null for any other counter. */
+export const ruleIdOfCounter = (name: string): string | null =>
+  name.startsWith(RULE_COUNTER_PREFIX) && name.length > RULE_COUNTER_PREFIX.length
+    ? name.slice(RULE_COUNTER_PREFIX.length)
+    : null;
+
 export const SET_ISP_IFACES = "isp_ifaces";
 export const SET_APPLIED = "applied";
 export const MAP_ROUTED_ISP = "egress_isp";

@@ -6,6 +6,7 @@ import { MARK_CLASSIFIED, MARK_ISP_MASK } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
 import { zGatewaySpec } from "../spec/schema";
 import { renderRuleset } from "./nft";
+import { ruleCounter } from "./names";
 import { ipv4ToNumber } from "./intervals";
 import { parseRuleset, type TracePacket, traceRuleset } from "../../testkit/nft-tracer";
 import { renderRoutes } from "./routes";
@@ -21,7 +22,11 @@ const office = officeSpec();
 const interfaceIsp = (spec: GatewaySpec, iface: string | null) => spec.isps.find((i) => i.interface === iface);
 
 /** The outcome in words, from the trace of the rendered ruleset. */
-function traced(spec: GatewaySpec, failover: FailoverState, p: Packet): { text: string; address: string | null } {
+function traced(
+  spec: GatewaySpec,
+  failover: FailoverState,
+  p: Packet,
+): { text: string; address: string | null; counted: string[] } {
   const routing = renderRoutes(spec);
   const ifaceOf = (id: string | null) => spec.isps.find((i) => i.id === id)?.interface ?? "lan9";
   const packet: TracePacket = {
@@ -33,21 +38,28 @@ function traced(spec: GatewaySpec, failover: FailoverState, p: Packet): { text: 
     interfaceOfTable: (t) => routing.routes.find((x) => x.table === t)?.dev ?? null,
   });
   const retried = r.retried ? " (retried)" : "";
+  const { counted } = r;
   if (r.verdict === "drop") {
-    if (r.droppedIn === "drop_rule") return { text: "drop rule", address: null };
-    if (r.droppedIn === "drop_unmatched") return { text: "drop unmatched", address: null };
+    if (r.droppedIn === "drop_rule") return { text: "drop rule", address: null, counted };
+    if (r.droppedIn === "drop_unmatched") return { text: "drop unmatched", address: null, counted };
     throw new Error(`dropped in ${r.droppedIn}`);
   }
-  if ((r.ctMark & MARK_CLASSIFIED) === 0) return { text: "not-egress", address: null };
+  if ((r.ctMark & MARK_CLASSIFIED) === 0) return { text: "not-egress", address: null, counted };
   const out = interfaceIsp(spec, r.outInterface);
   if (out === undefined) throw new Error(`classified packet leaves by ${r.outInterface}`);
   // the ISP number in the connection mark is what a failover flushes by: it must be the real egress
   expect(r.ctMark & MARK_ISP_MASK).toBe(out.index);
   expect(r.guardDropped).toBe(false);
-  if (r.snat === null) return { text: `forward ${out.id}${retried}`, address: null };
+  if (r.snat === null) return { text: `forward ${out.id}${retried}`, address: null, counted };
   const poolOf = spec.pools.find((x) => x.addresses.join() === r.snat?.candidates.join());
   if (poolOf === undefined) throw new Error(`SNAT to unknown candidates ${r.snat.candidates}`);
-  return { text: `snat ${out.id} ${poolOf.id}${retried}`, address: r.snat.address };
+  return { text: `snat ${out.id} ${poolOf.id}${retried}`, address: r.snat.address, counted };
+}
+
+/** The counters a connection must move: its matched rule's, once; none when no rule decided it. */
+function expectedCounted(spec: GatewaySpec, failover: FailoverState, p: Packet): string[] {
+  const d = decide(spec, failover, p);
+  return d.matched === null || d.verdict.kind === "not-egress" ? [] : [ruleCounter(d.matched.ruleId)];
 }
 
 function decided(spec: GatewaySpec, failover: FailoverState, p: Packet): { text: string; address: string | null } {
@@ -300,6 +312,7 @@ describe("rendered ruleset decides like decide()", () => {
     const p = packetOf(c);
     const t = traced(office, new Map(), p);
     const d = decided(office, new Map(), p);
+    expect(t.counted).toEqual(expectedCounted(office, new Map(), p));
     expect(t.text).toBe(c.expect);
     expect(d.text).toBe(c.expect);
     expect(t.address).toBe(d.address);
@@ -308,6 +321,7 @@ describe("rendered ruleset decides like decide()", () => {
   it.each(failoverCases)("$name", (c) => {
     const p = packetOf(c);
     const t = traced(office, failedOverA, p);
+    expect(t.counted).toEqual(expectedCounted(office, failedOverA, p));
     expect(t.text).toBe(c.expect);
     expect(decided(office, failedOverA, p).text).toBe(c.expect);
     expect(t.address).toBe(decided(office, failedOverA, p).address);
@@ -504,6 +518,8 @@ describe("random specs", () => {
             const d = decided(spec, failover, p);
             expect(t.text).toBe(d.text);
             expect(t.address).toBe(d.address);
+            // counters never decide anything, and each connection moves exactly its rule's
+            expect(t.counted).toEqual(expectedCounted(spec, failover, p));
           }
         },
       ),
@@ -610,6 +626,8 @@ describe("specs compiled from generated policies", () => {
             const d = decided(spec, failover, p);
             expect(t.text).toBe(d.text);
             expect(t.address).toBe(d.address);
+            // counters never decide anything, and each connection moves exactly its rule's
+            expect(t.counted).toEqual(expectedCounted(spec, failover, p));
           },
         ),
         { numRuns: 150 },

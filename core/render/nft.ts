@@ -45,6 +45,8 @@ import {
   retryOtherSet,
   retrySet,
   routedChain,
+  ruleCounter,
+  ruleIdOfCounter,
   SET_APPLIED,
   SET_ISP_IFACES,
   sourceChain,
@@ -92,6 +94,8 @@ export interface ExistingObjects {
   chains: readonly string[];
   maps: readonly string[];
   sets: readonly string[];
+  /** named counters (the rules' counters); absent: none known */
+  counters?: readonly string[];
 }
 
 export interface RenderedRuleset {
@@ -101,6 +105,8 @@ export interface RenderedRuleset {
   chains: string[];
   maps: string[];
   sets: string[];
+  /** the rules' named counters (ruleCounter), one per rule that can match */
+  counters: string[];
 }
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
@@ -149,6 +155,7 @@ class Builder {
   constructor(
     readonly spec: GatewaySpec,
     readonly plan: Plan,
+    readonly ruleCounters = true,
   ) {}
 
   chain(name: string, text: string, rules: string[] = [], hook?: string): Chain {
@@ -212,9 +219,30 @@ interface RuleItem {
   protocol: string;
   egress: number | null;
   verdict: string;
+  /** the rule's named counter; null: rendered without counters */
+  counter: string | null;
+  /** whether this stage counts the connection: always, never, or only for these routed ISPs */
+  counts: Counting;
 }
 
-function itemText(item: RuleItem): string {
+type Counting = "all" | "none" | number[];
+
+/**
+ * Where a rule's counter counts a connection: at the stage whose decision is final for it, so
+ * each connection counts once. Before routing that is a reroute (the classifier after routing
+ * then only verifies it); after routing everything else. A connection dropped as misrouted is
+ * counted on its retransmission, which is rerouted before routing.
+ */
+function countingOf(t: Target, stage: Stage): Counting {
+  const final = (o: Outcome) => (stage === "pre" ? o.reroute : !o.reroute);
+  if (t.kind === "drop") return stage === "post" ? "all" : "none";
+  if (t.kind === "outcome") return final(t.outcome) ? "all" : "none";
+  const isps = t.outcomes.filter((x) => final(x.outcome)).map((x) => x.routed.index);
+  if (isps.length === t.outcomes.length) return "all";
+  return isps.length === 0 ? "none" : isps;
+}
+
+function itemText(item: RuleItem): string[] {
   const parts: string[] = [];
   if (item.dst !== null) {
     const ranges = item.dst.map(formatRange);
@@ -222,9 +250,17 @@ function itemText(item: RuleItem): string {
   }
   if (item.protocol !== "any") parts.push(`meta l4proto ${item.protocol}`);
   if (item.egress !== null) parts.push(`meta mark & ${hex(MARK_ISP_MASK)} == ${hex(item.egress)}`);
-  parts.push(item.verdict);
-  return parts.join(" ");
+  const count = `counter name ${item.counter}`;
+  if (item.counter === null || item.counts === "none") return [[...parts, item.verdict].join(" ")];
+  if (item.counts === "all") return [[...parts, count, item.verdict].join(" ")];
+  // only some ISPs' connections are decided here (a failover of one of them): a counting rule
+  // with the same match comes first and lets the packet go on to the rule that decides it
+  const isps = `meta mark & ${hex(MARK_ISP_MASK)} { ${item.counts.map(hex).join(", ")} }`;
+  return [[...parts, isps, count].join(" "), [...parts, item.verdict].join(" ")];
 }
+
+const sameCounting = (a: Counting, b: Counting) =>
+  typeof a === "string" || typeof b === "string" ? a === b : a.join() === b.join();
 
 /** Consecutive entries that differ only in destination decide alike: one rule with a set. */
 function compactRules(items: RuleItem[]): string[] {
@@ -237,7 +273,9 @@ function compactRules(items: RuleItem[]): string[] {
       item.dst !== null &&
       last.protocol === item.protocol &&
       last.egress === item.egress &&
-      last.verdict === item.verdict
+      last.verdict === item.verdict &&
+      last.counter === item.counter &&
+      sameCounting(last.counts, item.counts)
     ) {
       last.dst = unionRanges([...last.dst, ...item.dst]);
       continue;
@@ -246,7 +284,7 @@ function compactRules(items: RuleItem[]): string[] {
     // a rule with no condition decides every packet that reaches it: the rest is dead
     if (item.dst === null && item.protocol === "any" && item.egress === null) break;
   }
-  return merged.map(itemText);
+  return merged.flatMap(itemText);
 }
 
 /** Builds the entry chains of one stage; returns the source lookups its routed chains run. */
@@ -259,6 +297,8 @@ function renderClassifier(b: Builder, stage: Stage): string[] {
       protocol: e.entry.protocol,
       egress: e.egress?.index ?? null,
       verdict: b.verdict(e.target, stage),
+      counter: b.ruleCounters ? ruleCounter(e.entry.ruleId) : null,
+      counts: countingOf(e.target, stage),
     });
   }
   // entries for every source that come before all others (a pinned "never NAT 10.0.0.0/8", say)
@@ -407,9 +447,14 @@ const RETRY_TIMEOUT = "15s";
 const FIVE_TUPLE = "ip saddr . ip daddr . meta l4proto . th sport . th dport";
 const THREE_TUPLE = "ip saddr . ip daddr . meta l4proto";
 
-function build(spec: GatewaySpec, failover: FailoverState, vsDown: ReadonlySet<string>): Builder {
+function build(
+  spec: GatewaySpec,
+  failover: FailoverState,
+  vsDown: ReadonlySet<string>,
+  ruleCounters: boolean,
+): Builder {
   const plan = planSpec(spec, failover);
-  const b = new Builder(spec, plan);
+  const b = new Builder(spec, plan, ruleCounters);
   const rerouteMask = hex(MARK_REROUTE | MARK_ISP_MASK);
   // without redirects or failovers nothing needs deciding before routing
   const rerouting = planReroutes(plan);
@@ -603,6 +648,9 @@ function emit(
     elements: [],
   };
   const maps = [...b.maps, applied];
+  // a counter that already exists keeps its values: `add` never resets it, nor does `flush table`
+  const counters = b.ruleCounters ? [...new Set(b.plan.entries.map((e) => ruleCounter(e.entry.ruleId)))] : [];
+  for (const c of counters) out.push(`add counter ${T} ${c}`);
   const before = new Set([...(existing?.maps ?? []), ...(existing?.sets ?? [])]);
   for (const m of maps) {
     out.push(decl(m));
@@ -619,6 +667,11 @@ function emit(
   for (const m of existing?.maps ?? []) if (!mapNames.has(m)) out.push(`delete map ${T} ${m}`);
   for (const s of existing?.sets ?? []) if (!setNames.has(s)) out.push(`delete set ${T} ${s}`);
   for (const c of existing?.chains ?? []) if (!chainNames.has(c)) out.push(`delete chain ${T} ${c}`);
+  // a rule that is gone (deleted, disabled) takes its counter with it
+  const counterNames = new Set(counters);
+  for (const c of existing?.counters ?? []) {
+    if (ruleIdOfCounter(c) !== null && !counterNames.has(c)) out.push(`delete counter ${T} ${c}`);
+  }
 
   for (const m of b.maps) {
     for (let i = 0; i < m.elements.length; i += CHUNK) {
@@ -664,6 +717,7 @@ function emit(
     chains: [...chainNames],
     maps: [...mapNames],
     sets: [...setNames],
+    counters,
   };
 }
 
@@ -757,9 +811,14 @@ export function renderNft(
   failover: FailoverState,
   existing?: ExistingObjects,
   vsDown: ReadonlySet<string> = new Set(),
+  /** false only to measure what the rules' counters cost (bench/counters.ts) */
+  options: { ruleCounters?: boolean } = {},
 ): RenderedRuleset {
-  const { text, fp, chains, maps, sets } = emit(build(spec, failover, vsDown), existing);
-  return { text, fingerprint: fp, chains, maps, sets };
+  const { text, fp, chains, maps, sets, counters } = emit(
+    build(spec, failover, vsDown, options.ruleCounters ?? true),
+    existing,
+  );
+  return { text, fingerprint: fp, chains, maps, sets, counters };
 }
 
 export function renderRuleset(spec: GatewaySpec, failover: FailoverState, existing?: ExistingObjects): string {

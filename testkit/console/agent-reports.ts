@@ -33,6 +33,8 @@ export interface AgentReport {
   ipRules?: IpRuleCheck;
   ha?: HaStatus;
   virtualServices?: StatusReport["virtualServices"];
+  /** rule counter deltas since the agent's last acknowledged report */
+  ruleCounters?: StatusReport["ruleCounters"];
 }
 
 /**
@@ -54,6 +56,7 @@ export async function postStatus(page: Page, agent: EnrolledAgent, report: Agent
     ...(report.ipRules ? { ipRules: report.ipRules } : {}),
     ...(report.ha ? { ha: report.ha } : {}),
     ...(report.virtualServices ? { virtualServices: report.virtualServices } : {}),
+    ...(report.ruleCounters ? { ruleCounters: report.ruleCounters } : {}),
   };
   const posted = await page.request.post(`${AGENT_API_PREFIX}/status`, {
     headers: { authorization: `Bearer ${agent.agentToken}` },

@@ -4,6 +4,7 @@ import type { Db } from "../../db";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "./agent-auth";
 import { evaluateHaIncidents, recordHaReport } from "./ha";
+import { recordRuleCounters } from "../rule-counters/record";
 
 /** What the console keeps of the last apply attempt, inside the facts column. */
 interface AttemptSummary {
@@ -143,6 +144,7 @@ export async function recordAgentStatus(
         after: { conflicts: ipRules.conflicts, checkedAt: ipRules.checkedAt },
       });
     }
+    if (report.ruleCounters !== undefined) await recordRuleCounters(tx, gw, report.ruleCounters, now);
     if (report.ha !== undefined) {
       await recordHaReport(tx, gw, agentActor(gw), meta, report.ha, before.haStatus);
     }

@@ -8,6 +8,7 @@ import {
   zMoveInput,
 } from "../../services/draft/bulk";
 import { listRuleIds, listRules, zRuleListInput } from "../../services/draft/rules";
+import { getRuleCounters, zRuleCountersInput } from "../../services/rule-counters/read";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { entityProcedures } from "./entities";
 
@@ -30,5 +31,7 @@ export const ruleRouter = router({
     .query(({ ctx, input }) => previewMove(ctx.db, input)),
   /** puts a rule at a place in the effective order by setting explicit priorities */
   move: operatorProcedure.input(zMoveInput).mutation(({ ctx, input }) => moveRule(ctx.db, ctx.actor, ctx.meta, input)),
+  /** per rule: new connections counted on the cluster's gateways, last match, "no match since" */
+  counters: viewerProcedure.input(zRuleCountersInput).query(({ ctx, input }) => getRuleCounters(ctx.db, input)),
   ...entityProcedures("rule"),
 });

@@ -6,6 +6,7 @@ import { CheckField, Field, inputProps } from "@/app/components/field";
 import { useClusterEntities } from "@/app/components/hooks";
 import { joinList, numberField, splitList } from "@/app/components/list-text";
 import { type WarningItem, WarningSentences } from "@/app/components/warnings";
+import { RuleCountersPanel } from "./rule-hits";
 import { ALGORITHM_LABELS, ALGORITHMS, type Algorithm, PROTOCOLS, type Protocol, type Rule } from "@/core/policy/model";
 
 const FIELD_KEYS = [
@@ -158,6 +159,7 @@ export function RuleForm({
             </p>
           )}
           <WarningSentences warnings={warnings} />
+          {editing && <RuleCountersPanel clusterId={clusterId} ruleId={editing.rule.id} />}
         </>
       }
       leadingAction={

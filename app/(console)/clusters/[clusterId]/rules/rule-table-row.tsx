@@ -1,6 +1,8 @@
 "use client";
 
 import { WARNING_LABELS, type WarningItem } from "@/app/components/warnings";
+import type { RuleCount, RuleCounters } from "@/server/services/rule-counters/read";
+import { HitsCell } from "./rule-hits";
 import { type IspInfo, ruleCells } from "./rule-text";
 import type { RuleRow } from "./use-paged-rules";
 
@@ -15,6 +17,8 @@ export function RuleTableRow({
   names,
   ispInfo,
   warnings,
+  counts,
+  counters,
   selected,
   flash,
   canEdit,
@@ -32,6 +36,9 @@ export function RuleTableRow({
   names: ReadonlyMap<string, string>;
   ispInfo: ReadonlyMap<string, IspInfo>;
   warnings: readonly WarningItem[] | undefined;
+  /** the rule's counters; counters: the whole answer (undefined while loading) */
+  counts: RuleCount | undefined;
+  counters: RuleCounters | undefined;
   selected: boolean;
   flash: boolean;
   canEdit: boolean;
@@ -96,6 +103,7 @@ export function RuleTableRow({
           onChange={onToggleEnabled}
         />
       </td>
+      <HitsCell counts={counts} data={counters} />
       <td title={[rule.comment, ...(warnings ?? []).map((x) => x.message)].filter(Boolean).join("\n")}>
         {(warnings ?? []).map((x) => (
           <span key={`${x.code}-${x.message}`} className="badge warn">

@@ -5,13 +5,14 @@ import type { KeyboardEvent } from "react";
 import { useRefreshAll } from "@/app/components/hooks";
 import type { WarningItem } from "@/app/components/warnings";
 import { useTRPC } from "@/app/lib/trpc";
+import { useRuleCounters } from "./rule-hits";
 import { RuleTableRow } from "./rule-table-row";
 import { n } from "./rule-filters";
 import type { IspInfo } from "./rule-text";
 import type { PagedRules, RuleRow } from "./use-paged-rules";
 import type { RuleSelection } from "./use-rule-selection";
 
-const COLUMNS = 12;
+const COLUMNS = 13;
 
 /**
  * The rules table: a virtual grid of the matching rules with selection, enable toggles, moves
@@ -55,6 +56,13 @@ export function RulesTable({
   const { first, total, count, items, padTop, padBottom, rowAt, scrollRef, virtualizer } = paged;
   const { selected } = selection;
   const allSelected = selected.size > 0 && selected.size >= total && total > 0;
+  // the counters of the rows on screen, refreshed as agents report
+  const shownIds = items.flatMap((item) => {
+    const row = rowAt(item.index);
+    return row ? [row.rule.id] : [];
+  });
+  const counters = useRuleCounters(clusterId, shownIds);
+  const countsById = new Map((counters.data?.rules ?? []).map((c) => [c.ruleId, c]));
   const toggle = useMutation(
     trpc.rule.update.mutationOptions({
       onSuccess: async () => {
@@ -109,6 +117,7 @@ export function RulesTable({
             <col style={{ width: 74 }} />
             <col style={{ width: "11%" }} />
             <col style={{ width: 36 }} />
+            <col style={{ width: 150 }} />
             <col />
             <col style={{ width: 104 }} />
           </colgroup>
@@ -137,6 +146,9 @@ export function RulesTable({
                 Redirect via
               </th>
               <th scope="col">On</th>
+              <th scope="col" title="New connections the rule decided on the cluster's gateways">
+                Hits
+              </th>
               <th scope="col">Comment</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
@@ -188,6 +200,8 @@ export function RulesTable({
                   names={names}
                   ispInfo={ispInfo}
                   warnings={warningsById.get(rule.id)}
+                  counts={countsById.get(rule.id)}
+                  counters={counters.data}
                   selected={selected.has(rule.id)}
                   flash={flash === rule.id}
                   canEdit={canEdit}

@@ -1,6 +1,7 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { MatchedRuleHits } from "../rules/rule-hits";
 import { useParams } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { z } from "zod";
@@ -335,6 +336,14 @@ export default function SimulatePage() {
                       ? `${r.route.nextHop ?? "?"} on ${r.route.interface ?? "?"} (ISP ${r.route.ispName})`
                       : "—"}
                   </dd>
+                  {r.matched && (
+                    <>
+                      <dt>The rule's counters</dt>
+                      <dd>
+                        <MatchedRuleHits clusterId={clusterId} ruleId={r.matched.ruleId} />
+                      </dd>
+                    </>
+                  )}
                 </dl>
                 {r.notes.length > 0 && (
                   <ul style={{ marginTop: 0 }}>

@@ -1,0 +1,229 @@
+/**
+ * Rule counters benchmark (root; about three minutes):
+ *
+ *   npm run bench:counters
+ *
+ * 1. What the counters cost the datapath: new connections per second through a lab gateway at
+ *    10000 rules, client in the last rule, rendered with one named counter per rule and without
+ *    (rounds interleaved; the best round of each, as bench/datapath.ts does).
+ * 2. What they cost the agent: the real agent (the bundled program) runs the same 10000-rule spec
+ *    in the lab's gateway namespace against a console stand-in on 127.0.0.1 that serves the spec
+ *    and acknowledges reports; while a bounded trickle of new connections keeps the counters
+ *    moving, the agent reads all 10000 counters every 5 s and reports the deltas. Its resident
+ *    memory (peak of 1 s samples) and CPU over 60 s of steady state are read from /proc, the CPU
+ *    with the nft commands it runs (its waited-for children) included.
+ *
+ *   RESULT ratio_counters_10k=<with / without> agent_rss_mb=<MB> agent_cpu_idle_pct=<% of one core>
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { listOwnedObjects } from "../agent/apply/nft";
+import { type CommandRunner, describeFailure, ok } from "../agent/apply/runner";
+import { StateStore } from "../agent/state/store";
+import { zStatusReport } from "../core/protocol/agent-api";
+import { renderNft } from "../core/render/nft";
+import { buildAgent } from "../scripts/build-agent";
+import { buildLab, type Lab } from "../testkit/lab/lab";
+import { connect, startListener } from "../testkit/lab/traffic";
+import { benchRules, benchSpec, lastRuleAddress } from "./lib/policy";
+import { installServerCounter, measureRate } from "./lib/rate";
+
+const RULES = Number(process.env.BENCH_RULES ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 60);
+const TICKS = 100; // USER_HZ on Linux
+
+async function must(runner: CommandRunner, args: string[]): Promise<void> {
+  const r = await runner.run(args, { timeoutMs: 120_000 });
+  if (!ok(r)) throw new Error(describeFailure(r));
+}
+
+async function rates(lab: Lab, dir: string): Promise<{ with: number; without: number }> {
+  const gw = lab.runner(lab.ns.gateway);
+  const rules = benchRules(RULES);
+  const src = lastRuleAddress(RULES);
+  await lab.addClientAddresses(0, [src], "100.96.0.0/11");
+  const read = await installServerCounter(lab);
+  const best = { with: 0, without: 0 };
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const counters of [true, false]) {
+      await must(gw, ["nft", "flush", "ruleset"]);
+      const file = join(dir, `rules-${counters}.nft`);
+      const spec = benchSpec(lab, rules, r);
+      await writeFile(
+        file,
+        renderNft(spec, new Map(), await listOwnedObjects(gw), new Set(), { ruleCounters: counters }).text,
+      );
+      await must(gw, ["nft", "-f", file]);
+      const rate = await measureRate(lab, src, read);
+      const key = counters ? "with" : "without";
+      best[key] = Math.max(best[key], rate);
+      console.log(
+        `round ${r} rules=${RULES} ${counters ? "with counters   " : "without counters"}: ${Math.round(rate)} new conn/s`,
+      );
+    }
+  }
+  await must(gw, ["nft", "flush", "ruleset"]);
+  return best;
+}
+
+/** A console stand-in: serves the spec once, then parks long polls; acknowledges every report. */
+async function standInConsole(spec: unknown): Promise<{
+  url: string;
+  server: Server;
+  running: () => number | null;
+  deltas: () => number;
+}> {
+  let running: number | null = null;
+  let deltas = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      const send = (status: number, body?: unknown) => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(body === undefined ? undefined : JSON.stringify(body));
+      };
+      if (url.pathname === "/api/agent/v1/desired") {
+        if (url.searchParams.get("have") === "none") return send(200, { spec });
+        // the agent has it: answer as the console does when nothing changed, after a while
+        const t = setTimeout(() => send(204), 20_000);
+        req.socket.on("close", () => clearTimeout(t));
+        return;
+      }
+      if (url.pathname === "/api/agent/v1/status") {
+        const report = zStatusReport.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        if (!report.success) return send(400, { error: report.error.message });
+        running = report.data.running?.revision ?? running;
+        for (const d of report.data.ruleCounters ?? []) deltas += d.connections;
+        return send(200, { ok: true, published: { revision: 1, failoverEpoch: 0 }, heartbeatSeconds: 15 });
+      }
+      if (url.pathname === "/api/agent/v1/health") return send(200, { ok: true, recorded: [] });
+      send(404, { error: "not found" });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, server, running: () => running, deltas: () => deltas };
+}
+
+/** utime + stime of the process and its waited-for children, in ticks; VmRSS in kB. */
+async function usage(pid: number): Promise<{ own: number; children: number; rssKb: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields after the name: state is [0], utime [11], stime [12], cutime [13], cstime [14]
+  const n = (i: number) => Number(fields[i]);
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { own: n(11) + n(12), children: n(13) + n(14), rssKb };
+}
+
+async function waitFor<T>(what: string, probe: () => T | null, ms: number): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== null) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct: number; ownPct: number }> {
+  const spec = benchSpec(lab, benchRules(RULES), 1);
+  const stand = await standInConsole(spec);
+  const { outfile } = await buildAgent(join(dir, "gatehouse-agent.mjs"));
+  const stateDir = join(dir, "agent");
+  new StateStore(stateDir).writeCredentials({
+    consoleUrl: stand.url,
+    agentToken: `gha_${"a".repeat(43)}`,
+    gatewayId: spec.gatewayId,
+    gatewayName: spec.gatewayName,
+    clusterId: spec.clusterId,
+    clusterName: spec.clusterName,
+    enrolledAt: new Date().toISOString(),
+  });
+  let agent: ChildProcess | null = null;
+  const listener = await startListener(lab, lab.ns.server, { addresses: lab.servers, udp: [5300], seconds: 300 });
+  try {
+    agent = spawn(
+      process.execPath,
+      [outfile, "run", "--state-dir", stateDir, "--netns", lab.ns.gateway, "--log-level", "warn"],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const pid = agent.pid as number;
+    await waitFor("the agent to apply the spec", () => (stand.running() === 1 ? 1 : null), 60_000);
+    let sport = 20_000;
+    // a trickle of new connections through the last rule keeps one counter moving
+    const trickle = async () => {
+      await connect(lab, lab.clients[0]?.ns as string, {
+        proto: "udp",
+        dst: lab.servers[0] as string,
+        port: 5300,
+        count: 5,
+        sport,
+        sources: [lastRuleAddress(RULES)],
+        timeoutMs: 500,
+      });
+      sport += 5;
+      await new Promise((r) => setTimeout(r, 1000));
+    };
+    // steady state: the agent has read the counters twice and reported what moved
+    const settleUntil = Date.now() + 180_000;
+    while (stand.deltas() === 0) {
+      if (Date.now() > settleUntil) throw new Error("the agent reported no rule counter deltas within 3 minutes");
+      await trickle();
+    }
+    const reportedBefore = stand.deltas();
+    const start = await usage(pid);
+    const startedAt = Date.now();
+    let peakKb = start.rssKb;
+    while (Date.now() - startedAt < STEADY_SECONDS * 1000) {
+      await trickle();
+      peakKb = Math.max(peakKb, (await usage(pid)).rssKb);
+    }
+    const end = await usage(pid);
+    const seconds = (Date.now() - startedAt) / 1000;
+    const ownPct = ((end.own - start.own) / TICKS / seconds) * 100;
+    const cpuPct = ((end.own - start.own + end.children - start.children) / TICKS / seconds) * 100;
+    console.log(
+      `agent over ${seconds.toFixed(0)} s with ${RULES} rules: peak RSS ${(peakKb / 1024).toFixed(1)} MB, ` +
+        `CPU ${cpuPct.toFixed(2)}% (own ${ownPct.toFixed(2)}%, nft ${(cpuPct - ownPct).toFixed(2)}%), ` +
+        `${stand.deltas() - reportedBefore} new connections reported in that time`,
+    );
+    return { rssMb: peakKb / 1024, cpuPct, ownPct };
+  } finally {
+    agent?.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+    if (agent !== null && agent.exitCode === null) agent.kill("SIGKILL");
+    await listener.stop();
+    stand.server.closeAllConnections();
+    stand.server.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("the benchmark creates network namespaces: run it as root");
+  const lab = await buildLab({ clients: 1, prefix: "ghk" });
+  const dir = await mkdtemp(join(tmpdir(), "gatehouse-bench-counters-"));
+  try {
+    const r = await rates(lab, dir);
+    const a = await agentCost(lab, dir);
+    console.log(
+      `RESULT ratio_counters_10k=${(r.with / r.without).toFixed(3)} agent_rss_mb=${a.rssMb.toFixed(1)} ` +
+        `agent_cpu_idle_pct=${a.cpuPct.toFixed(2)}`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await lab.destroy();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

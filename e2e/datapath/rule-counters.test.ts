@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FailoverState } from "../../core/spec/decide";
+import type { GatewaySpec } from "../../core/spec/schema";
+import { readRuleCounters } from "../../agent/health/rule-counter-reader";
+import { RuleCounterTally } from "../../agent/health/rule-counters";
+import { buildLab, type Lab } from "../../testkit/lab/lab";
+import { connect, type Listener, startListener } from "../../testkit/lab/traffic";
+import { applyOk, entry, labSpec, poolOf, requireRoot } from "../../testkit/datapath";
+
+/**
+ * Rule counters on real traffic: N connections through rule A move A's counter by exactly N and
+ * leave rule B's at 0, whether the connection is decided after routing or rerouted before it
+ * (failover); reloads keep what was counted, and a deleted rule's counter goes.
+ */
+
+const TCP = 5100;
+const UDP = 5101;
+// client 0 gets extra source addresses in these networks: A covers them, B never sees traffic
+const NET_A = 111;
+const NET_B = 112;
+const sourcesA = Array.from({ length: 6 }, (_, i) => `100.64.${NET_A}.${i + 1}`);
+
+let lab: Lab;
+let listener: Listener;
+
+function spec(revision: number, withB = true): GatewaySpec {
+  return labSpec(
+    lab,
+    [
+      entry(`100.64.${NET_A}.0/24`, { snat: "pa", algorithm: "sh" }, { ruleId: "count-a" }),
+      ...(withB ? [entry(`100.64.${NET_B}.0/24`, { snat: "pb", algorithm: "sh" }, { ruleId: "count-b" })] : []),
+      entry("100.64.0.0/16", { snat: "pa", algorithm: "sh" }, { ruleId: "lan" }),
+    ],
+    { revision },
+  );
+}
+
+async function counts(): Promise<Record<string, number>> {
+  const r = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters;
+  return Object.fromEntries([...r].map(([id, c]) => [id, c.connections]));
+}
+
+/** n TCP connections and n UDP exchanges (each its own source port: a new connection) from A's sources. */
+async function sendThroughA(n: number, sport: number): Promise<void> {
+  const client = lab.clients[0]?.ns as string;
+  const dst = lab.servers[0] as string;
+  for (const proto of ["tcp", "udp"] as const) {
+    const port = proto === "tcp" ? TCP : UDP;
+    const attempts = await connect(lab, client, { proto, dst, port, count: n, sources: sourcesA, sport, parallel: 4 });
+    expect(attempts.filter((a) => a.ok)).toHaveLength(n);
+    expect(attempts.every((a) => poolOf(a.seen) !== null)).toBe(true);
+    sport += n;
+  }
+}
+
+beforeAll(async () => {
+  requireRoot();
+  lab = await buildLab({ clients: 1 });
+  await lab.addClientAddresses(0, sourcesA, `100.64.${NET_A}.0/24`);
+  listener = await startListener(lab, lab.ns.server, { addresses: lab.servers, tcp: [TCP], udp: [UDP] });
+});
+
+afterAll(async () => {
+  await listener?.stop();
+  await lab?.destroy();
+});
+
+describe("rule counters on real traffic", () => {
+  it("N connections through rule A move A's counter by exactly N; B stays 0", async () => {
+    await applyOk(lab, spec(1));
+    expect(await counts()).toEqual({ "count-a": 0, "count-b": 0, lan: 0 });
+    await sendThroughA(9, 42000);
+    // 9 TCP connections + 9 UDP exchanges, each a connection of its own
+    expect(await counts()).toEqual({ "count-a": 18, "count-b": 0, lan: 0 });
+    // later packets of a known connection never pass the classifier: the first UDP flow again counts nothing
+    const client = lab.clients[0]?.ns as string;
+    const again = await connect(lab, client, {
+      proto: "udp",
+      dst: lab.servers[0] as string,
+      port: UDP,
+      count: 1,
+      sources: [sourcesA[0] as string],
+      sport: 42009,
+    });
+    expect(again[0]?.ok).toBe(true);
+    expect(await counts()).toEqual({ "count-a": 18, "count-b": 0, lan: 0 });
+  });
+
+  it("a reload keeps the counters; the agent's tally reports exactly the connections sent since", async () => {
+    const tally = new RuleCounterTally();
+    tally.observe((await readRuleCounters(lab.runner(lab.ns.gateway))).counters, new Date().toISOString());
+    await applyOk(lab, spec(2));
+    expect((await counts())["count-a"]).toBe(18);
+    await sendThroughA(5, 43000);
+    tally.observe((await readRuleCounters(lab.runner(lab.ns.gateway))).counters, new Date().toISOString());
+    expect(tally.take(100).map((d) => [d.ruleId, d.connections])).toEqual([["count-a", 10]]);
+  });
+
+  it("connections rerouted before routing (a failover) count once, for their rule", async () => {
+    const failover: FailoverState = new Map([["a", "b"]]);
+    await applyOk(lab, spec(3), failover);
+    await lab.must(lab.ns.gateway, ["conntrack", "-F"]);
+    const before = await counts();
+    await sendThroughA(4, 44000);
+    const after = await counts();
+    expect((after["count-a"] ?? 0) - (before["count-a"] ?? 0)).toBe(8);
+    expect(after["count-b"]).toBe(0);
+    await applyOk(lab, spec(4));
+  });
+
+  it("a rule that is gone takes its counter with it", async () => {
+    await applyOk(lab, spec(5, false));
+    const c = await counts();
+    expect(Object.keys(c).sort()).toEqual(["count-a", "lan"]);
+    expect(c["count-a"]).toBe(36);
+  });
+});
