@@ -56,10 +56,14 @@ describe("alert messages", () => {
       "name: Name is required",
       "settings.host: SMTP server must be a host name or an IP address",
       "settings.port: Port must be 1-65535",
-      'settings.from: From must be an email address like ops@example.com',
+      "settings.from: From must be an email address like ops@example.com",
       'settings.to: Recipient 2 ("nope") is not an email address',
     ]);
-    const webhook = zChannelCreate.safeParse({ clusterId: "c1", name: "x", settings: { kind: "webhook", format: "json", url: "ftp://x" } });
+    const webhook = zChannelCreate.safeParse({
+      clusterId: "c1",
+      name: "x",
+      settings: { kind: "webhook", format: "json", url: "ftp://x" },
+    });
     expect(webhook.error?.issues[0]?.path).toEqual(["settings", "url"]);
   });
 });

@@ -4,6 +4,7 @@ import { invalid } from "../../errors";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "../gateways/agent-auth";
 import { notifyHealthChanged } from "./live";
+import { agentReported } from "../cluster-changes/agent-reports";
 import { completeDueOperations, recordGatewayProgress } from "./progress";
 import type { SampleData } from "../../../core/health/series";
 
@@ -162,5 +163,6 @@ export async function recordHealthReport(
   });
   await completeDueOperations(db, gw.clusterId, now);
   notifyHealthChanged(gw.clusterId);
+  agentReported(gw.clusterId);
   return { ok: true, recorded };
 }
