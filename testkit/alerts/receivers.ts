@@ -64,6 +64,21 @@ export interface ReceivedMail {
   text: string;
 }
 
+/** A header value with RFC 2047 encoded words (=?UTF-8?Q?...?= / ?B?) decoded, as mail clients show it. */
+export function decodeHeader(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, "?==?")
+    .replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (_all, _charset: string, enc: string, text: string) => {
+      if (enc.toUpperCase() === "B") return Buffer.from(text, "base64").toString("utf8");
+      const bytes = text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => `%${h}`);
+      try {
+        return decodeURIComponent(bytes.replace(/%(?![0-9A-Fa-f]{2})/g, "%25"));
+      } catch {
+        return text;
+      }
+    });
+}
+
 export interface SmtpReceiver {
   port: number;
   mails: ReceivedMail[];
@@ -98,7 +113,7 @@ export async function startSmtpReceiver(auth?: { user: string; password: string 
         r.mails.push({
           from: session.envelope.mailFrom === false ? "" : session.envelope.mailFrom.address,
           to: session.envelope.rcptTo.map((t) => t.address),
-          subject: /^Subject: (.*)$/m.exec(unfolded)?.[1]?.trim() ?? "",
+          subject: decodeHeader(/^Subject: (.*)$/m.exec(unfolded)?.[1]?.trim() ?? ""),
           text: unfolded,
         });
         cb();
