@@ -36,6 +36,7 @@ const KIND_WORDS: Record<string, string> = {
   gateway: "gateway",
   user: "user",
   alert_channel: "alert channel",
+  alert_incident: "alert incident",
 };
 
 function obj(v: unknown): Record<string, unknown> {
