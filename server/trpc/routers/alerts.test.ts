@@ -165,6 +165,34 @@ describe.each(PROVIDERS)("alert channels and incidents on %s", (provider) => {
     expect(await h.db.alertChannel.count()).toBe(1);
   });
 
+  it("an email channel keeps its password sealed; without a secret key the console says what to set", async () => {
+    const admin = h.as("admin");
+    const settings = {
+      kind: "email" as const,
+      host: "127.0.0.1",
+      port: 2525,
+      security: "starttls" as const,
+      username: "alerts",
+      password: "hunter2-smtp-pass",
+      from: "gatehouse@example.org",
+      to: "noc@example.org oncall@example.org",
+    };
+    const c = await admin.alert.createChannel({ clusterId, name: "mail", settings });
+    expect(c.settings).toMatchObject({ kind: "email", to: ["noc@example.org", "oncall@example.org"] });
+    expect(c.secretHint).toBe("password kept");
+    const seen = JSON.stringify([c, await admin.alert.channels({ clusterId }), await h.db.auditEvent.findMany()]);
+    expect(seen).not.toContain("hunter2");
+    overrideAlertDeps({ secretKeyText: () => undefined });
+    try {
+      const e = await errorOf(admin.alert.createChannel({ clusterId, name: "mail-2", settings }));
+      expect(e.code).toBe("BAD_REQUEST");
+      expect(e.message).toContain("GATEHOUSE_SECRET_KEY is not set");
+    } finally {
+      overrideAlertDeps({ secretKeyText: () => SECRET_KEY, firstRetryMs: 1, maxRetryMs: 1 });
+    }
+    expect(await h.db.alertChannel.count()).toBe(1);
+  });
+
   it("only admins add, change, test and delete channels; viewers see them", async () => {
     const c = await h.as("admin").alert.createChannel({
       clusterId,
