@@ -84,15 +84,7 @@ describe.each(PROVIDERS)("alerts from agent reports to real receivers on %s", (p
         to: ["noc@example.org", "oncall@example.org"],
       },
     });
-    const gw = await createGateway(t.db, t.actor, META, { clusterId, name: "gw-a", address: "" });
-    gatewayId = gw.id;
-    const enrolled = await fetch(`${api.url}${AGENT_API_PREFIX}/enroll`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${gw.enrollToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ agentVersion: "1.0.0" }),
-    });
-    expect(enrolled.status).toBe(200);
-    agentToken = ((await enrolled.json()) as { agentToken: string }).agentToken;
+    ({ id: gatewayId, agentToken } = await enroll("gw-a"));
     // sweeps far apart: what the receivers get here follows the reports
     scheduler = startAlertScheduler(t.db, { sweepMs: 600_000, kickDelayMs: 20 });
   });
@@ -105,10 +97,21 @@ describe.each(PROVIDERS)("alerts from agent reports to real receivers on %s", (p
     await t?.close();
   });
 
-  async function post(endpoint: "status" | "health", body: unknown): Promise<void> {
+  async function enroll(name: string): Promise<{ id: string; agentToken: string }> {
+    const gw = await createGateway(t.db, t.actor, META, { clusterId, name, address: "" });
+    const enrolled = await fetch(`${api.url}${AGENT_API_PREFIX}/enroll`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gw.enrollToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ agentVersion: "1.0.0" }),
+    });
+    expect(enrolled.status).toBe(200);
+    return { id: gw.id, agentToken: ((await enrolled.json()) as { agentToken: string }).agentToken };
+  }
+
+  async function post(endpoint: "status" | "health", body: unknown, token = agentToken): Promise<void> {
     const res = await fetch(`${api.url}${AGENT_API_PREFIX}/${endpoint}`, {
       method: "POST",
-      headers: { authorization: `Bearer ${agentToken}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify(body),
     });
     expect(res.status, await res.clone().text()).toBe(200);
@@ -253,5 +256,38 @@ describe.each(PROVIDERS)("alerts from agent reports to real receivers on %s", (p
       "alert.incident_resolved": 4,
       "alert.sent": 24,
     });
+  });
+
+  it("a VRRP group with no healthy backup, from the agents' HA reports: one message, one resolution", async () => {
+    // the cluster runs an HA pair (its draft settings say so; the incidents follow the reports)
+    const row = await t.db.cluster.findUniqueOrThrow({ where: { id: clusterId }, select: { settings: true } });
+    const settings = JSON.parse(row.settings) as Record<string, unknown>;
+    await t.db.cluster.update({
+      where: { id: clusterId },
+      data: { settings: JSON.stringify({ ...settings, ha: { ...(settings.ha as object), mode: "active_standby" } }) },
+    });
+    const ha = (state: "master" | "backup") => ({
+      ...status(true),
+      ha: {
+        checkedAt: new Date().toISOString(),
+        groups: [{ name: "cluster", state, since: null, effectivePriority: 100 }],
+        keepalived: "running" as const,
+        conntrackd: "running" as const,
+        transitions: [],
+        error: "",
+      },
+    });
+    await post("status", ha("master"));
+    await settled(9);
+    expect(events(json)[8]).toMatchObject({
+      phase: "open",
+      key: "no_healthy_backup:cluster",
+      subject: 'No healthy backup for VRRP group "cluster"',
+      detail: expect.stringContaining('only "gw-a" can hold it'),
+    });
+    const peer = await enroll("gw-b");
+    await post("status", ha("backup"), peer.agentToken);
+    await settled(10);
+    expect(events(json)[9]).toMatchObject({ phase: "resolved", key: "no_healthy_backup:cluster" });
   });
 });
