@@ -25,6 +25,9 @@ import { type AlertScheduler, startAlertScheduler } from "./scheduler";
  * it resolves.
  */
 
+/** Sweeps far apart (what the receivers get follows the reports), in a console that has run a while. */
+const SCHEDULE = { sweepMs: 600_000, kickDelayMs: 20, listeningSince: new Date(0) };
+
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -85,8 +88,7 @@ describe.each(PROVIDERS)("alerts from agent reports to real receivers on %s", (p
       },
     });
     ({ id: gatewayId, agentToken } = await enroll("gw-a"));
-    // sweeps far apart: what the receivers get here follows the reports
-    scheduler = startAlertScheduler(t.db, { sweepMs: 600_000, kickDelayMs: 20 });
+    scheduler = startAlertScheduler(t.db, SCHEDULE);
   });
 
   afterAll(async () => {
@@ -240,7 +242,7 @@ describe.each(PROVIDERS)("alerts from agent reports to real receivers on %s", (p
     expect(summary(json).slice(6)).toEqual([`open gateway_offline:${gatewayId}`]);
     expect(slack.bodies).toHaveLength(7);
     expect(smtp.mails).toHaveLength(7);
-    scheduler = startAlertScheduler(t.db, { sweepMs: 600_000, kickDelayMs: 20 });
+    scheduler = startAlertScheduler(t.db, SCHEDULE);
     await post("status", status(true));
     await settled(8);
     expect(summary(json).slice(7)).toEqual([`resolved gateway_offline:${gatewayId}`]);

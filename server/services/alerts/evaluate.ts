@@ -4,6 +4,7 @@ import { isUniqueViolation } from "../../errors";
 import { recordAudit, SYSTEM_ACTOR, SYSTEM_META } from "../audit/record";
 import { evaluateHaIncidents } from "../gateways/ha";
 import { gatherAlertFacts } from "./facts";
+import { OFFLINE_AFTER_SECONDS } from "../../../core/protocol/agent-api";
 
 /**
  * Decides a cluster's incidents now and records each change once, whichever console replica sees
@@ -110,22 +111,42 @@ async function resolveIncident(db: Db, clusterId: string, id: string, now: Date)
   });
 }
 
-export async function evaluateAlerts(db: Db, clusterId: string, now = new Date()): Promise<AlertChanges> {
-  // HA incidents are otherwise re-decided only when a gateway reports: a cluster whose gateways all
-  // fell silent would keep its last view
+/**
+ * Kinds that depend on how long gateways have been silent. A console that has just started has not
+ * heard from anyone yet, so for the offline time it neither opens nor resolves these (otherwise a
+ * restart after downtime would send "offline" for every gateway, or "resolved" for ones still down).
+ */
+const FRESHNESS_KINDS: ReadonlySet<string> = new Set(["gateway_offline", "no_healthy_backup"]);
+
+/** `watchingSince`: when this console started listening to agents (see gatherAlertFacts). */
+export async function evaluateAlerts(
+  db: Db,
+  clusterId: string,
+  now = new Date(),
+  watchingSince?: Date,
+): Promise<AlertChanges> {
   const exists = await db.cluster.findUnique({ where: { id: clusterId }, select: { id: true } });
   if (exists === null) return { opened: [], resolved: [] };
-  await db.$transaction((tx) => evaluateHaIncidents(tx, clusterId, now));
-  const facts = await gatherAlertFacts(db, clusterId, now);
+  const settling =
+    watchingSince !== undefined && now.getTime() - watchingSince.getTime() < OFFLINE_AFTER_SECONDS * 1000;
+  // HA incidents are otherwise re-decided only when a gateway reports: a cluster whose gateways all
+  // fell silent would keep its last view
+  if (!settling) await db.$transaction((tx) => evaluateHaIncidents(tx, clusterId, now));
+  const facts = await gatherAlertFacts(db, clusterId, now, watchingSince);
   if (facts === null) return { opened: [], resolved: [] };
   const current = detectIncidents(facts);
   const open = await db.alertIncident.findMany({
     where: { clusterId, openKey: { not: null } },
-    select: { id: true, key: true },
+    select: { id: true, key: true, kind: true },
   });
   const changes = incidentChanges(open, current);
+  const decided = (kind: string) => !settling || !FRESHNESS_KINDS.has(kind);
   const out: AlertChanges = { opened: [], resolved: [] };
-  for (const i of changes.opened) if (await openIncident(db, clusterId, i, now)) out.opened.push(i.key);
-  for (const r of changes.resolved) if (await resolveIncident(db, clusterId, r.id, now)) out.resolved.push(r.key);
+  for (const i of changes.opened.filter((x) => decided(x.kind))) {
+    if (await openIncident(db, clusterId, i, now)) out.opened.push(i.key);
+  }
+  for (const r of changes.resolved.filter((x) => decided(x.kind))) {
+    if (await resolveIncident(db, clusterId, r.id, now)) out.resolved.push(r.key);
+  }
   return out;
 }

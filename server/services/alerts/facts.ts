@@ -28,7 +28,17 @@ function linkStates(healthText: string): GatewayFacts["isps"] {
   return out;
 }
 
-export async function gatherAlertFacts(db: Db, clusterId: string, now: Date): Promise<AlertFacts | null> {
+/**
+ * `watchingSince`: when this console started listening to agents. A gateway that has not reported
+ * counts as offline only once the console itself has listened for the whole offline time: a
+ * console that was down a while must not call every gateway offline the moment it starts.
+ */
+export async function gatherAlertFacts(
+  db: Db,
+  clusterId: string,
+  now: Date,
+  watchingSince: Date = new Date(0),
+): Promise<AlertFacts | null> {
   const cluster = await db.cluster.findUnique({ where: { id: clusterId }, select: { id: true } });
   if (cluster === null) return null;
   const [gateways, isps, failovers, haIncidents] = await Promise.all([
@@ -46,11 +56,18 @@ export async function gatherAlertFacts(db: Db, clusterId: string, now: Date): Pr
     listHaIncidents(db, clusterId),
   ]);
   const failedOver = new Map(failovers.map((f) => [f.ispId, f.backupIspId]));
+  const offlineMs = OFFLINE_AFTER_SECONDS * 1000;
+  const listenedLongEnough = now.getTime() - watchingSince.getTime() >= offlineMs;
+  const onlineOf = (seen: Date | null): boolean | null => {
+    if (seen === null) return null;
+    if (now.getTime() - seen.getTime() <= offlineMs) return true;
+    return listenedLongEnough ? false : null;
+  };
   return {
     gateways: gateways.map((g) => ({
       id: g.id,
       name: g.name,
-      online: g.lastSeenAt === null ? null : now.getTime() - g.lastSeenAt.getTime() <= OFFLINE_AFTER_SECONDS * 1000,
+      online: onlineOf(g.lastSeenAt),
       lastApplyOk: g.lastApplyOk,
       lastApplyError: g.lastApplyError,
       isps: linkStates(g.health),

@@ -22,7 +22,15 @@ export interface AlertScheduler {
 
 const store = globalThis as unknown as { gatehouseAlertScheduler?: AlertScheduler };
 
-export function startAlertScheduler(db: Db, opts: { sweepMs?: number; kickDelayMs?: number } = {}): AlertScheduler {
+export interface SchedulerOptions {
+  sweepMs?: number;
+  kickDelayMs?: number;
+  /** when this console started listening to agents; now by default (tests start "long ago") */
+  listeningSince?: Date;
+}
+
+export function startAlertScheduler(db: Db, opts: SchedulerOptions = {}): AlertScheduler {
+  const startedAt = opts.listeningSince ?? new Date();
   let chain: Promise<void> = Promise.resolve();
   let stopped = false;
   const kicked = new Set<string>();
@@ -43,7 +51,7 @@ export function startAlertScheduler(db: Db, opts: { sweepMs?: number; kickDelayM
   const sweep = () =>
     run("sweep", async () => {
       const clusters = await db.cluster.findMany({ select: { id: true } });
-      for (const c of clusters) await evaluateAlerts(db, c.id);
+      for (const c of clusters) await evaluateAlerts(db, c.id, new Date(), startedAt);
       await deliverDue(db);
     });
 
@@ -54,7 +62,7 @@ export function startAlertScheduler(db: Db, opts: { sweepMs?: number; kickDelayM
       const ids = [...kicked];
       kicked.clear();
       void run("report", async () => {
-        for (const id of ids) await evaluateAlerts(db, id);
+        for (const id of ids) await evaluateAlerts(db, id, new Date(), startedAt);
         await deliverDue(db);
       });
     }, opts.kickDelayMs ?? KICK_DELAY_MS);

@@ -273,6 +273,28 @@ describe.each(PROVIDERS)("alert channels and incidents on %s", (provider) => {
     if (replica !== h.db) await replica.$disconnect();
   });
 
+  it("a console that has just started calls no gateway offline, nor resolves one, until it has listened for the offline time", async () => {
+    const gw = await h.db.gateway.create({
+      data: { clusterId, name: "gw-silent", tokenHash: "hash-silent", lastSeenAt: new Date(Date.now() - 300_000) },
+      select: { id: true },
+    });
+    const now = new Date();
+    const startedJustNow = new Date(now.getTime() - 10_000);
+    const startedLongAgo = new Date(now.getTime() - 60_000);
+    expect(await evaluateAlerts(h.db, clusterId, now, startedJustNow)).toEqual({ opened: [], resolved: [] });
+    expect(await evaluateAlerts(h.db, clusterId, now, startedLongAgo)).toEqual({
+      opened: [`gateway_offline:${gw.id}`],
+      resolved: [],
+    });
+    // a restart while it is still silent: the incident stays open, no resolution
+    expect(await evaluateAlerts(h.db, clusterId, new Date(), new Date())).toEqual({ opened: [], resolved: [] });
+    expect(await h.db.alertIncident.count({ where: { openKey: { not: null } } })).toBe(1);
+    await h.db.gateway.update({ where: { id: gw.id }, data: { lastSeenAt: new Date() } });
+    expect((await evaluateAlerts(h.db, clusterId, new Date(), startedLongAgo)).resolved).toEqual([
+      `gateway_offline:${gw.id}`,
+    ]);
+  });
+
   it("two senders racing for one message: only one claim wins", async () => {
     await h.as("admin").alert.createChannel({
       clusterId,
