@@ -47,6 +47,8 @@ export default defineConfig({
       DATABASE_URL: `file:./${E2E_DB_FILE}`,
       GATEHOUSE_ADMIN_USER: E2E_ADMIN.username,
       GATEHOUSE_ADMIN_PASSWORD: E2E_ADMIN.password,
+      // seals alert channel secrets (and kept SSH credentials); a fixed test key
+      GATEHOUSE_SECRET_KEY: "e2".repeat(32),
       NEXT_TELEMETRY_DISABLED: "1",
       LOG_LEVEL: "warn",
     },

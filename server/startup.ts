@@ -5,6 +5,7 @@ import { logger } from "./log";
 import { auditKeyInfo } from "./services/audit/key";
 import { startAuditRetention } from "./services/audit/retention-schedule";
 import { ensureFirstAdmin } from "./services/auth/bootstrap";
+import { startConsoleAlerts } from "./services/alerts/scheduler";
 
 export async function prepareConsole(): Promise<void> {
   const db = getDb();
@@ -20,6 +21,7 @@ export async function prepareConsole(): Promise<void> {
   }
   const admin = await ensureFirstAdmin(db, env.GATEHOUSE_ADMIN_USER, env.GATEHOUSE_ADMIN_PASSWORD);
   startAuditRetention(db);
+  startConsoleAlerts(db);
   if (admin.created) {
     if (admin.generatedPassword) {
       // printed once, to the console's own terminal: it is stored only as a hash

@@ -192,6 +192,7 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
               <NavLink href={`${base}/changes`}>Changes</NavLink>
               <NavLink href={`${base}/import`}>Import</NavLink>
               <NavLink href={`${base}/health`}>Health</NavLink>
+              <NavLink href={`${base}/alerts`}>Alerts</NavLink>
               <NavLink href={`${base}/gateways`}>Gateways</NavLink>
               <NavLink href={`${base}/revisions`}>Revisions</NavLink>
               <NavLink href={`${base}/history`}>History</NavLink>

@@ -18,6 +18,7 @@ const CLUSTER_PAGES = [
   "Changes",
   "Import",
   "Health",
+  "Alerts",
   "Gateways",
   "Revisions",
   "History",

@@ -19,6 +19,8 @@ function requiredRole(path: string, type: string): Need {
   if (path.startsWith("auth.")) return "viewer";
   if (path.startsWith("user.")) return "admin";
   if (path.startsWith("token.")) return "admin";
+  // alert channels hold secrets and send messages: admins edit and test them, everyone sees them
+  if (path.startsWith("alert.")) return type === "query" ? "viewer" : "admin";
   if (path === "cluster.delete") return "admin";
   if (path.startsWith("audit.retention.") && type === "mutation") return "admin";
   // read-only, but sent as a mutation because the selection can be large

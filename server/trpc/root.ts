@@ -1,4 +1,5 @@
 import { createCallerFactory, router } from "./init";
+import { alertRouter } from "./routers/alerts";
 import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { clusterRouter } from "./routers/clusters";
@@ -36,6 +37,7 @@ export const appRouter = router({
   export: exportRouter,
   document: documentRouter,
   token: tokenRouter,
+  alert: alertRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -253,3 +253,44 @@ describe("describeEvent for high availability", () => {
     );
   });
 });
+
+describe("describeEvent for alerts", () => {
+  const ch = { targetType: "alert_channel", targetId: "c1" };
+
+  it("says which incident opened and resolved, and what each channel was sent", () => {
+    const subject = 'ISP "telia" is down';
+    expect(describeEvent(ev({ action: "alert.incident_open", actorType: "system", after: { subject } }))).toBe(
+      'Alert opened: ISP "telia" is down',
+    );
+    expect(describeEvent(ev({ action: "alert.incident_resolved", actorType: "system", after: { subject } }))).toBe(
+      'Alert resolved: ISP "telia" is down',
+    );
+    expect(
+      describeEvent(
+        ev({ ...ch, action: "alert.sent", actorType: "system", after: { subject, channel: "noc", phase: "open" } }),
+      ),
+    ).toBe('Sent the alert "ISP "telia" is down" through channel "noc"');
+    expect(
+      describeEvent(
+        ev({
+          ...ch,
+          action: "alert.failed",
+          actorType: "system",
+          after: { subject, channel: "noc", phase: "resolved", attempts: 5, error: "HTTP 404 from hooks.example.com" },
+        }),
+      ),
+    ).toBe(
+      'Gave up sending the resolution "ISP "telia" is down" through channel "noc" after 5 attempts: HTTP 404 from hooks.example.com',
+    );
+    expect(
+      describeEvent(
+        ev({
+          ...ch,
+          action: "alert.test_failed",
+          actorType: "user",
+          after: { channel: "noc", error: "no answer within 10 s" },
+        }),
+      ),
+    ).toBe('Test message through alert channel "noc" failed: no answer within 10 s');
+  });
+});

@@ -35,6 +35,8 @@ const KIND_WORDS: Record<string, string> = {
   cluster: "cluster",
   gateway: "gateway",
   user: "user",
+  alert_channel: "alert channel",
+  alert_incident: "alert incident",
 };
 
 function obj(v: unknown): Record<string, unknown> {
@@ -181,6 +183,21 @@ export function describeEvent(e: DescribableEvent): string {
         str(a.error) ? `; failed: ${brief(a.error, 80)}` : ""
       }`;
     }
+    case "alert.incident_open":
+      return `Alert opened: ${str(a.subject) ?? str(a.key) ?? "an incident"}`;
+    case "alert.incident_resolved":
+      return `Alert resolved: ${str(a.subject) ?? str(a.key) ?? "an incident"}`;
+    case "alert.sent":
+    case "alert.failed": {
+      const what = `${a.phase === "resolved" ? "resolution" : "alert"} "${brief(a.subject, 80)}" through channel "${str(a.channel) ?? "?"}"`;
+      return currentActionName(e.action) === "alert.sent"
+        ? `Sent the ${what}`
+        : `Gave up sending the ${what} after ${num(a.attempts) ?? "?"} attempts: ${brief(a.error, 120)}`;
+    }
+    case "alert.test_sent":
+      return `Sent a test message through alert channel "${str(a.channel) ?? "?"}"`;
+    case "alert.test_failed":
+      return `Test message through alert channel "${str(a.channel) ?? "?"}" failed: ${brief(a.error, 120)}`;
     case "cluster.ha_incident": {
       const r = recordedIncident(a);
       return r ? `Incident: ${describeHaIncident(r.incident, r.nameOf)}` : "High-availability incident";

@@ -4,6 +4,7 @@ import { invalid } from "../../errors";
 import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "../gateways/agent-auth";
 import { notifyHealthChanged } from "./live";
+import { agentReported } from "../cluster-changes/agent-reports";
 import { completeDueOperations, recordGatewayProgress } from "./progress";
 import { foldIntoRollups } from "./rollups";
 import { logger } from "../../log";
@@ -175,5 +176,6 @@ export async function recordHealthReport(
   if (lost > 0) logger.warn({ gatewayId: gw.id, lost }, "health rollup folds kept losing their race; sample left out");
   await completeDueOperations(db, gw.clusterId, now);
   notifyHealthChanged(gw.clusterId);
+  agentReported(gw.clusterId);
   return { ok: true, recorded };
 }

@@ -5,6 +5,7 @@ import { type RequestMeta, recordAudit } from "../audit/record";
 import { agentActor, authenticateAgent } from "./agent-auth";
 import { evaluateHaIncidents, recordHaReport } from "./ha";
 import { recordRuleCounters } from "../rule-counters/record";
+import { agentReported } from "../cluster-changes/agent-reports";
 
 /** What the console keeps of the last apply attempt, inside the facts column. */
 interface AttemptSummary {
@@ -55,7 +56,7 @@ export async function recordAgentStatus(
   report: StatusReport,
   now = new Date(),
 ): Promise<StatusAck> {
-  return db.$transaction(async (tx) => {
+  const { ack, clusterId } = await db.$transaction(async (tx) => {
     const gw = await authenticateAgent(tx, token);
     const before = await tx.gateway.findUniqueOrThrow({
       where: { id: gw.id },
@@ -150,10 +151,14 @@ export async function recordAgentStatus(
     }
     // a report refreshes this gateway's freshness too, so every report re-decides the incidents
     await evaluateHaIncidents(tx, gw.clusterId, now);
-    return {
+    const ack: StatusAck = {
       ok: true,
       published: { revision: before.cluster.publishedRevision, failoverEpoch: before.cluster.failoverEpoch },
       heartbeatSeconds: HEARTBEAT_SECONDS,
     };
+    return { ack, clusterId: gw.clusterId };
   });
+  // once committed: alerting re-decides the cluster's incidents from this report
+  agentReported(clusterId);
+  return ack;
 }
