@@ -33,6 +33,37 @@ describe("alert incidents", () => {
     expect(detectIncidents(base())).toEqual([]);
   });
 
+  it("a pool address filling its ports: the warning and the alert are incidents of their own", () => {
+    const { f } = facts();
+    const usage = (level: "warning" | "alert") => ({
+      key: "g1 p1 198.51.100.10",
+      level,
+      gatewayName: "gw-a",
+      poolName: "telia-main",
+      address: "198.51.100.10",
+      text: `Port usage ${level}: ...`,
+    });
+    f.poolUsage = [usage("warning")];
+    const warning = detectIncidents(f);
+    expect(warning).toMatchObject([
+      {
+        key: "pool_usage:g1 p1 198.51.100.10:warning",
+        kind: "pool_usage",
+        severity: "warning",
+        subject: 'Pool "telia-main" address 198.51.100.10 on "gw-a" is filling its ports',
+        detail: "Port usage warning: ...",
+      },
+    ]);
+    f.poolUsage = [usage("alert")];
+    const alert = detectIncidents(f);
+    expect(alert).toMatchObject([{ severity: "critical", subject: expect.stringContaining("nearly out of ports") }]);
+    // escalation resolves the warning and opens the alert
+    expect(incidentChanges(warning, alert)).toMatchObject({
+      opened: [{ key: "pool_usage:g1 p1 198.51.100.10:alert" }],
+      resolved: [{ key: "pool_usage:g1 p1 198.51.100.10:warning" }],
+    });
+  });
+
   it("an ISP is down when an online gateway measures it down, with the reason; offline gateways do not count", () => {
     const { f, a } = facts();
     a.isps.i1 = { state: "down", reason: "5 probes lost", failoverTo: null };
@@ -83,6 +114,16 @@ describe("alert incidents", () => {
     f.haIncidents = [
       { key: "split_brain:vg1", kind: "split_brain", group: "vg1", gatewayIds: ["g1", "g2"] },
       { key: "no_healthy_backup:vg1", kind: "no_healthy_backup", group: "vg1", gatewayIds: [] },
+    ];
+    f.poolUsage = [
+      {
+        key: "g1 p1 198.51.100.10",
+        level: "alert",
+        gatewayName: "gw-a",
+        poolName: "p",
+        address: "198.51.100.10",
+        text: "",
+      },
     ];
     for (const [kind, detect] of Object.entries(INCIDENT_DETECTORS)) {
       const found = detect(f);

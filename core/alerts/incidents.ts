@@ -47,6 +47,15 @@ export interface AlertFacts {
   isps: IspFacts[];
   /** the cluster's open HA incidents (core/health/ha-incidents.ts), as the console keeps them */
   haIncidents: HaIncident[];
+  /** open port usage incidents of online gateways' pool addresses (core/health/port-usage.ts), worded */
+  poolUsage?: Array<{
+    key: string;
+    level: "warning" | "alert";
+    gatewayName: string;
+    poolName: string;
+    address: string;
+    text: string;
+  }>;
 }
 
 export type IncidentDetector = (facts: AlertFacts) => AlertIncident[];
@@ -137,6 +146,16 @@ function haDetector(kind: HaIncident["kind"], severity: Severity): IncidentDetec
   };
 }
 
+/** A pool address filling its port range: its warning (80%) and its alert (95%) are each an incident. */
+const poolUsage: IncidentDetector = (facts) =>
+  (facts.poolUsage ?? []).map((u) => ({
+    key: `pool_usage:${u.key}:${u.level}`,
+    kind: "pool_usage",
+    severity: u.level === "alert" ? ("critical" as const) : ("warning" as const),
+    subject: `Pool "${u.poolName}" address ${u.address} on "${u.gatewayName}" is ${u.level === "alert" ? "nearly out of ports" : "filling its ports"}`,
+    detail: u.text,
+  }));
+
 /** Every kind of incident the console alerts on, and how each is decided. One line per kind. */
 export const INCIDENT_DETECTORS = {
   isp_down: ispDown,
@@ -145,6 +164,7 @@ export const INCIDENT_DETECTORS = {
   apply_failed: applyFailed,
   no_healthy_backup: haDetector("no_healthy_backup", "critical"),
   split_brain: haDetector("split_brain", "critical"),
+  pool_usage: poolUsage,
 } satisfies Record<string, IncidentDetector>;
 
 export type IncidentKind = keyof typeof INCIDENT_DETECTORS;

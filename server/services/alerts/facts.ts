@@ -2,6 +2,7 @@ import type { AlertFacts, GatewayFacts } from "../../../core/alerts/incidents";
 import { OFFLINE_AFTER_SECONDS } from "../../../core/protocol/agent-api";
 import type { Db } from "../../db";
 import { listHaIncidents } from "../gateways/ha";
+import { openPoolUsageIncidents } from "../pool-usage/list";
 
 /**
  * Gathers what the incident detectors look at, from what the console already stores: each
@@ -55,6 +56,7 @@ export async function gatherAlertFacts(
     }),
     listHaIncidents(db, clusterId),
   ]);
+  const usage = await openPoolUsageIncidents(db, clusterId, now);
   const failedOver = new Map(failovers.map((f) => [f.ispId, f.backupIspId]));
   const offlineMs = OFFLINE_AFTER_SECONDS * 1000;
   const listenedLongEnough = now.getTime() - watchingSince.getTime() >= offlineMs;
@@ -74,5 +76,13 @@ export async function gatherAlertFacts(
     })),
     isps: isps.map((i) => ({ id: i.id, name: i.name, failedOverTo: failedOver.get(i.id) ?? null })),
     haIncidents: haIncidents.map(({ key, kind, group, gatewayIds }) => ({ key, kind, group, gatewayIds })),
+    poolUsage: usage.map(({ key, level, gatewayName, poolName, address, text }) => ({
+      key,
+      level,
+      gatewayName,
+      poolName,
+      address,
+      text,
+    })),
   };
 }

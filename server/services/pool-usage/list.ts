@@ -48,6 +48,37 @@ function parseSample(text: string): UsageSampleData {
 
 const worse = (a: UsageLevel, b: UsageLevel) => (USAGE_LEVELS.indexOf(a) >= USAGE_LEVELS.indexOf(b) ? a : b);
 
+/** The cluster's open pool usage incidents of online gateways, named and worded (alerts read these). */
+export async function openPoolUsageIncidents(db: Db, clusterId: string, now = new Date()) {
+  const gateways = await db.gateway.findMany({
+    where: { clusterId },
+    select: { id: true, name: true, lastSeenAt: true, usageIncidents: true },
+    orderBy: { name: "asc" },
+  });
+  const pools = await db.pool.findMany({ where: { clusterId }, select: { id: true, name: true } });
+  return incidentsOf(gateways, new Map(pools.map((p) => [p.id, p.name])), now);
+}
+
+const isOnlineAt = (now: Date) => (seen: Date | null) =>
+  seen !== null && now.getTime() - seen.getTime() <= OFFLINE_AFTER_SECONDS * 1000;
+
+function incidentsOf(
+  gateways: Array<{ id: string; name: string; lastSeenAt: Date | null; usageIncidents: string }>,
+  poolNames: ReadonlyMap<string, string>,
+  now: Date,
+) {
+  const isOnline = isOnlineAt(now);
+  // an offline gateway's counts are stale: its incidents are not shown until it reports again
+  return gateways.flatMap((g) =>
+    (isOnline(g.lastSeenAt) ? parseIncidents(g.usageIncidents) : []).map((i) => ({
+      ...i,
+      gatewayName: g.name,
+      poolName: poolNames.get(i.poolId) ?? i.poolId,
+      text: describePoolUsageIncident(i, { gateway: g.name, pool: poolNames.get(i.poolId) ?? i.poolId }),
+    })),
+  );
+}
+
 export async function listPoolUsage(db: Db, clusterId: string, now = new Date()) {
   const gateways = await db.gateway.findMany({
     where: { clusterId },
@@ -62,17 +93,8 @@ export async function listPoolUsage(db: Db, clusterId: string, now = new Date())
     orderBy: { at: "asc" },
   });
 
-  const isOnline = (seen: Date | null) =>
-    seen !== null && now.getTime() - seen.getTime() <= OFFLINE_AFTER_SECONDS * 1000;
-  // an offline gateway's counts are stale: its incidents are not shown until it reports again
-  const incidents = gateways.flatMap((g) =>
-    (isOnline(g.lastSeenAt) ? parseIncidents(g.usageIncidents) : []).map((i) => ({
-      ...i,
-      gatewayName: g.name,
-      poolName: poolNames.get(i.poolId) ?? i.poolId,
-      text: describePoolUsageIncident(i, { gateway: g.name, pool: poolNames.get(i.poolId) ?? i.poolId }),
-    })),
-  );
+  const isOnline = isOnlineAt(now);
+  const incidents = incidentsOf(gateways, poolNames, now);
   const openLevel = new Map(incidents.map((i) => [`${i.gatewayId} ${i.poolId} ${i.address}`, i.level]));
 
   const byPool = new Map<
