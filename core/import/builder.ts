@@ -175,6 +175,7 @@ export class PolicyBuilder {
       index,
       name: this.uniqueName(this.allIsps(), iface),
       interface: iface,
+      addressing: "static",
       nextHop: gw,
       localAddress: null,
       probeTargets: [],

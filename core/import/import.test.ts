@@ -34,6 +34,7 @@ const ISP_A = {
   index: 1,
   name: "telia",
   interface: "eth1",
+  addressing: "static" as const,
   nextHop: "198.51.100.1",
   localAddress: null,
   probeTargets: [],
