@@ -60,6 +60,20 @@ describe("renderRoutes", () => {
     ]);
   });
 
+  it("gives a dynamic uplink with no next hop yet no route, but keeps its rule", () => {
+    const spec = gatewaySpec({
+      isps: [
+        { ...isp("d", 1, "wan0", "100.66.0.1"), addressing: "dhcp", nextHopUnknown: true },
+        isp("s", 2, "wan1", "100.65.2.2"),
+      ],
+      pools: [],
+      entries: [],
+    });
+    const d = renderRoutes(spec);
+    expect(d.routes.map((r) => r.table)).toEqual([7102]);
+    expect(d.rules.map((r) => r.table)).toEqual([7101, 7102]);
+  });
+
   it("moves every priority with the cluster's base, never the tables", () => {
     const spec = officeSpec();
     const moved = renderRoutes({ ...spec, settings: { ...spec.settings, ipRulePriorityBase: 5000 } });

@@ -135,12 +135,14 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
       ...dr.rules,
     ],
     routes: [
-      ...isps.map((isp) => ({
-        table: routeTableOf(isp.index),
-        dst: "default" as const,
-        via: isp.nextHop,
-        dev: isp.interface,
-      })),
+      ...isps
+        .filter((isp) => isp.nextHopUnknown !== true)
+        .map((isp) => ({
+          table: routeTableOf(isp.index),
+          dst: "default" as const,
+          via: isp.nextHop,
+          dev: isp.interface,
+        })),
       ...dr.routes,
     ],
     // in a high-availability cluster keepalived owns the on-link pool addresses: they float with its groups

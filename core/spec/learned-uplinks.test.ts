@@ -24,9 +24,11 @@ describe("withLearnedUplinks", () => {
     expect(out.isps[1]).toEqual(fixed);
   });
 
-  it("keeps the policy's next hop while nothing is learned, and returns the same spec when nothing changes", () => {
+  it("keeps the policy's next hop while nothing is learned, marked unknown, and leaves a static-only spec alone", () => {
     const none = new Map([["d", { ispId: "d", interface: "wan0", address: null, nextHop: null }]]);
-    expect(withLearnedUplinks(spec, none)).toBe(spec);
-    expect(withLearnedUplinks(spec, new Map())).toBe(spec);
+    expect(withLearnedUplinks(spec, none).isps[0]).toEqual({ ...dhcp, nextHopUnknown: true });
+    expect(withLearnedUplinks(spec, new Map()).isps[0]).toEqual({ ...dhcp, nextHopUnknown: true });
+    const staticOnly = gatewaySpec({ isps: [fixed], pools: [], entries: [] });
+    expect(withLearnedUplinks(staticOnly, new Map())).toBe(staticOnly);
   });
 });

@@ -38,6 +38,11 @@ export const zSpecIsp = z.object({
    */
   addressing: zAddressing.default("static"),
   nextHop: zIPv4,
+  /**
+   * set by the agent itself (never by the console) on a DHCP or PPPoE ISP whose interface has no
+   * next hop yet: its table gets no route (the kernel refuses one via an address off every link)
+   */
+  nextHopUnknown: z.boolean().optional(),
   /** the next hop when the ISP was given no probe targets */
   probeTargets: z.array(zIPv4).min(1),
   monitor: zMonitor,
