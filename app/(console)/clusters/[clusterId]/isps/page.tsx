@@ -12,7 +12,14 @@ import { countOf, NewButton, PageHead } from "@/app/components/page-head";
 import { SortHeader, useSortedRows } from "@/app/components/sort-header";
 import { FilterSelect, NameOptions, SearchControl } from "@/app/components/toolbar";
 import { useDraftWarnings, WarningList } from "@/app/components/warnings";
-import { type Isp, type Monitor, zMonitor } from "@/core/policy/model";
+import {
+  ADDRESSING_LABELS,
+  ADDRESSING_VALUES,
+  type Addressing,
+  type Isp,
+  type Monitor,
+  zMonitor,
+} from "@/core/policy/model";
 
 type MonitorKey = keyof Monitor;
 const MONITOR_FIELDS: Array<{ key: MonitorKey; label: string; unit: string }> = [
@@ -28,6 +35,7 @@ const DEFAULT_MONITOR = zMonitor.parse(undefined);
 const FIELD_KEYS = [
   "name",
   "interface",
+  "addressing",
   "nextHop",
   "localAddress",
   "probeTargets",
@@ -44,6 +52,7 @@ const FIELD_KEYS = [
 interface FormState {
   name: string;
   interface: string;
+  addressing: Addressing;
   nextHop: string;
   localAddress: string;
   probeTargets: string;
@@ -61,6 +70,7 @@ function initialState(isp: Isp | null): FormState {
   return {
     name: isp?.name ?? "",
     interface: isp?.interface ?? "",
+    addressing: isp?.addressing ?? "static",
     nextHop: isp?.nextHop ?? "",
     localAddress: isp?.localAddress ?? "",
     probeTargets: joinList(isp?.probeTargets ?? []),
@@ -78,6 +88,7 @@ function toFields(s: FormState) {
   return {
     name: s.name,
     interface: s.interface.trim(),
+    addressing: s.addressing,
     nextHop: s.nextHop,
     localAddress: s.localAddress.trim() === "" ? null : s.localAddress,
     probeTargets: splitList(s.probeTargets),
@@ -125,7 +136,30 @@ function IspForm({ clusterId, editing, onClose }: EntityFormProps<Isp>) {
         <Field id="isp-interface" label="Egress interface" hint="(e.g. eth1)" errors={e("interface")}>
           <input {...form.bind("interface", "isp-interface")} className="mono" />
         </Field>
-        <Field id="isp-nexthop" label="Next hop" hint="(the ISP's gateway address)" errors={e("nextHop")}>
+        <Field
+          id="isp-addressing"
+          label="Addressing"
+          hint="(DHCP, PPPoE: the gateway follows the address and next hop its client gets)"
+          errors={e("addressing")}
+        >
+          <select {...form.bind("addressing", "isp-addressing")}>
+            {ADDRESSING_VALUES.map((a) => (
+              <option key={a} value={a}>
+                {ADDRESSING_LABELS[a]}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field
+          id="isp-nexthop"
+          label="Next hop"
+          hint={
+            s.addressing === "static"
+              ? "(the ISP's gateway address)"
+              : "(used until the gateway learns one from its DHCP lease or PPP peer)"
+          }
+          errors={e("nextHop")}
+        >
           <input {...form.bind("nextHop", "isp-nexthop")} className="mono" />
         </Field>
         <Field
@@ -338,6 +372,11 @@ export default function IspsPage() {
             <td className="mono">{isp.interface}</td>
             <td className="mono">
               {isp.nextHop}
+              {isp.addressing !== "static" && (
+                <div className="muted small" data-testid="isp-addressing">
+                  learned by {isp.addressing === "dhcp" ? "DHCP" : "PPPoE"}
+                </div>
+              )}
               {isp.probeTargets.length > 0 && <div className="muted small">probes {isp.probeTargets.join(", ")}</div>}
             </td>
             <td className="small">
