@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite drives for real, when any is missing:
 # Chromium (UI tests), nftables/iproute2/conntrack/fping/iperf3/iptables (datapath tests in network
 # namespaces), tcpdump (what an ISP router sees), keepalived and conntrackd (gateway pairs),
-# openssh-server (SSH tests against a private sshd), PostgreSQL (the second store).
+# openssh-server (SSH tests against a private sshd), PostgreSQL (the second store), dnsmasq and
+# busybox's udhcpc (a DHCP uplink: the ISP's DHCP server and the gateway's client, in namespaces).
 # Another apt run (unattended upgrades, a second install) holds the dpkg lock: wait for it.
 set -euo pipefail
 need=()
@@ -18,6 +19,8 @@ have tcpdump || need+=(tcpdump)
 [ -x /usr/sbin/keepalived ] || need+=(keepalived)
 [ -x /usr/sbin/conntrackd ] || need+=(conntrackd)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+have dnsmasq || need+=(dnsmasq-base)
+have busybox || need+=(busybox)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing system packages: ${need[*]}"

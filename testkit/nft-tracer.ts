@@ -28,6 +28,8 @@ export interface TracePacket {
    * operator's ip rules); null: a non-ISP interface
    */
   routedInterface: string | null;
+  /** the next hop the kernel's routing really picks (`rt ip nexthop`); undefined: none known */
+  routedNextHop?: string | null;
   /** what `fib daddr . mark oifname` reports before routing; undefined: the same as routedInterface */
   lookupInterface?: string | null;
   /** the interface the packet came in on (a LAN interface by default) */
@@ -49,8 +51,13 @@ export interface TraceResult {
   outInterface: string | null;
   /** the routing table used: "main" or the ISP table id */
   table: "main" | number;
-  /** the SNAT address, when a hash chose it; for numgen the candidate addresses instead */
-  snat: { address: string | null; candidates: string[]; ports: string | null } | null;
+  /** the next hop the packet leaves by after policy routing */
+  outNextHop: string | null;
+  /**
+   * the SNAT address, when a hash chose it; for numgen the candidate addresses instead; for
+   * masquerade (an interface-address pool) masquerade is set and there are no candidates
+   */
+  snat: { address: string | null; candidates: string[]; ports: string | null; masquerade?: true } | null;
   /** whether the guard table dropped the packet on its way out */
   guardDropped: boolean;
   /** the named counters the first packet (and its retransmission) passed */
@@ -222,6 +229,8 @@ interface State {
   confirmed: boolean;
   /** the interface routing picked; null before routing */
   oif: string | null;
+  /** the next hop routing picked (null: none known) */
+  nexthop: string | null;
   /** elements packets added to dynamic sets (they outlive one packet) */
   dynamic: Map<string, Set<string>>;
   /** the named counters the connection's packets passed, in order (over every attempt) */
@@ -315,6 +324,14 @@ class Tracer {
         (m) => this.vmapLookup(m[1] as string, (k) => unquote(k) === (this.oif() ?? "")),
       ],
       [/^oifname ("[^"]*")/, (m) => (unquote(m[1] as string) === this.oif() ? NEXT : null)],
+      [
+        new RegExp(`^rt ip nexthop vmap ${braced}$`),
+        (m) => {
+          this.oif();
+          return this.vmapLookup(m[1] as string, (k) => k === this.st.nexthop);
+        },
+      ],
+      [/^rt ip nexthop (\d+\.\d+\.\d+\.\d+)/, (m) => (this.oif() !== null && m[1] === this.st.nexthop ? NEXT : null)],
       [
         /^(ip saddr \. ip daddr \. meta l4proto(?: \. th sport \. th dport)?) @(\S+)/,
         (m) => (this.dynamicSet(m[2] as string).has(tupleKey(p, m[1] === FIVE)) ? NEXT : null),
@@ -480,6 +497,8 @@ function runNat(rs: Ruleset, st: State): TraceResult["snat"] {
       if (p.protocol !== "tcp" && p.protocol !== "udp") continue;
       text = text.slice("meta l4proto { tcp, udp } ".length);
     }
+    const masq = /^masquerade(?: to :(\d+-\d+))?$/.exec(text);
+    if (masq !== null) return { address: null, candidates: [], ports: masq[1] ?? null, masquerade: true };
     const m =
       /^snat ip to (jhash (.+) mod (\d+) seed (0x[0-9a-f]+)|numgen (random|inc) mod (\d+)) map @(\S+)(?: : (\d+-\d+))?$/.exec(
         text,
@@ -534,14 +553,23 @@ function runGuard(rs: Ruleset, st: State, oif: string | null, snat: boolean): bo
 export function traceRuleset(
   text: string,
   packet: TracePacket,
-  routing: { interfaceOfTable: (table: number) => string | null },
+  routing: { interfaceOfTable: (table: number) => string | null; nextHopOfTable?: (table: number) => string | null },
 ): TraceResult {
   const rs = parseRuleset(text);
   const dynamic = new Map<string, Set<string>>();
   const counted: string[] = [];
   for (let attempt = 0; ; attempt++) {
     // a retransmission is a new packet with a new (unconfirmed) conntrack entry
-    const st: State = { packet, packetMark: 0, ctMark: 0, confirmed: false, oif: null, dynamic, counted };
+    const st: State = {
+      packet,
+      packetMark: 0,
+      ctMark: 0,
+      confirmed: false,
+      oif: null,
+      nexthop: null,
+      dynamic,
+      counted,
+    };
     const tracer = new Tracer(rs, st);
     const pre = tracer.run("prerouting");
     const result: TraceResult = {
@@ -551,6 +579,7 @@ export function traceRuleset(
       packetMark: st.packetMark,
       ctMark: st.ctMark,
       outInterface: null,
+      outNextHop: null,
       table: "main",
       snat: null,
       guardDropped: false,
@@ -563,10 +592,13 @@ export function traceRuleset(
       const index = st.packetMark & MARK_ISP_MASK;
       result.table = routeTableOf(index);
       result.outInterface = routing.interfaceOfTable(result.table);
+      result.outNextHop = routing.nextHopOfTable?.(result.table) ?? null;
     } else {
       result.outInterface = packet.routedInterface;
+      result.outNextHop = packet.routedNextHop ?? null;
     }
     st.oif = result.outInterface;
+    st.nexthop = result.outNextHop;
     const post = rs.chains.has("classify") ? tracer.run("classify") : { verdict: "accept" as const, droppedIn: null };
     result.packetMark = st.packetMark;
     result.ctMark = st.ctMark;

@@ -256,6 +256,7 @@ export function generatePolicy(options: GenerateOptions): Policy {
       index: i + 1,
       name: u.name,
       interface: u.interface,
+      addressing: "static",
       nextHop: ip(u.net + 1),
       localAddress: null,
       probeTargets: [],

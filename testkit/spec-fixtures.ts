@@ -19,6 +19,7 @@ export function isp(
     name: id,
     index,
     interface: iface,
+    addressing: "static",
     nextHop,
     probeTargets: [nextHop],
     monitor: zMonitor.parse({}),

@@ -91,9 +91,9 @@ describe("applySpec", () => {
 
   it("reports a spec the renderer refuses", async () => {
     const spec = officeSpec();
-    (spec.isps[1] as { interface: string }).interface = "ispa";
+    Object.assign(spec.isps[1] as object, { interface: "ispa", nextHop: spec.isps[0]?.nextHop });
     const r = await applySpec(spec, new Map(), { runner: gateway() });
     expect(r).toMatchObject({ ok: false, stage: "render" });
-    expect(r.error).toMatch(/interface ispa is used by two ISPs/);
+    expect(r.error).toMatch(/interface ispa with next hop \S+ is used by two ISPs/);
   });
 });

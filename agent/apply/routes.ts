@@ -37,6 +37,8 @@ export interface RuleJson {
   priority?: number;
   src?: string;
   srclen?: number;
+  dst?: string;
+  dstlen?: number;
   fwmark?: string;
   fwmask?: string;
   table?: string;
@@ -92,10 +94,19 @@ function ruleMatches(r: RuleJson, d: DesiredIpRule): boolean {
     mark === d.fwmark &&
     mask === wantedMask &&
     r.oif === d.oif &&
+    ruleTo(r) === d.to &&
     r.iif === undefined &&
     (r.src === undefined || r.src === "all")
   );
 }
+
+/** The single destination address of a probe rule (`to X`), as ip prints a /32 without its length. */
+const ruleTo = (r: RuleJson) =>
+  r.dst === undefined || r.dst === "all"
+    ? undefined
+    : r.dstlen === undefined || r.dstlen === 32
+      ? r.dst
+      : `${r.dst}/${r.dstlen}`;
 
 /** A rule of Gatehouse's own shape (reroute by mark, or probes by oif) that looks up one of its tables. */
 export function isOwnedRule(r: RuleJson): boolean {
@@ -104,7 +115,12 @@ export function isOwnedRule(r: RuleJson): boolean {
     return r.fwmark !== undefined && Number(r.fwmask ?? "0xffffffff") === MARK_VS_DR_MASK && r.oif === undefined;
   }
   if (!inRange(Number(r.table), OWNED_TABLES)) return false;
-  const byMark = r.fwmark !== undefined && Number(r.fwmask ?? "0xffffffff") === REROUTE_MASK && r.oif === undefined;
+  const byMark =
+    r.fwmark !== undefined &&
+    Number(r.fwmask ?? "0xffffffff") === REROUTE_MASK &&
+    r.oif === undefined &&
+    ruleTo(r) === undefined;
+  // probes: by oif, or by oif and target on an interface several ISPs share
   const byOif = r.fwmark === undefined && r.oif !== undefined;
   return byMark || byOif;
 }
@@ -113,6 +129,7 @@ export function isOwnedRule(r: RuleJson): boolean {
 function ruleAddArgs(d: DesiredIpRule): string[] {
   const args = ["ip", "-4", "rule", "add", "priority", String(d.priority)];
   if (d.fwmark !== undefined) args.push("fwmark", `${hex(d.fwmark)}/${hex(d.mask ?? 0xffffffff)}`);
+  if (d.to !== undefined) args.push("to", d.to);
   if (d.oif !== undefined) args.push("oif", d.oif);
   args.push("lookup", String(d.table));
   return args;
@@ -123,6 +140,8 @@ function ruleSelector(r: RuleJson): string[] {
   const args = ["priority", String(r.priority)];
   if (r.src !== undefined && r.src !== "all")
     args.push("from", r.srclen === undefined ? r.src : `${r.src}/${r.srclen}`);
+  const to = ruleTo(r);
+  if (to !== undefined) args.push("to", to);
   if (r.fwmark !== undefined) args.push("fwmark", r.fwmask === undefined ? r.fwmark : `${r.fwmark}/${r.fwmask}`);
   if (r.iif !== undefined) args.push("iif", r.iif);
   if (r.oif !== undefined) args.push("oif", r.oif);

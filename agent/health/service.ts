@@ -17,6 +17,8 @@ import { PoolUsageReader } from "./pool-usage-reader";
 import { FailoverController } from "./controller";
 import { OWNED_ADDRESS_METRIC } from "../../core/spec/marks";
 import { ArpWatch } from "./arp-watch";
+import { type LearnedUplink, withLearnedUplinks } from "../../core/spec/learned-uplinks";
+import { learnUplinks } from "./uplink-learn";
 import { LinkWatcher, parseLinkCarriers } from "./link-watch";
 import { HealthMonitor } from "./monitor";
 import {
@@ -65,6 +67,8 @@ export interface HealthServiceDeps {
   onFailoverEvent?: (e: FailoverEvent) => void;
   /** how real servers are checked; default: from this process (agent/vs/checks.ts) */
   runCheck?: RunCheck;
+  /** how often DHCP and PPPoE uplinks are re-read (their address and next hop) */
+  uplinkPollMs?: number;
   /** how often the ip rules are re-read: operators add rules while the agent runs */
   ruleCheckIntervalMs?: number;
   reportIntervalMs?: number;
@@ -108,6 +112,10 @@ export class HealthService {
   readonly ha: HaSupervisor | null;
   private readonly vsTraffic: VirtualServiceTraffic;
   private lastVsTraffic = new Map<string, RealServerTraffic>();
+  /** the spec as the console sent it; what runs has the learned next hops of dynamic uplinks */
+  private received: GatewaySpec | null = null;
+  private learned = new Map<string, LearnedUplink & { at: string }>();
+  private applying: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: HealthServiceDeps) {
     this.ha =
@@ -210,8 +218,18 @@ export class HealthService {
     else this.deps.log.warn({ error: r.stderr.trim().slice(0, 400) }, "cannot read the interfaces' carrier");
   }
 
-  /** The loop's apply: the datapath with failover, then probing follows the loaded spec. */
-  async apply(spec: GatewaySpec): Promise<ApplyOutcome> {
+  /**
+   * The loop's apply: the datapath with failover, then probing follows the loaded spec. Applies
+   * run one at a time (a learned next hop re-applies on its own), each with what was learned.
+   */
+  apply(spec: GatewaySpec): Promise<ApplyOutcome> {
+    this.received = spec;
+    const run = this.applying.then(() => this.applyNow(withLearnedUplinks(spec, this.learned)));
+    this.applying = run.catch(() => {});
+    return run;
+  }
+
+  private async applyNow(spec: GatewaySpec): Promise<ApplyOutcome> {
     // before: what the new rules will be up against; after: what they are up against now
     await this.checkIpRules(spec);
     const outcome = await this.controller.applySpec(spec);
@@ -299,6 +317,7 @@ export class HealthService {
         alert: (alerts.find((a) => a.ispId === s.ispId)?.message ?? "").slice(0, 600),
         connections: index === undefined ? null : (counts.byIsp.get(index) ?? null),
         unansweredArp: this.arp.unanswered(s.ispId),
+        ...this.learnedHealth(s.ispId),
       };
     });
   }
@@ -409,9 +428,73 @@ export class HealthService {
     }
   }
 
+  private learnedHealth(ispId: string): Pick<IspHealth, "learned"> {
+    const l = this.learned.get(ispId);
+    return l === undefined ? {} : { learned: { address: l.address, nextHop: l.nextHop, at: l.at } };
+  }
+
+  /**
+   * DHCP and PPPoE uplinks: what their clients set on the interface is read every second (two
+   * `ip -j` calls, only while the spec has such an ISP); a changed next hop re-applies the spec,
+   * so routes, the classifier and the probes follow it. A changed address alone needs nothing:
+   * interface-address pools masquerade to whatever address the interface has.
+   */
+  async refreshUplinks(): Promise<boolean> {
+    const spec = this.received;
+    if (spec === null || spec.isps.every((i) => i.addressing === "static")) return false;
+    const [routes, addrs] = await Promise.all([
+      this.deps.runner.run(["ip", "-j", "-4", "route", "show", "table", "main"], { timeoutMs: 5_000 }),
+      this.deps.runner.run(["ip", "-j", "-4", "addr", "show"], { timeoutMs: 5_000 }),
+    ]);
+    if (routes.code !== 0 || addrs.code !== 0) {
+      this.deps.log.warn({ error: (routes.stderr + addrs.stderr).trim().slice(0, 400) }, "cannot read the uplinks");
+      return false;
+    }
+    let found: LearnedUplink[];
+    try {
+      found = learnUplinks(spec, routes.stdout, addrs.stdout);
+    } catch (e) {
+      this.deps.log.warn({ err: e instanceof Error ? e.message : String(e) }, "cannot read the uplinks");
+      return false;
+    }
+    let nextHopMoved = false;
+    let changed = found.length !== this.learned.size;
+    const now = new Date().toISOString();
+    const next = new Map<string, LearnedUplink & { at: string }>();
+    for (const l of found) {
+      const before = this.learned.get(l.ispId);
+      const same = before !== undefined && before.address === l.address && before.nextHop === l.nextHop;
+      next.set(l.ispId, same ? before : { ...l, at: now });
+      if (same) continue;
+      changed = true;
+      const isp = spec.isps.find((i) => i.id === l.ispId);
+      this.deps.log.info(
+        { isp: isp?.name, interface: l.interface, address: l.address, nextHop: l.nextHop, was: before ?? null },
+        "uplink address or next hop changed",
+      );
+      if ((before?.nextHop ?? null) !== l.nextHop && l.nextHop !== null) nextHopMoved = true;
+    }
+    this.learned = next;
+    if (nextHopMoved) {
+      const outcome = await this.apply(spec);
+      if (!outcome.ok) this.deps.log.error({ error: outcome.error }, "re-applying with the learned next hop failed");
+    }
+    if (changed) this.reporter.kick();
+    return nextHopMoved;
+  }
+
+  private async uplinkLoop(signal: AbortSignal): Promise<void> {
+    const every = this.deps.uplinkPollMs ?? 1_000;
+    while (!signal.aborted) {
+      await this.refreshUplinks().catch((e: unknown) => this.deps.log.warn({ err: e }, "uplink refresh failed"));
+      await delay(every, undefined, { signal }).catch(() => {});
+    }
+  }
+
   async run(signal: AbortSignal): Promise<void> {
     try {
       await Promise.all([
+        this.uplinkLoop(signal),
         this.reporter.run(signal),
         this.countLoop(signal),
         this.poolUsageLoop(signal),

@@ -21,7 +21,7 @@ const reader = (p: string) => {
 /** Policies from every importer, plus hand-made variety: the round trips run over all of them. */
 function policies(): Array<[string, Policy]> {
   const ipt = importPolicy(sample("nat.iptables-save"), emptyPolicy(), {
-    answers: { "nextHop:eth1": "198.51.100.1" },
+    answers: { "nextHop:eth1": "198.51.100.1", "nextHop:eth2": "203.0.113.1" },
   }).policy;
   const lvs = importPolicy(sample("lvs-snat.ipvsadm.sh"), emptyPolicy()).policy;
   const ka = importPolicy(sample("keepalived.conf"), lvs, {
@@ -130,6 +130,7 @@ describe("script exports", () => {
       /^-A POSTROUTING -s 10.1.0.0\/16 -d 10.0.0.0\/8 -m comment --comment "iptables line 14" -j RETURN$/m,
     );
     expect(out.text).toContain("--to-source 192.0.2.10-192.0.2.20:1024-65535 --persistent");
+    expect(out.text).toMatch(/^-A POSTROUTING -s 10.3.0.0\/16 -o eth2 .*-j MASQUERADE$/m);
     const back = importPolicy(out.text, { ...emptyPolicy(), isps: policy.isps });
     expect(back.problems).toEqual([]);
     const shape = (p: Policy) =>

@@ -67,6 +67,16 @@ export function exportIptables(policy: Policy, title = "the cluster"): ScriptExp
     else {
       const pool = l.pool.get(r.action.poolId);
       if (!pool) continue;
+      if (pool.mode === "interface") {
+        const isp = l.isp.get(pool.ispId);
+        if (!r.egressIspId || r.egressIspId !== pool.ispId || !isp) {
+          skip(r, `uses interface-address pool "${pool.name}" without egress via its ISP: MASQUERADE needs -o`);
+          continue;
+        }
+        parts.push(`-j MASQUERADE${pool.portRange ? ` --to-ports ${pool.portRange.from}-${pool.portRange.to}` : ""}`);
+        lines.push(parts.join(" "));
+        continue;
+      }
       if (pool.addresses.length !== 1 || pool.addresses[0]?.includes("/")) {
         skip(r, `uses pool "${pool.name}", which is not one address range (--to-source takes one a-b range)`);
         continue;
@@ -140,6 +150,10 @@ function lvsSnatLines(policy: Policy, notes: string[]): SnatLine[] {
     }
     const pool = l.pool.get(r.action.poolId);
     if (!pool) continue;
+    if (pool.mode === "interface") {
+      fail(`uses interface-address pool "${pool.name}"; lvs-snat rules name their addresses`);
+      continue;
+    }
     if (pool.addresses.length !== 1 || pool.addresses[0]?.includes("/")) {
       fail(`uses pool "${pool.name}", which is not one address range`);
       continue;

@@ -175,6 +175,7 @@ export class PolicyBuilder {
       index,
       name: this.uniqueName(this.allIsps(), iface),
       interface: iface,
+      addressing: "static",
       nextHop: gw,
       localAddress: null,
       probeTargets: [],
@@ -253,9 +254,11 @@ export class PolicyBuilder {
     isp: Isp,
     portRange: Pool["portRange"],
     nameHint: string,
+    mode: Pool["mode"] = "routed",
   ): { pool: Pool; merged: string | null } {
     const same = (p: Pool) =>
       p.ispId === isp.id &&
+      (p.mode === "interface") === (mode === "interface") &&
       JSON.stringify(p.portRange) === JSON.stringify(portRange) &&
       JSON.stringify([...p.addresses].sort()) === JSON.stringify([...addresses].sort());
     const old = this.existing.pools.find(same);
@@ -266,7 +269,7 @@ export class PolicyBuilder {
       id: this.newId("pool"),
       name: this.uniqueName([...this.existing.pools, ...this.added.pools], nameHint),
       ispId: isp.id,
-      mode: "routed",
+      mode,
       addresses,
       portRange,
       comment: "imported",

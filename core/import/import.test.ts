@@ -34,6 +34,7 @@ const ISP_A = {
   index: 1,
   name: "telia",
   interface: "eth1",
+  addressing: "static" as const,
   nextHop: "198.51.100.1",
   localAddress: null,
   probeTargets: [],
@@ -203,15 +204,19 @@ describe("iptables-save (nat)", () => {
     expect(r.questions).toEqual([]);
     expect(r.problems).toEqual([]);
     const rules = r.changes.rules;
-    expect(rules.map((x) => x.priority)).toEqual([10, 20, 30, 40, 50]);
-    expect(rules.map((x) => x.action.type)).toEqual(["exclude", "exclude", "snat", "snat", "snat"]);
+    expect(rules.map((x) => x.priority)).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(rules.map((x) => x.action.type)).toEqual(["exclude", "exclude", "snat", "snat", "snat", "snat"]);
     expect(rules[1]?.comment).toBe("no NAT to the DC");
-    expect(rules.map((x) => x.protocol)).toEqual(["any", "any", "tcp", "udp", "any"]);
+    expect(rules.map((x) => x.protocol)).toEqual(["any", "any", "tcp", "udp", "any", "any"]);
     expect(rules[2]?.action).toMatchObject({ algorithm: "sh" });
     expect(rules[4]?.action).toMatchObject({ algorithm: "sdh" });
     // the tcp and udp rules share one pool, with its ports
-    expect(r.changes.pools).toHaveLength(2);
+    expect(r.changes.pools).toHaveLength(3);
     expect(r.changes.pools[0]?.portRange).toEqual({ from: 1024, to: 65535 });
+    // -o eth2 -j MASQUERADE: the interface-address pool of the ISP on eth2
+    const eth2 = r.changes.isps.find((i) => i.interface === "eth2");
+    expect(r.changes.pools[2]).toMatchObject({ mode: "interface", addresses: [], ispId: eth2?.id });
+    expect(rules[5]).toMatchObject({ egressIspId: eth2?.id, action: { type: "snat", poolId: r.changes.pools[2]?.id } });
     expect(line(r, 17)?.status).toBe("imported");
     expect(line(r, 17)?.message).toMatch(/merged with new pool/);
     expect(r.notes.join()).toMatch(/priorities 10 apart/);
@@ -222,7 +227,7 @@ describe("iptables-save (nat)", () => {
     expect(line(r, 4)?.message).toMatch(/only the nat table/);
     expect(line(r, 12)?.message).toMatch(/imported as virtual service "tcp-192.0.2.80-80" .*--mode nth/);
     expect(line(r, 13)?.message).toMatch(/real server 10.9.0.2 .* of virtual service "tcp-192.0.2.80-80"/);
-    expect(line(r, 19)?.message).toMatch(/MASQUERADE .*no "interface address" kind yet/);
+    expect(line(r, 19)?.message).toMatch(/imported as .*MASQUERADE: the current address of eth2/);
     expect(line(r, 20)?.message).toMatch(/negation/);
     expect(line(r, 21)?.message).toMatch(/--dport/);
     expect(line(r, 22)?.message).toMatch(/jump to user chain LAN-EXCEPT/);
@@ -231,8 +236,34 @@ describe("iptables-save (nat)", () => {
 
   it("asks for the next hop of interfaces that are not ISPs", () => {
     const r = run(text);
-    expect(r.questions.map((q) => q.key)).toEqual(["nextHop:eth1"]);
+    expect(r.questions.map((q) => q.key)).toEqual(["nextHop:eth1", "nextHop:eth2"]);
     expect(r.questions[0]?.lines).toEqual([16, 17, 18]);
+  });
+
+  it("takes -j MASQUERADE into one interface-address pool per ISP, and refuses it without -o or with bad ports", () => {
+    const r = run(
+      [
+        "iptables -t nat -A POSTROUTING -s 10.9.0.0/16 -o eth1 -j MASQUERADE --to-ports 2000-2999",
+        "iptables -t nat -A POSTROUTING -s 10.8.0.0/16 -o eth1 -j MASQUERADE --to-ports 2000-2999",
+        "iptables -t nat -A POSTROUTING -s 10.7.0.0/16 -j MASQUERADE",
+        "iptables -t nat -A POSTROUTING -s 10.6.0.0/16 -o eth1 -j MASQUERADE --to-ports 9-x",
+      ].join("\n"),
+      {},
+      withIspA(),
+    );
+    expect(r.lines.map((l) => l.status)).toEqual(["imported", "imported", "not-imported", "not-imported"]);
+    expect(r.changes.pools).toEqual([
+      expect.objectContaining({
+        ispId: "isp-a",
+        mode: "interface",
+        addresses: [],
+        portRange: { from: 2000, to: 2999 },
+      }),
+    ]);
+    expect(r.lines[1]?.message).toMatch(/merged with new pool/);
+    expect(r.lines[2]?.message).toMatch(/without -o/);
+    expect(r.lines[3]?.message).toMatch(/--to-ports "9-x"/);
+    expect(r.problems).toEqual([]);
   });
 
   it("reads script lines with iptables -t nat and refuses -I", () => {

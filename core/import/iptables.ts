@@ -20,6 +20,8 @@ interface RuleText {
   proto?: string;
   target?: string;
   toSource?: string;
+  /** MASQUERADE --to-ports */
+  toPorts?: string;
   persistent: boolean;
   comment?: string;
   notes: string[];
@@ -64,6 +66,9 @@ function parseRule(ws: string[]): RuleText | string {
         if (r.toSource !== undefined) return "several --to-source addresses cannot be expressed as one pool rule";
         r.toSource = take();
         break;
+      case "--to-ports":
+        r.toPorts = take();
+        break;
       case "--persistent":
         r.persistent = true;
         break;
@@ -96,6 +101,16 @@ function parseRule(ws: string[]): RuleText | string {
     }
   }
   return r;
+}
+
+/** MASQUERADE --to-ports: null when absent, "bad" when not port[-port]. */
+function parsePortRange(text: string | undefined): Pool["portRange"] | "bad" {
+  if (text === undefined) return null;
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
+  if (m === null) return "bad";
+  const from = Number(m[1]);
+  const to = Number(m[2] ?? m[1]);
+  return from >= 1 && to <= 65535 && from <= to ? { from, to } : "bad";
 }
 
 function parseToSource(text: string, changed: string[]): { range: string; ports: Pool["portRange"] } | null {
@@ -226,13 +241,18 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       continue;
     }
     const target = parsed.target ?? "";
-    if (target === "MASQUERADE") {
+    if (target === "MASQUERADE" && parsed.oif === undefined) {
       b.say(
         src,
         "not-imported",
-        `not imported: MASQUERADE uses ${parsed.oif ?? "the interface"}'s own address, and Gatehouse pools have no "interface address" kind yet; add a pool with that address and a SNAT rule instead`,
+        "not imported: MASQUERADE without -o takes the address of whichever interface a packet leaves by; Gatehouse needs the ISP's interface (-o) to know whose interface address it is",
         changed,
       );
+      continue;
+    }
+    const masqueradePorts = target === "MASQUERADE" ? parsePortRange(parsed.toPorts) : null;
+    if (masqueradePorts === "bad") {
+      b.say(src, "not-imported", `not imported because --to-ports "${parsed.toPorts}" is not port[-port]`, changed);
       continue;
     }
     if (target === "CHROUTE") {
@@ -253,7 +273,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       );
       continue;
     }
-    if (target !== "SNAT" && target !== "RETURN" && target !== "ACCEPT") {
+    if (target !== "SNAT" && target !== "MASQUERADE" && target !== "RETURN" && target !== "ACCEPT") {
       b.say(
         src,
         "not-imported",
@@ -290,6 +310,11 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       const got = b.poolFor([to.range], owner, to.ports, `snat-${to.range.split("-")[0]}`);
       merged = got.merged;
       action = { type: "snat", poolId: got.pool.id, algorithm: parsed.persistent ? "sh" : "sdh" };
+    } else if (target === "MASQUERADE" && egress !== "any") {
+      // -o is set, so the egress is the ISP on that interface: its interface-address pool
+      const got = b.poolFor([], egress, masqueradePorts, `${egress.name}-address`, "interface");
+      merged = got.merged;
+      action = { type: "snat", poolId: got.pool.id, algorithm: "sh" };
     } else action = { type: "exclude" };
     pinnedAny = true;
     const rule = b.rule({
@@ -302,11 +327,13 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       comment: parsed.comment ? safeComment(parsed.comment) : `iptables line ${src.line}`,
     });
     const why =
-      target === "SNAT"
-        ? parsed.persistent
-          ? " (--persistent: same address per source)"
-          : " (no --persistent: hash of source and destination)"
-        : "";
+      target === "MASQUERADE"
+        ? ` (MASQUERADE: the current address of ${parsed.oif ?? "the interface"})`
+        : target === "SNAT"
+          ? parsed.persistent
+            ? " (--persistent: same address per source)"
+            : " (no --persistent: hash of source and destination)"
+          : "";
     b.say(
       src,
       "imported",

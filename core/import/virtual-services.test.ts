@@ -114,6 +114,7 @@ const ISP_TELIA = {
   index: 1,
   name: "telia",
   interface: "eth1",
+  addressing: "static" as const,
   nextHop: "198.51.100.1",
   localAddress: null,
   probeTargets: [],

@@ -87,6 +87,7 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
         name: isp.name,
         index: isp.index,
         interface: link.interface,
+        addressing: isp.addressing,
         nextHop: link.nextHop,
         probeTargets: isp.probeTargets.length > 0 ? [...isp.probeTargets] : [link.nextHop],
         monitor: { ...isp.monitor },

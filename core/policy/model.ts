@@ -86,9 +86,24 @@ export const zMonitor = z
   .prefault({});
 export type Monitor = z.infer<typeof zMonitor>;
 
+/**
+ * How the gateway gets its address and next hop on the ISP link. static: as the policy says;
+ * dhcp, pppoe: the gateway's DHCP client or pppd sets them, and the agent follows what they set
+ * (the policy's next hop is then only the value used until one is learned).
+ */
+export const ADDRESSING_VALUES = ["static", "dhcp", "pppoe"] as const;
+export const zAddressing = z.enum(ADDRESSING_VALUES);
+export type Addressing = z.infer<typeof zAddressing>;
+export const ADDRESSING_LABELS: Record<Addressing, string> = {
+  static: "static",
+  dhcp: "DHCP (learned from the lease)",
+  pppoe: "PPPoE (learned from the ppp link)",
+};
+
 export const zIspFields = z.object({
   name: zName,
   interface: zInterfaceName,
+  addressing: zAddressing.default("static"),
   nextHop: zIPv4,
   /**
    * The gateway's own address on the ISP link with the link's prefix length (198.51.100.2/24):
@@ -116,24 +131,49 @@ export const MAX_POOL_ADDRESSES = 65_536;
 
 /**
  * routed: the ISP routes the addresses to the gateway; on-link: they are in the ISP link's subnet
- * and the ISP router finds them by ARP, so the gateway puts them on the uplink.
+ * and the ISP router finds them by ARP, so the gateway puts them on the uplink; interface: the
+ * ISP interface's own current address, whatever it is at the moment (iptables MASQUERADE): the
+ * pool has no addresses of its own and follows DHCP and PPPoE changes by itself.
  */
-export const POOL_MODES = ["routed", "on-link"] as const;
+export const POOL_MODES = ["routed", "on-link", "interface"] as const;
 export const zPoolMode = z.enum(POOL_MODES);
 export type PoolMode = z.infer<typeof zPoolMode>;
-export const POOL_MODE_LABELS: Record<PoolMode, string> = { routed: "routed", "on-link": "on-link (ARP)" };
+export const POOL_MODE_LABELS: Record<PoolMode, string> = {
+  routed: "routed",
+  "on-link": "on-link (ARP)",
+  interface: "interface address (MASQUERADE)",
+};
 
-export const zPoolFields = z.object({
+/** Whether a pool of this mode lists its own addresses (an interface-address pool has none). */
+export const poolHasAddresses = (mode: PoolMode) => mode !== "interface";
+
+const zPoolShape = z.object({
   name: zName,
   ispId: zId,
   mode: zPoolMode.default("routed"),
-  addresses: z.array(zAddressRange).min(1, "needs at least one address").max(64, "at most 64 items"),
+  /** empty exactly when the mode is interface (the check below says so, naming the field) */
+  addresses: z.array(zAddressRange).max(64, "at most 64 items").default([]),
   portRange: zPortRange.nullable().default(null),
   comment: zComment,
 });
+
+function checkPoolAddresses(pool: { mode: PoolMode; addresses: string[] }, ctx: z.RefinementCtx) {
+  if (poolHasAddresses(pool.mode) && pool.addresses.length === 0) {
+    ctx.addIssue({ code: "custom", path: ["addresses"], message: "needs at least one address" });
+  }
+  if (!poolHasAddresses(pool.mode) && pool.addresses.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["addresses"],
+      message: "must be empty: an interface-address pool uses the ISP interface's current address",
+    });
+  }
+}
+
+export const zPoolFields = zPoolShape.superRefine(checkPoolAddresses);
 export const zPool = zPoolFields.extend({ id: zId });
 /** The first pool of a new ISP, created with it: the ISP is not there yet to be named. */
-export const zNewIspPool = zPoolFields.omit({ ispId: true });
+export const zNewIspPool = zPoolShape.omit({ ispId: true }).superRefine(checkPoolAddresses);
 export type Pool = z.infer<typeof zPool>;
 
 export const zZoneFields = z.object({

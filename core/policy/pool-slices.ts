@@ -1,5 +1,5 @@
 import { bigIntToIPv4, ipv4ToBigInt, parseAddressRange } from "../address";
-import type { Policy, Pool } from "./model";
+import { type Policy, type Pool, poolHasAddresses } from "./model";
 import { assignSlices } from "./slices";
 
 /**
@@ -67,6 +67,8 @@ export class PoolSliceError extends Error {
  */
 export function slicePool(pool: Pool, addresses: readonly string[], gatewayIds: readonly string[]): PoolSlices {
   const gateways = [...new Set(gatewayIds)];
+  // an interface-address pool is each gateway's own address on the uplink: nothing to share out
+  if (!poolHasAddresses(pool.mode)) return { poolId: pool.id, byGateway: new Map(gateways.map((g) => [g, []])) };
   if (addresses.length < gateways.length) throw new PoolSliceError(pool, addresses.length, gateways.length);
   const owners = assignSlices(addresses, gateways);
   const byGateway = new Map<string, string[]>(gateways.map((g) => [g, []]));

@@ -3,6 +3,7 @@ import {
   decide,
   type EntryMiss,
   type FailoverState,
+  lookupSees,
   type MissReason,
   type Packet,
 } from "../spec/decide";
@@ -38,6 +39,8 @@ export interface SimulatedSnat {
   /** every address the connection may get */
   candidates: string[];
   portRange: { from: number; to: number } | null;
+  /** an interface-address pool: the interface whose current address the source becomes */
+  masquerade?: string;
 }
 
 export interface Simulation {
@@ -123,6 +126,11 @@ export function simulatePacket(spec: GatewaySpec, failover: FailoverState, packe
   const v = decision.verdict;
   const notes: string[] = [];
   const routedName = ispName(packet.routedIspId);
+  if (decision.retried && lookupSees(spec, packet.routedIspId) === null) {
+    notes.push(
+      `ISP "${routedName}" shares its interface with another ISP, so the lookup before routing cannot tell which one routing picks: the connection's first packet is dropped once its next hop is known, and its retransmission is rerouted.`,
+    );
+  }
 
   if (v.kind === "not-egress") {
     return {
@@ -182,6 +190,7 @@ export function simulatePacket(spec: GatewaySpec, failover: FailoverState, packe
     address: v.address,
     candidates: v.candidates,
     portRange: v.portRange,
+    ...(v.masquerade === undefined ? {} : { masquerade: v.masquerade }),
   };
   if (action?.type === "snat" && action.poolId !== v.poolId) {
     const why =
@@ -192,9 +201,11 @@ export function simulatePacket(spec: GatewaySpec, failover: FailoverState, packe
   }
   if (v.portRange) notes.push(`Source ports are taken from ${v.portRange.from}-${v.portRange.to}.`);
   const target =
-    v.address !== null
-      ? `${v.address} (${label} over ${v.candidates.length} address${v.candidates.length === 1 ? "" : "es"})`
-      : `one of ${v.candidates.length} address${v.candidates.length === 1 ? "" : "es"}, chosen per connection (${label})`;
+    v.masquerade !== undefined
+      ? `the current address of interface ${v.masquerade} (masquerade)`
+      : v.address !== null
+        ? `${v.address} (${label} over ${v.candidates.length} address${v.candidates.length === 1 ? "" : "es"})`
+        : `one of ${v.candidates.length} address${v.candidates.length === 1 ? "" : "es"}, chosen per connection (${label})`;
   return {
     outcome: "snat",
     summary: `${ruleWords} translates the source to ${target} from pool "${snat.poolName}"${via}.`,
@@ -248,7 +259,7 @@ export function simulateRouting(
   const name = (id: string | null) => spec.isps.find((i) => i.id === id)?.name ?? id;
   return [...new Set(route.ispIds)].map((ispId) => {
     const simulation = simulatePacket(spec, failover, { ...packet, routedIspId: ispId, lookupIspId });
-    if (simulation.decision.retried) {
+    if (simulation.decision.retried && lookupSees(spec, lookupIspId) !== null) {
       simulation.notes.push(
         `The lookup before routing reports ISP "${name(lookupIspId)}", the first next hop, but the kernel sends this connection via "${name(ispId)}": its first packet is dropped and its retransmission rerouted.`,
       );

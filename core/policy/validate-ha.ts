@@ -1,6 +1,6 @@
 import { type Interval, ipv4ToBigInt, parseAddressRange } from "../address";
 import { type ClusterGateway, defaultGatewaySettings, hostOf, ispsInUse, resolveLink } from "./ha";
-import type { GatewaySettings, Policy } from "./model";
+import type { GatewaySettings, Policy, PoolMode } from "./model";
 
 /**
  * Checks of the per-gateway settings and of high availability: every gateway's links complete for
@@ -34,7 +34,7 @@ function subnetOf(address: string): { address: bigint; start: bigint; end: bigin
 interface PoolRange {
   poolName: string;
   ispId: string;
-  mode: "routed" | "on-link";
+  mode: PoolMode;
   range: Interval;
 }
 

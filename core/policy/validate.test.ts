@@ -304,7 +304,7 @@ describe("validatePolicy: reserved pool addresses", () => {
 });
 
 describe("validatePolicy: ISPs", () => {
-  it("rejects shared interfaces, next hops and indexes, on both ISPs", () => {
+  it("rejects shared next hops and indexes, on both ISPs", () => {
     const p = edit((p) => {
       const lte = isp(p, "isp-lte") as { interface: string; nextHop: string; index: number };
       lte.interface = "eth1";
@@ -314,17 +314,46 @@ describe("validatePolicy: ISPs", () => {
     const issues = validatePolicy(p);
     expect(issuesOf(issues, "isp", "isp-lte")).toEqual([
       { path: ["index"], message: 'index 2 is already used by ISP "cogent"' },
-      {
-        path: ["interface"],
-        message: 'interface eth1 is already used by ISP "telia"; the gateway tells uplinks apart by their interface',
-      },
       { path: ["nextHop"], message: 'next hop 203.0.113.1 is already used by ISP "cogent"' },
     ]);
-    expect(issuesOf(issues, "isp", "isp-telia")).toEqual([
+    expect(issuesOf(issues, "isp", "isp-telia")).toEqual([]);
+  });
+
+  it("lets two static ISPs share an interface with distinct next hops and probe targets", () => {
+    const p = edit((p) => {
+      const lte = isp(p, "isp-lte") as { interface: string; probeTargets: string[] };
+      lte.interface = "eth1";
+      lte.probeTargets = ["203.0.113.53"];
+    });
+    expect(issuesOf(validatePolicy(p), "isp", "isp-lte")).toEqual([]);
+  });
+
+  it("refuses a DHCP or PPPoE ISP on a shared interface, and a probe target two ISPs on one interface share", () => {
+    const p = edit((p) => {
+      const lte = isp(p, "isp-lte") as { interface: string; addressing: string; probeTargets: string[] };
+      lte.interface = "eth1";
+      lte.addressing = "dhcp";
+      lte.probeTargets = ["203.0.113.53"];
+      (isp(p, "isp-telia") as { probeTargets: string[] }).probeTargets = ["203.0.113.53"];
+    });
+    const issues = validatePolicy(p);
+    expect(issuesOf(issues, "isp", "isp-lte")).toEqual([
       {
         path: ["interface"],
         message:
-          'interface eth1 is already used by ISP "lte-backup"; the gateway tells uplinks apart by their interface',
+          'interface eth1 is also ISP "telia"\'s uplink; a DHCP uplink needs an interface of its own (ISPs share one only with static next hops)',
+      },
+      {
+        path: ["probeTargets", 0],
+        message:
+          'probe target 203.0.113.53 is also probed by ISP "telia" on the same interface eth1; each ISP on a shared interface needs its own probe targets',
+      },
+    ]);
+    expect(issuesOf(issues, "isp", "isp-telia")).toEqual([
+      {
+        path: ["probeTargets", 0],
+        message:
+          'probe target 203.0.113.53 is also probed by ISP "lte-backup" on the same interface eth1; each ISP on a shared interface needs its own probe targets',
       },
     ]);
   });
@@ -612,13 +641,6 @@ describe("validateEntity", () => {
     const newIsp = { ...(p.isps[2] as Isp), id: undefined, index: undefined, name: "telia" };
     expect(validateEntity(p, "isp", newIsp)).toEqual([
       { entity: "isp", id: null, path: ["name"], message: 'name "telia" is already used by another ISP' },
-      {
-        entity: "isp",
-        id: null,
-        path: ["interface"],
-        message:
-          'interface wwan0 is already used by ISP "lte-backup"; the gateway tells uplinks apart by their interface',
-      },
       {
         entity: "isp",
         id: null,

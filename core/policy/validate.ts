@@ -257,12 +257,8 @@ function checkIsps(p: Parsed, poolsById: Map<string, Pool>, poolItems: PoolItem[
     }
   };
   clash(byIndex, "index", (k, o) => `index ${k} is already used by ISP "${o.name}"`);
-  clash(
-    byInterface,
-    "interface",
-    (k, o) => `interface ${k} is already used by ISP "${o.name}"; the gateway tells uplinks apart by their interface`,
-  );
   clash(byNextHop, "nextHop", (k, o) => `next hop ${k} is already used by ISP "${o.name}"`);
+  checkSharedInterfaces(byInterface, out);
 
   for (const isp of p.isps) {
     if (LOOPBACK_INTERFACE.test(isp.interface)) {
@@ -313,6 +309,42 @@ function checkIsps(p: Parsed, poolsById: Map<string, Pool>, poolItems: PoolItem[
           `default pool "${pool.name}" belongs to ${owner ? `ISP "${owner.name}"` : "another ISP"}, not to this ISP`,
         );
       }
+    }
+  }
+}
+
+/**
+ * Several ISPs on one interface (one uplink to an exchange with two upstream routers) are told
+ * apart by their next hop (distinct, checked above). A DHCP or PPPoE uplink has its interface to
+ * itself: its next hop is whatever the client learns, which could be another ISP's. Probe targets
+ * beyond the next hop are routed per target on a shared interface, so two of its ISPs cannot
+ * probe the same one.
+ */
+function checkSharedInterfaces(byInterface: Map<string, Isp[]>, out: Issues) {
+  for (const [name, group] of byInterface) {
+    if (group.length < 2) continue;
+    for (const isp of group) {
+      const other = group.find((g) => g !== isp) as Isp;
+      if (isp.addressing !== "static") {
+        out.add(
+          "isp",
+          isp.id,
+          ["interface"],
+          `interface ${name} is also ISP "${other.name}"'s uplink; a ${isp.addressing === "dhcp" ? "DHCP" : "PPPoE"} uplink needs an interface of its own (ISPs share one only with static next hops)`,
+        );
+      }
+      isp.probeTargets.forEach((t, i) => {
+        if (t === isp.nextHop) return;
+        const prober = group.find((g) => g !== isp && g.probeTargets.includes(t));
+        if (prober) {
+          out.add(
+            "isp",
+            isp.id,
+            ["probeTargets", i],
+            `probe target ${t} is also probed by ISP "${prober.name}" on the same interface ${name}; each ISP on a shared interface needs its own probe targets`,
+          );
+        }
+      });
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Isp, Policy, Pool, Rule } from "./model";
+import { type Isp, type Policy, type Pool, poolHasAddresses, type Rule } from "./model";
 import { type Cidr, type Interval, intervalSize, parseAddressRange, parseCidr } from "../address";
 import { type OrderedEntry, orderEntries, rulePositions } from "./order";
 import { fmt } from "./validate";
@@ -300,7 +300,8 @@ function undersizedPools(
   }
   for (const pool of policy.pools) {
     const rules = users.get(pool.id);
-    if (!rules) continue;
+    // an interface-address pool's size is the uplink's one address, which the policy does not know
+    if (!rules || !poolHasAddresses(pool.mode)) continue;
     // a source wider than a /8 (0.0.0.0/0, a catch-all) says nothing of how many clients there are
     const all = rules.flatMap((r) => sources.get(r.id) ?? []);
     const clients = unionSize(all.filter((c) => intervalSize(c) <= MAX_COUNTED_SOURCE));
@@ -450,7 +451,7 @@ export function sliceWarnings(policy: Policy, gatewayIds: readonly string[]): Po
   const gateways = new Set(gatewayIds).size;
   for (const pool of policy.pools) {
     const addresses = poolSize(pool);
-    if (addresses >= BigInt(gateways)) continue;
+    if (addresses >= BigInt(gateways) || !poolHasAddresses(pool.mode)) continue;
     out.push({
       entity: "pool",
       id: pool.id,

@@ -55,6 +55,11 @@ export const zIspHealth = z.object({
    * answer (agent/health/arp-watch.ts): replies to them are lost
    */
   unansweredArp: z.array(zIPv4).max(64).default([]),
+  /**
+   * a DHCP or PPPoE uplink: the address and next hop this gateway's client has now (null fields:
+   * none, e.g. no lease or the ppp link is down), and since when; absent for static ISPs
+   */
+  learned: z.object({ address: zIPv4.nullable(), nextHop: zIPv4.nullable(), at: zIso }).optional(),
 });
 export type IspHealth = z.infer<typeof zIspHealth>;
 

@@ -27,6 +27,8 @@ export const CHAIN_DROP_RULE = "drop_rule";
 export const CHAIN_DROP_UNMATCHED = "drop_unmatched";
 export const CHAIN_LEADING = "leading_rules";
 export const routedChain = (ispIndex: number) => `routed_${ispIndex}`;
+/** an interface several ISPs share: the next hop routing picked tells them apart (n: the lowest ISP index on it) */
+export const byNextHopChain = (n: number) => `by_nexthop_${n}`;
 export const restoreChain = (ispIndex: number) => `restore_${ispIndex}`;
 export const sourceChain = (n: number) => `src_${n}`;
 export const actionChain = (n: number) => `act_${n}`;

@@ -19,7 +19,11 @@ import { entry, gatewaySpec, isp, officeSpec } from "../../testkit/spec-fixtures
 
 const office = officeSpec();
 
-const interfaceIsp = (spec: GatewaySpec, iface: string | null) => spec.isps.find((i) => i.interface === iface);
+/** The ISP a packet leaves through: its interface, and on an interface ISPs share, its next hop. */
+const egressIsp = (spec: GatewaySpec, iface: string | null, nextHop: string | null) => {
+  const on = spec.isps.filter((i) => i.interface === iface);
+  return on.length > 1 ? on.find((i) => i.nextHop === nextHop) : on[0];
+};
 
 /** The outcome in words, from the trace of the rendered ruleset. */
 function traced(
@@ -32,10 +36,12 @@ function traced(
   const packet: TracePacket = {
     ...p,
     routedInterface: ifaceOf(p.routedIspId),
+    routedNextHop: spec.isps.find((i) => i.id === p.routedIspId)?.nextHop ?? null,
     ...(p.lookupIspId === undefined ? {} : { lookupInterface: ifaceOf(p.lookupIspId) }),
   };
   const r = traceRuleset(renderRuleset(spec, failover), packet, {
     interfaceOfTable: (t) => routing.routes.find((x) => x.table === t)?.dev ?? null,
+    nextHopOfTable: (t) => routing.routes.find((x) => x.table === t)?.via ?? null,
   });
   const retried = r.retried ? " (retried)" : "";
   const { counted } = r;
@@ -45,12 +51,13 @@ function traced(
     throw new Error(`dropped in ${r.droppedIn}`);
   }
   if ((r.ctMark & MARK_CLASSIFIED) === 0) return { text: "not-egress", address: null, counted };
-  const out = interfaceIsp(spec, r.outInterface);
+  const out = egressIsp(spec, r.outInterface, r.outNextHop);
   if (out === undefined) throw new Error(`classified packet leaves by ${r.outInterface}`);
   // the ISP number in the connection mark is what a failover flushes by: it must be the real egress
   expect(r.ctMark & MARK_ISP_MASK).toBe(out.index);
   expect(r.guardDropped).toBe(false);
   if (r.snat === null) return { text: `forward ${out.id}${retried}`, address: null, counted };
+  if (r.snat.masquerade) return { text: `snat ${out.id} masquerade${retried}`, address: null, counted };
   const poolOf = spec.pools.find((x) => x.addresses.join() === r.snat?.candidates.join());
   if (poolOf === undefined) throw new Error(`SNAT to unknown candidates ${r.snat.candidates}`);
   return { text: `snat ${out.id} ${poolOf.id}${retried}`, address: r.snat.address, counted };
@@ -74,6 +81,11 @@ function decided(spec: GatewaySpec, failover: FailoverState, p: Packet): { text:
     case "forward":
       return { text: `forward ${v.ispId}${retried}`, address: null };
     case "snat":
+      if (v.masquerade !== undefined) {
+        // the interface whose address the source becomes is the one the connection leaves by
+        expect(v.masquerade).toBe(d.interface);
+        return { text: `snat ${v.ispId} masquerade${retried}`, address: null };
+      }
       return { text: `snat ${v.ispId} ${v.poolId}${retried}`, address: v.address };
   }
 }
@@ -393,6 +405,15 @@ const srcAddrs = ["100.64.1.7", "100.64.1.130", "100.64.1.70", "100.64.2.1", "10
 const dstAddrs = ["203.0.113.1", "203.0.113.20", "203.0.113.200", "198.51.100.5", "8.8.8.8"];
 const ispIds = ["a", "b", "c"];
 const poolIds = ["pa", "pb", "pc", "pa2"];
+/** an interface-address pool of ISP c (masquerade) */
+const MASQUERADE_POOL = {
+  id: "pm",
+  name: "pm",
+  ispId: "c",
+  mode: "interface" as const,
+  addresses: [],
+  portRange: null,
+};
 
 const arbEntry = fc
   .record({
@@ -401,9 +422,9 @@ const arbEntry = fc
     protocol: fc.constantFrom(...PROTOCOLS),
     egress: fc.option(fc.constantFrom(...ispIds), { freq: 2 }),
     redirect: fc.option(fc.constantFrom(...ispIds), { freq: 4 }),
-    fallback: fc.option(fc.constantFrom(...poolIds), { freq: 3 }),
+    fallback: fc.option(fc.constantFrom(...poolIds, "pm"), { freq: 3 }),
     action: fc.oneof(
-      fc.record({ snat: fc.constantFrom(...poolIds), algorithm: fc.constantFrom(...ALGORITHMS) }),
+      fc.record({ snat: fc.constantFrom(...poolIds, "pm"), algorithm: fc.constantFrom(...ALGORITHMS) }),
       fc.constant("exclude" as const),
       fc.constant("drop" as const),
     ),
@@ -418,28 +439,32 @@ const arbEntry = fc
     }),
   );
 
-const arbSpec = fc
-  .record({
-    entries: fc.array(arbEntry, { maxLength: 14 }),
-    unmatched: fc.constantFrom("drop" as const, "forward" as const),
-    seed: fc.integer({ min: 0, max: 0xffffffff }),
-  })
-  .map(({ entries, unmatched, seed }) =>
-    gatewaySpec({
-      isps: [
-        isp("a", 1, "ispa", "100.65.1.2", [
-          { ispId: "b", defaultPoolId: "pb" },
-          { ispId: "c", defaultPoolId: null },
-        ]),
-        isp("b", 2, "ispb", "100.65.2.2", [{ ispId: "a", defaultPoolId: "pa2" }]),
-        isp("c", 7, "ispc", "100.65.3.2"),
-      ],
-      pools: office.pools.filter((x) => poolIds.includes(x.id)),
-      entries,
-      unmatched,
-      hashSeed: seed,
-    }),
-  );
+/** ISP c on its own interface, or sharing b's (two upstream routers on one link, told apart by next hop) */
+const arbSpecOn = (cInterface: string) =>
+  fc
+    .record({
+      entries: fc.array(arbEntry, { maxLength: 14 }),
+      unmatched: fc.constantFrom("drop" as const, "forward" as const),
+      seed: fc.integer({ min: 0, max: 0xffffffff }),
+    })
+    .map(({ entries, unmatched, seed }) =>
+      gatewaySpec({
+        isps: [
+          isp("a", 1, "ispa", "100.65.1.2", [
+            { ispId: "b", defaultPoolId: "pb" },
+            { ispId: "c", defaultPoolId: null },
+          ]),
+          isp("b", 2, "ispb", "100.65.2.2", [{ ispId: "a", defaultPoolId: "pa2" }]),
+          isp("c", 7, cInterface, "100.65.3.2", [{ ispId: "b", defaultPoolId: "pb" }]),
+        ],
+        pools: [...office.pools.filter((x) => poolIds.includes(x.id)), MASQUERADE_POOL],
+        entries,
+        unmatched,
+        hashSeed: seed,
+      }),
+    );
+
+const arbSpec = arbSpecOn("ispc");
 
 const arbFailover = fc
   .subarray([
@@ -447,6 +472,7 @@ const arbFailover = fc
     ["a", "c"],
     ["b", "a"],
     ["c", "b"],
+    ["b", "c"],
   ] as Array<[string, string]>)
   .map((pairs) => {
     const state = new Map<string, string>();
@@ -520,6 +546,26 @@ describe("random specs", () => {
             expect(t.address).toBe(d.address);
             // counters never decide anything, and each connection moves exactly its rule's
             expect(t.counted).toEqual(expectedCounted(spec, failover, p));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it("trace and decide agree with two ISPs on one interface told apart by next hop", () => {
+    fc.assert(
+      fc.property(
+        arbSpecOn("ispb"),
+        arbFailover,
+        fc.array(arbPacket, { minLength: 1, maxLength: 12 }),
+        (spec, failover, packets) => {
+          for (const raw of packets) {
+            const p: Packet = raw.protocol === "icmp" ? { ...raw, srcPort: undefined, dstPort: undefined } : raw;
+            const t = traced(spec, failover, p);
+            const d = decided(spec, failover, p);
+            expect(t.text).toBe(d.text);
+            expect(t.address).toBe(d.address);
           }
         },
       ),

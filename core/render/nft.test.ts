@@ -200,9 +200,33 @@ describe("renderRuleset", () => {
     expect(text).toMatch(/ct status & snat == 0 ct mark & 0x00000200 == 0/);
   });
 
+  it("tells ISPs on one interface apart by next hop, and masquerades to an interface-address pool", () => {
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "up0", "100.65.1.2"), isp("b", 2, "up0", "100.65.1.3", [{ ispId: "a", defaultPoolId: null }])],
+      pools: [
+        pool("pa", "a", ["198.51.100.10"]),
+        { ...pool("pm", "b", [], { from: 2000, to: 2999 }), mode: "interface" },
+      ],
+      entries: [
+        entry("100.64.0.0/10", { snat: "pa" }, { egress: "a" }),
+        entry("100.64.0.0/10", { snat: "pm" }, { egress: "b" }),
+      ],
+    });
+    const text = renderRuleset(spec, new Map([["b", "a"]]));
+    expect(text).toContain('add element inet gatehouse egress_isp { "up0" : goto by_nexthop_1 }');
+    expect(text).toContain("rt ip nexthop vmap { 100.65.1.2 : goto routed_1, 100.65.1.3 : goto routed_2 }");
+    expect(text).toContain('oifname "up0" rt ip nexthop 100.65.1.3 accept');
+    // the interface-only lookup before routing cannot name either ISP
+    expect(text).not.toMatch(/pre_routed_isp \{ "up0"/);
+    expect(text).toContain('meta l4proto { tcp, udp } masquerade to :2000-2999 comment "pool pm by sh"');
+    expect(text).not.toContain("add map inet gatehouse pool_2 ");
+    expect(text).toContain('isp_ifaces { "up0" }');
+  });
+
   it("refuses specs it cannot render faithfully", () => {
     const twoOnOne = officeSpec();
-    (twoOnOne.isps[1] as { interface: string }).interface = "ispa";
+    // two ISPs may share an interface, but not an interface and a next hop
+    Object.assign(twoOnOne.isps[1] as object, { interface: "ispa", nextHop: twoOnOne.isps[0]?.nextHop });
     expect(() => renderRuleset(twoOnOne, noFailover)).toThrow(RenderError);
     const badPool = officeSpec();
     badPool.entries[0] = { ...(badPool.entries[0] as GatewaySpec["entries"][number]), fallbackPoolId: "nope" };

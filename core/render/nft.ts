@@ -1,6 +1,6 @@
 import type { FailoverState } from "../spec/decide";
 import { GH_MASK, MARK_ACTION_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_REROUTE, MARK_VS_DR } from "../spec/marks";
-import type { GatewaySpec } from "../spec/schema";
+import type { GatewaySpec, SpecIsp } from "../spec/schema";
 import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
 import {
   ARP_CHAIN_IN,
@@ -9,6 +9,7 @@ import {
   ARP_SET_ASKED,
   ARP_TABLE,
   actionChain,
+  byNextHopChain,
   CHAIN_CLASSIFY,
   CHAIN_DROP_RULE,
   CHAIN_DROP_UNMATCHED,
@@ -62,6 +63,7 @@ import {
   type Target,
 } from "./plan";
 import { shareChains } from "./shared-chains";
+import { sharedInterfaces } from "./shared-interfaces";
 import { virtualServiceObjects } from "./virtual-services";
 
 /**
@@ -386,6 +388,14 @@ function renderSourceMaps(b: Builder, ranges: Array<{ range: Range; chain: strin
 }
 
 function snatRules(action: NatAction, seed: number): string[] {
+  const range = action.pool.portRange;
+  // an interface-address pool: the address the interface has when the connection starts (DHCP
+  // and PPPoE changes included); the kernel drops masqueraded connections when it loses that address
+  if (action.pool.mode === "interface") {
+    if (range === null) return ["masquerade"];
+    // port ranges only exist for tcp and udp
+    return [`meta l4proto { tcp, udp } masquerade to :${range.from}-${range.to}`, "masquerade"];
+  }
   const n = action.pool.addresses.length;
   const map = `map @${poolMap(action.poolNumber)}`;
   const hash = (key: string) => `jhash ${key} mod ${n} seed ${hex(seed)}`;
@@ -401,7 +411,6 @@ function snatRules(action: NatAction, seed: number): string[] {
     rr: [`numgen inc mod ${n}`, `numgen inc mod ${n}`],
   } as const;
   const [withPorts, other] = byAlgorithm[action.algorithm];
-  const range = action.pool.portRange;
   const ports = range === null ? "" : ` : ${range.from}-${range.to}`;
   if (withPorts === other && ports === "") return [`snat ip to ${other} ${map}`];
   // port ranges only exist for tcp and udp
@@ -431,6 +440,7 @@ function renderNat(b: Builder): void {
     elements,
   );
   for (const [number, pool] of [...pools.entries()].sort((x, y) => x[0] - y[0])) {
+    if (pool.mode === "interface") continue;
     // bucket i is pool.addresses[i]: the order the console's pickAddress uses
     b.map(
       "map",
@@ -512,6 +522,8 @@ function build(
   b.chain(CHAIN_DROP_UNMATCHED, "matched no rule", ["counter drop"]);
 
   const routedElements: string[] = [];
+  const shared = sharedInterfaces(plan.isps);
+  const byNextHop = new Map<string, string[]>();
   const preRoutedElements: string[] = [];
   const restoreElements: string[] = [];
   const routedChains: Array<{ rules: string[]; unmatched: string; stage: Stage }> = [];
@@ -529,23 +541,36 @@ function build(
       `meta mark set meta mark & ${KEEP} | ${hex(MARK_REROUTE | isp.index)}`,
       "accept",
     ]);
-    routedElements.push(`${quote(isp.interface)} : goto ${routedChain(isp.index)}`);
+    if (shared.has(isp.interface)) {
+      const arms = byNextHop.get(isp.interface) ?? [];
+      arms.push(`${isp.nextHop} : goto ${routedChain(isp.index)}`);
+      byNextHop.set(isp.interface, arms);
+    } else routedElements.push(`${quote(isp.interface)} : goto ${routedChain(isp.index)}`);
     restoreElements.push(`${hex(MARK_REROUTE | isp.index)} : goto ${restoreChain(isp.index)}`);
     if (rerouting) {
       const preRouted = b.chain(preRoutedChain(isp.index), `the lookup says ISP number ${isp.index}`, [
         `meta mark set meta mark & ${KEEP} | ${hex(isp.index)} ${comment(`ISP ${isp.name}`)}`,
       ]);
       routedChains.push({ rules: preRouted.rules, unmatched: b.verdict(u.target, "pre"), stage: "pre" });
-      preRoutedElements.push(`${quote(isp.interface)} : goto ${preRoutedChain(isp.index)}`);
+      // the lookup reports an interface, not a next hop: a shared interface names no ISP there
+      // (its connections are rerouted on their retransmission, as for an ECMP misjudgement)
+      if (!shared.has(isp.interface)) {
+        preRoutedElements.push(`${quote(isp.interface)} : goto ${preRoutedChain(isp.index)}`);
+      }
     }
   }
-  b.map(
-    "set",
-    SET_ISP_IFACES,
-    "type ifname;",
-    "ISP interfaces",
-    plan.isps.map((i) => quote(i.interface)),
-  );
+  for (const [iface, arms] of byNextHop) {
+    const first = plan.isps.find((i) => i.interface === iface) as SpecIsp;
+    // to the link's own subnet the next hop is the destination itself: no ISP, and the guard
+    // drops what the LAN sends there un-NATed
+    b.chain(byNextHopChain(first.index), `ISPs sharing interface ${iface}, told apart by next hop`, [
+      `rt ip nexthop vmap { ${arms.join(", ")} }`,
+    ]);
+    routedElements.push(`${quote(iface)} : goto ${byNextHopChain(first.index)}`);
+  }
+  b.map("set", SET_ISP_IFACES, "type ifname;", "ISP interfaces", [
+    ...new Set(plan.isps.map((i) => quote(i.interface))),
+  ]);
   b.map(
     "map",
     MAP_ROUTED_ISP,
@@ -574,7 +599,9 @@ function build(
       "a rerouted packet must leave by the ISP Gatehouse chose",
       plan.isps.map(
         (isp) =>
-          `meta mark & ${rerouteMask} == ${hex(MARK_REROUTE | isp.index)} oifname ${quote(isp.interface)} accept`,
+          `meta mark & ${rerouteMask} == ${hex(MARK_REROUTE | isp.index)} oifname ${quote(isp.interface)}${
+            shared.has(isp.interface) ? ` rt ip nexthop ${isp.nextHop}` : ""
+          } accept`,
       ),
     );
     verify.rules.push(
@@ -689,7 +716,7 @@ function emit(
   out.push("}");
 
   const G = GUARD_TABLE;
-  const ifaces = b.plan.isps.map((i) => quote(i.interface));
+  const ifaces = [...new Set(b.plan.isps.map((i) => quote(i.interface)))];
   out.push(
     `add table ${G}`,
     `add set ${G} ${GUARD_SET_ISP_IFACES} { type ifname; ${comment("ISP interfaces")}; }`,

@@ -76,19 +76,20 @@ interface Ctx {
 function checkIsps(spec: GatewaySpec): Map<string, SpecIsp> {
   const byId = new Map<string, SpecIsp>();
   const indexes = new Set<number>();
-  const interfaces = new Set<string>();
+  const links = new Set<string>();
   for (const isp of spec.isps) {
     if (byId.has(isp.id)) throw new RenderError(`ISP id ${isp.id} appears twice`);
     if (indexes.has(isp.index)) throw new RenderError(`ISP index ${isp.index} is used by two ISPs`);
-    // egress is told apart by the interface routing picks, so two ISPs cannot share one
-    if (interfaces.has(isp.interface)) {
+    // egress is told apart by the interface routing picks and, on a shared interface, by the next hop
+    const link = `${isp.interface} ${isp.nextHop}`;
+    if (links.has(link)) {
       throw new RenderError(
-        `interface ${isp.interface} is used by two ISPs; egress matching needs one interface per ISP`,
+        `interface ${isp.interface} with next hop ${isp.nextHop} is used by two ISPs; egress matching needs one interface or next hop per ISP`,
       );
     }
     byId.set(isp.id, isp);
     indexes.add(isp.index);
-    interfaces.add(isp.interface);
+    links.add(link);
   }
   return byId;
 }

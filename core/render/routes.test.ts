@@ -37,6 +37,43 @@ describe("renderRoutes", () => {
     ]);
   });
 
+  it("on an interface two ISPs share, routes each probe target through its own ISP's table and next hop", () => {
+    const spec = gatewaySpec({
+      isps: [
+        { ...isp("a", 1, "up0", "100.65.1.2"), probeTargets: ["100.65.1.2", "203.0.113.1"] },
+        { ...isp("b", 2, "up0", "100.65.1.3"), probeTargets: ["203.0.113.2"] },
+      ],
+      pools: [],
+      entries: [],
+    });
+    const d = renderRoutes(spec);
+    expect(d.rules.filter((r) => r.oif !== undefined)).toEqual([
+      { priority: 351, oif: "up0", table: 7101, to: "203.0.113.1" },
+      { priority: 352, oif: "up0", table: 7102, to: "203.0.113.2" },
+    ]);
+    expect(d.routes).toEqual([
+      { table: 7101, dst: "default", via: "100.65.1.2", dev: "up0" },
+      { table: 7102, dst: "default", via: "100.65.1.3", dev: "up0" },
+    ]);
+    expect(d.sysctls.filter((s) => s.key.includes("up0"))).toEqual([
+      { key: "net.ipv4.conf.up0.rp_filter", value: "2" },
+    ]);
+  });
+
+  it("gives a dynamic uplink with no next hop yet no route, but keeps its rule", () => {
+    const spec = gatewaySpec({
+      isps: [
+        { ...isp("d", 1, "wan0", "100.66.0.1"), addressing: "dhcp", nextHopUnknown: true },
+        isp("s", 2, "wan1", "100.65.2.2"),
+      ],
+      pools: [],
+      entries: [],
+    });
+    const d = renderRoutes(spec);
+    expect(d.routes.map((r) => r.table)).toEqual([7102]);
+    expect(d.rules.map((r) => r.table)).toEqual([7101, 7102]);
+  });
+
   it("moves every priority with the cluster's base, never the tables", () => {
     const spec = officeSpec();
     const moved = renderRoutes({ ...spec, settings: { ...spec.settings, ipRulePriorityBase: 5000 } });

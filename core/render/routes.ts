@@ -8,7 +8,8 @@ import {
   ROUTE_TABLE_BASE,
   routeTableOf,
 } from "../spec/marks";
-import type { GatewaySpec } from "../spec/schema";
+import type { GatewaySpec, SpecIsp } from "../spec/schema";
+import { sharedInterfaces } from "./shared-interfaces";
 import { DR_OWNED_TABLES, drRouting } from "./vs-dr";
 
 /**
@@ -34,6 +35,8 @@ export interface DesiredIpRule {
   fwmark?: number;
   mask?: number;
   oif?: string;
+  /** probes on an interface several ISPs share: one rule per target (an address) */
+  to?: string;
 }
 
 export interface DesiredRoute {
@@ -102,10 +105,24 @@ export function onLinkPoolAddresses(spec: GatewaySpec): DesiredAddress[] {
   return out;
 }
 
+/**
+ * The probe rules of one ISP. On an interface of its own: sockets bound to it use the ISP's
+ * table. On an interface several ISPs share the socket says nothing about which ISP it probes,
+ * so each target beyond the next hop gets its own rule (`to T oif X`: validation keeps the ISPs'
+ * targets apart). Probing the next hop itself needs no rule: it is on the link.
+ */
+function probeRules(isp: SpecIsp, shared: boolean, base: number): DesiredIpRule[] {
+  const beyond = [...new Set(isp.probeTargets.filter((t) => t !== isp.nextHop))].sort();
+  if (beyond.length === 0) return [];
+  const rule = { priority: probeRulePriorityOf(isp.index, base), oif: isp.interface, table: routeTableOf(isp.index) };
+  return shared ? beyond.map((to) => ({ ...rule, to })) : [rule];
+}
+
 export function renderRoutes(spec: GatewaySpec): DesiredRouting {
   const isps = [...spec.isps].sort((a, b) => a.index - b.index);
   const base = ipRuleBaseOf(spec);
   const dr = drRouting(spec, base);
+  const shared = sharedInterfaces(isps);
   return {
     rules: [
       ...isps.map((isp) => ({
@@ -114,22 +131,18 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
         mask: REROUTE_MASK,
         table: routeTableOf(isp.index),
       })),
-      ...isps
-        .filter((isp) => isp.probeTargets.some((t) => t !== isp.nextHop))
-        .map((isp) => ({
-          priority: probeRulePriorityOf(isp.index, base),
-          oif: isp.interface,
-          table: routeTableOf(isp.index),
-        })),
+      ...isps.flatMap((isp) => probeRules(isp, shared.has(isp.interface), base)),
       ...dr.rules,
     ],
     routes: [
-      ...isps.map((isp) => ({
-        table: routeTableOf(isp.index),
-        dst: "default" as const,
-        via: isp.nextHop,
-        dev: isp.interface,
-      })),
+      ...isps
+        .filter((isp) => isp.nextHopUnknown !== true)
+        .map((isp) => ({
+          table: routeTableOf(isp.index),
+          dst: "default" as const,
+          via: isp.nextHop,
+          dev: isp.interface,
+        })),
       ...dr.routes,
     ],
     // in a high-availability cluster keepalived owns the on-link pool addresses: they float with its groups
@@ -138,7 +151,10 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
     // would not use to reach their source: strict reverse-path filtering would drop them.
     // The kernel uses the higher of .all and the interface's value, so 2 (loose) always wins.
     sysctls: [
-      ...isps.map((isp) => ({ key: interfaceSysctl(isp.interface, "rp_filter"), value: "2" })),
+      ...[...new Set(isps.map((isp) => isp.interface))].map((i) => ({
+        key: interfaceSysctl(i, "rp_filter"),
+        value: "2",
+      })),
       // a gateway of a pair whose connections its peer carried for a while (it hung, or the VRRP
       // link was cut) gets them back with sequence numbers past the windows its conntrack last saw:
       // strict window tracking would call them invalid, and invalid packets are never NATed

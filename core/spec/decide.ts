@@ -50,6 +50,11 @@ export type Verdict =
       address: string | null;
       candidates: string[];
       portRange: { from: number; to: number } | null;
+      /**
+       * an interface-address pool: the source becomes the current address of this interface
+       * (nft masquerade), whatever DHCP or PPPoE last gave it; address is null, candidates empty
+       */
+      masquerade?: string;
     };
 
 export interface Decision {
@@ -118,7 +123,7 @@ export function reroutes(d: Decision): boolean {
  * after routing from the interface the packet really leaves by.
  */
 export function decide(spec: GatewaySpec, failover: FailoverState, p: Packet): Decision {
-  const lookup = p.lookupIspId === undefined ? p.routedIspId : p.lookupIspId;
+  const lookup = lookupSees(spec, p.lookupIspId === undefined ? p.routedIspId : p.lookupIspId);
   if (lookup !== p.routedIspId) {
     const before = decideRouted(spec, failover, { ...p, routedIspId: lookup });
     if (reroutes(before)) return before;
@@ -126,6 +131,17 @@ export function decide(spec: GatewaySpec, failover: FailoverState, p: Packet): D
     return reroutes(after) ? { ...after, retried: true } : after;
   }
   return decideRouted(spec, failover, p);
+}
+
+/**
+ * The ISP the lookup before routing can name: it reports an interface, not a next hop, so an ISP
+ * that shares its interface with another is not told apart there (no ISP: routing decides, and
+ * after routing `rt ip nexthop` says which ISP it was).
+ */
+export function lookupSees(spec: GatewaySpec, ispId: string | null): string | null {
+  const isp = spec.isps.find((i) => i.id === ispId);
+  if (isp === undefined) return null;
+  return spec.isps.some((o) => o !== isp && o.interface === isp.interface) ? null : isp.id;
 }
 
 function decideRouted(spec: GatewaySpec, failover: FailoverState, p: Packet): Decision {
@@ -189,6 +205,21 @@ function decideRouted(spec: GatewaySpec, failover: FailoverState, p: Packet): De
   }
   const pool = pools.get(poolId);
   if (pool === undefined) throw new Error(`spec names pool ${poolId}, which it does not define`);
+  if (pool.mode === "interface") {
+    const iface = route.interface ?? isps.get(ispId)?.interface ?? "";
+    return {
+      ...route,
+      verdict: {
+        kind: "snat",
+        ispId,
+        poolId,
+        address: null,
+        candidates: [],
+        portRange: pool.portRange,
+        masquerade: iface,
+      },
+    };
+  }
   return {
     ...route,
     verdict: {

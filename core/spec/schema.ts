@@ -2,6 +2,7 @@ import { z } from "zod";
 import { MAX_IP_RULE_PRIORITY_BASE } from "./marks";
 import { zSpecVirtualService } from "./virtual-services";
 import {
+  zAddressing,
   zCidr,
   zId,
   zInterfaceName,
@@ -30,7 +31,18 @@ export const zSpecIsp = z.object({
   /** 1..250: the ISP's number in marks and routing table ids (see marks.ts) */
   index: z.number().int().min(1).max(250),
   interface: zInterfaceName,
+  /**
+   * static: nextHop is the next hop. dhcp, pppoe: the agent uses the next hop (and address) the
+   * gateway's DHCP client or pppd set on the interface, and nextHop only until it has learned one
+   * (a spec from a console before dynamic uplinks has only static ISPs)
+   */
+  addressing: zAddressing.default("static"),
   nextHop: zIPv4,
+  /**
+   * set by the agent itself (never by the console) on a DHCP or PPPoE ISP whose interface has no
+   * next hop yet: its table gets no route (the kernel refuses one via an address off every link)
+   */
+  nextHopUnknown: z.boolean().optional(),
   /** the next hop when the ISP was given no probe targets */
   probeTargets: z.array(zIPv4).min(1),
   monitor: zMonitor,
@@ -51,19 +63,27 @@ export const zSpecIsp = z.object({
 });
 export type SpecIsp = z.infer<typeof zSpecIsp>;
 
-export const zSpecPool = z.object({
-  id: zId,
-  name: zName,
-  ispId: zId,
-  /**
-   * on-link: the agent puts the addresses on the ISP's interface so the ISP router finds them by
-   * ARP (a spec from a console before pool modes has only routed pools)
-   */
-  mode: zPoolMode.default("routed"),
-  /** every address of the pool in a stable order (sorted numerically); index i is hash bucket i */
-  addresses: z.array(zIPv4).min(1),
-  portRange: zPortRange.nullable(),
-});
+export const zSpecPool = z
+  .object({
+    id: zId,
+    name: zName,
+    ispId: zId,
+    /**
+     * on-link: the agent puts the addresses on the ISP's interface so the ISP router finds them by
+     * ARP (a spec from a console before pool modes has only routed pools)
+     */
+    mode: zPoolMode.default("routed"),
+    /**
+     * every address of the pool in a stable order (sorted numerically); index i is hash bucket i.
+     * Empty exactly for an interface-address pool (masquerade to the interface's current address)
+     */
+    addresses: z.array(zIPv4),
+    portRange: zPortRange.nullable(),
+  })
+  .refine((p) => (p.mode === "interface") === (p.addresses.length === 0), {
+    message: "an interface-address pool has no addresses and every other pool has at least one",
+    path: ["addresses"],
+  });
 export type SpecPool = z.infer<typeof zSpecPool>;
 
 /** A compiled rule's action has the policy model's shape: pool ids stay the same in the spec. */

@@ -38,6 +38,7 @@ function policyFor(lab: Lab, algorithm: "sh" | "sdh", extraDrop: string | null):
         index: 1,
         name: "isp-a",
         interface: lab.ispA.gatewayInterface,
+        addressing: "static" as const,
         nextHop: lab.ispA.nextHop,
         localAddress: null,
         probeTargets: [],

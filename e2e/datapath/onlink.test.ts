@@ -43,6 +43,7 @@ function policy(addresses: string[], settings: Partial<Policy["settings"]> = {})
         index: 1,
         name: "isp-a",
         interface: lab.ispA.gatewayInterface,
+        addressing: "static",
         // the ISP router's address on the on-link subnet
         nextHop: "198.51.100.1",
         localAddress: LINK_ADDRESS,

@@ -18,6 +18,11 @@ export type { LabProcess };
  * B 198.51.100.128/25; both also route the LAN (100.64.0.0/10) back, so un-NATed (excluded)
  * connections work end to end. The server answers on 203.0.113.{10,20,30}.
  *
+ * With `exchange`, a third link joins the gateway and both ISP routers on one segment (a bridge
+ * in its own namespace, as an exchange switch): the gateway's xch0 100.65.9.1/24, ISP A's x0
+ * 100.65.9.2 and ISP B's x0 100.65.9.3. Both routers then route their pool range and the LAN back
+ * through 100.65.9.1 on that segment: two ISPs behind one gateway interface.
+ *
  * Every namespace name carries a run id, and destroy() deletes them by name.
  */
 
@@ -28,6 +33,21 @@ export interface LabOptions {
   prefix?: string;
   /** strict rp_filter on the gateway (default true), so the agent's loose setting is what lets replies in */
   strictRpFilter?: boolean;
+  /** one more link: the gateway and both ISP routers on one segment (see above) */
+  exchange?: boolean;
+}
+
+/** The segment the gateway shares with both ISP routers (LabOptions.exchange). */
+export interface LabExchange {
+  ns: string;
+  gatewayInterface: string;
+  gatewayAddress: string;
+  prefix: number;
+  /** ISP A's and ISP B's addresses on the segment */
+  routerA: string;
+  routerB: string;
+  /** the routers' interface on the segment */
+  routerInterface: string;
 }
 
 export interface LabIsp {
@@ -57,6 +77,8 @@ export interface Lab {
   clients: LabClient[];
   ispA: LabIsp;
   ispB: LabIsp;
+  /** set when built with `exchange` */
+  exchange: LabExchange | null;
   /** the server's addresses (203.0.113.10, .20, .30) */
   servers: string[];
   lan: string;
@@ -117,6 +139,17 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
   };
   const servers = ["203.0.113.10", "203.0.113.20", "203.0.113.30"];
   const lan = "100.64.0.0/10";
+  const exchange: LabExchange | null = options.exchange
+    ? {
+        ns: `${p}-xch`,
+        gatewayInterface: "xch0",
+        gatewayAddress: "100.65.9.1",
+        prefix: 24,
+        routerA: "100.65.9.2",
+        routerB: "100.65.9.3",
+        routerInterface: "x0",
+      }
+    : null;
 
   try {
     for (const name of [ns.gateway, ns.ispA, ns.ispB, ns.server, ...ns.clients]) {
@@ -192,6 +225,34 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
         `route add default via ${c.gateway}`,
       ]);
     }
+    if (exchange !== null) {
+      await spaces.add(exchange.ns);
+      await ipBatch(exchange.ns, ["link set lo up", "link add br0 type bridge", "link set br0 up"]);
+      // each port is created in its owner's namespace with its bridge end moved straight into the switch
+      for (const [owner, iface, port, address] of [
+        [ns.gateway, exchange.gatewayInterface, "p-gw", exchange.gatewayAddress],
+        [ns.ispA, exchange.routerInterface, "p-a", exchange.routerA],
+        [ns.ispB, exchange.routerInterface, "p-b", exchange.routerB],
+      ] as const) {
+        await ipBatch(owner, [
+          `link add ${iface} type veth peer name ${port} netns ${exchange.ns}`,
+          `addr add ${address}/${exchange.prefix} dev ${iface}`,
+          `link set ${iface} up`,
+        ]);
+        // IPv4 only: no IPv6 neighbour discovery chatter for the routers' flow counters
+        await sysctls(owner, { [`net.ipv6.conf.${iface}.disable_ipv6`]: "1" });
+        await ipBatch(exchange.ns, [`link set ${port} master br0`, `link set ${port} up`]);
+      }
+      for (const [router, isp] of [
+        [ns.ispA, ispA],
+        [ns.ispB, ispB],
+      ] as const) {
+        await ipBatch(router, [
+          `route replace ${isp.poolRange} via ${exchange.gatewayAddress} dev ${exchange.routerInterface}`,
+          `route replace ${lan} via ${exchange.gatewayAddress} dev ${exchange.routerInterface}`,
+        ]);
+      }
+    }
     const strict = options.strictRpFilter ?? true;
     await sysctls(ns.gateway, {
       "net.ipv4.ip_forward": "1",
@@ -211,6 +272,7 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
     clients,
     ispA,
     ispB,
+    exchange,
     servers,
     lan,
     exec: (name, args, opts) => runner(name).run(args, opts),

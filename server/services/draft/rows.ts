@@ -14,6 +14,7 @@ import {
   type Pool,
   type Rule,
   type Zone,
+  zAddressing,
   zClusterSettings,
   zMonitor,
   zRuleAction,
@@ -35,6 +36,7 @@ export const ispFromRow = (r: IspRow): Isp => ({
   index: r.index,
   name: r.name,
   interface: r.interface,
+  addressing: zAddressing.parse(r.addressing),
   nextHop: r.nextHop,
   localAddress: r.localAddress,
   probeTargets: json(zStrings, r.probeTargets),
@@ -50,6 +52,7 @@ export const ispFromRow = (r: IspRow): Isp => ({
 export const ispToData = (i: Omit<Isp, "id" | "index">) => ({
   name: i.name,
   interface: i.interface,
+  addressing: i.addressing,
   nextHop: i.nextHop,
   localAddress: i.localAddress,
   probeTargets: JSON.stringify(i.probeTargets),

@@ -28,6 +28,8 @@ export interface GatewayIspView {
   proberError: string;
   /** on-link pool addresses the ISP router asks for (ARP) and this gateway does not answer */
   unansweredArp: string[];
+  /** a DHCP or PPPoE uplink: the address and next hop this gateway's client has (as last reported) */
+  learned: { address: string | null; nextHop: string | null; at: string } | null;
   reportedAt: Date | null;
 }
 
@@ -119,6 +121,7 @@ export function ispCards(view: ClusterFailoverView): IspCard[] {
           connections: h?.connections ?? null,
           proberError: h?.proberError ?? "",
           unansweredArp: g.online ? (h?.unansweredArp ?? []) : [],
+          learned: h?.learned ?? null,
           reportedAt: g.reportedAt,
         };
       });

@@ -19,6 +19,10 @@ describe.each(PROVIDERS)("export and policy documents on %s", (provider) => {
     const op = h.as("operator");
     const a = await op.cluster.create({ name: "exp-a" });
     await op.isp.create({ clusterId: a.id, fields: { name: "telia", interface: "eth1", nextHop: "198.51.100.1" } });
+    await op.isp.create({
+      clusterId: a.id,
+      fields: { name: "cable", interface: "eth2", addressing: "dhcp", nextHop: "100.66.0.1" },
+    });
     const text = readFileSync(join(SAMPLES, "nat.iptables-save"), "utf8");
     const p = await op.import.preview({ clusterId: a.id, text });
     await op.import.add({ clusterId: a.id, text, draftVersion: p.draftVersion });
@@ -30,12 +34,14 @@ describe.each(PROVIDERS)("export and policy documents on %s", (provider) => {
     expect(yaml.fileName).toBe("exp-a-r1.yaml");
     const ipt = await viewer.export.policy({ clusterId: a.id, revision: "draft", format: "iptables" });
     expect(ipt.text).toContain("--to-source 192.0.2.10-192.0.2.20:1024-65535 --persistent");
+    expect(ipt.text).toContain('-o eth2 -m comment --comment "iptables line 19" -j MASQUERADE');
 
     // the same document into an empty cluster: the draft becomes exactly revision 1's policy
     const b = await op.cluster.create({ name: "exp-b" });
     const plan = await op.document.plan({ clusterId: b.id, yaml: yaml.text });
-    // the ISP, pools and rules, and the virtual service the sample's DNAT line became
-    expect(plan.summary.added).toBe(9);
+    // the ISPs, pools (one of them eth2's interface address) and rules, and the virtual service
+    // the sample's DNAT line became
+    expect(plan.summary.added).toBe(12);
     await op.document.write({ clusterId: b.id, yaml: yaml.text, draftVersion: plan.draftVersion });
     expect(await h.db.virtualService.count({ where: { clusterId: b.id } })).toBe(1);
     const again = await viewer.export.policy({ clusterId: b.id, revision: "draft", format: "yaml" });

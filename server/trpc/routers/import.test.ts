@@ -37,6 +37,8 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
   it("previews line by line, asks, then adds everything as one audited draft change", async () => {
     const op = h.as("operator");
     const clusterId = await cluster("imp-ipt");
+    // the sample's -o eth2 -j MASQUERADE line needs the ISP on eth2
+    await op.isp.create({ clusterId, fields: { name: "cable", interface: "eth2", nextHop: "100.66.0.1" } });
     const text = sample("nat.iptables-save");
     const first = await op.import.preview({ clusterId, text });
     expect(first.format).toBe("iptables");
@@ -45,15 +47,17 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     expect(first.lines.find((l) => l.line === 12)?.message).toMatch(
       /^imported as virtual service "tcp-192.0.2.80-80" .*--mode nth/,
     );
-    // eth2 is only used by a MASQUERADE line, which is not imported: nothing to ask
-    expect(first.counts).toEqual({ isps: 0, pools: 2, zones: 0, rules: 5, virtualServices: 1, haSettings: 0 });
+    // MASQUERADE on eth2 becomes the interface-address pool of the ISP there
+    expect(first.counts).toEqual({ isps: 0, pools: 3, zones: 0, rules: 6, virtualServices: 1, haSettings: 0 });
     expect(first.changes.rules.every((r) => r.change === "added")).toBe(true);
     expect(first.blockers).toEqual([]);
     const before = await h.db.auditEvent.count({ where: { action: "draft.import" } });
     const out = await op.import.add({ clusterId, text, draftVersion: first.draftVersion });
     expect(out.added).toEqual(first.counts);
     const rules = await op.rule.list({ clusterId, offset: 0, limit: 50 });
-    expect(rules.total).toBe(5);
+    expect(rules.total).toBe(6);
+    const pools = await op.pool.list({ clusterId });
+    expect(pools.filter((p) => p.entity.mode === "interface").map((p) => p.entity.addresses)).toEqual([[]]);
     // the DNAT cascade is a virtual service of the draft
     const vs = await h.db.virtualService.findMany({ where: { clusterId } });
     expect(vs.map((v) => v.name)).toEqual(["tcp-192.0.2.80-80"]);

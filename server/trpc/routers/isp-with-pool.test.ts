@@ -47,6 +47,16 @@ describe.each(PROVIDERS)("an ISP with its first pool in one edit on %s", (provid
     expect(warnings.filter((w) => w.id === r.isp.entity.id || w.id === r.pool.entity.id)).toEqual([]);
   });
 
+  it("takes an interface-address pool, which has no addresses of its own", async () => {
+    const r = await h.as("operator").isp.createWithPool({
+      clusterId,
+      fields: { ...isp("dsl"), addressing: "dhcp" },
+      newPool: { name: "dsl-masq", mode: "interface", addresses: [] },
+    });
+    expect(r.isp.entity.defaultPoolId).toBe(r.pool.entity.id);
+    expect(r.pool.entity).toMatchObject({ mode: "interface", addresses: [] });
+  });
+
   it("refuses a bad pool under the pool's field and writes nothing", async () => {
     const op = h.as("operator");
     const before = await tableCounts(h.db);

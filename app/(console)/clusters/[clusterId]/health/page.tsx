@@ -297,6 +297,14 @@ function IspCard({
                 ) : (
                   <span className="muted">{g.proberError || g.reason}</span>
                 )}
+                {g.learned && (
+                  <div className="small" data-testid="learned-uplink">
+                    {g.learned.nextHop === null
+                      ? "No lease or PPP link: no next hop learned"
+                      : `Learned: address ${g.learned.address ?? "none"}, next hop ${g.learned.nextHop}`}{" "}
+                    <span className="muted">(since {sinceText(g.learned.at, now)})</span>
+                  </div>
+                )}
                 {g.unansweredArp.length > 0 && (
                   <div className="field-error" data-testid="unanswered-arp">
                     The ISP router keeps asking (ARP) for {g.unansweredArp.join(", ")} and nobody answers: replies to

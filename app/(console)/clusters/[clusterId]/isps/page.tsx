@@ -12,7 +12,17 @@ import { countOf, NewButton, PageHead } from "@/app/components/page-head";
 import { SortHeader, useSortedRows } from "@/app/components/sort-header";
 import { FilterSelect, NameOptions, SearchControl } from "@/app/components/toolbar";
 import { useDraftWarnings, WarningList } from "@/app/components/warnings";
-import { type Isp, type Monitor, POOL_MODE_LABELS, POOL_MODES, type PoolMode, zMonitor } from "@/core/policy/model";
+import {
+  ADDRESSING_LABELS,
+  ADDRESSING_VALUES,
+  type Addressing,
+  type Isp,
+  type Monitor,
+  POOL_MODE_LABELS,
+  POOL_MODES,
+  type PoolMode,
+  zMonitor,
+} from "@/core/policy/model";
 
 type MonitorKey = keyof Monitor;
 const MONITOR_FIELDS: Array<{ key: MonitorKey; label: string; unit: string }> = [
@@ -28,6 +38,7 @@ const DEFAULT_MONITOR = zMonitor.parse(undefined);
 const FIELD_KEYS = [
   "name",
   "interface",
+  "addressing",
   "nextHop",
   "localAddress",
   "probeTargets",
@@ -48,6 +59,7 @@ const FIELD_KEYS = [
 interface FormState {
   name: string;
   interface: string;
+  addressing: Addressing;
   nextHop: string;
   localAddress: string;
   probeTargets: string;
@@ -69,6 +81,7 @@ function initialState(isp: Isp | null): FormState {
   return {
     name: isp?.name ?? "",
     interface: isp?.interface ?? "",
+    addressing: isp?.addressing ?? "static",
     nextHop: isp?.nextHop ?? "",
     localAddress: isp?.localAddress ?? "",
     probeTargets: joinList(isp?.probeTargets ?? []),
@@ -92,6 +105,7 @@ function toFields(s: FormState) {
   return {
     name: s.name,
     interface: s.interface.trim(),
+    addressing: s.addressing,
     nextHop: s.nextHop,
     localAddress: s.localAddress.trim() === "" ? null : s.localAddress,
     probeTargets: splitList(s.probeTargets),
@@ -112,7 +126,7 @@ const ispForm = entityForm({
   toFields,
   // addresses typed in: the ISP and its first pool, which becomes its default pool, in one edit
   createWith: (client, clusterId, fields, s) =>
-    splitList(s.poolAddresses).length === 0
+    splitList(s.poolAddresses).length === 0 && s.poolMode !== "interface"
       ? undefined
       : client.isp.createWithPool.mutate({
           clusterId,
@@ -152,7 +166,30 @@ function IspForm({ clusterId, editing, onClose }: EntityFormProps<Isp>) {
         <Field id="isp-interface" label="Egress interface" hint="(e.g. eth1)" errors={e("interface")}>
           <input {...form.bind("interface", "isp-interface")} className="mono" />
         </Field>
-        <Field id="isp-nexthop" label="Next hop" hint="(the ISP's gateway address)" errors={e("nextHop")}>
+        <Field
+          id="isp-addressing"
+          label="Addressing"
+          hint="(DHCP, PPPoE: the gateway follows the address and next hop its client gets)"
+          errors={e("addressing")}
+        >
+          <select {...form.bind("addressing", "isp-addressing")}>
+            {ADDRESSING_VALUES.map((a) => (
+              <option key={a} value={a}>
+                {ADDRESSING_LABELS[a]}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field
+          id="isp-nexthop"
+          label="Next hop"
+          hint={
+            s.addressing === "static"
+              ? "(the ISP's gateway address)"
+              : "(used until the gateway learns one from its DHCP lease or PPP peer)"
+          }
+          errors={e("nextHop")}
+        >
           <input {...form.bind("nextHop", "isp-nexthop")} className="mono" />
         </Field>
         <Field
@@ -293,7 +330,8 @@ function IspForm({ clusterId, editing, onClose }: EntityFormProps<Isp>) {
           <legend>Addresses</legend>
           <p className="muted small">
             The SNAT addresses this ISP gives you. They become its first pool and its default pool, used when traffic
-            fails over to this ISP. Leave them empty to add pools later.
+            fails over to this ISP. Leave them empty to add pools later, or pick the mode "interface address" for the
+            address the interface has (DHCP, PPPoE).
           </p>
           <div className="form-grid">
             <Field
@@ -405,6 +443,11 @@ export default function IspsPage() {
             <td className="mono">{isp.interface}</td>
             <td className="mono">
               {isp.nextHop}
+              {isp.addressing !== "static" && (
+                <div className="muted small" data-testid="isp-addressing">
+                  learned by {isp.addressing === "dhcp" ? "DHCP" : "PPPoE"}
+                </div>
+              )}
               {isp.probeTargets.length > 0 && <div className="muted small">probes {isp.probeTargets.join(", ")}</div>}
             </td>
             <td className="small">

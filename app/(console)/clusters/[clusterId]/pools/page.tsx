@@ -46,7 +46,8 @@ function toFields(s: FormState) {
     name: s.name,
     ispId: s.ispId === "" ? undefined : s.ispId,
     mode: s.mode,
-    addresses: splitList(s.addresses),
+    // an interface-address pool has no addresses of its own: the field is not shown for it
+    addresses: s.mode === "interface" ? [] : splitList(s.addresses),
     // both empty: every port; one of them empty is left to the schema to name
     portRange: from === null && to === null ? null : { from: from ?? undefined, to: to ?? undefined },
     comment: s.comment,
@@ -90,7 +91,7 @@ function PoolForm({ clusterId, editing, onClose }: EntityFormProps<Pool>) {
         <Field
           id="pool-mode"
           label="Mode"
-          hint="(routed: the ISP routes the addresses to the gateway; on-link: in the ISP link's subnet, answered by ARP)"
+          hint="(routed: the ISP routes the addresses to the gateway; on-link: in the ISP link's subnet, answered by ARP; interface address: whatever address the ISP's interface has now, as MASQUERADE)"
           errors={e("mode")}
           className="span-2"
         >
@@ -102,15 +103,23 @@ function PoolForm({ clusterId, editing, onClose }: EntityFormProps<Pool>) {
             ))}
           </select>
         </Field>
-        <Field
-          id="pool-addresses"
-          label="Addresses"
-          hint="(addresses, ranges a.b.c.d-a.b.c.e or a.b.c.d-e, networks a.b.c.d/len; separated by commas or spaces)"
-          errors={e("addresses")}
-          className="span-2"
-        >
-          <input {...form.bind("addresses", "pool-addresses")} className="mono" />
-        </Field>
+        {form.state.mode === "interface" ? (
+          <p className="muted small span-2" data-testid="pool-interface-note">
+            Connections get the ISP interface's current address (DHCP and PPPoE changes included). Each gateway uses its
+            own address on the link, so no slices are shared out; in a high-availability pair, connections NATed to a
+            gateway's address do not survive a takeover: the new master's clients reconnect with its own.
+          </p>
+        ) : (
+          <Field
+            id="pool-addresses"
+            label="Addresses"
+            hint="(addresses, ranges a.b.c.d-a.b.c.e or a.b.c.d-e, networks a.b.c.d/len; separated by commas or spaces)"
+            errors={e("addresses")}
+            className="span-2"
+          >
+            <input {...form.bind("addresses", "pool-addresses")} className="mono" />
+          </Field>
+        )}
         <Field id="pool-port-from" label="First port" hint="(empty: all ports)" errors={e("portRange")}>
           <input {...form.bind("portFrom", "pool-port-from", "portRange")} inputMode="numeric" />
         </Field>
@@ -219,7 +228,13 @@ export default function PoolsPage() {
             <NameCell entity={pool} warnings={warnings.byId.get(pool.id)} />
             <td>{names.get(pool.ispId) ?? pool.ispId}</td>
             <td data-testid="pool-mode">{POOL_MODE_LABELS[pool.mode]}</td>
-            <td className="mono">{pool.addresses.join(", ")}</td>
+            <td className="mono">
+              {pool.mode === "interface" ? (
+                <span className="muted">the interface's current address</span>
+              ) : (
+                pool.addresses.join(", ")
+              )}
+            </td>
             <td className="num">{poolSize(pool).toLocaleString("en-US")}</td>
             <td>
               {pool.portRange ? `${pool.portRange.from}-${pool.portRange.to}` : <span className="muted">all</span>}

@@ -315,11 +315,15 @@ export default function SimulatePage() {
                     <>
                       <dt>SNAT address</dt>
                       <dd className="mono">
-                        {r.snat.address ?? (
-                          <span>
-                            one of {r.snat.candidates.slice(0, 16).join(", ")}
-                            {r.snat.candidates.length > 16 ? ` and ${r.snat.candidates.length - 16} more` : ""}
-                          </span>
+                        {r.snat.masquerade !== undefined ? (
+                          <span>current address of {r.snat.masquerade}</span>
+                        ) : (
+                          (r.snat.address ?? (
+                            <span>
+                              one of {r.snat.candidates.slice(0, 16).join(", ")}
+                              {r.snat.candidates.length > 16 ? ` and ${r.snat.candidates.length - 16} more` : ""}
+                            </span>
+                          ))
                         )}
                       </dd>
                       <dt>Pool and algorithm</dt>

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Isp" ADD COLUMN     "addressing" TEXT NOT NULL DEFAULT 'static';
