@@ -28,6 +28,7 @@ export function isp(
     backups,
     adminState: "active",
     adminBackupIspId: null,
+    defaultPoolId: null,
   };
 }
 
@@ -47,6 +48,8 @@ export interface EntryOptions {
   egress?: string | null;
   redirect?: string | null;
   fallback?: string | null;
+  onFailover?: SpecEntry["onFailover"];
+  failoverIsp?: string | null;
   ruleId?: string;
 }
 
@@ -65,6 +68,8 @@ export function entry(source: string, action: ActionSpec, opts: EntryOptions = {
         : { type: "snat", poolId: action.snat, algorithm: action.algorithm ?? "sh" },
     redirectIspId: opts.redirect ?? null,
     fallbackPoolId: opts.fallback ?? null,
+    onFailover: opts.onFailover ?? "follow",
+    failoverIspId: opts.failoverIsp ?? null,
   };
 }
 

@@ -315,6 +315,8 @@ export class PolicyBuilder {
       action: fields.action,
       redirectIspId: fields.redirect?.id ?? null,
       fallbackPoolId: null,
+      onFailover: "follow",
+      failoverIspId: null,
       enabled: true,
       comment: safeComment(fields.comment),
     };
