@@ -16,6 +16,7 @@ import {
   type Zone,
   zClusterSettings,
   zMonitor,
+  zOnFailover,
   zRuleAction,
   zRuleSource,
 } from "../../../core/policy/model";
@@ -106,6 +107,8 @@ export const ruleFromRow = (r: RuleRow): Rule => ({
   action: json(zRuleAction, r.action),
   redirectIspId: r.redirectIspId,
   fallbackPoolId: r.fallbackPoolId,
+  onFailover: zOnFailover.parse(r.onFailover),
+  failoverIspId: r.failoverIspId,
   enabled: r.enabled,
   comment: r.comment,
 });
@@ -119,6 +122,8 @@ export const ruleToData = (r: Omit<Rule, "id" | "seq">) => ({
   action: JSON.stringify(r.action),
   redirectIspId: r.redirectIspId,
   fallbackPoolId: r.fallbackPoolId,
+  onFailover: r.onFailover,
+  failoverIspId: r.failoverIspId,
   enabled: r.enabled,
   comment: r.comment,
 });
