@@ -31,12 +31,18 @@ export interface RuleFailoverView {
   explanation: string;
 }
 
-function exits(rule: Rule, isps: readonly Isp[]): Isp[] {
+/** What the resolution reads of a rule: a form's unsaved rule will do. */
+export type RuleFailoverFields = Pick<
+  Rule,
+  "action" | "egressIspId" | "redirectIspId" | "onFailover" | "failoverIspId" | "fallbackPoolId"
+>;
+
+function exits(rule: RuleFailoverFields, isps: readonly Isp[]): Isp[] {
   const pinned = rule.redirectIspId ?? rule.egressIspId;
   return pinned === null ? [...isps] : isps.filter((i) => i.id === pinned);
 }
 
-export function ruleFailoverView(policy: Policy, rule: Rule): RuleFailoverView {
+export function ruleFailoverView(policy: Pick<Policy, "isps" | "pools">, rule: RuleFailoverFields): RuleFailoverView {
   const isps = new Map(policy.isps.map((i) => [i.id, i]));
   const pools = new Map(policy.pools.map((p) => [p.id, p]));
   const ispName = (id: string) => isps.get(id)?.name ?? id;

@@ -11,7 +11,7 @@ import type { IspInfo } from "./rule-text";
 import type { PagedRules, RuleRow } from "./use-paged-rules";
 import type { RuleSelection } from "./use-rule-selection";
 
-const COLUMNS = 12;
+const COLUMNS = 13;
 
 /**
  * The rules table: a virtual grid of the matching rules with selection, enable toggles, moves
@@ -108,6 +108,7 @@ export function RulesTable({
             {/* wide enough for the longest algorithm name, "random" */}
             <col style={{ width: 74 }} />
             <col style={{ width: "11%" }} />
+            <col style={{ width: "13%" }} />
             <col style={{ width: 36 }} />
             <col />
             <col style={{ width: 104 }} />
@@ -135,6 +136,9 @@ export function RulesTable({
               </th>
               <th scope="col" title="Redirect next hop">
                 Redirect via
+              </th>
+              <th scope="col" title="Where the rule's traffic goes when its ISP fails over, and with which pool">
+                On failover
               </th>
               <th scope="col">On</th>
               <th scope="col">Comment</th>
