@@ -1,5 +1,12 @@
 import { isIPv4 } from "../address";
-import { type HaLink, type HaSettings, zHaSettings } from "../policy/model";
+import {
+  type GatewaySettings,
+  type HaLink,
+  type HaSettings,
+  zGatewayPriority,
+  zGatewaySettings,
+  zHaSettings,
+} from "../policy/model";
 import {
   type HealthCheck,
   MAX_PERSISTENCE_SECONDS,
@@ -477,6 +484,14 @@ interface Instance {
   iface: string | null;
   vrid: number | null;
   address: { text: string; src: SourceLine } | null;
+  /** unicast_src_ip / mcast_src_ip: the gateway's own address on the instance's link */
+  own: { ip: string; src: SourceLine } | null;
+}
+
+/** "198.51.100.4" with the prefix length of "198.51.100.1/24", or null without one. */
+function withPrefixOf(ip: string, addressWithPrefix: string | null | undefined): string | null {
+  const prefix = addressWithPrefix?.split("/")[1];
+  return prefix === undefined ? null : `${ip}/${prefix}`;
 }
 
 export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]) {
@@ -506,9 +521,15 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
   let unicast = false;
   const names = new Set<string>();
   let imported = 0;
+  // the gateway this file belongs to, when the import names one: its own VRRP values go into its settings
+  const gatewayId = b.opts.gatewayId ?? null;
+  const before = b.existing.settings.gateways.find((g) => g.gatewayId === gatewayId);
+  const gw: GatewaySettings | null =
+    gatewayId === null ? null : zGatewaySettings.parse({ ...before, gatewayId, links: [...(before?.links ?? [])] });
+  let priority: { value: number; line: number } | null = null;
 
   for (const blk of instances) {
-    const inst: Instance = { blk, name: blk.args[0] ?? "", iface: null, vrid: null, address: null };
+    const inst: Instance = { blk, name: blk.args[0] ?? "", iface: null, vrid: null, address: null, own: null };
     names.add(inst.name);
     let nopreempt = false;
     for (const c of blk.children ?? []) {
@@ -567,12 +588,32 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
           } else said(t.src, "merged", `interface ${t.name} is tracked (as every ISP link is)`);
         }
         if (c.close && c.close !== c.src) said(c.close, "ignored", "end of track_interface");
+      } else if (gw !== null && c.name === "priority") {
+        const p = zGatewayPriority.safeParse(Number(v));
+        if (!p.success || !/^\d+$/.test(v ?? "")) {
+          said(c.src, "not-imported", `not imported because priority ${v ?? ""} ${p.error?.issues[0]?.message ?? "is not a whole number"}`);
+        } else if (priority !== null && priority.value !== p.data) {
+          said(
+            c.src,
+            "not-imported",
+            `not imported: a gateway has one VRRP priority, ${priority.value} from line ${priority.line}`,
+          );
+        } else {
+          priority ??= { value: p.data, line: c.src.line };
+          gw.priority = p.data;
+          said(c.src, "merged", `this gateway's VRRP priority ${p.data}`);
+        }
+      } else if (gw !== null && (c.name === "unicast_src_ip" || c.name === "mcast_src_ip")) {
+        if (v && isIPv4(v)) inst.own = { ip: v, src: c.src };
+        else said(c.src, "not-imported", `not imported because "${v ?? ""}" is not an IPv4 address`);
+      } else if (gw !== null && c.name === "state") {
+        said(c.src, "ignored", "MASTER or BACKUP follows from the gateways' priorities (this one's is read from this file)");
       } else if (PER_GATEWAY[c.name]) {
         sayAll(
           b,
           c,
           "not-imported",
-          `not imported: ${PER_GATEWAY[c.name]}${c.name === "priority" ? ` (${v ?? ""} here)` : ""}`,
+          `not imported: ${PER_GATEWAY[c.name]}${c.name === "priority" ? ` (${v ?? ""} here)` : ""}, or import this file for its gateway`,
         );
       } else if (NOT_NEEDED[c.name]) {
         sayAll(b, c, "not-imported", `not imported: ${NOT_NEEDED[c.name]}`);
@@ -605,6 +646,23 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
             "not-imported",
             `not imported because "${t}" has no prefix length: a floating address is written as ${t}/24 (the link's prefix)`,
           );
+      }
+      if (gw !== null && inst.own !== null) {
+        const own = withPrefixOf(inst.own.ip, floating ?? isp.localAddress);
+        if (own === null) {
+          said(
+            inst.own.src,
+            "not-imported",
+            `not imported because the prefix of ISP "${isp.name}"'s link is not known: give the floating address its prefix, or the ISP its link address`,
+          );
+        } else {
+          const old = gw.links.find((l) => l.ispId === isp.id);
+          gw.links = [
+            ...gw.links.filter((l) => l.ispId !== isp.id),
+            { ispId: isp.id, interface: null, nextHop: null, floatingAddress: null, ...old, localAddress: own },
+          ];
+          said(inst.own.src, "merged", `this gateway's own address on ISP "${isp.name}"'s link: ${own}`);
+        }
       }
       const link: HaLink = { ispId: isp.id, vrid: inst.vrid, floatingAddress: floating };
       ha.links = [...ha.links.filter((l) => l.ispId !== isp.id), link];
@@ -650,11 +708,29 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
       "imported",
       `imported as the LAN VRRP instance (${inst.iface}): active/standby, VRID ${inst.vrid}${addrWords}`,
     );
+    if (gw !== null) {
+      gw.lanInterface = inst.iface;
+      if (inst.own !== null) {
+        const own = withPrefixOf(inst.own.ip, ha.lanVirtualAddress);
+        if (own === null) {
+          said(
+            inst.own.src,
+            "not-imported",
+            "not imported because the LAN's prefix is not known: write the LAN virtual address with its prefix",
+          );
+        } else {
+          gw.lanAddress = own;
+          said(inst.own.src, "merged", `this gateway's own LAN address ${own}`);
+        }
+      }
+    }
     if (ifLine)
       said(
         ifLine.src,
         "merged",
-        `the LAN interface of ${inst.name} (each gateway's LAN interface is set in its settings)`,
+        gw !== null
+          ? `this gateway's LAN interface ${inst.iface}`
+          : `the LAN interface of ${inst.name} (each gateway's LAN interface is set in its settings)`,
       );
     if (vridLine) said(vridLine.src, "merged", `LAN VRID ${inst.vrid}`);
     closeBlk();
@@ -667,7 +743,7 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
     return;
   }
   const parsed = zHaSettings.safeParse(ha);
-  const problems = parsed.success ? b.haProblems(parsed.data) : ["the settings read are not valid HA settings"];
+  const problems = parsed.success ? b.haProblems(parsed.data, gw) : ["the settings read are not valid HA settings"];
   if (problems.length > 0) {
     // the rest of the import stays usable: the VRRP settings are left out, with the reason
     const why = `not imported because the HA settings it gives would not be valid: ${problems.join("; ")}`;
@@ -718,6 +794,12 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
   }
   if (!parsed.success) return;
   b.setHa(parsed.data);
+  if (gw !== null) {
+    b.setGateway(gw);
+    b.notes.push(
+      `This gateway's VRRP values (priority ${gw.priority}${gw.lanInterface ? `, LAN interface ${gw.lanInterface}` : ""}${gw.lanAddress ? `, LAN address ${gw.lanAddress}` : ""}${gw.links.length ? `, ${gw.links.length} ISP link address(es)` : ""}) replace its settings; import each gateway's file for it`,
+    );
+  }
   if (base.mode === "active_standby")
     b.notes.push("The draft's active/standby settings are replaced by those read here");
   b.notes.push(

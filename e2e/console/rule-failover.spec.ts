@@ -70,7 +70,7 @@ test("set a rule's failover behaviour, see its effective failover pool and the f
   await form.getByLabel("Pool on the own backup").selectOption({ label: "cogent-a" });
   await page.getByRole("button", { name: "Save rule" }).click();
   await expect(page.locator("#rule-fallback-error")).toContainText(
-    'pool "cogent-a" belongs to ISP "cogent", not to the rule\'s own backup "lte"',
+    'Pool "cogent-a" belongs to ISP "cogent", not to the rule\'s own backup "lte"',
   );
   await page.screenshot({ path: testInfo.outputPath("own-backup-wrong-pool.png") });
   await form.getByLabel("Pool on the own backup").selectOption({ label: "none" });
