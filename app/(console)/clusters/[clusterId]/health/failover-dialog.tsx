@@ -55,9 +55,9 @@ export function FailoverDialog({
     <Modal title={title} onClose={onClose} wide>
       {action === "failover" ? (
         <p className="muted">
-          Every gateway sends the traffic that would leave through {isp.name} through a backup instead, SNATed to the
-          rule's fallback pool or the backup's default pool, and cuts the connections now on {isp.name} so that clients
-          reconnect at once.
+          Every gateway sends the traffic that would leave through {isp.name} through a backup instead (the rule's own
+          backup where it has one; rules that never move stay), SNATed to the rule's fallback pool or the backup's
+          default pool, and cuts the connections now on {isp.name} so that clients reconnect at once.
         </p>
       ) : (
         <p className="muted">
