@@ -390,4 +390,3 @@ function failoverBehaviour(
   }
   return follow;
 }
-

@@ -438,9 +438,7 @@ export class PolicyBuilder {
     return {
       ...base,
       ...(ha ? { ha } : {}),
-      ...(gateway
-        ? { gateways: [...base.gateways.filter((g) => g.gatewayId !== gateway.gatewayId), gateway] }
-        : {}),
+      ...(gateway ? { gateways: [...base.gateways.filter((g) => g.gatewayId !== gateway.gatewayId), gateway] } : {}),
     };
   }
 

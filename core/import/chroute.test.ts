@@ -45,7 +45,9 @@ describe("iptables CHROUTE", () => {
     );
     expect(line(r, 7)).toMatchObject({ status: "question" });
     expect(line(r, 8)?.message).toBe("not imported because the CHROUTE line names no new gateway (--gw)");
-    expect(line(r, 9)?.message).toBe('not imported because the match module "mark" cannot be expressed in a Gatehouse rule');
+    expect(line(r, 9)?.message).toBe(
+      'not imported because the match module "mark" cannot be expressed in a Gatehouse rule',
+    );
     expect(line(r, 10)?.message).toBe(
       'not imported because the CHROUTE option "--oif" cannot be expressed in a Gatehouse rule',
     );
@@ -72,8 +74,20 @@ describe("iptables CHROUTE", () => {
         "udp",
         { type: "snat", poolId: cogentPool?.id, algorithm: "sh" },
       ],
-      [{ kind: "cidrs", cidrs: ["100.64.0.0/16"] }, "isp-cogent", null, "any", expect.objectContaining({ type: "snat" })],
-      [{ kind: "cidrs", cidrs: ["100.64.0.0/16"] }, "isp-telia", null, "any", expect.objectContaining({ type: "snat" })],
+      [
+        { kind: "cidrs", cidrs: ["100.64.0.0/16"] },
+        "isp-cogent",
+        null,
+        "any",
+        expect.objectContaining({ type: "snat" }),
+      ],
+      [
+        { kind: "cidrs", cidrs: ["100.64.0.0/16"] },
+        "isp-telia",
+        null,
+        "any",
+        expect.objectContaining({ type: "snat" }),
+      ],
     ]);
     expect(rules[0]?.comment).toBe("guests via cogent");
     expect(r.problems).toEqual([]);

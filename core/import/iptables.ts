@@ -169,7 +169,11 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
         continue;
       }
       if (chain !== "PREROUTING" && chain !== "FORWARD" && chain !== "POSTROUTING") {
-        b.say(src, "not-imported", `not imported: rules in user chain ${chain} are not imported (jumps are not followed)`);
+        b.say(
+          src,
+          "not-imported",
+          `not imported: rules in user chain ${chain} are not imported (jumps are not followed)`,
+        );
         continue;
       }
       const parsed = parseChroute(ws.slice(2));
@@ -441,7 +445,12 @@ function importChroute(
   }
   if (to === "any") return false; // parseChroute requires --gw
   if (from !== "any" && from.id === to.id) {
-    b.say(src, "not-imported", `not imported because --old-gw and --gw are both ISP "${to.name}": nothing is redirected`, changed);
+    b.say(
+      src,
+      "not-imported",
+      `not imported because --old-gw and --gw are both ISP "${to.name}": nothing is redirected`,
+      changed,
+    );
     return false;
   }
   const destination = dest && dest !== "0.0.0.0/0" ? dest : null;
@@ -483,4 +492,3 @@ function importChroute(
   );
   return true;
 }
-

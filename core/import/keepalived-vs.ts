@@ -498,14 +498,24 @@ export function importVirtualServerGroup(b: PolicyBuilder, blk: Block, group: Bl
     const [from, last] = c.name.split("-");
     const p = c.args[0];
     if (from === undefined || !isIPv4(from) || c.args.length !== 1 || readPort(p) === null) {
-      sayAll(b, c, "not-imported", `not imported because "${[c.name, ...c.args].join(" ")}" is not an address (or range) and a port`);
+      sayAll(
+        b,
+        c,
+        "not-imported",
+        `not imported because "${[c.name, ...c.args].join(" ")}" is not an address (or range) and a port`,
+      );
       continue;
     }
     const octets = from.split(".").map(Number);
     const first = octets[3] as number;
     const end = last === undefined ? first : Number(last);
     if (!Number.isInteger(end) || end < first || end > 255 || end - first + 1 > MAX_GROUP_ADDRESSES) {
-      sayAll(b, c, "not-imported", `not imported because "${c.name}" is not a range a.b.c.d-e of at most ${MAX_GROUP_ADDRESSES} addresses`);
+      sayAll(
+        b,
+        c,
+        "not-imported",
+        `not imported because "${c.name}" is not a range a.b.c.d-e of at most ${MAX_GROUP_ADDRESSES} addresses`,
+      );
       continue;
     }
     if (port !== null && port.text !== p) {
@@ -518,11 +528,18 @@ export function importVirtualServerGroup(b: PolicyBuilder, blk: Block, group: Bl
       continue;
     }
     port ??= { text: p as string, line: c.src.line };
-    for (let o = first; o <= end; o++) entries.push({ address: `${octets.slice(0, 3).join(".")}.${o}`, port: p as string, src: c.src });
+    for (let o = first; o <= end; o++)
+      entries.push({ address: `${octets.slice(0, 3).join(".")}.${o}`, port: p as string, src: c.src });
   }
   if (entries.length === 0) {
-    sayAll(b, blk, "not-imported", `not imported because no entry of virtual_server_group ${name} can be a virtual service`);
-    if (!b.has(group.src)) sayAll(b, group, "not-imported", `not imported: none of its entries can be a virtual service`);
+    sayAll(
+      b,
+      blk,
+      "not-imported",
+      `not imported because no entry of virtual_server_group ${name} can be a virtual service`,
+    );
+    if (!b.has(group.src))
+      sayAll(b, group, "not-imported", `not imported: none of its entries can be a virtual service`);
     return;
   }
   const made: string[] = [];
@@ -534,7 +551,9 @@ export function importVirtualServerGroup(b: PolicyBuilder, blk: Block, group: Bl
     ranges.set(e.src, [...(ranges.get(e.src) ?? []), vs.name]);
   }
   // a range line names every service it became
-  for (const [src, names] of ranges) if (names.length > 1) b.say(src, "imported", `imported as virtual services ${names.map((n) => `"${n}"`).join(", ")}`);
+  for (const [src, names] of ranges)
+    if (names.length > 1)
+      b.say(src, "imported", `imported as virtual services ${names.map((n) => `"${n}"`).join(", ")}`);
   if (made.length === 0) return;
   b.say(
     blk.src,
@@ -686,7 +705,11 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
       } else if (gw !== null && c.name === "priority") {
         const p = zGatewayPriority.safeParse(Number(v));
         if (!p.success || !/^\d+$/.test(v ?? "")) {
-          said(c.src, "not-imported", `not imported because priority ${v ?? ""} ${p.error?.issues[0]?.message ?? "is not a whole number"}`);
+          said(
+            c.src,
+            "not-imported",
+            `not imported because priority ${v ?? ""} ${p.error?.issues[0]?.message ?? "is not a whole number"}`,
+          );
         } else if (priority !== null && priority.value !== p.data) {
           said(
             c.src,
@@ -702,7 +725,11 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
         if (v && isIPv4(v)) inst.own = { ip: v, src: c.src };
         else said(c.src, "not-imported", `not imported because "${v ?? ""}" is not an IPv4 address`);
       } else if (gw !== null && c.name === "state") {
-        said(c.src, "ignored", "MASTER or BACKUP follows from the gateways' priorities (this one's is read from this file)");
+        said(
+          c.src,
+          "ignored",
+          "MASTER or BACKUP follows from the gateways' priorities (this one's is read from this file)",
+        );
       } else if (PER_GATEWAY[c.name]) {
         sayAll(
           b,

@@ -253,7 +253,8 @@ export function importKeepalived(b: PolicyBuilder, text: string, opts: ImportOpt
     else importVirtualServer(b, blk);
   }
   for (const [name, g] of vsGroups) {
-    if (!b.has(g.src)) sayAll(b, g, "not-imported", `not imported because no virtual_server uses virtual_server_group ${name}`);
+    if (!b.has(g.src))
+      sayAll(b, g, "not-imported", `not imported because no virtual_server uses virtual_server_group ${name}`);
   }
   importVrrp(b, instances, syncGroups);
   for (const [name, g] of groups) {

@@ -58,18 +58,29 @@ describe("keepalived VRRP values per gateway", () => {
       status: "not-imported",
       message: "not imported: a gateway has one VRRP priority, 100 from line 6",
     });
-    const gateways = second.policy.settings.gateways.map((g) => [g.gatewayId, g.priority, g.lanInterface, g.lanAddress]);
+    const gateways = second.policy.settings.gateways.map((g) => [
+      g.gatewayId,
+      g.priority,
+      g.lanInterface,
+      g.lanAddress,
+    ]);
     expect(gateways).toEqual([
       ["gw-a", 150, "lan0", "100.64.0.2/24"],
       ["gw-b", 100, "lan1", "100.64.0.3/24"],
     ]);
-    expect(second.policy.settings.ha).toMatchObject({ mode: "active_standby", lanVrid: 51, lanVirtualAddress: "100.64.0.1/24" });
+    expect(second.policy.settings.ha).toMatchObject({
+      mode: "active_standby",
+      lanVrid: 51,
+      lanVirtualAddress: "100.64.0.1/24",
+    });
   });
 
   it("without a gateway, names the per-gateway values as not imported and changes no gateway", () => {
     const r = importPolicy(a, telia(), { fileName: "lb-a.conf" });
     expect(r.changes.gateway).toBeNull();
-    expect(at(r, 6, "lb-a.conf")?.message).toMatch(/priority belongs in that gateway's settings .*150 here\), or import this file for its gateway/);
+    expect(at(r, 6, "lb-a.conf")?.message).toMatch(
+      /priority belongs in that gateway's settings .*150 here\), or import this file for its gateway/,
+    );
     expect(r.policy.settings.gateways).toEqual([]);
   });
 

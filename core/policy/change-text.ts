@@ -1,5 +1,4 @@
-import { ALGORITHM_LABELS,
-  ON_FAILOVER_LABELS, type Policy } from "./model";
+import { ALGORITHM_LABELS, ON_FAILOVER_LABELS, type Policy } from "./model";
 import type { EntityChange, FieldChange, PolicyDiff } from "./diff";
 import type { EntityKind } from "./entities";
 

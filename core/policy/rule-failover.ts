@@ -61,7 +61,11 @@ export function ruleFailoverView(policy: Pick<Policy, "isps" | "pools">, rule: R
   const rulePool = rule.action.type === "snat" ? rule.action.poolId : null;
 
   if (rule.action.type === "drop") {
-    return { cases: [], summary: "—", explanation: "The rule drops its traffic, so a failover changes nothing for it." };
+    return {
+      cases: [],
+      summary: "—",
+      explanation: "The rule drops its traffic, so a failover changes nothing for it.",
+    };
   }
   const cases: RuleFailoverCase[] = [];
   const sentences: string[] = [];
@@ -88,8 +92,7 @@ export function ruleFailoverView(policy: Pick<Policy, "isps" | "pools">, rule: R
   if (cases.length === 0) {
     return { cases, summary: "—", explanation: "The rule's ISP is not in the policy." };
   }
-  const summary =
-    cases.length === 1 ? (cases[0]?.text ?? "") : cases.map((c) => `${c.fromName}: ${c.text}`).join("; ");
+  const summary = cases.length === 1 ? (cases[0]?.text ?? "") : cases.map((c) => `${c.fromName}: ${c.text}`).join("; ");
   return { cases, summary, explanation: `${sentences.join("; ")}.` };
 }
 

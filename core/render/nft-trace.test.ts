@@ -319,12 +319,23 @@ describe("rendered ruleset decides like decide()", () => {
       pools: office.pools,
       entries: [
         entry("100.64.1.0/24", { snat: "pa", algorithm: "sh" }, { egress: "a", onFailover: "stay" }),
-        entry("100.64.2.0/24", { snat: "pa", algorithm: "sh" }, { egress: "a", onFailover: "own", failoverIsp: "c", fallback: "pc" }),
+        entry(
+          "100.64.2.0/24",
+          { snat: "pa", algorithm: "sh" },
+          { egress: "a", onFailover: "own", failoverIsp: "c", fallback: "pc" },
+        ),
         entry("100.64.3.0/24", "exclude", { egress: "a", onFailover: "own", failoverIsp: "c" }),
         entry("100.64.4.0/24", { snat: "pa", algorithm: "sh" }, { egress: "a" }),
       ],
     });
-    const at = (src: string): Packet => ({ src, dst: "203.0.113.10", protocol: "tcp", srcPort: 40000, dstPort: 80, routedIspId: "a" });
+    const at = (src: string): Packet => ({
+      src,
+      dst: "203.0.113.10",
+      protocol: "tcp",
+      srcPort: 40000,
+      dstPort: 80,
+      routedIspId: "a",
+    });
     const expected: Array<[string, string]> = [
       ["100.64.1.9", "snat a pa"],
       ["100.64.2.9", "snat c pc"],
@@ -336,7 +347,10 @@ describe("rendered ruleset decides like decide()", () => {
       expect(decided(spec, failedOverA, at(src)).text).toBe(text);
     }
     // with the own backup failed over itself, the own rule follows a's failover
-    const both: FailoverState = new Map([["a", "b"], ["c", "b"]]);
+    const both: FailoverState = new Map([
+      ["a", "b"],
+      ["c", "b"],
+    ]);
     expect(traced(spec, both, at("100.64.2.9")).text).toBe("snat b pb");
     expect(decided(spec, both, at("100.64.2.9")).text).toBe("snat b pb");
   });

@@ -41,7 +41,13 @@ describe("resolveFailover", () => {
   });
 
   it("keeps a rule that never moves on its failed ISP with its own pool", () => {
-    const r = resolveFailover(view, aDown, "a", { onFailover: "stay", failoverIspId: null, fallbackPoolId: null }, "pa");
+    const r = resolveFailover(
+      view,
+      aDown,
+      "a",
+      { onFailover: "stay", failoverIspId: null, fallbackPoolId: null },
+      "pa",
+    );
     expect(r).toEqual({ ispId: "a", failedOverFrom: null, poolId: "pa", poolSource: "stays", via: "none" });
   });
 
@@ -97,13 +103,26 @@ const specOf = (p: Policy) =>
     failover: [],
     failoverEpoch: 0,
   });
-const office: Packet = { src: "100.64.1.20", dst: "203.0.113.99", protocol: "tcp", srcPort: 40_000, dstPort: 443, routedIspId: "isp-telia" };
+const office: Packet = {
+  src: "100.64.1.20",
+  dst: "203.0.113.99",
+  protocol: "tcp",
+  srcPort: 40_000,
+  dstPort: 443,
+  routedIspId: "isp-telia",
+};
 const teliaDown = new Map([["isp-telia", "isp-cogent"]]);
 
 describe("per-rule failover through decide and the renderer's plan", () => {
   const cases = [
     { name: "follow", over: {}, isp: "isp-cogent", pool: "pool-cogent-main", failedOver: true },
-    { name: "stay", over: { onFailover: "stay" as const }, isp: "isp-telia", pool: "pool-telia-main", failedOver: false },
+    {
+      name: "stay",
+      over: { onFailover: "stay" as const },
+      isp: "isp-telia",
+      pool: "pool-telia-main",
+      failedOver: false,
+    },
     {
       name: "own",
       over: { onFailover: "own" as const, failoverIspId: "isp-lte" },
@@ -157,7 +176,9 @@ describe("ruleFailoverView: the effective failover pool of a rule", () => {
     const stay = withOffice({ onFailover: "stay" });
     expect(ruleFailoverView(stay, rule(stay)).summary).toBe("stays on telia / telia-main (never moves)");
     const own = withOffice({ onFailover: "own", failoverIspId: "isp-lte" });
-    expect(ruleFailoverView(own, rule(own)).summary).toBe("lte-backup / lte (the rule's own backup, lte-backup's default pool)");
+    expect(ruleFailoverView(own, rule(own)).summary).toBe(
+      "lte-backup / lte (the rule's own backup, lte-backup's default pool)",
+    );
   });
   it("lists every ISP for a rule that leaves through any ISP", () => {
     const p = withOffice({ egressIspId: null });

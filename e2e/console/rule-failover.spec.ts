@@ -58,7 +58,9 @@ test("set a rule's failover behaviour, see its effective failover pool and the f
   await expect(row("office via telia")).toContainText("cogent / cogent-a (from telia's backup)");
 
   // office: its own backup, lte; a pool of cogent is refused with the field named
-  await row("office via telia").getByRole("button", { name: /^Edit the rule/ }).click();
+  await row("office via telia")
+    .getByRole("button", { name: /^Edit the rule/ })
+    .click();
   const form = page.getByRole("form", { name: /^Edit rule/ });
   const effect = form.getByTestId("rule-failover-effect");
   await expect(effect).toHaveText(
@@ -83,7 +85,9 @@ test("set a rule's failover behaviour, see its effective failover pool and the f
   await expect(row("office via telia")).toContainText("lte / lte-a (the rule's own backup, lte's default pool)");
 
   // payments never move
-  await row("payments via telia").getByRole("button", { name: /^Edit the rule/ }).click();
+  await row("payments via telia")
+    .getByRole("button", { name: /^Edit the rule/ })
+    .click();
   await form.getByLabel("When its ISP fails over").selectOption({ label: "never move (stays or drops with its ISP)" });
   await expect(form.getByLabel("Fallback pool")).toHaveCount(0);
   await expect(effect).toContainText("stays on telia with pool telia-a and is lost while telia is down");

@@ -61,7 +61,11 @@ beforeAll(async () => {
   const base = labSpec(lab, [
     entry("100.64.1.0/24", { snat: "pa", algorithm: "sh" }, { egress: "a" }),
     entry("100.64.2.0/24", { snat: "pa", algorithm: "sh" }, { egress: "a", onFailover: "stay" }),
-    entry("100.64.3.0/24", { snat: "pa", algorithm: "sh" }, { egress: "a", onFailover: "own", failoverIsp: "c", fallback: "pc" }),
+    entry(
+      "100.64.3.0/24",
+      { snat: "pa", algorithm: "sh" },
+      { egress: "a", onFailover: "own", failoverIsp: "c", fallback: "pc" },
+    ),
   ]);
   const [a, b] = base.isps;
   spec = {
@@ -93,8 +97,9 @@ async function seen(client: number, count = 3): Promise<Array<string | undefined
   });
   return attempts.map((x) => (x.ok ? x.seen : undefined));
 }
-const where = (list: Array<string | undefined>) =>
-  [...new Set(list.map((s) => (s === undefined ? "lost" : (poolOf(s) ?? (POOL_C.includes(s) ? "pc" : s)))))];
+const where = (list: Array<string | undefined>) => [
+  ...new Set(list.map((s) => (s === undefined ? "lost" : (poolOf(s) ?? (POOL_C.includes(s) ? "pc" : s))))),
+];
 
 describe("per-rule failover on real traffic", () => {
   it("before any failover every rule leaves through a with a's pool", async () => {
@@ -132,7 +137,8 @@ describe("per-rule failover on real traffic", () => {
 
   it("once a really stops forwarding, the never-move rule's connections drop with it and the others keep working", async () => {
     await lab.must(lab.ns.ispA, ["nft", "-f", "-"], {
-      input: "add table inet dead\nadd chain inet dead blackhole { type filter hook forward priority 0; policy drop; }\n",
+      input:
+        "add table inet dead\nadd chain inet dead blackhole { type filter hook forward priority 0; policy drop; }\n",
     });
     try {
       await atA.reset();

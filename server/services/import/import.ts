@@ -158,8 +158,7 @@ function blockers(r: ImportResult): string[] {
   }
   const c = r.changes;
   const entities = c.isps.length + c.pools.length + c.zones.length + c.rules.length + c.virtualServices.length;
-  if (entities === 0 && !c.ha && !c.gateway)
-    out.push("nothing to add");
+  if (entities === 0 && !c.ha && !c.gateway) out.push("nothing to add");
   return out;
 }
 

@@ -20,7 +20,10 @@ describe.each(PROVIDERS)("keepalived import for one gateway on %s", (provider) =
     h = await apiHarness(provider);
     const op = h.as("operator");
     clusterId = (await op.cluster.create({ name: "pair" })).id;
-    const isp = await op.isp.create({ clusterId, fields: { name: "telia", interface: "eth1", nextHop: "198.51.100.1" } });
+    const isp = await op.isp.create({
+      clusterId,
+      fields: { name: "telia", interface: "eth1", nextHop: "198.51.100.1" },
+    });
     await op.pool.create({
       clusterId,
       fields: { name: "telia-main", ispId: isp.entity.id, addresses: ["198.51.100.10-198.51.100.13"] },
@@ -46,9 +49,12 @@ describe.each(PROVIDERS)("keepalived import for one gateway on %s", (provider) =
     const op = h.as("operator");
     const before = await settings();
     for (const gatewayId of [otherGateway, "no-such-gateway"]) {
-      const err = await op.import
+      const err = (await op.import
         .preview({ clusterId, text: file("lb-a.conf"), fileName: "lb-a.conf", gatewayId })
-        .catch((e: unknown) => e as { code: string; message: string; cause?: { issues?: unknown[] } });
+        .then(
+          () => ({}),
+          (e: unknown) => e,
+        )) as { code?: string; message?: string; cause?: { issues?: unknown[] } };
       expect(err).toMatchObject({ code: "BAD_REQUEST", message: "gatewayId: no such gateway in this cluster" });
       expect(err.cause?.issues).toEqual([{ path: ["gatewayId"], message: "is not a gateway of this cluster" }]);
     }
@@ -75,7 +81,9 @@ describe.each(PROVIDERS)("keepalived import for one gateway on %s", (provider) =
     }
     const s = await settings();
     expect(s.ha).toMatchObject({ mode: "active_standby", lanVrid: 51 });
-    expect(s.gateways.map((g) => [g.gatewayId, g.priority, g.lanInterface, g.lanAddress, g.links[0]?.localAddress])).toEqual([
+    expect(
+      s.gateways.map((g) => [g.gatewayId, g.priority, g.lanInterface, g.lanAddress, g.links[0]?.localAddress]),
+    ).toEqual([
       [gwA, 150, "lan0", "100.64.0.2/24", "198.51.100.2/24"],
       [gwB, 100, "lan1", "100.64.0.3/24", "198.51.100.3/24"],
     ]);

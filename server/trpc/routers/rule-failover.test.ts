@@ -9,7 +9,11 @@ import { type ApiHarness, apiHarness } from "../../../testkit/server/api";
  */
 
 function issuesOf(e: unknown) {
-  const err = e as { code?: string; message?: string; cause?: { issues?: { path: (string | number)[]; message: string }[] } };
+  const err = e as {
+    code?: string;
+    message?: string;
+    cause?: { issues?: { path: (string | number)[]; message: string }[] };
+  };
   return { code: err.code, message: err.message, issues: err.cause?.issues ?? [] };
 }
 
@@ -41,7 +45,12 @@ describe.each(PROVIDERS)("per-rule failover behaviour on %s", (provider) => {
       nextHop: `100.65.${n}.2`,
       ...over,
     });
-    await op.isp.update({ clusterId, id: a.id, version: 1, fields: fieldsOf(a, 1, { backupIspIds: [b.id], defaultPoolId: ids.pa }) });
+    await op.isp.update({
+      clusterId,
+      id: a.id,
+      version: 1,
+      fields: fieldsOf(a, 1, { backupIspIds: [b.id], defaultPoolId: ids.pa }),
+    });
     await op.isp.update({ clusterId, id: b.id, version: 1, fields: fieldsOf(b, 2, { defaultPoolId: ids.pb }) });
     await op.isp.update({ clusterId, id: c.id, version: 1, fields: fieldsOf(c, 3, { defaultPoolId: ids.pc }) });
     const rule = async (net: string, comment: string, over: Record<string, unknown>) =>
@@ -59,7 +68,11 @@ describe.each(PROVIDERS)("per-rule failover behaviour on %s", (provider) => {
       ).entity.id;
     ids.follow = await rule("100.64.1.0/24", "follows", {});
     ids.stay = await rule("100.64.2.0/24", "never moves", { onFailover: "stay" });
-    ids.own = await rule("100.64.3.0/24", "own backup", { onFailover: "own", failoverIspId: c.id, fallbackPoolId: ids.pc2 });
+    ids.own = await rule("100.64.3.0/24", "own backup", {
+      onFailover: "own",
+      failoverIspId: c.id,
+      fallbackPoolId: ids.pc2,
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -106,7 +119,9 @@ describe.each(PROVIDERS)("per-rule failover behaviour on %s", (provider) => {
     const impact = await h.as("viewer").failover.impact({ clusterId, ispId: ids.a as string, action: "failover" });
     expect(impact.blocked).toBeNull();
     expect(impact.backupToUse?.name).toBe("b");
-    expect(impact.rules.map((r) => [r.comment, r.onFailover, r.after.map((x) => `${x.ispName}/${x.poolName}`)])).toEqual([
+    expect(
+      impact.rules.map((r) => [r.comment, r.onFailover, r.after.map((x) => `${x.ispName}/${x.poolName}`)]),
+    ).toEqual([
       ["follows", "follow", ["b/pool-b"]],
       ["own backup", "own", ["c/pool-c2"]],
     ]);

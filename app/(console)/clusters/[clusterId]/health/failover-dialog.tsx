@@ -107,8 +107,8 @@ export function FailoverDialog({
               </li>
               {action === "failover" && i.staying.length > 0 && (
                 <li>
-                  <strong>{i.staying.length}</strong> rule{i.staying.length === 1 ? " never moves" : "s never move"}{" "}
-                  and stay{i.staying.length === 1 ? "s" : ""} on {isp.name}
+                  <strong>{i.staying.length}</strong> rule{i.staying.length === 1 ? " never moves" : "s never move"} and
+                  stay{i.staying.length === 1 ? "s" : ""} on {isp.name}
                 </li>
               )}
               {action === "failover" && (
