@@ -347,7 +347,7 @@ export function generatePolicy(options: GenerateOptions): Policy {
       egressIspId: egress?.id ?? null,
       action,
       redirectIspId: redirect?.id ?? null,
-      fallbackPoolId,
+      ...failoverBehaviour(i, overlapping, action, via, isps, poolsOf, fallbackPoolId),
       enabled: !chance(overlapping ? 0.1 : 0.02),
       comment: "",
     });
@@ -366,4 +366,28 @@ export function generatePolicy(options: GenerateOptions): Policy {
     zones,
     rules,
   };
+}
+
+/**
+ * Some rules of the overlapping policies never move or have their own backup, chosen by position
+ * so that the random stream (and every other generated rule) stays as it was.
+ */
+function failoverBehaviour(
+  i: number,
+  overlapping: boolean,
+  action: Rule["action"],
+  via: Isp,
+  isps: Isp[],
+  poolsOf: (ispId: string) => Pool[],
+  fallbackPoolId: string | null,
+): Pick<Rule, "onFailover" | "failoverIspId" | "fallbackPoolId"> {
+  const follow = { onFailover: "follow" as const, failoverIspId: null, fallbackPoolId };
+  if (!overlapping || action.type === "drop") return follow;
+  if (i % 7 === 3) return { onFailover: "stay", failoverIspId: null, fallbackPoolId: null };
+  const own = isps.find((x) => x.id !== via.id && poolsOf(x.id).length > 0);
+  if (i % 7 === 5 && own !== undefined) {
+    const pool = action.type === "snat" ? (poolsOf(own.id)[0]?.id ?? null) : null;
+    return { onFailover: "own", failoverIspId: own.id, fallbackPoolId: pool };
+  }
+  return follow;
 }

@@ -29,6 +29,7 @@ export function isp(
     backups,
     adminState: "active",
     adminBackupIspId: null,
+    defaultPoolId: null,
   };
 }
 
@@ -48,6 +49,8 @@ export interface EntryOptions {
   egress?: string | null;
   redirect?: string | null;
   fallback?: string | null;
+  onFailover?: SpecEntry["onFailover"];
+  failoverIsp?: string | null;
   ruleId?: string;
 }
 
@@ -66,6 +69,8 @@ export function entry(source: string, action: ActionSpec, opts: EntryOptions = {
         : { type: "snat", poolId: action.snat, algorithm: action.algorithm ?? "sh" },
     redirectIspId: opts.redirect ?? null,
     fallbackPoolId: opts.fallback ?? null,
+    onFailover: opts.onFailover ?? "follow",
+    failoverIspId: opts.failoverIsp ?? null,
   };
 }
 

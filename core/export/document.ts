@@ -9,6 +9,7 @@ import {
   type Zone,
   zAddressing,
   zAlgorithm,
+  zOnFailover,
   zClusterSettings,
   zComment,
   zId,
@@ -80,6 +81,10 @@ const zDocRule = zStrict({
   algorithm: zAlgorithm.optional(),
   redirect: zName.nullable().default(null),
   fallbackPool: zName.nullable().default(null),
+  /** how the rule takes a failover of its ISP; written only when not "follow" */
+  onFailover: zOnFailover.default("follow"),
+  /** onFailover own: the rule's own backup ISP */
+  failoverIsp: zName.nullable().default(null),
   enabled: z.boolean().default(true),
   comment: zComment,
 });
@@ -145,6 +150,8 @@ export function writePolicyDocument(policy: Policy, clusterName?: string): strin
       ...(r.action.type === "snat" ? { pool: poolName(r.action.poolId), algorithm: r.action.algorithm } : {}),
       redirect: ispName(r.redirectIspId),
       fallbackPool: poolName(r.fallbackPoolId),
+      ...(r.onFailover === "follow" ? {} : { onFailover: r.onFailover }),
+      ...(r.failoverIspId === null ? {} : { failoverIsp: ispName(r.failoverIspId) }),
       enabled: r.enabled,
       comment: r.comment,
     })),
@@ -334,6 +341,8 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
       action,
       redirectIspId: refOrNull(ispIds, "ISP", r.redirect, `${where} redirect`),
       fallbackPoolId: refOrNull(poolIds, "pool", r.fallbackPool, `${where} fallbackPool`),
+      onFailover: r.onFailover,
+      failoverIspId: refOrNull(ispIds, "ISP", r.failoverIsp, `${where} failoverIsp`),
       enabled: r.enabled,
       comment: r.comment,
     };

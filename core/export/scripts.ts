@@ -96,6 +96,12 @@ export function exportIptables(policy: Policy, title = "the cluster"): ScriptExp
   }
   if (policy.rules.some((r) => r.fallbackPoolId))
     notes.push("fallback pools and failover are Gatehouse's: not exported");
+  const ownFailover = policy.rules.filter((r) => r.onFailover !== "follow").length;
+  if (ownFailover > 0) {
+    notes.push(
+      `${ownFailover} rule${ownFailover === 1 ? " has its" : "s have their"} own failover behaviour (never move, or an own backup ISP and pool): iptables has no notion of failover, not exported`,
+    );
+  }
   if (policy.settings.unmatched === "drop") {
     notes.push(
       "traffic that matches no rule is dropped by Gatehouse; the nat table cannot drop it (a filter rule would)",

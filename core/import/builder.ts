@@ -1,6 +1,8 @@
 import { isIPv4 } from "../address";
 import {
   type Algorithm,
+  type ClusterSettings,
+  type GatewaySettings,
   type HaSettings,
   type Isp,
   MAX_PRIORITY,
@@ -52,6 +54,7 @@ export class PolicyBuilder {
     rules: [],
     virtualServices: [],
     ha: null,
+    gateway: null,
   };
   private readonly ids = new Set<string>();
   private counter = 0;
@@ -318,6 +321,8 @@ export class PolicyBuilder {
       action: fields.action,
       redirectIspId: fields.redirect?.id ?? null,
       fallbackPoolId: null,
+      onFailover: "follow",
+      failoverIspId: null,
       enabled: true,
       comment: safeComment(fields.comment),
     };
@@ -406,7 +411,7 @@ export class PolicyBuilder {
   }
 
   /** The problems the policy read so far would have with these HA settings and not without them. */
-  haProblems(ha: HaSettings): string[] {
+  haProblems(ha: HaSettings, gateway: GatewaySettings | null = null): string[] {
     const policy: Policy = {
       settings: this.existing.settings,
       isps: this.allIsps(),
@@ -415,7 +420,7 @@ export class PolicyBuilder {
       rules: [...this.existing.rules, ...this.added.rules],
     };
     const before = new Set(validatePolicy(policy).map(issueKey));
-    const withHa: Policy = { ...policy, settings: { ...policy.settings, ha } };
+    const withHa: Policy = { ...policy, settings: this.settingsWith(ha, gateway) };
     return validatePolicy(withHa)
       .filter((i) => !before.has(issueKey(i)))
       .map((i) => describeIssue(withHa, i));
@@ -423,6 +428,21 @@ export class PolicyBuilder {
 
   setHa(ha: HaSettings) {
     this.added.ha = ha;
+  }
+
+  /** One gateway's settings (its entry replaces the draft's), with the HA settings they go with. */
+  setGateway(gateway: GatewaySettings) {
+    this.added.gateway = gateway;
+  }
+
+  /** The cluster settings with what was read: HA settings and one gateway's entry. */
+  settingsWith(ha: HaSettings | null, gateway: GatewaySettings | null): ClusterSettings {
+    const base = this.existing.settings;
+    return {
+      ...base,
+      ...(ha ? { ha } : {}),
+      ...(gateway ? { gateways: [...base.gateways.filter((g) => g.gatewayId !== gateway.gatewayId), gateway] } : {}),
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -444,7 +464,7 @@ export class PolicyBuilder {
       );
     }
     const policy: Policy = {
-      settings: this.added.ha ? { ...this.existing.settings, ha: this.added.ha } : this.existing.settings,
+      settings: this.settingsWith(this.added.ha, this.added.gateway),
       isps: [...this.existing.isps, ...this.added.isps],
       pools: [...this.existing.pools, ...this.added.pools],
       zones: [...this.existing.zones, ...this.added.zones],

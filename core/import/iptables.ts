@@ -1,6 +1,7 @@
 import type { Pool, Protocol, Rule } from "../policy/model";
 import { type PolicyBuilder, safeComment } from "./builder";
 import { type DnatText, importDnat, parseDnat } from "./iptables-dnat";
+import { isIPv4, parseCidr } from "../address";
 import { expandRange, normaliseCidr, type SourceLine, words } from "./text";
 
 /**
@@ -132,6 +133,10 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
   let table = "nat"; // script lines name their table; a save file says it with *table
   let pinnedAny = false;
   const dnat: DnatText[] = [];
+  const chroutes: Array<{ src: SourceLine; text: ChrouteText; priority: number }> = [];
+  const natRules: Array<{ src: SourceLine; rule: Rule }> = [];
+  // a CHROUTE decides the route before any NAT rule is read: its rules come first, in file order
+  const reserved = lines.filter((l) => /\bCHROUTE\b/.test(l.text) && !l.text.trim().startsWith("#")).map(() => b.pin());
   for (const src of lines) {
     const text = src.text.trim();
     if (text === "") {
@@ -171,6 +176,25 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       const t = ws.indexOf("-t");
       table = t === -1 ? "filter" : (ws[t + 1] ?? "");
       if (t !== -1) ws.splice(t, 2);
+    }
+    if (/\bCHROUTE\b/.test(text)) {
+      const chain = ws[1] ?? "";
+      if ((ws[0] !== "-A" && ws[0] !== "--append") || ws[ws.indexOf("-j") + 1] !== "CHROUTE") {
+        b.say(src, "not-imported", "not imported because only -A CHAIN ... -j CHROUTE lines are read as redirects");
+        continue;
+      }
+      if (chain !== "PREROUTING" && chain !== "FORWARD" && chain !== "POSTROUTING") {
+        b.say(
+          src,
+          "not-imported",
+          `not imported: rules in user chain ${chain} are not imported (jumps are not followed)`,
+        );
+        continue;
+      }
+      const parsed = parseChroute(ws.slice(2));
+      if (typeof parsed === "string") b.say(src, "not-imported", `not imported because ${parsed}`);
+      else chroutes.push({ src, text: parsed, priority: reserved[chroutes.length] ?? b.pin() });
+      continue;
     }
     if (table !== "nat") {
       b.say(src, "not-imported", `not imported: only the nat table is imported (this is the ${table} table)`);
@@ -255,15 +279,6 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       b.say(src, "not-imported", `not imported because --to-ports "${parsed.toPorts}" is not port[-port]`, changed);
       continue;
     }
-    if (target === "CHROUTE") {
-      b.say(
-        src,
-        "not-imported",
-        "not imported: CHROUTE redirects are not imported yet; set the rule's redirect ISP by hand",
-        changed,
-      );
-      continue;
-    }
     if (target !== "" && !/^[A-Z]+$/.test(target)) {
       b.say(
         src,
@@ -326,6 +341,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       action,
       comment: parsed.comment ? safeComment(parsed.comment) : `iptables line ${src.line}`,
     });
+    natRules.push({ src, rule });
     const why =
       target === "MASQUERADE"
         ? ` (MASQUERADE: the current address of ${parsed.oif ?? "the interface"})`
@@ -341,10 +357,165 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       changed,
     );
   }
+  for (const c of chroutes) pinnedAny = importChroute(b, c, natRules) || pinnedAny;
   importDnat(b, dnat);
   if (pinnedAny) {
     b.notes.push(
       "iptables rules match first in list order: the imported rules got priorities 10 apart that keep that order",
     );
   }
+}
+
+/**
+ * CHROUTE (the next-hop redirect of lvs-snat's iptables patch, like its `-N new_gw`): traffic
+ * matching the line that would leave through the old gateway (--old-gw; any when absent) is sent
+ * through the new one (--gw). Gatehouse says the same with a rule: egress the old gateway's ISP,
+ * redirect to the new one's. The rule's translation is what the nat table does to that traffic
+ * once it leaves through the new gateway: the first imported POSTROUTING rule that matches it
+ * there.
+ */
+interface ChrouteText {
+  src?: string;
+  dst?: string;
+  proto?: string;
+  gw?: string;
+  oldGw?: string;
+  comment?: string;
+}
+
+function parseChroute(ws: string[]): ChrouteText | string {
+  const r: ChrouteText = {};
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i] as string;
+    const take = () => ws[++i] ?? "";
+    switch (w) {
+      case "!":
+        return `the negation "! ${ws[i + 1] ?? ""}" cannot be expressed in a Gatehouse rule`;
+      case "-s":
+      case "--source":
+      case "--src":
+        r.src = take();
+        break;
+      case "-d":
+      case "--destination":
+      case "--dst":
+        r.dst = take();
+        break;
+      case "-p":
+      case "--protocol":
+        r.proto = take().toLowerCase();
+        break;
+      case "-j":
+      case "--jump":
+        take();
+        break;
+      case "--gw":
+      case "--new-gw":
+        r.gw = take();
+        break;
+      case "--old-gw":
+        r.oldGw = take();
+        break;
+      case "-m":
+      case "--match": {
+        const m = take();
+        if (m !== "comment" && m !== "tcp" && m !== "udp" && m !== "icmp") {
+          return `the match module "${m}" cannot be expressed in a Gatehouse rule`;
+        }
+        break;
+      }
+      case "--comment":
+        r.comment = take();
+        break;
+      default:
+        if (/^\[\d+:\d+\]$/.test(w)) break;
+        return `the CHROUTE option "${w}" cannot be expressed in a Gatehouse rule`;
+    }
+  }
+  if (r.gw === undefined) return "the CHROUTE line names no new gateway (--gw)";
+  if (!isIPv4(r.gw)) return `--gw "${r.gw}" is not an IPv4 address`;
+  if (r.oldGw !== undefined && !isIPv4(r.oldGw)) return `--old-gw "${r.oldGw}" is not an IPv4 address`;
+  return r;
+}
+
+function covers(outer: string | null, inner: string | null): boolean {
+  if (outer === null || outer === "0.0.0.0/0") return true;
+  if (inner === null) return false;
+  const o = parseCidr(outer);
+  const n = parseCidr(inner);
+  return o.ok && n.ok && o.value.start <= n.value.start && n.value.end <= o.value.end;
+}
+
+function importChroute(
+  b: PolicyBuilder,
+  c: { src: SourceLine; text: ChrouteText; priority: number },
+  natRules: ReadonlyArray<{ src: SourceLine; rule: Rule }>,
+): boolean {
+  const { src, text } = c;
+  const changed: string[] = [];
+  const source = normaliseCidr(text.src ?? "0.0.0.0/0", changed);
+  const dest = text.dst === undefined ? null : normaliseCidr(text.dst, changed);
+  if (!source || (text.dst !== undefined && !dest)) {
+    b.say(src, "not-imported", `not imported because ${!source ? text.src : text.dst} is not a network`, changed);
+    return false;
+  }
+  const protocol = text.proto === undefined ? "any" : PROTOCOLS[text.proto];
+  if (!protocol) {
+    b.say(src, "not-imported", `not imported because protocol "${text.proto}" is not tcp, udp, icmp or all`, changed);
+    return false;
+  }
+  const to = b.ispFor(src, undefined, text.gw);
+  const from = text.oldGw === undefined ? "any" : b.ispFor(src, undefined, text.oldGw);
+  if (to === null || from === null) {
+    b.say(src, "question", "needs an answer (see the questions) to know the ISP of its gateways", changed);
+    return false;
+  }
+  if (to === "any") return false; // parseChroute requires --gw
+  if (from !== "any" && from.id === to.id) {
+    b.say(
+      src,
+      "not-imported",
+      `not imported because --old-gw and --gw are both ISP "${to.name}": nothing is redirected`,
+      changed,
+    );
+    return false;
+  }
+  const destination = dest && dest !== "0.0.0.0/0" ? dest : null;
+  const nat = natRules.find(({ rule }) => {
+    const ruleSource = rule.source.kind === "cidrs" ? (rule.source.cidrs[0] ?? null) : null;
+    return (
+      (rule.egressIspId === null || rule.egressIspId === to.id) &&
+      covers(ruleSource, source) &&
+      covers(rule.destinations[0] ?? null, destination) &&
+      (rule.protocol === "any" || rule.protocol === protocol)
+    );
+  });
+  const via = `${to.name} (gw ${text.gw})`;
+  const fromWords = from === "any" ? "" : ` that would leave through ${from.name} (old gw ${text.oldGw})`;
+  if (nat === undefined) {
+    b.say(
+      src,
+      "not-imported",
+      `not imported because no POSTROUTING rule here says how traffic from ${source} leaving through ${via} is translated; import that SNAT rule with it, or set a rule's redirect by hand`,
+      changed,
+    );
+    return false;
+  }
+  const rule = b.rule({
+    priority: c.priority,
+    source: { kind: "cidrs", cidrs: [source] },
+    destinations: destination === null ? [] : [destination],
+    protocol,
+    egress: from,
+    action: nat.rule.action,
+    redirect: to,
+    comment: text.comment ? safeComment(text.comment) : `CHROUTE line ${src.line}`,
+  });
+  b.say(
+    src,
+    "imported",
+    `imported as ${b.ruleWords(rule)}: traffic from ${source}${fromWords} goes through ${via}, translated as the POSTROUTING rule of line ${nat.src.line} translates it there`,
+    changed,
+  );
+  return true;
 }

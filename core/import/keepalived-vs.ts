@@ -1,11 +1,19 @@
 import { isIPv4 } from "../address";
-import { type HaLink, type HaSettings, zHaSettings } from "../policy/model";
+import {
+  type GatewaySettings,
+  type HaLink,
+  type HaSettings,
+  zGatewayPriority,
+  zGatewaySettings,
+  zHaSettings,
+} from "../policy/model";
 import {
   type HealthCheck,
   MAX_PERSISTENCE_SECONDS,
   MAX_REAL_SERVERS,
   type RealServer,
   type SorryServer,
+  type VirtualService,
   zHealthCheck,
 } from "../policy/virtual-service";
 import type { PolicyBuilder } from "./builder";
@@ -193,17 +201,28 @@ function notKept(blk: Block, parts: Part[], why: string) {
   for (const l of allLines(blk)) parts.push({ src: l, what: null, why });
 }
 
-export function importVirtualServer(b: PolicyBuilder, blk: Block) {
+/** One address of a virtual_server_group the service body is imported for. */
+interface GroupEntry {
+  group: string;
+  entry: SourceLine;
+}
+
+export function importVirtualServer(b: PolicyBuilder, blk: Block, member?: GroupEntry): VirtualService | null {
   const file = blk.src.file.split("/").at(-1);
-  const refuse = (why: string) => sayAll(b, blk, "not-imported", `not imported because ${why}`);
+  const refuse = (why: string) => {
+    sayAll(b, blk, "not-imported", `not imported because ${why}`);
+    return null;
+  };
+  // what only concerns one address of a group is said on that address's line
+  const refuseHere = (why: string) => {
+    if (member === undefined) return refuse(why);
+    b.say(member.entry, "not-imported", `not imported because ${why}`);
+    return null;
+  };
   const [a0, a1] = blk.args;
   if (a0 === "fwmark")
     return refuse(
       `fwmark services (fwmark ${a1 ?? ""}) pick packets by a firewall mark that Gatehouse does not set: make one virtual service per address, protocol and port`,
-    );
-  if (a0 === "group")
-    return refuse(
-      `virtual_server_group services (group ${a1 ?? ""}) are not supported: make one virtual service per address and port`,
     );
   const address = a0 !== undefined && isIPv4(a0) ? a0 : null;
   const port = readPort(a1);
@@ -306,7 +325,7 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block) {
   if (allPorts && persistenceSeconds === 0) return refuse("port 0 (every port) needs persistence_timeout");
   const existing = b.serviceAt(address, protocol, allPorts ? null : port);
   if (existing) {
-    return refuse(
+    return refuseHere(
       `${existing.words} already answers on ${address} ${protocol.toUpperCase()} ${allPorts ? "every port" : `port ${port}`}`,
     );
   }
@@ -412,35 +431,137 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block) {
     enabled: true,
     comment: `virtual_server, ${file} line ${blk.src.line}`,
   });
-  if ("problems" in vs) return refuse(vs.problems.join("; "));
+  if ("problems" in vs) return refuseHere(vs.problems.join("; "));
+  const label = member === undefined ? `virtual service "${vs.name}"` : `the virtual services of group ${member.group}`;
 
   const checkWords = check
     ? `, ${check.check.kind.toUpperCase()} check every ${check.check.intervalMs} ms`
     : ", no health check";
-  b.say(blk.src, "imported", `imported as ${b.vsWords(vs)}${checkWords}${notes.length ? `; ${notes.join("; ")}` : ""}`);
+  b.say(
+    member?.entry ?? blk.src,
+    "imported",
+    `imported as ${b.vsWords(vs)}${checkWords}${notes.length ? `; ${notes.join("; ")}` : ""}`,
+  );
   if (blk.close && blk.close !== blk.src) b.say(blk.close, "ignored", "end of virtual_server");
   const sayPart = (p: Part) =>
     b.say(
       p.src,
       p.what === null ? "not-imported" : "merged",
-      p.what === null ? `not imported: ${p.why ?? ""}` : `${p.what} of virtual service "${vs.name}"`,
+      p.what === null ? `not imported: ${p.why ?? ""}` : `${p.what} of ${label}`,
     );
   for (const p of parts) sayPart(p);
   if (sorry)
     b.say(
       sorry.src,
       "merged",
-      `sorry server ${sorry.address}${sorry.port === null ? "" : `:${sorry.port}`} of virtual service "${vs.name}"`,
+      `sorry server ${sorry.address}${sorry.port === null ? "" : `:${sorry.port}`} of ${label}`,
     );
   for (const s of servers) {
     b.say(
       s.blk.src,
       "merged",
-      `real server ${s.rs.address}${s.rs.port === null ? "" : `:${s.rs.port}`} (${s.rs.mode.toUpperCase()}) of virtual service "${vs.name}"`,
+      `real server ${s.rs.address}${s.rs.port === null ? "" : `:${s.rs.port}`} (${s.rs.mode.toUpperCase()}) of ${label}`,
     );
     if (s.blk.close && s.blk.close !== s.blk.src) b.say(s.blk.close, "ignored", "end of real_server");
     for (const p of s.parts) sayPart(p);
   }
+  return vs;
+}
+
+/** Addresses one virtual_server_group may expand to: a group is a handful of addresses, not a subnet. */
+const MAX_GROUP_ADDRESSES = 64;
+
+/**
+ * `virtual_server group NAME` with its `virtual_server_group NAME { IP PORT; IP-IP PORT; fwmark N }`:
+ * one Gatehouse virtual service per address, each with the body's scheduler, check and real
+ * servers. fwmark entries cannot be expressed (Gatehouse sets no firewall marks). LVS keeps one
+ * persistence table for the whole group; the services made here keep one each.
+ */
+export function importVirtualServerGroup(b: PolicyBuilder, blk: Block, group: Block | undefined) {
+  const name = blk.args[1] ?? "";
+  if (group === undefined || blk.args.length !== 2) {
+    sayAll(b, blk, "not-imported", `not imported because there is no virtual_server_group ${name}`);
+    return;
+  }
+  const entries: Array<{ address: string; port: string; src: SourceLine }> = [];
+  let port: { text: string; line: number } | null = null;
+  for (const c of group.children ?? []) {
+    if (c.name === "fwmark") {
+      sayAll(
+        b,
+        c,
+        "not-imported",
+        `not imported because fwmark entries (fwmark ${c.args[0] ?? ""}) pick packets by a firewall mark that Gatehouse does not set`,
+      );
+      continue;
+    }
+    const [from, last] = c.name.split("-");
+    const p = c.args[0];
+    if (from === undefined || !isIPv4(from) || c.args.length !== 1 || readPort(p) === null) {
+      sayAll(
+        b,
+        c,
+        "not-imported",
+        `not imported because "${[c.name, ...c.args].join(" ")}" is not an address (or range) and a port`,
+      );
+      continue;
+    }
+    const octets = from.split(".").map(Number);
+    const first = octets[3] as number;
+    const end = last === undefined ? first : Number(last);
+    if (!Number.isInteger(end) || end < first || end > 255 || end - first + 1 > MAX_GROUP_ADDRESSES) {
+      sayAll(
+        b,
+        c,
+        "not-imported",
+        `not imported because "${c.name}" is not a range a.b.c.d-e of at most ${MAX_GROUP_ADDRESSES} addresses`,
+      );
+      continue;
+    }
+    if (port !== null && port.text !== p) {
+      sayAll(
+        b,
+        c,
+        "not-imported",
+        `not imported because the group's other entries use port ${port.text} (line ${port.line}): the body's real servers are read for one port`,
+      );
+      continue;
+    }
+    port ??= { text: p as string, line: c.src.line };
+    for (let o = first; o <= end; o++)
+      entries.push({ address: `${octets.slice(0, 3).join(".")}.${o}`, port: p as string, src: c.src });
+  }
+  if (entries.length === 0) {
+    sayAll(
+      b,
+      blk,
+      "not-imported",
+      `not imported because no entry of virtual_server_group ${name} can be a virtual service`,
+    );
+    if (!b.has(group.src))
+      sayAll(b, group, "not-imported", `not imported: none of its entries can be a virtual service`);
+    return;
+  }
+  const made: string[] = [];
+  const ranges = new Map<SourceLine, string[]>();
+  for (const e of entries) {
+    const vs = importVirtualServer(b, { ...blk, args: [e.address, e.port] }, { group: name, entry: e.src });
+    if (vs === null) continue;
+    made.push(vs.name);
+    ranges.set(e.src, [...(ranges.get(e.src) ?? []), vs.name]);
+  }
+  // a range line names every service it became
+  for (const [src, names] of ranges)
+    if (names.length > 1)
+      b.say(src, "imported", `imported as virtual services ${names.map((n) => `"${n}"`).join(", ")}`);
+  if (made.length === 0) return;
+  b.say(
+    blk.src,
+    "imported",
+    `imported as ${made.length} virtual service(s), one per address of virtual_server_group ${name} (${made.join(", ")}); LVS shares persistence across a group, each of these keeps its own`,
+  );
+  b.say(group.src, "merged", `the addresses of virtual_server group ${name}`);
+  if (group.close && group.close !== group.src) b.say(group.close, "ignored", "end of virtual_server_group");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,6 +598,14 @@ interface Instance {
   iface: string | null;
   vrid: number | null;
   address: { text: string; src: SourceLine } | null;
+  /** unicast_src_ip / mcast_src_ip: the gateway's own address on the instance's link */
+  own: { ip: string; src: SourceLine } | null;
+}
+
+/** "198.51.100.4" with the prefix length of "198.51.100.1/24", or null without one. */
+function withPrefixOf(ip: string, addressWithPrefix: string | null | undefined): string | null {
+  const prefix = addressWithPrefix?.split("/")[1];
+  return prefix === undefined ? null : `${ip}/${prefix}`;
 }
 
 export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]) {
@@ -506,9 +635,15 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
   let unicast = false;
   const names = new Set<string>();
   let imported = 0;
+  // the gateway this file belongs to, when the import names one: its own VRRP values go into its settings
+  const gatewayId = b.opts.gatewayId ?? null;
+  const before = b.existing.settings.gateways.find((g) => g.gatewayId === gatewayId);
+  const gw: GatewaySettings | null =
+    gatewayId === null ? null : zGatewaySettings.parse({ ...before, gatewayId, links: [...(before?.links ?? [])] });
+  let priority: { value: number; line: number } | null = null;
 
   for (const blk of instances) {
-    const inst: Instance = { blk, name: blk.args[0] ?? "", iface: null, vrid: null, address: null };
+    const inst: Instance = { blk, name: blk.args[0] ?? "", iface: null, vrid: null, address: null, own: null };
     names.add(inst.name);
     let nopreempt = false;
     for (const c of blk.children ?? []) {
@@ -567,12 +702,40 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
           } else said(t.src, "merged", `interface ${t.name} is tracked (as every ISP link is)`);
         }
         if (c.close && c.close !== c.src) said(c.close, "ignored", "end of track_interface");
+      } else if (gw !== null && c.name === "priority") {
+        const p = zGatewayPriority.safeParse(Number(v));
+        if (!p.success || !/^\d+$/.test(v ?? "")) {
+          said(
+            c.src,
+            "not-imported",
+            `not imported because priority ${v ?? ""} ${p.error?.issues[0]?.message ?? "is not a whole number"}`,
+          );
+        } else if (priority !== null && priority.value !== p.data) {
+          said(
+            c.src,
+            "not-imported",
+            `not imported: a gateway has one VRRP priority, ${priority.value} from line ${priority.line}`,
+          );
+        } else {
+          priority ??= { value: p.data, line: c.src.line };
+          gw.priority = p.data;
+          said(c.src, "merged", `this gateway's VRRP priority ${p.data}`);
+        }
+      } else if (gw !== null && (c.name === "unicast_src_ip" || c.name === "mcast_src_ip")) {
+        if (v && isIPv4(v)) inst.own = { ip: v, src: c.src };
+        else said(c.src, "not-imported", `not imported because "${v ?? ""}" is not an IPv4 address`);
+      } else if (gw !== null && c.name === "state") {
+        said(
+          c.src,
+          "ignored",
+          "MASTER or BACKUP follows from the gateways' priorities (this one's is read from this file)",
+        );
       } else if (PER_GATEWAY[c.name]) {
         sayAll(
           b,
           c,
           "not-imported",
-          `not imported: ${PER_GATEWAY[c.name]}${c.name === "priority" ? ` (${v ?? ""} here)` : ""}`,
+          `not imported: ${PER_GATEWAY[c.name]}${c.name === "priority" ? ` (${v ?? ""} here)` : ""}, or import this file for its gateway`,
         );
       } else if (NOT_NEEDED[c.name]) {
         sayAll(b, c, "not-imported", `not imported: ${NOT_NEEDED[c.name]}`);
@@ -605,6 +768,23 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
             "not-imported",
             `not imported because "${t}" has no prefix length: a floating address is written as ${t}/24 (the link's prefix)`,
           );
+      }
+      if (gw !== null && inst.own !== null) {
+        const own = withPrefixOf(inst.own.ip, floating ?? isp.localAddress);
+        if (own === null) {
+          said(
+            inst.own.src,
+            "not-imported",
+            `not imported because the prefix of ISP "${isp.name}"'s link is not known: give the floating address its prefix, or the ISP its link address`,
+          );
+        } else {
+          const old = gw.links.find((l) => l.ispId === isp.id);
+          gw.links = [
+            ...gw.links.filter((l) => l.ispId !== isp.id),
+            { ispId: isp.id, interface: null, nextHop: null, floatingAddress: null, ...old, localAddress: own },
+          ];
+          said(inst.own.src, "merged", `this gateway's own address on ISP "${isp.name}"'s link: ${own}`);
+        }
       }
       const link: HaLink = { ispId: isp.id, vrid: inst.vrid, floatingAddress: floating };
       ha.links = [...ha.links.filter((l) => l.ispId !== isp.id), link];
@@ -650,11 +830,29 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
       "imported",
       `imported as the LAN VRRP instance (${inst.iface}): active/standby, VRID ${inst.vrid}${addrWords}`,
     );
+    if (gw !== null) {
+      gw.lanInterface = inst.iface;
+      if (inst.own !== null) {
+        const own = withPrefixOf(inst.own.ip, ha.lanVirtualAddress);
+        if (own === null) {
+          said(
+            inst.own.src,
+            "not-imported",
+            "not imported because the LAN's prefix is not known: write the LAN virtual address with its prefix",
+          );
+        } else {
+          gw.lanAddress = own;
+          said(inst.own.src, "merged", `this gateway's own LAN address ${own}`);
+        }
+      }
+    }
     if (ifLine)
       said(
         ifLine.src,
         "merged",
-        `the LAN interface of ${inst.name} (each gateway's LAN interface is set in its settings)`,
+        gw !== null
+          ? `this gateway's LAN interface ${inst.iface}`
+          : `the LAN interface of ${inst.name} (each gateway's LAN interface is set in its settings)`,
       );
     if (vridLine) said(vridLine.src, "merged", `LAN VRID ${inst.vrid}`);
     closeBlk();
@@ -667,7 +865,7 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
     return;
   }
   const parsed = zHaSettings.safeParse(ha);
-  const problems = parsed.success ? b.haProblems(parsed.data) : ["the settings read are not valid HA settings"];
+  const problems = parsed.success ? b.haProblems(parsed.data, gw) : ["the settings read are not valid HA settings"];
   if (problems.length > 0) {
     // the rest of the import stays usable: the VRRP settings are left out, with the reason
     const why = `not imported because the HA settings it gives would not be valid: ${problems.join("; ")}`;
@@ -718,6 +916,12 @@ export function importVrrp(b: PolicyBuilder, instances: Block[], groups: Block[]
   }
   if (!parsed.success) return;
   b.setHa(parsed.data);
+  if (gw !== null) {
+    b.setGateway(gw);
+    b.notes.push(
+      `This gateway's VRRP values (priority ${gw.priority}${gw.lanInterface ? `, LAN interface ${gw.lanInterface}` : ""}${gw.lanAddress ? `, LAN address ${gw.lanAddress}` : ""}${gw.links.length ? `, ${gw.links.length} ISP link address(es)` : ""}) replace its settings; import each gateway's file for it`,
+    );
+  }
   if (base.mode === "active_standby")
     b.notes.push("The draft's active/standby settings are replaced by those read here");
   b.notes.push(

@@ -1,6 +1,6 @@
 import type { Isp } from "../policy/model";
 import { type PolicyBuilder, parseAlgorithm } from "./builder";
-import { importVirtualServer, importVrrp } from "./keepalived-vs";
+import { importVirtualServer, importVirtualServerGroup, importVrrp } from "./keepalived-vs";
 import { expandRange, normaliseCidr, type SourceLine, sourceLines, stripComment, words } from "./text";
 import { IMPORT_LIMITS, ImportError, type ImportOptions } from "./types";
 
@@ -179,6 +179,7 @@ export function importKeepalived(b: PolicyBuilder, text: string, opts: ImportOpt
   const services: Block[] = [];
   const instances: Block[] = [];
   const syncGroups: Block[] = [];
+  const vsGroups = new Map<string, Block>();
 
   const walk = (list: Block[]) => {
     for (const blk of list) {
@@ -230,12 +231,7 @@ export function importKeepalived(b: PolicyBuilder, text: string, opts: ImportOpt
           syncGroups.push(blk);
           break;
         case "virtual_server_group":
-          sayAll(
-            b,
-            blk,
-            "not-imported",
-            "not imported because virtual_server_group is not supported: make one virtual service per address and port",
-          );
+          vsGroups.set(blk.args[0] ?? "", blk);
           break;
         case "global_defs":
         case "vrrp_script":
@@ -252,7 +248,14 @@ export function importKeepalived(b: PolicyBuilder, text: string, opts: ImportOpt
 
   for (const blk of snatRules) importSnatRule(b, blk);
   importZones(b, zones, groups);
-  for (const blk of services) importVirtualServer(b, blk);
+  for (const blk of services) {
+    if (blk.args[0] === "group") importVirtualServerGroup(b, blk, vsGroups.get(blk.args[1] ?? ""));
+    else importVirtualServer(b, blk);
+  }
+  for (const [name, g] of vsGroups) {
+    if (!b.has(g.src))
+      sayAll(b, g, "not-imported", `not imported because no virtual_server uses virtual_server_group ${name}`);
+  }
   importVrrp(b, instances, syncGroups);
   for (const [name, g] of groups) {
     if (!b.has(g.blk.src))

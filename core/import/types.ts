@@ -1,4 +1,4 @@
-import type { HaSettings, Isp, Policy, Pool, Rule, Zone } from "../policy/model";
+import type { GatewaySettings, HaSettings, Isp, Policy, Pool, Rule, Zone } from "../policy/model";
 import type { VirtualService } from "../policy/virtual-service";
 import type { PolicyIssue } from "../policy/validate";
 
@@ -56,6 +56,11 @@ export interface ImportChangeSet {
   virtualServices: VirtualService[];
   /** HA settings read from keepalived vrrp_instance blocks; null: the draft's are kept */
   ha: HaSettings | null;
+  /**
+   * the VRRP values of the gateway the file belongs to (ImportOptions.gatewayId): its priority,
+   * LAN interface and own addresses, replacing its entry in the cluster's settings; null: none
+   */
+  gateway: GatewaySettings | null;
 }
 
 export interface ImportResult {
@@ -87,6 +92,12 @@ export interface ImportOptions {
   /** keepalived: includes must resolve inside this directory */
   baseDir?: string;
   readFile?: FileReader;
+  /**
+   * keepalived: the gateway whose configuration this is. Its vrrp_instance values that belong to
+   * one gateway (priority, unicast_src_ip, the LAN interface) go into its settings; without it
+   * they are listed as not imported.
+   */
+  gatewayId?: string;
 }
 
 /** Input limits: enough for any real gateway's configuration, refused beyond with a clear message. */

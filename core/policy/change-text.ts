@@ -1,4 +1,4 @@
-import { ALGORITHM_LABELS, type Policy } from "./model";
+import { ALGORITHM_LABELS, ON_FAILOVER_LABELS, type Policy } from "./model";
 import type { EntityChange, FieldChange, PolicyDiff } from "./diff";
 import type { EntityKind } from "./entities";
 
@@ -88,6 +88,10 @@ export function valueText(kind: EntityKind | "settings", path: string, value: un
       return value === null ? "any ISP" : `ISP ${quoted(names, String(value))}`;
     case "rule.redirectIspId":
       return value === null ? "no redirect" : `via ISP ${quoted(names, String(value))}`;
+    case "rule.failoverIspId":
+      return value === null ? "none" : `ISP ${quoted(names, String(value))}`;
+    case "rule.onFailover":
+      return ON_FAILOVER_LABELS[value as keyof typeof ON_FAILOVER_LABELS] ?? String(value);
     case "rule.action":
       return actionText(obj(value), names);
     case "rule.action.type":

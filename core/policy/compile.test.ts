@@ -123,6 +123,8 @@ describe("compileGatewaySpec", () => {
       action: { type: "drop" },
       redirectIspId: null,
       fallbackPoolId: null,
+      onFailover: "follow",
+      failoverIspId: null,
     });
     expect(spec.entries.map((e) => e.ruleId)).not.toContain("rule-old-vpn");
     expect(spec.entries).toHaveLength(14);

@@ -95,6 +95,7 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
         failbackMode: isp.failbackMode,
         flushOnFailback: isp.flushOnFailback,
         backups: isp.backupIspIds.map((id) => ({ ispId: id, defaultPoolId: ispsById.get(id)?.defaultPoolId ?? null })),
+        defaultPoolId: isp.defaultPoolId,
         adminState: f?.adminState ?? "active",
         adminBackupIspId: chosen !== null && isp.backupIspIds.includes(chosen) ? chosen : null,
         ...(f?.restoredEpoch ? { restoredEpoch: f.restoredEpoch } : {}),
@@ -130,6 +131,8 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     action: { ...rule.action },
     redirectIspId: rule.redirectIspId,
     fallbackPoolId: rule.fallbackPoolId,
+    onFailover: rule.onFailover,
+    failoverIspId: rule.failoverIspId,
   }));
 
   return zGatewaySpec.parse({

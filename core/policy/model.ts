@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { expandShortRange, isIPv4, parseAddressRange, parseCidr } from "../address";
+import { ON_FAILOVER, type OnFailover } from "../spec/failover-route";
 import { MAX_IP_RULE_PRIORITY_BASE } from "../spec/marks";
 import { ID_RE, zComment, zId, zIPv4, zName, zPort } from "./fields";
 import { zVirtualService } from "./virtual-service";
@@ -197,6 +198,14 @@ export const zRuleAction = z.discriminatedUnion("type", [
 ]);
 export type RuleAction = z.infer<typeof zRuleAction>;
 
+export const zOnFailover = z.enum(ON_FAILOVER);
+export type { OnFailover };
+export const ON_FAILOVER_LABELS: Record<OnFailover, string> = {
+  follow: "follow the ISP's failover",
+  stay: "never move (stays or drops with its ISP)",
+  own: "own backup ISP and pool",
+};
+
 export const MAX_PRIORITY = 1_000_000;
 
 export const zRuleFields = z.object({
@@ -213,7 +222,15 @@ export const zRuleFields = z.object({
   egressIspId: zId.nullable().default(null),
   action: zRuleAction,
   redirectIspId: zId.nullable().default(null),
+  /**
+   * follow: the rule's SNAT pool on the ISP's backup (else the backup's default pool); own: the
+   * pool on the rule's own backup ISP (else that ISP's default pool)
+   */
   fallbackPoolId: zId.nullable().default(null),
+  /** how the rule's traffic takes a failover of its ISP (core/spec/failover-route.ts) */
+  onFailover: zOnFailover.default("follow"),
+  /** onFailover own: the ISP the rule's traffic goes to instead of the ISP's own backup */
+  failoverIspId: zId.nullable().default(null),
   enabled: z.boolean().default(true),
   comment: zComment,
 });

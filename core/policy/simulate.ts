@@ -152,9 +152,18 @@ export function simulatePacket(spec: GatewaySpec, failover: FailoverState, packe
       `The rule redirects the connection to ISP "${ispName(redirectTo)}" instead of "${routedName}", which routing picked.`,
     );
   }
+  const own = decision.matched?.onFailover === "own" && decision.matched.failoverIspId === decision.reroutedTo;
   if (decision.failedOverFrom !== null && v.kind !== "drop") {
     notes.push(
-      `ISP "${ispName(decision.failedOverFrom)}" is failed over to "${ispName(v.ispId)}": the connection leaves through the backup.`,
+      own
+        ? `ISP "${ispName(decision.failedOverFrom)}" is failed over: the rule sends the connection to its own backup "${ispName(v.ispId)}".`
+        : `ISP "${ispName(decision.failedOverFrom)}" is failed over to "${ispName(v.ispId)}": the connection leaves through the backup.`,
+    );
+  }
+  const stayedOn = decision.matched?.redirectIspId ?? packet.routedIspId;
+  if (decision.matched?.onFailover === "stay" && stayedOn !== null && failover.has(stayedOn) && v.kind !== "drop") {
+    notes.push(
+      `ISP "${ispName(stayedOn)}" is failed over, but the rule never moves: the connection stays on "${ispName(stayedOn)}" and is lost while it is down.`,
     );
   }
 
@@ -194,7 +203,11 @@ export function simulatePacket(spec: GatewaySpec, failover: FailoverState, packe
   };
   if (action?.type === "snat" && action.poolId !== v.poolId) {
     const why =
-      decision.matched?.fallbackPoolId === v.poolId ? "the rule's fallback pool" : "the backup ISP's default pool";
+      decision.matched?.fallbackPoolId === v.poolId
+        ? own
+          ? "the rule's pool on its own backup"
+          : "the rule's fallback pool"
+        : "the backup ISP's default pool";
     notes.push(
       `It uses pool "${snat.poolName}" (${why}) instead of the rule's pool "${pools.get(action.poolId)?.name ?? action.poolId}".`,
     );

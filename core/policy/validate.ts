@@ -492,6 +492,66 @@ function checkZones(p: Parsed, out: Issues) {
   for (const zone of p.zones) duplicateNetworks("zone", zone.id, ["networks"], zone.networks, out);
 }
 
+/** A rule's own failover behaviour (core/spec/failover-route.ts): what it names must be usable. */
+function checkRuleFailover(
+  rule: Rule,
+  action: Rule["action"],
+  p: Parsed,
+  isps: Map<string, Isp>,
+  pools: Map<string, Pool>,
+  add: (path: (string | number)[], message: string) => void,
+) {
+  const ispName = (id: string) => isps.get(id)?.name ?? id;
+  if (rule.onFailover !== "own") {
+    if (rule.failoverIspId !== null) {
+      add(
+        ["failoverIspId"],
+        rule.onFailover === "stay"
+          ? "a rule that never moves cannot have its own backup ISP: choose one or the other"
+          : `an own backup ISP applies only when the rule's traffic goes to its own backup on failover`,
+      );
+    }
+    if (rule.onFailover === "stay" && rule.fallbackPoolId !== null) {
+      add(["fallbackPoolId"], "a rule that never moves keeps its own pool: it cannot have a fallback pool");
+    }
+    return;
+  }
+  if (action.type === "drop") {
+    add(["onFailover"], "a rule that drops has no traffic to send to a backup");
+    return;
+  }
+  const own = rule.failoverIspId;
+  if (own === null) {
+    add(["failoverIspId"], "is required when the rule goes to its own backup on failover");
+    return;
+  }
+  if (!p.known.isp.has(own)) {
+    add(["failoverIspId"], `own backup ISP "${own}" does not exist`);
+    return;
+  }
+  const exit = rule.redirectIspId ?? rule.egressIspId;
+  if (exit !== null && own === exit) {
+    add(
+      ["failoverIspId"],
+      `own backup ISP "${ispName(own)}" is the ISP the rule's traffic leaves through: pick another ISP`,
+    );
+  }
+  if (action.type !== "snat") return;
+  const pool = rule.fallbackPoolId === null ? undefined : pools.get(rule.fallbackPoolId);
+  if (pool !== undefined && pool.ispId !== own) {
+    add(
+      ["fallbackPoolId"],
+      `pool "${pool.name}" belongs to ISP "${ispName(pool.ispId)}", not to the rule's own backup "${ispName(own)}": its addresses would leave through the wrong ISP`,
+    );
+  }
+  if (rule.fallbackPoolId === null && (isps.get(own)?.defaultPoolId ?? null) === null) {
+    add(
+      ["fallbackPoolId"],
+      `own backup ISP "${ispName(own)}" has no default pool: choose a pool of "${ispName(own)}" for this rule`,
+    );
+  }
+}
+
 function checkRules(
   p: Parsed,
   isps: Map<string, Isp>,
@@ -546,6 +606,7 @@ function checkRules(
         add(["fallbackPoolId"], `fallback pool "${name}" is the rule's own pool: pick a pool of a backup ISP`);
       }
     }
+    checkRuleFailover(rule, action, p, isps, pools, add);
   }
   for (const [seq, group] of bySeq) {
     if (group.length < 2) continue;
@@ -649,6 +710,7 @@ export function dependentsOf(policy: Policy, kind: PolicyPart, id: string): Depe
     for (const rule of policy.rules) {
       if (rule.egressIspId === id) dep("rule", rule, ["egressIspId"], "matches traffic leaving through it");
       if (rule.redirectIspId === id) dep("rule", rule, ["redirectIspId"], "redirects traffic to it");
+      if (rule.failoverIspId === id) dep("rule", rule, ["failoverIspId"], "uses it as its own backup on failover");
     }
   } else if (kind === "pool") {
     for (const isp of policy.isps) {

@@ -398,6 +398,8 @@ function poolsAndFailover(policy: Policy, out: PolicyWarning[]) {
       });
     }
 
+    // a rule that never moves has no failover pool; an own backup's pool is checked by validation
+    if (rule.onFailover !== "follow") continue;
     const noPool: string[] = [];
     const mismatched: string[] = [];
     for (const from of exits) {

@@ -132,6 +132,8 @@ const LABELS: Record<string, string> = {
   "rule.action.algorithm": "algorithm",
   "rule.redirectIspId": "redirect ISP",
   "rule.fallbackPoolId": "fallback pool",
+  "rule.onFailover": "on failover",
+  "rule.failoverIspId": "own backup ISP",
   "rule.enabled": "enabled",
   "rule.comment": "comment",
   "settings.unmatched": "unmatched traffic",

@@ -339,6 +339,48 @@ describe("rendered ruleset decides like decide()", () => {
     expect(t.address).toBe(decided(office, failedOverA, p).address);
   });
 
+  it("a rule that never moves stays on its failed ISP; a rule with its own backup goes there", () => {
+    const spec = gatewaySpec({
+      isps: office.isps,
+      pools: office.pools,
+      entries: [
+        entry("100.64.1.0/24", { snat: "pa", algorithm: "sh" }, { egress: "a", onFailover: "stay" }),
+        entry(
+          "100.64.2.0/24",
+          { snat: "pa", algorithm: "sh" },
+          { egress: "a", onFailover: "own", failoverIsp: "c", fallback: "pc" },
+        ),
+        entry("100.64.3.0/24", "exclude", { egress: "a", onFailover: "own", failoverIsp: "c" }),
+        entry("100.64.4.0/24", { snat: "pa", algorithm: "sh" }, { egress: "a" }),
+      ],
+    });
+    const at = (src: string): Packet => ({
+      src,
+      dst: "203.0.113.10",
+      protocol: "tcp",
+      srcPort: 40000,
+      dstPort: 80,
+      routedIspId: "a",
+    });
+    const expected: Array<[string, string]> = [
+      ["100.64.1.9", "snat a pa"],
+      ["100.64.2.9", "snat c pc"],
+      ["100.64.3.9", "forward c"],
+      ["100.64.4.9", "snat b pb"],
+    ];
+    for (const [src, text] of expected) {
+      expect(traced(spec, failedOverA, at(src)).text).toBe(text);
+      expect(decided(spec, failedOverA, at(src)).text).toBe(text);
+    }
+    // with the own backup failed over itself, the own rule follows a's failover
+    const both: FailoverState = new Map([
+      ["a", "b"],
+      ["c", "b"],
+    ]);
+    expect(traced(spec, both, at("100.64.2.9")).text).toBe("snat b pb");
+    expect(decided(spec, both, at("100.64.2.9")).text).toBe("snat b pb");
+  });
+
   it("unmatched traffic is forwarded un-NATed when the cluster says so, and the guard lets it pass", () => {
     const spec = { ...office, settings: { ...office.settings, unmatched: "forward" as const } };
     const p = packetOf(cases.find((c) => c.name === "unmatched source") as Case);
@@ -423,6 +465,8 @@ const arbEntry = fc
     egress: fc.option(fc.constantFrom(...ispIds), { freq: 2 }),
     redirect: fc.option(fc.constantFrom(...ispIds), { freq: 4 }),
     fallback: fc.option(fc.constantFrom(...poolIds, "pm"), { freq: 3 }),
+    onFailover: fc.constantFrom("follow" as const, "follow" as const, "stay" as const, "own" as const),
+    failoverIsp: fc.constantFrom(...ispIds),
     action: fc.oneof(
       fc.record({ snat: fc.constantFrom(...poolIds, "pm"), algorithm: fc.constantFrom(...ALGORITHMS) }),
       fc.constant("exclude" as const),
@@ -436,6 +480,8 @@ const arbEntry = fc
       egress: e.egress,
       redirect: e.redirect,
       fallback: e.fallback,
+      onFailover: e.onFailover,
+      failoverIsp: e.onFailover === "own" ? e.failoverIsp : null,
     }),
   );
 

@@ -1,5 +1,6 @@
 import { ALGORITHMS, type Algorithm } from "../policy/model";
 import type { FailoverState } from "../spec/decide";
+import { resolveFailover, specFailoverView } from "../spec/failover-route";
 import {
   MARK_ACTION_SHIFT,
   MARK_CLASSIFIED,
@@ -107,13 +108,6 @@ function natAction(ctx: Ctx, poolId: string, algorithm: Algorithm): NatAction {
   return action;
 }
 
-/** The ISP a connection finally leaves through, after failover (decide in evaluate.ts). */
-function afterFailover(ctx: Ctx, isp: SpecIsp): { isp: SpecIsp; from: SpecIsp | null } {
-  const backupId = ctx.failover.get(isp.id);
-  const backup = backupId === undefined ? undefined : ctx.isps.get(backupId);
-  return backup === undefined ? { isp, from: null } : { isp: backup, from: isp };
-}
-
 function outcomeFor(ctx: Ctx, entry: SpecEntry | null, routed: SpecIsp): Target {
   if (entry?.action.type === "drop") return { kind: "drop" };
   if (entry === null && ctx.spec.settings.unmatched === "drop") return { kind: "drop" };
@@ -126,16 +120,14 @@ function outcomeFor(ctx: Ctx, entry: SpecEntry | null, routed: SpecIsp): Target 
       );
     pre = r;
   }
-  const { isp, from } = afterFailover(ctx, pre);
+  const rulePool = entry !== null && entry.action.type === "snat" ? entry.action.poolId : null;
+  const resolved = resolveFailover(specFailoverView(ctx.isps), ctx.failover, pre.id, entry, rulePool);
+  const isp = ctx.isps.get(resolved.ispId) ?? pre;
+  const from = resolved.failedOverFrom === null ? null : (ctx.isps.get(resolved.failedOverFrom) ?? null);
   const reroute = entry?.redirectIspId != null || from !== null;
   let nat: NatAction | null = null;
   if (entry !== null && entry.action.type === "snat") {
-    let poolId = entry.action.poolId;
-    if (from !== null) {
-      const planned = from.backups.find((b) => b.ispId === isp.id)?.defaultPoolId ?? null;
-      poolId = entry.fallbackPoolId ?? planned ?? poolId;
-    }
-    nat = natAction(ctx, poolId, entry.action.algorithm);
+    nat = natAction(ctx, resolved.poolId ?? entry.action.poolId, entry.action.algorithm);
   }
   const outcome: Outcome = { mark: 0, isp, failedOverFrom: from, reroute, exclude: nat === null, nat };
   return { kind: "outcome", outcome };

@@ -50,6 +50,8 @@ describe("decide: matching", () => {
       action: { type: "exclude" },
       redirectIspId: null,
       fallbackPoolId: null,
+      onFailover: "follow",
+      failoverIspId: null,
     });
     const spec = { ...example, entries: [entry("wide", "100.64.0.0/10"), entry("narrow", "100.64.1.20/32")] };
     const d = decide(spec, none, packet({}));
@@ -68,6 +70,8 @@ describe("decide: matching", () => {
       action: { type: "drop" },
       redirectIspId: null,
       fallbackPoolId: null,
+      onFailover: "follow",
+      failoverIspId: null,
     };
     expect(entryMiss(e, packet({ src: "100.64.2.1" }))).toBe("source");
     expect(entryMiss(e, packet({ dst: "203.0.113.200" }))).toBe("destination");

@@ -1,4 +1,5 @@
 import { containsAddress, ipv4ToBigInt, parseCidr } from "../address";
+import { resolveFailover, specFailoverView } from "./failover-route";
 import { jhash, reciprocalScale, registerBytes } from "./jhash";
 import type { GatewaySpec, SpecEntry, SpecIsp, SpecPool } from "./schema";
 
@@ -169,13 +170,16 @@ function decideRouted(spec: GatewaySpec, failover: FailoverState, p: Packet): De
     misses.push({ entry, reason });
   }
 
-  let ispId = matched?.redirectIspId ?? p.routedIspId;
-  let failedOverFrom: string | null = null;
-  const backup = failover.get(ispId);
-  if (backup !== undefined && isps.has(backup)) {
-    failedOverFrom = ispId;
-    ispId = backup;
-  }
+  const matchedAction = matched?.action;
+  const resolved = resolveFailover(
+    specFailoverView(isps),
+    failover,
+    matched?.redirectIspId ?? p.routedIspId,
+    matched,
+    matchedAction?.type === "snat" ? matchedAction.poolId : null,
+  );
+  const ispId = resolved.ispId;
+  const failedOverFrom = resolved.failedOverFrom;
   const isp = isps.get(ispId);
   const route = {
     matched,
@@ -198,11 +202,7 @@ function decideRouted(spec: GatewaySpec, failover: FailoverState, p: Packet): De
   }
   if (action.type === "exclude") return { ...route, verdict: { kind: "forward", why: "exclude", ispId } };
 
-  let poolId = action.poolId;
-  if (failedOverFrom !== null) {
-    const planned = isps.get(failedOverFrom)?.backups.find((b) => b.ispId === ispId)?.defaultPoolId ?? null;
-    poolId = matched.fallbackPoolId ?? planned ?? poolId;
-  }
+  const poolId = resolved.poolId ?? action.poolId;
   const pool = pools.get(poolId);
   if (pool === undefined) throw new Error(`spec names pool ${poolId}, which it does not define`);
   if (pool.mode === "interface") {

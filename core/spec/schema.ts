@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_IP_RULE_PRIORITY_BASE } from "./marks";
+import { ON_FAILOVER } from "./failover-route";
 import { zSpecVirtualService } from "./virtual-services";
 import {
   zAddressing,
@@ -51,6 +52,8 @@ export const zSpecIsp = z.object({
   flushOnFailback: z.boolean(),
   /** the failover plan: backups in order of preference, each with the pool to use when no rule fallback is set */
   backups: z.array(z.object({ ispId: zId, defaultPoolId: zId.nullable() })),
+  /** the ISP's own default pool: the pool of a rule that has this ISP as its own backup (absent in older specs) */
+  defaultPoolId: zId.nullable().default(null),
   /** admin state decided in the console (manual failover); the agent adds its own automatic decisions */
   adminState: z.enum(["active", "failed_over"]),
   /** used when adminState is failed_over: the backup the operator chose, else the first healthy one */
@@ -107,6 +110,10 @@ export const zSpecEntry = z.object({
   action: zSpecAction,
   redirectIspId: zId.nullable(),
   fallbackPoolId: zId.nullable(),
+  /** how the rule takes a failover of its ISP (core/spec/failover-route.ts); older specs: follow */
+  onFailover: z.enum(ON_FAILOVER).default("follow"),
+  /** onFailover own: the rule's own backup ISP */
+  failoverIspId: zId.nullable().default(null),
 });
 export type SpecEntry = z.infer<typeof zSpecEntry>;
 

@@ -71,6 +71,8 @@ function policy(addresses: string[], settings: Partial<Policy["settings"]> = {})
         action: { type: "snat", poolId: "pool-a", algorithm: "sh" },
         redirectIspId: null,
         fallbackPoolId: null,
+        onFailover: "follow",
+        failoverIspId: null,
         enabled: true,
         comment: "",
       },

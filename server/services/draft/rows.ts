@@ -17,6 +17,7 @@ import {
   zAddressing,
   zClusterSettings,
   zMonitor,
+  zOnFailover,
   zRuleAction,
   zRuleSource,
 } from "../../../core/policy/model";
@@ -109,6 +110,8 @@ export const ruleFromRow = (r: RuleRow): Rule => ({
   action: json(zRuleAction, r.action),
   redirectIspId: r.redirectIspId,
   fallbackPoolId: r.fallbackPoolId,
+  onFailover: zOnFailover.parse(r.onFailover),
+  failoverIspId: r.failoverIspId,
   enabled: r.enabled,
   comment: r.comment,
 });
@@ -122,6 +125,8 @@ export const ruleToData = (r: Omit<Rule, "id" | "seq">) => ({
   action: JSON.stringify(r.action),
   redirectIspId: r.redirectIspId,
   fallbackPoolId: r.fallbackPoolId,
+  onFailover: r.onFailover,
+  failoverIspId: r.failoverIspId,
   enabled: r.enabled,
   comment: r.comment,
 });

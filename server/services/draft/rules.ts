@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Db } from "../../db";
 import { type Rule, zProtocol } from "../../../core/policy/model";
 import type { OrderedRule } from "../../../core/policy/order";
+import { ruleFailoverView } from "../../../core/policy/rule-failover";
 import { type DraftSnapshot, draftSnapshot } from "./snapshot";
 
 export const zRuleListInput = z.object({
@@ -94,6 +95,8 @@ export async function listRules(db: Db, input: RuleListInput) {
       rule,
       position,
       version: snap.versions.get(rule.id) ?? 1,
+      /** where the rule's traffic goes on failover, and which pool: the rules table's "on failover" */
+      failover: ruleFailoverView(snap.policy, rule).summary,
     })),
   };
 }

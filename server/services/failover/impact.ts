@@ -4,6 +4,7 @@ import type { FailoverState } from "../../../core/spec/decide";
 import type { GatewaySpec } from "../../../core/spec/schema";
 import { compileGatewaySpec, type IspFailover } from "../../../core/policy/compile";
 import type { Isp, Policy } from "../../../core/policy/model";
+import type { OnFailover } from "../../../core/spec/failover-route";
 import type { ClusterFailoverView } from "./cluster-state";
 
 /**
@@ -46,6 +47,8 @@ export interface RuleImpact {
   sources: string[];
   before: RouteView[];
   after: RouteView[];
+  /** the rule's own failover behaviour: follow the ISP's failover, never move, or its own backup */
+  onFailover: OnFailover;
 }
 
 export interface PoolChange {
@@ -62,6 +65,11 @@ export interface FailoverImpact {
   backupToUse: { id: string; name: string } | null;
   rules: RuleImpact[];
   rulesTotal: number;
+  /**
+   * failover: rules that never move and leave through this ISP; their connections stay on it
+   * (and are lost while it is down)
+   */
+  staying: RuleImpact[];
   pools: PoolChange[];
   /** connections the gateways report on this ISP now (they are flushed and reconnect) */
   connections: number | null;
@@ -129,6 +137,7 @@ export function ruleChanges(policy: Policy, spec: GatewaySpec, before: FailoverS
         sources: [],
         before: [],
         after: [],
+        onFailover: e.entry.onFailover,
       };
       byRule.set(e.entry.ruleId, r);
     }
@@ -137,6 +146,30 @@ export function ruleChanges(policy: Policy, spec: GatewaySpec, before: FailoverS
       add(r.before, from.get(k) ?? from.get("*"));
       add(r.after, to.get(k) ?? to.get("*"));
     }
+  }
+  return [...byRule.values()].sort((x, y) => x.position - y.position);
+}
+
+/** Rules that never move whose connections leave through the ISP: a failover leaves them where they are. */
+export function stayingRules(policy: Policy, spec: GatewaySpec, after: FailoverState, ispId: string): RuleImpact[] {
+  const comments = new Map(policy.rules.map((r) => [r.id, r.comment]));
+  const byRule = new Map<string, RuleImpact>();
+  for (const e of planSpec(spec, after).entries) {
+    if (e.entry.onFailover !== "stay") continue;
+    const routes = routesOf(e.target);
+    const route = routes.get(ispId) ?? routes.get("*");
+    if (route == null || route.ispId !== ispId) continue;
+    const r = byRule.get(e.entry.ruleId) ?? {
+      ruleId: e.entry.ruleId,
+      position: e.entry.rulePosition,
+      comment: comments.get(e.entry.ruleId) ?? "",
+      sources: [],
+      before: [route],
+      after: [route],
+      onFailover: e.entry.onFailover,
+    };
+    if (!r.sources.includes(e.entry.source)) r.sources.push(e.entry.source);
+    byRule.set(e.entry.ruleId, r);
   }
   return [...byRule.values()].sort((x, y) => x.position - y.position);
 }
@@ -194,6 +227,7 @@ export function failoverImpact(
     backupToUse: null,
     rules: [],
     rulesTotal: 0,
+    staying: [],
     pools: [],
     connections: null,
     gateways: [],
@@ -306,5 +340,8 @@ export function failoverImpact(
   result.rulesTotal = rules.length;
   result.rules = rules.slice(0, MAX_RULES_SHOWN);
   result.pools = poolChanges(rules);
+  if (input.action === "failover") {
+    result.staying = stayingRules(view.policy, spec, adminState(afterRows, isps), isp.id).slice(0, MAX_RULES_SHOWN);
+  }
   return result;
 }

@@ -52,6 +52,8 @@ export const zImportInput = z.object({
   /** other files of the upload, by path relative to the first, for keepalived includes */
   files: z.record(z.string().max(200), zText).optional(),
   answers: z.record(z.string().max(300), z.string().max(200)).optional(),
+  /** keepalived: the gateway whose configuration this is; its own VRRP values go into its settings */
+  gatewayId: zId.optional(),
 });
 export type ImportInput = z.infer<typeof zImportInput>;
 
@@ -78,6 +80,7 @@ function parse(input: ImportInput, policy: Parameters<typeof importPolicy>[1]): 
       baseDir: ".",
       readFile: (path) => files[path] ?? files[`./${path}`] ?? null,
       idPrefix: `imp${randomBytes(4).toString("hex")}`,
+      ...(input.gatewayId === undefined ? {} : { gatewayId: input.gatewayId }),
     });
   } catch (e) {
     if (e instanceof ImportError) throw invalid(`Cannot import: ${e.message}. Nothing was changed.`);
@@ -93,6 +96,7 @@ function counts(c: ImportChangeSet) {
     rules: c.rules.length,
     virtualServices: c.virtualServices.length,
     haSettings: c.ha ? 1 : 0,
+    gatewaySettings: c.gateway ? 1 : 0,
   };
 }
 
@@ -103,7 +107,15 @@ function lineCounts(r: ImportResult) {
 }
 
 /** The draft with its virtual services, so an import matches them (the snapshot has the SNAT side). */
-async function draftWithServices(db: Db, clusterId: string) {
+async function draftWithServices(db: Db, clusterId: string, gatewayId?: string) {
+  if (gatewayId !== undefined) {
+    const gw = await db.gateway.findFirst({ where: { id: gatewayId, clusterId }, select: { id: true } });
+    if (gw === null) {
+      throw invalid("gatewayId: no such gateway in this cluster", [
+        { path: ["gatewayId"], message: "is not a gateway of this cluster" },
+      ]);
+    }
+  }
   const snap = await draftSnapshot(db, clusterId);
   const rows = await db.virtualService.findMany({ where: { clusterId }, orderBy: { seq: "asc" } });
   const policy = rows.length ? { ...snap.policy, virtualServices: rows.map(virtualServiceFromRow) } : snap.policy;
@@ -112,7 +124,7 @@ async function draftWithServices(db: Db, clusterId: string) {
 
 /** What importing the text would add to the draft, line by line, without changing anything. */
 export async function previewImport(db: Db, input: ImportInput) {
-  const { snap, policy } = await draftWithServices(db, input.clusterId);
+  const { snap, policy } = await draftWithServices(db, input.clusterId, input.gatewayId);
   const result = parse(input, policy);
   const diff = diffPolicies(policy, result.policy);
   const oldWarnings = new Set(snap.warnings().map((w) => `${w.code}|${w.entity}|${w.id}|${w.message}`));
@@ -145,8 +157,8 @@ function blockers(r: ImportResult): string[] {
     out.push(`the draft would have ${r.problems.length} new problem(s): ${r.problems.slice(0, 3).join("; ")}`);
   }
   const c = r.changes;
-  if (c.isps.length + c.pools.length + c.zones.length + c.rules.length + c.virtualServices.length === 0 && !c.ha)
-    out.push("nothing to add");
+  const entities = c.isps.length + c.pools.length + c.zones.length + c.rules.length + c.virtualServices.length;
+  if (entities === 0 && !c.ha && !c.gateway) out.push("nothing to add");
   return out;
 }
 
@@ -188,8 +200,8 @@ async function insertChanges(
       data: changes.virtualServices.map((v) => ({ id: v.id, clusterId, seq: seq++, ...virtualServiceToData(v) })),
     });
   }
-  // keepalived VRRP instances: the cluster's HA settings (the rest of the settings as the draft had them)
-  if (changes.ha) {
+  // keepalived VRRP instances: the cluster's HA settings and one gateway's entry (the rest as the draft had them)
+  if (changes.ha || changes.gateway) {
     await tx.cluster.update({ where: { id: clusterId }, data: { settings: JSON.stringify(settings) } });
   }
   // rules keep their relative creation order: it is the last tie-breaker of rule order
@@ -202,7 +214,7 @@ async function insertChanges(
 
 /** Adds what the text imports to the draft: all of it in one transaction, or nothing. */
 export async function applyImport(db: Db, actor: Actor, meta: RequestMeta, input: ImportApplyInput) {
-  const { snap, policy } = await draftWithServices(db, input.clusterId);
+  const { snap, policy } = await draftWithServices(db, input.clusterId, input.gatewayId);
   if (snap.draftVersion !== input.draftVersion) throw staleVersion("The draft");
   const result = parse(input, policy);
   const blocking = blockers(result);

@@ -48,7 +48,15 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
       /^imported as virtual service "tcp-192.0.2.80-80" .*--mode nth/,
     );
     // MASQUERADE on eth2 becomes the interface-address pool of the ISP there
-    expect(first.counts).toEqual({ isps: 0, pools: 3, zones: 0, rules: 6, virtualServices: 1, haSettings: 0 });
+    expect(first.counts).toEqual({
+      isps: 0,
+      pools: 3,
+      zones: 0,
+      rules: 6,
+      virtualServices: 1,
+      haSettings: 0,
+      gatewaySettings: 0,
+    });
     expect(first.changes.rules.every((r) => r.change === "added")).toBe(true);
     expect(first.blockers).toEqual([]);
     const before = await h.db.auditEvent.count({ where: { action: "draft.import" } });
@@ -87,7 +95,15 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     expect(refused.message).toMatch(/question/);
     const answers = { "nextHop:eth9": "203.0.113.9" };
     const ok = await op.import.add({ clusterId, text, answers, draftVersion: p.draftVersion });
-    expect(ok.added).toEqual({ isps: 1, pools: 1, zones: 0, rules: 1, virtualServices: 0, haSettings: 0 });
+    expect(ok.added).toEqual({
+      isps: 1,
+      pools: 1,
+      zones: 0,
+      rules: 1,
+      virtualServices: 0,
+      haSettings: 0,
+      gatewaySettings: 0,
+    });
   });
 
   it("imports keepalived with uploaded include files", async () => {

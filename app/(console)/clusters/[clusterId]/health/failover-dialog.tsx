@@ -55,9 +55,9 @@ export function FailoverDialog({
     <Modal title={title} onClose={onClose} wide>
       {action === "failover" ? (
         <p className="muted">
-          Every gateway sends the traffic that would leave through {isp.name} through a backup instead, SNATed to the
-          rule's fallback pool or the backup's default pool, and cuts the connections now on {isp.name} so that clients
-          reconnect at once.
+          Every gateway sends the traffic that would leave through {isp.name} through a backup instead (the rule's own
+          backup where it has one; rules that never move stay), SNATed to the rule's fallback pool or the backup's
+          default pool, and cuts the connections now on {isp.name} so that clients reconnect at once.
         </p>
       ) : (
         <p className="muted">
@@ -105,6 +105,12 @@ export function FailoverDialog({
               <li>
                 <strong>{i.rulesTotal}</strong> rule{i.rulesTotal === 1 ? "" : "s"} change where their connections go
               </li>
+              {action === "failover" && i.staying.length > 0 && (
+                <li>
+                  <strong>{i.staying.length}</strong> rule{i.staying.length === 1 ? " never moves" : "s never move"} and
+                  stay{i.staying.length === 1 ? "s" : ""} on {isp.name}
+                </li>
+              )}
               {action === "failover" && (
                 <li>
                   {i.connections === null ? (
@@ -188,6 +194,7 @@ export function FailoverDialog({
                       </td>
                       <td className="small">
                         {r.after.map((x) => `${x.ispName} · ${x.poolName ?? "no NAT"}`).join(", ") || "dropped"}
+                        {r.onFailover === "own" && <span className="muted"> (the rule's own backup)</span>}
                       </td>
                     </tr>
                   ))}
@@ -196,6 +203,36 @@ export function FailoverDialog({
               {i.rulesTotal > i.rules.length && (
                 <div className="muted small">and {i.rulesTotal - i.rules.length} more rules</div>
               )}
+            </div>
+          )}
+          {i.staying.length > 0 && (
+            <div className={styles.rules}>
+              <table className="data" aria-label="Rules that never move">
+                <caption className="small" style={{ textAlign: "left" }}>
+                  These rules never move: their connections stay on {isp.name} and are lost while it is down
+                </caption>
+                <thead>
+                  <tr>
+                    <th>#</th>
+                    <th>Rule</th>
+                    <th>Stays on</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {i.staying.map((r) => (
+                    <tr key={r.ruleId}>
+                      <td>{r.position}</td>
+                      <td>
+                        <span className="mono small">{r.sources.join(", ")}</span>
+                        {r.comment && <div className="muted small">{r.comment}</div>}
+                      </td>
+                      <td className="small">
+                        {r.after.map((x) => `${x.ispName} · ${x.poolName ?? "no NAT"}`).join(", ")}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </div>
           )}
         </section>

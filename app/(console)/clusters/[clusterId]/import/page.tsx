@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { type ChangeEvent, useState } from "react";
@@ -29,6 +29,9 @@ export default function ImportPage() {
   const [format, setFormat] = useState<ImportFormat | "auto">("auto");
   const [answers, setAnswers] = useState<Record<string, string>>({});
   const [notice, setNotice] = useState<string | null>(null);
+  // keepalived: whose file this is; its own VRRP values (priority, addresses) go into its settings
+  const [gatewayId, setGatewayId] = useState("");
+  const gateways = useQuery(trpc.gateway.list.queryOptions({ clusterId }));
 
   const preview = useMutation(trpc.import.preview.mutationOptions());
   const add = useMutation(
@@ -36,7 +39,7 @@ export default function ImportPage() {
       onSuccess: async (r) => {
         const a = r.added;
         setNotice(
-          `Added to the draft: ${a.isps} ISP(s), ${a.pools} pool(s), ${a.zones} zone(s), ${a.rules} rule(s), ${a.virtualServices} virtual service(s)${a.haSettings ? ", HA settings" : ""}. Nothing is published until you publish the draft.`,
+          `Added to the draft: ${a.isps} ISP(s), ${a.pools} pool(s), ${a.zones} zone(s), ${a.rules} rule(s), ${a.virtualServices} virtual service(s)${a.haSettings ? ", HA settings" : ""}${a.gatewaySettings ? ", the gateway's VRRP values" : ""}. Nothing is published until you publish the draft.`,
         );
         preview.reset();
         setText("");
@@ -55,6 +58,7 @@ export default function ImportPage() {
     fileName,
     files: Object.keys(files).length ? files : undefined,
     answers,
+    gatewayId: gatewayId === "" ? undefined : gatewayId,
   });
 
   async function upload(e: ChangeEvent<HTMLInputElement>) {
@@ -98,8 +102,27 @@ export default function ImportPage() {
           <label>
             File <input type="file" multiple onChange={upload} aria-label="Upload files" />
           </label>
-          <span className="muted small">
-            For keepalived, select the main file first and its included files after it.
+          <label>
+            keepalived file of{" "}
+            <select
+              value={gatewayId}
+              onChange={(e) => {
+                setGatewayId(e.target.value);
+                preview.reset();
+              }}
+              aria-describedby="import-gateway-hint"
+            >
+              <option value="">no particular gateway</option>
+              {(gateways.data?.gateways ?? []).map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <span className="muted small" id="import-gateway-hint">
+            For keepalived, select the main file first and its included files after it. Name the gateway the file
+            belongs to and its VRRP priority and own addresses go into that gateway's settings.
           </span>
         </div>
         <label htmlFor="import-text">Configuration text</label>

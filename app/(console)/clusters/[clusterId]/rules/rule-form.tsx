@@ -1,13 +1,24 @@
 "use client";
 
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { EntityFormDialog, entityForm, useEntityForm } from "@/app/components/entity-form";
 import { CheckField, Field, inputProps } from "@/app/components/field";
 import { useClusterEntities } from "@/app/components/hooks";
 import { joinList, numberField, splitList } from "@/app/components/list-text";
 import { type WarningItem, WarningSentences } from "@/app/components/warnings";
 import { RuleCountersPanel } from "./rule-hits";
-import { ALGORITHM_LABELS, ALGORITHMS, type Algorithm, PROTOCOLS, type Protocol, type Rule } from "@/core/policy/model";
+import {
+  ALGORITHM_LABELS,
+  ALGORITHMS,
+  type Algorithm,
+  ON_FAILOVER_LABELS,
+  type OnFailover,
+  PROTOCOLS,
+  type Protocol,
+  type Rule,
+} from "@/core/policy/model";
+import { ruleFailoverView } from "@/core/policy/rule-failover";
+import { ON_FAILOVER } from "@/core/spec/failover-route";
 
 const FIELD_KEYS = [
   "priority",
@@ -22,6 +33,8 @@ const FIELD_KEYS = [
   "action.algorithm",
   "redirectIspId",
   "fallbackPoolId",
+  "onFailover",
+  "failoverIspId",
   "enabled",
   "comment",
 ];
@@ -39,6 +52,8 @@ interface FormState {
   algorithm: Algorithm;
   redirectIspId: string;
   fallbackPoolId: string;
+  onFailover: OnFailover;
+  failoverIspId: string;
   enabled: boolean;
   comment: string;
 }
@@ -57,6 +72,8 @@ function initialState(r: Rule | null): FormState {
     algorithm: r?.action.type === "snat" ? r.action.algorithm : "sh",
     redirectIspId: r?.redirectIspId ?? "",
     fallbackPoolId: r?.fallbackPoolId ?? "",
+    onFailover: r?.onFailover ?? "follow",
+    failoverIspId: r?.failoverIspId ?? "",
     enabled: r?.enabled ?? true,
     comment: r?.comment ?? "",
   };
@@ -80,7 +97,9 @@ function toFields(s: FormState) {
         ? { type: "snat" as const, poolId: orUndefined(s.poolId), algorithm: s.algorithm }
         : { type: s.actionType },
     redirectIspId: orNull(s.redirectIspId),
-    fallbackPoolId: s.actionType === "snat" ? orNull(s.fallbackPoolId) : null,
+    fallbackPoolId: s.actionType === "snat" && s.onFailover !== "stay" ? orNull(s.fallbackPoolId) : null,
+    onFailover: s.onFailover,
+    failoverIspId: s.onFailover === "own" ? orNull(s.failoverIspId) : null,
     enabled: s.enabled,
     comment: s.comment,
   };
@@ -145,6 +164,24 @@ export function RuleForm({
       ))}
     </>
   );
+
+  // the effective failover pool of the rule as it stands in the form, in one sentence
+  const failoverSentence = useMemo(() => {
+    if (isps.data === undefined || pools.data === undefined) return "Loading the ISPs' failover plans…";
+    const f = toFields(s);
+    const action =
+      f.action.type === "snat"
+        ? f.action.poolId === undefined
+          ? null
+          : { ...f.action, poolId: f.action.poolId }
+        : { type: f.action.type };
+    if (action === null) return "Choose a pool to see where this rule's traffic goes on failover.";
+    if (f.onFailover === "own" && f.failoverIspId === null) return "Choose the rule's own backup ISP.";
+    return ruleFailoverView(
+      { isps: isps.data.map((i) => i.entity), pools: pools.data.map((p) => p.entity) },
+      { ...f, action: action as Rule["action"] },
+    ).explanation;
+  }, [s, isps.data, pools.data]);
 
   return (
     <EntityFormDialog
@@ -272,17 +309,6 @@ export function RuleForm({
                   ))}
                 </select>
               </Field>
-              <Field
-                id="rule-fallback"
-                label="Fallback pool"
-                hint="(on failover; empty: the backup ISP's default pool)"
-                errors={e("fallbackPoolId")}
-              >
-                <select {...form.bind("fallbackPoolId", "rule-fallback")}>
-                  <option value="">none</option>
-                  {poolOptions}
-                </select>
-              </Field>
             </>
           )}
           <Field
@@ -302,6 +328,52 @@ export function RuleForm({
             </select>
           </Field>
         </div>
+      </fieldset>
+      <fieldset>
+        <legend>On failover</legend>
+        <div className="form-grid">
+          <Field id="rule-on-failover" label="When its ISP fails over" errors={e("onFailover")}>
+            <select {...form.bind("onFailover", "rule-on-failover")}>
+              {ON_FAILOVER.map((o) => (
+                <option key={o} value={o}>
+                  {ON_FAILOVER_LABELS[o]}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {s.onFailover === "own" && (
+            <Field id="rule-failover-isp" label="Own backup ISP" errors={e("failoverIspId")}>
+              <select {...form.bind("failoverIspId", "rule-failover-isp")}>
+                <option value="">Choose an ISP…</option>
+                {ispList
+                  .filter((i) => i.entity.id !== exitIsp)
+                  .map((i) => (
+                    <option key={i.entity.id} value={i.entity.id}>
+                      {i.entity.name} (next hop {i.entity.nextHop})
+                    </option>
+                  ))}
+              </select>
+            </Field>
+          )}
+          {s.actionType === "snat" && s.onFailover !== "stay" && (
+            <Field
+              id="rule-fallback"
+              label={s.onFailover === "own" ? "Pool on the own backup" : "Fallback pool"}
+              hint={
+                s.onFailover === "own" ? "(empty: that ISP's default pool)" : "(empty: the backup ISP's default pool)"
+              }
+              errors={e("fallbackPoolId")}
+            >
+              <select {...form.bind("fallbackPoolId", "rule-fallback")}>
+                <option value="">none</option>
+                {poolOptions}
+              </select>
+            </Field>
+          )}
+        </div>
+        <p className="muted small" data-testid="rule-failover-effect" aria-live="polite">
+          {failoverSentence}
+        </p>
       </fieldset>
       <div className="form-grid">
         <Field

@@ -93,6 +93,9 @@ export function RuleTableRow({
       <td className="cell-main mono" title={c.redirect}>
         {c.redirect}
       </td>
+      <td className="cell-main small" title={row.failover}>
+        {row.failover ?? ""}
+      </td>
       <td>
         <input
           type="checkbox"

@@ -13,6 +13,8 @@ const base: Rule = {
   action: { type: "snat", poolId: "p1", algorithm: "sdh" },
   redirectIspId: null,
   fallbackPoolId: null,
+  onFailover: "follow",
+  failoverIspId: null,
   enabled: true,
   comment: "",
 };

@@ -116,6 +116,7 @@ export function RulesTable({
             {/* wide enough for the longest algorithm name, "random" */}
             <col style={{ width: 74 }} />
             <col style={{ width: "11%" }} />
+            <col style={{ width: "13%" }} />
             <col style={{ width: 36 }} />
             <col style={{ width: 150 }} />
             <col />
@@ -144,6 +145,9 @@ export function RulesTable({
               </th>
               <th scope="col" title="Redirect next hop">
                 Redirect via
+              </th>
+              <th scope="col" title="Where the rule's traffic goes when its ISP fails over, and with which pool">
+                On failover
               </th>
               <th scope="col">On</th>
               <th scope="col" title="New connections the rule decided on the cluster's gateways">

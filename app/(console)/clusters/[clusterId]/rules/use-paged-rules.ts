@@ -12,8 +12,11 @@ const PAGE = 100;
 const ROW_HEIGHT = 36;
 export const HEADER_HEIGHT = 36;
 
-/** One row of the rules table: the rule, where it is in the effective order, and its version for edits. */
-export type RuleRow = { rule: Rule; position: number; version: number };
+/**
+ * One row of the rules table: the rule, where it is in the effective order, its version for
+ * edits, and where its traffic goes on failover (absent in rows made in the browser).
+ */
+export type RuleRow = { rule: Rule; position: number; version: number; failover?: string };
 
 /**
  * The rules matching `query`, loaded a page at a time for the rows on screen of a virtual

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Rule" ADD COLUMN     "failoverIspId" TEXT,
+ADD COLUMN     "onFailover" TEXT NOT NULL DEFAULT 'follow';
