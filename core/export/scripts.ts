@@ -25,7 +25,7 @@ function lookup(policy: Policy): Lookup {
 }
 
 function disabledNotes(policy: Policy, out: string[]) {
-  for (const r of policy.rules) if (!r.enabled) out.push(`${describeEntity("rule", r)} is disabled: left out`);
+  for (const r of policy.rules) if (!r.enabled) out.push(`${describeEntity("rule", r, policy)} is disabled: left out`);
 }
 
 const header = (what: string, policy: Policy, title: string) => [
@@ -40,7 +40,7 @@ export function exportIptables(policy: Policy, title = "the cluster"): ScriptExp
   disabledNotes(policy, notes);
   const skipped = new Set<string>();
   const skip = (r: Rule, why: string) => {
-    if (!skipped.has(r.id)) notes.push(`${describeEntity("rule", r)} ${why}: left out`);
+    if (!skipped.has(r.id)) notes.push(`${describeEntity("rule", r, policy)} ${why}: left out`);
     skipped.add(r.id);
   };
   const lines: string[] = [];
@@ -127,7 +127,7 @@ function lvsSnatLines(policy: Policy, notes: string[]): SnatLine[] {
     const r = e.rule;
     if (failed.has(r.id)) continue;
     const fail = (why: string) => {
-      notes.push(`${describeEntity("rule", r)} ${why}: left out`);
+      notes.push(`${describeEntity("rule", r, policy)} ${why}: left out`);
       failed.add(r.id);
     };
     if (r.action.type !== "snat") {

@@ -26,7 +26,7 @@ describe("describeEvent", () => {
           after: { ...rule, action: { ...rule.action, algorithm: "sdh" }, enabled: false },
         }),
       ),
-    ).toMatch(/^Changed rule #3 \(office\): .*sh → sdh; .*true → false$/);
+    ).toMatch(/^Changed rule "office": .*sh → sdh; .*true → false$/);
     const rs = { address: "100.64.10.2", port: 8080, weight: 1, mode: "nat", state: "enabled" };
     expect(
       describeEvent(

@@ -73,7 +73,7 @@ async function entityNames(db: Db, clusterId: string): Promise<Record<string, st
       for (const i of parsed.data.isps) names[i.id] = describeEntity("isp", i);
       for (const p of parsed.data.pools) names[p.id] = describeEntity("pool", p);
       for (const z of parsed.data.zones) names[z.id] = describeEntity("zone", z);
-      for (const r of parsed.data.rules) names[r.id] = describeEntity("rule", r);
+      for (const r of parsed.data.rules) names[r.id] = describeEntity("rule", r, parsed.data);
     }
   }
   for (const i of isps) names[i.id] = `ISP "${i.name}"`;

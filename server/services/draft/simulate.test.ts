@@ -74,7 +74,7 @@ describe("simulating packets against the draft and revisions", () => {
     const packet = { src: "100.99.1.1", dst: "203.0.113.50", protocol: "udp" as const, routedIspId: c.ispA };
     const draft = await simulate(t.db, { clusterId: c.clusterId, revision: "draft", failover: "none", packet });
     const rev1 = await simulate(t.db, { clusterId: c.clusterId, revision: 1, failover: "none", packet });
-    expect(draft.results[0]?.summary).toMatch(/^Rule 2 drops/);
+    expect(draft.results[0]?.summary).toMatch(/^Rule #2 drops/);
     expect(rev1.results[0]?.summary).toMatch(/^No rule matches/);
     expect((await loadRevisionPolicy(t.db, c.clusterId, 1)).rules).toHaveLength(1);
     await expect(

@@ -7,6 +7,7 @@ import {
   zBulkInput,
   zMoveInput,
 } from "../../services/draft/bulk";
+import { previewOrderMode, setOrderMode, zOrderModeInput, zSetOrderModeInput } from "../../services/draft/rule-order";
 import { listRuleIds, listRules, zRuleListInput } from "../../services/draft/rules";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { entityProcedures } from "./entities";
@@ -30,5 +31,11 @@ export const ruleRouter = router({
     .query(({ ctx, input }) => previewMove(ctx.db, input)),
   /** puts a rule at a place in the effective order by setting explicit priorities */
   move: operatorProcedure.input(zMoveInput).mutation(({ ctx, input }) => moveRule(ctx.db, ctx.actor, ctx.meta, input)),
+  /** the rules whose place changes if the cluster's ordering mode becomes `mode` */
+  orderModePreview: viewerProcedure.input(zOrderModeInput).query(({ ctx, input }) => previewOrderMode(ctx.db, input)),
+  /** switches the cluster between "most specific first" and "the order listed" (a draft change) */
+  setOrderMode: operatorProcedure
+    .input(zSetOrderModeInput)
+    .mutation(({ ctx, input }) => setOrderMode(ctx.db, ctx.actor, ctx.meta, input)),
   ...entityProcedures("rule"),
 });
