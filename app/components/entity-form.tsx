@@ -67,6 +67,8 @@ export interface EntityFormProps<E> {
   editing: VersionedRow<E> | null;
   /** leaves the form: after a save, on Cancel and on Escape */
   onClose: () => void;
+  /** what the API answered to a save (a rule's answer says where it landed), before the form closes */
+  onSaved?: (saved: unknown) => void;
 }
 
 /**
@@ -76,7 +78,7 @@ export interface EntityFormProps<E> {
  */
 export function useEntityForm<K extends EntityKind, E extends { id: string }, S>(
   spec: EntityFormSpec<K, E, S>,
-  { clusterId, editing, onClose }: EntityFormProps<E>,
+  { clusterId, editing, onClose, onSaved }: EntityFormProps<E>,
 ) {
   const { kind, toFields, fieldKeys } = spec;
   const schema = SCHEMAS[kind];
@@ -90,8 +92,9 @@ export function useEntityForm<K extends EntityKind, E extends { id: string }, S>
       editing
         ? save.update.mutate({ clusterId, id: editing.entity.id, version: editing.version, fields })
         : save.create.mutate({ clusterId, fields }),
-    onSuccess: async () => {
+    onSuccess: async (saved) => {
       await refresh();
+      onSaved?.(saved);
       onClose();
     },
   });
