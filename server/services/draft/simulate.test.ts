@@ -54,7 +54,7 @@ describe("simulating packets against the draft and revisions", () => {
     expect(viaA?.skipped).toEqual([
       { ruleId: c.rules[0], position: 1, reasons: ["source 100.64.1.77 is not in 100.64.0.0/24"] },
     ]);
-    expect(r.rules[c.rules[1] as string]?.title).toMatch(/rule #\d+ \(rule 1\)/);
+    expect(r.rules[c.rules[1] as string]?.title).toBe('rule #2 "rule 1"');
     // every rule is for traffic leaving via isp-a: via isp-b nothing matches and it is dropped
     expect(viaB?.outcome).toBe("drop");
     expect(viaB?.summary).toMatch(/No rule matches/);

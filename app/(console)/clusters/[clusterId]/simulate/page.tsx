@@ -130,7 +130,7 @@ export default function SimulatePage() {
   }
 
   const data = result.data;
-  const ruleName = useMemo(() => {
+  const ruleTitle = useMemo(() => {
     const rules = data?.rules ?? {};
     return (id: string) => rules[id]?.title ?? id;
   }, [data]);
@@ -300,7 +300,7 @@ export default function SimulatePage() {
                   <dd>
                     {r.matched ? (
                       <>
-                        position {r.matched.position}, {ruleName(r.matched.ruleId)}{" "}
+                        {ruleTitle(r.matched.ruleId)}{" "}
                         <span className="muted small mono">
                           ({r.matched.entry.source}
                           {r.matched.entry.destination ? ` → ${r.matched.entry.destination}` : ""})
@@ -356,7 +356,6 @@ export default function SimulatePage() {
                       >
                         <thead>
                           <tr>
-                            <th className="num">Position</th>
                             <th>Rule</th>
                             <th>Why not</th>
                           </tr>
@@ -364,8 +363,7 @@ export default function SimulatePage() {
                         <tbody>
                           {r.skipped.map((s) => (
                             <tr key={s.ruleId}>
-                              <td className="num">{s.position}</td>
-                              <td>{ruleName(s.ruleId)}</td>
+                              <td>{ruleTitle(s.ruleId)}</td>
                               <td>{s.reasons.join("; ")}</td>
                             </tr>
                           ))}
