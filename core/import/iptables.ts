@@ -315,7 +315,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
     );
   }
   importDnat(b, dnat);
-  if (pinnedAny) {
+  if (pinnedAny && b.existing.settings.ruleOrder !== "list") {
     b.notes.push(
       "iptables rules match first in list order: the imported rules got priorities 10 apart that keep that order",
     );

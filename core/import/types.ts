@@ -56,6 +56,12 @@ export interface ImportChangeSet {
   virtualServices: VirtualService[];
   /** HA settings read from keepalived vrrp_instance blocks; null: the draft's are kept */
   ha: HaSettings | null;
+  /**
+   * "list": the import makes the cluster's rules apply in the order listed, because everything it
+   * brings is a first-match list (iptables chains, dsnat zones) and the cluster had no rules;
+   * absent: the draft's ordering mode is kept
+   */
+  ruleOrder?: "list";
 }
 
 export interface ImportResult {

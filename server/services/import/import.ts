@@ -189,7 +189,7 @@ async function insertChanges(
     });
   }
   // keepalived VRRP instances: the cluster's HA settings (the rest of the settings as the draft had them)
-  if (changes.ha) {
+  if (changes.ha || changes.ruleOrder) {
     await tx.cluster.update({ where: { id: clusterId }, data: { settings: JSON.stringify(settings) } });
   }
   // rules keep their relative creation order: it is the last tie-breaker of rule order
