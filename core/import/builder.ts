@@ -8,6 +8,7 @@ import {
   type Pool,
   type Rule,
   type Zone,
+  zClusterSettings,
   zMonitor,
 } from "../policy/model";
 import { describeIssue, type PolicyIssue, validatePolicy } from "../policy/validate";
@@ -464,11 +465,9 @@ export class PolicyBuilder {
         "the cluster's rules apply in the order listed: the imported rules go to the end of the list in the order of the file",
       );
     }
-    const settings = {
-      ...this.existing.settings,
-      ...(this.added.ha ? { ha: this.added.ha } : {}),
-      ...(toList ? { ruleOrder: "list" as const } : {}),
-    };
+    const withHa = this.added.ha ? { ...this.existing.settings, ha: this.added.ha } : this.existing.settings;
+    // parsed, so the new key takes its place among the others as every stored policy has it
+    const settings = toList ? zClusterSettings.parse({ ...withHa, ruleOrder: "list" }) : withHa;
     const policy: Policy = {
       settings,
       isps: [...this.existing.isps, ...this.added.isps],

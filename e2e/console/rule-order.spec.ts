@@ -15,7 +15,7 @@ async function addRule(page: Page, cidr: string, comment: string) {
   const form = page.getByRole("form", { name: "New rule" });
   await form.getByLabel("Source", { exact: true }).selectOption("cidrs");
   await form.getByLabel(/^Source networks/).fill(cidr);
-  await form.getByLabel("Egress ISP").selectOption({ label: "telia" });
+  await form.getByLabel("Egress ISP").selectOption({ index: 1 });
   await form.getByLabel("SNAT pool").selectOption({ label: "telia-a" });
   await form.getByLabel("Comment").fill(comment);
   await form.getByLabel("Comment").press("Enter");
