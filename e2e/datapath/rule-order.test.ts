@@ -91,16 +91,20 @@ describe("list order vs most specific first on the same rules", () => {
   it.each([
     { mode: "specificity" as const, revision: 1, expected: ["pa2", "pa"] },
     { mode: "list" as const, revision: 2, expected: ["pa", "pa"] },
-  ])("$mode: the clients leave with $expected", async ({ mode, revision, expected }) => {
-    const spec = compileLabSpec(policy(mode), revision);
-    const simulated = lab.clients.map((c) => {
-      const v = decide(spec, new Map(), packet(c.address, lab.servers[0] as string, "tcp", "a", 40000, PORT)).verdict;
-      return v.kind === "snat" ? v.poolId : v.kind;
-    });
-    expect(simulated).toEqual(expected);
-    await applyOk(lab, spec);
-    // connections of the other mode's run must not linger in conntrack
-    await lab.must(lab.ns.gateway, ["conntrack", "-F"]).catch(() => "");
-    expect(await observe()).toEqual(expected);
-  }, 60_000);
+  ])(
+    "$mode: the clients leave with $expected",
+    async ({ mode, revision, expected }) => {
+      const spec = compileLabSpec(policy(mode), revision);
+      const simulated = lab.clients.map((c) => {
+        const v = decide(spec, new Map(), packet(c.address, lab.servers[0] as string, "tcp", "a", 40000, PORT)).verdict;
+        return v.kind === "snat" ? v.poolId : v.kind;
+      });
+      expect(simulated).toEqual(expected);
+      await applyOk(lab, spec);
+      // connections of the other mode's run must not linger in conntrack
+      await lab.must(lab.ns.gateway, ["conntrack", "-F"]).catch(() => "");
+      expect(await observe()).toEqual(expected);
+    },
+    60_000,
+  );
 });

@@ -103,7 +103,12 @@ function OrderModeDialog({
           <p>
             {n(p.changeCount)} of {n(p.ruleCount)} rules change place:
           </p>
-          <div className="scroll-list" tabIndex={0} role="region" aria-label="Rules that change place">
+          <section
+            className="scroll-list"
+            aria-label="Rules that change place"
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: it scrolls, so keyboard users must be able to reach it (axe scrollable-region-focusable)
+            tabIndex={0}
+          >
             <table className="data">
               <thead>
                 <tr>
@@ -120,7 +125,7 @@ function OrderModeDialog({
                 ))}
               </tbody>
             </table>
-          </div>
+          </section>
           {p.changeCount > p.changes.length && <p className="muted">and {n(p.changeCount - p.changes.length)} more.</p>}
         </>
       )}
