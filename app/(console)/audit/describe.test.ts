@@ -100,6 +100,18 @@ describe("describeEvent", () => {
     }
   });
 
+  it("says which rule order a cluster switched to, and names a rule without a comment as a rule", () => {
+    expect(
+      describeEvent(
+        ev({ action: "cluster.rule_order", targetType: "cluster", after: { ruleOrder: "list", rulesMoved: 2 } }),
+      ),
+    ).toBe("Rules now apply in the order listed (2 rules changed place)");
+    expect(
+      describeEvent(ev({ action: "cluster.rule_order", targetType: "cluster", after: { ruleOrder: "specificity" } })),
+    ).toBe("Rules now apply most specific first");
+    expect(targetName(ev({ targetType: "rule", after: { seq: 4, comment: "" } }))).toBe("a rule");
+  });
+
   it("still reads events of unknown shape", () => {
     expect(describeEvent(ev({ action: "thing.frobnicate", targetType: "widget", targetId: "w1" }))).toBe(
       "thing.frobnicate on widget w1",
