@@ -88,9 +88,14 @@ test("switch the rule order, drag and keyboard-move rules, and see where a new r
   // the keyboard: Space picks "narrow" (#3) up, ↑ moves it, Space drops it at #2
   const handle = page.getByRole("button", { name: "Drag rule #3 to another place" });
   await handle.focus();
+  // each step waits for what a screen reader hears, as a person waits for the row to follow
+  const heard = page.locator('[id^="DndLiveRegion"]');
   await page.keyboard.press("Space");
+  await expect(heard).toContainText(/Picked up rule #3|Rule #3 is over #3/);
   await page.keyboard.press("ArrowUp");
+  await expect(heard).toContainText("Rule #3 is over #2");
   await page.keyboard.press("Space");
+  await expect(heard).toContainText("Rule #3 was dropped at #2");
   await expect.poll(() => listed(page)).toEqual(["host", "narrow", "wide"]);
   // and the move buttons do the same
   await page.getByRole("button", { name: "Move rule #1 down" }).click();
