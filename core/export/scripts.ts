@@ -1,5 +1,5 @@
 import type { Isp, Policy, Pool, Rule } from "../policy/model";
-import { orderEntries, orderRules } from "../policy/order";
+import { orderEntries, orderModeOf, orderRules } from "../policy/order";
 import { describeEntity } from "../policy/entities";
 import { zHealthCheck, type VirtualService } from "../policy/virtual-service";
 
@@ -162,7 +162,11 @@ function lvsSnatLines(policy: Policy, notes: string[]): SnatLine[] {
       newGw: redirect?.nextHop,
     });
   }
-  if (policy.rules.some((r) => r.enabled && r.priority !== null)) {
+  if (orderModeOf(policy) === "list") {
+    notes.push(
+      "lvs-snat orders rules by the most specific source: this policy's rules apply in the order listed, which lvs-snat cannot keep",
+    );
+  } else if (policy.rules.some((r) => r.enabled && r.priority !== null)) {
     notes.push("lvs-snat orders rules by the most specific source: the pinned priorities of this policy are not kept");
   }
   return out;
