@@ -3,6 +3,7 @@ import { examplePolicy } from "../../testkit/policy-fixtures";
 import { type Policy, zPolicy } from "./model";
 import { orderEntries, orderModeChanges, orderRules } from "./order";
 import { explainPlacement } from "./placement";
+import { valueText } from "./change-text";
 import { compileGatewaySpec } from "./compile";
 import { simulatePacket } from "./simulate";
 
@@ -116,5 +117,13 @@ describe("explainPlacement", () => {
       "Placed at #4 of 4: rules apply in the order listed, so a new rule goes to the end.",
     );
     expect(explainPlacement(p, "missing")).toBeNull();
+  });
+});
+
+describe("the rule order in change texts", () => {
+  it("reads an absent setting as most specific first", () => {
+    const names = new Map<string, string>();
+    expect(valueText("settings", "ruleOrder", undefined, names)).toBe("most specific first");
+    expect(valueText("settings", "ruleOrder", "list", names)).toBe("rules apply in the order listed");
   });
 });
