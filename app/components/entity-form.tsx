@@ -69,6 +69,8 @@ export interface EntityFormProps<E> {
   editing: VersionedRow<E> | null;
   /** leaves the form: after a save, on Cancel and on Escape */
   onClose: () => void;
+  /** what the API answered to a save (a rule's answer says where it landed), before the form closes */
+  onSaved?: (saved: unknown) => void;
 }
 
 /**
@@ -78,7 +80,7 @@ export interface EntityFormProps<E> {
  */
 export function useEntityForm<K extends EntityKind, E extends { id: string }, S>(
   spec: EntityFormSpec<K, E, S>,
-  { clusterId, editing, onClose }: EntityFormProps<E>,
+  { clusterId, editing, onClose, onSaved }: EntityFormProps<E>,
 ) {
   const { kind, toFields, fieldKeys } = spec;
   const schema = SCHEMAS[kind];
@@ -93,8 +95,9 @@ export function useEntityForm<K extends EntityKind, E extends { id: string }, S>
       editing
         ? save.update.mutate({ clusterId, id: editing.entity.id, version: editing.version, fields })
         : (spec.createWith?.(client, clusterId, fields, state) ?? save.create.mutate({ clusterId, fields })),
-    onSuccess: async () => {
+    onSuccess: async (saved) => {
       await refresh();
+      onSaved?.(saved);
       onClose();
     },
   });

@@ -94,7 +94,7 @@ export function WarningList({
       <ul style={{ margin: "8px 0 0", paddingLeft: 18 }} className="scroll-list">
         {shown.map((w) => (
           <li key={`${w.id}-${w.code}-${w.message}`}>
-            <strong>{w.position !== null ? `Position ${w.position}, ${w.title}` : w.title}</strong>: {w.message}{" "}
+            <strong>{w.title}</strong>: {w.message}{" "}
             {onShow && (
               <button type="button" className="link" onClick={() => onShow(w)}>
                 Show

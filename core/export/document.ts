@@ -351,8 +351,12 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
     id: idOf("vs", doc.virtualServices[n] as { id?: string; name: string }, existing.virtualServices ?? []),
     ...fields,
   }));
+  const merged = { ...existing.settings, ...doc.settings };
+  // settings without ruleOrder mean most specific first, as a policy without it does
+  if (Object.keys(doc.settings).length > 0 && doc.settings.ruleOrder === undefined) delete merged.ruleOrder;
+  if (merged.ruleOrder === "specificity") delete merged.ruleOrder;
   const policy: Policy = {
-    settings: zClusterSettings.parse({ ...existing.settings, ...doc.settings }),
+    settings: zClusterSettings.parse(merged),
     isps,
     pools,
     zones,

@@ -138,6 +138,15 @@ describe("script exports", () => {
     expect(shape(back.policy)).toEqual(shape(policy));
   });
 
+  it("says when lvs-snat cannot keep a policy's list order", () => {
+    const policy = policies()[2]?.[1] as Policy;
+    const listed = { ...policy, settings: { ...policy.settings, ruleOrder: "list" as const } };
+    expect(exportIpvsadm(listed).notExpressible.join("\n")).toMatch(
+      /apply in the order listed, which lvs-snat cannot keep/,
+    );
+    expect(exportIpvsadm(policy).notExpressible.join("\n")).not.toMatch(/order listed/);
+  });
+
   it("lists what iptables cannot express", () => {
     const rich = policies()[4]?.[1] as Policy;
     const out = exportIptables(rich);

@@ -1,5 +1,5 @@
 import type { Isp, Policy, Pool, Rule } from "../policy/model";
-import { orderEntries, orderRules } from "../policy/order";
+import { orderEntries, orderModeOf, orderRules } from "../policy/order";
 import { describeEntity } from "../policy/entities";
 import { zHealthCheck, type VirtualService } from "../policy/virtual-service";
 
@@ -25,7 +25,7 @@ function lookup(policy: Policy): Lookup {
 }
 
 function disabledNotes(policy: Policy, out: string[]) {
-  for (const r of policy.rules) if (!r.enabled) out.push(`${describeEntity("rule", r)} is disabled: left out`);
+  for (const r of policy.rules) if (!r.enabled) out.push(`${describeEntity("rule", r, policy)} is disabled: left out`);
 }
 
 const header = (what: string, policy: Policy, title: string) => [
@@ -40,7 +40,7 @@ export function exportIptables(policy: Policy, title = "the cluster"): ScriptExp
   disabledNotes(policy, notes);
   const skipped = new Set<string>();
   const skip = (r: Rule, why: string) => {
-    if (!skipped.has(r.id)) notes.push(`${describeEntity("rule", r)} ${why}: left out`);
+    if (!skipped.has(r.id)) notes.push(`${describeEntity("rule", r, policy)} ${why}: left out`);
     skipped.add(r.id);
   };
   const lines: string[] = [];
@@ -143,7 +143,7 @@ function lvsSnatLines(policy: Policy, notes: string[]): SnatLine[] {
     const r = e.rule;
     if (failed.has(r.id)) continue;
     const fail = (why: string) => {
-      notes.push(`${describeEntity("rule", r)} ${why}: left out`);
+      notes.push(`${describeEntity("rule", r, policy)} ${why}: left out`);
       failed.add(r.id);
     };
     if (r.action.type !== "snat") {
@@ -182,7 +182,11 @@ function lvsSnatLines(policy: Policy, notes: string[]): SnatLine[] {
       newGw: redirect?.nextHop,
     });
   }
-  if (policy.rules.some((r) => r.enabled && r.priority !== null)) {
+  if (orderModeOf(policy) === "list") {
+    notes.push(
+      "lvs-snat orders rules by the most specific source: this policy's rules apply in the order listed, which lvs-snat cannot keep",
+    );
+  } else if (policy.rules.some((r) => r.enabled && r.priority !== null)) {
     notes.push("lvs-snat orders rules by the most specific source: the pinned priorities of this policy are not kept");
   }
   return out;

@@ -10,6 +10,7 @@ import {
   type Pool,
   type Rule,
   type Zone,
+  zClusterSettings,
   zMonitor,
 } from "../policy/model";
 import { describeIssue, type PolicyIssue, validatePolicy } from "../policy/validate";
@@ -59,6 +60,8 @@ export class PolicyBuilder {
   private readonly ids = new Set<string>();
   private counter = 0;
   private nextPriority: number;
+  /** how many imported rules came from first-match lists */
+  private pinned = 0;
   private readonly firstSeq: number;
 
   constructor(
@@ -292,8 +295,14 @@ export class PolicyBuilder {
     return zone;
   }
 
-  /** The next pinned priority: imported first-match lists keep their order, ahead of unpinned rules. */
-  pin(): number {
+  /**
+   * The next pinned priority: imported first-match lists keep their order, ahead of unpinned
+   * rules. A cluster whose rules already apply in the order listed needs no pin: the imported
+   * rules go to the end of its list in the file's order (null).
+   */
+  pin(): number | null {
+    this.pinned++;
+    if (this.existing.settings.ruleOrder === "list") return null;
     const p = this.nextPriority;
     this.nextPriority += 10;
     if (p > MAX_PRIORITY) throw new Error("too many rules to pin priorities for");
@@ -463,8 +472,27 @@ export class PolicyBuilder {
         },
       );
     }
+    // first-match lists imported into a cluster without rules read faithfully only in list order
+    const toList =
+      this.existing.settings.ruleOrder !== "list" &&
+      this.existing.rules.length === 0 &&
+      this.added.rules.length > 0 &&
+      this.pinned === this.added.rules.length;
+    if (toList) {
+      this.added.ruleOrder = "list";
+      this.notes.push(
+        "the imported rules are first-match lists (iptables chains, dsnat zones), so the cluster's rules will apply in the order listed (a cluster setting; the Rules page can switch it back to most specific first)",
+      );
+    } else if (this.existing.settings.ruleOrder === "list" && this.pinned > 0) {
+      this.notes.push(
+        "the cluster's rules apply in the order listed: the imported rules go to the end of the list in the order of the file",
+      );
+    }
+    const withHa = this.settingsWith(this.added.ha, this.added.gateway);
+    // parsed, so the new key takes its place among the others as every stored policy has it
+    const settings = toList ? zClusterSettings.parse({ ...withHa, ruleOrder: "list" }) : withHa;
     const policy: Policy = {
-      settings: this.settingsWith(this.added.ha, this.added.gateway),
+      settings,
       isps: [...this.existing.isps, ...this.added.isps],
       pools: [...this.existing.pools, ...this.added.pools],
       zones: [...this.existing.zones, ...this.added.zones],

@@ -111,7 +111,7 @@ describe("iptables CHROUTE", () => {
       "-K -F 100.64.128.0/20 -T 0.0.0.0/0 -W 198.51.100.1 --oif eth1 -U 203.0.113.10-203.0.113.13 -O sh -N 203.0.113.1",
     );
     // lvs-snat rules match every protocol: the udp-only redirect is listed as not expressible
-    expect(script.notExpressible.join("\n")).toContain("(CHROUTE line 5) matches udp only");
+    expect(script.notExpressible.join("\n")).toContain(`"CHROUTE line 5" matches udp only`);
     const back = importPolicy(script.text, twoIsps());
     expect(redirects(back.changes.rules)).toEqual(redirects(r.changes.rules.filter((x) => x.protocol === "any")));
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Policy } from "../policy/model";
 import { validatePolicy } from "../policy/validate";
+import { orderRules } from "../policy/order";
 import { detectFormat, emptyPolicy, type ImportOptions, importPolicy, ImportError, type ImportResult } from "./index";
 
 const SAMPLES = join(__dirname, "__samples__");
@@ -186,9 +187,14 @@ describe("ipvsadm (dsnat zones)", () => {
     expect(line(r, 7)?.message).toMatch(/no local addresses/);
   });
 
-  it("pins after the existing priorities", () => {
-    const existing = run(text, {}, withIspA()).policy;
-    const again = run("-K --zone 10.40.0.0/16\n-P --zone 10.40.0.0/16 -z 192.0.2.140", {}, existing);
+  it("pins after the existing priorities in a most-specific-first cluster, and not in a list-ordered one", () => {
+    const listed = run(text, {}, withIspA()).policy;
+    expect(listed.settings.ruleOrder).toBe("list");
+    const more = "-K --zone 10.40.0.0/16\n-P --zone 10.40.0.0/16 -z 192.0.2.140";
+    const appended = run(more, {}, listed);
+    expect(appended.changes.rules[0]).toMatchObject({ priority: null, seq: 2 });
+    const { ruleOrder: _, ...specific } = listed.settings;
+    const again = run(more, {}, { ...listed, settings: specific });
     expect(again.changes.rules[0]?.priority).toBe(30);
     expect(again.changes.rules[0]?.seq).toBe(2);
   });
@@ -220,6 +226,32 @@ describe("iptables-save (nat)", () => {
     expect(line(r, 17)?.status).toBe("imported");
     expect(line(r, 17)?.message).toMatch(/merged with new pool/);
     expect(r.notes.join()).toMatch(/priorities 10 apart/);
+  });
+
+  it("makes an empty cluster's rules apply in the order listed, as the chain reads, and says so", () => {
+    const r = run(text, { answers });
+    expect(r.changes.ruleOrder).toBe("list");
+    expect(r.policy.settings.ruleOrder).toBe("list");
+    expect(r.notes.join()).toMatch(/rules will apply in the order listed/);
+    // the order the gateway checks is the file's
+    expect(orderRules(r.policy).map((x) => x.rule.id)).toEqual(r.changes.rules.map((x) => x.id));
+  });
+
+  it("adds to the end of a list-ordered cluster without pinning, and keeps a most-specific cluster's mode", () => {
+    const first = run(text, { answers });
+    const again = run(text.replace(/-A POSTROUTING -s 10\.1\./g, "-A POSTROUTING -s 10.9."), { answers }, first.policy);
+    expect(again.changes.rules.every((x) => x.priority === null)).toBe(true);
+    expect(again.changes.ruleOrder).toBeUndefined();
+    expect(again.notes.join()).toMatch(/go to the end of the list/);
+    const ids = orderRules(again.policy).map((x) => x.rule.id);
+    expect(ids.slice(-again.changes.rules.length)).toEqual(again.changes.rules.map((x) => x.id));
+
+    const specific = run(text, { answers });
+    const withRule = { ...specific.policy, settings: { ...specific.policy.settings, ruleOrder: undefined } };
+    const third = run(text, { answers }, withRule);
+    expect(third.changes.ruleOrder).toBeUndefined();
+    expect(third.policy.settings.ruleOrder).toBeUndefined();
+    expect(third.notes.join()).toMatch(/priorities 10 apart/);
   });
 
   it("says per line why the rest is not imported", () => {

@@ -133,7 +133,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
   let table = "nat"; // script lines name their table; a save file says it with *table
   let pinnedAny = false;
   const dnat: DnatText[] = [];
-  const chroutes: Array<{ src: SourceLine; text: ChrouteText; priority: number }> = [];
+  const chroutes: Array<{ src: SourceLine; text: ChrouteText; priority: number | null }> = [];
   const natRules: Array<{ src: SourceLine; rule: Rule }> = [];
   // a CHROUTE decides the route before any NAT rule is read: its rules come first, in file order
   const reserved = lines.filter((l) => /\bCHROUTE\b/.test(l.text) && !l.text.trim().startsWith("#")).map(() => b.pin());
@@ -193,7 +193,12 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       }
       const parsed = parseChroute(ws.slice(2));
       if (typeof parsed === "string") b.say(src, "not-imported", `not imported because ${parsed}`);
-      else chroutes.push({ src, text: parsed, priority: reserved[chroutes.length] ?? b.pin() });
+      else
+        chroutes.push({
+          src,
+          text: parsed,
+          priority: chroutes.length < reserved.length ? (reserved[chroutes.length] ?? null) : b.pin(),
+        });
       continue;
     }
     if (table !== "nat") {
@@ -359,7 +364,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
   }
   for (const c of chroutes) pinnedAny = importChroute(b, c, natRules) || pinnedAny;
   importDnat(b, dnat);
-  if (pinnedAny) {
+  if (pinnedAny && b.existing.settings.ruleOrder !== "list") {
     b.notes.push(
       "iptables rules match first in list order: the imported rules got priorities 10 apart that keep that order",
     );
@@ -448,7 +453,7 @@ function covers(outer: string | null, inner: string | null): boolean {
 
 function importChroute(
   b: PolicyBuilder,
-  c: { src: SourceLine; text: ChrouteText; priority: number },
+  c: { src: SourceLine; text: ChrouteText; priority: number | null },
   natRules: ReadonlyArray<{ src: SourceLine; rule: Rule }>,
 ): boolean {
   const { src, text } = c;

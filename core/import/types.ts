@@ -61,6 +61,12 @@ export interface ImportChangeSet {
    * LAN interface and own addresses, replacing its entry in the cluster's settings; null: none
    */
   gateway: GatewaySettings | null;
+  /**
+   * "list": the import makes the cluster's rules apply in the order listed, because everything it
+   * brings is a first-match list (iptables chains, dsnat zones) and the cluster had no rules;
+   * absent: the draft's ordering mode is kept
+   */
+  ruleOrder?: "list";
 }
 
 export interface ImportResult {

@@ -70,7 +70,7 @@ function plan(
       continue;
     }
     const position = positions.get(id) ?? 0;
-    const title = describeEntity("rule", rule);
+    const title = describeEntity("rule", rule, policy);
     const result = edit(rule);
     if (typeof result === "string") {
       unchanged.push({ ruleId: id, position, title, reason: result });

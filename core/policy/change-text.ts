@@ -1,4 +1,4 @@
-import { ALGORITHM_LABELS, ON_FAILOVER_LABELS, type Policy } from "./model";
+import { ALGORITHM_LABELS, ON_FAILOVER_LABELS, type Policy, RULE_ORDER_LABELS } from "./model";
 import type { EntityChange, FieldChange, PolicyDiff } from "./diff";
 import type { EntityKind } from "./entities";
 
@@ -53,8 +53,10 @@ function sourceText(s: Record<string, unknown>, names: NameLookup): string {
 
 /** One field's value as text; `undefined` (the field is absent on that side) is "—". */
 export function valueText(kind: EntityKind | "settings", path: string, value: unknown, names: NameLookup): string {
-  if (value === undefined) return "—";
   const key = `${kind}.${path}`;
+  // absent means the default order
+  if (key === "settings.ruleOrder") return RULE_ORDER_LABELS[value === "list" ? "list" : "specificity"];
+  if (value === undefined) return "—";
   const obj = (v: unknown) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {});
   switch (key) {
     case "isp.backupIspIds":

@@ -169,7 +169,7 @@ describe("compileGatewaySpec", () => {
     expect(error).toBeInstanceOf(PolicyCompileError);
     expect((error as PolicyCompileError).issues).toHaveLength(1);
     expect((error as Error).message).toBe(
-      'the policy has 1 problem: rule #1 (office via Telia): egress ISP "isp-gone" does not exist',
+      'the policy has 1 problem: rule #3 "office via Telia": egress ISP "isp-gone" does not exist',
     );
   });
 

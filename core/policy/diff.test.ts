@@ -63,7 +63,7 @@ describe("diffPolicies", () => {
     const b = clone(a);
     (b.rules.find((r) => r.id === "rule-lab-telia") as Rule).source = { kind: "cidrs", cidrs: ["100.64.21.0/24"] };
     const change = diffPolicies(a, b).rules[0];
-    expect(change?.name).toBe("rule #8");
+    expect(change?.name).toBe("rule #7");
     expect(change?.fields).toEqual([
       { path: "source.kind", label: "source type", before: "zone", after: "cidrs" },
       { path: "source.cidrs", label: "source networks", before: undefined, after: ["100.64.21.0/24"] },

@@ -116,13 +116,15 @@ function sortKey(kind: EntityKind, e: PolicyEntity): [string | number, string] {
   return [(e as { name: string }).name.toLowerCase(), e.id];
 }
 
-function diffList(kind: EntityKind, before: readonly PolicyEntity[], after: readonly PolicyEntity[]): EntityChange[] {
+function diffList(kind: EntityKind, beforePolicy: Policy, afterPolicy: Policy): EntityChange[] {
+  const before = beforePolicy[LIST_KEY[kind]] as readonly PolicyEntity[];
+  const after = afterPolicy[LIST_KEY[kind]] as readonly PolicyEntity[];
   const old = new Map(before.map((e) => [e.id, e]));
   const now = new Map(after.map((e) => [e.id, e]));
   const changes: Array<{ key: [string | number, string]; change: EntityChange }> = [];
   for (const [id, e] of now) {
     const prev = old.get(id);
-    const name = describeEntity(kind, e);
+    const name = describeEntity(kind, e, afterPolicy);
     if (prev === undefined) {
       changes.push({
         key: sortKey(kind, e),
@@ -138,7 +140,13 @@ function diffList(kind: EntityKind, before: readonly PolicyEntity[], after: read
     if (now.has(id)) continue;
     changes.push({
       key: sortKey(kind, e),
-      change: { kind, id, name: describeEntity(kind, e), change: "removed", fields: wholeEntity(kind, e, "before") },
+      change: {
+        kind,
+        id,
+        name: describeEntity(kind, e, beforePolicy),
+        change: "removed",
+        fields: wholeEntity(kind, e, "before"),
+      },
     });
   }
   const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
@@ -147,10 +155,10 @@ function diffList(kind: EntityKind, before: readonly PolicyEntity[], after: read
 
 export function diffPolicies(before: Policy, after: Policy): PolicyDiff {
   const lists = {
-    isps: diffList("isp", before.isps, after.isps),
-    pools: diffList("pool", before.pools, after.pools),
-    zones: diffList("zone", before.zones, after.zones),
-    rules: diffList("rule", before.rules, after.rules),
+    isps: diffList("isp", before, after),
+    pools: diffList("pool", before, after),
+    zones: diffList("zone", before, after),
+    rules: diffList("rule", before, after),
   };
   const settings = fieldChanges("settings", before.settings, after.settings);
   const summary: DiffSummary = { added: 0, removed: 0, changed: settings.length > 0 ? 1 : 0, total: 0 };

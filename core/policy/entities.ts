@@ -1,5 +1,17 @@
 import type { z } from "zod";
-import { type Isp, type Pool, type Rule, type Zone, zIspFields, zPoolFields, zRuleFields, zZoneFields } from "./model";
+import {
+  type Isp,
+  type Policy,
+  type Pool,
+  type Rule,
+  type Zone,
+  zIspFields,
+  zPoolFields,
+  zRuleFields,
+  zZoneFields,
+} from "./model";
+import { rulePositions } from "./order";
+import { ruleName } from "./rule-name";
 
 /**
  * The policy's vocabulary, defined once for the console, the browser and the checks: which kinds
@@ -39,11 +51,14 @@ export const FIELD_SCHEMAS = {
 
 export type FieldsOf<K extends EntityKind> = z.infer<(typeof FIELD_SCHEMAS)[K]>;
 
-/** How an entity is named in messages: `pool "telia-a"`, or `rule #7 (comment)` for rules, which have no name. */
-export function describeEntity(kind: EntityKind, e: PolicyEntity): string {
+/**
+ * How an entity is named in messages: `pool "telia-a"`; a rule, which has no name, by its place in
+ * the policy's effective order and its comment (`rule #3 "guest wifi"`, core/policy/rule-name.ts).
+ */
+export function describeEntity(kind: EntityKind, e: PolicyEntity, policy?: Policy): string {
   if (kind === "rule") {
-    const r = e as Rule;
-    return r.comment ? `rule #${r.seq} (${r.comment})` : `rule #${r.seq}`;
+    const position = policy ? rulePositions(policy).get(e.id) : undefined;
+    return `rule ${ruleName(position, e as Rule)}`;
   }
   return `${ENTITY_NOUN[kind]} "${(e as Isp | Pool | Zone).name}"`;
 }

@@ -374,9 +374,24 @@ export const zGatewaySettingsFields = z.object({
 export const zGatewaySettings = zGatewaySettingsFields.extend({ gatewayId: zId });
 export type GatewaySettings = z.infer<typeof zGatewaySettings>;
 
+/**
+ * How rules are ordered (docs/semantics.md "Rule order", core/policy/order.ts). specificity: the
+ * most specific source first, as lvs-snat; list: the order the rules are listed in, first match
+ * wins, as iptables chains and dsnat zones.
+ */
+export const RULE_ORDER_MODES = ["specificity", "list"] as const;
+export const zRuleOrderMode = z.enum(RULE_ORDER_MODES);
+export type RuleOrderMode = z.infer<typeof zRuleOrderMode>;
+export const RULE_ORDER_LABELS: Record<RuleOrderMode, string> = {
+  specificity: "most specific first",
+  list: "rules apply in the order listed",
+};
+
 export const zClusterSettings = z.object({
   /** what happens to LAN traffic that leaves via an ISP and matches no rule */
   unmatched: z.enum(["drop", "forward"]).default("drop"),
+  /** how rules are ordered: "list" (the order listed) or, absent, most specific first */
+  ruleOrder: zRuleOrderMode.optional(),
   /** jhash seed: fixed per cluster so reloads never move clients to other addresses */
   hashSeed: z.number().int().min(0).max(0xffffffff),
   /**

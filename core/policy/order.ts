@@ -1,12 +1,14 @@
-import type { Policy, Rule } from "./model";
+import type { Policy, Rule, RuleOrderMode } from "./model";
 import { type Cidr, parseCidr } from "../address";
 
 /**
  * The effective rule order of docs/semantics.md. Every rule expands into one entry per
- * (source network, destination network); entries sort by priority (unset last), longer source
- * prefix, longer destination prefix, then creation order. The remaining keys (rule id, then the
- * networks' addresses) only make the order total, so it never depends on how the policy's arrays
- * happen to be ordered.
+ * (source network, destination network). In the cluster's default mode, "most specific first",
+ * entries sort by priority (unset last), longer source prefix, longer destination prefix, then
+ * creation order. In "the order listed" they sort by the rule's place in the list: priority
+ * (unset last), then creation order, so a new rule lands at the end; a rule's own entries stay
+ * together. The remaining keys (rule id, then the networks' addresses) only make the order total,
+ * so it never depends on how the policy's arrays happen to be ordered.
  */
 
 export interface OrderedEntry {
@@ -45,10 +47,18 @@ export function ruleDestinations(rule: Rule): Array<Cidr | null> {
   return rule.destinations.length === 0 ? [null] : parsed(rule.destinations);
 }
 
-export function compareEntries(a: OrderedEntry, b: OrderedEntry): number {
+/** The cluster's ordering mode (policies from before the setting existed: most specific first). */
+export const orderModeOf = (policy: Pick<Policy, "settings">): RuleOrderMode =>
+  policy.settings.ruleOrder ?? "specificity";
+
+export function compareEntries(a: OrderedEntry, b: OrderedEntry, mode: RuleOrderMode = "specificity"): number {
   const pa = a.rule.priority ?? NO_PRIORITY;
   const pb = b.rule.priority ?? NO_PRIORITY;
   if (pa !== pb) return pa < pb ? -1 : 1;
+  if (mode === "list" && a.rule !== b.rule) {
+    if (a.rule.seq !== b.rule.seq) return a.rule.seq - b.rule.seq;
+    if (a.rule.id !== b.rule.id) return a.rule.id < b.rule.id ? -1 : 1;
+  }
   if (a.source.prefix !== b.source.prefix) return b.source.prefix - a.source.prefix;
   const da = a.destination?.prefix ?? 0;
   const db = b.destination?.prefix ?? 0;
@@ -74,7 +84,8 @@ function expand(policy: Policy, includeDisabled: boolean): OrderedEntry[] {
       for (const destination of destinations) entries.push({ rule, source, destination });
     }
   }
-  return entries.sort(compareEntries);
+  const mode = orderModeOf(policy);
+  return entries.sort((a, b) => compareEntries(a, b, mode));
 }
 
 /** The entries a gateway checks, first match wins; disabled rules produce none. */
@@ -101,7 +112,37 @@ export function orderRules(policy: Policy): OrderedRule[] {
   }));
 }
 
-/** Rule id -> 1-based position, as orderRules numbers them. */
+const positionCache = new WeakMap<Policy, Map<string, number>>();
+
+/** Rule id -> 1-based position, as orderRules numbers them (computed once per policy object). */
 export function rulePositions(policy: Policy): Map<string, number> {
-  return new Map(orderRules(policy).map((r) => [r.rule.id, r.position]));
+  let positions = positionCache.get(policy);
+  if (positions === undefined) {
+    positions = new Map(orderRules(policy).map((r) => [r.rule.id, r.position]));
+    positionCache.set(policy, positions);
+  }
+  return positions;
+}
+
+/** Each rule's first entry in the order, disabled rules included (they keep their place). */
+export function firstEntries(policy: Policy): Map<string, OrderedEntry> {
+  const out = new Map<string, OrderedEntry>();
+  for (const e of expand(policy, true)) if (!out.has(e.rule.id)) out.set(e.rule.id, e);
+  return out;
+}
+
+export interface PositionChange {
+  ruleId: string;
+  rule: Rule;
+  from: number;
+  to: number;
+}
+
+/** The rules whose place changes when the cluster's ordering mode becomes `mode`, in their new order. */
+export function orderModeChanges(policy: Policy, mode: RuleOrderMode): PositionChange[] {
+  const before = rulePositions(policy);
+  const after = orderRules({ ...policy, settings: { ...policy.settings, ruleOrder: mode } });
+  return after
+    .filter((r) => before.get(r.rule.id) !== r.position)
+    .map((r) => ({ ruleId: r.rule.id, rule: r.rule, from: before.get(r.rule.id) ?? r.position, to: r.position }));
 }

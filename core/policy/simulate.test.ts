@@ -53,7 +53,7 @@ describe("simulatePacket", () => {
       { ruleId: "rule-partner", position: 2, reasons: ["destination 203.0.113.99 is not in 198.51.100.128/25"] },
     ]);
     expect(sim.summary).toBe(
-      `Rule 3 translates the source to 198.51.100.${10 + bucket} (source hash over 8 addresses) from pool "telia-main" via 198.51.100.1 on eth1 (ISP "telia").`,
+      `Rule #3 translates the source to 198.51.100.${10 + bucket} (source hash over 8 addresses) from pool "telia-main" via 198.51.100.1 on eth1 (ISP "telia").`,
     );
     expect(sim.notes).toEqual([]);
   });
@@ -84,7 +84,7 @@ describe("simulatePacket", () => {
       tcp("100.64.20.9", "203.0.113.53", "isp-telia", { protocol: "udp", dstPort: 53 }),
     );
     expect(byRule.outcome).toBe("drop");
-    expect(byRule.summary).toBe("Rule 1 drops the connection.");
+    expect(byRule.summary).toBe("Rule #1 drops the connection.");
     expect(byRule.route).toBeNull();
 
     const unmatched = simulatePacket(spec, none, tcp("100.64.99.1", "203.0.113.9", "isp-telia"));
@@ -98,7 +98,7 @@ describe("simulatePacket", () => {
     const excluded = simulatePacket(spec, none, tcp("100.64.2.7", "198.51.100.200", "isp-telia"));
     expect(excluded.outcome).toBe("forward");
     expect(excluded.summary).toBe(
-      'Rule 2 excludes the connection from NAT: it leaves with its own source address via 198.51.100.1 on eth1 (ISP "telia").',
+      'Rule #2 excludes the connection from NAT: it leaves with its own source address via 198.51.100.1 on eth1 (ISP "telia").',
     );
     const p = examplePolicy();
     p.settings.unmatched = "forward";

@@ -7,6 +7,7 @@ import {
   type MissReason,
   type Packet,
 } from "../spec/decide";
+import { rulePlace } from "./rule-name";
 import type { GatewaySpec, SpecEntry } from "../spec/schema";
 import { z } from "zod";
 import { ALGORITHM_LABELS, MAX_ISPS, zId } from "./model";
@@ -145,7 +146,7 @@ export function simulatePacket(spec: GatewaySpec, failover: FailoverState, packe
     };
   }
 
-  const ruleWords = matched ? `Rule ${matched.position}` : "No rule";
+  const ruleWords = matched ? `Rule ${rulePlace(matched.position)}` : "No rule";
   const redirectTo = decision.matched?.redirectIspId ?? null;
   if (redirectTo !== null && redirectTo !== packet.routedIspId) {
     notes.push(

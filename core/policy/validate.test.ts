@@ -672,17 +672,17 @@ describe("dependentsOf", () => {
   it("lists what uses a pool", () => {
     const deps = dependentsOf(examplePolicy(), "pool", "pool-telia-servers");
     expect(deps.map((d) => [d.entity, d.id, d.path, d.message])).toEqual([
-      ["rule", "rule-servers-telia", ["action", "poolId"], "rule #3 translates to its addresses"],
+      ["rule", "rule-servers-telia", ["action", "poolId"], "rule #5 translates to its addresses"],
       [
         "rule",
         "rule-servers-cogent",
         ["fallbackPoolId"],
-        "rule #4 (servers keep their Telia addresses if Cogent fails) uses it as its fallback pool",
+        'rule #6 "servers keep their Telia addresses if C…" uses it as its fallback pool',
       ],
     ]);
     expect(dependentsOf(examplePolicy(), "pool", "pool-lte").map((d) => d.message)).toEqual([
       'ISP "lte-backup" uses it as its default pool',
-      "rule #11 translates to its addresses",
+      "rule #10 translates to its addresses",
     ]);
   });
 
@@ -692,10 +692,10 @@ describe("dependentsOf", () => {
       'pool "cogent-main" belongs to it',
       'pool "cogent-guest" belongs to it',
       'ISP "telia" uses it as a backup',
-      "rule #2 (office via Cogent) matches traffic leaving through it",
-      "rule #4 (servers keep their Telia addresses if Cogent fails) matches traffic leaving through it",
-      "rule #5 (guests always leave via Cogent) redirects traffic to it",
-      "rule #9 matches traffic leaving through it",
+      'rule #4 "office via Cogent" matches traffic leaving through it',
+      'rule #6 "servers keep their Telia addresses if C…" matches traffic leaving through it',
+      'rule #11 "guests always leave via Cogent" redirects traffic to it',
+      "rule #8 matches traffic leaving through it",
     ]);
   });
 
@@ -736,7 +736,7 @@ describe("labels", () => {
     const p = examplePolicy();
     expect(
       describeIssue(p, { entity: "rule", id: "rule-guest", path: ["redirectIspId"], message: "redirect ISP is odd" }),
-    ).toBe("rule #5 (guests always leave via Cogent): redirect ISP is odd");
+    ).toBe('rule #11 "guests always leave via Cogent": redirect ISP is odd');
     expect(describeIssue(p, { entity: "pool", id: "pool-lte", path: [], message: "x" })).toBe('pool "lte": x');
   });
 });

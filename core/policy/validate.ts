@@ -698,7 +698,7 @@ export interface Dependent {
 export function dependentsOf(policy: Policy, kind: PolicyPart, id: string): Dependent[] {
   const out: Dependent[] = [];
   const dep = (entity: EntityKind, e: PolicyEntity, path: (string | number)[], how: string) => {
-    const name = describeEntity(entity, e);
+    const name = describeEntity(entity, e, policy);
     out.push({ entity, id: e.id, name, path, message: `${name} ${how}` });
   };
   if (kind === "isp") {
@@ -737,7 +737,7 @@ export function describeIssue(policy: Policy, issue: PolicyIssue): string {
   const list = policy[LIST_KEY[issue.entity]] as PolicyEntity[];
   const e = issue.id === null ? undefined : list.find((x) => x.id === issue.id);
   const who = e
-    ? describeEntity(issue.entity, e)
+    ? describeEntity(issue.entity, e, policy)
     : issue.id
       ? `${ENTITY_NOUN[issue.entity]} ${issue.id}`
       : `${LIST_KEY[issue.entity]}`;

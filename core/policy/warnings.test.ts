@@ -51,7 +51,7 @@ describe("policyWarnings: shadowed rules", () => {
         code: "rule-shadowed",
         path: [],
         message:
-          "never matches: every connection it could match is taken first by the rule at position 1 (same or wider source, destination, protocol and egress ISP)",
+          "never matches: every connection it could match is taken first by rule #1 (same or wider source, destination, protocol and egress ISP)",
         related: [{ entity: "rule", id: "wide-first" }],
       },
     ]);
@@ -92,7 +92,7 @@ describe("policyWarnings: shadowed rules", () => {
     const fully = withRules(rules, (p) => p.zones.push(zone));
     const ws = only(policyWarnings(fully), "rule-shadowed");
     expect(ws.map((w) => w.id)).toEqual(["zone-rule"]);
-    expect(ws[0]?.message).toContain("taken first by the rules at positions 1 and 2 (");
+    expect(ws[0]?.message).toContain("taken first by rules #1 and #2 (");
   });
 
   it("treats an explicit 0.0.0.0/0 destination like none, and same-source later rules as shadowed", () => {
@@ -249,7 +249,7 @@ describe("policyWarnings: zones and pools", () => {
     expect(ws).toHaveLength(1);
     expect(ws[0]?.id).toBe("pool-telia-main");
     expect(ws[0]?.message).toBe(
-      `1 address × 500 ports (40000-40499) = 500 source ports for 768 client addresses (sources of the rules at positions 3 and 7): 0.65 ports per client for any one destination, below ${MIN_PORTS_PER_CLIENT}; add addresses or widen the port range`,
+      `1 address × 500 ports (40000-40499) = 500 source ports for 768 client addresses (sources of rules #3 and #7): 0.65 ports per client for any one destination, below ${MIN_PORTS_PER_CLIENT}; add addresses or widen the port range`,
     );
     expect(ws[0]?.related.map((r) => r.id).sort()).toEqual(["rule-lab-telia", "rule-office-telia"]);
   });

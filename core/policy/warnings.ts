@@ -1,6 +1,7 @@
 import { type Isp, type Policy, type Pool, poolHasAddresses, type Rule } from "./model";
 import { type Cidr, type Interval, intervalSize, parseAddressRange, parseCidr } from "../address";
-import { type OrderedEntry, orderEntries, rulePositions } from "./order";
+import { type OrderedEntry, orderEntries, orderModeOf, rulePositions } from "./order";
+import { rulesNamed } from "./rule-name";
 import { fmt } from "./validate";
 import { slicesInForce } from "./pool-slices";
 import { describeEntity, LIST_KEY, type PolicyEntity, type PolicyPart } from "./entities";
@@ -162,10 +163,9 @@ function shadowedRules(policy: Policy, entries: OrderedEntry[], positions: Map<s
   }
 }
 
-/** Rules are named by their place in the rules table: "the rule at position 3", "the rules at positions 2 and 5". */
+/** Rules are named by their place in the rules table: "rule #3", "rules #2 and #5". */
 function atPositions(positions: number[]): string {
-  const list = joinAnd(positions.map(String));
-  return positions.length === 1 ? `the rule at position ${list}` : `the rules at positions ${list}`;
+  return rulesNamed(positions);
 }
 
 function joinAnd(words: string[]): string {
@@ -213,9 +213,11 @@ function overlappingZones(policy: Policy, out: PolicyWarning[]) {
     const other = zones.get(b);
     const how = outer.text === inner.text ? `both have ${outer.text}` : `${inner.text} is inside ${outer.text}`;
     const decides =
-      pinned.has(a) || pinned.has(b)
-        ? "rules with a pinned position decide first, the others by the most specific source"
-        : "rules decide by the most specific source";
+      orderModeOf(policy) === "list"
+        ? "rules decide in the order listed"
+        : pinned.has(a) || pinned.has(b)
+          ? "rules with a pinned position decide first, the others by the most specific source"
+          : "rules decide by the most specific source";
     out.push({
       entity: "zone",
       id: a,
@@ -491,5 +493,5 @@ export function policyWarnings(policy: Policy): PolicyWarning[] {
 export function describeWarning(policy: Policy, w: PolicyWarning): string {
   if (w.entity === "settings") return w.message;
   const e = (policy[LIST_KEY[w.entity]] as PolicyEntity[]).find((x) => x.id === w.id);
-  return e ? `${describeEntity(w.entity, e)}: ${w.message}` : w.message;
+  return e ? `${describeEntity(w.entity, e, policy)}: ${w.message}` : w.message;
 }

@@ -137,6 +137,7 @@ const LABELS: Record<string, string> = {
   "rule.enabled": "enabled",
   "rule.comment": "comment",
   "settings.unmatched": "unmatched traffic",
+  "settings.ruleOrder": "rule order",
   "settings.hashSeed": "hash seed",
   "settings.lanInterfaces": "LAN interfaces",
   "settings.lanInterfaces.#": "LAN interface {n}",

@@ -28,15 +28,15 @@ test("filter the rules, bulk-disable with a preview of every change, move and de
   await expect(count).toHaveText("12 rules");
 
   // arrow keys move between rows, keeping the column
-  await page.getByRole("button", { name: "Edit the rule at position 2", exact: true }).focus();
+  await page.getByRole("button", { name: "Edit rule #2", exact: true }).focus();
   await page.keyboard.press("ArrowDown");
-  await expect(page.getByRole("button", { name: "Edit the rule at position 3", exact: true })).toBeFocused();
+  await expect(page.getByRole("button", { name: "Edit rule #3", exact: true })).toBeFocused();
   await page.keyboard.press("ArrowUp");
   await page.keyboard.press("ArrowUp");
-  await expect(page.getByRole("button", { name: "Edit the rule at position 1", exact: true })).toBeFocused();
+  await expect(page.getByRole("button", { name: "Edit rule #1", exact: true })).toBeFocused();
 
   // select three rules; the bulk bar offers the operations
-  for (const p of [2, 3, 4]) await page.getByRole("checkbox", { name: `Select the rule at position ${p}` }).check();
+  for (const p of [2, 3, 4]) await page.getByRole("checkbox", { name: `Select rule #${p}` }).check();
   const bar = page.getByRole("region", { name: "Bulk actions" });
   await expect(bar).toContainText("3 selected");
   await bar.getByRole("button", { name: "Disable" }).click();
@@ -47,19 +47,17 @@ test("filter the rules, bulk-disable with a preview of every change, move and de
   await expect(summary.getByRole("row").nth(1)).toHaveText(/enabled\s*yes\s*no\s*3/);
   const perRule = dialog.getByRole("table", { name: "Changes rule by rule" });
   await expect(perRule.getByRole("row")).toHaveCount(4);
-  await expect(perRule.getByRole("row").nth(1)).toContainText(/2\s*rule #\d+ \(r1\)\s*enabled: yes\s*→\s*no/);
+  await expect(perRule.getByRole("row").nth(1)).toContainText(/rule #2 "r1"\s*enabled: yes\s*→\s*no/);
   await page.screenshot({ path: testInfo.outputPath("bulk-preview.png") });
   // nothing changed yet (the table behind the modal dialog is hidden from the accessibility tree meanwhile)
-  await expect(
-    page.getByRole("checkbox", { name: "Disable the rule at position 2", includeHidden: true }),
-  ).toBeChecked();
+  await expect(page.getByRole("checkbox", { name: "Disable rule #2", includeHidden: true })).toBeChecked();
   await dialog.getByRole("button", { name: "Disable 3 rules" }).click();
   await expect(dialog).toHaveCount(0);
   await expect(page.getByRole("status").filter({ hasText: "Disabled 3 rules in the draft." })).toBeVisible();
   for (const p of [2, 3, 4]) {
-    await expect(page.getByRole("checkbox", { name: `Enable the rule at position ${p}` })).not.toBeChecked();
+    await expect(page.getByRole("checkbox", { name: `Enable rule #${p}` })).not.toBeChecked();
   }
-  await expect(page.getByRole("checkbox", { name: "Disable the rule at position 5" })).toBeChecked();
+  await expect(page.getByRole("checkbox", { name: "Disable rule #5" })).toBeChecked();
   await page.getByLabel("State").selectOption("off");
   await expect(count).toHaveText("3 of 12 rules match");
   await page.screenshot({ path: testInfo.outputPath("bulk-disabled.png") });
@@ -71,8 +69,8 @@ test("filter the rules, bulk-disable with a preview of every change, move and de
 
   // moving position 6 up pins the rules above it: the preview lists each priority it sets
   await expect(row(6)).toContainText("r5");
-  await page.getByRole("button", { name: "Move the rule at position 6 up" }).click();
-  const move = page.getByRole("dialog", { name: "Move the rule to position 5" });
+  await page.getByRole("button", { name: "Move rule #6 up" }).click();
+  const move = page.getByRole("dialog", { name: "Move the rule to #5" });
   await expect(move.getByRole("status")).toContainText("6 rules will change");
   await move.getByRole("button", { name: /^Move \(changes 6 priorities\)/ }).click();
   await expect(move).toHaveCount(0);
@@ -80,12 +78,12 @@ test("filter the rules, bulk-disable with a preview of every change, move and de
   await expect(row(6)).toContainText("r4");
   await expect(row(5)).toContainText("p50");
   // the next move into a gap changes only that rule, without asking
-  await page.getByRole("button", { name: "Move the rule at position 6 up" }).click();
+  await page.getByRole("button", { name: "Move rule #6 up" }).click();
   await expect(row(5)).toContainText("r4");
   await expect(page.getByRole("dialog")).toHaveCount(0);
 
   // delete the last rule through the bulk preview
-  await page.getByRole("checkbox", { name: "Select the rule at position 12" }).check();
+  await page.getByRole("checkbox", { name: "Select rule #12" }).check();
   await bar.getByRole("button", { name: "Delete" }).click();
   const del = page.getByRole("dialog", { name: "Delete 1 selected rule" });
   await expect(del.getByRole("table", { name: "Changes rule by rule" })).toContainText("deleted");

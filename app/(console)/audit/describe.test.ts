@@ -26,7 +26,7 @@ describe("describeEvent", () => {
           after: { ...rule, action: { ...rule.action, algorithm: "sdh" }, enabled: false },
         }),
       ),
-    ).toMatch(/^Changed rule #3 \(office\): .*sh → sdh; .*true → false$/);
+    ).toMatch(/^Changed rule "office": .*sh → sdh; .*true → false$/);
     const rs = { address: "100.64.10.2", port: 8080, weight: 1, mode: "nat", state: "enabled" };
     expect(
       describeEvent(
@@ -98,6 +98,18 @@ describe("describeEvent", () => {
         describeEvent(ev({ action: outcome, after: { name: "edge-1", outcome: "failed", failedStep: "install" } })),
       ).toBe("Failed to enroll edge-1 over SSH (step install)");
     }
+  });
+
+  it("says which rule order a cluster switched to, and names a rule without a comment as a rule", () => {
+    expect(
+      describeEvent(
+        ev({ action: "cluster.rule_order", targetType: "cluster", after: { ruleOrder: "list", rulesMoved: 2 } }),
+      ),
+    ).toBe("Rules now apply in the order listed (2 rules changed place)");
+    expect(
+      describeEvent(ev({ action: "cluster.rule_order", targetType: "cluster", after: { ruleOrder: "specificity" } })),
+    ).toBe("Rules now apply most specific first");
+    expect(targetName(ev({ targetType: "rule", after: { seq: 4, comment: "" } }))).toBe("a rule");
   });
 
   it("still reads events of unknown shape", () => {

@@ -1,5 +1,6 @@
 import { type EventFieldChange, eventFieldDiff } from "@/core/audit/field-diff";
 import { currentActionName } from "@/core/audit/action-names";
+import { ruleName } from "@/core/policy/rule-name";
 import { describeHaIncident, HA_INCIDENT_KINDS, type HaIncidentKind } from "@/core/health/ha-incidents";
 import { capitalize, fieldLabel } from "@/core/policy/wording";
 
@@ -58,9 +59,10 @@ export function targetName(e: DescribableEvent): string {
   const b = obj(e.before);
   const kind = KIND_WORDS[e.targetType] ?? e.targetType;
   if (e.targetType === "rule") {
-    const seq = num(a.seq) ?? num(b.seq);
+    // events keep no place in the order (it changes as rules come and go): the rule's label, if any
     const comment = str(a.comment) ?? str(b.comment);
-    if (seq !== undefined) return comment ? `rule #${seq} (${comment})` : `rule #${seq}`;
+    if (comment !== undefined) return `rule ${ruleName(null, { comment })}`;
+    if (a.seq !== undefined || b.seq !== undefined) return "a rule";
   }
   if (e.targetType === "revision") return `revision ${e.targetId}`;
   const name = str(a.name) ?? str(b.name) ?? str(e.targetName);
@@ -146,6 +148,13 @@ export function describeEvent(e: DescribableEvent): string {
       return `Reverted to revision ${num(a.revertedFrom) ?? "?"}, published as revision ${num(a.revision) ?? e.targetId}${
         str(a.message) ? `: “${a.message}”` : ""
       }`;
+    case "cluster.rule_order": {
+      const mode = a.ruleOrder === "list" ? "list" : "specificity";
+      const moved = num(a.rulesMoved);
+      return `Rules now apply ${mode === "list" ? "in the order listed" : "most specific first"}${
+        moved === undefined ? "" : ` (${moved} rule${moved === 1 ? "" : "s"} changed place)`
+      }`;
+    }
     case "draft.discard": {
       const n = num(obj(b.changes).total);
       return `Discarded ${n === undefined ? "the" : n} draft change${n === 1 ? "" : "s"}`;

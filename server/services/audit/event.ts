@@ -1,4 +1,5 @@
 import type { Db } from "../../db";
+import { draftSnapshot } from "../draft/snapshot";
 import { notFound } from "../../errors";
 import { zPolicy } from "../../../core/policy/model";
 import { describeEntity } from "../../../core/policy/entities";
@@ -73,13 +74,17 @@ async function entityNames(db: Db, clusterId: string): Promise<Record<string, st
       for (const i of parsed.data.isps) names[i.id] = describeEntity("isp", i);
       for (const p of parsed.data.pools) names[p.id] = describeEntity("pool", p);
       for (const z of parsed.data.zones) names[z.id] = describeEntity("zone", z);
-      for (const r of parsed.data.rules) names[r.id] = describeEntity("rule", r);
+      for (const r of parsed.data.rules) names[r.id] = describeEntity("rule", r, parsed.data);
     }
   }
   for (const i of isps) names[i.id] = `ISP "${i.name}"`;
   for (const p of pools) names[p.id] = `pool "${p.name}"`;
   for (const z of zones) names[z.id] = `zone "${z.name}"`;
-  for (const r of rules) names[r.id] = r.comment ? `rule #${r.seq} (${r.comment})` : `rule #${r.seq}`;
+  // rules by their place in the draft as it is now
+  if (rules.length > 0) {
+    const draft = (await draftSnapshot(db, clusterId)).policy;
+    for (const r of draft.rules) names[r.id] = describeEntity("rule", r, draft);
+  }
   return names;
 }
 

@@ -150,7 +150,7 @@ describe.each(PROVIDERS)("bulk rule changes on %s", (provider) => {
       }),
     );
     expect(err.code).toBe("INVALID");
-    expect(err.message).toMatch(/^Cannot change the pool of 3 rules: rule #\d+ \(rule 0\): fallback pool/);
+    expect(err.message).toMatch(/^Cannot change the pool of 3 rules: rule #\d+ "rule 0": fallback pool/);
     expect(await ruleRows(c.clusterId)).toEqual(before);
     expect(await t.db.auditEvent.count()).toBe(audit);
   });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { rulePlace } from "../../../core/policy/rule-name";
 import { claimDraftVersion } from "./claim";
 import type { Db, Tx } from "../../db";
 import { conflict, invalid, notFound, staleVersion } from "../../errors";
@@ -268,7 +269,7 @@ export async function moveRule(db: Db, actor: Actor, meta: RequestMeta, input: M
       note = moveMessage(plan.changes, input.ruleId);
       return plan;
     },
-    `move the rule to position ${input.toPosition}`,
+    `move the rule to ${rulePlace(input.toPosition)}`,
     { action: "rule.move", targetId: input.ruleId, request: { toPosition: input.toPosition } },
   );
   return { ...result, note };

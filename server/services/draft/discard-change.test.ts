@@ -62,12 +62,12 @@ describe.each(PROVIDERS)("discarding one draft change on %s", (provider) => {
     const err = await rejection(discard(c, "pool", pool.entity.id));
     expect(err.code).toBe("CONFLICT");
     expect(err.message).toBe(
-      `Cannot discard adding pool "a-extra": other draft changes depend on it (rule #${rule.entity.seq} (uses the new pool) translates to its addresses). Discard or change those first.`,
+      `Cannot discard adding pool "a-extra": other draft changes depend on it (rule #3 "uses the new pool" translates to its addresses). Discard or change those first.`,
     );
     expect(await t.db.pool.count({ where: { id: pool.entity.id } })).toBe(1);
 
     const r = await discard(c, "rule", rule.entity.id);
-    expect(r.discarded).toBe(`adding rule #${rule.entity.seq} (uses the new pool)`);
+    expect(r.discarded).toBe('adding rule #3 "uses the new pool"');
     await discard(c, "pool", pool.entity.id);
     expect(await t.db.pool.count({ where: { id: pool.entity.id } })).toBe(0);
     const summary = await draftSummary(t.db, c.clusterId);

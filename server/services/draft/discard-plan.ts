@@ -55,7 +55,7 @@ export function planDiscard(
       throw notFound(`${KIND_WORDS[kind]} ${id ?? ""}`.trim());
     }
     if (mine !== undefined && theirs === undefined) {
-      const what = `adding ${describeEntity(kind, mine)}`;
+      const what = `adding ${describeEntity(kind, mine, draft)}`;
       const deps = dependentsOf(draft, kind, id);
       if (deps.length > 0) {
         const names = deps.slice(0, 5).map((d) => d.message);
@@ -72,18 +72,18 @@ export function planDiscard(
     } else if (mine === undefined && theirs !== undefined) {
       plan = {
         op: { op: "create", kind, id, entity: theirs },
-        what: `deleting ${describeEntity(kind, theirs)}`,
+        what: `deleting ${describeEntity(kind, theirs, published)}`,
         after: { ...draft, [key]: [...(draft[key] as Entity[]), theirs] },
       };
     } else {
       const before = mine as Entity;
       const entity = theirs as Entity;
       if (canonicalJson(before) === canonicalJson(entity)) {
-        throw conflict(`${describeEntity(kind, entity)} has no draft change to discard`);
+        throw conflict(`${describeEntity(kind, entity, draft)} has no draft change to discard`);
       }
       plan = {
         op: { op: "update", kind, id, before, entity },
-        what: `the change to ${describeEntity(kind, entity)}`,
+        what: `the change to ${describeEntity(kind, entity, draft)}`,
         after: { ...draft, [key]: (draft[key] as Entity[]).map((e) => (e.id === id ? entity : e)) },
       };
     }

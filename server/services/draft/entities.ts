@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { explainPlacement, type Placement } from "../../../core/policy/placement";
 import type { Db, Tx } from "../../db";
 import { AppError, conflict, type FieldIssue, invalid, isUniqueViolation, notFound, staleVersion } from "../../errors";
 import {
@@ -49,6 +50,8 @@ import { capitalize, fieldLabel, joinLabel } from "../../../core/policy/wording"
  */
 
 export interface Versioned<E> {
+  /** a rule that was created or edited: where it sits in the effective order now, and why */
+  placement?: Placement | null;
   entity: E;
   version: number;
 }
@@ -273,7 +276,11 @@ export async function createEntity<K extends EntityKind>(
       assertNoNewIssues(before, after, kind, id, `Cannot create ${ENTITY_TITLE[kind].toLowerCase()}`);
       await insertRow(tx, kind, clusterId, entity, seq);
       await recordDraftEdit(tx, { actor, meta, kind, verb: "create", clusterId, id, after: entity });
-      return { entity: entity as EntityOf[K], version: 1 };
+      return {
+        entity: entity as EntityOf[K],
+        version: 1,
+        ...(kind === "rule" ? { placement: explainPlacement(after, id) } : {}),
+      };
     })
     .catch(mapUnique(kind, fields as { name?: string }));
 }
@@ -301,9 +308,9 @@ export async function updateEntity<K extends EntityKind>(
         id,
       } as PolicyEntity;
       const after = withEntity(before, kind, entity);
-      assertNoNewIssues(before, after, kind, id, `Cannot save ${describeEntity(kind, current.entity)}`);
+      assertNoNewIssues(before, after, kind, id, `Cannot save ${describeEntity(kind, current.entity, before)}`);
       const count = await updateRow(tx, kind, clusterId, entity, version);
-      if (count === 0) throw staleVersion(capitalize(describeEntity(kind, current.entity)));
+      if (count === 0) throw staleVersion(capitalize(describeEntity(kind, current.entity, before)));
       await recordDraftEdit(tx, {
         actor,
         meta,
@@ -314,7 +321,11 @@ export async function updateEntity<K extends EntityKind>(
         before: current.entity,
         after: entity,
       });
-      return { entity: entity as EntityOf[K], version: version + 1 };
+      return {
+        entity: entity as EntityOf[K],
+        version: version + 1,
+        ...(kind === "rule" ? { placement: explainPlacement(after, id) } : {}),
+      };
     })
     .catch(mapUnique(kind, fields as { name?: string }));
 }
@@ -337,19 +348,19 @@ export async function deleteEntity(
       const names = dependents.slice(0, 5).map((d) => d.message);
       const more = dependents.length > 5 ? ` and ${dependents.length - 5} more` : "";
       throw conflict(
-        `Cannot delete ${describeEntity(kind, current.entity)}: ${names.join("; ")}${more}. Change those first.`,
+        `Cannot delete ${describeEntity(kind, current.entity, before)}: ${names.join("; ")}${more}. Change those first.`,
       );
     }
     const after = withEntity(before, kind, null, id);
     try {
-      assertNoNewIssues(before, after, kind, id, `Cannot delete ${describeEntity(kind, current.entity)}`);
+      assertNoNewIssues(before, after, kind, id, `Cannot delete ${describeEntity(kind, current.entity, before)}`);
     } catch (e) {
       // a delete that breaks references is a conflict with the things that depend on it
       if (e instanceof AppError) throw conflict(e.message);
       throw e;
     }
     const count = await deleteRow(tx, kind, clusterId, id, version);
-    if (count === 0) throw staleVersion(capitalize(describeEntity(kind, current.entity)));
+    if (count === 0) throw staleVersion(capitalize(describeEntity(kind, current.entity, before)));
     await recordDraftEdit(tx, { actor, meta, kind, verb: "delete", clusterId, id, before: current.entity });
   });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { rulePlace } from "../../../core/policy/rule-name";
 import type { Db } from "../../db";
 import { type Rule, zProtocol } from "../../../core/policy/model";
 import type { OrderedRule } from "../../../core/policy/order";
@@ -25,11 +26,11 @@ export const zRuleListInput = z.object({
 export type RuleListInput = z.infer<typeof zRuleListInput>;
 export type RuleFilter = Omit<RuleListInput, "offset" | "limit">;
 
-/** Text an operator might search a rule by: its networks, zone, pool and ISP names, comment. */
-function searchText(names: Map<string, string>, rule: Rule): string {
+/** Text an operator might search a rule by: its place ("#3"), networks, zone, pool and ISP names, comment. */
+function searchText(names: Map<string, string>, rule: Rule, position: number): string {
   const name = (id: string | null) => (id === null ? "" : (names.get(id) ?? ""));
   const parts = [
-    `#${rule.seq}`,
+    `${rulePlace(position)} `,
     rule.comment,
     rule.protocol,
     rule.action.type,
@@ -51,7 +52,7 @@ function haystackOf(snap: DraftSnapshot): Map<string, string> {
     const { policy } = snap;
     const names = new Map<string, string>();
     for (const x of [...policy.isps, ...policy.pools, ...policy.zones]) names.set(x.id, x.name);
-    h = new Map(policy.rules.map((r) => [r.id, searchText(names, r)]));
+    h = new Map(snap.ordered().map((r) => [r.rule.id, searchText(names, r.rule, r.position)]));
     haystacks.set(snap, h);
   }
   return h;

@@ -54,7 +54,7 @@ describe("simulating packets against the draft and revisions", () => {
     expect(viaA?.skipped).toEqual([
       { ruleId: c.rules[0], position: 1, reasons: ["source 100.64.1.77 is not in 100.64.0.0/24"] },
     ]);
-    expect(r.rules[c.rules[1] as string]?.title).toMatch(/rule #\d+ \(rule 1\)/);
+    expect(r.rules[c.rules[1] as string]?.title).toBe('rule #2 "rule 1"');
     // every rule is for traffic leaving via isp-a: via isp-b nothing matches and it is dropped
     expect(viaB?.outcome).toBe("drop");
     expect(viaB?.summary).toMatch(/No rule matches/);
@@ -74,7 +74,7 @@ describe("simulating packets against the draft and revisions", () => {
     const packet = { src: "100.99.1.1", dst: "203.0.113.50", protocol: "udp" as const, routedIspId: c.ispA };
     const draft = await simulate(t.db, { clusterId: c.clusterId, revision: "draft", failover: "none", packet });
     const rev1 = await simulate(t.db, { clusterId: c.clusterId, revision: 1, failover: "none", packet });
-    expect(draft.results[0]?.summary).toMatch(/^Rule 2 drops/);
+    expect(draft.results[0]?.summary).toMatch(/^Rule #2 drops/);
     expect(rev1.results[0]?.summary).toMatch(/^No rule matches/);
     expect((await loadRevisionPolicy(t.db, c.clusterId, 1)).rules).toHaveLength(1);
     await expect(

@@ -181,7 +181,7 @@ export async function simulate(db: Db, input: SimulateInput) {
   const rules: Record<string, { title: string; comment: string; seq: number }> = {};
   for (const id of referenced) {
     const r = rulesById.get(id);
-    if (r) rules[id] = { title: describeEntity("rule", r), comment: r.comment, seq: r.seq };
+    if (r) rules[id] = { title: describeEntity("rule", r, policy), comment: r.comment, seq: r.seq };
   }
   return {
     source: input.revision,

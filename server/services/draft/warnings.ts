@@ -9,7 +9,7 @@ import { describeEntity, LIST_KEY, type PolicyEntity } from "../../../core/polic
  */
 
 export interface DraftWarning extends PolicyWarning {
-  /** e.g. `pool "telia-a"` or `rule #12 (office)` */
+  /** e.g. `pool "telia-a"` or `rule #12 "office"` */
   title: string;
   /** the rule's place in the rules table; null for other entities */
   position: number | null;
@@ -32,7 +32,7 @@ export async function draftWarnings(db: Db, clusterId: string) {
     let title = "settings";
     if (w.entity !== "settings") {
       const e = (snap.policy[LIST_KEY[w.entity]] as PolicyEntity[]).find((x) => x.id === w.id);
-      title = e ? describeEntity(w.entity, e) : `${w.entity} ${w.id ?? ""}`;
+      title = e ? describeEntity(w.entity, e, snap.policy) : `${w.entity} ${w.id ?? ""}`;
     }
     return { ...w, title, position: w.entity === "rule" && w.id ? (positions.get(w.id) ?? null) : null };
   });

@@ -200,8 +200,8 @@ async function insertChanges(
       data: changes.virtualServices.map((v) => ({ id: v.id, clusterId, seq: seq++, ...virtualServiceToData(v) })),
     });
   }
-  // keepalived VRRP instances: the cluster's HA settings and one gateway's entry (the rest as the draft had them)
-  if (changes.ha || changes.gateway) {
+  // keepalived VRRP instances and the rule order: the cluster's settings (the rest as the draft had them)
+  if (changes.ha || changes.gateway || changes.ruleOrder) {
     await tx.cluster.update({ where: { id: clusterId }, data: { settings: JSON.stringify(settings) } });
   }
   // rules keep their relative creation order: it is the last tie-breaker of rule order

@@ -66,6 +66,10 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     expect(rules.total).toBe(6);
     const pools = await op.pool.list({ clusterId });
     expect(pools.filter((p) => p.entity.mode === "interface").map((p) => p.entity.addresses)).toEqual([[]]);
+    // an iptables chain is first-match: the empty cluster's rules now apply in the order listed
+    expect(first.notes.join(" ")).toMatch(/rules will apply in the order listed/);
+    expect((await op.cluster.get({ id: clusterId })).settings.ruleOrder).toBe("list");
+    expect((await op.rule.orderModePreview({ clusterId, mode: "list" })).current).toBe("list");
     // the DNAT cascade is a virtual service of the draft
     const vs = await h.db.virtualService.findMany({ where: { clusterId } });
     expect(vs.map((v) => v.name)).toEqual(["tcp-192.0.2.80-80"]);

@@ -7,6 +7,7 @@ import {
   zBulkInput,
   zMoveInput,
 } from "../../services/draft/bulk";
+import { previewOrderMode, setOrderMode, zOrderModeInput, zSetOrderModeInput } from "../../services/draft/rule-order";
 import { listRuleIds, listRules, zRuleListInput } from "../../services/draft/rules";
 import { getRuleCounters, zRuleCountersInput } from "../../services/rule-counters/read";
 import { operatorProcedure, router, viewerProcedure } from "../init";
@@ -33,5 +34,11 @@ export const ruleRouter = router({
   move: operatorProcedure.input(zMoveInput).mutation(({ ctx, input }) => moveRule(ctx.db, ctx.actor, ctx.meta, input)),
   /** per rule: new connections counted on the cluster's gateways, last match, "no match since" */
   counters: viewerProcedure.input(zRuleCountersInput).query(({ ctx, input }) => getRuleCounters(ctx.db, input)),
+  /** the rules whose place changes if the cluster's ordering mode becomes `mode` */
+  orderModePreview: viewerProcedure.input(zOrderModeInput).query(({ ctx, input }) => previewOrderMode(ctx.db, input)),
+  /** switches the cluster between "most specific first" and "the order listed" (a draft change) */
+  setOrderMode: operatorProcedure
+    .input(zSetOrderModeInput)
+    .mutation(({ ctx, input }) => setOrderMode(ctx.db, ctx.actor, ctx.meta, input)),
   ...entityProcedures("rule"),
 });

@@ -1,5 +1,6 @@
 "use client";
 
+import { rulePlace } from "@/core/policy/rule-name";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { errorMessage } from "../../../../lib/errors";
@@ -184,7 +185,7 @@ export function FailoverDialog({
                 <tbody>
                   {i.rules.map((r) => (
                     <tr key={r.ruleId}>
-                      <td>{r.position}</td>
+                      <td>{rulePlace(r.position)}</td>
                       <td>
                         <span className="mono small">{r.sources.join(", ")}</span>
                         {r.comment && <div className="muted small">{r.comment}</div>}

@@ -4,6 +4,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useRefreshAll } from "@/app/components/hooks";
 import { useTRPC } from "@/app/lib/trpc";
 import { PlanDialog } from "./plan-dialog";
+import { rulePlace } from "@/core/policy/rule-name";
 import { n } from "./rule-filters";
 
 /** The plan of a move that changes other rules' priorities too, applied at the draft version it was made at. */
@@ -33,7 +34,7 @@ export function MoveDialog({
   );
   return (
     <PlanDialog
-      title={`Move the rule to position ${toPosition}`}
+      title={`Move the rule to ${rulePlace(toPosition)}`}
       preview={preview.data}
       loading={preview.isPending}
       error={preview.error}

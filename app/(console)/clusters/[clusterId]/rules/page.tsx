@@ -1,5 +1,6 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { useCallback, useMemo, useRef, useState } from "react";
 import { ConfirmDelete } from "@/app/components/confirm-delete";
@@ -8,10 +9,13 @@ import { useCanEdit, useClusterEntities, useDebounced } from "@/app/components/h
 import { NewButton, PageHead } from "@/app/components/page-head";
 import { useDraftWarnings, WarningList } from "@/app/components/warnings";
 import { errorMessage } from "@/app/lib/errors";
+import { useTRPC } from "@/app/lib/trpc";
+import { rulePlace } from "@/core/policy/rule-name";
 import type { BulkOperation } from "@/core/policy/bulk-plan";
 import { BulkActionsBar } from "./bulk-actions-bar";
 import { BulkDialog, DONE_WORDS } from "./bulk-dialog";
 import { MoveDialog } from "./move-dialog";
+import { OrderModeBanner } from "./order-mode";
 import { RuleForm } from "./rule-form";
 import { isDefault, n, NO_FILTERS, type RuleFilters, ruleListQuery } from "./rule-filters";
 import type { IspInfo } from "./rule-text";
@@ -30,6 +34,9 @@ export default function RulesPage() {
   const { clusterId } = useParams<{ clusterId: string }>();
   const canEdit = useCanEdit();
   const { isps, pools, zones, names } = useClusterEntities(clusterId);
+  const trpc = useTRPC();
+  const cluster = useQuery(trpc.cluster.get.queryOptions({ id: clusterId }));
+  const mode = cluster.data ? (cluster.data.settings.ruleOrder ?? "specificity") : undefined;
   const [filters, setFilters] = useState<RuleFilters>(NO_FILTERS);
   const search = useDebounced(filters.search, 60);
   const query = useMemo(() => ruleListQuery(clusterId, filters, search), [clusterId, search, filters]);
@@ -53,6 +60,7 @@ export default function RulesPage() {
   const dialogs = useRowDialogs<RuleRow>();
   const moves = useRuleMoves({
     clusterId,
+    listOrder: mode === "list",
     onStart: () => setNotice(null),
     onError: showError,
     onMoved: (ruleId, to) => (isDefault(filters) ? scrollTo(to - 1, ruleId) : highlight(ruleId)),
@@ -76,6 +84,12 @@ export default function RulesPage() {
       <PageHead title="Rules" note="in effective order: the first rule that matches a connection decides it">
         {canEdit && <NewButton kind="rule" onClick={dialogs.openNew} title="Shortcut: n" />}
       </PageHead>
+      <OrderModeBanner
+        clusterId={clusterId}
+        mode={mode}
+        canEdit={canEdit}
+        onSwitched={(text) => setNotice({ ok: true, text })}
+      />
       {notice && (
         <div className={`banner ${notice.ok ? "ok" : "error"}`} role={notice.ok ? "status" : "alert"}>
           {notice.text}{" "}
@@ -111,6 +125,7 @@ export default function RulesPage() {
         search={search}
         filtered={filtered}
         canEdit={canEdit}
+        mode={mode ?? "specificity"}
         names={names}
         ispInfo={ispInfo}
         warningsById={warnings.byId}
@@ -128,6 +143,11 @@ export default function RulesPage() {
           editing={editingRow}
           warnings={editingRow ? warnings.byId.get(editingRow.rule.id) : undefined}
           onClose={dialogs.closeForm}
+          onPlaced={(placed) => {
+            setNotice({ ok: true, text: placed.text });
+            if (isDefault(filters)) scrollTo(placed.position - 1, placed.ruleId);
+            else highlight(placed.ruleId);
+          }}
           onMove={
             editingRow
               ? (to) => {
@@ -152,10 +172,10 @@ export default function RulesPage() {
           clusterId={clusterId}
           id={deleting.rule.id}
           version={deleting.version}
-          title={`the rule at position ${deleting.position}`}
+          title={`rule ${rulePlace(deleting.position)}`}
           onClose={(deleted) => {
             dialogs.closeDelete();
-            if (deleted) setNotice({ ok: true, text: `Deleted the rule at position ${deleting.position}.` });
+            if (deleted) setNotice({ ok: true, text: `Deleted rule ${rulePlace(deleting.position)}.` });
           }}
         />
       )}

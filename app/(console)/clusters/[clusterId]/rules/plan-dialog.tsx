@@ -100,7 +100,6 @@ export function PlanDialog({
                 <table className="data" aria-label="Changes rule by rule">
                   <thead>
                     <tr>
-                      <th className="num">Position</th>
                       <th>Rule</th>
                       <th>Change</th>
                     </tr>
@@ -108,7 +107,6 @@ export function PlanDialog({
                   <tbody>
                     {preview.changes.map((c) => (
                       <tr key={c.ruleId}>
-                        <td className="num">{c.position}</td>
                         <td>{c.title}</td>
                         <td>
                           {c.change === "removed" ? (
@@ -143,7 +141,7 @@ export function PlanDialog({
                 <ul className="scroll-list small">
                   {preview.unchanged.map((u) => (
                     <li key={u.ruleId}>
-                      Position {u.position}, {u.title}: {u.reason}
+                      {u.title}: {u.reason}
                     </li>
                   ))}
                 </ul>

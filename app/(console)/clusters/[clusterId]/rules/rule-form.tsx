@@ -1,5 +1,7 @@
 "use client";
 
+import type { Placement } from "@/core/policy/placement";
+import { ruleName, rulePlace } from "@/core/policy/rule-name";
 import { useMemo, useState } from "react";
 import { EntityFormDialog, entityForm, useEntityForm } from "@/app/components/entity-form";
 import { CheckField, Field, inputProps } from "@/app/components/field";
@@ -125,6 +127,7 @@ export function RuleForm({
   onClose,
   onMove,
   onDelete,
+  onPlaced,
 }: {
   clusterId: string;
   editing: EditingRule | null;
@@ -132,12 +135,18 @@ export function RuleForm({
   onClose: () => void;
   onMove?: (to: number) => void;
   onDelete?: () => void;
+  /** the saved rule's place in the effective order and why, as the API said it */
+  onPlaced?: (placement: Placement) => void;
 }) {
   const { isps, pools, zones } = useClusterEntities(clusterId);
   const form = useEntityForm(ruleForm, {
     clusterId,
     editing: editing && { entity: editing.rule, version: editing.version },
     onClose,
+    onSaved: (saved) => {
+      const placement = (saved as { placement?: Placement | null }).placement;
+      if (placement) onPlaced?.(placement);
+    },
   });
   const { state: s, set } = form;
   const e = form.errorsOf;
@@ -186,13 +195,13 @@ export function RuleForm({
   return (
     <EntityFormDialog
       form={form}
-      title={editing ? `Edit rule at position ${editing.position}` : "New rule"}
+      title={editing ? `Edit rule ${rulePlace(editing.position)}` : "New rule"}
       intro={
         <>
           {editing && (
             <p className="muted small" style={{ marginTop: 0 }}>
-              Rule #{editing.rule.seq}
-              {editing.rule.priority !== null ? `, priority ${editing.rule.priority}` : ", ordered by specificity"}
+              {ruleName(editing.position, editing.rule)}
+              {editing.rule.priority !== null ? `, priority ${editing.rule.priority}` : ", no priority"}
             </p>
           )}
           <WarningSentences warnings={warnings} />
@@ -399,7 +408,7 @@ export function RuleForm({
       {editing && onMove && (
         <fieldset>
           <legend>Place in the rule order</legend>
-          <Field id="rule-move-to" label="Move to position" inline style={{ marginBottom: 10 }}>
+          <Field id="rule-move-to" label="Move to #" inline style={{ marginBottom: 10 }}>
             <input
               id="rule-move-to"
               inputMode="numeric"

@@ -1,14 +1,20 @@
 "use client";
 
+import { useSortable } from "@dnd-kit/sortable";
+import { CSS } from "@dnd-kit/utilities";
 import { WARNING_LABELS, type WarningItem } from "@/app/components/warnings";
 import type { RuleCount, RuleCounters } from "@/server/services/rule-counters/read";
 import { HitsCell } from "./rule-hits";
+import type { RuleOrderMode } from "@/core/policy/model";
+import { rulePlace } from "@/core/policy/rule-name";
 import { type IspInfo, ruleCells } from "./rule-text";
 import type { RuleRow } from "./use-paged-rules";
 
 /**
  * One rule of the rules table. Its controls carry `data-col`, so the arrow keys can move
- * between the same control of neighbouring rows.
+ * between the same control of neighbouring rows. In list order the row can be dragged by its
+ * handle (pointer, or Space and the arrow keys on the focused handle: the handle has no
+ * `data-col`, so the arrows move the rule, not the focus).
  */
 export function RuleTableRow({
   row,
@@ -22,6 +28,7 @@ export function RuleTableRow({
   selected,
   flash,
   canEdit,
+  mode,
   busy,
   onSelect,
   onToggleEnabled,
@@ -42,6 +49,7 @@ export function RuleTableRow({
   selected: boolean;
   flash: boolean;
   canEdit: boolean;
+  mode: RuleOrderMode;
   /** a toggle or move is under way: the buttons that start one wait */
   busy: { toggling: boolean; moving: boolean };
   onSelect: () => void;
@@ -50,10 +58,22 @@ export function RuleTableRow({
   onEdit: () => void;
 }) {
   const { rule, position } = row;
+  const name = `rule ${rulePlace(position)}`;
+  const draggable = canEdit && mode === "list";
+  const sortable = useSortable({ id: rule.id, disabled: !draggable || busy.moving });
   const c = ruleCells(rule, names, ispInfo);
-  const cls = [selected ? "selected" : "", rule.enabled ? "" : "off", flash ? "flash" : ""].filter(Boolean).join(" ");
+  const cls = [
+    selected ? "selected" : "",
+    rule.enabled ? "" : "off",
+    flash ? "flash" : "",
+    sortable.isDragging ? "dragging" : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
   return (
     <tr
+      ref={sortable.setNodeRef}
+      style={{ transform: CSS.Translate.toString(sortable.transform), transition: sortable.transition }}
       className={cls || undefined}
       data-index={index}
       data-rule-id={rule.id}
@@ -64,15 +84,37 @@ export function RuleTableRow({
         <input
           type="checkbox"
           data-col="select"
-          aria-label={`Select the rule at position ${position}`}
+          aria-label={`Select ${name}`}
           checked={selected}
           disabled={!canEdit}
           onChange={onSelect}
         />
       </td>
-      <td title={rule.priority === null ? "ordered by specificity" : `priority ${rule.priority}`}>
-        {position}
-        {rule.priority !== null && <span className="muted small"> p{rule.priority}</span>}
+      <td
+        className="rule-place"
+        title={
+          mode === "list"
+            ? "the rule's place in the list"
+            : rule.priority === null
+              ? "placed by specificity"
+              : `pinned by priority ${rule.priority}`
+        }
+      >
+        {draggable && (
+          <button
+            type="button"
+            className="drag-handle"
+            ref={sortable.setActivatorNodeRef}
+            {...sortable.attributes}
+            {...sortable.listeners}
+            aria-label={`Drag ${name} to another place`}
+            aria-roledescription="draggable rule"
+          >
+            ⠿
+          </button>
+        )}
+        {rulePlace(position)}
+        {mode === "specificity" && rule.priority !== null && <span className="muted small"> p{rule.priority}</span>}
       </td>
       <td className="cell-main mono" title={c.from}>
         {c.from}
@@ -100,7 +142,7 @@ export function RuleTableRow({
         <input
           type="checkbox"
           data-col="enabled"
-          aria-label={`${rule.enabled ? "Disable" : "Enable"} the rule at position ${position}`}
+          aria-label={`${rule.enabled ? "Disable" : "Enable"} ${name}`}
           checked={rule.enabled}
           disabled={!canEdit || busy.toggling}
           onChange={onToggleEnabled}
@@ -122,7 +164,7 @@ export function RuleTableRow({
             <button
               type="button"
               data-col="up"
-              aria-label={`Move the rule at position ${position} up`}
+              aria-label={`Move ${name} up`}
               disabled={position === 1 || busy.moving}
               onClick={() => onMove(position - 1)}
             >
@@ -131,7 +173,7 @@ export function RuleTableRow({
             <button
               type="button"
               data-col="down"
-              aria-label={`Move the rule at position ${position} down`}
+              aria-label={`Move ${name} down`}
               disabled={position === count || busy.moving}
               onClick={() => onMove(position + 1)}
             >
@@ -139,12 +181,7 @@ export function RuleTableRow({
             </button>
           </>
         )}
-        <button
-          type="button"
-          data-col="edit"
-          aria-label={`${canEdit ? "Edit" : "View"} the rule at position ${position}`}
-          onClick={onEdit}
-        >
+        <button type="button" data-col="edit" aria-label={`${canEdit ? "Edit" : "View"} ${name}`} onClick={onEdit}>
           {canEdit ? "Edit" : "View"}
         </button>
       </td>

@@ -8,15 +8,20 @@ import type { RuleRow } from "./use-paged-rules";
 
 /**
  * Moving a rule in the effective order: a move that changes only its own priority happens at
- * once; one that changes others (or has problems) waits in `moving` for the plan dialog.
+ * once; one that changes others (or has problems) waits in `moving` for the plan dialog. In list
+ * order the priorities are only how the list keeps its order, so a move without problems
+ * happens at once whatever it renumbers.
  */
 export function useRuleMoves({
   clusterId,
+  listOrder,
   onStart,
   onError,
   onMoved,
 }: {
   clusterId: string;
+  /** the cluster's rules apply in the order listed */
+  listOrder: boolean;
   /** a new move starts: earlier messages are out of date */
   onStart: () => void;
   onError: (err: unknown) => void;
@@ -40,7 +45,7 @@ export function useRuleMoves({
         staleTime: 0,
       });
       if (plan.changeCount === 0) return;
-      if (plan.changeCount === 1 && plan.problems.length === 0) {
+      if ((plan.changeCount === 1 || listOrder) && plan.problems.length === 0) {
         await move.mutateAsync({ clusterId, ruleId: row.rule.id, toPosition: to, draftVersion: plan.draftVersion });
         await refresh();
         finish(row.rule.id, to);

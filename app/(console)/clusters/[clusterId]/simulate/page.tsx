@@ -131,7 +131,7 @@ export default function SimulatePage() {
   }
 
   const data = result.data;
-  const ruleName = useMemo(() => {
+  const ruleTitle = useMemo(() => {
     const rules = data?.rules ?? {};
     return (id: string) => rules[id]?.title ?? id;
   }, [data]);
@@ -301,7 +301,7 @@ export default function SimulatePage() {
                   <dd>
                     {r.matched ? (
                       <>
-                        position {r.matched.position}, {ruleName(r.matched.ruleId)}{" "}
+                        {ruleTitle(r.matched.ruleId)}{" "}
                         <span className="muted small mono">
                           ({r.matched.entry.source}
                           {r.matched.entry.destination ? ` → ${r.matched.entry.destination}` : ""})
@@ -369,7 +369,6 @@ export default function SimulatePage() {
                       >
                         <thead>
                           <tr>
-                            <th className="num">Position</th>
                             <th>Rule</th>
                             <th>Why not</th>
                           </tr>
@@ -377,8 +376,7 @@ export default function SimulatePage() {
                         <tbody>
                           {r.skipped.map((s) => (
                             <tr key={s.ruleId}>
-                              <td className="num">{s.position}</td>
-                              <td>{ruleName(s.ruleId)}</td>
+                              <td>{ruleTitle(s.ruleId)}</td>
                               <td>{s.reasons.join("; ")}</td>
                             </tr>
                           ))}
