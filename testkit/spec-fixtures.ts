@@ -48,6 +48,9 @@ export interface EntryOptions {
   redirect?: string | null;
   fallback?: string | null;
   ruleId?: string;
+  dstPorts?: string[];
+  inInterfaces?: string[];
+  fwmark?: { value: number; mask: number } | null;
 }
 
 type ActionSpec = { snat: string; algorithm?: Algorithm } | "exclude" | "drop";
@@ -58,6 +61,9 @@ export function entry(source: string, action: ActionSpec, opts: EntryOptions = {
     source,
     destination: opts.destination ?? null,
     protocol: opts.protocol ?? "any",
+    ...(opts.dstPorts === undefined ? {} : { dstPorts: opts.dstPorts }),
+    ...(opts.inInterfaces === undefined ? {} : { inInterfaces: opts.inInterfaces }),
+    ...(opts.fwmark === undefined ? {} : { fwmark: opts.fwmark }),
     egressIspId: opts.egress ?? null,
     action:
       action === "exclude" || action === "drop"

@@ -14,6 +14,7 @@ import {
   zMonitor,
   zProtocol,
 } from "../policy/model";
+import { formatFwmark, parseFwmark } from "../policy/match-criteria";
 import { describeIssue, validatePolicy } from "../policy/validate";
 import { type VirtualService, zVirtualServiceFields } from "../policy/virtual-service";
 
@@ -71,6 +72,12 @@ const zDocRule = zStrict({
   from: z.union([zStrict({ zone: zName }), z.array(z.string())]),
   to: z.array(z.string()).default([]),
   protocol: zProtocol.default("any"),
+  /** destination ports and ranges ("443", "8000-8100"), tcp and udp only */
+  dports: z.array(z.string()).default([]),
+  /** input interfaces */
+  iif: z.array(z.string()).default([]),
+  /** an operator's firewall mark, "0x10000000/0xf0000000" */
+  fwmark: z.string().nullable().default(null),
   egress: zName.nullable().default(null),
   action: z.enum(["snat", "exclude", "drop"]),
   pool: zName.optional(),
@@ -136,6 +143,10 @@ export function writePolicyDocument(policy: Policy, clusterName?: string): strin
       from: r.source.kind === "zone" ? { zone: zoneName(r.source.zoneId) } : r.source.cidrs,
       to: r.destinations,
       protocol: r.protocol,
+      // the further criteria are written only when set: documents without them read the same
+      ...((r.dstPorts ?? []).length > 0 ? { dports: r.dstPorts } : {}),
+      ...((r.inInterfaces ?? []).length > 0 ? { iif: r.inInterfaces } : {}),
+      ...(r.fwmark ? { fwmark: formatFwmark(r.fwmark) } : {}),
       egress: ispName(r.egressIspId),
       action: r.action.type,
       ...(r.action.type === "snat" ? { pool: poolName(r.action.poolId), algorithm: r.action.algorithm } : {}),
@@ -300,6 +311,13 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
     ...existing.rules.map((r) => r.seq + 1),
     ...doc.rules.map((r) => (r.seq === undefined ? 0 : r.seq + 1)),
   );
+  const docFwmark = (text: string | null, where: string): Rule["fwmark"] => {
+    if (text === null) return null;
+    const m = parseFwmark(text);
+    if (m.ok) return m.value;
+    errors.push(`${where}: ${m.error}`);
+    return null;
+  };
   const rules: Rule[] = doc.rules.map((r, n) => {
     const where = `rule ${n + 1}`;
     const id = r.id ?? newId("rule");
@@ -325,6 +343,9 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
         : { kind: "zone", zoneId: ref(zoneIds, "zone", r.from.zone, `${where} from`) },
       destinations: r.to,
       protocol: r.protocol,
+      dstPorts: r.dports,
+      inInterfaces: r.iif,
+      fwmark: docFwmark(r.fwmark, `${where} fwmark`),
       egressIspId: refOrNull(ispIds, "ISP", r.egress, `${where} egress`),
       action,
       redirectIspId: refOrNull(ispIds, "ISP", r.redirect, `${where} redirect`),

@@ -299,6 +299,9 @@ export class PolicyBuilder {
     source: Rule["source"];
     destinations?: string[];
     protocol?: Rule["protocol"];
+    dstPorts?: string[];
+    inInterfaces?: string[];
+    fwmark?: Rule["fwmark"];
     egress: Isp | "any";
     action: Rule["action"];
     redirect?: Isp | null;
@@ -311,6 +314,9 @@ export class PolicyBuilder {
       source: fields.source,
       destinations: fields.destinations ?? [],
       protocol: fields.protocol ?? "any",
+      dstPorts: fields.dstPorts ?? [],
+      inInterfaces: fields.inInterfaces ?? [],
+      fwmark: fields.fwmark ?? null,
       egressIspId: fields.egress === "any" ? null : fields.egress.id,
       action: fields.action,
       redirectIspId: fields.redirect?.id ?? null,
