@@ -7,7 +7,7 @@ import {
   zGatewaySpec,
 } from "../spec/schema";
 import type { Policy } from "./model";
-import { criteriaOf, type MatchCriteria } from "./match-criteria";
+import { setCriteria } from "./match-criteria";
 import { compileVirtualServices } from "./compile-virtual-services";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
@@ -127,7 +127,7 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     destination: destination?.text ?? null,
     protocol: rule.protocol,
     // written only when set: a spec without them is the same text as before the criteria existed
-    ...criteriaFields(rule),
+    ...setCriteria(rule),
     egressIspId: rule.egressIspId,
     action: { ...rule.action },
     redirectIspId: rule.redirectIspId,
@@ -160,13 +160,4 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
         : compileHa({ policy, gateways, gatewayId: input.gateway.id, addressesOf: poolAddresses }),
     virtualServices: compileVirtualServices(policy),
   } satisfies GatewaySpec);
-}
-
-function criteriaFields(rule: MatchCriteria): Partial<SpecEntry> {
-  const c = criteriaOf(rule);
-  return {
-    ...(c.dstPorts.length > 0 ? { dstPorts: c.dstPorts } : {}),
-    ...(c.inInterfaces.length > 0 ? { inInterfaces: c.inInterfaces } : {}),
-    ...(c.fwmark !== null ? { fwmark: { ...c.fwmark } } : {}),
-  };
 }

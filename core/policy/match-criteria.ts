@@ -72,18 +72,12 @@ const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
 /** An operator's firewall mark: the packet matches when `mark & mask == value`. */
 export const zFwmark = z
   .object({
-    value: z
-      .number()
-      .int("must be a whole number")
-      .min(0, "must be 0 or more")
-      .max(0xffffffff, "must fit in 32 bits"),
-    mask: z
-      .number()
-      .int("must be a whole number")
-      .min(1, "must not be 0")
-      .max(0xffffffff, "must fit in 32 bits"),
+    value: z.number().int("must be a whole number").min(0, "must be 0 or more").max(0xffffffff, "must fit in 32 bits"),
+    mask: z.number().int("must be a whole number").min(1, "must not be 0").max(0xffffffff, "must fit in 32 bits"),
   })
   .superRefine((m, ctx) => {
+    const u32 = (n: number) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+    if (!u32(m.value) || !u32(m.mask)) return;
     if ((m.mask & GH_MASK) >>> 0 !== 0) {
       ctx.addIssue({
         code: "custom",
@@ -96,15 +90,18 @@ export const zFwmark = z
   });
 export type Fwmark = z.infer<typeof zFwmark>;
 
-export const formatFwmark = (m: Fwmark) =>
-  m.mask === 0xffffffff ? hex(m.value) : `${hex(m.value)}/${hex(m.mask)}`;
+export const formatFwmark = (m: Fwmark) => `${hex(m.value)}/${hex(m.mask)}`;
 
-/** "0x10000000/0xf0000000", "0x10000000" (mask all 32 bits) or decimal; iptables' --mark syntax. */
+/**
+ * "0x10000000/0xf0000000" or decimal, as iptables' --mark writes it. A value without a mask is
+ * read under all the operator's bits (OPERATOR_MARK_BITS), not all 32: the other bits are
+ * Gatehouse's and hold its own numbers by the time the classifier looks.
+ */
 export function parseFwmark(text: string): { ok: true; value: Fwmark } | { ok: false; error: string } {
-  const m = /^\s*(0x[0-9a-f]{1,8}|\d{1,10})\s*(?:\/\s*(0x[0-9a-f]{1,8}|\d{1,10})\s*)?$/i.exec(text);
+  const m = /^\s*(0x[0-9a-f]+|\d+)\s*(?:\/\s*(0x[0-9a-f]+|\d+)\s*)?$/i.exec(text);
   if (m === null) return { ok: false, error: `"${text}" is not a mark such as 0x10000000/0xf0000000` };
   const value = Number(m[1]);
-  const mask = m[2] === undefined ? 0xffffffff : Number(m[2]);
+  const mask = m[2] === undefined ? OPERATOR_MARK_BITS : Number(m[2]);
   if (value > 0xffffffff || mask > 0xffffffff) return { ok: false, error: "must fit in 32 bits" };
   const r = zFwmark.safeParse({ value, mask });
   if (!r.success) {
@@ -141,6 +138,16 @@ export interface MatchCriteria {
 /** The criteria with "any" spelled out: the shape forms and documents work with. */
 export function criteriaOf(c: MatchCriteria): { dstPorts: string[]; inInterfaces: string[]; fwmark: Fwmark | null } {
   return { dstPorts: [...(c.dstPorts ?? [])], inInterfaces: [...(c.inInterfaces ?? [])], fwmark: c.fwmark ?? null };
+}
+
+/** Only the criteria that are set, copied: what specs, rows and documents hold ("any" is absent). */
+export function setCriteria(c: MatchCriteria): { dstPorts?: string[]; inInterfaces?: string[]; fwmark?: Fwmark } {
+  const { dstPorts, inInterfaces, fwmark } = criteriaOf(c);
+  return {
+    ...(dstPorts.length > 0 ? { dstPorts } : {}),
+    ...(inInterfaces.length > 0 ? { inInterfaces } : {}),
+    ...(fwmark !== null ? { fwmark: { ...fwmark } } : {}),
+  };
 }
 
 /** How many of the further criteria a rule sets: more specific rules come first among equals. */

@@ -388,7 +388,10 @@ const arbEntry = fc
     egress: fc.option(fc.constantFrom(...ispIds), { freq: 2 }),
     redirect: fc.option(fc.constantFrom(...ispIds), { freq: 4 }),
     fallback: fc.option(fc.constantFrom(...poolIds), { freq: 3 }),
-    dstPorts: fc.option(fc.constantFrom<string[]>(["443"], ["80", "8000-8100"], ["1-1024"]), { freq: 3, nil: undefined }),
+    dstPorts: fc.option(fc.constantFrom<string[]>(["443"], ["80", "8000-8100"], ["1-1024"]), {
+      freq: 3,
+      nil: undefined,
+    }),
     inInterfaces: fc.option(fc.constantFrom<string[]>(["lan0"], ["lan1"], ["lan0", "lan2"]), {
       freq: 3,
       nil: undefined,

@@ -31,6 +31,8 @@ function searchText(names: Map<string, string>, rule: Rule): string {
     `#${rule.seq}`,
     rule.comment,
     rule.protocol,
+    ...(rule.dstPorts ?? []).map((p) => `port ${p}`),
+    ...(rule.inInterfaces ?? []),
     rule.action.type,
     ...rule.destinations,
     ...(rule.source.kind === "cidrs" ? rule.source.cidrs : [name(rule.source.zoneId)]),
