@@ -11,7 +11,7 @@ import type { IspInfo } from "./rule-text";
 import type { PagedRules, RuleRow } from "./use-paged-rules";
 import type { RuleSelection } from "./use-rule-selection";
 
-const COLUMNS = 12;
+const COLUMNS = 13;
 
 /**
  * The rules table: a virtual grid of the matching rules with selection, enable toggles, moves
@@ -128,6 +128,9 @@ export function RulesTable({
               <th scope="col">From</th>
               <th scope="col">To</th>
               <th scope="col">Proto</th>
+              <th scope="col" title="Destination ports, input interfaces, operator's fwmark">
+                Also
+              </th>
               <th scope="col">Egress ISP</th>
               <th scope="col">Pool</th>
               <th scope="col" title="Algorithm">
