@@ -14,7 +14,7 @@ import {
   zMonitor,
   zProtocol,
 } from "../policy/model";
-import { formatFwmark, parseFwmark } from "../policy/match-criteria";
+import { formatFwmark, parseFwmark, setCriteria } from "../policy/match-criteria";
 import { describeIssue, validatePolicy } from "../policy/validate";
 import { type VirtualService, zVirtualServiceFields } from "../policy/virtual-service";
 
@@ -343,9 +343,7 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
         : { kind: "zone", zoneId: ref(zoneIds, "zone", r.from.zone, `${where} from`) },
       destinations: r.to,
       protocol: r.protocol,
-      dstPorts: r.dports,
-      inInterfaces: r.iif,
-      fwmark: docFwmark(r.fwmark, `${where} fwmark`),
+      ...setCriteria({ dstPorts: r.dports, inInterfaces: r.iif, fwmark: docFwmark(r.fwmark, `${where} fwmark`) }),
       egressIspId: refOrNull(ispIds, "ISP", r.egress, `${where} egress`),
       action,
       redirectIspId: refOrNull(ispIds, "ISP", r.redirect, `${where} redirect`),
