@@ -9,6 +9,7 @@ import { criteriaCount, markMatches, parseFwmark, parsePortSpan, portMatches } f
 import { type Policy, type Rule, zRuleFields } from "./model";
 import { orderEntries } from "./order";
 import { validateEntity, validatePolicy } from "./validate";
+import { policyWarnings } from "./warnings";
 
 const base = {
   source: { kind: "cidrs", cidrs: ["100.64.1.0/24"] },
@@ -242,5 +243,31 @@ describe("documents and change text", () => {
 
   it("the example policy stays free of issues", () => {
     expect(validatePolicy(withCriteriaRules())).toEqual([]);
+  });
+});
+
+describe("warnings", () => {
+  it("a rule with further criteria shadows nothing; one without still does", () => {
+    const p = withCriteriaRules();
+    const ws = policyWarnings(p).filter((w) => w.code === "rule-shadowed");
+    expect(ws.map((w) => w.id)).toEqual([]);
+    // a second plain rule for the same networks is shadowed by the first plain one
+    const plain = p.rules.find((r) => r.id === "r-plain") as Rule;
+    p.rules.push({ ...plain, id: "r-plain-2", seq: 200 });
+    expect(policyWarnings(p).filter((w) => w.code === "rule-shadowed").map((w) => w.id)).toEqual(["r-plain-2"]);
+  });
+
+  it("an input interface that is not a LAN one, when the cluster names its LAN interfaces", () => {
+    const p = withCriteriaRules();
+    expect(policyWarnings(p).filter((w) => w.code === "rule-iif-not-lan")).toEqual([]);
+    p.settings = { ...p.settings, lanInterfaces: ["lan0"] };
+    expect(
+      policyWarnings(p)
+        .filter((w) => w.code === "rule-iif-not-lan")
+        .map((w) => [w.id, w.message]),
+    ).toEqual([
+      ["r-iif", 'matches input interface "lan1", which is not among the cluster\'s LAN or internal interfaces'],
+      ["r-all", 'matches input interface "lan1", which is not among the cluster\'s LAN or internal interfaces'],
+    ]);
   });
 });

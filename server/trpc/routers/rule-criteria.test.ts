@@ -100,8 +100,8 @@ describe.each(PROVIDERS)("rule match criteria through the API on %s", (provider)
       refusal(
         op.rule.create({
           clusterId,
-          // @ts-expect-error deliberately malformed fields
-          fields: { source: src, action: { type: "snat", poolId, algorithm: "sh" }, ...fields },
+          // deliberately malformed fields
+          fields: { source: src, action: { type: "snat", poolId, algorithm: "sh" }, ...fields } as never,
         }),
       );
     // [fields, the field path the issue names, the end of its message]
