@@ -254,7 +254,11 @@ describe("warnings", () => {
     // a second plain rule for the same networks is shadowed by the first plain one
     const plain = p.rules.find((r) => r.id === "r-plain") as Rule;
     p.rules.push({ ...plain, id: "r-plain-2", seq: 200 });
-    expect(policyWarnings(p).filter((w) => w.code === "rule-shadowed").map((w) => w.id)).toEqual(["r-plain-2"]);
+    expect(
+      policyWarnings(p)
+        .filter((w) => w.code === "rule-shadowed")
+        .map((w) => w.id),
+    ).toEqual(["r-plain-2"]);
   });
 
   it("an input interface that is not a LAN one, when the cluster names its LAN interfaces", () => {
