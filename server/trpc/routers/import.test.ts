@@ -46,14 +46,16 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
       /^imported as virtual service "tcp-192.0.2.80-80" .*--mode nth/,
     );
     // eth2 is only used by a MASQUERADE line, which is not imported: nothing to ask
-    expect(first.counts).toEqual({ isps: 0, pools: 2, zones: 0, rules: 5, virtualServices: 1, haSettings: 0 });
+    // the port-25 SNAT line is a rule with destination ports, with its own one-address pool
+    expect(first.counts).toEqual({ isps: 0, pools: 3, zones: 0, rules: 6, virtualServices: 1, haSettings: 0 });
     expect(first.changes.rules.every((r) => r.change === "added")).toBe(true);
     expect(first.blockers).toEqual([]);
     const before = await h.db.auditEvent.count({ where: { action: "draft.import" } });
     const out = await op.import.add({ clusterId, text, draftVersion: first.draftVersion });
     expect(out.added).toEqual(first.counts);
     const rules = await op.rule.list({ clusterId, offset: 0, limit: 50 });
-    expect(rules.total).toBe(5);
+    expect(rules.total).toBe(6);
+    expect(rules.rules.find((r) => r.rule.dstPorts?.length)?.rule).toMatchObject({ protocol: "tcp", dstPorts: ["25"] });
     // the DNAT cascade is a virtual service of the draft
     const vs = await h.db.virtualService.findMany({ where: { clusterId } });
     expect(vs.map((v) => v.name)).toEqual(["tcp-192.0.2.80-80"]);
