@@ -66,7 +66,7 @@ describe("the gatehouse command line against a console on 127.0.0.1", () => {
     const file = join(SAMPLES, "nat.iptables-save");
     const dry = await gatehouse(["import", file, "--cluster", "edge", "--dry-run"], env);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain("adds 0 ISP(s), 2 pool(s), 0 zone(s), 5 rule(s)");
+    expect(dry.stdout).toContain("adds 0 ISP(s), 3 pool(s), 0 zone(s), 6 rule(s)");
     const real = await gatehouse(["import", file, "--cluster", "edge"], env);
     expect(real.code, real.stderr).toBe(0);
     expect(real.stdout).toContain("added to the draft");
