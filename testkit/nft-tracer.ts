@@ -34,6 +34,8 @@ export interface TracePacket {
   lookupInterface?: string | null;
   /** the interface the packet came in on (a LAN interface by default) */
   inInterface?: string;
+  /** the mark the operator's own rules set before Gatehouse's chains run; 0 by default */
+  mark?: number;
 }
 
 export interface TraceResult {
@@ -380,6 +382,27 @@ class Tracer {
           return specs.some((x) => inAddressSpec(x, dst)) ? NEXT : null;
         },
       ],
+      [
+        /^iifname (\{[^}]*\}|"[^"]*")/,
+        (m) => {
+          const names = (m[1] as string).startsWith("{") ? splitElements(braces(m[1] as string)) : [m[1] as string];
+          return names.map(unquote).includes(p.inInterface ?? "lan0") ? NEXT : null;
+        },
+      ],
+      [
+        /^th dport (\{[^}]*\}|\d+(?:-\d+)?)/,
+        (m) => {
+          const specs = (m[1] as string).startsWith("{") ? splitElements(braces(m[1] as string)) : [m[1] as string];
+          const port = p.dstPort;
+          if (port === undefined) return null;
+          return specs.some((x) => {
+            const [a, b] = x.split("-").map(Number);
+            return port >= (a as number) && port <= (b ?? (a as number));
+          })
+            ? NEXT
+            : null;
+        },
+      ],
       [/^meta l4proto \{ tcp, udp \}/, () => (p.protocol === "tcp" || p.protocol === "udp" ? NEXT : null)],
       [/^meta l4proto != \{ tcp, udp \}/, () => (p.protocol === "tcp" || p.protocol === "udp" ? null : NEXT)],
       [/^meta l4proto (tcp|udp|icmp)\b/, (m) => (p.protocol === m[1] ? NEXT : null)],
@@ -562,7 +585,7 @@ export function traceRuleset(
     // a retransmission is a new packet with a new (unconfirmed) conntrack entry
     const st: State = {
       packet,
-      packetMark: 0,
+      packetMark: packet.mark ?? 0,
       ctMark: 0,
       confirmed: false,
       oif: null,

@@ -52,6 +52,9 @@ export interface EntryOptions {
   onFailover?: SpecEntry["onFailover"];
   failoverIsp?: string | null;
   ruleId?: string;
+  dstPorts?: string[];
+  inInterfaces?: string[];
+  fwmark?: { value: number; mask: number } | null;
 }
 
 type ActionSpec = { snat: string; algorithm?: Algorithm } | "exclude" | "drop";
@@ -62,6 +65,9 @@ export function entry(source: string, action: ActionSpec, opts: EntryOptions = {
     source,
     destination: opts.destination ?? null,
     protocol: opts.protocol ?? "any",
+    ...(opts.dstPorts === undefined ? {} : { dstPorts: opts.dstPorts }),
+    ...(opts.inInterfaces === undefined ? {} : { inInterfaces: opts.inInterfaces }),
+    ...(opts.fwmark === undefined ? {} : { fwmark: opts.fwmark }),
     egressIspId: opts.egress ?? null,
     action:
       action === "exclude" || action === "drop"

@@ -18,6 +18,7 @@ export const WARNING_LABELS: Record<WarningCode, string> = {
   "failover-pool-mismatch": "failover pool of another ISP",
   "failover-no-backup": "no backup",
   "backup-no-default-pool": "backup without default pool",
+  "rule-iif-not-lan": "input interface not a LAN one",
 };
 
 export interface WarningItem {

@@ -17,6 +17,7 @@ import {
   zPoolMode,
   zProtocol,
 } from "../policy/model";
+import { formatFwmark, parseFwmark, setCriteria } from "../policy/match-criteria";
 import { describeIssue, validatePolicy } from "../policy/validate";
 import { type VirtualService, zVirtualServiceFields } from "../policy/virtual-service";
 
@@ -75,6 +76,12 @@ const zDocRule = zStrict({
   from: z.union([zStrict({ zone: zName }), z.array(z.string())]),
   to: z.array(z.string()).default([]),
   protocol: zProtocol.default("any"),
+  /** destination ports and ranges ("443", "8000-8100"), tcp and udp only */
+  dports: z.array(z.string()).default([]),
+  /** input interfaces */
+  iif: z.array(z.string()).default([]),
+  /** an operator's firewall mark, "0x10000000/0xf0000000" */
+  fwmark: z.string().nullable().default(null),
   egress: zName.nullable().default(null),
   action: z.enum(["snat", "exclude", "drop"]),
   pool: zName.optional(),
@@ -145,6 +152,10 @@ export function writePolicyDocument(policy: Policy, clusterName?: string): strin
       from: r.source.kind === "zone" ? { zone: zoneName(r.source.zoneId) } : r.source.cidrs,
       to: r.destinations,
       protocol: r.protocol,
+      // the further criteria are written only when set: documents without them read the same
+      ...((r.dstPorts ?? []).length > 0 ? { dports: r.dstPorts } : {}),
+      ...((r.inInterfaces ?? []).length > 0 ? { iif: r.inInterfaces } : {}),
+      ...(r.fwmark ? { fwmark: formatFwmark(r.fwmark) } : {}),
       egress: ispName(r.egressIspId),
       action: r.action.type,
       ...(r.action.type === "snat" ? { pool: poolName(r.action.poolId), algorithm: r.action.algorithm } : {}),
@@ -312,6 +323,13 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
     ...existing.rules.map((r) => r.seq + 1),
     ...doc.rules.map((r) => (r.seq === undefined ? 0 : r.seq + 1)),
   );
+  const docFwmark = (text: string | null, where: string): Rule["fwmark"] => {
+    if (text === null) return null;
+    const m = parseFwmark(text);
+    if (m.ok) return m.value;
+    errors.push(`${where}: ${m.error}`);
+    return null;
+  };
   const rules: Rule[] = doc.rules.map((r, n) => {
     const where = `rule ${n + 1}`;
     const id = r.id ?? newId("rule");
@@ -337,6 +355,7 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
         : { kind: "zone", zoneId: ref(zoneIds, "zone", r.from.zone, `${where} from`) },
       destinations: r.to,
       protocol: r.protocol,
+      ...setCriteria({ dstPorts: r.dports, inInterfaces: r.iif, fwmark: docFwmark(r.fwmark, `${where} fwmark`) }),
       egressIspId: refOrNull(ispIds, "ISP", r.egress, `${where} egress`),
       action,
       redirectIspId: refOrNull(ispIds, "ISP", r.redirect, `${where} redirect`),

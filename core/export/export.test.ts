@@ -51,6 +51,19 @@ function policies(): Array<[string, Policy]> {
     priority: 5,
     comment: "quarantine",
   });
+  rich.rules.push({
+    ...r0,
+    id: "criteria-1",
+    seq: 100,
+    protocol: "tcp",
+    dstPorts: ["443", "8000-8100"],
+    inInterfaces: ["lan0", "lan1"],
+    fwmark: { value: 0x10000000, mask: 0xf0000000 },
+    fallbackPoolId: null,
+    enabled: true,
+    priority: null,
+    comment: "web from marked LAN traffic",
+  });
   rich.settings = {
     unmatched: "forward",
     hashSeed: 123456,

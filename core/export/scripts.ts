@@ -1,4 +1,5 @@
 import type { Isp, Policy, Pool, Rule } from "../policy/model";
+import { criteriaOf, formatFwmark, portSpans } from "../policy/match-criteria";
 import { orderEntries, orderModeOf, orderRules } from "../policy/order";
 import { describeEntity } from "../policy/entities";
 import { zHealthCheck, type VirtualService } from "../policy/virtual-service";
@@ -33,6 +34,16 @@ const header = (what: string, policy: Policy, title: string) => [
   `# ${policy.rules.length} rule(s); first match in the order below`,
 ];
 
+/** `--dport N[:M]`, `-m multiport --dports ...`, "" for none, null when multiport cannot hold them. */
+function iptablesPorts(list: readonly string[]): string | null {
+  const spans = portSpans(list);
+  if (spans.length === 0) return "";
+  const text = spans.map((p) => (p.from === p.to ? `${p.from}` : `${p.from}:${p.to}`));
+  if (spans.length === 1) return `--dport ${text[0]}`;
+  const weight = spans.reduce((n, p) => n + (p.from === p.to ? 1 : 2), 0);
+  return weight > 15 ? null : `-m multiport --dports ${text.join(",")}`;
+}
+
 /** iptables-save nat table: one POSTROUTING line per rule entry, in the gateway's order. */
 export function exportIptables(policy: Policy, title = "the cluster"): ScriptExport {
   const l = lookup(policy);
@@ -55,9 +66,19 @@ export function exportIptables(policy: Policy, title = "the cluster"): ScriptExp
       skip(r, "drops, which the nat table cannot do (a filter rule would)");
       continue;
     }
+    const criteria = criteriaOf(r);
+    const ports = iptablesPorts(criteria.dstPorts);
+    if (ports === null) {
+      skip(r, `matches ${criteria.dstPorts.length} port items, more than multiport's 15 ports (a range counts 2)`);
+      continue;
+    }
     const parts = ["-A POSTROUTING", `-s ${e.source.text}`];
     if (e.destination) parts.push(`-d ${e.destination.text}`);
+    // one line per input interface: -i takes one
+    const iifs = criteria.inInterfaces.length === 0 ? [null] : criteria.inInterfaces;
     if (r.protocol !== "any") parts.push(`-p ${r.protocol}`);
+    if (ports !== "") parts.push(ports);
+    if (criteria.fwmark !== null) parts.push(`-m mark --mark ${formatFwmark(criteria.fwmark)}`);
     if (r.egressIspId) {
       const isp = l.isp.get(r.egressIspId);
       if (isp) parts.push(`-o ${isp.interface}`);
@@ -92,7 +113,10 @@ export function exportIptables(policy: Policy, title = "the cluster"): ScriptExp
       parts.push(`-j SNAT --to-source ${pool.addresses[0]}${ports}`);
       if (r.action.algorithm === "sh") parts.push("--persistent");
     }
-    lines.push(parts.join(" "));
+    for (const iif of iifs) {
+      const line = parts.join(" ");
+      lines.push(iif === null ? line : line.replace(` -s ${e.source.text}`, ` -s ${e.source.text} -i ${iif}`));
+    }
   }
   if (policy.rules.some((r) => r.fallbackPoolId))
     notes.push("fallback pools and failover are Gatehouse's: not exported");
@@ -152,6 +176,11 @@ function lvsSnatLines(policy: Policy, notes: string[]): SnatLine[] {
     }
     if (r.protocol !== "any") {
       fail(`matches ${r.protocol} only; lvs-snat rules match every protocol`);
+      continue;
+    }
+    const criteria = criteriaOf(r);
+    if (criteria.dstPorts.length > 0 || criteria.inInterfaces.length > 0 || criteria.fwmark !== null) {
+      fail("matches destination ports, an input interface or a fwmark; lvs-snat rules match none of them");
       continue;
     }
     const pool = l.pool.get(r.action.poolId);

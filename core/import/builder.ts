@@ -13,6 +13,7 @@ import {
   zClusterSettings,
   zMonitor,
 } from "../policy/model";
+import { criteriaOf, formatFwmark, setCriteria } from "../policy/match-criteria";
 import { describeIssue, type PolicyIssue, validatePolicy } from "../policy/validate";
 import type { VirtualService } from "../policy/virtual-service";
 import { validateVirtualServices } from "../policy/virtual-service-validate";
@@ -314,6 +315,9 @@ export class PolicyBuilder {
     source: Rule["source"];
     destinations?: string[];
     protocol?: Rule["protocol"];
+    dstPorts?: string[];
+    inInterfaces?: string[];
+    fwmark?: Rule["fwmark"];
     egress: Isp | "any";
     action: Rule["action"];
     redirect?: Isp | null;
@@ -326,6 +330,7 @@ export class PolicyBuilder {
       source: fields.source,
       destinations: fields.destinations ?? [],
       protocol: fields.protocol ?? "any",
+      ...setCriteria({ dstPorts: fields.dstPorts, inInterfaces: fields.inInterfaces, fwmark: fields.fwmark }),
       egressIspId: fields.egress === "any" ? null : fields.egress.id,
       action: fields.action,
       redirectIspId: fields.redirect?.id ?? null,
@@ -345,7 +350,12 @@ export class PolicyBuilder {
         ? `zone "${this.added.zones.find((z) => z.id === (rule.source as { zoneId: string }).zoneId)?.name ?? ""}"`
         : rule.source.cidrs.join(", ");
     const dst = rule.destinations.length ? ` to ${rule.destinations.join(", ")}` : "";
-    const proto = rule.protocol === "any" ? "" : ` ${rule.protocol}`;
+    const c = criteriaOf(rule);
+    const proto =
+      (rule.protocol === "any" ? "" : ` ${rule.protocol}`) +
+      (c.dstPorts.length ? ` port ${c.dstPorts.join(", ")}` : "") +
+      (c.inInterfaces.length ? ` in by ${c.inInterfaces.join(", ")}` : "") +
+      (c.fwmark ? ` with mark ${formatFwmark(c.fwmark)}` : "");
     const egress = rule.egressIspId
       ? ` leaving via ${this.ispWords(this.allIsps().find((i) => i.id === rule.egressIspId) as Isp)}`
       : "";

@@ -210,14 +210,15 @@ describe("iptables-save (nat)", () => {
     expect(r.questions).toEqual([]);
     expect(r.problems).toEqual([]);
     const rules = r.changes.rules;
-    expect(rules.map((x) => x.priority)).toEqual([10, 20, 30, 40, 50, 60]);
-    expect(rules.map((x) => x.action.type)).toEqual(["exclude", "exclude", "snat", "snat", "snat", "snat"]);
+    expect(rules.map((x) => x.priority)).toEqual([10, 20, 30, 40, 50, 60, 70]);
+    expect(rules.map((x) => x.action.type)).toEqual(["exclude", "exclude", "snat", "snat", "snat", "snat", "snat"]);
     expect(rules[1]?.comment).toBe("no NAT to the DC");
-    expect(rules.map((x) => x.protocol)).toEqual(["any", "any", "tcp", "udp", "any", "any"]);
+    expect(rules.map((x) => x.protocol)).toEqual(["any", "any", "tcp", "udp", "any", "any", "tcp"]);
+    expect(rules[6]?.dstPorts).toEqual(["25"]);
     expect(rules[2]?.action).toMatchObject({ algorithm: "sh" });
     expect(rules[4]?.action).toMatchObject({ algorithm: "sdh" });
-    // the tcp and udp rules share one pool, with its ports
-    expect(r.changes.pools).toHaveLength(3);
+    // the tcp and udp rules share one pool, with its ports; the port-25 rule has its own address
+    expect(r.changes.pools).toHaveLength(4);
     expect(r.changes.pools[0]?.portRange).toEqual({ from: 1024, to: 65535 });
     // -o eth2 -j MASQUERADE: the interface-address pool of the ISP on eth2
     const eth2 = r.changes.isps.find((i) => i.interface === "eth2");
@@ -261,7 +262,7 @@ describe("iptables-save (nat)", () => {
     expect(line(r, 13)?.message).toMatch(/real server 10.9.0.2 .* of virtual service "tcp-192.0.2.80-80"/);
     expect(line(r, 19)?.message).toMatch(/imported as .*MASQUERADE: the current address of eth2/);
     expect(line(r, 20)?.message).toMatch(/negation/);
-    expect(line(r, 21)?.message).toMatch(/--dport/);
+    expect(line(r, 21)?.message).toMatch(/imported as rule at priority 70: from 10.5.0.0\/16 tcp port 25 leaving via/);
     expect(line(r, 22)?.message).toMatch(/jump to user chain LAN-EXCEPT/);
     expect(line(r, 23)?.message).toMatch(/user chain LAN-EXCEPT/);
   });
@@ -269,7 +270,7 @@ describe("iptables-save (nat)", () => {
   it("asks for the next hop of interfaces that are not ISPs", () => {
     const r = run(text);
     expect(r.questions.map((q) => q.key)).toEqual(["nextHop:eth1", "nextHop:eth2"]);
-    expect(r.questions[0]?.lines).toEqual([16, 17, 18]);
+    expect(r.questions[0]?.lines).toEqual([16, 17, 18, 21]);
   });
 
   it("takes -j MASQUERADE into one interface-address pool per ISP, and refuses it without -o or with bad ports", () => {

@@ -1,4 +1,5 @@
-import type { Pool, Protocol, Rule } from "../policy/model";
+import { type Fwmark, formatPortSpan, parseFwmark, parsePortSpan } from "../policy/match-criteria";
+import { type Pool, type Protocol, type Rule, zInterfaceName } from "../policy/model";
 import { type PolicyBuilder, safeComment } from "./builder";
 import { type DnatText, importDnat, parseDnat } from "./iptables-dnat";
 import { isIPv4, parseCidr } from "../address";
@@ -23,6 +24,10 @@ interface RuleText {
   toSource?: string;
   /** MASQUERADE --to-ports */
   toPorts?: string;
+  /** --dport / multiport --dports, as written ("80", "8000:8100") */
+  dports?: string[];
+  iif?: string;
+  mark?: string;
   persistent: boolean;
   comment?: string;
   notes: string[];
@@ -80,7 +85,7 @@ function parseRule(ws: string[]): RuleText | string {
       case "-m":
       case "--match": {
         const m = take();
-        if (m !== "comment" && m !== "tcp" && m !== "udp" && m !== "icmp") {
+        if (!["comment", "tcp", "udp", "icmp", "multiport", "mark"].includes(m)) {
           return `the match module "${m}" cannot be expressed in a Gatehouse rule`;
         }
         break;
@@ -89,13 +94,29 @@ function parseRule(ws: string[]): RuleText | string {
         r.comment = take();
         break;
       case "-i":
-      case "--in-interface":
-        return "an input interface (-i) cannot be expressed in a Gatehouse SNAT rule";
-      case "--sport":
+      case "--in-interface": {
+        const name = take();
+        // iptables' "eth+" is a prefix match: a rule names whole interfaces
+        if (name.endsWith("+")) return `the interface pattern "${name}" cannot be expressed: name each interface`;
+        r.iif = name;
+        break;
+      }
       case "--dport":
-      case "--source-port":
       case "--destination-port":
-        return `a port match (${w}) cannot be expressed: Gatehouse rules match on protocol, not ports`;
+      case "--dports":
+      case "--destination-ports":
+        if (r.dports !== undefined) return "two destination port matches cannot be expressed as one rule";
+        r.dports = take().split(",");
+        break;
+      case "--mark":
+        r.mark = take();
+        break;
+      case "--sport":
+      case "--source-port":
+      case "--sports":
+      case "--source-ports":
+      case "--ports":
+        return `a source port match (${w}) cannot be expressed: Gatehouse rules match destination ports only`;
       default:
         if (/^\[\d+:\d+\]$/.test(w)) break; // iptables-save -c counters
         return `the option "${w}" cannot be expressed in a Gatehouse rule`;
@@ -126,6 +147,35 @@ function parseToSource(text: string, changed: string[]): { range: string; ports:
   const to = Number(m[2] ?? m[1]);
   if (from < 1 || to > 65535 || from > to) return null;
   return { range, ports: { from, to } };
+}
+
+/** Ports, input interface and mark of a parsed rule in the model's words, or why not. */
+function importCriteria(
+  r: RuleText,
+  protocol: Protocol,
+): { dstPorts?: string[]; inInterfaces?: string[]; fwmark?: Fwmark } | string {
+  const out: { dstPorts?: string[]; inInterfaces?: string[]; fwmark?: Fwmark } = {};
+  if (r.dports !== undefined) {
+    if (protocol !== "tcp" && protocol !== "udp") return "a port match needs -p tcp or -p udp";
+    const spans: string[] = [];
+    for (const text of r.dports) {
+      const p = parsePortSpan(text);
+      if (!p.ok) return `the destination port ${p.error}`;
+      spans.push(formatPortSpan(p.value));
+    }
+    out.dstPorts = spans;
+  }
+  if (r.iif !== undefined) {
+    const name = zInterfaceName.safeParse(r.iif);
+    if (!name.success) return `the input interface "${r.iif}" ${name.error.issues[0]?.message ?? "is not valid"}`;
+    out.inInterfaces = [r.iif];
+  }
+  if (r.mark !== undefined) {
+    const m = parseFwmark(r.mark);
+    if (!m.ok) return `--mark ${r.mark}: ${m.error}`;
+    out.fwmark = m.value;
+  }
+  return out;
 }
 
 export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
@@ -269,6 +319,11 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       );
       continue;
     }
+    const criteria = importCriteria(parsed, protocol);
+    if (typeof criteria === "string") {
+      b.say(src, "not-imported", `not imported because ${criteria}`, changed);
+      continue;
+    }
     const target = parsed.target ?? "";
     if (target === "MASQUERADE" && parsed.oif === undefined) {
       b.say(
@@ -342,6 +397,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       source: { kind: "cidrs", cidrs: [source] },
       destinations: dest && dest !== "0.0.0.0/0" ? [dest] : [],
       protocol,
+      ...criteria,
       egress,
       action,
       comment: parsed.comment ? safeComment(parsed.comment) : `iptables line ${src.line}`,

@@ -1,3 +1,4 @@
+import { type Fwmark, parseFwmark } from "../policy/match-criteria";
 import type { Isp, Rule } from "../policy/model";
 import { MAX_PERSISTENCE_SECONDS, MAX_REAL_SERVERS, type RealServer, zHealthCheck } from "../policy/virtual-service";
 import { type PolicyBuilder, parseAlgorithm } from "./builder";
@@ -9,7 +10,7 @@ import { readHostPort, readScheduler, readWeight } from "./vs-text";
  * `ipvsadm`, comments, blank lines), with the lvs-snat and dsnat SNAT extensions:
  *
  *   -A -f 1 -s snat_sched                      lvs-snat's SNAT service (nothing to import by itself)
- *   -K -F from -T to -W gw --oif if -U a-b -O sh|sdh|random -N new_gw     lvs-snat SNAT rule
+ *   -K -F from -T to -W gw --oif if -U a-b -O sh|sdh|random -N new_gw [-f mark]   lvs-snat SNAT rule
  *   -P -f 1 -z address                         a local address, used by -K rules without -U
  *   -K --zone CIDR                             dsnat zone (first match, in the order given)
  *   -P --zone CIDR -z address[-b]              a local address of that zone (round robin)
@@ -106,6 +107,8 @@ interface SnatRuleText {
   range?: string;
   algo?: string;
   newGw?: string;
+  /** the fwmark service the rule belongs to (-f), when the line names one */
+  fwmark?: string;
 }
 
 export function importIpvsadm(b: PolicyBuilder, lines: SourceLine[]) {
@@ -190,6 +193,7 @@ export function importIpvsadm(b: PolicyBuilder, lines: SourceLine[]) {
         rule.range = p.opts.get("-U");
         rule.algo = p.opts.get("-O");
         rule.newGw = p.opts.get("-N");
+        rule.fwmark = p.opts.get("-f");
         snatRules.push(rule);
         break;
       }
@@ -437,8 +441,27 @@ function importLvsSnatRules(
       );
     }
   }
+  // one SNAT service's mark only brings traffic to lvs-snat, which Gatehouse classifies anyway;
+  // rules of several services are told apart by the operator's marks: those become a criterion
+  const marks = new Set(rules.flatMap((r) => (r.fwmark === undefined ? [] : [r.fwmark])));
   for (const r of rules) {
     const changed: string[] = [];
+    let fwmark: Fwmark | null = null;
+    let markNote = "";
+    if (r.fwmark !== undefined && marks.size < 2) {
+      markNote = ` (fwmark ${r.fwmark} only brings traffic to lvs-snat's one SNAT service: Gatehouse needs no mark)`;
+    } else if (r.fwmark !== undefined) {
+      const m = parseFwmark(r.fwmark);
+      if (!m.ok) {
+        b.say(
+          r.src,
+          "not-imported",
+          `not imported because its SNAT service's mark -f ${r.fwmark} tells it apart from other services, but Gatehouse reads an operator's mark in bits 0xf0000000 only (${m.error}): have your own rules set the mark there (say 0x10000000) and import again`,
+        );
+        continue;
+      }
+      fwmark = m.value;
+    }
     const from = normaliseCidr(r.from ?? "0.0.0.0/0", changed);
     const to = r.to === undefined ? "0.0.0.0/0" : normaliseCidr(r.to, changed);
     const algorithm = parseAlgorithm(r.algo ?? "sh");
@@ -535,6 +558,7 @@ function importLvsSnatRules(
       priority: null,
       source: { kind: "cidrs", cidrs: [from] },
       destinations: to === "0.0.0.0/0" ? [] : [to],
+      fwmark,
       egress,
       action,
       redirect,
@@ -543,7 +567,7 @@ function importLvsSnatRules(
     b.say(
       r.src,
       "imported",
-      `imported as ${b.ruleWords(rule)}${algoNote}${merged ? `; addresses merged with ${merged}` : ""}`,
+      `imported as ${b.ruleWords(rule)}${algoNote}${markNote}${merged ? `; addresses merged with ${merged}` : ""}`,
       changed,
     );
   }

@@ -1,3 +1,4 @@
+import { formatFwmark } from "./match-criteria";
 import { ALGORITHM_LABELS, ON_FAILOVER_LABELS, type Policy, RULE_ORDER_LABELS } from "./model";
 import type { EntityChange, FieldChange, PolicyDiff } from "./diff";
 import type { EntityKind } from "./entities";
@@ -46,6 +47,8 @@ function actionText(a: Record<string, unknown>, names: NameLookup): string {
   return String(a.type);
 }
 
+const obj0 = (v: unknown) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {});
+
 function sourceText(s: Record<string, unknown>, names: NameLookup): string {
   if (s.kind === "zone") return `zone ${quoted(names, String(s.zoneId))}`;
   return list(s.cidrs, "no networks");
@@ -56,6 +59,17 @@ export function valueText(kind: EntityKind | "settings", path: string, value: un
   const key = `${kind}.${path}`;
   // absent means the default order
   if (key === "settings.ruleOrder") return RULE_ORDER_LABELS[value === "list" ? "list" : "specificity"];
+  // a rule's further criteria are absent when unset: "any", not "—"
+  if (key === "rule.dstPorts" || key === "rule.inInterfaces") return list(value ?? [], "any");
+  if (key === "rule.fwmark") {
+    const m = obj0(value);
+    return typeof m.value === "number" && typeof m.mask === "number"
+      ? `mark ${formatFwmark({ value: m.value, mask: m.mask })}`
+      : "any";
+  }
+  if ((key === "rule.fwmark.value" || key === "rule.fwmark.mask") && typeof value === "number") {
+    return `0x${(value >>> 0).toString(16)}`;
+  }
   if (value === undefined) return "—";
   const obj = (v: unknown) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {});
   switch (key) {

@@ -7,6 +7,7 @@ import {
   zGatewaySpec,
 } from "../spec/schema";
 import type { Policy } from "./model";
+import { setCriteria } from "./match-criteria";
 import { compileVirtualServices } from "./compile-virtual-services";
 import { orderEntries, orderRules } from "./order";
 import { describeIssue, type PolicyIssue, validatePolicy } from "./validate";
@@ -127,6 +128,8 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
     source: source.text,
     destination: destination?.text ?? null,
     protocol: rule.protocol,
+    // written only when set: a spec without them is the same text as before the criteria existed
+    ...setCriteria(rule),
     egressIspId: rule.egressIspId,
     action: { ...rule.action },
     redirectIspId: rule.redirectIspId,

@@ -30,3 +30,14 @@ export const zPort = z
   .int("must be a whole number")
   .min(1, "must be 1 or more")
   .max(65535, "must be 65535 or less");
+
+/** Linux interface names: 1-15 characters, no '/', whitespace, ':' or shell metacharacters. */
+export const zInterfaceName = z
+  .string()
+  .min(1, "is required")
+  .max(15, "must be at most 15 characters (the Linux limit)")
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "may contain only letters, digits, '_', '.' and '-', starting with a letter or digit",
+  )
+  .refine((s) => s !== "." && s !== "..", "is not a valid interface name");

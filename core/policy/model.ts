@@ -2,27 +2,17 @@ import { z } from "zod";
 import { expandShortRange, isIPv4, parseAddressRange, parseCidr } from "../address";
 import { ON_FAILOVER, type OnFailover } from "../spec/failover-route";
 import { MAX_IP_RULE_PRIORITY_BASE } from "../spec/marks";
-import { ID_RE, zComment, zId, zIPv4, zName, zPort } from "./fields";
+import { ID_RE, zComment, zId, zInterfaceName, zIPv4, zName, zPort } from "./fields";
+import { zMatchCriteria } from "./match-criteria";
 import { zVirtualService } from "./virtual-service";
 
-export { ID_RE, zComment, zId, zIPv4, zName, zPort };
+export { ID_RE, zComment, zId, zInterfaceName, zIPv4, zName, zPort };
 
 /**
  * The policy model: the shapes of ISPs, pools, zones, rules and cluster settings, shared by the
  * UI forms, the API and the compiler. Field-level checks live here so that every boundary gives
  * the same message; cross-entity checks live in validate.ts.
  */
-
-/** Linux interface names: 1-15 characters, no '/', whitespace, ':' or shell metacharacters. */
-export const zInterfaceName = z
-  .string()
-  .min(1, "is required")
-  .max(15, "must be at most 15 characters (the Linux limit)")
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-    "may contain only letters, digits, '_', '.' and '-', starting with a letter or digit",
-  )
-  .refine((s) => s !== "." && s !== "..", "is not a valid interface name");
 
 export const zCidr = z
   .string()
@@ -219,6 +209,7 @@ export const zRuleFields = z.object({
   source: zRuleSource,
   destinations: z.array(zCidr).max(64, "at most 64 networks").default([]),
   protocol: zProtocol.default("any"),
+  ...zMatchCriteria,
   egressIspId: zId.nullable().default(null),
   action: zRuleAction,
   redirectIspId: zId.nullable().default(null),

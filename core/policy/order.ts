@@ -1,11 +1,12 @@
 import type { Policy, Rule, RuleOrderMode } from "./model";
 import { type Cidr, parseCidr } from "../address";
+import { criteriaCount } from "./match-criteria";
 
 /**
  * The effective rule order of docs/semantics.md. Every rule expands into one entry per
  * (source network, destination network). In the cluster's default mode, "most specific first",
- * entries sort by priority (unset last), longer source prefix, longer destination prefix, then
- * creation order. In "the order listed" they sort by the rule's place in the list: priority
+ * entries sort by priority (unset last), longer source prefix, longer destination prefix, more of
+ * the further criteria (input interface, destination ports, fwmark), then creation order. In "the order listed" they sort by the rule's place in the list: priority
  * (unset last), then creation order, so a new rule lands at the end; a rule's own entries stay
  * together. The remaining keys (rule id, then the networks' addresses) only make the order total,
  * so it never depends on how the policy's arrays happen to be ordered.
@@ -63,6 +64,9 @@ export function compareEntries(a: OrderedEntry, b: OrderedEntry, mode: RuleOrder
   const da = a.destination?.prefix ?? 0;
   const db = b.destination?.prefix ?? 0;
   if (da !== db) return db - da;
+  const ca = criteriaCount(a.rule);
+  const cb = criteriaCount(b.rule);
+  if (ca !== cb) return cb - ca;
   if (a.rule.seq !== b.rule.seq) return a.rule.seq - b.rule.seq;
   if (a.rule.id !== b.rule.id) return a.rule.id < b.rule.id ? -1 : 1;
   if (a.source.start !== b.source.start) return a.source.start < b.source.start ? -1 : 1;

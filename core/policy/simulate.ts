@@ -10,6 +10,7 @@ import {
 import { rulePlace } from "./rule-name";
 import type { GatewaySpec, SpecEntry } from "../spec/schema";
 import { z } from "zod";
+import { formatFwmark } from "./match-criteria";
 import { ALGORITHM_LABELS, MAX_ISPS, zId } from "./model";
 
 /**
@@ -70,8 +71,8 @@ function list(items: readonly string[]): string {
 
 const unique = (xs: Iterable<string>) => [...new Set(xs)];
 
-/** decide checks source, destination, protocol, egress in this order; a later failure means the earlier checks passed. */
-const MISS_ORDER: readonly MissReason[] = ["source", "destination", "protocol", "egress"];
+/** decide checks source, destination, protocol, port, interface, mark, egress in this order; a later failure means the earlier checks passed. */
+const MISS_ORDER: readonly MissReason[] = ["source", "destination", "protocol", "port", "interface", "mark", "egress"];
 
 /**
  * Explains why a rule did not match. Only the entries that got furthest are described: when the
@@ -91,6 +92,29 @@ function missSentences(misses: readonly EntryMiss[], p: Packet, ispName: (id: st
   const proto = by("protocol");
   if (proto.length > 0) {
     out.push(`protocol ${p.protocol} is not ${list(unique(proto.map((e) => e.protocol)))}`);
+  }
+  const port = by("port");
+  if (port.length > 0) {
+    const wanted = list(unique(port.flatMap((e) => e.dstPorts ?? [])));
+    out.push(
+      p.dstPort === undefined
+        ? `the packet has no destination port, and the rule matches only ports ${wanted}`
+        : `destination port ${p.dstPort} is not ${wanted}`,
+    );
+  }
+  const iif = by("interface");
+  if (iif.length > 0) {
+    const wanted = list(unique(iif.flatMap((e) => (e.inInterfaces ?? []).map((n) => `"${n}"`))));
+    out.push(
+      p.inInterface === undefined
+        ? `no input interface was given, and the rule matches only traffic coming in by ${wanted}`
+        : `it comes in by "${p.inInterface}", not ${wanted}`,
+    );
+  }
+  const mark = by("mark");
+  if (mark.length > 0) {
+    const wanted = list(unique(mark.flatMap((e) => (e.fwmark ? [formatFwmark(e.fwmark)] : []))));
+    out.push(`mark 0x${((p.mark ?? 0) >>> 0).toString(16)} does not match ${wanted}`);
   }
   const egress = by("egress");
   if (egress.length > 0) {

@@ -581,6 +581,7 @@ function checkRules(
     if (rule.egressIspId !== null && !p.known.isp.has(rule.egressIspId)) {
       add(["egressIspId"], `egress ISP "${rule.egressIspId}" does not exist`);
     }
+    checkCriteria(rule, [...isps.values()], add);
     const action = rule.action;
     if (action.type === "snat" && !p.known.pool.has(action.poolId)) {
       add(["action", "poolId"], `SNAT pool "${action.poolId}" does not exist`);
@@ -742,4 +743,23 @@ export function describeIssue(policy: Policy, issue: PolicyIssue): string {
       ? `${ENTITY_NOUN[issue.entity]} ${issue.id}`
       : `${LIST_KEY[issue.entity]}`;
   return `${who}: ${issue.message}`;
+}
+
+/**
+ * The further criteria: ports exist only for tcp and udp, and connections that come in from an
+ * ISP are never classified (they are not the LAN's), so an ISP's interface is no input interface.
+ */
+function checkCriteria(rule: Rule, isps: Isp[], add: (path: (string | number)[], message: string) => void) {
+  if ((rule.dstPorts ?? []).length > 0 && rule.protocol !== "tcp" && rule.protocol !== "udp") {
+    add(["dstPorts"], "destination ports need protocol tcp or udp");
+  }
+  (rule.inInterfaces ?? []).forEach((name, i) => {
+    const isp = isps.find((x) => x.interface === name);
+    if (isp !== undefined) {
+      add(
+        ["inInterfaces", i],
+        `"${name}" is the interface of ISP "${isp.name}": traffic coming in from an ISP is not the LAN's and no rule sees it`,
+      );
+    }
+  });
 }

@@ -2,6 +2,7 @@ import { type Isp, type Policy, type Pool, poolHasAddresses, type Rule } from ".
 import { type Cidr, type Interval, intervalSize, parseAddressRange, parseCidr } from "../address";
 import { type OrderedEntry, orderEntries, orderModeOf, rulePositions } from "./order";
 import { rulesNamed } from "./rule-name";
+import { criteriaCount } from "./match-criteria";
 import { fmt } from "./validate";
 import { slicesInForce } from "./pool-slices";
 import { describeEntity, LIST_KEY, type PolicyEntity, type PolicyPart } from "./entities";
@@ -25,7 +26,8 @@ export type WarningCode =
   | "failover-no-pool"
   | "failover-pool-mismatch"
   | "failover-no-backup"
-  | "backup-no-default-pool";
+  | "backup-no-default-pool"
+  | "rule-iif-not-lan";
 
 export interface PolicyWarning {
   entity: PolicyPart;
@@ -86,7 +88,8 @@ function coveringCombos(e: OrderedEntry): string[] {
 
 /**
  * A rule is shadowed when each of its entries is contained by one earlier entry in source,
- * destination, protocol and egress. Coverage by several earlier entries together (two /25s over
+ * destination, protocol and egress, and that entry sets none of the further criteria (ports,
+ * input interfaces, mark). Coverage by several earlier entries together (two /25s over
  * a /24) is not detected, so the warning is never wrong, only sometimes missing.
  *
  * Earlier entries are indexed by exact (source network, destination network); an entry looks up
@@ -128,6 +131,8 @@ function shadowedRules(policy: Policy, entries: OrderedEntry[], positions: Map<s
       coveredBy.set(e.rule.id, set);
     }
 
+    // an entry with ports, input interfaces or a mark takes only some packets: it covers nothing
+    if (criteriaCount(e.rule) > 0) continue;
     srcPrefixes.add(k.srcPrefix);
     dstPrefixes.add(k.dstPrefix);
     const sk = keyOf(k.srcStart, k.srcPrefix);
@@ -486,7 +491,30 @@ export function policyWarnings(policy: Policy): PolicyWarning[] {
   unusedPools(policy, out);
   undersizedPools(policy, sources, positions, out);
   poolsAndFailover(policy, out);
+  inputInterfaces(policy, out);
   return out;
+}
+
+/**
+ * With LAN interfaces named, a rule's input interface that is none of them (nor an internal one)
+ * is most likely a typo or a name another gateway uses: LAN traffic never comes in by it.
+ */
+function inputInterfaces(policy: Policy, out: PolicyWarning[]) {
+  const { lanInterfaces, internalInterfaces } = policy.settings;
+  if (lanInterfaces.length === 0) return;
+  const known = new Set([...lanInterfaces, ...internalInterfaces]);
+  for (const rule of policy.rules) {
+    const unknown = (rule.inInterfaces ?? []).filter((n) => !known.has(n));
+    if (unknown.length === 0) continue;
+    out.push({
+      entity: "rule",
+      id: rule.id,
+      code: "rule-iif-not-lan",
+      path: ["inInterfaces"],
+      message: `matches input interface ${joinAnd(unknown.map((n) => `"${n}"`))}, which is not among the cluster's LAN or internal interfaces`,
+      related: [],
+    });
+  }
 }
 
 /** A warning as one line for lists away from its entity. */

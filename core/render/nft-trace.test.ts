@@ -467,6 +467,18 @@ const arbEntry = fc
     fallback: fc.option(fc.constantFrom(...poolIds, "pm"), { freq: 3 }),
     onFailover: fc.constantFrom("follow" as const, "follow" as const, "stay" as const, "own" as const),
     failoverIsp: fc.constantFrom(...ispIds),
+    dstPorts: fc.option(fc.constantFrom<string[]>(["443"], ["80", "8000-8100"], ["1-1024"]), {
+      freq: 3,
+      nil: undefined,
+    }),
+    inInterfaces: fc.option(fc.constantFrom<string[]>(["lan0"], ["lan1"], ["lan0", "lan2"]), {
+      freq: 3,
+      nil: undefined,
+    }),
+    fwmark: fc.option(
+      fc.constantFrom({ value: 0x10000000, mask: 0x10000000 }, { value: 0x20000000, mask: 0xf0000000 }),
+      { freq: 3 },
+    ),
     action: fc.oneof(
       fc.record({ snat: fc.constantFrom(...poolIds, "pm"), algorithm: fc.constantFrom(...ALGORITHMS) }),
       fc.constant("exclude" as const),
@@ -482,6 +494,9 @@ const arbEntry = fc
       fallback: e.fallback,
       onFailover: e.onFailover,
       failoverIsp: e.onFailover === "own" ? e.failoverIsp : null,
+      dstPorts: e.dstPorts,
+      inInterfaces: e.inInterfaces,
+      fwmark: e.fwmark,
     }),
   );
 
@@ -531,7 +546,10 @@ const arbPacket = fc.record({
   dst: fc.constantFrom(...dstAddrs),
   protocol: fc.constantFrom("tcp" as const, "udp" as const, "icmp" as const),
   srcPort: fc.integer({ min: 1, max: 65535 }),
-  dstPort: fc.integer({ min: 1, max: 65535 }),
+  dstPort: fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(80, 443, 1024, 8000, 8100, 8101)),
+  inInterface: fc.constantFrom("lan0", "lan1", "lan2"),
+  // what the operator's own rules set, in the bits Gatehouse leaves to them
+  mark: fc.constantFrom(0, 0x10000000, 0x20000000, 0x30000000, 0xa0000000),
   routedIspId: fc.option(fc.constantFrom(...ispIds), { freq: 6 }),
   // the lookup before routing may disagree with the kernel's real choice (ECMP, iif rules)
   lookupIspId: fc.option(fc.option(fc.constantFrom(...ispIds), { freq: 6 }), { freq: 2, nil: undefined }),

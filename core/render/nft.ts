@@ -1,6 +1,7 @@
 import type { FailoverState } from "../spec/decide";
 import { GH_MASK, MARK_ACTION_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_REROUTE, MARK_VS_DR } from "../spec/marks";
-import type { GatewaySpec, SpecIsp } from "../spec/schema";
+import { criteriaOf, formatPortSpan, portSpans } from "../policy/match-criteria";
+import type { GatewaySpec, SpecEntry, SpecIsp } from "../spec/schema";
 import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
 import {
   ARP_CHAIN_IN,
@@ -219,6 +220,8 @@ type Stage = "pre" | "post";
 interface RuleItem {
   dst: Range[] | null;
   protocol: string;
+  /** the further criteria, already in nft's words ("" when unset): compared as text when merging */
+  criteria: string;
   egress: number | null;
   verdict: string;
   /** the rule's named counter; null: rendered without counters */
@@ -244,6 +247,26 @@ function countingOf(t: Target, stage: Stage): Counting {
   return isps.length === 0 ? "none" : isps;
 }
 
+const oneOrSet = (items: string[]) => (items.length === 1 ? (items[0] as string) : `{ ${items.join(", ")} }`);
+
+/**
+ * Destination ports, input interfaces and the operator's mark. The mark is read under the
+ * operator's mask, which the policy keeps clear of the bits Gatehouse writes (GH_MASK), so the
+ * ISP number the routed chains put into the mark before the entries run never hides it.
+ */
+function criteriaText(entry: SpecEntry): string {
+  const e = criteriaOf(entry);
+  const parts: string[] = [];
+  if (e.dstPorts.length > 0) {
+    // ports exist only for tcp and udp; the policy checks say so, the datapath makes sure
+    if (entry.protocol !== "tcp" && entry.protocol !== "udp") parts.push("meta l4proto { tcp, udp }");
+    parts.push(`th dport ${oneOrSet(portSpans(e.dstPorts).map((p) => formatPortSpan(p)))}`);
+  }
+  if (e.inInterfaces.length > 0) parts.push(`iifname ${oneOrSet([...e.inInterfaces].sort().map(quote))}`);
+  if (e.fwmark !== null) parts.push(`meta mark & ${hex(e.fwmark.mask)} == ${hex(e.fwmark.value)}`);
+  return parts.join(" ");
+}
+
 function itemText(item: RuleItem): string[] {
   const parts: string[] = [];
   if (item.dst !== null) {
@@ -251,6 +274,7 @@ function itemText(item: RuleItem): string[] {
     parts.push(ranges.length === 1 ? `ip daddr ${ranges[0]}` : `ip daddr { ${ranges.join(", ")} }`);
   }
   if (item.protocol !== "any") parts.push(`meta l4proto ${item.protocol}`);
+  if (item.criteria !== "") parts.push(item.criteria);
   if (item.egress !== null) parts.push(`meta mark & ${hex(MARK_ISP_MASK)} == ${hex(item.egress)}`);
   const count = `counter name ${item.counter}`;
   if (item.counter === null || item.counts === "none") return [[...parts, item.verdict].join(" ")];
@@ -274,6 +298,7 @@ function compactRules(items: RuleItem[]): string[] {
       last.dst !== null &&
       item.dst !== null &&
       last.protocol === item.protocol &&
+      last.criteria === item.criteria &&
       last.egress === item.egress &&
       last.verdict === item.verdict &&
       last.counter === item.counter &&
@@ -284,7 +309,7 @@ function compactRules(items: RuleItem[]): string[] {
     }
     merged.push({ ...item, dst: item.dst === null ? null : [...item.dst] });
     // a rule with no condition decides every packet that reaches it: the rest is dead
-    if (item.dst === null && item.protocol === "any" && item.egress === null) break;
+    if (item.dst === null && item.protocol === "any" && item.criteria === "" && item.egress === null) break;
   }
   return merged.flatMap(itemText);
 }
@@ -297,6 +322,7 @@ function renderClassifier(b: Builder, stage: Stage): string[] {
     entryVerdicts.set(e, {
       dst: e.entry.destination === null ? null : [cidrRange(e.entry.destination)],
       protocol: e.entry.protocol,
+      criteria: criteriaText(e.entry),
       egress: e.egress?.index ?? null,
       verdict: b.verdict(e.target, stage),
       counter: b.ruleCounters ? ruleCounter(e.entry.ruleId) : null,

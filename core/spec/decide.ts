@@ -1,5 +1,6 @@
 import { containsAddress, ipv4ToBigInt, parseCidr } from "../address";
 import { resolveFailover, specFailoverView } from "./failover-route";
+import { interfaceMatches, markMatches, portMatches } from "../policy/match-criteria";
 import { jhash, reciprocalScale, registerBytes } from "./jhash";
 import type { GatewaySpec, SpecEntry, SpecIsp, SpecPool } from "./schema";
 
@@ -27,12 +28,16 @@ export interface Packet {
    * a multipath route, blind to `iif` rules); undefined: the same as routedIspId
    */
   lookupIspId?: string | null;
+  /** the interface the packet came in by; undefined: unknown, matches no rule that names one */
+  inInterface?: string;
+  /** the packet's mark as the operator's own rules left it; undefined: 0 */
+  mark?: number;
 }
 
 /** Which ISPs are failed over right now and to which backup (only real switches: never to a down backup). */
 export type FailoverState = ReadonlyMap<string, string>;
 
-export type MissReason = "source" | "destination" | "protocol" | "egress";
+export type MissReason = "source" | "destination" | "protocol" | "port" | "interface" | "mark" | "egress";
 
 export interface EntryMiss {
   entry: SpecEntry;
@@ -86,6 +91,9 @@ export function entryMiss(entry: SpecEntry, p: Packet): MissReason | null {
     if (!dst.ok || !containsAddress(dst.value, p.dst)) return "destination";
   }
   if (entry.protocol !== "any" && entry.protocol !== p.protocol) return "protocol";
+  if (!portMatches(entry.dstPorts, p.dstPort)) return "port";
+  if (!interfaceMatches(entry.inInterfaces, p.inInterface)) return "interface";
+  if (!markMatches(entry.fwmark, p.mark)) return "mark";
   if (entry.egressIspId !== null && entry.egressIspId !== p.routedIspId) return "egress";
   return null;
 }

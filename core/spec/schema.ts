@@ -16,6 +16,7 @@ import {
   zProtocol,
   zRuleAction,
 } from "../policy/model";
+import { zMatchCriteria } from "../policy/match-criteria";
 
 /**
  * GatewaySpec: the desired state the console sends to one gateway's agent. It is compiled from a
@@ -105,6 +106,8 @@ export const zSpecEntry = z.object({
   /** null: any destination */
   destination: zCidr.nullable(),
   protocol: zProtocol,
+  /** destination ports, input interfaces and an operator's mark; defaults: any (a spec from before them) */
+  ...zMatchCriteria,
   /** null: any ISP */
   egressIspId: zId.nullable(),
   action: zSpecAction,

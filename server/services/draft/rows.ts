@@ -21,6 +21,7 @@ import {
   zRuleAction,
   zRuleSource,
 } from "../../../core/policy/model";
+import { setCriteria, zMatchCriteria } from "../../../core/policy/match-criteria";
 import { type VirtualService, zVirtualServiceFields } from "../../../core/policy/virtual-service";
 import { z } from "zod";
 
@@ -30,6 +31,8 @@ import { z } from "zod";
  */
 
 const zStrings = z.array(z.string());
+/** only the criteria a rule sets are stored: "{}" is a rule without any */
+const zRuleCriteria = z.object(zMatchCriteria);
 const json = <T>(schema: z.ZodType<T>, text: string): T => schema.parse(JSON.parse(text));
 
 export const ispFromRow = (r: IspRow): Isp => ({
@@ -106,6 +109,7 @@ export const ruleFromRow = (r: RuleRow): Rule => ({
   source: json(zRuleSource, r.source),
   destinations: json(zStrings, r.destinations),
   protocol: r.protocol as Rule["protocol"],
+  ...json(zRuleCriteria, r.criteria),
   egressIspId: r.egressIspId,
   action: json(zRuleAction, r.action),
   redirectIspId: r.redirectIspId,
@@ -121,6 +125,7 @@ export const ruleToData = (r: Omit<Rule, "id" | "seq">) => ({
   source: JSON.stringify(r.source),
   destinations: JSON.stringify(r.destinations),
   protocol: r.protocol,
+  criteria: JSON.stringify(setCriteria(r)),
   egressIspId: r.egressIspId,
   action: JSON.stringify(r.action),
   redirectIspId: r.redirectIspId,

@@ -33,6 +33,8 @@ function searchText(names: Map<string, string>, rule: Rule, position: number): s
     `${rulePlace(position)} `,
     rule.comment,
     rule.protocol,
+    ...(rule.dstPorts ?? []).map((p) => `port ${p}`),
+    ...(rule.inInterfaces ?? []),
     rule.action.type,
     ...rule.destinations,
     ...(rule.source.kind === "cidrs" ? rule.source.cidrs : [name(rule.source.zoneId)]),

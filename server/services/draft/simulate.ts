@@ -4,7 +4,7 @@ import type { GatewaySpec } from "../../../core/spec/schema";
 import type { Db } from "../../db";
 import { invalid } from "../../errors";
 import { compileGatewaySpec, type IspFailover, PolicyCompileError } from "../../../core/policy/compile";
-import { type Policy, zId, zIPv4, zPort } from "../../../core/policy/model";
+import { type Policy, zId, zInterfaceName, zIPv4, zPort } from "../../../core/policy/model";
 import {
   type RoutedSimulation,
   type RoutingChoice,
@@ -33,6 +33,15 @@ export const zSimulateInput = z.object({
     protocol: z.enum(["tcp", "udp", "icmp"]),
     srcPort: zPort.optional(),
     dstPort: zPort.optional(),
+    /** the interface the connection comes in by; absent: unknown (rules that name one do not match) */
+    inInterface: zInterfaceName.optional(),
+    /** the packet's mark as the operator's own rules set it; absent: 0 */
+    mark: z
+      .number()
+      .int("must be a whole number")
+      .min(0, "must be 0 or more")
+      .max(0xffffffff, "must fit in 32 bits")
+      .optional(),
     /** without `route`: the ISP the gateway's routing picked; null or absent: answer for each ISP */
     routedIspId: zId.nullable().optional(),
   }),

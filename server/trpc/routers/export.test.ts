@@ -39,9 +39,9 @@ describe.each(PROVIDERS)("export and policy documents on %s", (provider) => {
     // the same document into an empty cluster: the draft becomes exactly revision 1's policy
     const b = await op.cluster.create({ name: "exp-b" });
     const plan = await op.document.plan({ clusterId: b.id, yaml: yaml.text });
-    // the ISPs, pools (one of them eth2's interface address) and rules, and the virtual service
-    // the sample's DNAT line became
-    expect(plan.summary.added).toBe(12);
+    // the ISPs, pools (one of them eth2's interface address) and rules (one by destination port), and
+    // the virtual service the sample's DNAT line became
+    expect(plan.summary.added).toBe(14);
     await op.document.write({ clusterId: b.id, yaml: yaml.text, draftVersion: plan.draftVersion });
     expect(await h.db.virtualService.count({ where: { clusterId: b.id } })).toBe(1);
     const again = await viewer.export.policy({ clusterId: b.id, revision: "draft", format: "yaml" });

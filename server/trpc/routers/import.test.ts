@@ -47,12 +47,13 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     expect(first.lines.find((l) => l.line === 12)?.message).toMatch(
       /^imported as virtual service "tcp-192.0.2.80-80" .*--mode nth/,
     );
-    // MASQUERADE on eth2 becomes the interface-address pool of the ISP there
+    // MASQUERADE on eth2 becomes the interface-address pool of the ISP there; the port-25 SNAT line is
+    // a rule with destination ports, with its own one-address pool
     expect(first.counts).toEqual({
       isps: 0,
-      pools: 3,
+      pools: 4,
       zones: 0,
-      rules: 6,
+      rules: 7,
       virtualServices: 1,
       haSettings: 0,
       gatewaySettings: 0,
@@ -63,13 +64,14 @@ describe.each(PROVIDERS)("import into the draft on %s", (provider) => {
     const out = await op.import.add({ clusterId, text, draftVersion: first.draftVersion });
     expect(out.added).toEqual(first.counts);
     const rules = await op.rule.list({ clusterId, offset: 0, limit: 50 });
-    expect(rules.total).toBe(6);
+    expect(rules.total).toBe(7);
     const pools = await op.pool.list({ clusterId });
     expect(pools.filter((p) => p.entity.mode === "interface").map((p) => p.entity.addresses)).toEqual([[]]);
     // an iptables chain is first-match: the empty cluster's rules now apply in the order listed
     expect(first.notes.join(" ")).toMatch(/rules will apply in the order listed/);
     expect((await op.cluster.get({ id: clusterId })).settings.ruleOrder).toBe("list");
     expect((await op.rule.orderModePreview({ clusterId, mode: "list" })).current).toBe("list");
+    expect(rules.rules.find((r) => r.rule.dstPorts?.length)?.rule).toMatchObject({ protocol: "tcp", dstPorts: ["25"] });
     // the DNAT cascade is a virtual service of the draft
     const vs = await h.db.virtualService.findMany({ where: { clusterId } });
     expect(vs.map((v) => v.name)).toEqual(["tcp-192.0.2.80-80"]);

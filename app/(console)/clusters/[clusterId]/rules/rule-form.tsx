@@ -8,6 +8,7 @@ import { CheckField, Field, inputProps } from "@/app/components/field";
 import { useClusterEntities } from "@/app/components/hooks";
 import { joinList, numberField, splitList } from "@/app/components/list-text";
 import { type WarningItem, WarningSentences } from "@/app/components/warnings";
+import { OPERATOR_MARK_BITS } from "@/core/policy/match-criteria";
 import { RuleCountersPanel } from "./rule-hits";
 import {
   ALGORITHM_LABELS,
@@ -29,6 +30,11 @@ const FIELD_KEYS = [
   "source.cidrs",
   "destinations",
   "protocol",
+  "dstPorts",
+  "inInterfaces",
+  "fwmark",
+  "fwmark.value",
+  "fwmark.mask",
   "egressIspId",
   "action",
   "action.poolId",
@@ -48,6 +54,10 @@ interface FormState {
   cidrs: string;
   destinations: string;
   protocol: Protocol;
+  dstPorts: string;
+  inInterfaces: string;
+  markValue: string;
+  markMask: string;
   egressIspId: string;
   actionType: "snat" | "exclude" | "drop";
   poolId: string;
@@ -68,6 +78,10 @@ function initialState(r: Rule | null): FormState {
     cidrs: r?.source.kind === "cidrs" ? joinList(r.source.cidrs) : "",
     destinations: joinList(r?.destinations ?? []),
     protocol: r?.protocol ?? "any",
+    dstPorts: joinList(r?.dstPorts ?? []),
+    inInterfaces: joinList(r?.inInterfaces ?? []),
+    markValue: r?.fwmark ? hex(r.fwmark.value) : "",
+    markMask: r?.fwmark ? hex(r.fwmark.mask) : "",
     egressIspId: r?.egressIspId ?? "",
     actionType: r?.action.type ?? "snat",
     poolId: r?.action.type === "snat" ? r.action.poolId : "",
@@ -79,6 +93,17 @@ function initialState(r: Rule | null): FormState {
     enabled: r?.enabled ?? true,
     comment: r?.comment ?? "",
   };
+}
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+
+/** "0x10000000" or decimal; text that is no number stays NaN so the schema names the field. */
+const markNumber = (s: string) => (/^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(s) ? Number(s) : Number.NaN);
+
+/** No value and no mask: any mark. A value alone is read under all the operator's bits. */
+function fwmarkField(value: string, mask: string) {
+  if (value.trim() === "" && mask.trim() === "") return null;
+  return { value: markNumber(value), mask: mask.trim() === "" ? OPERATOR_MARK_BITS : markNumber(mask) };
 }
 
 const orUndefined = (s: string) => (s === "" ? undefined : s);
@@ -93,6 +118,9 @@ function toFields(s: FormState) {
         : { kind: "cidrs" as const, cidrs: splitList(s.cidrs) },
     destinations: splitList(s.destinations),
     protocol: s.protocol,
+    dstPorts: splitList(s.dstPorts),
+    inInterfaces: splitList(s.inInterfaces),
+    fwmark: fwmarkField(s.markValue, s.markMask),
     egressIspId: orNull(s.egressIspId),
     action:
       s.actionType === "snat"
@@ -272,6 +300,33 @@ export function RuleForm({
                 </option>
               ))}
             </select>
+          </Field>
+          <Field
+            id="rule-ports"
+            label="Destination ports"
+            hint="(tcp or udp; 443, 8000-8100; empty: any)"
+            errors={e("dstPorts")}
+          >
+            <input {...form.bind("dstPorts", "rule-ports", "dstPorts")} className="mono" />
+          </Field>
+          <Field
+            id="rule-iif"
+            label="Input interfaces"
+            hint="(as named on every gateway; empty: any)"
+            errors={e("inInterfaces")}
+          >
+            <input {...form.bind("inInterfaces", "rule-iif", "inInterfaces")} className="mono" />
+          </Field>
+          <Field
+            id="rule-mark"
+            label="Fwmark value"
+            hint="(set by your own rules, in bits 0xf0000000; empty: any)"
+            errors={e("fwmark.value") ?? e("fwmark")}
+          >
+            <input {...form.bind("markValue", "rule-mark", "fwmark.value")} className="mono" />
+          </Field>
+          <Field id="rule-mark-mask" label="Fwmark mask" hint="(empty: 0xf0000000)" errors={e("fwmark.mask")}>
+            <input {...form.bind("markMask", "rule-mark-mask", "fwmark.mask")} className="mono" />
           </Field>
           <Field
             id="rule-egress"

@@ -123,6 +123,9 @@ export function RuleTableRow({
         {c.to}
       </td>
       <td className="cell-main">{c.protocol}</td>
+      <td className="cell-main mono" title={c.criteria}>
+        {c.criteria}
+      </td>
       <td className="cell-main" title={c.egress}>
         {c.egress}
       </td>

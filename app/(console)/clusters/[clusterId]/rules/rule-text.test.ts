@@ -32,6 +32,7 @@ describe("rule cells", () => {
       from: "zone office",
       to: "any",
       protocol: "any",
+      criteria: "—",
       egress: "any",
       pool: "telia-a",
       algorithm: "sdh",
@@ -59,5 +60,16 @@ describe("rule cells", () => {
       redirect: "203.0.113.1 (cogent)",
     });
     expect(ruleCells({ ...base, action: { type: "drop" } }, names, isps).pool).toBe("drop");
+  });
+
+  it("lists ports, input interfaces and the mark in one cell", () => {
+    const r: Rule = {
+      ...base,
+      protocol: "tcp",
+      dstPorts: ["443", "8000-8100"],
+      inInterfaces: ["lan1"],
+      fwmark: { value: 0x10000000, mask: 0xf0000000 },
+    };
+    expect(ruleCells(r, names, isps).criteria).toBe("port 443, 8000-8100 · in lan1 · mark 0x10000000/0xf0000000");
   });
 });

@@ -1,3 +1,4 @@
+import { criteriaOf, formatFwmark } from "@/core/policy/match-criteria";
 import { ALGORITHM_LABELS, type Rule } from "@/core/policy/model";
 
 /**
@@ -9,6 +10,8 @@ export interface RuleCells {
   from: string;
   to: string;
   protocol: string;
+  /** destination ports, input interfaces and fwmark, or "—" */
+  criteria: string;
   egress: string;
   pool: string;
   algorithm: string;
@@ -41,10 +44,21 @@ export function ruleCells(
     from,
     to,
     protocol: rule.protocol,
+    criteria: criteriaText(rule),
     egress: rule.egressIspId ? name(rule.egressIspId) : "any",
     pool,
     algorithm: a.type === "snat" ? a.algorithm : "—",
     algorithmLabel: a.type === "snat" ? ALGORITHM_LABELS[a.algorithm] : "",
     redirect,
   };
+}
+
+/** "port 443, 8000-8100 · in lan1 · mark 0x10000000/0xf0000000", or "—" for a rule without any. */
+export function criteriaText(rule: Rule): string {
+  const c = criteriaOf(rule);
+  const parts: string[] = [];
+  if (c.dstPorts.length > 0) parts.push(`port ${c.dstPorts.join(", ")}`);
+  if (c.inInterfaces.length > 0) parts.push(`in ${c.inInterfaces.join(", ")}`);
+  if (c.fwmark !== null) parts.push(`mark ${formatFwmark(c.fwmark)}`);
+  return parts.length === 0 ? "—" : parts.join(" · ");
 }

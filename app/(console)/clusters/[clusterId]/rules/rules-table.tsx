@@ -25,7 +25,7 @@ import type { IspInfo } from "./rule-text";
 import type { PagedRules, RuleRow } from "./use-paged-rules";
 import type { RuleSelection } from "./use-rule-selection";
 
-const COLUMNS = 14;
+const COLUMNS = 15;
 
 /**
  * The rules table: a virtual grid of the matching rules with selection, enable toggles, moves
@@ -174,6 +174,7 @@ export function RulesTable({
                 <col style={{ width: "11%" }} />
                 <col style={{ width: 50 }} />
                 <col style={{ width: "8%" }} />
+                <col style={{ width: "8%" }} />
                 <col style={{ width: "9%" }} />
                 {/* wide enough for the longest algorithm name, "random" */}
                 <col style={{ width: 74 }} />
@@ -202,6 +203,9 @@ export function RulesTable({
                   <th scope="col">From</th>
                   <th scope="col">To</th>
                   <th scope="col">Proto</th>
+                  <th scope="col" title="Destination ports, input interfaces, operator's fwmark">
+                    Also
+                  </th>
                   <th scope="col">Egress ISP</th>
                   <th scope="col">Pool</th>
                   <th scope="col" title="Algorithm">

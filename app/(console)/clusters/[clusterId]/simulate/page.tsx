@@ -11,7 +11,7 @@ import { useClusterEntities } from "@/app/components/hooks";
 import { numberField } from "@/app/components/list-text";
 import { errorMessage } from "@/app/lib/errors";
 import { useTRPC } from "@/app/lib/trpc";
-import { ALGORITHM_LABELS, zIPv4, zPort } from "@/core/policy/model";
+import { ALGORITHM_LABELS, zInterfaceName, zIPv4, zPort } from "@/core/policy/model";
 import type { RoutingChoice } from "@/core/policy/simulate";
 import "@/app/components/editing.css";
 import { InboundSimulator } from "./inbound";
@@ -23,6 +23,8 @@ const zPacket = z.object({
   protocol: z.enum(["tcp", "udp", "icmp"]),
   srcPort: zPort.optional(),
   dstPort: zPort.optional(),
+  inInterface: zInterfaceName.optional(),
+  mark: z.number("must be a number such as 0x10000000").int().min(0).max(0xffffffff, "must fit in 32 bits").optional(),
 });
 
 const OUTCOME: Record<string, { label: string; cls: string }> = {
@@ -37,6 +39,8 @@ const LABELS: Record<string, string> = {
   dst: "Destination address",
   srcPort: "Source port",
   dstPort: "Destination port",
+  inInterface: "Input interface",
+  mark: "Mark",
   protocol: "Protocol",
 };
 
@@ -81,6 +85,8 @@ export default function SimulatePage() {
     protocol: "tcp" as "tcp" | "udp" | "icmp",
     srcPort: "",
     dstPort: "443",
+    inInterface: "",
+    mark: "",
     routing: "route" as RoutingField,
     /** ISPs not ticked as next hops of the route; every ISP is one until unticked */
     notNextHops: [] as string[],
@@ -98,6 +104,13 @@ export default function SimulatePage() {
     protocol: form.protocol,
     srcPort: icmp ? undefined : numberField(form.srcPort, undefined),
     dstPort: icmp ? undefined : numberField(form.dstPort, undefined),
+    inInterface: form.inInterface.trim() === "" ? undefined : form.inInterface.trim(),
+    mark:
+      form.mark.trim() === ""
+        ? undefined
+        : /^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(form.mark)
+          ? Number(form.mark)
+          : Number.NaN,
   };
   const checked = zPacket.safeParse(packet);
   const ispList = (isps.data ?? []).map((i) => i.entity);
@@ -192,6 +205,27 @@ export default function SimulatePage() {
               disabled={icmp}
               value={icmp ? "" : form.dstPort}
               onChange={(x) => set("dstPort", x.target.value)}
+            />
+          </Field>
+          <Field
+            id="sim-iif"
+            label="Input interface"
+            hint="(the LAN interface it comes in by; optional)"
+            errors={e("inInterface")}
+          >
+            <input
+              {...inputProps("sim-iif", e("inInterface"))}
+              className="mono"
+              value={form.inInterface}
+              onChange={(x) => set("inInterface", x.target.value)}
+            />
+          </Field>
+          <Field id="sim-mark" label="Mark" hint="(as your own rules set it; optional)" errors={e("mark")}>
+            <input
+              {...inputProps("sim-mark", e("mark"))}
+              className="mono"
+              value={form.mark}
+              onChange={(x) => set("mark", x.target.value)}
             />
           </Field>
           <Field id="sim-routing" label="Routing" hint="(how the gateway picks the egress)">

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Rule" ADD COLUMN     "criteria" TEXT NOT NULL DEFAULT '{}';
