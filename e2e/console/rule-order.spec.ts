@@ -10,7 +10,7 @@ async function listed(page: Page): Promise<string[]> {
   return (await rows.locator("td:nth-child(11)").allInnerTexts()).map((t) => (t.split("\n").at(-1) ?? "").trim());
 }
 
-async function addRule(page: Page, cidr: string, comment: string) {
+async function addRule(page: Page, cidr: string, comment: string, placeAt?: number) {
   await page.getByRole("button", { name: "New rule" }).click();
   const form = page.getByRole("form", { name: "New rule" });
   await form.getByLabel("Source", { exact: true }).selectOption("cidrs");
@@ -18,6 +18,7 @@ async function addRule(page: Page, cidr: string, comment: string) {
   await form.getByLabel("Egress ISP").selectOption({ index: 1 });
   await form.getByLabel("SNAT pool").selectOption({ label: "telia-a" });
   await form.getByLabel("Comment").fill(comment);
+  if (placeAt !== undefined) await form.getByLabel(/^Put it at #/).fill(String(placeAt));
   await form.getByLabel("Comment").press("Enter");
   await expectNoDialog(page);
 }
@@ -108,6 +109,10 @@ test("switch the rule order, drag and keyboard-move rules, and see where a new r
     "rules apply in the order listed, so a new rule goes to the end",
   );
   await expect.poll(() => listed(page)).toEqual(["narrow", "host", "wide", "new host"]);
+  // or where it is put
+  await addRule(page, "100.64.3.0/24", "put second", 2);
+  await expect(page.getByRole("status").filter({ hasText: "Placed at #2 of 5, where you put it" })).toBeVisible();
+  await expect.poll(() => listed(page)).toEqual(["narrow", "put second", "host", "wide", "new host"]);
   await page.screenshot({ path: testInfo.outputPath("order-list-new-rule.png") });
   await expectAccessible(page, "rules page in list order", "main");
 
@@ -119,7 +124,7 @@ test("switch the rule order, drag and keyboard-move rules, and see where a new r
   await expect(banner).toContainText("Rule order: most specific first.");
   await addRule(page, "100.64.2.0/24", "lab");
   await expect(page.getByRole("status").filter({ hasText: "Placed at #" })).toContainText(
-    /Placed at #\d of 5, most specific first: .*source \/24 is more specific than #\d's \/16/,
+    /Placed at #\d of 6, most specific first: .*source \/24 is more specific than #\d's \/16/,
   );
   await page.screenshot({ path: testInfo.outputPath("order-specificity-new-rule.png") });
 });

@@ -24,13 +24,23 @@ export function OrderModeBanner({
   mode,
   canEdit,
   onSwitched,
+  error,
 }: {
   clusterId: string;
   mode: RuleOrderMode | undefined;
   canEdit: boolean;
   onSwitched: (text: string) => void;
+  /** why the cluster's settings could not be read */
+  error?: unknown;
 }) {
   const [switching, setSwitching] = useState(false);
+  if (mode === undefined && error) {
+    return (
+      <section className="banner error order-mode" aria-label="Rule order" role="alert">
+        Could not read which rule order applies: {errorMessage(error)}
+      </section>
+    );
+  }
   if (mode === undefined) {
     return (
       <section className="banner order-mode" aria-label="Rule order" aria-busy="true">

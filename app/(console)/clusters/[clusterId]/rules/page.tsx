@@ -88,6 +88,7 @@ export default function RulesPage() {
         clusterId={clusterId}
         mode={mode}
         canEdit={canEdit}
+        error={cluster.error}
         onSwitched={(text) => setNotice({ ok: true, text })}
       />
       {notice && (
@@ -143,7 +144,19 @@ export default function RulesPage() {
           editing={editingRow}
           warnings={editingRow ? warnings.byId.get(editingRow.rule.id) : undefined}
           onClose={dialogs.closeForm}
-          onPlaced={(placed) => {
+          listOrder={mode === "list"}
+          onPlaced={(placed, wanted) => {
+            if (wanted !== null && wanted !== placed.position && mode === "list") {
+              // a new rule put at a place in the list: moved there like a dragged one
+              moves.requestMove({ rule: { id: placed.ruleId } }, Math.min(wanted, placed.count)).then((moved) => {
+                if (!moved) return;
+                setNotice({
+                  ok: true,
+                  text: `Placed at ${rulePlace(Math.min(wanted, placed.count))} of ${placed.count}, where you put it: rules apply in the order listed.`,
+                });
+              });
+              return;
+            }
             setNotice({ ok: true, text: placed.text });
             if (isDefault(filters)) scrollTo(placed.position - 1, placed.ruleId);
             else highlight(placed.ruleId);

@@ -156,6 +156,7 @@ export function RuleForm({
   onMove,
   onDelete,
   onPlaced,
+  listOrder = false,
 }: {
   clusterId: string;
   editing: EditingRule | null;
@@ -163,8 +164,10 @@ export function RuleForm({
   onClose: () => void;
   onMove?: (to: number) => void;
   onDelete?: () => void;
-  /** the saved rule's place in the effective order and why, as the API said it */
-  onPlaced?: (placement: Placement) => void;
+  /** the saved rule's place in the effective order and why, as the API said it, and the place asked for */
+  onPlaced?: (placement: Placement, wanted: number | null) => void;
+  /** the cluster's rules apply in the order listed: a new rule can be put at a place */
+  listOrder?: boolean;
 }) {
   const { isps, pools, zones } = useClusterEntities(clusterId);
   const form = useEntityForm(ruleForm, {
@@ -173,12 +176,15 @@ export function RuleForm({
     onClose,
     onSaved: (saved) => {
       const placement = (saved as { placement?: Placement | null }).placement;
-      if (placement) onPlaced?.(placement);
+      if (placement) onPlaced?.(placement, wantedPlace);
     },
   });
   const { state: s, set } = form;
   const e = form.errorsOf;
   const [moveTo, setMoveTo] = useState(editing ? String(editing.position) : "");
+  // a new rule in list order: the place it goes to ("" for the end of the list)
+  const [placeAt, setPlaceAt] = useState("");
+  const wantedPlace = /^\d+$/.test(placeAt.trim()) && Number(placeAt) >= 1 ? Number(placeAt) : null;
 
   const ispList = isps.data ?? [];
   const poolList = pools.data ?? [];
@@ -460,6 +466,26 @@ export function RuleForm({
           <input {...form.bind("comment", "rule-comment")} />
         </Field>
       </div>
+      {!editing && listOrder && (
+        <fieldset>
+          <legend>Place in the list</legend>
+          <Field
+            id="rule-place-at"
+            label="Put it at #"
+            hint="(empty: at the end; rules apply in the order listed)"
+            inline
+            style={{ marginBottom: 10 }}
+          >
+            <input
+              id="rule-place-at"
+              inputMode="numeric"
+              style={{ width: 100 }}
+              value={placeAt}
+              onChange={(x) => setPlaceAt(x.target.value)}
+            />
+          </Field>
+        </fieldset>
+      )}
       {editing && onMove && (
         <fieldset>
           <legend>Place in the rule order</legend>

@@ -37,22 +37,26 @@ export function useRuleMoves({
     setMoving(null);
     onMoved(ruleId, to);
   }
-  async function requestMove(row: RuleRow, to: number) {
+  /** true when the rule moved at once (not waiting for the plan dialog, not failed) */
+  async function requestMove(row: Pick<RuleRow, "rule"> | { rule: { id: string } }, to: number): Promise<boolean> {
     onStart();
     try {
       const plan = await queryClient.fetchQuery({
         ...trpc.rule.movePreview.queryOptions({ clusterId, ruleId: row.rule.id, toPosition: to }),
         staleTime: 0,
       });
-      if (plan.changeCount === 0) return;
+      if (plan.changeCount === 0) return false;
       if ((plan.changeCount === 1 || listOrder) && plan.problems.length === 0) {
         await move.mutateAsync({ clusterId, ruleId: row.rule.id, toPosition: to, draftVersion: plan.draftVersion });
         await refresh();
         finish(row.rule.id, to);
-      } else setMoving({ ruleId: row.rule.id, to });
+        return true;
+      }
+      setMoving({ ruleId: row.rule.id, to });
     } catch (err) {
       onError(err);
     }
+    return false;
   }
   return { moving, pending: move.isPending, requestMove, finish, cancel: () => setMoving(null) };
 }
