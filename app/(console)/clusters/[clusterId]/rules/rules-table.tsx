@@ -108,16 +108,16 @@ export function RulesTable({
           <colgroup>
             <col style={{ width: 30 }} />
             <col style={{ width: 58 }} />
-            <col style={{ width: "15%" }} />
-            <col style={{ width: "11%" }} />
+            <col style={{ width: "14%" }} />
+            <col style={{ width: "10%" }} />
             <col style={{ width: 50 }} />
             <col style={{ width: "8%" }} />
             <col style={{ width: "9%" }} />
             {/* wide enough for the longest algorithm name, "random" */}
             <col style={{ width: 74 }} />
-            <col style={{ width: "11%" }} />
+            <col style={{ width: "10%" }} />
             <col style={{ width: 36 }} />
-            <col style={{ width: 150 }} />
+            <col style={{ width: 124 }} />
             <col />
             <col style={{ width: 104 }} />
           </colgroup>
