@@ -170,18 +170,18 @@ export function RulesTable({
               <colgroup>
                 <col style={{ width: 30 }} />
                 <col style={{ width: mode === "list" && canEdit ? 78 : 58 }} />
-                <col style={{ width: "15%" }} />
-                <col style={{ width: "11%" }} />
-                <col style={{ width: 50 }} />
-                <col style={{ width: "8%" }} />
-                <col style={{ width: "8%" }} />
+                <col style={{ width: "12%" }} />
                 <col style={{ width: "9%" }} />
+                <col style={{ width: 50 }} />
+                <col style={{ width: "7%" }} />
+                <col style={{ width: "7%" }} />
+                <col style={{ width: "8%" }} />
                 {/* wide enough for the longest algorithm name, "random" */}
                 <col style={{ width: 74 }} />
+                <col style={{ width: "8%" }} />
                 <col style={{ width: "11%" }} />
-                <col style={{ width: "13%" }} />
                 <col style={{ width: 36 }} />
-                <col style={{ width: 150 }} />
+                <col style={{ width: 124 }} />
                 <col />
                 <col style={{ width: 104 }} />
               </colgroup>
