@@ -351,6 +351,10 @@ describe("validatePolicy: ISPs", () => {
     ]);
     expect(issuesOf(issues, "isp", "isp-telia")).toEqual([
       {
+        path: ["interface"],
+        message: 'interface eth1 is ISP "lte-backup"\'s DHCP uplink, which needs the interface to itself',
+      },
+      {
         path: ["probeTargets", 0],
         message:
           'probe target 203.0.113.53 is also probed by ISP "lte-backup" on the same interface eth1; each ISP on a shared interface needs its own probe targets',

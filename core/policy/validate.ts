@@ -325,6 +325,15 @@ function checkSharedInterfaces(byInterface: Map<string, Isp[]>, out: Issues) {
     if (group.length < 2) continue;
     for (const isp of group) {
       const other = group.find((g) => g !== isp) as Isp;
+      const dynamic = group.find((g) => g !== isp && g.addressing !== "static");
+      if (isp.addressing === "static" && dynamic) {
+        out.add(
+          "isp",
+          isp.id,
+          ["interface"],
+          `interface ${name} is ISP "${dynamic.name}"'s ${dynamic.addressing === "dhcp" ? "DHCP" : "PPPoE"} uplink, which needs the interface to itself`,
+        );
+      }
       if (isp.addressing !== "static") {
         out.add(
           "isp",
