@@ -154,12 +154,16 @@ class Builder {
   maps: NamedMap[] = [];
   private outcomes = new Map<number, string>();
   private actions = new Map<string, string>();
+  /** interfaces several ISPs leave by: their connections keep to their ISP's table (below) */
+  private readonly shared: Set<string>;
 
   constructor(
     readonly spec: GatewaySpec,
     readonly plan: Plan,
     readonly ruleCounters = true,
-  ) {}
+  ) {
+    this.shared = sharedInterfaces(plan.isps);
+  }
 
   chain(name: string, text: string, rules: string[] = [], hook?: string): Chain {
     const c: Chain = { name, comment: text, rules, hook };
@@ -182,9 +186,13 @@ class Builder {
     if (o.failedOverFrom !== null) parts.push(`failed over from ${o.failedOverFrom.name}`);
     else if (o.reroute) parts.push("redirected");
     parts.push(o.nat === null ? "no NAT" : `SNAT ${o.nat.pool.name} ${o.nat.algorithm}`);
+    // On an interface ISPs share, routing's ECMP choice of next hop can differ between packets of
+    // one connection (the hash of a later packet may come from another source): the connection
+    // keeps to its ISP's routing table from its second packet on, as a rerouted one does.
+    const ctMark = this.shared.has(o.isp.interface) ? o.mark | MARK_REROUTE : o.mark;
     this.chain(name, "an outcome of the classifier", [
       `meta mark set meta mark & ${KEEP} | ${hex(o.mark)}`,
-      `ct mark set ct mark & ${KEEP} | ${hex(o.mark)}`,
+      `ct mark set ct mark & ${KEEP} | ${hex(ctMark)}`,
       `counter accept ${comment(parts.join(", "))}`,
     ]);
     return name;

@@ -227,7 +227,8 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
     }
     if (exchange !== null) {
       await spaces.add(exchange.ns);
-      await ipBatch(exchange.ns, ["link set lo up", "link add br0 type bridge", "link set br0 up"]);
+      // no multicast snooping: its IGMP queries (from 0.0.0.0) would count as traffic at the routers
+      await ipBatch(exchange.ns, ["link set lo up", "link add br0 type bridge mcast_snooping 0", "link set br0 up"]);
       // each port is created in its owner's namespace with its bridge end moved straight into the switch
       for (const [owner, iface, port, address] of [
         [ns.gateway, exchange.gatewayInterface, "p-gw", exchange.gatewayAddress],
