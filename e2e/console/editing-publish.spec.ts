@@ -32,7 +32,7 @@ test("review the draft's changes, discard one, publish, and find the revision an
   // a pool the draft's rule uses cannot be discarded alone, and the message says why
   await page.getByRole("button", { name: 'Discard the change to pool "telia-a"' }).click();
   await expect(page.getByRole("article", { name: 'added pool "telia-a"' }).getByRole("alert")).toContainText(
-    /Cannot discard adding pool "telia-a": other draft changes depend on it \(rule #\d+ \(office via telia\) translates to its addresses\)/,
+    /Cannot discard adding pool "telia-a": other draft changes depend on it \(rule #\d+ "office via telia" translates to its addresses\)/,
   );
   await page.getByRole("button", { name: 'Discard the change to zone "temp"' }).click();
   await expect(page.getByRole("status").filter({ hasText: 'Discarded adding zone "temp".' })).toBeVisible();

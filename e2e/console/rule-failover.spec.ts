@@ -59,7 +59,7 @@ test("set a rule's failover behaviour, see its effective failover pool and the f
 
   // office: its own backup, lte; a pool of cogent is refused with the field named
   await row("office via telia")
-    .getByRole("button", { name: /^Edit the rule/ })
+    .getByRole("button", { name: /^Edit rule #/ })
     .click();
   const form = page.getByRole("form", { name: /^Edit rule/ });
   const effect = form.getByTestId("rule-failover-effect");
@@ -86,7 +86,7 @@ test("set a rule's failover behaviour, see its effective failover pool and the f
 
   // payments never move
   await row("payments via telia")
-    .getByRole("button", { name: /^Edit the rule/ })
+    .getByRole("button", { name: /^Edit rule #/ })
     .click();
   await form.getByLabel("When its ISP fails over").selectOption({ label: "never move (stays or drops with its ISP)" });
   await expect(form.getByLabel("Fallback pool")).toHaveCount(0);

@@ -7,7 +7,7 @@ import { signIn, uniqueName } from "../../testkit/console/fixtures";
 async function listed(page: Page): Promise<string[]> {
   const rows = page.getByRole("table", { name: "Rules" }).locator("tbody tr[data-rule-id]");
   // the comment is the cell's last line, after any warning badges
-  return (await rows.locator("td:nth-child(11)").allInnerTexts()).map((t) => (t.split("\n").at(-1) ?? "").trim());
+  return (await rows.locator("td:nth-child(14)").allInnerTexts()).map((t) => (t.split("\n").at(-1) ?? "").trim());
 }
 
 async function addRule(page: Page, cidr: string, comment: string, placeAt?: number) {
