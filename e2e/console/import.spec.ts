@@ -51,13 +51,13 @@ test("an operator pastes iptables-save text, reads the per-line result and adds 
     await expect(row(7)).toContainText('imported as virtual service "tcp-198.51.100.30-80"');
     // (a textarea turns CRLF into LF itself: the importer's CRLF handling is unit-tested)
     await expect(
-      page.getByText(/Adds 0 ISP\(s\), \d pool\(s\), 0 zone\(s\),\s+\d rule\(s\) and 1 virtual service\(s\)/),
+      page.getByText(/Adds 0 ISP\(s\), 2 pool\(s\), 0 zone\(s\),\s+3 rule\(s\) and 1 virtual service\(s\)/),
     ).toBeVisible();
     await page.screenshot({ path: testInfo.outputPath("import-preview.png"), fullPage: true });
 
     await page.getByRole("button", { name: "Add to draft" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Added to the draft" })).toContainText(
-      "Added to the draft: 0 ISP(s), 1 pool(s), 0 zone(s), 2 rule(s), 1 virtual service(s)",
+      "Added to the draft: 0 ISP(s), 2 pool(s), 0 zone(s), 3 rule(s), 1 virtual service(s)",
     );
     await page.getByRole("link", { name: "Review the changes" }).click();
     await expect(page.getByRole("heading", { name: "Changes" })).toBeVisible();
