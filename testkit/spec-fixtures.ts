@@ -92,6 +92,7 @@ export function gatewaySpec(parts: {
   ha?: GatewaySpec["ha"];
   virtualServices?: GatewaySpec["virtualServices"];
 }): GatewaySpec {
+  const seqs = new Map<string, number>();
   return {
     specVersion: 1,
     clusterId: "c1",
@@ -108,11 +109,12 @@ export function gatewaySpec(parts: {
     },
     isps: parts.isps,
     pools: parts.pools,
-    entries: parts.entries.map((e, i) => ({
-      ...e,
-      ruleId: e.ruleId === "r" ? `r${i + 1}` : e.ruleId,
-      rulePosition: i + 1,
-    })),
+    entries: parts.entries.map((e, i) => {
+      const ruleId = e.ruleId === "r" ? `r${i + 1}` : e.ruleId;
+      // a rule's creation number: the order its id first appears (entries of one rule share it)
+      if (!seqs.has(ruleId)) seqs.set(ruleId, seqs.size + 1);
+      return { ...e, ruleId, rulePosition: i + 1, ruleSeq: e.ruleSeq ?? seqs.get(ruleId) };
+    }),
     ha: parts.ha ?? null,
     virtualServices: parts.virtualServices ?? [],
   };

@@ -1,5 +1,5 @@
 import type { RuleCounterDelta } from "../../core/protocol/agent-api";
-import { POLICY_TABLE, ruleIdOfCounter } from "../../core/render/names";
+import { counterOwner, POLICY_TABLE } from "../../core/render/names";
 
 /**
  * Rule counters (docs/semantics.md, "Counters"): the kernel's counter per rule, turned into the
@@ -11,6 +11,8 @@ import { POLICY_TABLE, ruleIdOfCounter } from "../../core/render/names";
  * - A counter that is lower than at the last reading was created again (its rule went and came
  *   back, or the table was rebuilt): everything it holds is new.
  * - A counter that appears after the first reading is a new rule: everything it holds is new.
+ * - A rule has two counters: its new connections (`rule_<id>`) and the packets and bytes of those
+ *   connections (`traffic_<id>`); each is followed on its own.
  * - Deltas add up in `pending` until the console acknowledges a report that carried them, so a
  *   lost report loses nothing; `take` hands out at most a report's worth.
  */
@@ -18,7 +20,15 @@ import { POLICY_TABLE, ruleIdOfCounter } from "../../core/render/names";
 export interface RuleReading {
   /** new connections the rule's counter has counted (its packets: only first packets pass it) */
   connections: number;
+  /** packets and bytes of the rule's connections, both ways (its traffic counter; 0 when it has none) */
+  packets: number;
+  bytes: number;
 }
+
+const FIELDS = ["connections", "packets", "bytes"] as const;
+type Field = (typeof FIELDS)[number];
+
+const count = (v: unknown): number | null => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : null);
 
 /** `nft -j list counters table inet gatehouse` -> the rules' counters by rule id. */
 export function parseRuleCounters(stdout: string): Map<string, RuleReading> {
@@ -26,24 +36,42 @@ export function parseRuleCounters(stdout: string): Map<string, RuleReading> {
   const doc = JSON.parse(stdout) as { nftables?: Array<Record<string, unknown>> };
   const out = new Map<string, RuleReading>();
   for (const item of doc.nftables ?? []) {
-    const c = item.counter as { family?: string; table?: string; name?: unknown; packets?: unknown } | undefined;
+    const c = item.counter as
+      | { family?: string; table?: string; name?: unknown; packets?: unknown; bytes?: unknown }
+      | undefined;
     if (c === undefined || c.family !== family || c.table !== table || typeof c.name !== "string") continue;
-    const ruleId = ruleIdOfCounter(c.name);
-    if (ruleId === null || typeof c.packets !== "number" || !Number.isSafeInteger(c.packets) || c.packets < 0) continue;
-    out.set(ruleId, { connections: c.packets });
+    const owner = counterOwner(c.name);
+    const packets = count(c.packets);
+    if (owner === null || packets === null) continue;
+    const r = out.get(owner.ruleId) ?? { connections: 0, packets: 0, bytes: 0 };
+    if (owner.kind === "connections") r.connections = packets;
+    else {
+      r.packets = packets;
+      r.bytes = count(c.bytes) ?? 0;
+    }
+    out.set(owner.ruleId, r);
   }
   return out;
 }
 
 interface Pending {
   connections: number;
-  lastHitAt: string;
+  packets: number;
+  bytes: number;
+  /** the last reading that saw a new connection; null: only traffic moved */
+  lastHitAt: string | null;
+}
+
+/** What a counter moved between two readings: all of it when it is new or was created again (lower). */
+function movedBy(now: RuleReading, was: RuleReading | undefined, field: Field): number {
+  if (was === undefined || now[field] < was[field]) return now[field];
+  return now[field] - was[field];
 }
 
 export class RuleCounterTally {
   private last: Map<string, RuleReading> | null = null;
   private readonly pending = new Map<string, Pending>();
-  /** when each rule last moved, as far as this process has seen */
+  /** when each rule last decided a new connection, as far as this process has seen */
   private readonly lastHit = new Map<string, string>();
 
   /** Takes one reading (at: the agent's clock when it was read). */
@@ -53,12 +81,18 @@ export class RuleCounterTally {
     if (before === null) return;
     for (const [ruleId, now] of reading) {
       const was = before.get(ruleId);
-      const moved =
-        was === undefined || now.connections < was.connections ? now.connections : now.connections - was.connections;
-      if (moved === 0) continue;
+      const moved = { connections: 0, packets: 0, bytes: 0 };
+      for (const f of FIELDS) moved[f] = movedBy(now, was, f);
+      if (moved.connections + moved.packets + moved.bytes === 0) continue;
       const p = this.pending.get(ruleId);
-      this.pending.set(ruleId, { connections: (p?.connections ?? 0) + moved, lastHitAt: at });
-      this.lastHit.set(ruleId, at);
+      const hit = moved.connections > 0 ? at : (p?.lastHitAt ?? null);
+      this.pending.set(ruleId, {
+        connections: (p?.connections ?? 0) + moved.connections,
+        packets: (p?.packets ?? 0) + moved.packets,
+        bytes: (p?.bytes ?? 0) + moved.bytes,
+        lastHitAt: hit,
+      });
+      if (moved.connections > 0) this.lastHit.set(ruleId, at);
     }
     // a rule that is gone from the kernel is gone from the spec: forget when it last moved
     for (const ruleId of this.lastHit.keys()) if (!reading.has(ruleId)) this.lastHit.delete(ruleId);
@@ -69,7 +103,7 @@ export class RuleCounterTally {
     const out: RuleCounterDelta[] = [];
     for (const [ruleId, p] of this.pending) {
       if (out.length >= max) break;
-      out.push({ ruleId, connections: p.connections, lastHitAt: p.lastHitAt });
+      out.push({ ruleId, connections: p.connections, packets: p.packets, bytes: p.bytes, lastHitAt: p.lastHitAt });
     }
     return out;
   }
@@ -79,10 +113,17 @@ export class RuleCounterTally {
     for (const s of sent) {
       const p = this.pending.get(s.ruleId);
       if (p === undefined) continue;
-      const left = p.connections - s.connections;
+      const left = {
+        connections: p.connections - s.connections,
+        packets: p.packets - s.packets,
+        bytes: p.bytes - s.bytes,
+      };
       // a Map keeps insertion order: what moved again goes to the back of the queue
       this.pending.delete(s.ruleId);
-      if (left > 0) this.pending.set(s.ruleId, { connections: left, lastHitAt: p.lastHitAt });
+      if (left.connections > 0 || left.packets > 0 || left.bytes > 0) {
+        // a new connection since the report was taken keeps its time; else none is pending
+        this.pending.set(s.ruleId, { ...left, lastHitAt: left.connections > 0 ? p.lastHitAt : null });
+      }
     }
   }
 
@@ -92,10 +133,10 @@ export class RuleCounterTally {
   }
 
   /** The last reading (the kernel's own values) with when each rule last moved; for the metrics. */
-  latest(): Array<{ ruleId: string; connections: number; lastHitAt: string | null }> {
+  latest(): Array<RuleReading & { ruleId: string; lastHitAt: string | null }> {
     return [...(this.last ?? new Map<string, RuleReading>())].map(([ruleId, r]) => ({
       ruleId,
-      connections: r.connections,
+      ...r,
       lastHitAt: this.lastHit.get(ruleId) ?? null,
     }));
   }

@@ -93,21 +93,40 @@ describe("agent metrics", () => {
 
   it("expose each rule's counter and last hit, following the readings between scrapes", async () => {
     let rules = [
-      { ruleId: "r-busy", position: 1, connections: 42, lastHitAt: "2026-12-05T10:00:00.000Z" },
-      { ruleId: "r-dead", position: 2, connections: 0, lastHitAt: null },
+      {
+        ruleId: "r-busy",
+        position: 1,
+        connections: 42,
+        packets: 900,
+        bytes: 640_000,
+        lastHitAt: "2026-12-05T10:00:00.000Z",
+      },
+      { ruleId: "r-dead", position: 2, connections: 0, packets: 0, bytes: 0, lastHitAt: null },
     ];
     const m = new AgentMetrics(sources({ rules: () => rules }));
     let s = await samples(m);
     expect(s.get('gatehouse_agent_rule_connections_total{rule="r-busy",position="1"}')).toBe(42);
     expect(s.get('gatehouse_agent_rule_connections_total{rule="r-dead",position="2"}')).toBe(0);
+    expect(s.get('gatehouse_agent_rule_packets_total{rule="r-busy",position="1"}')).toBe(900);
+    expect(s.get('gatehouse_agent_rule_bytes_total{rule="r-busy",position="1"}')).toBe(640_000);
     expect(s.get('gatehouse_agent_rule_last_hit_timestamp_seconds{rule="r-busy"}')).toBe(
       Date.parse("2026-12-05T10:00:00.000Z") / 1000,
     );
     expect(s.has('gatehouse_agent_rule_last_hit_timestamp_seconds{rule="r-dead"}')).toBe(false);
     // the busy rule moved; the dead one was deleted
-    rules = [{ ruleId: "r-busy", position: 1, connections: 50, lastHitAt: "2026-12-05T10:00:05.000Z" }];
+    rules = [
+      {
+        ruleId: "r-busy",
+        position: 1,
+        connections: 50,
+        packets: 1000,
+        bytes: 700_000,
+        lastHitAt: "2026-12-05T10:00:05.000Z",
+      },
+    ];
     s = await samples(m);
     expect(s.get('gatehouse_agent_rule_connections_total{rule="r-busy",position="1"}')).toBe(50);
+    expect(s.get('gatehouse_agent_rule_bytes_total{rule="r-busy",position="1"}')).toBe(700_000);
     expect(s.has('gatehouse_agent_rule_connections_total{rule="r-dead",position="2"}')).toBe(false);
   });
 

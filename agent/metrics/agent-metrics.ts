@@ -42,6 +42,9 @@ export interface RuleSample {
   position: number | null;
   /** the kernel counter's value: new connections since the rule was loaded */
   connections: number;
+  /** packets and bytes of the rule's connections, both ways, since the rule was loaded */
+  packets: number;
+  bytes: number;
   /** when the agent last saw the counter move; null: not since it started */
   lastHitAt: string | null;
 }
@@ -179,19 +182,35 @@ export class AgentMetrics {
         }
       },
     });
-    // the kernel's own counter: it starts at 0 when the rule is loaded, as Prometheus expects of a counter
-    new Counter({
-      name: "gatehouse_agent_rule_connections_total",
-      help: "New connections each rule decided since it was loaded on this gateway (its nft counter)",
-      labelNames: ["rule", "position"],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of sources.rules?.() ?? []) {
-          this.inc({ rule: r.ruleId, position: r.position === null ? "" : String(r.position) }, r.connections);
-        }
-      },
-    });
+    // the kernel's own counters: they start at 0 when the rule is loaded, as Prometheus expects of a counter
+    const ruleCounter = (name: string, help: string, value: (r: RuleSample) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ["rule", "position"],
+        registers,
+        collect() {
+          this.reset();
+          for (const r of sources.rules?.() ?? []) {
+            this.inc({ rule: r.ruleId, position: r.position === null ? "" : String(r.position) }, value(r));
+          }
+        },
+      });
+    ruleCounter(
+      "gatehouse_agent_rule_connections_total",
+      "New connections each rule decided since it was loaded on this gateway (its nft counter)",
+      (r) => r.connections,
+    );
+    ruleCounter(
+      "gatehouse_agent_rule_packets_total",
+      "Packets of the connections each rule decided, both directions, since it was loaded on this gateway",
+      (r) => r.packets,
+    );
+    ruleCounter(
+      "gatehouse_agent_rule_bytes_total",
+      "Bytes of the connections each rule decided, both directions, since it was loaded on this gateway",
+      (r) => r.bytes,
+    );
     new Gauge({
       name: "gatehouse_agent_rule_last_hit_timestamp_seconds",
       help: "When the agent last saw each rule's counter move (absent until it has)",

@@ -116,6 +116,7 @@ describe("compileGatewaySpec", () => {
     expect(spec.entries[0]).toEqual({
       ruleId: "rule-lab-dns",
       rulePosition: 1,
+      ruleSeq: 7,
       source: "100.64.20.0/24",
       destination: "203.0.113.53/32",
       protocol: "udp",

@@ -125,6 +125,7 @@ export function compileGatewaySpec(input: CompileInput): GatewaySpec {
   const entries: SpecEntry[] = orderEntries(policy).map(({ rule, source, destination }) => ({
     ruleId: rule.id,
     rulePosition: positions.get(rule.id) ?? 0,
+    ruleSeq: rule.seq,
     source: source.text,
     destination: destination?.text ?? null,
     protocol: rule.protocol,

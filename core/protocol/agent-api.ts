@@ -198,13 +198,25 @@ export type HaStatus = z.infer<typeof zHaStatus>;
  */
 export const RULE_COUNTER_READ_MS = 5_000;
 export const MAX_RULE_COUNTERS_PER_REPORT = 1_000;
-export const zRuleCounterDelta = z.object({
-  ruleId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a rule id"),
-  /** new connections the rule decided since the last acknowledged report */
-  connections: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  /** when the agent's read last saw the counter move (its clock) */
-  lastHitAt: z.iso.datetime({ offset: true }),
-});
+export const zRuleCounterDelta = z
+  .object({
+    ruleId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a rule id"),
+    /** new connections the rule decided since the last acknowledged report */
+    connections: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    /** packets and bytes of the rule's connections, both ways, since then (0 from agents without them) */
+    packets: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    /** when the agent's read last saw a new connection (its clock); null: only traffic moved */
+    lastHitAt: z.iso.datetime({ offset: true }).nullable(),
+  })
+  .refine((d) => d.connections + d.packets + d.bytes > 0, {
+    message: "an empty delta: nothing moved",
+    path: ["connections"],
+  })
+  .refine((d) => d.connections === 0 || d.lastHitAt !== null, {
+    message: "new connections need the time of the last one",
+    path: ["lastHitAt"],
+  });
 export type RuleCounterDelta = z.infer<typeof zRuleCounterDelta>;
 export const zRuleCounterReport = z
   .array(zRuleCounterDelta)

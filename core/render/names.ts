@@ -48,6 +48,26 @@ export const ruleIdOfCounter = (name: string): string | null =>
     ? name.slice(RULE_COUNTER_PREFIX.length)
     : null;
 
+/**
+ * A second named counter per rule: packets and bytes of the connections it decided, every packet
+ * of each in both directions, counted by the rule slot in the connection mark (marks.ts).
+ */
+export const TRAFFIC_COUNTER_PREFIX = "traffic_";
+export const trafficCounter = (ruleId: string) => `${TRAFFIC_COUNTER_PREFIX}${ruleId}`;
+/** The rule and kind of a counter of the policy table, or null for any other counter. */
+export function counterOwner(name: string): { ruleId: string; kind: "connections" | "traffic" } | null {
+  const id = ruleIdOfCounter(name);
+  if (id !== null) return { ruleId: id, kind: "connections" };
+  if (name.startsWith(TRAFFIC_COUNTER_PREFIX) && name.length > TRAFFIC_COUNTER_PREFIX.length) {
+    return { ruleId: name.slice(TRAFFIC_COUNTER_PREFIX.length), kind: "traffic" };
+  }
+  return null;
+}
+/** rule slot in the connection mark -> the rule's traffic counter */
+export const MAP_RULE_TRAFFIC = "rule_traffic";
+/** counts every packet of classified connections, after the classifier has marked the first */
+export const CHAIN_RULE_TRAFFIC = "count_traffic";
+
 export const SET_ISP_IFACES = "isp_ifaces";
 export const SET_APPLIED = "applied";
 export const MAP_ROUTED_ISP = "egress_isp";
@@ -67,6 +87,8 @@ export const GUARD_SET_ISP_IFACES = "isp_ifaces";
 export const GUARD_CHAIN = "postrouting";
 /** the classifier runs after routing, before the NAT chain (srcnat = 100) reads its mark */
 export const CLASSIFY_PRIORITY = 95;
+/** right after the classifier: a first packet's connection mark already names its rule */
+export const RULE_TRAFFIC_PRIORITY = 96;
 /** after the NAT chains (srcnat = 100), so a connection's SNAT status is known */
 export const GUARD_PRIORITY = 110;
 

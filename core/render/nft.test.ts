@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { FailoverState } from "../spec/decide";
-import { MARK_ACTION_SHIFT } from "../spec/marks";
+import { MARK_ACTION_SHIFT, ruleSlotMark, ruleSlotOf } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
 import { type ExistingObjects, renderNft, renderRuleset } from "./nft";
 import { parseRuleset } from "../../testkit/nft-tracer";
@@ -185,6 +185,48 @@ describe("renderRuleset", () => {
     expect(text).toContain(`0x${(1 << MARK_ACTION_SHIFT).toString(16).padStart(8, "0")} : goto nat_1`);
   });
 
+  it("writes each rule's slot into the connection mark where it counts, and counts its traffic by it", () => {
+    const spec = officeSpec();
+    const t = renderRuleset(spec, noFailover);
+    const first = spec.entries[0];
+    const slot = ruleSlotMark(ruleSlotOf(first?.ruleSeq ?? -1));
+    const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+    // the entry that counts the connection also names its rule in the connection mark
+    expect(t).toMatch(
+      new RegExp(`counter name rule_${first?.ruleId} ct mark set ct mark & 0xf0000fff \\| ${hex(slot)} goto`),
+    );
+    // the outcome chains keep that slot; the NAT chain reads the action from the packet mark
+    for (const line of t
+      .split("\n")
+      .filter((l) => l.includes("ct mark set ct mark &") && !l.includes("counter name"))) {
+      if (line.includes("0xf0000000")) continue; // the failed reroute check clears Gatehouse's bits
+      expect(line).toContain("& 0xfffff000 |");
+    }
+    expect(t).toContain("meta mark & 0x0ffff000 vmap @nat_actions");
+    expect(t).toContain("counter name ct mark & 0x0ffff000 map @rule_traffic");
+    expect(t).toContain(`${hex(slot)} : "traffic_${first?.ruleId}"`);
+  });
+
+  it("gives two rules whose creation numbers share a slot one traffic counter, the older rule's", () => {
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2")],
+      pools: [pool("pa", "a", ["198.51.100.10"])],
+      entries: [
+        { ...entry("100.64.1.0/24", { snat: "pa" }, { ruleId: "new" }), ruleSeq: 65_536 },
+        { ...entry("100.64.2.0/24", { snat: "pa" }, { ruleId: "old" }), ruleSeq: 1 },
+      ],
+    });
+    const r = renderNft(spec, noFailover);
+    expect(ruleSlotOf(65_536)).toBe(ruleSlotOf(1));
+    expect(r.counters.sort()).toEqual(["rule_new", "rule_old", "traffic_old"]);
+    expect(r.text).toMatch(/counter name rule_new goto/);
+    // a spec from before creation numbers: connections are counted, traffic is not
+    const old = { ...spec, entries: spec.entries.map(({ ruleSeq: _, ...e }) => e) };
+    const o = renderNft(old, noFailover);
+    expect(o.counters.sort()).toEqual(["rule_new", "rule_old"]);
+    expect(o.text).not.toContain("rule_traffic");
+  });
+
   it("stamps the ruleset with a fingerprint that changes with the content", () => {
     const a = renderNft(officeSpec(), noFailover);
     const b = renderNft(officeSpec(), new Map([["a", "b"]]));
@@ -278,7 +320,8 @@ describe("scale", () => {
     // each rule counts in its own place, so chains are shared only where the rules are the same:
     // about one rule per entry, plus a goto per segment whose entries go on in another chain
     expect(rules).toBeLessThan(1.5 * 10_000);
-    expect(r.counters).toHaveLength(10_001);
+    // a connections counter and a traffic counter per rule
+    expect(r.counters).toHaveLength(20_002);
     for (const c of rs.chains.values()) if (c.name.startsWith("src_")) expect(c.rules.length).toBeLessThanOrEqual(3);
   });
 

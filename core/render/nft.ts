@@ -1,5 +1,15 @@
 import type { FailoverState } from "../spec/decide";
-import { GH_MASK, MARK_ACTION_MASK, MARK_EXCLUDE, MARK_ISP_MASK, MARK_REROUTE, MARK_VS_DR } from "../spec/marks";
+import {
+  GH_MASK,
+  MARK_ACTION_MASK,
+  MARK_EXCLUDE,
+  MARK_ISP_MASK,
+  MARK_REROUTE,
+  MARK_RULE_SLOT_MASK,
+  MARK_VS_DR,
+  ruleSlotMark,
+  ruleSlotOf,
+} from "../spec/marks";
 import { criteriaOf, formatPortSpan, portSpans } from "../policy/match-criteria";
 import type { GatewaySpec, SpecEntry, SpecIsp } from "../spec/schema";
 import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
@@ -19,6 +29,7 @@ import {
   CHAIN_POSTROUTING,
   CHAIN_PRE_PASS,
   CHAIN_PREROUTING,
+  CHAIN_RULE_TRAFFIC,
   CHAIN_VERIFY,
   CLASSIFY_PRIORITY,
   GUARD_CHAIN,
@@ -34,6 +45,7 @@ import {
   MAP_PRE_ROUTED_ISP,
   MAP_REROUTE_RESTORE,
   MAP_ROUTED_ISP,
+  MAP_RULE_TRAFFIC,
   misrouteChain,
   natChain,
   outcomeChain,
@@ -46,13 +58,15 @@ import {
   restoreChain,
   retryOtherSet,
   retrySet,
+  RULE_TRAFFIC_PRIORITY,
   routedChain,
+  counterOwner,
   ruleCounter,
-  ruleIdOfCounter,
   SET_APPLIED,
   SET_ISP_IFACES,
   sourceChain,
   sourceTierMap,
+  trafficCounter,
 } from "./names";
 import {
   type NatAction,
@@ -85,7 +99,8 @@ import { virtualServiceObjects } from "./virtual-services";
  *   its real ISP, so its retransmission is rerouted (docs/semantics.md);
  * - new connections are matched by one interval-map lookup on the source address into a chain
  *   holding only the entries whose source covers that address, in spec order;
- * - SNAT happens in postrouting by the action number in the connection mark;
+ * - SNAT happens in postrouting by the action number in the first packet's mark; the connection
+ *   mark holds the rule slot by which every packet moves its rule's traffic counter;
  * - a small permanent guard table drops LAN connections that would leave an ISP un-NATed.
  */
 
@@ -156,6 +171,8 @@ class Builder {
   private actions = new Map<string, string>();
   /** interfaces several ISPs leave by: their connections keep to their ISP's table (below) */
   private readonly shared: Set<string>;
+  /** each traffic-counted rule's slot in the connection mark (ruleSlots) */
+  readonly slots: Map<string, number>;
 
   constructor(
     readonly spec: GatewaySpec,
@@ -163,6 +180,7 @@ class Builder {
     readonly ruleCounters = true,
   ) {
     this.shared = sharedInterfaces(plan.isps);
+    this.slots = ruleCounters ? ruleSlots(plan) : new Map();
   }
 
   chain(name: string, text: string, rules: string[] = [], hook?: string): Chain {
@@ -189,10 +207,12 @@ class Builder {
     // On an interface ISPs share, routing's ECMP choice of next hop can differ between packets of
     // one connection (the hash of a later packet may come from another source): the connection
     // keeps to its ISP's routing table from its second packet on, as a rerouted one does.
-    const ctMark = this.shared.has(o.isp.interface) ? o.mark | MARK_REROUTE : o.mark;
+    const ctMark = (this.shared.has(o.isp.interface) ? o.mark | MARK_REROUTE : o.mark) & ~MARK_RULE_SLOT_MASK;
     this.chain(name, "an outcome of the classifier", [
+      // the packet mark carries the NAT action to the NAT chain; the connection mark keeps the
+      // rule slot the entry wrote in the same bits
       `meta mark set meta mark & ${KEEP} | ${hex(o.mark)}`,
-      `ct mark set ct mark & ${KEEP} | ${hex(ctMark)}`,
+      `ct mark set ct mark & ${hex(~(GH_MASK & ~MARK_RULE_SLOT_MASK))} | ${hex(ctMark)}`,
       `counter accept ${comment(parts.join(", "))}`,
     ]);
     return name;
@@ -234,6 +254,8 @@ interface RuleItem {
   verdict: string;
   /** the rule's named counter; null: rendered without counters */
   counter: string | null;
+  /** the rule's slot in the connection mark (traffic counting); null: none */
+  slot: number | null;
   /** whether this stage counts the connection: always, never, or only for these routed ISPs */
   counts: Counting;
 }
@@ -284,7 +306,10 @@ function itemText(item: RuleItem): string[] {
   if (item.protocol !== "any") parts.push(`meta l4proto ${item.protocol}`);
   if (item.criteria !== "") parts.push(item.criteria);
   if (item.egress !== null) parts.push(`meta mark & ${hex(MARK_ISP_MASK)} == ${hex(item.egress)}`);
-  const count = `counter name ${item.counter}`;
+  // the slot goes with the count: the stage that counts the connection is the one that decides it
+  const slot =
+    item.slot === null ? "" : ` ct mark set ct mark & ${hex(~MARK_RULE_SLOT_MASK)} | ${hex(ruleSlotMark(item.slot))}`;
+  const count = `counter name ${item.counter}${slot}`;
   if (item.counter === null || item.counts === "none") return [[...parts, item.verdict].join(" ")];
   if (item.counts === "all") return [[...parts, count, item.verdict].join(" ")];
   // only some ISPs' connections are decided here (a failover of one of them): a counting rule
@@ -334,6 +359,7 @@ function renderClassifier(b: Builder, stage: Stage): string[] {
       egress: e.egress?.index ?? null,
       verdict: b.verdict(e.target, stage),
       counter: b.ruleCounters ? ruleCounter(e.entry.ruleId) : null,
+      slot: b.slots.get(e.entry.ruleId) ?? null,
       counts: countingOf(e.target, stage),
     });
   }
@@ -470,7 +496,7 @@ function renderNat(b: Builder): void {
     "map",
     MAP_NAT_ACTIONS,
     "type mark : verdict;",
-    "NAT action number in the connection mark to its chain",
+    "NAT action number in the first packet mark to its chain",
     elements,
   );
   for (const [number, pool] of [...pools.entries()].sort((x, y) => x[0] - y[0])) {
@@ -548,8 +574,8 @@ function build(
   classify.rules.push(`oifname vmap @${MAP_ROUTED_ISP}`);
   b.chain(
     CHAIN_POSTROUTING,
-    "SNAT new connections by the action in their mark",
-    [`ct mark & ${hex(MARK_ACTION_MASK)} vmap @${MAP_NAT_ACTIONS}`],
+    "SNAT new connections by the NAT action in the first packet mark",
+    [`meta mark & ${hex(MARK_ACTION_MASK)} vmap @${MAP_NAT_ACTIONS}`],
     "type nat hook postrouting priority srcnat; policy accept;",
   );
   b.chain(CHAIN_DROP_RULE, "dropped by a rule", ["counter drop"]);
@@ -674,10 +700,54 @@ function build(
   // the source lookups are known once the classifiers are built
   for (const r of routedChains) r.rules.push(...(r.stage === "pre" ? preLookups : postLookups), r.unmatched);
   renderNat(b);
+  renderRuleTraffic(b);
   const vs = virtualServiceObjects(spec, vsDown);
   for (const c of vs.chains) b.chain(c.name, c.comment, c.rules, c.hook);
   for (const m of vs.maps) b.map(m.kind, m.name, m.declaration, m.comment, m.elements).keep = m.keep;
   return b;
+}
+
+/**
+ * The rules' slots (marks.ts, ruleSlotOf): from their creation numbers, so every gateway and every
+ * reload agrees. Rules from a spec without those numbers, and the later of two rules that share
+ * a slot, are not traffic-counted (their connections still are).
+ */
+function ruleSlots(plan: Plan): Map<string, number> {
+  const seqs = new Map<string, number>();
+  for (const e of plan.entries) if (e.entry.ruleSeq !== undefined) seqs.set(e.entry.ruleId, e.entry.ruleSeq);
+  const taken = new Set<number>();
+  const out = new Map<string, number>();
+  for (const [ruleId, seq] of [...seqs].sort((a, b) => a[1] - b[1])) {
+    const slot = ruleSlotOf(seq);
+    if (taken.has(slot)) continue;
+    taken.add(slot);
+    out.set(ruleId, slot);
+  }
+  return out;
+}
+
+/**
+ * Every packet of a classified connection, both ways, moves its rule's traffic counter: one map
+ * lookup on the rule slot in the connection mark. A connection with no slot (unmatched, a virtual
+ * service, the gateway's own) finds nothing in the map and is not counted.
+ */
+function renderRuleTraffic(b: Builder): void {
+  if (b.slots.size === 0) return;
+  b.chain(
+    CHAIN_RULE_TRAFFIC,
+    "packets and bytes of the connections of each rule",
+    [`counter name ct mark & ${hex(MARK_RULE_SLOT_MASK)} map @${MAP_RULE_TRAFFIC}`],
+    `type filter hook postrouting priority ${RULE_TRAFFIC_PRIORITY}; policy accept;`,
+  );
+  b.map(
+    "map",
+    MAP_RULE_TRAFFIC,
+    "type mark : counter;",
+    "rule slot in the connection mark to the traffic counter of the rule",
+    [...b.slots]
+      .sort((x, y) => x[1] - y[1])
+      .map(([ruleId, slot]) => `${hex(ruleSlotMark(slot))} : ${quote(trafficCounter(ruleId))}`),
+  );
 }
 
 const CHUNK = 2000;
@@ -710,7 +780,9 @@ function emit(
   };
   const maps = [...b.maps, applied];
   // a counter that already exists keeps its values: `add` never resets it, nor does `flush table`
-  const counters = b.ruleCounters ? [...new Set(b.plan.entries.map((e) => ruleCounter(e.entry.ruleId)))] : [];
+  const counters = b.ruleCounters
+    ? [...new Set(b.plan.entries.map((e) => ruleCounter(e.entry.ruleId))), ...[...b.slots.keys()].map(trafficCounter)]
+    : [];
   for (const c of counters) out.push(`add counter ${T} ${c}`);
   const before = new Set([...(existing?.maps ?? []), ...(existing?.sets ?? [])]);
   for (const m of maps) {
@@ -731,7 +803,7 @@ function emit(
   // a rule that is gone (deleted, disabled) takes its counter with it
   const counterNames = new Set(counters);
   for (const c of existing?.counters ?? []) {
-    if (ruleIdOfCounter(c) !== null && !counterNames.has(c)) out.push(`delete counter ${T} ${c}`);
+    if (counterOwner(c) !== null && !counterNames.has(c)) out.push(`delete counter ${T} ${c}`);
   }
 
   for (const m of b.maps) {

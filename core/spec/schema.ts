@@ -102,6 +102,8 @@ export const zSpecEntry = z.object({
   ruleId: zId,
   /** 1-based position of the rule in the effective rule order, for traces and counters */
   rulePosition: z.number().int().min(1),
+  /** the rule's creation number in the cluster (never reused): its traffic counter's slot; absent in older specs */
+  ruleSeq: z.number().int().min(0).optional(),
   source: zCidr,
   /** null: any destination */
   destination: zCidr.nullable(),

@@ -30,8 +30,14 @@ test("hits per rule from the agents' reports: rules table, rule form and simulat
     const edge2 = await enrolledAgent(page, seeded.clusterId, "edge-2");
     gateways.push(edge1.id, edge2.id);
     const hit = new Date(Date.now() - 90_000).toISOString();
-    await postStatus(page, edge1, { revision: 1, ruleCounters: [{ ruleId: busy, connections: 30, lastHitAt: hit }] });
-    await postStatus(page, edge2, { revision: 1, ruleCounters: [{ ruleId: busy, connections: 12, lastHitAt: hit }] });
+    await postStatus(page, edge1, {
+      revision: 1,
+      ruleCounters: [{ ruleId: busy, connections: 30, packets: 2000, bytes: 1_572_864, lastHitAt: hit }],
+    });
+    await postStatus(page, edge2, {
+      revision: 1,
+      ruleCounters: [{ ruleId: busy, connections: 12, packets: 500, bytes: 524_288, lastHitAt: hit }],
+    });
 
     await page.goto("/");
     await page.getByRole("link", { name }).click();
@@ -56,13 +62,16 @@ test("hits per rule from the agents' reports: rules table, rule form and simulat
     const perGateway = counters.getByRole("table", { name: "Counters per gateway" });
     await expect(perGateway.getByRole("row").filter({ hasText: "edge-1" })).toContainText("30");
     await expect(perGateway.getByRole("row").filter({ hasText: "edge-2" })).toContainText("12");
+    // the traffic of those connections, both ways: 1.5 MiB + 0.5 MiB
+    await expect(counters.getByTestId("rule-traffic")).toContainText("2.0 MiB in 2,500 packets");
+    await expect(perGateway.getByRole("row").filter({ hasText: "edge-1" })).toContainText("1.5 MiB");
     await page.screenshot({ path: testInfo.outputPath("rule-form-counters.png") });
     await page.keyboard.press("Escape");
 
     // a later report: the table follows without a reload
     await postStatus(page, edge1, {
       revision: 1,
-      ruleCounters: [{ ruleId: busy, connections: 8, lastHitAt: new Date().toISOString() }],
+      ruleCounters: [{ ruleId: busy, connections: 8, packets: 100, bytes: 0, lastHitAt: new Date().toISOString() }],
     });
     await expect(busyRow.locator("td.hits")).toContainText("50", { timeout: 25_000 });
 
@@ -75,6 +84,7 @@ test("hits per rule from the agents' reports: rules table, rule form and simulat
     await packet.getByLabel("Destination address").press("Enter");
     const result = page.getByRole("article", { name: "If routing picks telia" });
     await expect(result.getByTestId("matched-rule-hits")).toContainText("50 new connections");
+    await expect(result.getByTestId("matched-rule-hits")).toContainText("2.6 k packets, 2.0 MiB");
     await page.screenshot({ path: testInfo.outputPath("simulator-counters.png") });
   } finally {
     for (const id of gateways) await api(page, "gateway.delete", { id }).catch(() => {});

@@ -10,7 +10,9 @@ import { applyOk, entry, labSpec, poolOf, requireRoot } from "../../testkit/data
 /**
  * Rule counters on real traffic: N connections through rule A move A's counter by exactly N and
  * leave rule B's at 0, whether the connection is decided after routing or rerouted before it
- * (failover); reloads keep what was counted, and a deleted rule's counter goes.
+ * (failover); every packet of those connections, both ways, moves A's traffic counter (as many
+ * packets and bytes as the client itself counts); reloads keep what was counted, and a deleted
+ * rule's counters go.
  */
 
 const TCP = 5100;
@@ -86,11 +88,56 @@ describe("rule counters on real traffic", () => {
     expect(await counts()).toEqual({ "count-a": 18, "count-b": 0, lan: 0 });
   });
 
+  it("every packet of A's connections, both ways, moves A's traffic counter: what the client sent and received", async () => {
+    const client = lab.clients[0]?.ns as string;
+    // the client's own count of A's traffic, at its own hooks: the gateway must agree packet for packet, byte for byte
+    await lab.must(client, ["nft", "-f", "-"], {
+      input: [
+        "add table inet probe",
+        "add counter inet probe sent",
+        "add counter inet probe received",
+        "add chain inet probe out { type filter hook output priority 0; policy accept; }",
+        "add chain inet probe in { type filter hook input priority 0; policy accept; }",
+        `add rule inet probe out ip saddr 100.64.${NET_A}.0/24 counter name sent`,
+        `add rule inet probe in ip daddr 100.64.${NET_A}.0/24 counter name received`,
+      ].join("\n"),
+    });
+    const probe = async () => {
+      const out = JSON.parse(await lab.must(client, ["nft", "-j", "list", "counters", "table", "inet", "probe"])) as {
+        nftables: Array<{ counter?: { packets: number; bytes: number } }>;
+      };
+      const [sent, received] = out.nftables.flatMap((x) => (x.counter === undefined ? [] : [x.counter]));
+      return {
+        packets: (sent?.packets ?? 0) + (received?.packets ?? 0),
+        bytes: (sent?.bytes ?? 0) + (received?.bytes ?? 0),
+      };
+    };
+    const traffic = async () => {
+      const r = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters;
+      return { a: r.get("count-a"), b: r.get("count-b") };
+    };
+    const before = await traffic();
+    const seenBefore = await probe();
+    await sendThroughA(6, 45000);
+    // the last FIN and ACK of each TCP connection are on their way: let them land
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await traffic();
+    const seen = await probe();
+    const moved = {
+      packets: (after.a?.packets ?? 0) - (before.a?.packets ?? 0),
+      bytes: (after.a?.bytes ?? 0) - (before.a?.bytes ?? 0),
+    };
+    expect(seen.packets - seenBefore.packets).toBeGreaterThan(6 * 2 + 6 * 5);
+    expect(moved).toEqual({ packets: seen.packets - seenBefore.packets, bytes: seen.bytes - seenBefore.bytes });
+    expect(after.b).toEqual({ connections: 0, packets: 0, bytes: 0 });
+    await lab.must(client, ["nft", "delete", "table", "inet", "probe"]);
+  });
+
   it("a reload keeps the counters; the agent's tally reports exactly the connections sent since", async () => {
     const tally = new RuleCounterTally();
     tally.observe((await readRuleCounters(lab.runner(lab.ns.gateway))).counters, new Date().toISOString());
     await applyOk(lab, spec(2));
-    expect((await counts())["count-a"]).toBe(18);
+    expect((await counts())["count-a"]).toBe(30);
     await sendThroughA(5, 43000);
     tally.observe((await readRuleCounters(lab.runner(lab.ns.gateway))).counters, new Date().toISOString());
     expect(tally.take(100).map((d) => [d.ruleId, d.connections])).toEqual([["count-a", 10]]);
@@ -101,10 +148,14 @@ describe("rule counters on real traffic", () => {
     await applyOk(lab, spec(3), failover);
     await lab.must(lab.ns.gateway, ["conntrack", "-F"]);
     const before = await counts();
+    const trafficBefore = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters.get("count-a");
     await sendThroughA(4, 44000);
     const after = await counts();
     expect((after["count-a"] ?? 0) - (before["count-a"] ?? 0)).toBe(8);
     expect(after["count-b"]).toBe(0);
+    // the rule slot was written before routing too: the rerouted connections' packets count for A
+    const trafficAfter = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters.get("count-a");
+    expect((trafficAfter?.packets ?? 0) - (trafficBefore?.packets ?? 0)).toBeGreaterThanOrEqual(4 * 2 + 4 * 5);
     await applyOk(lab, spec(4));
   });
 
@@ -112,6 +163,6 @@ describe("rule counters on real traffic", () => {
     await applyOk(lab, spec(5, false));
     const c = await counts();
     expect(Object.keys(c).sort()).toEqual(["count-a", "lan"]);
-    expect(c["count-a"]).toBe(36);
+    expect(c["count-a"]).toBe(48);
   });
 });

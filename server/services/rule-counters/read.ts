@@ -13,6 +13,8 @@ export interface GatewayRuleCount {
   gatewayId: string;
   gatewayName: string;
   connections: number;
+  packets: number;
+  bytes: number;
   lastHitAt: Date | null;
 }
 
@@ -20,6 +22,9 @@ export interface RuleCount {
   ruleId: string;
   /** new connections the rule decided, over every gateway, since each started reporting it */
   connections: number;
+  /** packets and bytes of those connections, both directions */
+  packets: number;
+  bytes: number;
   /** the latest hit on any gateway; null: none reported */
   lastHitAt: Date | null;
   /**
@@ -54,6 +59,8 @@ export async function getRuleCounters(db: Db, input: TRuleCountersInput): Promis
     select: {
       ruleId: true,
       connections: true,
+      packets: true,
+      bytes: true,
       lastHitAt: true,
       gateway: { select: { id: true, name: true } },
     },
@@ -79,6 +86,8 @@ export async function getRuleCounters(db: Db, input: TRuleCountersInput): Promis
       {
         ruleId: r.id,
         connections: 0,
+        packets: 0,
+        bytes: 0,
         lastHitAt: null,
         noMatchSince: countingSince === null ? null : r.createdAt > countingSince ? r.createdAt : countingSince,
         gateways: [],
@@ -89,12 +98,23 @@ export async function getRuleCounters(db: Db, input: TRuleCountersInput): Promis
     const rule = byRule.get(r.ruleId);
     if (rule === undefined) continue;
     const connections = Number(r.connections);
+    const packets = Number(r.packets);
+    const bytes = Number(r.bytes);
     rule.connections += connections;
+    rule.packets += packets;
+    rule.bytes += bytes;
     if (r.lastHitAt !== null && (rule.lastHitAt === null || r.lastHitAt > rule.lastHitAt)) {
       rule.lastHitAt = r.lastHitAt;
       rule.noMatchSince = r.lastHitAt;
     }
-    rule.gateways.push({ gatewayId: r.gateway.id, gatewayName: r.gateway.name, connections, lastHitAt: r.lastHitAt });
+    rule.gateways.push({
+      gatewayId: r.gateway.id,
+      gatewayName: r.gateway.name,
+      connections,
+      packets,
+      bytes,
+      lastHitAt: r.lastHitAt,
+    });
   }
   return { countingSince, gatewayCount: gateways.length, rules: [...byRule.values()] };
 }

@@ -15,13 +15,20 @@ describe.each(PROVIDERS)("rule counters on %s", (provider) => {
   const tokens: string[] = [];
   let foreignRuleId: string;
 
-  const report = (ruleCounters?: StatusReport["ruleCounters"]): StatusReport => ({
-    agentVersion: "1.0.0",
-    running: null,
-    lastApply: null,
-    facts: { hostname: "gw", kernel: "6.1", nftVersion: "1.0.6", interfaces: [] },
-    ...(ruleCounters === undefined ? {} : { ruleCounters }),
-  });
+  type Delta = Omit<NonNullable<StatusReport["ruleCounters"]>[number], "packets" | "bytes"> & {
+    packets?: number;
+    bytes?: number;
+  };
+  const report = (deltas?: Delta[]): StatusReport => {
+    const ruleCounters = deltas?.map((d) => ({ packets: 0, bytes: 0, ...d }));
+    return {
+      agentVersion: "1.0.0",
+      running: null,
+      lastApply: null,
+      facts: { hostname: "gw", kernel: "6.1", nftVersion: "1.0.6", interfaces: [] },
+      ...(ruleCounters === undefined ? {} : { ruleCounters }),
+    };
+  };
   const counters = () => h.as("viewer").rule.counters({ clusterId });
   const of = async (ruleId: string) => (await counters()).rules.find((r) => r.ruleId === ruleId);
 
@@ -96,6 +103,45 @@ describe.each(PROVIDERS)("rule counters on %s", (provider) => {
     expect((await of(a.id))?.connections).toBe(12);
   });
 
+  it("adds packets and bytes of open connections without moving the last hit", async () => {
+    const [, b] = rules as unknown as [unknown, { id: string }];
+    const [ta, tb] = tokens as [string, string];
+    const now = new Date(Date.UTC(2026, 11, 5, 10, 2, 0));
+    const hit = new Date(Date.UTC(2026, 11, 5, 10, 1, 30)).toISOString();
+    await recordAgentStatus(
+      h.db,
+      TEST_META,
+      ta,
+      report([{ ruleId: b.id, connections: 1, packets: 10, bytes: 4000, lastHitAt: hit }]),
+      now,
+    );
+    // the download goes on: traffic only, from both gateways (one took over a synced connection)
+    await recordAgentStatus(
+      h.db,
+      TEST_META,
+      ta,
+      report([{ ruleId: b.id, connections: 0, packets: 90, bytes: 120_000, lastHitAt: null }]),
+      now,
+    );
+    await recordAgentStatus(
+      h.db,
+      TEST_META,
+      tb,
+      report([{ ruleId: b.id, connections: 0, packets: 5, bytes: 600, lastHitAt: null }]),
+      now,
+    );
+    const rb = await of(b.id);
+    expect(rb).toMatchObject({ connections: 1, packets: 105, bytes: 124_600 });
+    expect(rb?.lastHitAt?.toISOString()).toBe(hit);
+    expect(rb?.gateways.map((g) => [g.gatewayName, g.connections, g.packets, g.bytes])).toEqual([
+      ["gw-a", 1, 100, 124_000],
+      ["gw-b", 0, 5, 600],
+    ]);
+    // a gateway whose first report for the rule has traffic only: no hit yet
+    const gwb = rb?.gateways.find((g) => g.gatewayName === "gw-b");
+    expect(gwb?.lastHitAt).toBeNull();
+  });
+
   it("takes a last hit from the agent's future as the console's now", async () => {
     const [, , c] = rules as unknown as [unknown, unknown, { id: string }];
     const now = new Date(Date.UTC(2026, 11, 5, 11, 0, 0));
@@ -129,6 +175,9 @@ describe.each(PROVIDERS)("rule counters on %s", (provider) => {
     const bad = [
       [{ ruleId: "a b", connections: 1, lastHitAt: new Date().toISOString() }],
       [{ ruleId: "a", connections: 0, lastHitAt: new Date().toISOString() }],
+      [{ ruleId: "a", connections: 0, packets: 0, bytes: 0, lastHitAt: null }],
+      [{ ruleId: "a", connections: 2, packets: 9, bytes: 900, lastHitAt: null }],
+      [{ ruleId: "a", connections: 0, packets: -1, bytes: 900, lastHitAt: null }],
       [{ ruleId: "a", connections: -4, lastHitAt: new Date().toISOString() }],
       [{ ruleId: "a", connections: 1.5, lastHitAt: new Date().toISOString() }],
       [{ ruleId: "a", connections: 1, lastHitAt: "yesterday" }],

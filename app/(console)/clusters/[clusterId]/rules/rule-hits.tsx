@@ -3,6 +3,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { RuleCount, RuleCounters } from "@/server/services/rule-counters/read";
 import { useTRPC } from "@/app/lib/trpc";
+import { formatBytes, formatCount } from "@/app/lib/units";
 
 /** How often the counters are fetched again: about as often as agents report (HEARTBEAT_SECONDS). */
 const REFRESH_MS = 15_000;
@@ -63,13 +64,25 @@ export function hitsSummary(
   return { hits: count(c.connections), note: c.lastHitAt === null ? "" : `last ${agoText(c.lastHitAt, now)}` };
 }
 
+/** "1.2 k packets, 3.4 MiB" of the rule's connections; "" before anything was counted. */
+export function trafficText(c: Pick<RuleCount, "packets" | "bytes"> | undefined): string {
+  if (c === undefined || c.packets === 0) return "";
+  return `${formatCount(c.packets)} packets, ${formatBytes(c.bytes)}`;
+}
+
 /** The hits cell of the rules table. */
 export function HitsCell({ counts, data }: { counts: RuleCount | undefined; data: RuleCounters | undefined }) {
   const now = Date.now();
   const s = hitsSummary(counts, data, now, (at) => shortWhenText(at, now));
   const full = hitsSummary(counts, data, now);
+  const traffic = trafficText(counts);
   return (
-    <td className="hits" title={`${full.hits} new connections${full.note === "" ? "" : `, ${full.note}`}`}>
+    <td
+      className="hits"
+      title={`${full.hits} new connections${full.note === "" ? "" : `, ${full.note}`}${
+        traffic === "" ? "" : `; their traffic: ${traffic}`
+      }`}
+    >
       <span className="hits-count">{s.hits}</span>
       {s.note !== "" && <span className={`small ${counts?.connections === 0 ? "warn-text" : "muted"}`}>{s.note}</span>}
     </td>
@@ -92,12 +105,19 @@ export function RuleCountersPanel({ clusterId, ruleId }: { clusterId: string; ru
             <strong data-testid="rule-hits">{s.hits}</strong> new connections
             {s.note !== "" && <span className="muted"> · {s.note}</span>}
           </p>
+          {c !== undefined && c.packets > 0 && (
+            <p data-testid="rule-traffic">
+              Their traffic, both directions: <strong>{formatBytes(c.bytes)}</strong> in {count(c.packets)} packets
+            </p>
+          )}
           {c !== undefined && c.gateways.length > 0 && (
             <table className="rule-counters-table" aria-label="Counters per gateway">
               <thead>
                 <tr>
                   <th scope="col">Gateway</th>
                   <th scope="col">New connections</th>
+                  <th scope="col">Packets</th>
+                  <th scope="col">Bytes</th>
                   <th scope="col">Last match</th>
                 </tr>
               </thead>
@@ -106,6 +126,8 @@ export function RuleCountersPanel({ clusterId, ruleId }: { clusterId: string; ru
                   <tr key={g.gatewayId}>
                     <td>{g.gatewayName}</td>
                     <td>{count(g.connections)}</td>
+                    <td>{count(g.packets)}</td>
+                    <td>{formatBytes(g.bytes)}</td>
                     <td>{g.lastHitAt === null ? "—" : whenText(g.lastHitAt)}</td>
                   </tr>
                 ))}
@@ -121,15 +143,14 @@ export function RuleCountersPanel({ clusterId, ruleId }: { clusterId: string; ru
 /** The simulator's line for the matched rule: what its counters say about real traffic. */
 export function MatchedRuleHits({ clusterId, ruleId }: { clusterId: string; ruleId: string }) {
   const q = useRuleCounters(clusterId, [ruleId]);
-  const s = hitsSummary(
-    q.data?.rules.find((r) => r.ruleId === ruleId),
-    q.data,
-    Date.now(),
-  );
+  const c = q.data?.rules.find((r) => r.ruleId === ruleId);
+  const s = hitsSummary(c, q.data, Date.now());
   if (q.isError) return <span className="error">Cannot load the counters: {q.error.message}</span>;
+  const traffic = trafficText(c);
   return (
     <span data-testid="matched-rule-hits">
       {s.hits} new connections{s.note === "" ? "" : ` · ${s.note}`}
+      {traffic === "" ? "" : ` · ${traffic}`}
     </span>
   );
 }

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "RuleCounter" ADD COLUMN     "bytes" BIGINT NOT NULL DEFAULT 0,
+ADD COLUMN     "packets" BIGINT NOT NULL DEFAULT 0;
