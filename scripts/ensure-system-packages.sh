@@ -29,3 +29,17 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get "${lock[@]}" update -qq
   apt-get "${lock[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# promtool, Prometheus's own checker of the metrics text format (the metrics tests run it): taken
+# from Debian's prometheus package without installing the package, so no Prometheus server is set
+# up or started
+PROMTOOL=/var/cache/gatehouse-test/promtool
+if [ ! -x "$PROMTOOL" ]; then
+  echo "==> fetching promtool from Debian's prometheus package"
+  tmp=$(mktemp -d)
+  get() { (cd "$tmp" && apt-get -o DPkg::Lock::Timeout=600 download -qq prometheus 2>/dev/null); }
+  get || { apt-get -o DPkg::Lock::Timeout=600 update -qq && get; }
+  dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/promtool
+  install -D -m 0755 "$tmp/usr/bin/promtool" "$PROMTOOL"
+  rm -rf "$tmp"
+fi

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { HaStatus } from "../../core/protocol/agent-api";
 import type { FailoverEvent } from "../../core/protocol/health-report";
-import { parseExposition } from "../../testkit/prometheus";
+import { parseExposition, promtoolProblems } from "../../testkit/prometheus";
 import { type AgentMetricSources, AgentMetrics } from "./agent-metrics";
 import { listenForMetrics, type MetricsListener } from "./listener";
 
@@ -65,7 +65,9 @@ const event = (kind: FailoverEvent["kind"], switchMs: number): FailoverEvent => 
 });
 
 async function samples(m: AgentMetrics) {
-  return parseExposition(await m.registry.metrics());
+  const text = await m.registry.metrics();
+  expect(promtoolProblems(text)).toBe("");
+  return parseExposition(text);
 }
 
 describe("agent metrics", () => {

@@ -66,6 +66,10 @@ export class AgentMetrics {
   constructor(sources: AgentMetricSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "gatehouse_agent_" });
+    // prom-client reports these gauges with a _total suffix, which Prometheus keeps for counters
+    // (`promtool check metrics` refuses them): left out
+    for (const gauge of ["handles", "requests", "resources"])
+      this.registry.removeSingleMetric(`gatehouse_agent_nodejs_active_${gauge}_total`);
     this.applies = new Counter({
       name: "gatehouse_agent_applies_total",
       help: "Specs this agent applied, by outcome",

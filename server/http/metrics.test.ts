@@ -6,7 +6,7 @@ import { handleStatus } from "./agent-api";
 import { handleMetrics } from "./metrics";
 import { checkReadiness, handleHealthz, handleReadyz } from "./probes";
 import { handleTrpc } from "./trpc-handler";
-import { parseExposition } from "../../testkit/prometheus";
+import { parseExposition, promtoolProblems } from "../../testkit/prometheus";
 
 const TOKEN = "scrape-token-0123456789";
 
@@ -18,7 +18,9 @@ async function scrape(h: ApiHarness, auth?: string): Promise<Map<string, number>
   );
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
-  return parseExposition(await res.text());
+  const text = await res.text();
+  expect(promtoolProblems(text)).toBe("");
+  return parseExposition(text);
 }
 
 const trpc = (h: ApiHarness, path: string, body: unknown) =>
