@@ -25,6 +25,7 @@ import { listOwnedObjects } from "../agent/apply/nft";
 import { type CommandRunner, describeFailure, ok } from "../agent/apply/runner";
 import { StateStore } from "../agent/state/store";
 import { zStatusReport } from "../core/protocol/agent-api";
+import { AGENT_NODE_FLAGS } from "../core/protocol/agent-runtime";
 import { renderNft } from "../core/render/nft";
 import { buildAgent } from "../scripts/build-agent";
 import { buildLab, type Lab } from "../testkit/lab/lab";
@@ -152,7 +153,7 @@ async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct
   try {
     agent = spawn(
       process.execPath,
-      [outfile, "run", "--state-dir", stateDir, "--netns", lab.ns.gateway, "--log-level", "warn"],
+      [...AGENT_NODE_FLAGS, outfile, "run", "--state-dir", stateDir, "--netns", lab.ns.gateway, "--log-level", "warn"],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     const pid = agent.pid as number;

@@ -3,6 +3,7 @@ import { chmodSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { AGENT_NODE_FLAGS } from "../core/protocol/agent-runtime";
 
 /**
  * Bundles the agent into one file, dist/gatehouse-agent.mjs, that runs with `node` alone (no
@@ -45,7 +46,7 @@ export async function buildAgent(
     // bundled CommonJS dependencies call require() for Node built-ins, which an ES module lacks
     banner: {
       js: [
-        "#!/usr/bin/env node",
+        `#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(" ")}`,
         'import { createRequire as __ghCreateRequire } from "node:module";',
         "const require = __ghCreateRequire(import.meta.url);",
       ].join("\n"),

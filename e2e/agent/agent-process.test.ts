@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAgent } from "../../scripts/build-agent";
 import { createGateway } from "../../server/services/gateways/gateways";
 import { type AgentApiServer, startAgentApiServer } from "../../testkit/server/agent-test-server";
+import { AGENT_NODE_FLAGS } from "../../core/protocol/agent-runtime";
 import {
   type GatewayTestDb,
   gatewayTestDb,
@@ -80,7 +81,7 @@ interface Agent {
 }
 
 function agent(args: string[]): Agent {
-  const proc = spawn(process.execPath, [agentFile, ...args], {
+  const proc = spawn(process.execPath, [...AGENT_NODE_FLAGS, agentFile, ...args], {
     env: {
       PATH: `${fakeBin}:${dirname(process.execPath)}:/usr/bin:/bin`,
       FAKE_DATAPATH_DIR: fakeState,

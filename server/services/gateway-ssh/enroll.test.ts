@@ -108,7 +108,7 @@ describe("enrollment over SSH", () => {
     expect(job.steps.every((s) => s.state === "done")).toBe(true);
     expect(gateway.files.get("/usr/local/bin/gatehouse-agent")?.toString()).toBe(fakeBundleText("1.2.3"));
     expect(gateway.files.get("/etc/systemd/system/gatehouse-agent.service")?.toString()).toContain(
-      "ExecStart=/usr/bin/node /usr/local/bin/gatehouse-agent run --state-dir /var/lib/gatehouse-agent",
+      "ExecStart=/usr/bin/node --max-semi-space-size=1 /usr/local/bin/gatehouse-agent run --state-dir /var/lib/gatehouse-agent",
     );
     const commands = ran();
     expect(commands).toContain("systemctl daemon-reload");

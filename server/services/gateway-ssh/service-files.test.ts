@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { AGENT_NODE_FLAGS } from "../../../core/protocol/agent-runtime";
+import { buildAgent } from "../../../scripts/build-agent";
 import { agentLayout } from "./layout";
 import { renderSupervisor, renderUnit, UnitTemplateError } from "./service-files";
 
@@ -10,7 +12,7 @@ const TEMPLATE = `[Unit]
 Description=Gatehouse gateway agent
 
 [Service]
-ExecStart=/usr/bin/node /usr/local/bin/gatehouse-agent run --state-dir /var/lib/gatehouse-agent
+ExecStart=/usr/bin/node --max-semi-space-size=1 /usr/local/bin/gatehouse-agent run --state-dir /var/lib/gatehouse-agent
 Restart=always
 RestartPreventExitStatus=78
 `;
@@ -20,6 +22,22 @@ describe("the systemd unit", () => {
     const unit = renderUnit(TEMPLATE, agentLayout(""), "/usr/local/bin/node");
     expect(unit).toBe(TEMPLATE.replace("ExecStart=/usr/bin/node", "ExecStart=/usr/local/bin/node"));
   });
+  it("the shipped unit starts node with the agent's options", () => {
+    const shipped = readFileSync(join(import.meta.dirname, "../../../agent/systemd/gatehouse-agent.service"), "utf8");
+    const exec = shipped.split("\n").find((l) => l.startsWith("ExecStart="));
+    expect(exec).toBe(
+      `ExecStart=/usr/bin/node ${AGENT_NODE_FLAGS.join(" ")} /usr/local/bin/gatehouse-agent run --state-dir /var/lib/gatehouse-agent`,
+    );
+  });
+  it("the executable's own #! line starts node with the agent's options", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gatehouse-agent-bundle-"));
+    try {
+      const { outfile } = await buildAgent(join(dir, "gatehouse-agent.mjs"));
+      expect(readFileSync(outfile, "utf8").split("\n")[0]).toBe(`#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(" ")}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
   it("refuses a template without ExecStart", () => {
     expect(() => renderUnit("[Service]\n", agentLayout(""), "/usr/bin/node")).toThrow(UnitTemplateError);
   });

@@ -1,4 +1,5 @@
 import { shellQuote } from "../../ssh/quote";
+import { AGENT_NODE_FLAGS } from "../../../core/protocol/agent-runtime";
 import type { AgentLayout } from "./layout";
 
 /**
@@ -20,7 +21,7 @@ export function renderUnit(template: string, layout: AgentLayout, nodePath: stri
   const lines = template.split("\n");
   const i = lines.findIndex((l) => l.startsWith("ExecStart="));
   if (i < 0) throw new UnitTemplateError("the systemd unit template has no ExecStart line");
-  lines[i] = `ExecStart=${nodePath} ${layout.bin} run --state-dir ${layout.stateDir}`;
+  lines[i] = `ExecStart=${[nodePath, ...AGENT_NODE_FLAGS, layout.bin].join(" ")} run --state-dir ${layout.stateDir}`;
   return lines.join("\n");
 }
 
@@ -50,7 +51,7 @@ echo $$ > "$PID_FILE"
 while :; do
   # one previous log is kept, so a crash loop cannot fill the disk
   if [ -f "$LOG" ] && [ "$(wc -c < "$LOG")" -gt ${LOG_LIMIT_BYTES} ]; then mv -f -- "$LOG" "$LOG.1"; fi
-  "$NODE" "$AGENT" run --state-dir "$STATE_DIR" >>"$LOG" 2>&1 &
+  "$NODE" ${AGENT_NODE_FLAGS.map(q).join(" ")} "$AGENT" run --state-dir "$STATE_DIR" >>"$LOG" 2>&1 &
   child=$!
   echo "$child" > "$AGENT_PID_FILE"
   wait "$child"
