@@ -3,7 +3,9 @@
 # Chromium (UI tests), nftables/iproute2/conntrack/fping/iperf3/iptables (datapath tests in network
 # namespaces), tcpdump (what an ISP router sees), keepalived and conntrackd (gateway pairs),
 # openssh-server (SSH tests against a private sshd), PostgreSQL (the second store), dnsmasq and
-# busybox's udhcpc (a DHCP uplink: the ISP's DHCP server and the gateway's client, in namespaces).
+# busybox's udhcpc (a DHCP uplink: the ISP's DHCP server and the gateway's client, in namespaces),
+# pppoe's pppoe-server and ppp's pppd (a PPPoE uplink: the ISP's access concentrator and the
+# gateway's client, in namespaces; the kernel must have PPP and PPPoE for them to run).
 # Another apt run (unattended upgrades, a second install) holds the dpkg lock: wait for it.
 set -euo pipefail
 need=()
@@ -21,6 +23,8 @@ have tcpdump || need+=(tcpdump)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 have dnsmasq || need+=(dnsmasq-base)
 have busybox || need+=(busybox)
+[ -x /usr/sbin/pppoe-server ] || need+=(pppoe)
+[ -x /usr/sbin/pppd ] || need+=(ppp)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing system packages: ${need[*]}"

@@ -33,6 +33,8 @@ function fakeHost(initial: {
   addrs?: Addr[];
   sysctl?: Record<string, string>;
   failDev?: string;
+  /** interfaces that do not exist: their sysctls cannot be read */
+  missing?: string[];
 }) {
   const addrs: Addr[] = [...(initial.addrs ?? [])];
   const rules: Rule[] = [{ priority: 0, table: "local" }, ...(initial.rules ?? []), { priority: 32766, table: "main" }];
@@ -40,7 +42,14 @@ function fakeHost(initial: {
   const sysctl: Record<string, string> = { ...initial.sysctl };
   const fake = new FakeRunner();
   const arg = (args: readonly string[], key: string) => args[args.indexOf(key) + 1] as string;
-  fake.on(["sysctl", "-n"], (args) => ({ stdout: `${sysctl[args[2] as string] ?? "1"}\n` }));
+  fake.on(["sysctl", "-n"], (args) => {
+    const key = args[2] as string;
+    if ((initial.missing ?? []).some((dev) => key.startsWith(`net.ipv4.conf.${dev}.`))) {
+      const path = `/proc/sys/${key.replaceAll(".", "/")}`;
+      return { code: 255, stderr: `sysctl: cannot stat ${path}: No such file or directory\n` };
+    }
+    return { stdout: `${sysctl[key] ?? "1"}\n` };
+  });
   fake.on(["sysctl", "-q", "-w"], (args) => {
     const [k, v] = (args[3] as string).split("=");
     sysctl[k as string] = v as string;
@@ -179,6 +188,27 @@ describe("reconcileRouting", () => {
       /ip -4 route replace default via 100.65.1.2 dev ispa table 7101: exit 2: Error: Nexthop/,
     );
     expect(host.routes.map((x) => x.table).sort()).toEqual(["7102", "7105"]);
+  });
+
+  it("leaves a PPPoE interface that is gone (session down) for later, but not a missing static one", async () => {
+    const spec = gatewaySpec({
+      isps: [
+        { ...isp("p", 1, "ppp0", "100.65.5.1"), addressing: "pppoe", nextHopUnknown: true },
+        isp("s", 2, "wan1", "100.65.2.2"),
+      ],
+      pools: [],
+      entries: [],
+    });
+    const down = await reconcileRouting(fakeHost({ missing: ["ppp0"] }).fake, renderRoutes(spec));
+    expect(down.errors).toEqual([]);
+    const host = fakeHost({ missing: ["ppp0", "wan1"] });
+    const r = await reconcileRouting(host.fake, renderRoutes(spec));
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/sysctl -n net.ipv4.conf.wan1.rp_filter: exit 255: .*No such file or directory/);
+    // the session is up again: its interface gets its setting
+    const up = fakeHost({});
+    await reconcileRouting(up.fake, renderRoutes(spec));
+    expect(up.sysctl["net.ipv4.conf.ppp0.rp_filter"]).toBe("2");
   });
 
   it("only adds in the add phase and only removes in the prune phase", async () => {

@@ -171,8 +171,14 @@ class Reconciler {
 
   async sysctls(desired: DesiredRouting): Promise<void> {
     for (const s of desired.sysctls) {
-      const current = await this.run(["sysctl", "-n", s.key]);
-      if (current === null || current.trim() === s.value) continue;
+      const r = await this.runner.run(["sysctl", "-n", s.key]);
+      if (!ok(r)) {
+        // a ppp interface whose session is down: nothing to set until it comes back
+        if (s.interfaceMayBeMissing === true && /No such file or directory/.test(r.stderr)) continue;
+        this.result.errors.push(describeFailure(r));
+        continue;
+      }
+      if (r.stdout.trim() === s.value) continue;
       await this.run(["sysctl", "-q", "-w", `${s.key}=${s.value}`], true);
     }
   }

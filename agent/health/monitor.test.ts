@@ -39,7 +39,7 @@ function setup() {
     restartMs: { baseMs: 5, capMs: 10 },
   });
   const line = (p: FakeProcess | undefined, text: string) => p?.handlers.stdout?.(`${text}\n`);
-  return { monitor, procs, transitions, line, tick: (ms: number) => (clock += ms) };
+  return { monitor, runner, procs, transitions, line, tick: (ms: number) => (clock += ms) };
 }
 
 describe("health monitor", () => {
@@ -94,6 +94,60 @@ describe("health monitor", () => {
     t.monitor.carrier("ispa", true);
     t.line(a, "100.65.1.2 : [1], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
     expect(t.monitor.states().get("a")).toBe("down");
+  });
+
+  it("starts a fresh fping when an interface comes back (ppp0 created again by pppd), keeping the ISP's state", async () => {
+    const t = setup();
+    await t.monitor.configure(spec());
+    t.monitor.syncCarriers(
+      new Map([
+        ["ispa", true],
+        ["ispb", true],
+      ]),
+    );
+    t.line(t.procs[0], "100.65.1.2 : [0], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
+    expect(t.procs).toHaveLength(2);
+    t.monitor.carrier("ispa", false);
+    expect(t.procs).toHaveLength(2);
+    t.monitor.carrier("ispa", true);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(t.procs).toHaveLength(3);
+    expect(t.procs[0]?.stopped).toBe(true);
+    expect(t.procs[1]?.stopped).toBe(false);
+    expect(t.procs[2]?.args.join(" ")).toBe("fping -4 -l -p 100 -t 1000 -I ispa -S 100.65.1.11 -A 100.65.1.2");
+    // the old one's end is no prober failure, and coming back is still left to the probes
+    expect(t.monitor.status().find((s) => s.ispId === "a")?.proberError).toBe("");
+    expect(t.monitor.states().get("a")).toBe("down");
+    t.line(t.procs[2], "100.65.1.2 : [0], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
+    t.tick(100);
+    t.line(t.procs[2], "100.65.1.2 : [1], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
+    t.tick(100);
+    t.line(t.procs[2], "100.65.1.2 : [2], 64 bytes, 0.10 ms (0.10 avg, 0% loss)");
+    expect(t.monitor.status().find((s) => s.ispId === "a")).toMatchObject({ probesSent: 3, probesLost: 0 });
+  });
+
+  it("starts a fresh fping from the interface's new address, and only when the address changed", async () => {
+    const t = setup();
+    await t.monitor.configure(spec());
+    await t.monitor.addressChanged("ispa");
+    await t.monitor.addressChanged("lan0");
+    expect(t.procs).toHaveLength(2);
+    t.runner.on(["ip", "-j", "-4", "addr", "show", "dev", "ispa"], {
+      stdout: JSON.stringify([{ addr_info: [{ family: "inet", local: "100.65.1.12", prefixlen: 24 }] }]),
+    });
+    await t.monitor.addressChanged("ispa");
+    await new Promise((r) => setTimeout(r, 10));
+    expect(t.procs).toHaveLength(3);
+    expect(t.procs[0]?.stopped).toBe(true);
+    expect(t.procs[2]?.args).toContain("100.65.1.12");
+    // two changes at once start one fping
+    t.runner.on(["ip", "-j", "-4", "addr", "show", "dev", "ispa"], { stdout: "[]" });
+    await Promise.all([t.monitor.addressChanged("ispa"), t.monitor.addressChanged("ispa")]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(t.procs.filter((p) => !p.stopped).map((p) => p.args.join(" "))).toEqual([
+      "fping -4 -l -p 500 -t 1000 -I ispb -A 100.65.2.2",
+      "fping -4 -l -p 100 -t 1000 -I ispa -A 100.65.1.2",
+    ]);
   });
 
   it("counts an ISP interface missing from the host as without carrier", async () => {

@@ -12,6 +12,11 @@ import type { ProcessSpawner, SpawnedProcess } from "./spawner";
  * its rounds fed to the ISP's state machine. A spec that changes an ISP's probing (interface,
  * targets, monitor settings) restarts that ISP's prober with a fresh state; other ISPs keep
  * probing undisturbed across reloads.
+ *
+ * fping's socket is bound to the interface as it was when fping started (and to its address): an
+ * interface that is deleted and created again (ppp0 when pppd redials) leaves it sending into
+ * nothing, without exiting. So an interface whose carrier comes back, or whose address changes,
+ * gets its ISPs' probers started afresh (their state machines keep their state).
  */
 
 export interface IspProbeStatus extends LinkStatus {
@@ -44,6 +49,10 @@ interface Probe {
   failures: number;
   proberError: string;
   restartTimer: NodeJS.Timeout | null;
+  /** the source address the running fping was started with (null: the kernel picks) */
+  source: string | null;
+  /** counts starts, so a start overtaken by a newer one while reading the address gives way */
+  starts: number;
 }
 
 const probeKey = (isp: SpecIsp) =>
@@ -111,6 +120,8 @@ export class HealthMonitor {
         failures: 0,
         proberError: "",
         restartTimer: null,
+        source: null,
+        starts: 0,
       };
       this.probes.set(isp.id, probe);
       if (this.carriers.get(isp.interface) === false) this.applyCarrier(probe, false);
@@ -127,9 +138,11 @@ export class HealthMonitor {
 
   private async startProbe(probe: Probe): Promise<void> {
     if (probe.stopped) return;
+    const start = ++probe.starts;
     const { isp } = probe;
     const source = await this.sourceOf(isp);
-    if (probe.stopped) return;
+    if (probe.stopped || start !== probe.starts) return;
+    probe.source = source;
     let args: string[];
     try {
       args = fpingArgs({ interface: isp.interface, source, targets: isp.probeTargets, monitor: isp.monitor });
@@ -157,6 +170,31 @@ export class HealthMonitor {
       const why = exit.error ?? (stderr.trim().split("\n").at(-1) || `exit ${exit.code ?? exit.signal}`);
       this.proberFailed(probe, `fping for ${isp.name} stopped: ${why}`, true);
     });
+  }
+
+  /** A fresh fping for an ISP whose interface came back or changed address; its state stays. */
+  private restartProbe(probe: Probe, why: string): void {
+    if (probe.stopped) return;
+    if (probe.restartTimer !== null) clearTimeout(probe.restartTimer);
+    probe.restartTimer = null;
+    const running = probe.process;
+    // cleared first: the old process's exit is then no failure
+    probe.process = null;
+    running?.stop();
+    this.deps.log.info({ isp: probe.isp.name, interface: probe.isp.interface, why }, "restarting the prober");
+    void this.startProbe(probe);
+  }
+
+  /**
+   * An address of an ISP interface was added or removed (not one of the agent's own): probers
+   * started with another source address than the interface now gives start again.
+   */
+  async addressChanged(ifname: string): Promise<void> {
+    for (const probe of [...this.probes.values()]) {
+      if (probe.isp.interface !== ifname || probe.stopped) continue;
+      const source = await this.sourceOf(probe.isp);
+      if (!probe.stopped && source !== probe.source) this.restartProbe(probe, `its address is now ${source ?? "none"}`);
+    }
   }
 
   private proberFailed(probe: Probe, message: string, retry: boolean): void {
@@ -203,7 +241,10 @@ export class HealthMonitor {
     this.carriers.set(ifname, up);
     if (before === up) return;
     for (const probe of this.probes.values()) {
-      if (probe.isp.interface === ifname) this.applyCarrier(probe, up);
+      if (probe.isp.interface !== ifname) continue;
+      this.applyCarrier(probe, up);
+      // the interface may be a new one by the same name (ppp0 after a redial)
+      if (up && before === false) this.restartProbe(probe, "its interface is back");
     }
   }
 

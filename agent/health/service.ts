@@ -186,6 +186,12 @@ export class HealthService {
       log: deps.log,
       onEvent: (e) => {
         if (e.kind === "link") this.monitor.carrier(e.ifname, e.carrier);
+        // a DHCP or PPPoE uplink's new address: its probes must leave from it
+        if (e.kind === "address" && e.metric !== OWNED_ADDRESS_METRIC) {
+          void this.monitor
+            .addressChanged(e.ifname)
+            .catch((err: unknown) => deps.log.warn({ err }, "cannot follow an address change"));
+        }
         // an uplink that comes back (or reappears) may have lost its routes; an on-link address
         // of the agent's may have been deleted by someone: add what the running spec needs
         const isIsp = this.controller.running()?.isps.some((i) => i.interface === e.ifname) ?? false;

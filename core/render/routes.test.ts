@@ -74,6 +74,23 @@ describe("renderRoutes", () => {
     expect(d.rules.map((r) => r.table)).toEqual([7101, 7102]);
   });
 
+  it("lets a PPPoE ISP's interface be missing while its session is down, and only that one", () => {
+    const spec = gatewaySpec({
+      isps: [
+        { ...isp("p", 1, "ppp0", "100.66.0.1"), addressing: "pppoe", nextHopUnknown: true },
+        { ...isp("d", 2, "wan0", "100.66.1.1"), addressing: "dhcp" },
+        isp("s", 3, "wan1", "100.65.2.2"),
+      ],
+      pools: [],
+      entries: [],
+    });
+    expect(renderRoutes(spec).sysctls).toEqual([
+      { key: "net.ipv4.conf.ppp0.rp_filter", value: "2", interfaceMayBeMissing: true },
+      { key: "net.ipv4.conf.wan0.rp_filter", value: "2" },
+      { key: "net.ipv4.conf.wan1.rp_filter", value: "2" },
+    ]);
+  });
+
   it("moves every priority with the cluster's base, never the tables", () => {
     const spec = officeSpec();
     const moved = renderRoutes({ ...spec, settings: { ...spec.settings, ipRulePriorityBase: 5000 } });

@@ -62,6 +62,12 @@ export interface DesiredAddress {
 export interface DesiredSysctl {
   key: string;
   value: string;
+  /**
+   * the interface's own setting, for an interface that exists only now and then (a PPPoE ISP's
+   * ppp interface, while its session is up): its absence is no error, and the link watcher
+   * restores routing when the interface appears
+   */
+  interfaceMayBeMissing?: true;
 }
 
 export interface DesiredRouting {
@@ -154,6 +160,9 @@ export function renderRoutes(spec: GatewaySpec): DesiredRouting {
       ...[...new Set(isps.map((isp) => isp.interface))].map((i) => ({
         key: interfaceSysctl(i, "rp_filter"),
         value: "2",
+        ...(isps.every((isp) => isp.interface !== i || isp.addressing === "pppoe")
+          ? { interfaceMayBeMissing: true as const }
+          : {}),
       })),
       // a gateway of a pair whose connections its peer carried for a while (it hung, or the VRRP
       // link was cut) gets them back with sequence numbers past the windows its conntrack last saw:

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { CommandResult, CommandRunner, RunOptions } from "../../agent/apply/runner";
-import { host, ipBatch, type LabProcess, must, Namespaces } from "./namespaces";
+import { host, ipBatch, type LabProcess, must, Namespaces, waitForLinks } from "./namespaces";
 
 export type { LabProcess };
 
@@ -262,6 +262,10 @@ export async function buildLab(options: LabOptions = {}): Promise<Lab> {
       [`net.ipv4.conf.${ispA.gatewayInterface}.rp_filter`]: strict ? "1" : "0",
       [`net.ipv4.conf.${ispB.gatewayInterface}.rp_filter`]: strict ? "1" : "0",
     });
+    // a lab is handed over only once all its links carry traffic (see waitForLinks)
+    for (const name of [ns.gateway, ns.ispA, ns.ispB, ns.server, ...ns.clients, ...(exchange ? [exchange.ns] : [])]) {
+      await waitForLinks(name);
+    }
   } catch (e) {
     await destroy();
     throw e;

@@ -32,6 +32,49 @@ export async function ipBatch(ns: string, lines: readonly string[]): Promise<voi
   await must(host, ["ip", "-n", ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });
 }
 
+interface LinkJson {
+  ifname?: string;
+  flags?: string[];
+  operstate?: string;
+  qdisc?: string;
+  linkinfo?: { info_slave_kind?: string; info_slave_data?: { state?: string } };
+}
+
+/** The interfaces set up in `ip -d -j link show` output that cannot carry traffic yet. */
+export function linksNotReady(linksJson: string): string[] {
+  const links = JSON.parse(linksJson) as LinkJson[];
+  return links
+    .filter((l) => l.ifname !== "lo" && (l.flags ?? []).includes("UP"))
+    .filter(
+      (l) =>
+        !(l.operstate === "UP" || l.operstate === "UNKNOWN") ||
+        l.qdisc === "noop" ||
+        (l.linkinfo?.info_slave_kind === "bridge" && l.linkinfo.info_slave_data?.state !== "forwarding"),
+    )
+    .map(
+      (l) =>
+        `${l.ifname ?? "?"} (${l.operstate ?? "?"}${l.linkinfo?.info_slave_data?.state ? `, ${l.linkinfo.info_slave_data.state}` : ""})`,
+    );
+}
+
+/**
+ * Waits until every interface set up in a namespace carries traffic, as a real link does long
+ * before the first packet. The kernel brings a new carrier into effect through its link watch,
+ * which defers a device whose interface number equals its peer's (a veth whose two ends got the
+ * same number in their two namespaces) by up to a second: until then the device is operationally
+ * down, a bridge keeps it as a disabled port and frames to it are lost (an ARP request, so the
+ * first packets waiting for that neighbour go out only with the ARP retry, 1 s later).
+ */
+export async function waitForLinks(ns: string, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = linksNotReady(await must(host, ["ip", "-n", ns, "-d", "-j", "link", "show"]));
+    if (pending.length === 0) return;
+    if (Date.now() > until) throw new Error(`interfaces in ${ns} not up after ${timeoutMs} ms: ${pending.join(", ")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const STDERR_KEEP = 2_000_000;
 
 export class Namespaces {

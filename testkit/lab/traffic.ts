@@ -76,6 +76,8 @@ export interface Attempt {
   seen?: string;
   seenPort?: number;
   error?: string;
+  /** how long the attempt took, from opening the socket to the answer (or the error) */
+  ms?: number;
 }
 
 /** Opens `count` connections from a client and returns what the server saw for each. */

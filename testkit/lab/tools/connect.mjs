@@ -90,12 +90,14 @@ async function worker() {
     const i = next++;
     const src = sources[i % sources.length];
     const sport = values.sport === undefined ? undefined : Number(values.sport) + i;
+    const started = performance.now();
     const attempt = values.proto === "udp" ? udpAttempt(src, sport) : tcpAttempt(src, sport);
     const result = await attempt;
+    const ms = Math.round(performance.now() - started);
     if (result.ok) good++;
     else bad++;
     process.stdout.write(
-      `${JSON.stringify({ i, src: src ?? null, ...result, sport: result.sport ?? sport ?? null })}\n`,
+      `${JSON.stringify({ i, src: src ?? null, ...result, sport: result.sport ?? sport ?? null, ms })}\n`,
     );
   }
 }
