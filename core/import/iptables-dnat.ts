@@ -165,6 +165,7 @@ export function importDnat(b: PolicyBuilder, rules: DnatText[]) {
     }));
     const vs = b.virtualService({
       address: first.address,
+      fwmark: null,
       protocol: first.protocol,
       port: first.port,
       scheduler,
