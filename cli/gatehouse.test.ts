@@ -99,6 +99,44 @@ describe("the gatehouse command line against a console on 127.0.0.1", () => {
     ).toBe(1);
   }, 120_000);
 
+  it("imports a keepalived.conf for the gateway it belongs to (--gateway)", async () => {
+    const admin = h.as("admin");
+    const pair = await admin.cluster.create({ name: "pair" });
+    const isp = await admin.isp.create({
+      clusterId: pair.id,
+      fields: { name: "telia", interface: "eth1", nextHop: "198.51.100.1" },
+    });
+    await admin.pool.create({
+      clusterId: pair.id,
+      fields: { name: "telia-main", ispId: isp.entity.id, addresses: ["198.51.100.10-198.51.100.13"] },
+    });
+    const gw = await admin.gateway.create({ clusterId: pair.id, name: "lb-a", address: "" });
+    const file = join(SAMPLES, "vrrp-pair", "lb-a.conf");
+
+    // without a console the gateway is only a name, and its values are read for it
+    const offline = await gatehouse(["import", file, "--dry-run", "--gateway", "lb-a"]);
+    expect(offline.code, offline.stdout).toBe(0);
+    expect(offline.stdout).toMatch(/=\s+lb-a\.conf:6 {2}this gateway's VRRP priority 150/);
+    const without = await gatehouse(["import", file, "--dry-run"]);
+    expect(without.stdout).toMatch(/!\s+lb-a\.conf:6 {2}not imported: a gateway's priority belongs/);
+
+    const unknown = await gatehouse(["import", file, "--cluster", "pair", "--gateway", "lb-z"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no gateway named lb-z in this cluster");
+    const wrongFormat = await gatehouse(
+      ["import", join(SAMPLES, "nat.iptables-save"), "--dry-run", "--gateway", "lb-a"],
+      env,
+    );
+    expect(wrongFormat.code).toBe(2);
+    expect(wrongFormat.stderr).toContain("--gateway applies to keepalived.conf files only");
+
+    const added = await gatehouse(["import", file, "--cluster", "pair", "--gateway", "lb-a", "--json"], env);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout).added).toMatchObject({ haSettings: 1, gatewaySettings: 1 });
+    const settings = await admin.gateway.settings({ id: gw.id });
+    expect(settings).toMatchObject({ settings: { priority: 150, lanInterface: "lan0", lanAddress: "100.64.0.2/24" } });
+  }, 120_000);
+
   it("exits with meaningful codes", async () => {
     expect((await gatehouse(["status"])).code).toBe(2);
     expect((await gatehouse(["status"], { ...env, GATEHOUSE_TOKEN: "ghp_wrong" })).code).toBe(4);

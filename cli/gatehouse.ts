@@ -7,7 +7,8 @@ import { ApiError, type Client, makeClient } from "./client";
 
 /**
  * The `gatehouse` command line: import, export, diff, apply, failover, restore and status against a
- * console, with an API token. `gatehouse import FILE --dry-run` without --cluster needs no console.
+ * console, with an API token. `gatehouse import FILE --dry-run` without --cluster needs no console;
+ * `--gateway NAME` says which gateway a keepalived.conf belongs to (its own VRRP values).
  *
  * Exit codes: 0 done; 1 failed (refused by the console, invalid input); 2 bad usage;
  * 3 the import needs answers or would leave problems; 4 the token was refused (401/403);
@@ -91,6 +92,15 @@ export function buildProgram(io: Io): Command {
     return found.entity.id;
   }
 
+  async function gatewayIdOf(c: Client, cluster: string, nameOrId: string): Promise<string> {
+    const { gateways } = await c.query<{ gateways: Array<{ id: string; name: string }> }>("gateway.list", {
+      clusterId: cluster,
+    });
+    const found = gateways.find((g) => g.name === nameOrId || g.id === nameOrId);
+    if (!found) throw new Exit(EXIT.failed, `no gateway named ${nameOrId} in this cluster`);
+    return found.id;
+  }
+
   const answersOf = (list: string[] = []) =>
     Object.fromEntries(
       list.map((a) => {
@@ -118,10 +128,20 @@ export function buildProgram(io: Io): Command {
     )
     .option("--dry-run", "show what would be imported, change nothing")
     .option("--answer <key=value...>", "answers to the import's questions")
+    .option(
+      "--gateway <gateway>",
+      "keepalived: the gateway (name or id) whose file this is; its VRRP priority, LAN interface and own addresses go into its settings",
+    )
     .action(
       async (
         file: string,
-        o: { cluster?: string; format?: (typeof IMPORT_FORMATS)[number]; dryRun?: boolean; answer?: string[] },
+        o: {
+          cluster?: string;
+          format?: (typeof IMPORT_FORMATS)[number];
+          dryRun?: boolean;
+          answer?: string[];
+          gateway?: string;
+        },
       ) => {
         const text = readText(file);
         const answers = answersOf(o.answer);
@@ -143,6 +163,8 @@ export function buildProgram(io: Io): Command {
           local = importPolicy(text, emptyPolicy(), {
             format: o.format,
             answers,
+            // without a console the gateway is known by the name given
+            ...(o.gateway === undefined ? {} : { gatewayId: o.gateway }),
             fileName,
             baseDir: ".",
             readFile: readInclude,
@@ -150,6 +172,12 @@ export function buildProgram(io: Io): Command {
         } catch (e) {
           if (e instanceof ImportError) throw new Exit(EXIT.failed, e.message);
           throw e;
+        }
+        if (o.gateway !== undefined && local.format !== "keepalived") {
+          throw new Exit(
+            EXIT.usage,
+            `--gateway applies to keepalived.conf files only; this file reads as ${local.format}`,
+          );
         }
         if (!o.cluster) {
           if (!o.dryRun) throw new Exit(EXIT.usage, "without --cluster only --dry-run is possible");
@@ -168,7 +196,8 @@ export function buildProgram(io: Io): Command {
         }
         const c = client();
         const id = await clusterId(c, o.cluster);
-        const input = { clusterId: id, text, format: o.format, fileName, files, answers };
+        const gatewayId = o.gateway === undefined ? undefined : await gatewayIdOf(c, id, o.gateway);
+        const input = { clusterId: id, text, format: o.format, fileName, files, answers, gatewayId };
         const preview = await c.mutate<{
           draftVersion: number;
           lines: LineResult[];

@@ -156,7 +156,7 @@ export function officeSpec(): GatewaySpec {
 /** A virtual service for specs in tests: NAT mode, no health check, no persistence unless told. */
 export function virtualService(
   id: string,
-  address: string,
+  address: string | null,
   port: number | null,
   realServers: Array<Partial<SpecRealServer> & { address: string }>,
   over: Partial<Omit<SpecVirtualService, "realServers">> = {},
@@ -165,6 +165,7 @@ export function virtualService(
     id,
     name: id,
     address,
+    fwmark: null,
     protocol: "tcp",
     port,
     scheduler: "rr",
@@ -211,6 +212,44 @@ export function servicesSpec(): GatewaySpec {
       }),
       virtualService("mh", "198.51.100.83", 443, [{ address: "100.64.10.2" }, { address: "100.64.10.3" }], {
         scheduler: "mh",
+      }),
+    ],
+  };
+}
+
+/** A virtual service chosen by the operator's fwmark: no address or port, TCP and UDP. */
+export function fwmarkService(
+  id: string,
+  value: number,
+  realServers: Array<Partial<SpecRealServer> & { address: string }>,
+  over: Partial<Omit<SpecVirtualService, "realServers">> = {},
+): SpecVirtualService {
+  return virtualService(id, null, null, realServers, {
+    fwmark: { value, mask: 0xf0000000 },
+    protocol: "any",
+    ...over,
+  });
+}
+
+/** servicesSpec and services chosen by fwmark: ports mapped and persistent, the client's port kept, a sorry server. */
+export function fwmarkServicesSpec(): GatewaySpec {
+  const base = servicesSpec();
+  return {
+    ...base,
+    virtualServices: [
+      ...base.virtualServices,
+      fwmarkService(
+        "marked-web",
+        0x10000000,
+        [
+          { address: "100.64.10.2", port: 8080 },
+          { address: "100.64.10.3", port: 8443, weight: 2 },
+        ],
+        { scheduler: "wrr", persistenceSeconds: 600, sorryServer: { address: "100.64.10.9", port: 8080 } },
+      ),
+      fwmarkService("marked-any", 0x20000000, [{ address: "100.64.10.5" }, { address: "100.64.10.6" }], {
+        scheduler: "sh",
+        sorryServer: { address: "100.64.10.9", port: null },
       }),
     ],
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { drClosingMapOf, drFlowMapOf } from "../../core/render/vs-dr";
 import { drMarkOf, drTargetOf } from "../../core/spec/marks";
-import { gatewaySpec, virtualService } from "../../testkit/spec-fixtures";
+import { fwmarkService, gatewaySpec, virtualService } from "../../testkit/spec-fixtures";
 import { sumTraffic } from "../../core/protocol/virtual-service-status";
 import {
   parseConntrack,
@@ -126,6 +126,23 @@ describe("virtual service traffic", () => {
       active: 3,
       inactive: 2,
     });
+  });
+
+  it("a real server of a service chosen by fwmark counts its TCP and UDP packets together", () => {
+    const marked = fwmarkService("marked", 0x10000000, [{ address: "100.64.2.2", port: 8080 }]);
+    const spec = gatewaySpec({ isps: [], pools: [], entries: [], virtualServices: [marked] });
+    const counters = new Map([
+      [
+        "vs_rs_new",
+        new Map([
+          ["100.64.2.2 tcp 8080", { packets: 5, bytes: 300 }],
+          ["100.64.2.2 udp 8080", { packets: 2, bytes: 100 }],
+        ]),
+      ],
+    ]);
+    expect(rawTraffic(spec, counters, new Map(), new Map()).get("marked|100.64.2.2|8080")).toEqual(
+      raw({ connections: 7 }),
+    );
   });
 
   it("rates are deltas per second; a counter that went down was reset by a reload", () => {

@@ -1,5 +1,6 @@
 import { drClosingMapOf, drFlowMapOf } from "../../core/render/vs-dr";
 import { realServerKey } from "../../core/render/vs-schedule";
+import { vsProtocols } from "../../core/policy/virtual-service";
 import {
   MAX_VIRTUAL_SERVICES_STATUS_BYTES,
   type RealServerTraffic,
@@ -146,7 +147,7 @@ function serverTraffic(
 ): RawTraffic {
   if (s.mode === "dr") {
     const mark = drMarkOf(drTargetOf(rs.address));
-    const key = keyOf([s.address, s.protocol, s.port ?? 0, mark]);
+    const key = keyOf([s.address ?? "", s.protocol, s.port ?? 0, mark]);
     const inbound = get("vs_dr_rs_in", key);
     const flows = drFlows.get(drFlowMapOf(s))?.get(mark) ?? 0;
     const closing = s.protocol === "tcp" ? (drFlows.get(drClosingMapOf(s))?.get(mark) ?? 0) : 0;
@@ -161,13 +162,19 @@ function serverTraffic(
     };
   }
   const port = rs.port ?? s.port;
-  const key = port === null ? "" : keyOf([rs.address, s.protocol, port]);
-  const inbound = get("vs_rs_in", key);
-  const outbound = get("vs_rs_out", key);
+  // a service chosen by fwmark takes TCP and UDP: its real server's counters are both protocols'
+  const keys = port === null ? [] : vsProtocols(s.protocol).map((p) => keyOf([rs.address, p, port]));
+  const sum = (set: string): Counter =>
+    keys.map((k) => get(set, k)).reduce((a, c) => ({ packets: a.packets + c.packets, bytes: a.bytes + c.bytes }), ZERO);
+  const inbound = sum("vs_rs_in");
+  const outbound = sum("vs_rs_out");
+  // connections are listed by the address they were made to, which an fwmark service does not have
   const conns =
-    port === null ? undefined : conntrack.get(keyOf([s.address, s.protocol, s.port ?? port, rs.address, port]));
+    port === null || s.address === null || s.protocol === "any"
+      ? undefined
+      : conntrack.get(keyOf([s.address, s.protocol, s.port ?? port, rs.address, port]));
   return {
-    connections: get("vs_rs_new", key).packets,
+    connections: sum("vs_rs_new").packets,
     packetsIn: inbound.packets,
     bytesIn: inbound.bytes,
     packetsOut: outbound.packets,

@@ -1,3 +1,5 @@
+import { OPERATOR_MARK_BITS } from "@/core/policy/match-criteria";
+
 /**
  * Lists typed into one input: networks, addresses, probe targets. Commas, spaces and new lines
  * all separate items, so text pasted from a config file or a spreadsheet column works as it is.
@@ -22,4 +24,19 @@ export function numberField<E extends null | undefined>(text: string, empty: E):
   const t = text.trim();
   if (t === "") return empty;
   return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+}
+
+/** A mark as forms show it: 0x10000000. */
+export const hexMark = (n: number) => `0x${(n >>> 0).toString(16)}`;
+
+/** "0x10000000" or decimal; text that is no number stays NaN so the schema names the field. */
+const markNumber = (s: string) => (/^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(s) ? Number(s) : Number.NaN);
+
+/**
+ * An fwmark typed as value and mask: no value and no mask is no mark (null); a value alone is read
+ * under all the operator's bits, as rules and services read it.
+ */
+export function fwmarkField(value: string, mask: string) {
+  if (value.trim() === "" && mask.trim() === "") return null;
+  return { value: markNumber(value), mask: mask.trim() === "" ? OPERATOR_MARK_BITS : markNumber(mask) };
 }

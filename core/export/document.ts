@@ -104,8 +104,13 @@ export const zPolicyDocument = zStrict({
   pools: z.array(zDocPool).default([]),
   zones: z.array(zDocZone).default([]),
   rules: z.array(zDocRule).default([]),
-  /** inbound virtual services as the policy model has them (they refer to nothing else by id) */
-  virtualServices: z.array(zVirtualServiceFields.extend({ id: zId.optional() })).default([]),
+  /**
+   * inbound virtual services as the policy model has them (they refer to nothing else by id),
+   * with a service's fwmark written as rules write theirs ("0x10000000/0xf0000000") and only when set
+   */
+  virtualServices: z
+    .array(zVirtualServiceFields.extend({ id: zId.optional(), fwmark: z.string().nullable().default(null) }))
+    .default([]),
 });
 export type PolicyDocument = z.infer<typeof zPolicyDocument>;
 
@@ -169,7 +174,12 @@ export function writePolicyDocument(policy: Policy, clusterName?: string): strin
     // id first, then the fields in the model's order: reading back and writing again gives the same text
     ...((policy.virtualServices ?? []).length > 0
       ? {
-          virtualServices: (policy.virtualServices ?? []).map((v) => ({ id: v.id, ...zVirtualServiceFields.parse(v) })),
+          virtualServices: (policy.virtualServices ?? []).map((v) => {
+            const { fwmark, ...fields } = zVirtualServiceFields.parse(v);
+            // the mark in the model's place (after the address), written only for a service chosen by one
+            const { name, address, ...rest } = fields;
+            return { id: v.id, name, address, ...(fwmark ? { fwmark: formatFwmark(fwmark) } : {}), ...rest };
+          }),
         }
       : {}),
   };
@@ -366,9 +376,10 @@ export function readPolicyDocument(text: string, opts: ReadOptions = {}): ReadDo
       comment: r.comment,
     };
   });
-  const virtualServices: VirtualService[] = doc.virtualServices.map(({ id: _, ...fields }, n) => ({
+  const virtualServices: VirtualService[] = doc.virtualServices.map(({ id: _, fwmark, ...fields }, n) => ({
     id: idOf("vs", doc.virtualServices[n] as { id?: string; name: string }, existing.virtualServices ?? []),
     ...fields,
+    fwmark: docFwmark(fwmark, `virtual service ${n + 1} fwmark`) ?? null,
   }));
   const merged = { ...existing.settings, ...doc.settings };
   // settings without ruleOrder mean most specific first, as a policy without it does

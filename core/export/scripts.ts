@@ -1,5 +1,5 @@
 import type { Isp, Policy, Pool, Rule } from "../policy/model";
-import { criteriaOf, formatFwmark, portSpans } from "../policy/match-criteria";
+import { criteriaOf, formatFwmark, OPERATOR_MARK_BITS, portSpans } from "../policy/match-criteria";
 import { orderEntries, orderModeOf, orderRules } from "../policy/order";
 import { describeEntity } from "../policy/entities";
 import { zHealthCheck, type VirtualService } from "../policy/virtual-service";
@@ -228,33 +228,40 @@ function ipvsServices(policy: Policy, notes: string[]): VirtualService[] {
     const what = `virtual service "${vs.name}"`;
     if (!vs.enabled) notes.push(`${what} is disabled: left out`);
     else if (vs.scheduler === "random") notes.push(`${what} uses the random scheduler, which IPVS has not: left out`);
-    else if (vs.port === null && vs.persistenceSeconds === 0)
+    else if (vs.fwmark === null && vs.port === null && vs.persistenceSeconds === 0)
       notes.push(`${what} takes every port without persistence, which IPVS cannot do (port 0 needs -p): left out`);
     else {
       out.push(vs);
       if (vs.fullNat) notes.push(`${what}: client SNAT (FULLNAT) is Gatehouse's: not exported`);
+      if (vs.fwmark !== null && vs.fwmark.mask !== OPERATOR_MARK_BITS) {
+        notes.push(
+          `${what} matches fwmark ${formatFwmark(vs.fwmark)}; IPVS compares the whole mark: written as fwmark ${vs.fwmark.value}`,
+        );
+      }
     }
   }
   return out;
 }
 
-const vsAddr = (vs: VirtualService) => `${vs.address}:${vs.port ?? 0}`;
+/** The service as ipvsadm names it: `-t VIP:PORT`, `-u VIP:PORT` or `-f MARK`. */
+const vsRef = (vs: VirtualService) =>
+  vs.fwmark !== null ? `-f ${vs.fwmark.value}` : `${vs.protocol === "udp" ? "-u" : "-t"} ${vs.address}:${vs.port ?? 0}`;
+/** A real server's port: an fwmark service's own (0: the port the connection came to). */
 const rsPort = (vs: VirtualService, rs: VirtualService["realServers"][number]) =>
-  vs.port === null ? 0 : rs.mode === "dr" ? vs.port : (rs.port ?? vs.port);
+  vs.fwmark !== null ? (rs.port ?? 0) : vs.port === null ? 0 : rs.mode === "dr" ? vs.port : (rs.port ?? vs.port);
 const rsWeight = (rs: VirtualService["realServers"][number]) => (rs.state === "draining" ? 0 : rs.weight);
 
 function ipvsadmServiceLines(policy: Policy, notes: string[]): string[] {
   const lines: string[] = [];
   for (const vs of ipvsServices(policy, notes)) {
-    const flag = vs.protocol === "tcp" ? "-t" : "-u";
     lines.push(
-      [`-A ${flag} ${vsAddr(vs)} -s ${vs.scheduler}`, vs.persistenceSeconds ? `-p ${vs.persistenceSeconds}` : ""]
+      [`-A ${vsRef(vs)} -s ${vs.scheduler}`, vs.persistenceSeconds ? `-p ${vs.persistenceSeconds}` : ""]
         .filter(Boolean)
         .join(" "),
     );
     for (const rs of vs.realServers) {
       lines.push(
-        `-a ${flag} ${vsAddr(vs)} -r ${rs.address}:${rsPort(vs, rs)} ${rs.mode === "nat" ? "-m" : "-g"} -w ${rsWeight(rs)}`,
+        `-a ${vsRef(vs)} -r ${rs.address}:${rsPort(vs, rs)} ${rs.mode === "nat" ? "-m" : "-g"} -w ${rsWeight(rs)}`,
       );
     }
     if (vs.healthCheck.kind !== "none")
@@ -271,10 +278,12 @@ function keepalivedServiceBlocks(policy: Policy, notes: string[]): string[] {
   const defaults = zHealthCheck.parse({});
   for (const vs of ipvsServices(policy, notes)) {
     const hc = vs.healthCheck;
-    const out = [`virtual_server ${vs.address} ${vs.port ?? 0} {`, `    delay_loop ${seconds(hc.intervalMs)}`];
+    const head = vs.fwmark !== null ? `fwmark ${vs.fwmark.value}` : `${vs.address} ${vs.port ?? 0}`;
+    const out = [`virtual_server ${head} {`, `    delay_loop ${seconds(hc.intervalMs)}`];
     out.push(`    lb_algo ${vs.scheduler}`, `    lb_kind ${vs.realServers[0]?.mode === "dr" ? "DR" : "NAT"}`);
     if (vs.persistenceSeconds) out.push(`    persistence_timeout ${vs.persistenceSeconds}`);
-    out.push(`    protocol ${vs.protocol.toUpperCase()}`);
+    // an fwmark service takes TCP and UDP, whichever the operator's rule marks: keepalived's protocol is left out
+    if (vs.fwmark === null) out.push(`    protocol ${vs.protocol.toUpperCase()}`);
     if (vs.sorryServer) out.push(`    sorry_server ${vs.sorryServer.address} ${vs.sorryServer.port ?? vs.port ?? 0}`);
     const check: string[] = [];
     if (hc.kind === "tcp") check.push("        TCP_CHECK {");

@@ -13,7 +13,7 @@ import {
   zClusterSettings,
   zMonitor,
 } from "../policy/model";
-import { criteriaOf, formatFwmark, setCriteria } from "../policy/match-criteria";
+import { criteriaOf, type Fwmark, formatFwmark, setCriteria } from "../policy/match-criteria";
 import { describeIssue, type PolicyIssue, validatePolicy } from "../policy/validate";
 import type { VirtualService } from "../policy/virtual-service";
 import { validateVirtualServices } from "../policy/virtual-service-validate";
@@ -377,7 +377,19 @@ export class PolicyBuilder {
 
   /** The service that already answers on this address, protocol and port: the draft's or an earlier line's. */
   serviceAt(address: string, protocol: string, port: number | null): { vs: VirtualService; words: string } | null {
-    const same = (v: VirtualService) => v.address === address && v.protocol === protocol && v.port === port;
+    return this.serviceWhere((v) => v.address === address && v.protocol === protocol && v.port === port);
+  }
+
+  /** The service that is already chosen by a mark one packet could share with this one. */
+  serviceMarked(m: Fwmark): { vs: VirtualService; words: string } | null {
+    return this.serviceWhere((v) => {
+      if (v.fwmark === null) return false;
+      const both = (v.fwmark.mask & m.mask) >>> 0;
+      return (v.fwmark.value & both) >>> 0 === (m.value & both) >>> 0;
+    });
+  }
+
+  private serviceWhere(same: (v: VirtualService) => boolean): { vs: VirtualService; words: string } | null {
     const old = (this.existing.virtualServices ?? []).find(same);
     if (old) return { vs: old, words: `existing virtual service "${old.name}"` };
     const earlier = this.added.virtualServices.find(same);
@@ -389,7 +401,10 @@ export class PolicyBuilder {
    * services), or returns why the policy could not take it (each problem in operator words).
    */
   virtualService(fields: Omit<VirtualService, "id" | "name">): VirtualService | { problems: string[] } {
-    const base = `${fields.protocol}-${fields.address}-${fields.port ?? "all"}`;
+    const base =
+      fields.fwmark !== null
+        ? `fwmark-0x${fields.fwmark.value.toString(16)}`
+        : `${fields.protocol}-${fields.address}-${fields.port ?? "all"}`;
     const others = [...(this.existing.virtualServices ?? []), ...this.added.virtualServices];
     const vs: VirtualService = {
       id: `${this.opts.idPrefix ?? "import"}-vs-candidate`,
@@ -421,7 +436,11 @@ export class PolicyBuilder {
       )
       .join(", ");
     const persist = vs.persistenceSeconds ? `, persistence ${vs.persistenceSeconds} s` : "";
-    return `virtual service "${vs.name}" (${vs.address} ${vs.protocol.toUpperCase()} ${port}, ${vs.scheduler}${persist}; real servers ${servers})`;
+    const where =
+      vs.fwmark === null
+        ? `${vs.address} ${vs.protocol.toUpperCase()} ${port}`
+        : `fwmark ${formatFwmark(vs.fwmark)}, TCP and UDP`;
+    return `virtual service "${vs.name}" (${where}, ${vs.scheduler}${persist}; real servers ${servers})`;
   }
 
   /** The HA settings the import writes: the draft's until changed. */

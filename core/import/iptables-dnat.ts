@@ -1,6 +1,7 @@
 import { isIPv4 } from "../address";
 import { MAX_REAL_SERVERS, type RealServer, type VsScheduler, zHealthCheck } from "../policy/virtual-service";
 import type { PolicyBuilder } from "./builder";
+import { type Dialect, type OptionKey, readRuleOptions } from "./iptables-options";
 import type { SourceLine } from "./text";
 import { readHostPort, readPort } from "./vs-text";
 
@@ -21,78 +22,33 @@ export interface DnatText {
   notes: string[];
 }
 
+const DNAT_DIALECT: Dialect = {
+  becomes: "a virtual service",
+  optionWord: "option",
+  reads: new Set<OptionKey>([
+    "dst",
+    "proto",
+    "dports",
+    "iif",
+    "target",
+    "toDestination",
+    "comment",
+    "mode",
+    "every",
+    "packet",
+    "probability",
+  ]),
+  matches: ["tcp", "udp", "comment", "statistic"],
+};
+
 /** Reads the words after `-A PREROUTING` of a DNAT rule; a reason when it cannot be a virtual service. */
 export function parseDnat(src: SourceLine, ws: string[]): DnatText | string {
-  let dst: string | undefined;
-  let proto: string | undefined;
-  let dport: string | undefined;
-  let to: string | undefined;
-  let mode: string | undefined;
-  let every: string | undefined;
-  let packet: string | undefined;
-  let probability: string | undefined;
+  const o = readRuleOptions(ws, DNAT_DIALECT);
+  if (typeof o === "string") return o;
+  const { dst, proto, dports: dport, toDestination: to, mode, every, packet, probability } = o.values;
   const notes: string[] = [];
-  for (let i = 0; i < ws.length; i++) {
-    const w = ws[i] as string;
-    const v = ws[i + 1];
-    const take = () => {
-      i++;
-      return v ?? "";
-    };
-    switch (w) {
-      case "!":
-        return `the negation "! ${v ?? ""}" cannot be expressed in a virtual service`;
-      case "-d":
-      case "--destination":
-      case "--dst":
-        dst = take();
-        break;
-      case "-p":
-      case "--protocol":
-        proto = take().toLowerCase();
-        break;
-      case "--dport":
-      case "--destination-port":
-        dport = take();
-        break;
-      case "-i":
-      case "--in-interface":
-        notes.push(`the input interface -i ${take()} is not kept: a virtual service answers on every interface`);
-        break;
-      case "-j":
-      case "--jump":
-        take();
-        break;
-      case "--to-destination":
-        if (to !== undefined) return "several --to-destination addresses cannot be read as one real server";
-        to = take();
-        break;
-      case "-m":
-      case "--match": {
-        const m = take();
-        if (!["tcp", "udp", "comment", "statistic"].includes(m))
-          return `the match module "${m}" cannot be expressed in a virtual service`;
-        break;
-      }
-      case "--comment":
-        take();
-        break;
-      case "--mode":
-        mode = take();
-        break;
-      case "--every":
-        every = take();
-        break;
-      case "--packet":
-        packet = take();
-        break;
-      case "--probability":
-        probability = take();
-        break;
-      default:
-        if (/^\[\d+:\d+\]$/.test(w)) break;
-        return `the option "${w}" cannot be expressed in a virtual service`;
-    }
+  if (o.values.iif !== undefined) {
+    notes.push(`the input interface -i ${o.values.iif} is not kept: a virtual service answers on every interface`);
   }
   const addr = dst?.replace(/\/32$/, "");
   if (addr === undefined || !isIPv4(addr)) {
@@ -209,6 +165,7 @@ export function importDnat(b: PolicyBuilder, rules: DnatText[]) {
     }));
     const vs = b.virtualService({
       address: first.address,
+      fwmark: null,
       protocol: first.protocol,
       port: first.port,
       scheduler,

@@ -1,16 +1,27 @@
-import { type Fwmark, formatPortSpan, parseFwmark, parsePortSpan } from "../policy/match-criteria";
+import {
+  criteriaCount,
+  type Fwmark,
+  formatPortSpan,
+  parseFwmark,
+  parsePortSpan,
+  setCriteria,
+} from "../policy/match-criteria";
 import { type Pool, type Protocol, type Rule, zInterfaceName } from "../policy/model";
 import { type PolicyBuilder, safeComment } from "./builder";
 import { type DnatText, importDnat, parseDnat } from "./iptables-dnat";
+import { type Dialect, type OptionKey, readRuleOptions } from "./iptables-options";
 import { isIPv4, parseCidr } from "../address";
 import { expandRange, normaliseCidr, type SourceLine, words } from "./text";
 
 /**
  * `iptables-save` output (and `iptables -t nat -A ...` lines from scripts): the nat table's
- * POSTROUTING chain. iptables is first-match in list order, so every imported rule gets a pinned
- * priority that keeps that order. SNAT without --persistent picks the address by a hash of source
- * and destination (sdh); with --persistent by the source alone (sh). PREROUTING DNAT rules become
- * virtual services (iptables-dnat.ts).
+ * POSTROUTING chain, and CHROUTE redirects (mangle PREROUTING). iptables is first-match in list
+ * order, so the imported rules keep the chains' order: CHROUTE rules first, then the nat rules,
+ * each in file order, with pinned priorities (or, in a cluster whose rules apply in the order
+ * listed, at the end of its list in that order). SNAT without --persistent picks the address by a
+ * hash of source and destination (sdh); with --persistent by the source alone (sh). PREROUTING
+ * DNAT rules become virtual services (iptables-dnat.ts). Every reader parses a rule's options
+ * with iptables-options.ts.
  */
 
 const PROTOCOLS: Record<string, Protocol> = { tcp: "tcp", udp: "udp", icmp: "icmp", all: "any" };
@@ -33,96 +44,56 @@ interface RuleText {
   notes: string[];
 }
 
+const NAT_DIALECT: Dialect = {
+  becomes: "a Gatehouse rule",
+  optionWord: "option",
+  reads: new Set<OptionKey>([
+    "src",
+    "dst",
+    "oif",
+    "iif",
+    "proto",
+    "target",
+    "toSource",
+    "toPorts",
+    "dports",
+    "sports",
+    "mark",
+    "persistent",
+    "random",
+    "comment",
+  ]),
+  matches: ["comment", "tcp", "udp", "icmp", "multiport", "mark"],
+};
+
 /** Parses the words after `-A CHAIN`; returns a reason when the rule cannot be expressed. */
 function parseRule(ws: string[]): RuleText | string {
-  const r: RuleText = { persistent: false, notes: [] };
-  for (let i = 0; i < ws.length; i++) {
-    const w = ws[i] as string;
-    const v = ws[i + 1];
-    const take = () => {
-      i++;
-      return v ?? "";
-    };
-    switch (w) {
-      case "!":
-        return `the negation "! ${v ?? ""}" cannot be expressed in a Gatehouse rule`;
-      case "-s":
-      case "--source":
-      case "--src":
-        r.src = take();
-        break;
-      case "-d":
-      case "--destination":
-      case "--dst":
-        r.dst = take();
-        break;
-      case "-o":
-      case "--out-interface":
-        r.oif = take();
-        break;
-      case "-p":
-      case "--protocol":
-        r.proto = take().toLowerCase();
-        break;
-      case "-j":
-      case "--jump":
-        r.target = take();
-        break;
-      case "--to-source":
-        if (r.toSource !== undefined) return "several --to-source addresses cannot be expressed as one pool rule";
-        r.toSource = take();
-        break;
-      case "--to-ports":
-        r.toPorts = take();
-        break;
-      case "--persistent":
-        r.persistent = true;
-        break;
-      case "--random":
-      case "--random-fully":
-        r.notes.push(`${w} (port randomisation) is the kernel's own business: dropped`);
-        break;
-      case "-m":
-      case "--match": {
-        const m = take();
-        if (!["comment", "tcp", "udp", "icmp", "multiport", "mark"].includes(m)) {
-          return `the match module "${m}" cannot be expressed in a Gatehouse rule`;
-        }
-        break;
-      }
-      case "--comment":
-        r.comment = take();
-        break;
-      case "-i":
-      case "--in-interface": {
-        const name = take();
-        // iptables' "eth+" is a prefix match: a rule names whole interfaces
-        if (name.endsWith("+")) return `the interface pattern "${name}" cannot be expressed: name each interface`;
-        r.iif = name;
-        break;
-      }
-      case "--dport":
-      case "--destination-port":
-      case "--dports":
-      case "--destination-ports":
-        if (r.dports !== undefined) return "two destination port matches cannot be expressed as one rule";
-        r.dports = take().split(",");
-        break;
-      case "--mark":
-        r.mark = take();
-        break;
-      case "--sport":
-      case "--source-port":
-      case "--sports":
-      case "--source-ports":
-      case "--ports":
-        return `a source port match (${w}) cannot be expressed: Gatehouse rules match destination ports only`;
-      default:
-        if (/^\[\d+:\d+\]$/.test(w)) break; // iptables-save -c counters
-        return `the option "${w}" cannot be expressed in a Gatehouse rule`;
-    }
+  const o = readRuleOptions(ws, NAT_DIALECT);
+  if (typeof o === "string") return o;
+  const v = o.values;
+  if (v.sports !== undefined) {
+    return `a source port match (${o.words.sports}) cannot be expressed: Gatehouse rules match destination ports only`;
   }
-  return r;
+  // iptables' "eth+" is a prefix match: a rule names whole interfaces
+  if (v.iif?.endsWith("+")) return `the interface pattern "${v.iif}" cannot be expressed: name each interface`;
+  const notes = o.flags.has("random")
+    ? [`${o.words.random} (port randomisation) is the kernel's own business: dropped`]
+    : [];
+  return {
+    src: v.src,
+    dst: v.dst,
+    oif: v.oif,
+    proto: v.proto,
+    target: v.target,
+    toSource: v.toSource,
+    toPorts: v.toPorts,
+    dports: v.dports?.split(","),
+    iif: v.iif,
+    mark: v.mark,
+    persistent: o.flags.has("persistent"),
+    comment: v.comment,
+    notes,
+  };
 }
 
 /** MASQUERADE --to-ports: null when absent, "bad" when not port[-port]. */
@@ -181,12 +152,9 @@ function importCriteria(
 export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
   b.addLines(lines);
   let table = "nat"; // script lines name their table; a save file says it with *table
-  let pinnedAny = false;
   const dnat: DnatText[] = [];
-  const chroutes: Array<{ src: SourceLine; text: ChrouteText; priority: number | null }> = [];
-  const natRules: Array<{ src: SourceLine; rule: Rule }> = [];
-  // a CHROUTE decides the route before any NAT rule is read: its rules come first, in file order
-  const reserved = lines.filter((l) => /\bCHROUTE\b/.test(l.text) && !l.text.trim().startsWith("#")).map(() => b.pin());
+  const chroutes: Array<{ src: SourceLine; text: ChrouteText }> = [];
+  const natRules: PendingRule[] = [];
   for (const src of lines) {
     const text = src.text.trim();
     if (text === "") {
@@ -243,12 +211,7 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       }
       const parsed = parseChroute(ws.slice(2));
       if (typeof parsed === "string") b.say(src, "not-imported", `not imported because ${parsed}`);
-      else
-        chroutes.push({
-          src,
-          text: parsed,
-          priority: chroutes.length < reserved.length ? (reserved[chroutes.length] ?? null) : b.pin(),
-        });
+      else chroutes.push({ src, text: parsed });
       continue;
     }
     if (table !== "nat") {
@@ -391,18 +354,6 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
       merged = got.merged;
       action = { type: "snat", poolId: got.pool.id, algorithm: "sh" };
     } else action = { type: "exclude" };
-    pinnedAny = true;
-    const rule = b.rule({
-      priority: b.pin(),
-      source: { kind: "cidrs", cidrs: [source] },
-      destinations: dest && dest !== "0.0.0.0/0" ? [dest] : [],
-      protocol,
-      ...criteria,
-      egress,
-      action,
-      comment: parsed.comment ? safeComment(parsed.comment) : `iptables line ${src.line}`,
-    });
-    natRules.push({ src, rule });
     const why =
       target === "MASQUERADE"
         ? ` (MASQUERADE: the current address of ${parsed.oif ?? "the interface"})`
@@ -411,20 +362,58 @@ export function importIptables(b: PolicyBuilder, lines: SourceLine[]) {
             ? " (--persistent: same address per source)"
             : " (no --persistent: hash of source and destination)"
           : "";
+    natRules.push({
+      src,
+      fields: {
+        source: { kind: "cidrs", cidrs: [source] },
+        destinations: dest && dest !== "0.0.0.0/0" ? [dest] : [],
+        protocol,
+        ...criteria,
+        egress,
+        action,
+        comment: parsed.comment ? safeComment(parsed.comment) : `iptables line ${src.line}`,
+      },
+      changed,
+      words: (rule) =>
+        `imported as ${b.ruleWords(rule)}${why}${merged ? `; addresses merged with ${merged}` : ""}${parsed.notes.length ? `; ${parsed.notes.join("; ")}` : ""}`,
+    });
+  }
+  // A CHROUTE (mangle PREROUTING) decides the route before the nat table's POSTROUTING chain
+  // sees the packet: its rules come first, in the file's order, then the nat rules in theirs.
+  // Priorities (or, in a cluster whose rules apply in the order listed, the list) keep that order.
+  const ordered = [...chroutes.flatMap((c) => chrouteRules(b, c, natRules)), ...natRules];
+  const said = new Map<SourceLine, { parts: string[]; changed: string[] }>();
+  for (const r of ordered) {
+    const rule = b.rule({ priority: b.pin(), ...r.fields });
+    const line = said.get(r.src) ?? { parts: [], changed: r.changed };
+    line.parts.push(r.words(rule));
+    said.set(r.src, line);
+  }
+  // a CHROUTE line may become several rules, one for each nat rule that translates part of its traffic
+  for (const [src, { parts, changed }] of said) {
     b.say(
       src,
       "imported",
-      `imported as ${b.ruleWords(rule)}${why}${merged ? `; addresses merged with ${merged}` : ""}${parsed.notes.length ? `; ${parsed.notes.join("; ")}` : ""}`,
+      parts.length === 1 ? (parts[0] as string) : `imported as ${parts.length} rules: ${parts.join("; ")}`,
       changed,
     );
   }
-  for (const c of chroutes) pinnedAny = importChroute(b, c, natRules) || pinnedAny;
+  const pinnedAny = ordered.length > 0;
   importDnat(b, dnat);
   if (pinnedAny && b.existing.settings.ruleOrder !== "list") {
     b.notes.push(
       "iptables rules match first in list order: the imported rules got priorities 10 apart that keep that order",
     );
   }
+}
+
+/** A rule read from a line, created once every line is read so that the rules keep iptables' order. */
+interface PendingRule {
+  src: SourceLine;
+  fields: Omit<Parameters<PolicyBuilder["rule"]>[0], "priority">;
+  changed: string[];
+  /** the line's result once the rule exists */
+  words: (rule: Rule) => string;
 }
 
 /**
@@ -444,55 +433,18 @@ interface ChrouteText {
   comment?: string;
 }
 
+const CHROUTE_DIALECT: Dialect = {
+  becomes: "a Gatehouse rule",
+  optionWord: "CHROUTE option",
+  reads: new Set<OptionKey>(["src", "dst", "proto", "target", "gw", "oldGw", "comment"]),
+  matches: ["comment", "tcp", "udp", "icmp"],
+};
+
 function parseChroute(ws: string[]): ChrouteText | string {
-  const r: ChrouteText = {};
-  for (let i = 0; i < ws.length; i++) {
-    const w = ws[i] as string;
-    const take = () => ws[++i] ?? "";
-    switch (w) {
-      case "!":
-        return `the negation "! ${ws[i + 1] ?? ""}" cannot be expressed in a Gatehouse rule`;
-      case "-s":
-      case "--source":
-      case "--src":
-        r.src = take();
-        break;
-      case "-d":
-      case "--destination":
-      case "--dst":
-        r.dst = take();
-        break;
-      case "-p":
-      case "--protocol":
-        r.proto = take().toLowerCase();
-        break;
-      case "-j":
-      case "--jump":
-        take();
-        break;
-      case "--gw":
-      case "--new-gw":
-        r.gw = take();
-        break;
-      case "--old-gw":
-        r.oldGw = take();
-        break;
-      case "-m":
-      case "--match": {
-        const m = take();
-        if (m !== "comment" && m !== "tcp" && m !== "udp" && m !== "icmp") {
-          return `the match module "${m}" cannot be expressed in a Gatehouse rule`;
-        }
-        break;
-      }
-      case "--comment":
-        r.comment = take();
-        break;
-      default:
-        if (/^\[\d+:\d+\]$/.test(w)) break;
-        return `the CHROUTE option "${w}" cannot be expressed in a Gatehouse rule`;
-    }
-  }
+  const o = readRuleOptions(ws, CHROUTE_DIALECT);
+  if (typeof o === "string") return o;
+  const v = o.values;
+  const r: ChrouteText = { src: v.src, dst: v.dst, proto: v.proto, gw: v.gw, oldGw: v.oldGw, comment: v.comment };
   if (r.gw === undefined) return "the CHROUTE line names no new gateway (--gw)";
   if (!isIPv4(r.gw)) return `--gw "${r.gw}" is not an IPv4 address`;
   if (r.oldGw !== undefined && !isIPv4(r.oldGw)) return `--old-gw "${r.oldGw}" is not an IPv4 address`;
@@ -507,31 +459,51 @@ function covers(outer: string | null, inner: string | null): boolean {
   return o.ok && n.ok && o.value.start <= n.value.start && n.value.end <= o.value.end;
 }
 
-function importChroute(
+/** The intersection of two networks (null: any), or undefined when they do not meet. */
+function meet(a: string | null, b: string | null): string | null | undefined {
+  if (covers(a, b)) return b;
+  if (covers(b, a)) return a;
+  return undefined;
+}
+
+function meetProtocol(a: Protocol, b: Protocol): Protocol | undefined {
+  if (a === "any") return b;
+  if (b === "any" || a === b) return a;
+  return undefined;
+}
+
+/**
+ * The rules one CHROUTE line becomes. After the redirect its traffic leaves through the new
+ * gateway's ISP, where the nat rules for that ISP (or any) translate it, the first that matches
+ * deciding. So the line becomes one rule per such nat rule that meets its traffic, in their order,
+ * each matching the traffic both match and translating as that nat rule does, until a nat rule
+ * takes all of it: a RETURN for part of the traffic keeps that part un-NATed, as iptables does.
+ */
+function chrouteRules(
   b: PolicyBuilder,
-  c: { src: SourceLine; text: ChrouteText; priority: number | null },
-  natRules: ReadonlyArray<{ src: SourceLine; rule: Rule }>,
-): boolean {
+  c: { src: SourceLine; text: ChrouteText },
+  natRules: readonly PendingRule[],
+): PendingRule[] {
   const { src, text } = c;
   const changed: string[] = [];
   const source = normaliseCidr(text.src ?? "0.0.0.0/0", changed);
   const dest = text.dst === undefined ? null : normaliseCidr(text.dst, changed);
   if (!source || (text.dst !== undefined && !dest)) {
     b.say(src, "not-imported", `not imported because ${!source ? text.src : text.dst} is not a network`, changed);
-    return false;
+    return [];
   }
   const protocol = text.proto === undefined ? "any" : PROTOCOLS[text.proto];
   if (!protocol) {
     b.say(src, "not-imported", `not imported because protocol "${text.proto}" is not tcp, udp, icmp or all`, changed);
-    return false;
+    return [];
   }
   const to = b.ispFor(src, undefined, text.gw);
   const from = text.oldGw === undefined ? "any" : b.ispFor(src, undefined, text.oldGw);
   if (to === null || from === null) {
     b.say(src, "question", "needs an answer (see the questions) to know the ISP of its gateways", changed);
-    return false;
+    return [];
   }
-  if (to === "any") return false; // parseChroute requires --gw
+  if (to === "any") return []; // parseChroute requires --gw
   if (from !== "any" && from.id === to.id) {
     b.say(
       src,
@@ -539,44 +511,68 @@ function importChroute(
       `not imported because --old-gw and --gw are both ISP "${to.name}": nothing is redirected`,
       changed,
     );
-    return false;
+    return [];
   }
   const destination = dest && dest !== "0.0.0.0/0" ? dest : null;
-  const nat = natRules.find(({ rule }) => {
-    const ruleSource = rule.source.kind === "cidrs" ? (rule.source.cidrs[0] ?? null) : null;
-    return (
-      (rule.egressIspId === null || rule.egressIspId === to.id) &&
-      covers(ruleSource, source) &&
-      covers(rule.destinations[0] ?? null, destination) &&
-      (rule.protocol === "any" || rule.protocol === protocol)
-    );
-  });
   const via = `${to.name} (gw ${text.gw})`;
   const fromWords = from === "any" ? "" : ` that would leave through ${from.name} (old gw ${text.oldGw})`;
-  if (nat === undefined) {
+  const comment = text.comment ? safeComment(text.comment) : `CHROUTE line ${src.line}`;
+  const out: PendingRule[] = [];
+  let whole = false;
+  for (const nat of natRules) {
+    const f = nat.fields;
+    if (f.egress !== "any" && f.egress.id !== to.id) continue;
+    const natSource = f.source.kind === "cidrs" ? (f.source.cidrs[0] ?? null) : null;
+    const natDest = f.destinations?.[0] ?? null;
+    const s = meet(natSource, source);
+    const d = meet(natDest, destination);
+    const p = meetProtocol(f.protocol ?? "any", protocol);
+    if (s === undefined || s === null || d === undefined || p === undefined) continue;
+    const criteria = { dstPorts: f.dstPorts, inInterfaces: f.inInterfaces, fwmark: f.fwmark };
+    const extras = [
+      d !== destination ? `to ${d}` : "",
+      p !== protocol ? p : "",
+      criteriaCount(criteria) > 0 ? "with that rule's ports, interfaces and mark" : "",
+    ].filter(Boolean);
+    const narrower =
+      s !== source || extras.length > 0
+        ? ` (only the part of the line's traffic that rule matches${extras.length > 0 ? `: ${extras.join(", ")}` : ""})`
+        : "";
+    out.push({
+      src,
+      fields: {
+        source: { kind: "cidrs", cidrs: [s] },
+        destinations: d === null ? [] : [d],
+        protocol: p,
+        ...setCriteria(criteria),
+        egress: from,
+        action: f.action,
+        redirect: to,
+        comment,
+      },
+      changed,
+      words: (rule) =>
+        `${out.length > 1 ? "" : "imported as "}${b.ruleWords(rule)}: traffic from ${s}${fromWords} goes through ${via}, translated as the POSTROUTING rule of line ${nat.src.line} translates it there${narrower}`,
+    });
+    if (s === source && d === destination && p === protocol && criteriaCount(criteria) === 0) {
+      whole = true;
+      break;
+    }
+  }
+  if (out.length === 0) {
     b.say(
       src,
       "not-imported",
       `not imported because no POSTROUTING rule here says how traffic from ${source} leaving through ${via} is translated; import that SNAT rule with it, or set a rule's redirect by hand`,
       changed,
     );
-    return false;
+    return [];
   }
-  const rule = b.rule({
-    priority: c.priority,
-    source: { kind: "cidrs", cidrs: [source] },
-    destinations: destination === null ? [] : [destination],
-    protocol,
-    egress: from,
-    action: nat.rule.action,
-    redirect: to,
-    comment: text.comment ? safeComment(text.comment) : `CHROUTE line ${src.line}`,
-  });
-  b.say(
-    src,
-    "imported",
-    `imported as ${b.ruleWords(rule)}: traffic from ${source}${fromWords} goes through ${via}, translated as the POSTROUTING rule of line ${nat.src.line} translates it there`,
-    changed,
-  );
-  return true;
+  if (!whole) {
+    const last = out[out.length - 1] as PendingRule;
+    const words = last.words;
+    last.words = (rule) =>
+      `${words(rule)}; the rest of the line's traffic is not redirected: no POSTROUTING rule here translates it through ${via}`;
+  }
+  return out;
 }

@@ -1,9 +1,15 @@
-import { type Fwmark, parseFwmark } from "../policy/match-criteria";
+import { type Fwmark, formatFwmark, parseFwmark } from "../policy/match-criteria";
 import type { Isp, Rule } from "../policy/model";
-import { MAX_PERSISTENCE_SECONDS, MAX_REAL_SERVERS, type RealServer, zHealthCheck } from "../policy/virtual-service";
+import {
+  MAX_PERSISTENCE_SECONDS,
+  MAX_REAL_SERVERS,
+  type RealServer,
+  type VsProtocol,
+  zHealthCheck,
+} from "../policy/virtual-service";
 import { type PolicyBuilder, parseAlgorithm } from "./builder";
 import { expandRange, normaliseCidr, type SourceLine, stripComment, words } from "./text";
-import { readHostPort, readScheduler, readWeight } from "./vs-text";
+import { readHostPort, readScheduler, readServiceMark, readWeight } from "./vs-text";
 
 /**
  * `ipvsadm -S` / `ipvsadm-save -n` output, and the same commands as kept in scripts (a leading
@@ -16,7 +22,9 @@ import { readHostPort, readScheduler, readWeight } from "./vs-text";
  *   -P --zone CIDR -z address[-b]              a local address of that zone (round robin)
  *
  * and virtual services: `-A -t|-u VIP:PORT -s SCHED [-p [T]]` with their real servers
- * `-a -t|-u VIP:PORT -r RIP[:PORT] -g|-m -w W` (port 0 with -p: every port).
+ * `-a -t|-u VIP:PORT -r RIP[:PORT] -g|-m -w W` (port 0 with -p: every port), and services chosen
+ * by the operator's firewall mark, `-A -f MARK -s SCHED [-p [T]]` with `-a -f MARK -r RIP[:PORT] -m`
+ * (the mark in the operator's bits, 0xf0000000, as rules read it).
  *
  * lvs-snat orders rules by the most specific source, as Gatehouse does, so its rules keep automatic
  * order; dsnat zones are first-match, so they get pinned priorities in their order.
@@ -119,6 +127,16 @@ export function importIpvsadm(b: PolicyBuilder, lines: SourceLine[]) {
   const zoneAddrs: Array<{ src: SourceLine; zone: string; range: string; changed: string[] }> = [];
   const services: ServiceText[] = [];
   const servers: ServerText[] = [];
+  // the marks of lvs-snat's SNAT services: not services to import
+  const snatMarks = new Set(
+    lines.flatMap((l) => {
+      const m =
+        /(?:^|\s)(?:-A|--add-service)\s.*(?:-f|--fwmark-service)\s+(\S+).*(?:-s|--scheduler)\s+snat_sched\b/.exec(
+          l.text,
+        );
+      return m?.[1] === undefined ? [] : [m[1]];
+    }),
+  );
 
   for (const src of lines) {
     const body = stripComment(src.text).trim();
@@ -162,7 +180,13 @@ export function importIpvsadm(b: PolicyBuilder, lines: SourceLine[]) {
         } else readService(b, src, p, services);
         break;
       case "-a":
-        readServer(b, src, p, servers);
+        if (p.opts.has("-f") && snatMarks.has(p.opts.get("-f") ?? "")) {
+          b.say(
+            src,
+            "ignored",
+            `a real server of lvs-snat's SNAT service (fwmark ${p.opts.get("-f")}): Gatehouse needs no service for SNAT`,
+          );
+        } else readServer(b, src, p, servers);
         break;
       case "-E":
       case "-e":
@@ -225,8 +249,10 @@ export function importIpvsadm(b: PolicyBuilder, lines: SourceLine[]) {
 interface ServiceText {
   src: SourceLine;
   key: string;
-  protocol: "tcp" | "udp";
-  address: string;
+  protocol: VsProtocol;
+  /** null: chosen by fwmark */
+  address: string | null;
+  fwmark: Fwmark | null;
   port: number | null;
   fields: { scheduler: ReturnType<typeof readScheduler>; persistenceSeconds: number };
   notes: string[];
@@ -239,11 +265,23 @@ interface ServerText {
   notes: string[];
 }
 
-/** The service a -A or -a line names: protocol, address and port, or why it cannot be read. */
-function serviceOf(p: Parsed): { key: string; protocol: "tcp" | "udp"; address: string; port: number } | string {
+interface ServiceRef {
+  key: string;
+  protocol: VsProtocol;
+  address: string | null;
+  fwmark: Fwmark | null;
+  /** null for a service chosen by fwmark; 0: every port */
+  port: number | null;
+}
+
+/** The service a -A or -a line names: protocol, address and port, or the mark; or why it cannot be read. */
+function serviceOf(p: Parsed): ServiceRef | string {
   const fwmark = p.opts.get("-f");
   if (fwmark !== undefined) {
-    return `fwmark services (-f ${fwmark}) pick packets by a firewall mark that Gatehouse does not set: make one virtual service per address, protocol and port`;
+    const m = readServiceMark(fwmark);
+    if ("reason" in m) return m.reason;
+    const mark = m.mark;
+    return { key: `fwmark/${mark.value}/${mark.mask}`, protocol: "any", address: null, fwmark: mark, port: null };
   }
   const t = p.opts.get("-t");
   const u = p.opts.get("-u");
@@ -254,8 +292,11 @@ function serviceOf(p: Parsed): { key: string; protocol: "tcp" | "udp"; address: 
     return `"${text}" is not address:port (host and service names are not resolved: save with ipvsadm -Sn)`;
   }
   const protocol = t !== undefined ? "tcp" : "udp";
-  return { key: `${protocol}/${hp.address}/${hp.port}`, protocol, address: hp.address, port: hp.port };
+  return { key: `${protocol}/${hp.address}/${hp.port}`, protocol, address: hp.address, fwmark: null, port: hp.port };
 }
+
+/** A service's key, with every port (port 0) as its own key. */
+const keyOf = (svc: ServiceRef) => (svc.port === 0 ? `${svc.protocol}/${svc.address}/all` : svc.key);
 
 function readService(b: PolicyBuilder, src: SourceLine, p: Parsed, out: ServiceText[]) {
   const svc = serviceOf(p);
@@ -289,9 +330,10 @@ function readService(b: PolicyBuilder, src: SourceLine, p: Parsed, out: ServiceT
   if (p.flags.has("-o") || p.flags.has("--ops")) notes.push("one-packet scheduling (-o) not kept");
   out.push({
     src,
-    key: svc.port === 0 ? `${svc.protocol}/${svc.address}/all` : svc.key,
+    key: keyOf(svc),
     protocol: svc.protocol,
     address: svc.address,
+    fwmark: svc.fwmark,
     port: svc.port === 0 ? null : svc.port,
     fields: { scheduler, persistenceSeconds },
     notes,
@@ -301,7 +343,7 @@ function readService(b: PolicyBuilder, src: SourceLine, p: Parsed, out: ServiceT
 function readServer(b: PolicyBuilder, src: SourceLine, p: Parsed, out: ServerText[]) {
   const svc = serviceOf(p);
   if (typeof svc === "string") {
-    const reason = svc.startsWith("fwmark")
+    const reason = p.opts.has("-f")
       ? `it is a real server of fwmark service ${p.opts.get("-f")}, which is not imported: ${svc}`
       : svc;
     return b.say(src, "not-imported", `not imported because ${reason}`);
@@ -325,6 +367,7 @@ function readServer(b: PolicyBuilder, src: SourceLine, p: Parsed, out: ServerTex
   for (const o of ["-x", "-y"]) {
     if (p.opts.has(o)) notes.push(`connection threshold ${o} ${p.opts.get(o)} not kept: it has no equivalent`);
   }
+  // an fwmark service sends a connection to the real server's port, or the one it came to when none is given
   let port: number | null = rs.port === undefined || rs.port === 0 || rs.port === svc.port ? null : rs.port;
   if (mode === "dr" && port !== null) {
     notes.push(`port ${port} not kept: direct routing cannot change the port`);
@@ -332,7 +375,7 @@ function readServer(b: PolicyBuilder, src: SourceLine, p: Parsed, out: ServerTex
   }
   out.push({
     src,
-    key: svc.port === 0 ? `${svc.protocol}/${svc.address}/all` : svc.key,
+    key: keyOf(svc),
     server: { address: rs.address, port, weight: w.weight, mode, state: w.state },
     notes,
   });
@@ -361,14 +404,17 @@ function importServices(b: PolicyBuilder, services: ServiceText[], servers: Serv
   }
   for (const s of seen.values()) {
     const mine = byService.get(s.key) ?? [];
-    const where = `${s.address} ${s.protocol.toUpperCase()} ${s.port ?? "every port"}`;
+    const where =
+      s.fwmark !== null
+        ? `fwmark ${formatFwmark(s.fwmark)}`
+        : `${s.address} ${s.protocol.toUpperCase()} ${s.port ?? "every port"}`;
     if ("reason" in s.fields.scheduler) {
       b.say(s.src, "not-imported", `not imported because ${s.fields.scheduler.reason}`);
       for (const r of mine)
         b.say(r.src, "not-imported", `not imported because its service (line ${s.src.line}) is not imported`);
       continue;
     }
-    const existing = b.serviceAt(s.address, s.protocol, s.port);
+    const existing = s.fwmark !== null ? b.serviceMarked(s.fwmark) : b.serviceAt(s.address ?? "", s.protocol, s.port);
     if (existing) {
       b.say(s.src, "not-imported", `not imported because ${existing.words} already answers on ${where}`);
       for (const r of mine)
@@ -391,9 +437,10 @@ function importServices(b: PolicyBuilder, services: ServiceText[], servers: Serv
         );
       else kept.push(r);
     }
-    if (s.port === null) for (const r of kept) r.server.port = null;
+    if (s.port === null && s.fwmark === null) for (const r of kept) r.server.port = null;
     const vs = b.virtualService({
       address: s.address,
+      fwmark: s.fwmark,
       protocol: s.protocol,
       port: s.port,
       scheduler: s.fields.scheduler.scheduler,

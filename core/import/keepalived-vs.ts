@@ -1,4 +1,5 @@
 import { isIPv4 } from "../address";
+import { type Fwmark, formatFwmark } from "../policy/match-criteria";
 import {
   type GatewaySettings,
   type HaLink,
@@ -14,16 +15,17 @@ import {
   type RealServer,
   type SorryServer,
   type VirtualService,
+  type VsProtocol,
   zHealthCheck,
 } from "../policy/virtual-service";
 import type { PolicyBuilder } from "./builder";
 import type { Block } from "./keepalived";
 import type { SourceLine } from "./text";
-import { readPort, readScheduler, readWeight, secondsToMs } from "./vs-text";
+import { readPort, readScheduler, readServiceMark, readWeight, secondsToMs } from "./vs-text";
 
 /**
- * keepalived's `virtual_server VIP PORT { ... real_server RIP PORT { ... } }` into virtual services
- * with a health check, and `vrrp_instance` / `vrrp_sync_group` into the cluster's HA settings.
+ * keepalived's `virtual_server VIP PORT { ... real_server RIP PORT { ... } }` (and `virtual_server
+ * fwmark N`, chosen by the operator's mark) into virtual services with a health check, and `vrrp_instance` / `vrrp_sync_group` into the cluster's HA settings.
  * Every line of those blocks gets its own result: what it became, or where its setting belongs.
  */
 
@@ -220,13 +222,17 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block, member?: Group
     return null;
   };
   const [a0, a1] = blk.args;
-  if (a0 === "fwmark")
-    return refuse(
-      `fwmark services (fwmark ${a1 ?? ""}) pick packets by a firewall mark that Gatehouse does not set: make one virtual service per address, protocol and port`,
-    );
-  const address = a0 !== undefined && isIPv4(a0) ? a0 : null;
-  const port = readPort(a1);
-  if (address === null || port === null || blk.args.length !== 2)
+  // `virtual_server fwmark N`: chosen by the operator's mark, TCP and UDP, no address or port
+  let fwmark: Fwmark | null = null;
+  if (a0 === "fwmark") {
+    if (a1 === undefined || blk.args.length !== 2) return refuse(`"${blk.args.join(" ")}" is not fwmark and a mark`);
+    const m = readServiceMark(a1);
+    if ("reason" in m) return refuse(m.reason);
+    fwmark = m.mark;
+  }
+  const address = fwmark === null && a0 !== undefined && isIPv4(a0) ? a0 : null;
+  const port = fwmark === null ? readPort(a1) : 0;
+  if (fwmark === null && (address === null || port === null || blk.args.length !== 2))
     return refuse(`"${blk.args.join(" ")}" is not an address and a port (names are not resolved)`);
 
   const parts: Part[] = [];
@@ -236,7 +242,7 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block, member?: Group
   let scheduler: ReturnType<typeof readScheduler> | null = null;
   let mode: RealServer["mode"] | null = null;
   let persistenceSeconds = 0;
-  let protocol: "tcp" | "udp" = "tcp";
+  let protocol: VsProtocol = fwmark === null ? "tcp" : "any";
   let sorry: { address: string; port: number | null; src: SourceLine } | null = null;
   const realServers: Block[] = [];
   for (const c of blk.children ?? []) {
@@ -279,6 +285,14 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block, member?: Group
       case "protocol": {
         const p = (v ?? "").toUpperCase();
         if (p !== "TCP" && p !== "UDP") return refuse(`protocol "${v ?? ""}" is not TCP or UDP`);
+        if (fwmark !== null) {
+          parts.push({
+            src: c.src,
+            what: null,
+            why: "a service chosen by fwmark takes TCP and UDP, as IPVS does: the rule that sets the mark picks the protocols",
+          });
+          break;
+        }
         protocol = p === "TCP" ? "tcp" : "udp";
         parts.push({ src: c.src, what: `protocol ${p}` });
         break;
@@ -287,7 +301,11 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block, member?: Group
         const sp = readPort(c.args[1]);
         if (!v || !isIPv4(v) || (c.args[1] !== undefined && sp === null))
           return refuse(`sorry_server "${c.args.join(" ")}" is not an address and a port`);
-        sorry = { address: v, port: sp === null || sp === port || sp === 0 ? null : sp, src: c.src };
+        sorry = {
+          address: v,
+          port: sp === null || (fwmark === null && sp === port) || sp === 0 ? null : sp,
+          src: c.src,
+        };
         break;
       }
       case "real_server":
@@ -321,13 +339,18 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block, member?: Group
   }
   if (!intervalGiven)
     notes.push(`no delay_loop: keepalived's ${KEEPALIVED_DEFAULT_DELAY_LOOP_MS / 1000} s check interval`);
-  const allPorts = port === 0;
+  const allPorts = fwmark === null && port === 0;
   if (allPorts && persistenceSeconds === 0) return refuse("port 0 (every port) needs persistence_timeout");
-  const existing = b.serviceAt(address, protocol, allPorts ? null : port);
-  if (existing) {
-    return refuseHere(
-      `${existing.words} already answers on ${address} ${protocol.toUpperCase()} ${allPorts ? "every port" : `port ${port}`}`,
-    );
+  if (fwmark !== null) {
+    const existing = b.serviceMarked(fwmark);
+    if (existing) return refuse(`${existing.words} is already chosen by fwmark ${formatFwmark(fwmark)}`);
+  } else {
+    const existing = b.serviceAt(address ?? "", protocol, allPorts ? null : port);
+    if (existing) {
+      return refuseHere(
+        `${existing.words} already answers on ${address} ${protocol.toUpperCase()} ${allPorts ? "every port" : `port ${port}`}`,
+      );
+    }
   }
 
   // real servers
@@ -351,8 +374,9 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block, member?: Group
     }
     let weight = readWeight(undefined);
     let rsCheck: CheckRead | null = null;
-    const ownPort = allPorts || rPort === port || rPort === 0 ? null : rPort;
-    const checkedPort = ownPort ?? (allPorts ? null : port);
+    // an fwmark service sends connections to the real server's port (none: the port they came to)
+    const ownPort = allPorts || rPort === 0 || (fwmark === null && rPort === port) ? null : rPort;
+    const checkedPort = ownPort ?? (allPorts || fwmark !== null ? null : port);
     for (const c of r.children ?? []) {
       switch (c.name) {
         case "weight": {
@@ -420,8 +444,9 @@ export function importVirtualServer(b: PolicyBuilder, blk: Block, member?: Group
 
   const vs = b.virtualService({
     address,
+    fwmark,
     protocol,
-    port: allPorts ? null : port,
+    port: allPorts || fwmark !== null ? null : port,
     scheduler: scheduler.scheduler,
     persistenceSeconds,
     sorryServer: sorry ? ({ address: sorry.address, port: allPorts ? null : sorry.port } satisfies SorryServer) : null,
@@ -474,7 +499,8 @@ const MAX_GROUP_ADDRESSES = 64;
 /**
  * `virtual_server group NAME` with its `virtual_server_group NAME { IP PORT; IP-IP PORT; fwmark N }`:
  * one Gatehouse virtual service per address, each with the body's scheduler, check and real
- * servers. fwmark entries cannot be expressed (Gatehouse sets no firewall marks). LVS keeps one
+ * servers. fwmark entries are not read (a service chosen by fwmark is written as `virtual_server
+ * fwmark N`, which importVirtualServer reads). LVS keeps one
  * persistence table for the whole group; the services made here keep one each.
  */
 export function importVirtualServerGroup(b: PolicyBuilder, blk: Block, group: Block | undefined) {
@@ -491,7 +517,7 @@ export function importVirtualServerGroup(b: PolicyBuilder, blk: Block, group: Bl
         b,
         c,
         "not-imported",
-        `not imported because fwmark entries (fwmark ${c.args[0] ?? ""}) pick packets by a firewall mark that Gatehouse does not set`,
+        `not imported because fwmark entries of a group (fwmark ${c.args[0] ?? ""}) are not read: write that service as virtual_server fwmark ${c.args[0] ?? "N"} { ... }`,
       );
       continue;
     }

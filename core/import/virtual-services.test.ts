@@ -81,11 +81,11 @@ describe("ipvsadm virtual services", () => {
     expect(line(r, 18)?.message).toMatch(/its service \(line 17\) is not imported/);
   });
 
-  it("refuses tunnelling per real server, fwmark services, orphans and names", () => {
+  it("refuses tunnelling per real server, fwmark services whose mark is Gatehouse's, orphans and names", () => {
     expect(line(r, 20)).toMatchObject({ status: "not-imported" });
     expect(line(r, 20)?.message).toMatch(/IP-in-IP tunnelling \(-i\) is not supported/);
     expect(vsAt(r, "192.0.2.83", 80)?.realServers.map((s) => s.address)).toEqual(["10.9.4.2"]);
-    expect(line(r, 22)?.message).toMatch(/fwmark services \(-f 7\)/);
+    expect(line(r, 22)?.message).toMatch(/fwmark 7 \(0x7\) uses bits Gatehouse writes itself \(0x0fffffff\)/);
     expect(line(r, 23)?.message).toMatch(/real server of fwmark service 7/);
     expect(line(r, 24)?.status).toBe("ignored");
     expect(line(r, 25)?.message).toMatch(/no -A line adds its service/);
@@ -191,11 +191,12 @@ describe("keepalived virtual_server and VRRP", () => {
     expect(at(129)?.message).toMatch(/MISC_CHECK is not supported/);
   });
 
-  it("reads port 0 with persistence as every port; refuses TUN and fwmark services with their lines", () => {
+  it("reads port 0 with persistence as every port; refuses TUN, and fwmark services in Gatehouse's bits, with their lines", () => {
     expect(vsAt(r, "192.0.2.25", null)).toMatchObject({ scheduler: "mh", persistenceSeconds: 600 });
     expect(at(135)?.message).toMatch(/no delay_loop: keepalived's 60 s/);
     for (let n = 143; n <= 148; n++) expect(at(n)?.message).toMatch(/tunnelling \(TUN\) is not supported/);
-    for (let n = 150; n <= 154; n++) expect(at(n)?.message).toMatch(/fwmark services \(fwmark 5\)/);
+    for (let n = 150; n <= 154; n++)
+      expect(at(n)?.message).toMatch(/fwmark 5 \(0x5\) uses bits Gatehouse writes itself/);
   });
 
   it("reads the VRRP instances into active/standby HA settings", () => {

@@ -46,7 +46,7 @@ describe("keepalived virtual_server_group", () => {
     );
     expect(at(r, 5)?.changed).toEqual(["dash characters replaced by '-'"]);
     expect(at(r, 6)?.message).toBe(
-      "not imported because fwmark entries (fwmark 7) pick packets by a firewall mark that Gatehouse does not set",
+      "not imported because fwmark entries of a group (fwmark 7) are not read: write that service as virtual_server fwmark 7 { ... }",
     );
     expect(at(r, 7)?.message).toBe(
       "not imported because the group's other entries use port 80 (line 3): the body's real servers are read for one port",
@@ -56,7 +56,7 @@ describe("keepalived virtual_server_group", () => {
     expect(at(r, 11)?.message).toBe("not imported because no virtual_server uses virtual_server_group UNUSED");
     expect(at(r, 20)?.message).toBe("real server 10.9.0.1:8080 (NAT) of the virtual services of group WEB");
     expect(at(r, 31)?.message).toBe("not imported because there is no virtual_server_group NOSUCH");
-    expect(at(r, 37)?.message).toMatch(/fwmark services \(fwmark 5\) pick packets by a firewall mark/);
+    expect(at(r, 37)?.message).toMatch(/fwmark 5 \(0x5\) uses bits Gatehouse writes itself/);
     expect(r.lines.filter((l) => l.message === "not imported because it was not understood")).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import { isIPv4 } from "../address";
+import { type Fwmark, OPERATOR_MARK_BITS, parseFwmark } from "../policy/match-criteria";
 import type { RealServer, VsScheduler } from "../policy/virtual-service";
 import { MAX_WEIGHT } from "../policy/virtual-service";
 
@@ -77,4 +78,27 @@ export function readWeight(
 export function secondsToMs(text: string | undefined): number | null {
   if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) return null;
   return Math.round(Number(text) * 1000);
+}
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+const hex8 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
+
+/**
+ * The mark of an fwmark service (ipvsadm -f, keepalived `virtual_server fwmark`): decimal or 0x
+ * hex, read in the operator's bits as rules read a mark. IPVS setups usually mark with small
+ * numbers (1, 2, ...), which lie in the bits Gatehouse writes itself: such a mark is refused with
+ * the mark to use instead, since the rules that set it belong to the operator.
+ */
+export function readServiceMark(text: string): { mark: Fwmark } | { reason: string } {
+  const t = text.trim();
+  if (!/^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(t) || Number(t) > 0xffffffff || Number(t) === 0) {
+    return { reason: `fwmark "${text}" is not a mark 1..4294967295` };
+  }
+  const m = parseFwmark(t);
+  if (m.ok) return { mark: m.value };
+  const n = Number(t);
+  const instead = n <= 15 ? (n << 28) >>> 0 : 0x10000000;
+  return {
+    reason: `fwmark ${t} (${hex(n)}) uses bits Gatehouse writes itself (${hex8(~OPERATOR_MARK_BITS)}): a service chosen by fwmark reads the operator's mark in ${hex8(OPERATOR_MARK_BITS)}. Have your own rules set the mark there (say ${hex(instead)}: iptables -t mangle ... -j MARK --set-xmark ${hex(instead)}/${hex8(OPERATOR_MARK_BITS)}), name that mark (${instead}) here and import again`,
+  };
 }

@@ -38,6 +38,7 @@ export function compileVirtualServices(policy: Policy): SpecVirtualService[] {
       id: s.id,
       name: s.name,
       address: s.address,
+      fwmark: s.fwmark && { ...s.fwmark },
       protocol: s.protocol,
       port: s.port,
       scheduler: s.scheduler,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { decideInbound, type InboundDecision, type InboundPacket } from "../spec/decide-virtual-service";
 import type { GatewaySpec } from "../spec/schema";
 import { zIPv4, zPort } from "./fields";
+import { formatFwmark } from "./match-criteria";
 import { VS_SCHEDULER_LABELS } from "./virtual-service";
 
 /**
@@ -16,12 +17,22 @@ export const zInboundPacket = z.object({
   dst: zIPv4,
   dstPort: zPort,
   protocol: z.enum(["tcp", "udp"]),
+  /** the packet's mark as the operator's rules set it (services chosen by fwmark); absent: 0 */
+  mark: z.number().int().min(0).max(0xffffffff).optional(),
 });
 
 export interface InboundSimulation {
   outcome: "no-service" | "drop" | "sorry" | "real-server";
   summary: string;
-  service: { id: string; name: string; address: string; port: number | null; scheduler: string } | null;
+  service: {
+    id: string;
+    name: string;
+    /** null: the service is chosen by fwmark */
+    address: string | null;
+    fwmark: string | null;
+    port: number | null;
+    scheduler: string;
+  } | null;
   /** the real server the hash picks; null when the scheduler picks per connection */
   realServer: { address: string; port: number | null; weight: number } | null;
   /** every server a new connection may get */
@@ -55,8 +66,21 @@ export function simulateInbound(
     };
   }
   const notes: string[] = [];
-  const service = { id: s.id, name: s.name, address: s.address, port: s.port, scheduler: s.scheduler };
-  const named = `Virtual service "${s.name}"${d.matchedBy === "every-port" ? " (every port)" : ""}`;
+  const service = {
+    id: s.id,
+    name: s.name,
+    address: s.address,
+    fwmark: s.fwmark === null ? null : formatFwmark(s.fwmark),
+    port: s.port,
+    scheduler: s.scheduler,
+  };
+  const by =
+    d.matchedBy === "every-port"
+      ? " (every port)"
+      : d.matchedBy === "fwmark" && service.fwmark !== null
+        ? ` (chosen by fwmark ${service.fwmark})`
+        : "";
+  const named = `Virtual service "${s.name}"${by}`;
   const snat =
     s.fullNat && d.verdict.kind !== "drop" ? "the gateway's own address on the interface towards the server" : null;
   if (snat)

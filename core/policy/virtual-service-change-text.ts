@@ -1,6 +1,7 @@
 import type { FieldText } from "./change-text";
-import type { HealthCheck, RealServer, SorryServer, VsScheduler } from "./virtual-service";
-import { VS_SCHEDULER_LABELS } from "./virtual-service";
+import { type Fwmark, formatFwmark } from "./match-criteria";
+import type { HealthCheck, RealServer, SorryServer, VsProtocol, VsScheduler } from "./virtual-service";
+import { VS_PROTOCOL_LABELS, VS_SCHEDULER_LABELS } from "./virtual-service";
 import type { VirtualServiceChange } from "./virtual-service-diff";
 
 /** A virtual service's changed fields in operator words, for the change list. */
@@ -37,6 +38,12 @@ function healthCheckText(h: HealthCheck): string {
 export function virtualServiceValueText(path: string, value: unknown, servicePort: unknown = null): string {
   if (value === undefined) return "—";
   switch (path) {
+    case "address":
+      return value === null ? "none (chosen by fwmark)" : String(value);
+    case "fwmark":
+      return value === null ? "none (chosen by address)" : formatFwmark(value as Fwmark);
+    case "protocol":
+      return VS_PROTOCOL_LABELS[value as VsProtocol] ?? String(value);
     case "port":
       return value === null ? "every port" : String(value);
     case "scheduler":

@@ -54,7 +54,8 @@ export function checkVirtualServiceFacts(
   const out: VirtualServiceIssue[] = [];
   const issue = (path: (string | number)[], message: string) =>
     out.push({ serviceId, path, message: joinLabel(virtualServiceFieldLabel(path), message) });
-  const vip = isIPv4(service.address) ? ipv4ToBigInt(service.address) : null;
+  // a service chosen by fwmark has no address of its own
+  const vip = service.address !== null && isIPv4(service.address) ? ipv4ToBigInt(service.address) : null;
   for (const g of gateways) {
     const own = ownAddresses(g);
     if (own.length === 0) continue;

@@ -73,6 +73,113 @@ describe("virtual service checks", () => {
     expect(check([web(), web({ id: "vs-u", name: "dns", protocol: "udp" })])).toEqual([]);
   });
 
+  it("takes a service chosen by the operator's fwmark instead of an address, protocol and port", () => {
+    const marked = (over: Record<string, unknown> = {}) =>
+      web({
+        id: "vs-mark",
+        name: "marked",
+        address: null,
+        fwmark: { value: 0x10000000, mask: 0xf0000000 },
+        protocol: "any",
+        port: null,
+        realServers: [{ address: "100.64.10.2" }, { address: "100.64.10.3" }],
+        ...over,
+      });
+    expect(check([marked(), web()])).toEqual([]);
+    // every real server with a port (connections go there), and a check of that port
+    expect(
+      check([
+        marked({
+          realServers: [
+            { address: "100.64.10.2", port: 8080 },
+            { address: "100.64.10.3", port: 8080 },
+          ],
+          healthCheck: { kind: "http" },
+        }),
+      ]),
+    ).toEqual([]);
+    const issues = check([
+      marked({ address: "198.51.100.80", protocol: "tcp", port: 80 }),
+      marked({ id: "b", name: "b", fwmark: { value: 0x10000000, mask: 0x10000000 } }),
+      marked({
+        id: "c",
+        name: "c",
+        fwmark: { value: 0x20000000, mask: 0x30000000 },
+        realServers: [{ address: "100.64.10.2", port: 8080, mode: "dr" }, { address: "100.64.10.3" }],
+      }),
+      // not parsed here: the schema refuses the mark
+      {
+        ...marked({ id: "e", name: "e", fwmark: { value: 0x40000000, mask: 0x40000000 } }),
+        fwmark: { value: 1, mask: 0xff },
+      },
+      web({ id: "f", name: "f", address: null }),
+      web({ id: "g", name: "g", protocol: "any", port: 81 }),
+    ]);
+    expect(issues.map((i) => [i.serviceId, i.path.join("."), i.message])).toEqual([
+      [
+        "e",
+        "fwmark.mask",
+        "fwmark mask: uses bits Gatehouse writes itself (0xfffffff): an operator's mark must be in 0xf0000000",
+      ],
+      [
+        "vs-mark",
+        "address",
+        "virtual address must be empty for a service chosen by fwmark: a service is chosen by its address or by a mark",
+      ],
+      [
+        "vs-mark",
+        "protocol",
+        "protocol must be TCP and UDP (any) for a service chosen by fwmark: the operator's rule that sets the mark picks the protocols",
+      ],
+      [
+        "vs-mark",
+        "port",
+        "port must be empty for a service chosen by fwmark: the operator's rule that sets the mark picks the ports",
+      ],
+      [
+        "vs-mark",
+        "fwmark",
+        `fwmark must differ from virtual service "b"'s fwmark 0x10000000/0x10000000 in a bit both masks test: one packet could carry both`,
+      ],
+      [
+        "b",
+        "fwmark",
+        `fwmark must differ from virtual service "marked"'s fwmark 0x10000000/0xf0000000 in a bit both masks test: one packet could carry both`,
+      ],
+      [
+        "c",
+        "realServers.0.mode",
+        "real server 1 mode cannot be direct routing (DR) in a service chosen by fwmark: DR forwards packets at priority raw (-300), before the operator's rules can set the mark; use NAT",
+      ],
+      [
+        "c",
+        "realServers.1.port",
+        "real server 2 port must be given when another real server has one: in a service chosen by fwmark either every real server gives the port connections go to, or none does and each connection keeps its own",
+      ],
+      ["c", "realServers.0.port", "real server 1 port cannot map ports in direct routing (DR) mode: leave it empty"],
+      ["c", "realServers", "real servers must all use the same mode (NAT or DR)"],
+      ["f", "address", "virtual address is required: a virtual service is chosen by its address (or by an fwmark)"],
+      ["g", "protocol", "protocol must be TCP or UDP for a service on an address (TCP and UDP is for fwmark services)"],
+    ]);
+  });
+
+  it("refuses an fwmark service on mark 0, and a health check without the real servers' ports", () => {
+    const issues = check([
+      web({
+        address: null,
+        fwmark: { value: 0, mask: 0x40000000 },
+        protocol: "any",
+        port: null,
+        realServers: [{ address: "100.64.10.2" }],
+        healthCheck: { kind: "tcp" },
+      }),
+    ]);
+    expect(issues.map((i) => i.message)).toEqual([
+      "fwmark value must not be 0: the service would take every connection that does not carry the operator's mark",
+      "health check type needs a port: give every real server the port to check, or check with none",
+    ]);
+  });
+
   it("refuses a virtual address that is a pool address, the gateway's own or an ISP's next hop", () => {
     const policy = examplePolicy();
     const isps = policy.isps.map((i, n) => (n === 0 ? { ...i, localAddress: "198.51.100.2/24" } : i));
@@ -235,6 +342,7 @@ describe("compiling virtual services", () => {
         id: "vs-web",
         name: "web",
         address: "198.51.100.80",
+        fwmark: null,
         protocol: "tcp",
         port: 80,
         scheduler: "rr",

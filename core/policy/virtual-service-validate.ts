@@ -1,6 +1,7 @@
 import { ipv4ToBigInt, parseAddressRange } from "../address";
 import { drTargetOf } from "../spec/marks";
 import type { ClusterSettings, Isp, Policy, Pool } from "./model";
+import { type Fwmark, formatFwmark } from "./match-criteria";
 import { type VirtualService, zVirtualService } from "./virtual-service";
 import { joinLabel, plainZodMessage } from "./wording";
 
@@ -22,6 +23,9 @@ const LABELS: Record<string, string> = {
   id: "id",
   name: "name",
   address: "virtual address",
+  fwmark: "fwmark",
+  "fwmark.value": "fwmark value",
+  "fwmark.mask": "fwmark mask",
   protocol: "protocol",
   port: "port",
   scheduler: "scheduler",
@@ -63,6 +67,65 @@ export function virtualServiceFieldLabel(path: readonly PropertyKey[]): string {
 /** The key two services may not share: address, protocol and port (null: every port). */
 const serviceKey = (s: VirtualService) => `${s.address}/${s.protocol}/${s.port ?? "*"}`;
 const describePort = (s: VirtualService) => (s.port === null ? "every port" : `port ${s.port}`);
+
+/** Whether one packet's mark could match both: they agree on every bit both masks test. */
+function marksOverlap(a: Fwmark, b: Fwmark): boolean {
+  const both = (a.mask & b.mask) >>> 0;
+  return (a.value & both) >>> 0 === (b.value & both) >>> 0;
+}
+
+/** A service chosen by fwmark: what only concerns such services (the mark's own bits are zFwmark's). */
+function checkFwmarkService(
+  s: VirtualService,
+  fwmark: Fwmark,
+  marked: readonly VirtualService[],
+  issue: (path: (string | number)[], message: string) => void,
+) {
+  if (s.address !== null) {
+    issue(["address"], "must be empty for a service chosen by fwmark: a service is chosen by its address or by a mark");
+  }
+  if (fwmark.value === 0) {
+    issue(
+      ["fwmark", "value"],
+      "must not be 0: the service would take every connection that does not carry the operator's mark",
+    );
+  }
+  if (s.protocol !== "any") {
+    issue(
+      ["protocol"],
+      "must be TCP and UDP (any) for a service chosen by fwmark: the operator's rule that sets the mark picks the protocols",
+    );
+  }
+  if (s.port !== null) {
+    issue(
+      ["port"],
+      "must be empty for a service chosen by fwmark: the operator's rule that sets the mark picks the ports",
+    );
+  }
+  const other = marked.find((x) => x !== s && x.fwmark !== null && marksOverlap(x.fwmark, fwmark));
+  if (other?.fwmark) {
+    issue(
+      ["fwmark"],
+      `must differ from virtual service "${other.name}"'s fwmark ${formatFwmark(other.fwmark)} in a bit both masks test: one packet could carry both`,
+    );
+  }
+  s.realServers.forEach((rs, i) => {
+    if (rs.mode === "dr") {
+      issue(
+        ["realServers", i, "mode"],
+        `cannot be direct routing (DR) in a service chosen by fwmark: DR forwards packets at priority raw (-300), before the operator's rules can set the mark; use NAT`,
+      );
+    }
+  });
+  const ported = s.realServers.filter((r) => r.port !== null).length;
+  if (ported > 0 && ported < s.realServers.length) {
+    const i = s.realServers.findIndex((r) => r.port === null);
+    issue(
+      ["realServers", i, "port"],
+      "must be given when another real server has one: in a service chosen by fwmark either every real server gives the port connections go to, or none does and each connection keeps its own",
+    );
+  }
+}
 
 export function validateVirtualServices(input: {
   virtualServices?: readonly unknown[];
@@ -114,11 +177,29 @@ export function validateVirtualServices(input: {
   const drNumbers = new Map<number, string>();
   const gatewayAddresses = settingsAddresses(input.settings, input.isps, input.gatewayNames);
 
+  const marked = services.filter((s) => s.fwmark !== null);
   for (const s of services) {
     const lower = s.name.toLowerCase();
     const sameName = names.get(lower);
     if (sameName !== undefined) issue(s.id, ["name"], `is already used by another virtual service`);
     else names.set(lower, s);
+
+    if (s.fwmark !== null) {
+      checkFwmarkService(s, s.fwmark, marked, (path, message) => issue(s.id, path, message));
+    } else if (s.address === null) {
+      issue(s.id, ["address"], "is required: a virtual service is chosen by its address (or by an fwmark)");
+    } else {
+      checkAddressService({ ...s, address: s.address });
+    }
+    checkServers(s);
+  }
+  return out;
+
+  /** A service on an address: one per address, protocol and port, on an address of its own. */
+  function checkAddressService(s: VirtualService & { address: string }) {
+    if (s.protocol === "any") {
+      issue(s.id, ["protocol"], "must be TCP or UDP for a service on an address (TCP and UDP is for fwmark services)");
+    }
 
     const key = serviceKey(s);
     const same = keys.get(key);
@@ -156,7 +237,12 @@ export function validateVirtualServices(input: {
     if (first === 0 || first === 127 || first >= 224) {
       issue(s.id, ["address"], "must be a unicast address the gateway can receive traffic for");
     }
+  }
 
+  /** The real servers, sorry server and health check of any service. */
+  function checkServers(s: VirtualService) {
+    // a service on every port keeps each connection's port; an fwmark service checks its own (checkFwmarkService)
+    const everyPort = s.port === null && s.fwmark === null;
     const seen = new Map<string, number>();
     s.realServers.forEach((rs, i) => {
       const k = `${rs.address}:${rs.port ?? s.port ?? "*"}`;
@@ -179,7 +265,7 @@ export function validateVirtualServices(input: {
         if (s.fullNat)
           issue(s.id, ["realServers", i, "mode"], "cannot be direct routing (DR) when the client is SNATed (FULLNAT)");
       }
-      if (rs.port !== null && s.port === null && rs.mode === "nat") {
+      if (rs.port !== null && everyPort && rs.mode === "nat") {
         issue(s.id, ["realServers", i, "port"], "cannot be set when the service takes every port: leave it empty");
       }
     });
@@ -188,17 +274,22 @@ export function validateVirtualServices(input: {
     if (s.sorryServer !== null && s.sorryServer.address === s.address) {
       issue(s.id, ["sorryServer", "address"], "must not be the virtual address");
     }
-    if (s.sorryServer !== null && s.sorryServer.port !== null && s.port === null) {
+    if (s.sorryServer !== null && s.sorryServer.port !== null && everyPort) {
       issue(s.id, ["sorryServer", "port"], "cannot be set when the service takes every port: leave it empty");
     }
     if (s.healthCheck.kind !== "none" && s.healthCheck.kind !== "tcp" && s.protocol === "udp") {
       issue(s.id, ["healthCheck", "kind"], "must be none or TCP for a UDP service");
     }
     if (s.healthCheck.kind !== "none" && s.port === null && s.realServers.some((r) => r.port === null)) {
-      issue(s.id, ["healthCheck", "kind"], "needs a port: a service on every port can only be checked with none");
+      issue(
+        s.id,
+        ["healthCheck", "kind"],
+        s.fwmark === null
+          ? "needs a port: a service on every port can only be checked with none"
+          : "needs a port: give every real server the port to check, or check with none",
+      );
     }
   }
-  return out;
 }
 
 /** The addresses the cluster's settings give its gateways (LAN, LAN virtual, per-link), with what each is. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { zComment, zId, zIPv4, zName, zPort } from "./fields";
+import { type Fwmark, zFwmark } from "./match-criteria";
 
 /**
  * Inbound virtual services, as `ipvsadm -A/-a` and keepalived's `virtual_server`: connections to
@@ -26,9 +27,18 @@ export const VS_SCHEDULER_LABELS: Record<VsScheduler, string> = {
   random: "random",
 };
 
-export const VS_PROTOCOLS = ["tcp", "udp"] as const;
+/**
+ * tcp, udp: a service on an address takes one of them. any: TCP and UDP, what a service chosen by
+ * fwmark takes (as IPVS's fwmark services do): the operator's rule that sets the mark picks them.
+ */
+export const VS_PROTOCOLS = ["tcp", "udp", "any"] as const;
 export const zVsProtocol = z.enum(VS_PROTOCOLS);
 export type VsProtocol = z.infer<typeof zVsProtocol>;
+/** The protocols a packet of a virtual service has. */
+export type VsPacketProtocol = Exclude<VsProtocol, "any">;
+export const VS_PROTOCOL_LABELS: Record<VsProtocol, string> = { tcp: "TCP", udp: "UDP", any: "TCP and UDP" };
+/** The packet protocols a service takes. */
+export const vsProtocols = (p: VsProtocol): VsPacketProtocol[] => (p === "any" ? ["tcp", "udp"] : [p]);
 
 /** nat: the gateway rewrites the destination (replies must come back through it); dr: direct routing. */
 export const REAL_SERVER_MODES = ["nat", "dr"] as const;
@@ -96,9 +106,16 @@ export const MAX_PERSISTENCE_SECONDS = 86_400;
 
 export const zVirtualServiceFields = z.object({
   name: zName,
-  address: zIPv4,
+  /** the virtual address; null for a service chosen by fwmark */
+  address: zIPv4.nullable(),
+  /**
+   * the operator's firewall mark that chooses the service's connections instead of an address,
+   * protocol and port (ipvsadm -A -f, keepalived `virtual_server fwmark`): `mark & mask == value`,
+   * in the bits the operator's own rules may set (OPERATOR_MARK_BITS), as rules read it
+   */
+  fwmark: zFwmark.nullable().default(null),
   protocol: zVsProtocol.default("tcp"),
-  /** null: every port of the address (ipvsadm's port 0 with persistence, or an fwmark service) */
+  /** null: every port of the address (ipvsadm's port 0 with persistence), and for an fwmark service */
   port: zPort.nullable(),
   scheduler: zVsScheduler.default("rr"),
   /** a client keeps its real server this many seconds after its last new connection; 0: off */
@@ -124,3 +141,18 @@ export const zVirtualServiceFields = z.object({
 export type VirtualServiceFields = z.input<typeof zVirtualServiceFields>;
 export const zVirtualService = zVirtualServiceFields.extend({ id: zId });
 export type VirtualService = z.infer<typeof zVirtualService>;
+
+/**
+ * Whether the service's DNAT targets carry a port: a service on one port always does (a real
+ * server without one takes the service's); a service on every port never does (each connection
+ * keeps its own); an fwmark service does when every real server gives one, as IPVS sends a
+ * connection to the real server's port, or to the one it came to when the real server has none.
+ */
+export function dnatsPorts(s: {
+  port: number | null;
+  fwmark?: Fwmark | null;
+  realServers: ReadonlyArray<{ port: number | null }>;
+}): boolean {
+  if (s.port !== null) return true;
+  return s.fwmark != null && s.realServers.length > 0 && s.realServers.every((r) => r.port !== null);
+}

@@ -1,3 +1,5 @@
+import type { Fwmark } from "../policy/match-criteria";
+import { dnatsPorts, vsProtocols } from "../policy/virtual-service";
 import { MARK_VS_FULLNAT } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
 import type { SpecRealServer, SpecVirtualService } from "../spec/virtual-services";
@@ -69,16 +71,28 @@ export interface VsObjects {
   maps: VsMap[];
 }
 
-/** The bucket map's value: address and port, or the address alone for a service on every port. */
+/** The bucket map's value: address and port, or the address alone when connections keep their port. */
 function target(service: SpecVirtualService, rs: Pick<SpecRealServer, "address" | "port">): string {
-  if (service.port === null) return rs.address;
+  if (!withPort(service)) return rs.address;
   return `${rs.address} . ${rs.port ?? service.port}`;
 }
 
-const withPort = (s: SpecVirtualService) => s.port !== null;
+const withPort = (s: SpecVirtualService) => dnatsPorts(s);
+/** The protocol match of a service: `tcp`, `udp`, or both for a service chosen by fwmark. */
+const l4proto = (s: Pick<SpecVirtualService, "protocol">) => (s.protocol === "any" ? "{ tcp, udp }" : s.protocol);
 /** `dnat ip to` or `dnat ip addr . port to`, after the protocol match nft needs for ports. */
 const dnatTo = (s: SpecVirtualService) =>
-  withPort(s) ? `meta l4proto ${s.protocol} dnat ip addr . port to` : "dnat ip to";
+  withPort(s) ? `meta l4proto ${l4proto(s)} dnat ip addr . port to` : "dnat ip to";
+/** The sorry server's DNAT: with a port when it names one (or the service's port), else the connection's own. */
+function sorryDnat(s: SpecVirtualService, sorry: NonNullable<SpecVirtualService["sorryServer"]>): string {
+  if (s.fwmark === null) return `${dnatTo(s)} ${target(s, sorry)}`;
+  return sorry.port === null
+    ? `dnat ip to ${sorry.address}`
+    : `meta l4proto ${l4proto(s)} dnat ip addr . port to ${sorry.address} . ${sorry.port}`;
+}
+/** The match that chooses a service by the operator's mark (and the protocols it takes). */
+export const fwmarkMatch = (s: SpecVirtualService & { fwmark: Fwmark }) =>
+  `meta mark & ${hex(s.fwmark.mask)} == ${hex(s.fwmark.value)} meta l4proto ${l4proto(s)}`;
 
 /** The rules of one service's chain and the elements of its bucket map, for these usable servers. */
 export function serviceRules(
@@ -92,8 +106,9 @@ export function serviceRules(
   if (service.fullNat) rules.push(`ct mark set ct mark | ${hex(MARK_VS_FULLNAT)}`);
   if (buckets.length === 0) {
     if (service.sorryServer !== null) {
-      const sorry = target(service, service.sorryServer);
-      rules.push(`${dnatTo(service)} ${sorry} ${quoteComment(`${service.name}: no real server is up, sorry server`)}`);
+      rules.push(
+        `${sorryDnat(service, service.sorryServer)} ${quoteComment(`${service.name}: no real server is up, sorry server`)}`,
+      );
     } else {
       rules.push(`counter drop ${quoteComment(`${service.name}: no real server is up`)}`);
     }
@@ -112,9 +127,10 @@ export function serviceRules(
 }
 
 function bucketMapDeclaration(service: SpecVirtualService): string {
-  return withPort(service)
-    ? `typeof numgen inc mod 65536 : ip daddr . ${service.protocol} dport;`
-    : "typeof numgen inc mod 65536 : ip daddr;";
+  if (!withPort(service)) return "typeof numgen inc mod 65536 : ip daddr;";
+  // a service of both protocols names the port by the transport header, whichever it is
+  const port = service.protocol === "any" ? "th" : service.protocol;
+  return `typeof numgen inc mod 65536 : ip daddr . ${port} dport;`;
 }
 
 function persistDeclaration(service: SpecVirtualService): string {
@@ -140,6 +156,8 @@ function natServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObje
   const exact: string[] = [];
   const any: string[] = [];
   const persistByVip = new Map<string, string[]>();
+  const marked: string[] = [];
+  const persistByMark: string[] = [];
   const rsKeys = new Set<string>();
   const serviceKeys: string[] = [];
 
@@ -155,14 +173,16 @@ function natServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObje
       comment: `real server by bucket for ${s.name}`,
       elements: buckets,
     });
-    if (s.port === null) any.push(`${s.address} . ${s.protocol} : goto ${vsChain(number)}`);
+    if (s.fwmark !== null) {
+      marked.push(`${fwmarkMatch({ ...s, fwmark: s.fwmark })} goto ${vsChain(number)}`);
+    } else if (s.port === null) any.push(`${s.address} . ${s.protocol} : goto ${vsChain(number)}`);
     else {
       exact.push(`${s.address} . ${s.protocol} . ${s.port} : goto ${vsChain(number)}`);
       serviceKeys.push(`${s.address} . ${s.protocol} . ${s.port}`);
     }
     for (const rs of s.realServers) {
       const port = rs.port ?? s.port;
-      if (port !== null) rsKeys.add(`${rs.address} . ${s.protocol} . ${port}`);
+      if (port !== null) for (const p of vsProtocols(s.protocol)) rsKeys.add(`${rs.address} . ${p} . ${port}`);
     }
     if (s.persistenceSeconds > 0) {
       const persist = vsPersistMap(number, s.persistenceSeconds);
@@ -173,8 +193,15 @@ function natServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObje
         comment: `client to its real server for ${s.name}`,
         elements: [],
       });
-      const key = `${s.address} . ${s.protocol}`;
       const value = withPort(s) ? "ip daddr . th dport" : "ip daddr";
+      if (s.fwmark !== null) {
+        // the packet still carries the operator's mark after DNAT: it names the service
+        persistByMark.push(
+          `ct state new ct status dnat ${fwmarkMatch({ ...s, fwmark: s.fwmark })} update @${persist} { ip saddr : ${value} } accept`,
+        );
+        return;
+      }
+      const key = `${s.address} . ${s.protocol}`;
       const port = s.port === null ? "" : `meta l4proto ${s.protocol} ct original proto-dst ${s.port} `;
       const list = persistByVip.get(key) ?? [];
       list.push(`${port}update @${persist} { ip saddr : ${value} }`);
@@ -187,6 +214,8 @@ function natServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObje
     comment: "new connections to virtual services: one lookup, then the service's chain",
     hook: "type nat hook prerouting priority dstnat; policy accept;",
     rules: [
+      // services chosen by the operator's mark first, as IPVS looks fwmark services up first
+      ...marked,
       `ip daddr . meta l4proto . th dport vmap @${MAP_VS_SERVICES}`,
       ...(any.length > 0 ? [`ip daddr . meta l4proto vmap @${MAP_VS_SERVICES_ANY}`] : []),
     ],
@@ -241,7 +270,7 @@ function natServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObje
   counted(SET_VS_RS_OUT, "packets from each real server", rs);
   counted(SET_VS_SERVICE_IN, "packets to each virtual service", serviceKeys);
 
-  if (persistByVip.size > 0) {
+  if (persistByVip.size > 0 || persistByMark.length > 0) {
     const elements: string[] = [];
     [...persistByVip.entries()].forEach(([key, rules], i) => {
       out.chains.push({ name: vsPersistChain(i + 1), comment: `persistence for ${key}`, rules });
@@ -251,7 +280,10 @@ function natServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): VsObje
       name: CHAIN_VS_PERSIST,
       comment: "remember the real server of each new connection to a persistent service",
       hook: "type filter hook prerouting priority -98; policy accept;",
-      rules: [`ct state new ct status dnat ct original ip daddr . meta l4proto vmap @${MAP_VS_PERSIST_BY_VIP}`],
+      rules: [
+        ...persistByMark,
+        `ct state new ct status dnat ct original ip daddr . meta l4proto vmap @${MAP_VS_PERSIST_BY_VIP}`,
+      ],
     });
     out.maps.push({
       name: MAP_VS_PERSIST_BY_VIP,

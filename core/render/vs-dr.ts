@@ -207,6 +207,12 @@ export function drServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): 
   const maps: DrMap[] = [];
   const services = spec.virtualServices.map((s, i) => ({ s, number: i + 1 })).filter(({ s }) => s.mode === "dr");
   if (services.length === 0) return { chains, maps };
+  for (const { s } of services) {
+    // DR decides at priority raw, before the operator's mangle rules set a mark (the policy checks refuse it)
+    if (s.fwmark !== null || s.address === null || s.protocol === "any") {
+      throw new RenderError(`virtual service ${s.name}: direct routing needs a virtual address, TCP or UDP`);
+    }
+  }
   const targets = drTargets(spec);
   const exact: string[] = [];
   const any: string[] = [];
@@ -234,7 +240,7 @@ export function drServiceObjects(spec: GatewaySpec, down: ReadonlySet<string>): 
     maps.push({
       name: drFlowMapOf(s),
       kind: "map",
-      declaration: `type ${flowKeyType(s)} : mark; flags dynamic,timeout; timeout ${DR_FLOW_TIMEOUT_SECONDS[s.protocol]}s; size ${DR_FLOW_TABLE_SIZE};`,
+      declaration: `type ${flowKeyType(s)} : mark; flags dynamic,timeout; timeout ${DR_FLOW_TIMEOUT_SECONDS[s.protocol === "udp" ? "udp" : "tcp"]}s; size ${DR_FLOW_TABLE_SIZE};`,
       comment: `flows of ${s.name} to their real server`,
       elements: [],
       keep: true,

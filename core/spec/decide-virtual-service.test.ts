@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { servicesSpec, virtualService } from "../../testkit/spec-fixtures";
+import { fwmarkServicesSpec, servicesSpec, virtualService } from "../../testkit/spec-fixtures";
 import { serviceRules } from "../render/virtual-services";
 import { decideInbound, type InboundPacket } from "./decide-virtual-service";
 import type { GatewaySpec } from "./schema";
@@ -24,6 +24,32 @@ describe("decideInbound", () => {
     expect(decideInbound(spec, tcp("203.0.113.7", "198.51.100.80", 8080)).verdict).toEqual({ kind: "no-service" });
     // the dns service is UDP only
     expect(decideInbound(spec, tcp("203.0.113.7", "198.51.100.81", 53)).service).toBeNull();
+  });
+
+  it("takes a service chosen by the operator's mark first, whatever the address, for TCP and UDP", () => {
+    const marked = fwmarkServicesSpec();
+    const withMark = (p: InboundPacket, mark: number): InboundPacket => ({ ...p, mark });
+    // the mark wins over the service on the packet's address and port, as IPVS looks fwmark services up first
+    const web = decideInbound(marked, withMark(tcp("203.0.113.7", "198.51.100.80", 80), 0x10000005));
+    expect([web.service?.id, web.matchedBy]).toEqual(["marked-web", "fwmark"]);
+    if (web.verdict.kind !== "real-server") throw new Error("no real server");
+    expect(web.verdict.candidates.map((r) => r.port)).toEqual([8443, 8080]);
+    // without the mark (or with another operator mark) the address decides
+    expect(decideInbound(marked, tcp("203.0.113.7", "198.51.100.80", 80)).service?.id).toBe("web");
+    expect(decideInbound(marked, withMark(tcp("203.0.113.7", "198.51.100.80", 80), 0x30000000)).service?.id).toBe(
+      "web",
+    );
+    // any destination, UDP too; the connection keeps its port when the real servers name none
+    const dns = decideInbound(marked, {
+      src: "203.0.113.9",
+      dst: "192.0.2.53",
+      dstPort: 53,
+      protocol: "udp",
+      mark: 0x20000000,
+    });
+    expect([dns.service?.id, dns.dnat?.port]).toEqual(["marked-any", 53]);
+    if (dns.verdict.kind !== "real-server" || dns.verdict.bucket === null) throw new Error("no hash pick");
+    expect(dns.dnat?.address).toBe(renderedTarget(marked, 7, dns.verdict.bucket));
   });
 
   it("names the server the rendered table holds at the entry the seeded hash of the client picks (sh, mh)", () => {

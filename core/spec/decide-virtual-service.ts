@@ -1,4 +1,5 @@
 import { ipv4ToBigInt } from "../address";
+import { markMatches } from "../policy/match-criteria";
 import { scheduleBuckets, usableServers } from "../render/vs-schedule";
 import { jhash, reciprocalScale, registerBytes } from "./jhash";
 import type { GatewaySpec } from "./schema";
@@ -15,11 +16,13 @@ import type { SpecRealServer, SpecVirtualService } from "./virtual-services";
 export interface InboundPacket {
   /** the client */
   src: string;
-  /** the virtual address it connects to */
+  /** the virtual address it connects to (any address, for a service chosen by fwmark) */
   dst: string;
   protocol: "tcp" | "udp";
   srcPort?: number;
   dstPort: number;
+  /** the packet's mark as the operator's own rules set it before Gatehouse's DNAT; undefined: 0 */
+  mark?: number;
 }
 
 export type InboundVerdict =
@@ -41,8 +44,8 @@ export type InboundVerdict =
 
 export interface InboundDecision {
   service: SpecVirtualService | null;
-  /** the service takes this port ("port") or every port of the address ("every-port") */
-  matchedBy: "port" | "every-port" | null;
+  /** the service takes this port ("port"), every port of the address ("every-port"), or the packet's mark ("fwmark") */
+  matchedBy: "port" | "every-port" | "fwmark" | null;
   verdict: InboundVerdict;
   /** where the connection goes: the destination after DNAT; null when it is not rewritten */
   dnat: { address: string; port: number } | null;
@@ -50,11 +53,19 @@ export interface InboundDecision {
   directRouting: boolean;
 }
 
-/** The service a new connection to `dst` meets: one on its exact port first, else one on every port. */
+/**
+ * The service a new connection meets: a service chosen by the packet's mark first (as IPVS looks
+ * fwmark services up first; their marks cannot overlap), else the one on its address and exact
+ * port, else the one on every port of its address.
+ */
 export function findVirtualService(
   services: readonly SpecVirtualService[],
-  p: Pick<InboundPacket, "dst" | "protocol" | "dstPort">,
-): { service: SpecVirtualService; matchedBy: "port" | "every-port" } | null {
+  p: Pick<InboundPacket, "dst" | "protocol" | "dstPort" | "mark">,
+): { service: SpecVirtualService; matchedBy: "port" | "every-port" | "fwmark" } | null {
+  const marked = services.find(
+    (s) => s.fwmark !== null && markMatches(s.fwmark, p.mark) && (s.protocol === "any" || s.protocol === p.protocol),
+  );
+  if (marked) return { service: marked, matchedBy: "fwmark" };
   const exact = services.find((s) => s.address === p.dst && s.protocol === p.protocol && s.port === p.dstPort);
   if (exact) return { service: exact, matchedBy: "port" };
   const any = services.find((s) => s.address === p.dst && s.protocol === p.protocol && s.port === null);

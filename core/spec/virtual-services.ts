@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { zId, zIPv4, zName, zPort } from "../policy/fields";
+import { zFwmark } from "../policy/match-criteria";
 import {
   MAX_REAL_SERVERS,
   zHealthCheck,
@@ -27,9 +28,12 @@ export type SpecRealServer = z.infer<typeof zSpecRealServer>;
 export const zSpecVirtualService = z.object({
   id: zId,
   name: zName,
-  address: zIPv4,
+  /** null: the service is chosen by fwmark */
+  address: zIPv4.nullable(),
+  /** the operator's mark that chooses the service instead of an address (protocol any, port null); older specs: none */
+  fwmark: zFwmark.nullable().default(null),
   protocol: zVsProtocol,
-  /** null: every port */
+  /** null: every port (and for an fwmark service) */
   port: zPort.nullable(),
   scheduler: zVsScheduler,
   /** 0: no persistence */

@@ -13,6 +13,7 @@ import { appRouter } from "../trpc/root";
 export const PUBLIC_PROCEDURES: Record<string, string> = {
   "cluster.list": "The clusters",
   "cluster.get": "One cluster",
+  "gateway.list": "The gateways of a cluster (names and ids, for import --gateway)",
   "draft.summary": "Whether the draft differs from the published revision",
   "draft.changes": "Every draft change in words, and the problems that block publishing",
   "draft.publish": "Publishes the draft as the next revision (operator)",

@@ -356,6 +356,54 @@ describe.each(PROVIDERS)("virtual service procedures on %s", (provider) => {
     await op.virtualService.delete({ clusterId, id: created.entity.id, version: created.version });
   });
 
+  it("creates a service chosen by the operator's fwmark, refuses DR and Gatehouse's bits for it, and simulates it", async () => {
+    const op = h.as("operator");
+    const marked = (over: Record<string, unknown> = {}) =>
+      web({
+        name: "marked",
+        address: null,
+        fwmark: { value: 0x10000000, mask: 0xf0000000 },
+        protocol: "any",
+        port: null,
+        ...over,
+      });
+    const dr = await refusal(
+      op.virtualService.create({
+        clusterId,
+        fields: marked({ realServers: [{ address: "100.64.10.2", mode: "dr" }] }),
+      }),
+    );
+    expect(dr.issues).toContainEqual({
+      path: ["realServers", 0, "mode"],
+      message:
+        "real server 1 mode cannot be direct routing (DR) in a service chosen by fwmark: DR forwards packets at priority raw (-300), before the operator's rules can set the mark; use NAT",
+    });
+    const ours = await refusal(
+      op.virtualService.create({ clusterId, fields: marked({ fwmark: { value: 1, mask: 0xff } }) }),
+    );
+    expect(ours.code).toBe("BAD_REQUEST");
+    expect(JSON.stringify(ours.issues)).toContain("uses bits Gatehouse writes itself");
+    expect(await count()).toBe(1);
+
+    const created = await op.virtualService.create({ clusterId, fields: marked() });
+    expect(created.entity).toMatchObject({ address: null, fwmark: { value: 0x10000000, mask: 0xf0000000 } });
+    const viewer = h.as("viewer");
+    // any address: the packet's mark chooses the service
+    const sim = await viewer.draft.simulateInbound({
+      clusterId,
+      packet: { src: "192.0.2.55", dst: "203.0.113.99", dstPort: 443, protocol: "tcp", mark: 0x10000000 },
+    });
+    expect(sim.outcome).toBe("real-server");
+    expect(sim.summary).toMatch(/^Virtual service "marked" \(chosen by fwmark 0x10000000\/0xf0000000\)/);
+    expect(sim.candidates).toEqual(["100.64.10.3:8080", "100.64.10.2:8080"]);
+    const unmarked = await viewer.draft.simulateInbound({
+      clusterId,
+      packet: { src: "192.0.2.55", dst: "203.0.113.99", dstPort: 443, protocol: "tcp" },
+    });
+    expect(unmarked.outcome).toBe("no-service");
+    await op.virtualService.delete({ clusterId, id: created.entity.id, version: created.version });
+  });
+
   it("deletes with the current version only", async () => {
     const op = h.as("operator");
     const [row] = await op.virtualService.list({ clusterId });

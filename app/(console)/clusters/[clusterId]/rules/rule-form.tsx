@@ -6,9 +6,8 @@ import { useMemo, useState } from "react";
 import { EntityFormDialog, entityForm, useEntityForm } from "@/app/components/entity-form";
 import { CheckField, Field, inputProps } from "@/app/components/field";
 import { useClusterEntities } from "@/app/components/hooks";
-import { joinList, numberField, splitList } from "@/app/components/list-text";
+import { fwmarkField, hexMark as hex, joinList, numberField, splitList } from "@/app/components/list-text";
 import { type WarningItem, WarningSentences } from "@/app/components/warnings";
-import { OPERATOR_MARK_BITS } from "@/core/policy/match-criteria";
 import { RuleCountersPanel } from "./rule-hits";
 import {
   ALGORITHM_LABELS,
@@ -93,17 +92,6 @@ function initialState(r: Rule | null): FormState {
     enabled: r?.enabled ?? true,
     comment: r?.comment ?? "",
   };
-}
-
-const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
-
-/** "0x10000000" or decimal; text that is no number stays NaN so the schema names the field. */
-const markNumber = (s: string) => (/^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(s) ? Number(s) : Number.NaN);
-
-/** No value and no mask: any mark. A value alone is read under all the operator's bits. */
-function fwmarkField(value: string, mask: string) {
-  if (value.trim() === "" && mask.trim() === "") return null;
-  return { value: markNumber(value), mask: mask.trim() === "" ? OPERATOR_MARK_BITS : markNumber(mask) };
 }
 
 const orUndefined = (s: string) => (s === "" ? undefined : s);

@@ -1,4 +1,4 @@
-import { numberField } from "@/app/components/list-text";
+import { fwmarkField, hexMark, numberField } from "@/app/components/list-text";
 import {
   type RealServerMode,
   type VirtualService,
@@ -27,9 +27,13 @@ export interface RealServerRow {
 
 export interface ServiceFormState {
   name: string;
+  /** how connections are chosen: by virtual address, protocol and port, or by the operator's fwmark */
+  chosenBy: "address" | "fwmark";
   address: string;
   protocol: VsProtocol;
   port: string;
+  markValue: string;
+  markMask: string;
   scheduler: VsScheduler;
   persistence: string;
   fullNat: boolean;
@@ -65,9 +69,13 @@ export function initialState(s: VirtualService | null): ServiceFormState {
   const hc = s?.healthCheck ?? zHealthCheck.parse(undefined);
   return {
     name: s?.name ?? "",
+    chosenBy: s?.fwmark ? "fwmark" : "address",
     address: s?.address ?? "",
-    protocol: s?.protocol ?? "tcp",
+    // a service on an address takes TCP or UDP; switching an fwmark service to an address starts at TCP
+    protocol: s && s.protocol !== "any" ? s.protocol : "tcp",
     port: s ? text(s.port) : "80",
+    markValue: s?.fwmark ? hexMark(s.fwmark.value) : "",
+    markMask: s?.fwmark ? hexMark(s.fwmark.mask) : "",
     scheduler: s?.scheduler ?? "rr",
     persistence: text(s?.persistenceSeconds ?? 0),
     fullNat: s?.fullNat ?? false,
@@ -95,13 +103,19 @@ export function initialState(s: VirtualService | null): ServiceFormState {
   };
 }
 
-/** The state as the schema should see it: empty port means every port, an empty sorry server none. */
+/**
+ * The state as the schema should see it: empty port means every port, an empty sorry server none.
+ * A service chosen by fwmark has no address or port and takes TCP and UDP; an empty mask is the
+ * operator's bits, 0xf0000000.
+ */
 export function toFields(s: ServiceFormState) {
+  const byMark = s.chosenBy === "fwmark";
   return {
     name: s.name.trim(),
-    address: s.address.trim(),
-    protocol: s.protocol,
-    port: numberField(s.port, null),
+    address: byMark ? null : s.address.trim(),
+    fwmark: byMark ? (fwmarkField(s.markValue, s.markMask) ?? { value: Number.NaN, mask: Number.NaN }) : null,
+    protocol: byMark ? ("any" as const) : s.protocol,
+    port: byMark ? null : numberField(s.port, null),
     scheduler: s.scheduler,
     persistenceSeconds: numberField(s.persistence, undefined),
     sorryServer:
@@ -161,6 +175,9 @@ export function fieldKeysFor(rows: number): Set<string> {
   const keys = [
     "name",
     "address",
+    "fwmark",
+    "fwmark.value",
+    "fwmark.mask",
     "protocol",
     "port",
     "scheduler",

@@ -56,6 +56,15 @@ describe("the Services page's view of the gateways' reports", () => {
   it("writes a service's address as address:port/protocol", () => {
     expect(serviceAddress(service)).toBe("203.0.113.80:80/tcp");
     expect(serviceAddress({ ...service, port: null, protocol: "udp" })).toBe("203.0.113.80:*/udp");
+    expect(
+      serviceAddress({
+        ...service,
+        address: null,
+        port: null,
+        protocol: "any",
+        fwmark: { value: 0x10000000, mask: 0xf0000000 },
+      }),
+    ).toBe("fwmark 0x10000000/0xf0000000");
   });
 
   it("finds a server down when any online gateway does, and sums traffic over the online gateways", () => {

@@ -1,3 +1,4 @@
+import { formatFwmark } from "@/core/policy/match-criteria";
 import type { RealServer, VirtualService } from "@/core/policy/virtual-service";
 import { type RealServerStatus, type RealServerTraffic, sumTraffic } from "@/core/protocol/virtual-service-status";
 import type { GatewayVirtualServices } from "@/server/services/gateways/virtual-service-status";
@@ -7,8 +8,11 @@ import type { GatewayVirtualServices } from "@/server/services/gateways/virtual-
  * reports say about each real server (health on every gateway, traffic summed over them).
  */
 
-/** "203.0.113.80:80/tcp"; a service on every port is "203.0.113.80:*\/tcp". */
-export function serviceAddress(s: Pick<VirtualService, "address" | "port" | "protocol">): string {
+/** "203.0.113.80:80/tcp"; a service on every port is "203.0.113.80:*\/tcp"; one chosen by mark "fwmark 0x10000000/0xf0000000". */
+export function serviceAddress(
+  s: Pick<VirtualService, "address" | "port" | "protocol"> & { fwmark?: VirtualService["fwmark"] },
+): string {
+  if (s.fwmark) return `fwmark ${formatFwmark(s.fwmark)}`;
   return `${s.address}:${s.port ?? "*"}/${s.protocol}`;
 }
 

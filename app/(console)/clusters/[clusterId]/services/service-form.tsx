@@ -15,6 +15,7 @@ import {
   type RealServerMode,
   type VirtualService,
   type VirtualServiceFields,
+  VS_PROTOCOL_LABELS,
   VS_PROTOCOLS,
   VS_SCHEDULER_LABELS,
   VS_SCHEDULERS,
@@ -120,26 +121,55 @@ export function ServiceForm({
             <Field id="vs-name" label="Name" errors={errorsOf("name")}>
               <input {...text("name", "vs-name", "name")} data-autofocus />
             </Field>
-            <Field
-              id="vs-address"
-              label="Virtual address"
-              hint="(the VIP clients connect to)"
-              errors={errorsOf("address")}
-            >
-              <input {...text("address", "vs-address", "address")} className="mono" />
-            </Field>
-            <Field id="vs-protocol" label="Protocol" errors={errorsOf("protocol")}>
-              <select {...text("protocol", "vs-protocol", "protocol")}>
-                {VS_PROTOCOLS.map((p: VsProtocol) => (
-                  <option key={p} value={p}>
-                    {p.toUpperCase()}
-                  </option>
-                ))}
+            <Field id="vs-chosen-by" label="Connections chosen by" errors={errorsOf("fwmark")}>
+              <select {...text("chosenBy", "vs-chosen-by", "fwmark")}>
+                <option value="address">virtual address, protocol and port</option>
+                <option value="fwmark">fwmark (set by your own rules)</option>
               </select>
             </Field>
-            <Field id="vs-port" label="Port" hint="(empty: every port)" errors={errorsOf("port")}>
-              <input {...text("port", "vs-port", "port")} inputMode="numeric" />
-            </Field>
+            {state.chosenBy === "address" ? (
+              <>
+                <Field
+                  id="vs-address"
+                  label="Virtual address"
+                  hint="(the VIP clients connect to)"
+                  errors={errorsOf("address")}
+                >
+                  <input {...text("address", "vs-address", "address")} className="mono" />
+                </Field>
+                <Field id="vs-protocol" label="Protocol" errors={errorsOf("protocol")}>
+                  <select {...text("protocol", "vs-protocol", "protocol")}>
+                    {VS_PROTOCOLS.filter((p) => p !== "any").map((p: VsProtocol) => (
+                      <option key={p} value={p}>
+                        {VS_PROTOCOL_LABELS[p]}
+                      </option>
+                    ))}
+                  </select>
+                </Field>
+                <Field id="vs-port" label="Port" hint="(empty: every port)" errors={errorsOf("port")}>
+                  <input {...text("port", "vs-port", "port")} inputMode="numeric" />
+                </Field>
+              </>
+            ) : (
+              <>
+                <Field
+                  id="vs-mark"
+                  label="Fwmark value"
+                  hint="(TCP and UDP packets your rules mark before dstnat, in bits 0xf0000000)"
+                  errors={errorsOf("fwmark.value")}
+                >
+                  <input {...text("markValue", "vs-mark", "fwmark.value")} className="mono" placeholder="0x10000000" />
+                </Field>
+                <Field
+                  id="vs-mark-mask"
+                  label="Fwmark mask"
+                  hint="(empty: 0xf0000000)"
+                  errors={errorsOf("fwmark.mask")}
+                >
+                  <input {...text("markMask", "vs-mark-mask", "fwmark.mask")} className="mono" />
+                </Field>
+              </>
+            )}
             <Field id="vs-scheduler" label="Scheduler" errors={errorsOf("scheduler")}>
               <select {...text("scheduler", "vs-scheduler", "scheduler")}>
                 {VS_SCHEDULERS.map((s: VsScheduler) => (

@@ -15,6 +15,14 @@ const LABELS: Record<string, string> = {
   dst: "Virtual address",
   dstPort: "Port",
   protocol: "Protocol",
+  mark: "Fwmark",
+};
+
+/** The mark typed ("0x10000000" or decimal); empty: none; other text stays text for the schema to name. */
+const markOf = (t: string) => {
+  const v = t.trim();
+  if (v === "") return undefined;
+  return /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : v;
 };
 
 const OUTCOME: Record<string, { label: string; cls: string }> = {
@@ -31,7 +39,14 @@ const OUTCOME: Record<string, { label: string; cls: string }> = {
  */
 export function InboundSimulator({ clusterId, revision }: { clusterId: string; revision: "draft" | number }) {
   const trpc = useTRPC();
-  const [form, setForm] = useState({ src: "", srcPort: "", dst: "", dstPort: "80", protocol: "tcp" as "tcp" | "udp" });
+  const [form, setForm] = useState({
+    src: "",
+    srcPort: "",
+    dst: "",
+    dstPort: "80",
+    protocol: "tcp" as "tcp" | "udp",
+    mark: "",
+  });
   const [tried, setTried] = useState(false);
   const [input, setInput] = useState<{
     clusterId: string;
@@ -45,6 +60,7 @@ export function InboundSimulator({ clusterId, revision }: { clusterId: string; r
     dst: form.dst.trim(),
     dstPort: numberField(form.dstPort, undefined),
     protocol: form.protocol,
+    mark: markOf(form.mark),
   });
   const e = (k: string): string[] | undefined => {
     if (!tried || checked.success) return undefined;
@@ -112,6 +128,20 @@ export function InboundSimulator({ clusterId, revision }: { clusterId: string; r
               inputMode="numeric"
               value={form.dstPort}
               onChange={(x) => set("dstPort", x.target.value)}
+            />
+          </Field>
+          <Field
+            id="in-mark"
+            label="Fwmark"
+            hint="(optional: the mark your rules set, for services chosen by fwmark)"
+            errors={e("mark")}
+          >
+            <input
+              {...inputProps("in-mark", e("mark"))}
+              className="mono"
+              placeholder="0x10000000"
+              value={form.mark}
+              onChange={(x) => set("mark", x.target.value)}
             />
           </Field>
           <div className="field" style={{ alignSelf: "end" }}>
