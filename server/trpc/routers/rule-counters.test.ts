@@ -108,28 +108,18 @@ describe.each(PROVIDERS)("rule counters on %s", (provider) => {
     const [ta, tb] = tokens as [string, string];
     const now = new Date(Date.UTC(2026, 11, 5, 10, 2, 0));
     const hit = new Date(Date.UTC(2026, 11, 5, 10, 1, 30)).toISOString();
-    await recordAgentStatus(
-      h.db,
-      TEST_META,
-      ta,
-      report([{ ruleId: b.id, connections: 1, packets: 10, bytes: 4000, lastHitAt: hit }]),
-      now,
-    );
+    const send = (token: string, connections: number, packets: number, bytes: number, lastHitAt: string | null) =>
+      recordAgentStatus(
+        h.db,
+        TEST_META,
+        token,
+        report([{ ruleId: b.id, connections, packets, bytes, lastHitAt }]),
+        now,
+      );
+    await send(ta, 1, 10, 4000, hit);
     // the download goes on: traffic only, from both gateways (one took over a synced connection)
-    await recordAgentStatus(
-      h.db,
-      TEST_META,
-      ta,
-      report([{ ruleId: b.id, connections: 0, packets: 90, bytes: 120_000, lastHitAt: null }]),
-      now,
-    );
-    await recordAgentStatus(
-      h.db,
-      TEST_META,
-      tb,
-      report([{ ruleId: b.id, connections: 0, packets: 5, bytes: 600, lastHitAt: null }]),
-      now,
-    );
+    await send(ta, 0, 90, 120_000, null);
+    await send(tb, 0, 5, 600, null);
     const rb = await of(b.id);
     expect(rb).toMatchObject({ connections: 1, packets: 105, bytes: 124_600 });
     expect(rb?.lastHitAt?.toISOString()).toBe(hit);
