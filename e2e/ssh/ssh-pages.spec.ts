@@ -5,6 +5,7 @@ import { expect, test } from "@playwright/test";
 import ssh2 from "ssh2";
 import { ed25519KeyPair } from "../../testkit/fakes/ssh-keys";
 import { fingerprintOf } from "../../server/ssh/fingerprint";
+import { AGENT_NODE_FLAGS } from "../../core/protocol/agent-runtime";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
@@ -118,10 +119,12 @@ test("a gateway's page: SSH access, diagnostics and upgrades", async ({ page }, 
   const fetched = await page.request.get(agentUrl);
   expect(fetched.status()).toBe(200);
   const bytes = await fetched.body();
-  expect(bytes.subarray(0, 19).toString()).toBe("#!/usr/bin/env node");
+  expect(bytes.toString("utf8", 0, 200).split("\n")[0]).toBe(`#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(" ")}`);
   expect(fetched.headers()["x-gatehouse-agent-sha256"]).toBe(createHash("sha256").update(bytes).digest("hex"));
   const unit = await page.request.get(`${agentUrl}.service`);
-  expect(await unit.text()).toContain("ExecStart=/usr/bin/node /usr/local/bin/gatehouse-agent run");
+  expect(await unit.text()).toContain(
+    `ExecStart=/usr/bin/node ${AGENT_NODE_FLAGS.join(" ")} /usr/local/bin/gatehouse-agent run`,
+  );
   await page.getByRole("button", { name: "Done" }).click();
   await expect(page.getByRole("region", { name: "Agent upgrades" })).toContainText("The console's agent build is");
 
