@@ -10,7 +10,7 @@
  *   bit  11    failover: the connection was moved to a backup ISP
  *   bits 12-27 in the packet mark: the NAT action number (1..65535) chosen for the connection's
  *              first packet, which the NAT chain reads in the same pass; in the connection mark:
- *              the rule slot (1..65535) of the rule that decided the connection, by which every
+ *              the rule slot (0x8000..0xfffe) of the rule that decided the connection, by which every
  *              later packet of it, both ways, moves that rule's traffic counter
  *   bit  28    FULLNAT: a virtual service connection whose client is also SNATed (ct mark only,
  *              written only on such connections; outside GH_MASK so the classifier keeps it)
@@ -31,14 +31,20 @@ export const GH_MASK = (MARK_ACTION_MASK | 0xfff) >>> 0;
 export const MAX_ACTIONS = 0xffff;
 /** The connection mark's rule slot: the same bits as the action in the packet mark. */
 export const MARK_RULE_SLOT_MASK = MARK_ACTION_MASK;
-export const MAX_RULE_SLOTS = 0xffff;
+/**
+ * Slots are 0x8000..0xfffe: connections opened by an agent from before slots carry a NAT action
+ * number in these bits, always a small one (one per pool and algorithm in use), so they never
+ * count for a rule after the upgrade.
+ */
+const RULE_SLOT_BASE = 0x8000;
+export const MAX_RULE_SLOTS = 0x7fff;
 /**
  * A rule's slot, from its creation number in the cluster (Rule.seq, never reused): the same on
  * every gateway, so a connection a pair member synced keeps counting for its rule, and the same
  * across reloads, so an open connection never starts counting for another rule. Two rules whose
- * numbers are 65535 apart share a slot: the later one is not traffic-counted (render/nft.ts).
+ * numbers are 32767 apart share a slot: the later one is not traffic-counted (render/nft.ts).
  */
-export const ruleSlotOf = (seq: number) => (seq % MAX_RULE_SLOTS) + 1;
+export const ruleSlotOf = (seq: number) => RULE_SLOT_BASE + (seq % MAX_RULE_SLOTS);
 export const ruleSlotMark = (slot: number) => ((slot << MARK_ACTION_SHIFT) & MARK_RULE_SLOT_MASK) >>> 0;
 export const MARK_VS_FULLNAT = 0x10000000;
 export const MARK_VS_DR = 0xff;
