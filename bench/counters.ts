@@ -6,25 +6,26 @@
  * 1. What the counters cost the datapath: new connections per second through a lab gateway at
  *    10000 rules, client in the last rule, rendered with one named counter per rule and without
  *    (rounds interleaved; the best round of each, as bench/datapath.ts does).
- * 2. What they cost the agent: the real agent (the bundled program) runs the same 10000-rule spec
- *    in the lab's gateway namespace against a console stand-in on 127.0.0.1 that serves the spec
- *    and acknowledges reports; while a bounded trickle of new connections keeps the counters
+ * 2. What they cost the agent: the real agent (the bundled program) runs in the lab's gateway
+ *    namespace, as on a gateway, with the same 10000-rule spec, against a console stand-in
+ *    (lib/stand-in-console.ts) on that namespace's 127.0.0.1 that serves the spec and acknowledges
+ *    reports; while a bounded trickle of new connections keeps the counters
  *    moving, the agent reads all 10000 counters every 5 s and reports the deltas. Its resident
  *    memory (peak of 1 s samples) and CPU over 60 s of steady state are read from /proc, the CPU
  *    with the nft commands it runs (its waited-for children) included.
+ *
+ * BENCH_ROUNDS=0 skips part 1; BENCH_AGENT_FLAGS adds Node.js options to the agent's.
  *
  *   RESULT ratio_counters_10k=<with / without> agent_rss_mb=<MB> agent_cpu_idle_pct=<% of one core>
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { listOwnedObjects } from "../agent/apply/nft";
 import { type CommandRunner, describeFailure, ok } from "../agent/apply/runner";
 import { StateStore } from "../agent/state/store";
-import { zStatusReport } from "../core/protocol/agent-api";
 import { AGENT_NODE_FLAGS } from "../core/protocol/agent-runtime";
 import { renderNft } from "../core/render/nft";
 import { buildAgent } from "../scripts/build-agent";
@@ -37,6 +38,8 @@ const RULES = Number(process.env.BENCH_RULES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 60);
 const TICKS = 100; // USER_HZ on Linux
+/** more Node.js options for the agent, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes */
+const EXTRA_AGENT_FLAGS = (process.env.BENCH_AGENT_FLAGS ?? "").split(" ").filter((f) => f !== "");
 
 async function must(runner: CommandRunner, args: string[]): Promise<void> {
   const r = await runner.run(args, { timeoutMs: 120_000 });
@@ -72,45 +75,43 @@ async function rates(lab: Lab, dir: string): Promise<{ with: number; without: nu
   return best;
 }
 
-/** A console stand-in: serves the spec once, then parks long polls; acknowledges every report. */
-async function standInConsole(spec: unknown): Promise<{
-  url: string;
-  server: Server;
-  running: () => number | null;
-  deltas: () => number;
-}> {
+/**
+ * The console stand-in (lib/stand-in-console.ts) in the gateway's namespace, where the agent
+ * reaches it on 127.0.0.1: the revision the agent runs and the new connections it has reported.
+ */
+async function standInConsole(
+  lab: Lab,
+  spec: unknown,
+  dir: string,
+): Promise<{ url: string; stop: () => void; running: () => number | null; deltas: () => number }> {
+  const file = join(dir, "spec.json");
+  await writeFile(file, JSON.stringify(spec));
+  const script = fileURLToPath(new URL("./lib/stand-in-console.ts", import.meta.url));
+  const proc = spawn("ip", ["netns", "exec", lab.ns.gateway, process.execPath, "--import", "tsx", script, file], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let running: number | null = null;
   let deltas = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const send = (status: number, body?: unknown) => {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(body === undefined ? undefined : JSON.stringify(body));
-      };
-      if (url.pathname === "/api/agent/v1/desired") {
-        if (url.searchParams.get("have") === "none") return send(200, { spec });
-        // the agent has it: answer as the console does when nothing changed, after a while
-        const t = setTimeout(() => send(204), 20_000);
-        req.socket.on("close", () => clearTimeout(t));
-        return;
-      }
-      if (url.pathname === "/api/agent/v1/status") {
-        const report = zStatusReport.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-        if (!report.success) return send(400, { error: report.error.message });
-        running = report.data.running?.revision ?? running;
-        for (const d of report.data.ruleCounters ?? []) deltas += d.connections;
-        return send(200, { ok: true, published: { revision: 1, failoverEpoch: 0 }, heartbeatSeconds: 15 });
-      }
-      if (url.pathname === "/api/agent/v1/health") return send(200, { ok: true, recorded: [] });
-      send(404, { error: "not found" });
-    });
+  let port: number | null = null;
+  let buffered = "";
+  proc.stdout.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString("utf8");
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) {
+      const said = JSON.parse(line) as { listening?: number; running?: number; connections?: number };
+      if (said.listening !== undefined) port = said.listening;
+      if (said.running !== undefined) running = said.running;
+      deltas += said.connections ?? 0;
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, server, running: () => running, deltas: () => deltas };
+  const listening = await waitFor("the console stand-in to listen", () => port, 30_000);
+  return {
+    url: `http://127.0.0.1:${listening}`,
+    stop: () => proc.kill("SIGTERM"),
+    running: () => running,
+    deltas: () => deltas,
+  };
 }
 
 /** utime + stime of the process and its waited-for children, in ticks; VmRSS in kB. */
@@ -136,7 +137,7 @@ async function waitFor<T>(what: string, probe: () => T | null, ms: number): Prom
 
 async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct: number; ownPct: number }> {
   const spec = benchSpec(lab, benchRules(RULES), 1);
-  const stand = await standInConsole(spec);
+  const stand = await standInConsole(lab, spec, dir);
   const { outfile } = await buildAgent(join(dir, "gatehouse-agent.mjs"));
   const stateDir = join(dir, "agent");
   new StateStore(stateDir).writeCredentials({
@@ -151,11 +152,27 @@ async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct
   let agent: ChildProcess | null = null;
   const listener = await startListener(lab, lab.ns.server, { addresses: lab.servers, udp: [5300], seconds: 300 });
   try {
+    // inside the gateway's namespace, as on a gateway: the commands it runs are its own children
+    // (`--netns` would wrap each in `ip netns exec`, which costs more than many of them)
     agent = spawn(
-      process.execPath,
-      [...AGENT_NODE_FLAGS, outfile, "run", "--state-dir", stateDir, "--netns", lab.ns.gateway, "--log-level", "warn"],
+      "ip",
+      [
+        "netns",
+        "exec",
+        lab.ns.gateway,
+        process.execPath,
+        ...AGENT_NODE_FLAGS,
+        ...EXTRA_AGENT_FLAGS,
+        outfile,
+        "run",
+        "--state-dir",
+        stateDir,
+        "--log-level",
+        "warn",
+      ],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
+    // ip execs node: the same process
     const pid = agent.pid as number;
     await waitFor("the agent to apply the spec", () => (stand.running() === 1 ? 1 : null), 60_000);
     let sport = 20_000;
@@ -202,8 +219,7 @@ async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct
     await new Promise((r) => setTimeout(r, 500));
     if (agent !== null && agent.exitCode === null) agent.kill("SIGKILL");
     await listener.stop();
-    stand.server.closeAllConnections();
-    stand.server.close();
+    stand.stop();
   }
 }
 

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 
 /**
  * Every command the agent runs on its gateway goes through a CommandRunner: arguments are an
@@ -24,6 +25,23 @@ export interface RunOptions {
 
 export interface CommandRunner {
   run(args: readonly string[], opts?: RunOptions): Promise<CommandResult>;
+  /**
+   * Reads a file of the gateway's own kernel (/proc, /sys) without starting a process; absent
+   * where files are not the gateway's (a runner that enters a namespace): readGatewayFile runs
+   * `cat` there instead.
+   */
+  readFile?(path: string): Promise<string>;
+}
+
+/**
+ * A /proc or /sys file as the gateway sees it: read directly when the agent runs on the gateway
+ * (a read costs microseconds, a process a few milliseconds of CPU), else with `cat` through the
+ * runner. null when it cannot be read.
+ */
+export async function readGatewayFile(runner: CommandRunner, path: string): Promise<string | null> {
+  if (runner.readFile !== undefined) return runner.readFile(path).catch(() => null);
+  const r = await runner.run(["cat", path], { timeoutMs: 3_000 });
+  return ok(r) ? r.stdout : null;
 }
 
 export const ok = (r: CommandResult) => r.code === 0 && !r.timedOut;
@@ -48,6 +66,8 @@ export function execRunner(options: ExecRunnerOptions = {}): CommandRunner {
   const prefix = options.prefix ?? [];
   const defaultTimeout = options.defaultTimeoutMs ?? 15_000;
   return {
+    // with a prefix (another namespace), this process's /proc is not the gateway's
+    ...(prefix.length === 0 ? { readFile: (path: string) => readFile(path, "utf8") } : {}),
     run(args, opts = {}) {
       const full = [...prefix, ...args];
       const [file, ...rest] = full;

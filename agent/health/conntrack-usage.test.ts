@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { endTally, newTally, parseConntrackStats, tallyChunk, usageOf } from "./conntrack-usage";
+import {
+  endTally,
+  newTally,
+  parseConntrackStatFile,
+  parseConntrackStats,
+  tallyChunk,
+  usageOf,
+} from "./conntrack-usage";
 
 const LISTING = [
   "tcp      6 431999 ESTABLISHED src=100.64.1.2 dst=203.0.113.10 sport=40000 dport=80 src=203.0.113.10 dst=198.51.100.10 sport=80 dport=20001 [ASSURED] mark=0 use=1",
@@ -45,6 +52,28 @@ describe("the conntrack tally", () => {
     expect(t.lines).toBe(6);
     expect(t.partial).toBe(false);
   });
+  it("counts connections per ISP by the ISP number in the low byte of the mark, SNATed or not", () => {
+    const marked = (mark: number, snat: boolean) =>
+      `tcp      6 431999 ESTABLISHED src=100.64.1.2 dst=203.0.113.10 sport=40000 dport=80 src=203.0.113.10 dst=${snat ? "198.51.100.10" : "100.64.1.2"} sport=80 dport=40000 [ASSURED] mark=${mark} use=1`;
+    const t = newTally(["198.51.100.10"], [1, 2, 3]);
+    const lines = [
+      marked(1, true),
+      marked(0x8001 | 0x01000000, true), // rule slot and action bits above the ISP's byte
+      marked(2, false), // routed without NAT: still leaves by ISP 2
+      marked(0, true),
+      marked(7, true), // an ISP that is not in the spec
+      "garbage mark=zz",
+    ];
+    tallyChunk(t, `${lines.join("\n")}\n`);
+    endTally(t);
+    expect([...t.isps]).toEqual([
+      [1, 2],
+      [2, 1],
+      [3, 0],
+    ]);
+    expect(t.addresses.get("198.51.100.10")?.tcp).toBe(4);
+  });
+
   it("ignores garbage lines", () => {
     const t = newTally(["198.51.100.10"]);
     tallyChunk(t, "conntrack v1.4.7 (conntrack-tools): 3 flow entries have been shown.\n\nnonsense dst=\n");
@@ -60,5 +89,27 @@ describe("parseConntrackStats", () => {
       "cpu=1   \tfound=0 invalid=0 insert=0 insert_failed=1 drop=0 early_drop=0 error=0 search_restart=0\n";
     expect(parseConntrackStats(text)).toEqual({ insertFailed: 3, drop: 5, earlyDrop: 1 });
     expect(parseConntrackStats("")).toBeNull();
+  });
+});
+
+describe("parseConntrackStatFile", () => {
+  const header =
+    "entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart";
+  const row = (insertFailed: string, drop: string, earlyDrop: string) =>
+    `00000010  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 ${insertFailed} ${drop} ${earlyDrop} 00000000  00000000 00000000 00000000 00000000`;
+
+  it("sums the per-CPU rows, which are hexadecimal, by the header's column names", () => {
+    const text = [header, row("0000000a", "00000001", "00000000"), row("00000002", "00000000", "000000ff"), ""].join(
+      "\n",
+    );
+    expect(parseConntrackStatFile(text)).toEqual({ insertFailed: 12, drop: 1, earlyDrop: 255 });
+  });
+
+  it("refuses what it cannot read whole: no rows, a missing column, a short or non-hex row", () => {
+    expect(parseConntrackStatFile("")).toBeNull();
+    expect(parseConntrackStatFile(`${header}\n`)).toBeNull();
+    expect(parseConntrackStatFile(`${header.replace(" drop ", " dropped ")}\n${row("0", "0", "0")}`)).toBeNull();
+    expect(parseConntrackStatFile(`${header}\n00000001 00000002`)).toBeNull();
+    expect(parseConntrackStatFile(`${header}\n${row("0000000g", "0", "0")}`)).toBeNull();
   });
 });

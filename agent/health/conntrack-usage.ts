@@ -1,15 +1,18 @@
 import type { ConntrackStats, PoolAddressUsage } from "../../core/protocol/health-report";
+import { MARK_ISP_MASK } from "../../core/spec/marks";
 
 /**
- * Tallies the SNATed connections of a conntrack listing per pool address, in one pass and with
- * bounded memory: the listing is parsed line by line as it streams, only addresses of the running
- * spec's pools are kept, and the destinations held per address stop growing at a bound (the
- * tally is then marked partial). Pure: the I/O is in pool-usage-reader.ts.
+ * Tallies a conntrack listing in one pass and with bounded memory: the SNATed connections per
+ * pool address, and the connections per ISP (the ISP's number in the connection mark, which the
+ * failover preview counts as "connections that will be cut"). The listing is parsed line by line
+ * as it streams, only addresses of the running spec's pools are kept, and the destinations held
+ * per address stop growing at a bound (the tally is then marked partial). Pure: the I/O is in
+ * pool-usage-reader.ts.
  *
  * A line of `conntrack -L` holds the original tuple, then the reply tuple:
  *   tcp 6 431999 ESTABLISHED src=C dst=D sport=40000 dport=80 src=D dst=P sport=80 dport=1025 [ASSURED] mark=0 use=1
  * After SNAT the reply goes to the pool address P at the port the kernel picked; the reply's
- * source (D, 80) is the destination the port is unique toward.
+ * source (D, 80) is the destination the port is unique toward. The mark is printed in decimal.
  */
 
 export const MAX_DESTINATIONS = 200_000;
@@ -24,6 +27,8 @@ interface AddressTally {
 
 export interface UsageTally {
   addresses: Map<string, AddressTally>;
+  /** ISP number -> connections whose mark carries it */
+  isps: Map<number, number>;
   destinations: number;
   lines: number;
   partial: boolean;
@@ -31,11 +36,13 @@ export interface UsageTally {
   rest: string;
 }
 
-/** An empty tally for the given pool addresses. */
-export function newTally(addresses: Iterable<string>): UsageTally {
+/** An empty tally for the given pool addresses and ISP numbers. */
+export function newTally(addresses: Iterable<string>, ispIndexes: Iterable<number> = []): UsageTally {
   const m = new Map<string, AddressTally>();
   for (const a of addresses) m.set(a, { tcp: 0, udp: 0, other: 0, destinations: new Map() });
-  return { addresses: m, destinations: 0, lines: 0, partial: false, rest: "" };
+  const isps = new Map<number, number>();
+  for (const i of ispIndexes) isps.set(i, 0);
+  return { addresses: m, isps, destinations: 0, lines: 0, partial: false, rest: "" };
 }
 
 /** The value of ` key=` at or after `from`, with where it ends; null when absent. */
@@ -48,9 +55,15 @@ function valueAfter(line: string, key: string, from: number): { value: string; e
   return { value: line.slice(start, end), end };
 }
 
-/** Adds one listing line; lines that are not SNATed to a tallied address change nothing. */
+/** Adds one listing line: its ISP by its mark, and its pool address when it is SNATed to one. */
 export function tallyLine(t: UsageTally, line: string): void {
   t.lines++;
+  const mark = line.lastIndexOf(" mark=");
+  if (mark >= 0) {
+    const isp = (Number.parseInt(line.slice(mark + 6, mark + 17), 10) & MARK_ISP_MASK) >>> 0;
+    const had = t.isps.get(isp);
+    if (had !== undefined) t.isps.set(isp, had + 1);
+  }
   // the reply tuple starts at the second " src="
   const first = line.indexOf(" src=");
   if (first < 0) return;
@@ -132,4 +145,35 @@ export function parseConntrackStats(text: string): Pick<ConntrackStats, "insertF
     }
   }
   return cpus === 0 ? null : sum;
+}
+
+/** Where the kernel keeps the table's fill, its size and its counters (conntrack -C, sysctl, -S read them). */
+export const CONNTRACK_COUNT_FILE = "/proc/sys/net/netfilter/nf_conntrack_count";
+export const CONNTRACK_MAX_FILE = "/proc/sys/net/netfilter/nf_conntrack_max";
+export const CONNTRACK_STAT_FILE = "/proc/net/stat/nf_conntrack";
+
+/**
+ * /proc/net/stat/nf_conntrack: a header of field names, then one row of hexadecimal values per
+ * CPU (the same counters `conntrack -S` prints, without starting it); the counters summed.
+ */
+export function parseConntrackStatFile(
+  text: string,
+): Pick<ConntrackStats, "insertFailed" | "drop" | "earlyDrop"> | null {
+  const [header, ...rows] = text.split("\n").filter((l) => l.trim() !== "");
+  const names = header?.trim().split(/\s+/) ?? [];
+  const columns = {
+    insertFailed: names.indexOf("insert_failed"),
+    drop: names.indexOf("drop"),
+    earlyDrop: names.indexOf("early_drop"),
+  };
+  if (Object.values(columns).some((i) => i < 0) || rows.length === 0) return null;
+  const sum = { insertFailed: 0, drop: 0, earlyDrop: 0 };
+  for (const row of rows) {
+    const values = row.trim().split(/\s+/);
+    if (values.length !== names.length || values.some((v) => !/^[0-9a-f]+$/i.test(v))) return null;
+    for (const [key, i] of Object.entries(columns) as Array<[keyof typeof sum, number]>) {
+      sum[key] += Number.parseInt(values[i] as string, 16);
+    }
+  }
+  return sum;
 }

@@ -46,6 +46,28 @@ describe("parseMonitorLine", () => {
   });
 });
 
+describe("parseMonitorLine: ip rules", () => {
+  it("reads added and deleted rules of either family by their priority (ip 6.1 -o output)", () => {
+    expect(parseMonitorLine("1234:\tfrom 100.64.9.0/24 lookup 100")).toEqual({
+      kind: "rule",
+      priority: 1234,
+      deleted: false,
+    });
+    expect(parseMonitorLine("Deleted 1234:\tfrom 100.64.9.0/24 lookup 100")).toEqual({
+      kind: "rule",
+      priority: 1234,
+      deleted: true,
+    });
+    expect(parseMonitorLine("32766:\tfrom all fwmark 0x10/0xff lookup 7 proto static")).toMatchObject({ kind: "rule" });
+    expect(parseMonitorLine("100:\tfrom 2001:db8::/32 lookup 9")).toMatchObject({ kind: "rule", priority: 100 });
+  });
+
+  it("never takes a link or address line for a rule", () => {
+    expect(parseMonitorLine("3: eth1    inet 198.51.100.2/24 scope global eth1")).toMatchObject({ kind: "address" });
+    expect(parseMonitorLine("3: eth1: <BROADCAST,UP,LOWER_UP> mtu 1500")).toMatchObject({ kind: "link" });
+  });
+});
+
 describe("parseLinkCarriers", () => {
   it("reads the carrier of every interface from ip -j link show", () => {
     const json = JSON.stringify([

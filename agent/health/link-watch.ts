@@ -3,9 +3,10 @@ import { LineSplitter } from "./fping";
 import type { ProcessSpawner, SpawnedProcess } from "./spawner";
 
 /**
- * Link and address changes from the kernel, as they happen: one long-running
- * `ip -o monitor link address` (one event per line), restarted with backoff when it exits.
- * Carrier loss reaches the agent within milliseconds instead of after `downAfter` lost probes.
+ * Link, address and ip rule changes from the kernel, as they happen: one long-running
+ * `ip -o monitor link address rule` (one event per line), restarted with backoff when it exits.
+ * Carrier loss reaches the agent within milliseconds instead of after `downAfter` lost probes,
+ * and an operator's new ip rule is checked against the policy when it is added, not polled for.
  *
  * Measured here (kernel 6.18, iproute2 6.1): the event for a carrier drop arrives 5-8 ms after
  * the peer went down, but the kernel's linkwatch batches carrier events of "non-urgent" devices
@@ -15,17 +16,21 @@ import type { ProcessSpawner, SpawnedProcess } from "./spawner";
 
 export type LinkEvent =
   | { kind: "link"; ifname: string; carrier: boolean; deleted: boolean }
-  | { kind: "address"; ifname: string; address: string; prefix: number; metric: number | null; deleted: boolean };
+  | { kind: "address"; ifname: string; address: string; prefix: number; metric: number | null; deleted: boolean }
+  | { kind: "rule"; priority: number; deleted: boolean };
 
 /**
- * One line of `ip -o monitor link address`, e.g.
+ * One line of `ip -o monitor link address rule`, e.g.
  *   `2: eth1@if9: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state DOWN ...`
  *   `Deleted 2: eth1    inet 198.51.100.11/32 metric 7100 scope global noprefixroute eth1\ ...`
+ *   `Deleted 1234:\tfrom 100.64.9.0/24 lookup 100` (a rule: its priority, a tab; either family)
  * Anything else (IPv6 addresses, other objects, junk) is null.
  */
 export function parseMonitorLine(line: string): LinkEvent | null {
   const deleted = line.startsWith("Deleted ");
   const text = deleted ? line.slice("Deleted ".length) : line;
+  const rule = /^(\d+):\t/.exec(text);
+  if (rule !== null) return { kind: "rule", priority: Number(rule[1]), deleted };
   const link = /^\d+: ([^:@\s]+)(?:@[^:\s]+)?: <([^>]*)>/.exec(text);
   if (link !== null) {
     const flags = (link[2] as string).split(",");
@@ -75,7 +80,7 @@ export interface LinkWatchDeps {
   restartMs?: { baseMs: number; capMs: number };
 }
 
-export const MONITOR_ARGS = ["ip", "-o", "monitor", "link", "address"] as const;
+export const MONITOR_ARGS = ["ip", "-o", "monitor", "link", "address", "rule"] as const;
 
 export class LinkWatcher {
   private process: SpawnedProcess | null = null;

@@ -4,18 +4,25 @@ import { MAX_BODY_BYTES } from "../../core/protocol/agent-api";
 import { FakeRunner } from "../../testkit/fakes/runner";
 import { fakeSpawner } from "../../testkit/fakes/spawner";
 import { gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
+import { CONNTRACK_COUNT_FILE, CONNTRACK_MAX_FILE, CONNTRACK_STAT_FILE } from "./conntrack-usage";
 import { PoolUsageReader } from "./pool-usage-reader";
 
 const line = (pool: string, n: number) =>
   `tcp      6 431999 ESTABLISHED src=100.64.1.2 dst=203.0.113.10 sport=${40000 + n} dport=443 src=203.0.113.10 dst=${pool} sport=443 dport=${20000 + n} [ASSURED] mark=0 use=1\n`;
 
 const STATS = "cpu=0 found=0 invalid=0 insert=0 insert_failed=4 drop=1 early_drop=0 error=0 search_restart=0\n";
+// /proc/net/stat/nf_conntrack of a two-CPU gateway (kernel 6.18's columns)
+const STAT_FILE = `entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart
+00000141  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000003 00000001 00000000 00000000  00000000 00000000 00000000 00000000
+00000141  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000001 00000000 00000000 00000000  00000000 00000000 00000000 00000000
+`;
 
+/** A runner in another namespace (no direct reads): /proc goes through `cat`. */
 function runner() {
   return new FakeRunner()
-    .on(["conntrack", "-C"], { stdout: "321\n" })
-    .on(["conntrack", "-S"], { stdout: STATS })
-    .on(["sysctl", "-n", "net.netfilter.nf_conntrack_max"], { stdout: "262144\n" });
+    .on(["cat", CONNTRACK_COUNT_FILE], { stdout: "321\n" })
+    .on(["cat", CONNTRACK_STAT_FILE], { stdout: STAT_FILE })
+    .on(["cat", CONNTRACK_MAX_FILE], { stdout: "262144\n" });
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -33,7 +40,7 @@ describe("PoolUsageReader", () => {
     await tick();
     const p = procs[0];
     if (p === undefined) throw new Error("no dump started");
-    expect(p.args).toEqual(["conntrack", "-L", "-n"]);
+    expect(p.args).toEqual(["conntrack", "-L"]);
     const text = Array.from({ length: 3 }, (_, n) => line("198.51.100.10", n)).join("");
     p.handlers.stdout?.(text.slice(0, 100));
     p.handlers.stdout?.(text.slice(100));
@@ -63,6 +70,28 @@ describe("PoolUsageReader", () => {
     expect(procs[0]?.stopped).toBe(true);
     expect(report?.partial).toBe(true);
     expect(report?.addresses[0]?.ports).toBe(64_512);
+    // a dump cut short would undercount what a failover cuts: no ISP is counted then
+    expect(reader.ispConnections().size).toBe(0);
+  });
+
+  it("counts the connections per ISP from the same dump, also when the spec has no pools", async () => {
+    const { spawner, procs } = fakeSpawner();
+    const reader = new PoolUsageReader(runner(), spawner);
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2"), isp("b", 2, "ispb", "100.65.2.2")],
+      pools: [],
+      entries: [],
+    });
+    const done = reader.refresh(spec);
+    await tick();
+    expect(procs).toHaveLength(1);
+    procs[0]?.handlers.stdout?.(line("100.64.1.2", 1).replace("mark=0", "mark=2") + line("100.64.1.2", 2));
+    procs[0]?.exit({ code: 0 });
+    await done;
+    expect([...reader.ispConnections()]).toEqual([
+      [1, 0],
+      [2, 1],
+    ]);
   });
 
   it("reports the busiest addresses of a big pool, within what a report may carry", async () => {
@@ -98,5 +127,32 @@ describe("PoolUsageReader", () => {
     await tick();
     procs[0]?.exit({ code: 1 });
     expect(await done).toBeNull();
+  });
+
+  it("reads /proc directly on the gateway itself, and asks conntrack -S where the kernel has no stat file", async () => {
+    const files = new Map([
+      [CONNTRACK_COUNT_FILE, "7\n"],
+      [CONNTRACK_MAX_FILE, "65536\n"],
+    ]);
+    const fake = new FakeRunner().on(["conntrack", "-S"], { stdout: STATS });
+    const local = Object.assign(fake, {
+      readFile: async (path: string) => {
+        const text = files.get(path);
+        if (text === undefined) throw new Error(`ENOENT: ${path}`);
+        return text;
+      },
+    });
+    const { spawner, procs } = fakeSpawner();
+    const reader = new PoolUsageReader(local, spawner);
+    const spec = gatewaySpec({
+      isps: [isp("a", 1, "ispa", "100.65.1.2")],
+      pools: [pool("pa", "a", ["198.51.100.10"])],
+      entries: [],
+    });
+    const done = reader.refresh(spec);
+    await tick();
+    procs[0]?.exit({ code: 0 });
+    expect((await done)?.conntrack).toEqual({ count: 7, max: 65536, insertFailed: 4, drop: 1, earlyDrop: 0 });
+    expect(fake.commands()).toEqual(["conntrack -S"]);
   });
 });

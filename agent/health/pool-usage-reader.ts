@@ -1,4 +1,4 @@
-import type { CommandRunner } from "../apply/runner";
+import { type CommandRunner, readGatewayFile } from "../apply/runner";
 import { portRangeSize } from "../../core/health/port-usage";
 import {
   type ConntrackStats,
@@ -6,17 +6,30 @@ import {
   type PoolUsageReport,
 } from "../../core/protocol/health-report";
 import type { GatewaySpec } from "../../core/spec/schema";
-import { endTally, newTally, parseConntrackStats, tallyChunk, usageOf } from "./conntrack-usage";
+import {
+  CONNTRACK_COUNT_FILE,
+  CONNTRACK_MAX_FILE,
+  CONNTRACK_STAT_FILE,
+  endTally,
+  newTally,
+  parseConntrackStatFile,
+  parseConntrackStats,
+  tallyChunk,
+  usageOf,
+} from "./conntrack-usage";
 import type { ProcessSpawner } from "./spawner";
 
 /**
- * Reads port usage per pool address: one `conntrack -L -n` (SNATed connections only, the kernel
- * filters) streamed through the tally of conntrack-usage.ts, plus the table's fill and the
- * kernel's exhaustion counters (`conntrack -S`, nf_conntrack_max). Bounded: one read at a time,
+ * Reads port usage per pool address and the connections per ISP: one `conntrack -L` streamed
+ * through the tally of conntrack-usage.ts (one walk of the kernel's table for both: a walk costs
+ * the kernel milliseconds even when the table is empty, since it visits every bucket), plus the table's fill and the
+ * kernel's exhaustion counters (read from /proc: nf_conntrack_count, nf_conntrack_max and
+ * /proc/net/stat/nf_conntrack). Bounded: one read at a time,
  * a time limit (the tally so far is reported as partial), and a cap on the lines read.
  */
 
 const DUMP_TIMEOUT_MS = 8_000;
+
 const MAX_LINES = 4_000_000;
 
 export interface PoolUsageReaderOptions {
@@ -27,6 +40,7 @@ export interface PoolUsageReaderOptions {
 export class PoolUsageReader {
   private running = false;
   private last: PoolUsageReport | null = null;
+  private ispCounts = new Map<number, number>();
 
   constructor(
     private readonly runner: CommandRunner,
@@ -38,6 +52,14 @@ export class PoolUsageReader {
     return this.last;
   }
 
+  /**
+   * Connections per ISP number at the last read; an ISP is absent when it was not counted (no read
+   * yet, the read failed, or it stopped early and would undercount).
+   */
+  ispConnections(): ReadonlyMap<number, number> {
+    return this.ispCounts;
+  }
+
   /** Reads again unless a read is still running; never throws. Returns the latest report. */
   async refresh(spec: GatewaySpec): Promise<PoolUsageReport | null> {
     if (this.running) return this.last;
@@ -46,23 +68,30 @@ export class PoolUsageReader {
       const at = new Date().toISOString();
       const [usage, conntrack] = await Promise.all([this.readUsage(spec), this.readStats()]);
       this.last = { at, addresses: usage.addresses, partial: usage.partial, conntrack };
+      this.ispCounts = usage.partial ? new Map() : usage.isps;
     } catch {
       this.last = null;
+      this.ispCounts = new Map();
     } finally {
       this.running = false;
     }
     return this.last;
   }
 
-  private async readUsage(spec: GatewaySpec): Promise<Pick<PoolUsageReport, "addresses" | "partial">> {
+  private async readUsage(
+    spec: GatewaySpec,
+  ): Promise<Pick<PoolUsageReport, "addresses" | "partial"> & { isps: Map<number, number> }> {
     const wanted = spec.pools.flatMap((p) =>
       p.addresses.map((address) => ({ poolId: p.id, address, ports: portRangeSize(p.portRange) })),
     );
-    if (wanted.length === 0) return { addresses: [], partial: false };
-    const tally = newTally(wanted.map((w) => w.address));
+    if (wanted.length === 0 && spec.isps.length === 0) return { addresses: [], partial: false, isps: new Map() };
+    const tally = newTally(
+      wanted.map((w) => w.address),
+      spec.isps.map((i) => i.index),
+    );
     const maxLines = this.options.maxLines ?? MAX_LINES;
     let stopped = false;
-    const proc = this.spawner.spawn(["conntrack", "-L", "-n"], {
+    const proc = this.spawner.spawn(["conntrack", "-L"], {
       stdout: (chunk) => {
         if (stopped) return;
         tallyChunk(tally, chunk);
@@ -87,19 +116,30 @@ export class PoolUsageReader {
       .slice(0, MAX_POOL_ADDRESSES_PER_REPORT)
       .sort((a, b) => a.i - b.i)
       .map((x) => x.u);
-    return { addresses, partial: stopped || tally.partial };
+    return { addresses, partial: stopped || tally.partial, isps: tally.isps };
   }
 
+  /** The table's fill and the exhaustion counters, from /proc (conntrack -S where the kernel has no stat file). */
   private async readStats(): Promise<ConntrackStats | null> {
-    const [count, stats, max] = await Promise.all([
-      this.runner.run(["conntrack", "-C"], { timeoutMs: 3_000 }),
-      this.runner.run(["conntrack", "-S"], { timeoutMs: 3_000 }),
-      this.runner.run(["sysctl", "-n", "net.netfilter.nf_conntrack_max"], { timeoutMs: 3_000 }),
+    const [count, statFile, max] = await Promise.all([
+      readConntrackCount(this.runner),
+      readGatewayFile(this.runner, CONNTRACK_STAT_FILE),
+      readGatewayFile(this.runner, CONNTRACK_MAX_FILE),
     ]);
-    const n = Number(count.stdout.trim());
-    const s = stats.code === 0 ? parseConntrackStats(stats.stdout) : null;
-    if (count.code !== 0 || !Number.isInteger(n) || s === null) return null;
-    const m = Number(max.stdout.trim());
-    return { count: n, max: max.code === 0 && Number.isInteger(m) && m > 0 ? m : null, ...s };
+    let s = statFile === null ? null : parseConntrackStatFile(statFile);
+    if (s === null) {
+      const stats = await this.runner.run(["conntrack", "-S"], { timeoutMs: 3_000 });
+      s = stats.code === 0 ? parseConntrackStats(stats.stdout) : null;
+    }
+    if (count === null || s === null) return null;
+    const m = Number(max?.trim() ?? "");
+    return { count, max: max !== null && Number.isInteger(m) && m > 0 ? m : null, ...s };
   }
+}
+
+/** Connections in the conntrack table (a file read on the gateway: cheap enough to do often); null when unreadable. */
+export async function readConntrackCount(runner: CommandRunner): Promise<number | null> {
+  const text = await readGatewayFile(runner, CONNTRACK_COUNT_FILE);
+  const n = text === null || text.trim() === "" ? Number.NaN : Number(text.trim());
+  return Number.isInteger(n) && n >= 0 ? n : null;
 }

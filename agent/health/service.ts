@@ -12,8 +12,7 @@ import { MAX_HEALTH_BYTES } from "../../core/protocol/agent-api";
 import type { ApplyOutcome } from "../cli/loop";
 import type { Logger } from "../log";
 import type { GatewaySpec } from "../../core/spec/schema";
-import { ConntrackCounter } from "./conntrack-count";
-import { PoolUsageReader } from "./pool-usage-reader";
+import { PoolUsageReader, readConntrackCount } from "./pool-usage-reader";
 import { FailoverController } from "./controller";
 import { OWNED_ADDRESS_METRIC } from "../../core/spec/marks";
 import { ArpWatch } from "./arp-watch";
@@ -44,7 +43,9 @@ import type { ProcessSpawner } from "./spawner";
  */
 
 /** One `ip -j rule show` every few seconds is cheap; an operator's new rule is reported within this. */
-const RULE_CHECK_MS = 5000;
+/** ip rule changes arrive as events (link-watch.ts); the timer only catches what the monitor missed */
+const RULE_CHECK_MS = 60_000;
+const RULE_EVENT_SETTLE_MS = 200;
 const VS_TRAFFIC_MS = 1000;
 
 export interface HealthServiceDeps {
@@ -101,7 +102,8 @@ export class HealthService {
   readonly monitor: HealthMonitor;
   readonly controller: FailoverController;
   readonly reporter: HealthReporter;
-  private readonly counter: ConntrackCounter;
+  /** connections in the conntrack table at the last count; null before the first or when unreadable */
+  private conntrackCount: number | null = null;
   private readonly poolUsageReader: PoolUsageReader;
   private readonly links: LinkWatcher;
   private readonly arp = new ArpWatch();
@@ -178,13 +180,16 @@ export class HealthService {
       log: deps.log,
       intervalMs: deps.reportIntervalMs,
     });
-    this.counter = new ConntrackCounter(deps.runner, deps.spawner);
     this.poolUsageReader = new PoolUsageReader(deps.runner, deps.spawner);
     this.vsTraffic = new VirtualServiceTraffic(deps.runner);
     this.links = new LinkWatcher({
       spawner: deps.spawner,
       log: deps.log,
       onEvent: (e) => {
+        if (e.kind === "rule") {
+          this.scheduleRuleCheck();
+          return;
+        }
         if (e.kind === "link") this.monitor.carrier(e.ifname, e.carrier);
         // a DHCP or PPPoE uplink's new address: its probes must leave from it
         if (e.kind === "address" && e.metric !== OWNED_ADDRESS_METRIC) {
@@ -207,6 +212,20 @@ export class HealthService {
   }
 
   private restoreTimer: NodeJS.Timeout | null = null;
+  private ruleCheckTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Someone added or deleted an ip rule: the conflicts are read again once the burst is over (an
+   * apply of the agent's own, or a script adding a dozen rules, is one check).
+   */
+  private scheduleRuleCheck(): void {
+    if (this.ruleCheckTimer !== null) return;
+    this.ruleCheckTimer = setTimeout(() => {
+      this.ruleCheckTimer = null;
+      const spec = this.controller.running();
+      if (spec !== null) void this.checkIpRules(spec);
+    }, RULE_EVENT_SETTLE_MS);
+  }
 
   /** One restore for a burst of events, half a second after the first. */
   private scheduleRestore(): void {
@@ -292,7 +311,7 @@ export class HealthService {
 
   /** Connections in the conntrack table at the last count; null before the first. */
   conntrackTotal(): number | null {
-    return this.counter.latest().total;
+    return this.conntrackCount;
   }
 
   /** Port usage per pool address and conntrack's counters at the last read; null before the first. */
@@ -303,7 +322,7 @@ export class HealthService {
   ispHealth(): IspHealth[] {
     const spec = this.controller.running();
     const { active, alerts, held } = this.controller.snapshot();
-    const counts = this.counter.latest();
+    const counts = this.poolUsageReader.ispConnections();
     return this.monitor.status().map((s) => {
       const f = active.get(s.ispId);
       const index = spec?.isps.find((i) => i.id === s.ispId)?.index;
@@ -321,7 +340,7 @@ export class HealthService {
         failover: f === undefined ? null : { backupIspId: f.backupIspId, mode: f.mode, since: iso(f.since) },
         held: held.has(s.ispId),
         alert: (alerts.find((a) => a.ispId === s.ispId)?.message ?? "").slice(0, 600),
-        connections: index === undefined ? null : (counts.byIsp.get(index) ?? null),
+        connections: index === undefined ? null : (counts.get(index) ?? null),
         unansweredArp: this.arp.unanswered(s.ispId),
         ...this.learnedHealth(s.ispId),
       };
@@ -331,7 +350,7 @@ export class HealthService {
   private build(): Omit<HealthReport, "events"> {
     const isps = this.ispHealth();
     const at = new Date().toISOString();
-    const conntrackTotal = this.counter.latest().total;
+    const conntrackTotal = this.conntrackCount;
     this.deps.setStatusHealth?.(statusHealth(at, isps, conntrackTotal));
     return {
       agentVersion: this.deps.agentVersion,
@@ -360,11 +379,11 @@ export class HealthService {
     }
   }
 
+  /** The table's fill for every report: a file read, no process, on the gateway. */
   private async countLoop(signal: AbortSignal): Promise<void> {
     const every = this.deps.countIntervalMs ?? CONNTRACK_COUNT_MS;
     while (!signal.aborted) {
-      const spec = this.controller.running();
-      if (spec !== null) await this.counter.refresh(spec.isps.map((i) => i.index));
+      if (this.controller.running() !== null) this.conntrackCount = await readConntrackCount(this.deps.runner);
       await delay(every, undefined, { signal }).catch(() => {});
     }
   }
@@ -511,6 +530,7 @@ export class HealthService {
       ]);
     } finally {
       if (this.restoreTimer !== null) clearTimeout(this.restoreTimer);
+      if (this.ruleCheckTimer !== null) clearTimeout(this.ruleCheckTimer);
       this.links.stop();
       this.monitor.stop();
       this.datapath.close();

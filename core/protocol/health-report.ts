@@ -13,7 +13,7 @@ import { zAgentVersion } from "./agent-api";
  */
 export const HEALTH_ENDPOINT = "health";
 export const HEALTH_REPORT_MS = 1_000;
-/** conntrack counts per ISP cost a kernel dump each: they are refreshed less often */
+/** the conntrack table's fill (a file read); the counts per ISP come with the pool usage dump */
 export const CONNTRACK_COUNT_MS = 5_000;
 export const MAX_EVENTS_PER_REPORT = 50;
 
@@ -94,7 +94,7 @@ export const zFailoverEvent = z.object({
 
 export type FailoverEvent = z.infer<typeof zFailoverEvent>;
 
-/** Pool usage is a conntrack dump, dearer than a count: it is refreshed less often still. */
+/** Pool usage and the connections per ISP are one conntrack dump, dearer than a count: refreshed less often. */
 export const POOL_USAGE_MS = 10_000;
 /** a report must stay well under the agent API's body limit next to 250 ISPs: the busiest addresses go first */
 export const MAX_POOL_ADDRESSES_PER_REPORT = 256;

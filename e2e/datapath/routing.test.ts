@@ -4,6 +4,8 @@ import type { FailoverState } from "../../core/spec/decide";
 import { MARK_ISP_MASK } from "../../core/spec/marks";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { applyOk, entry, labSpec, POOLS, poolOf, requireRoot } from "../../testkit/datapath";
+import type { IpRuleCheck } from "../../core/protocol/agent-api";
+import { startHealthService, waitFor } from "../../testkit/lab/health-service";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { type Attempt, connect, countFlowsAtIsp, type FlowCounter, startListener } from "../../testkit/lab/traffic";
 
@@ -254,5 +256,40 @@ describe("routing the kernel really does", () => {
     const misrouted = await lab.must(lab.ns.gateway, ["nft", "list", "chain", "inet", "gatehouse", "misroute_1"]);
     // the hash did send some of them to a first
     expect(Number(/counter packets (\d+)/.exec(misrouted)?.[1] ?? "0")).toBeGreaterThan(0);
+  });
+
+  it("the running agent reports an operator rule that overrides its own as soon as it is added, and when it is gone (no polling: its periodic check is a minute)", async () => {
+    const checks: IpRuleCheck[] = [];
+    const { health, stop } = startHealthService(lab, { setIpRules: (c) => checks.push(c) });
+    await lab.ip(lab.ns.gateway, [
+      `route replace default via ${lab.ispA.nextHop} dev ${lab.ispA.gatewayInterface} table 300`,
+    ]);
+    try {
+      const rerouting = labSpec(
+        lab,
+        [entry("100.64.1.0/24", { snat: "pb", algorithm: "sh" }, { redirect: "b", ruleId: "redirect" })],
+        { revision: 6 },
+      );
+      expect((await health.apply(rerouting)).error).toBe("");
+      const latest = () => checks[checks.length - 1];
+      expect(await waitFor(() => latest()?.conflicts.length === 0, 5_000)).toBe(true);
+      // the agent's own rules settle first: no check runs for a second unless something changes
+      await new Promise((r) => setTimeout(r, 1000));
+      const seen = checks.length;
+      const added = Date.now();
+      await lab.ip(lab.ns.gateway, ["rule add from 100.64.1.0/24 lookup 300"]);
+      expect(await waitFor(() => (latest()?.conflicts.length ?? 0) > 0, 2_000)).toBe(true);
+      expect(Date.now() - added).toBeLessThan(2_000);
+      expect(checks.length).toBeGreaterThan(seen);
+      expect(latest()?.conflicts).toEqual([
+        { priority: expect.any(Number), rule: "from 100.64.1.0/24 lookup 300", before: expect.any(Number) },
+      ]);
+      await lab.ip(lab.ns.gateway, ["rule del from 100.64.1.0/24 lookup 300"]);
+      expect(await waitFor(() => latest()?.conflicts.length === 0, 2_000)).toBe(true);
+    } finally {
+      await stop();
+      await lab.exec(lab.ns.gateway, ["ip", "rule", "del", "from", "100.64.1.0/24", "lookup", "300"]);
+      await lab.exec(lab.ns.gateway, ["ip", "route", "flush", "table", "300"]);
+    }
   });
 });

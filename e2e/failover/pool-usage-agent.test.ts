@@ -131,6 +131,18 @@ describe("port usage with the real agent", () => {
       }),
     ]);
     expect(usage.conntrack?.count).toBeGreaterThanOrEqual(85);
+    // the same dump counts the connections per ISP by their mark: what a failover of a would cut
+    // (none goes by ISP b)
+    const impact = (isp: string) =>
+      admin.failover.impact.query({ clusterId: cluster.clusterId, ispId: isp, action: "failover" });
+    await waitFor(
+      "ISP a's connections",
+      async () => ((await impact(cluster.isps.a)).connections ?? 0) >= 85,
+      30_000,
+      250,
+    );
+    expect((await impact(cluster.isps.a)).connections).toBe(85);
+    expect((await impact(cluster.isps.b)).connections).toBe(0);
 
     expect(await hold(12)).toEqual({ opened: 12, failed: 0 });
     await waitFor("the alert incident", async () => (await incidents()).length === 3, 30_000, 250);

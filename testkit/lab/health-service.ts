@@ -1,4 +1,4 @@
-import { HealthService } from "../../agent/health/service";
+import { HealthService, type HealthServiceDeps } from "../../agent/health/service";
 import { execSpawner } from "../../agent/health/spawner";
 import { createLogger } from "../../agent/log";
 import type { Lab } from "./lab";
@@ -10,7 +10,7 @@ import type { Lab } from "./lab";
  */
 export function startHealthService(
   lab: Lab,
-  opts: { uplinkPollMs?: number } = {},
+  opts: { uplinkPollMs?: number; setIpRules?: HealthServiceDeps["setIpRules"] } = {},
 ): { health: HealthService; stop: () => Promise<void> } {
   const prefix = ["ip", "netns", "exec", lab.ns.gateway];
   const health = new HealthService({
@@ -23,6 +23,7 @@ export function startHealthService(
     ruleCheckIntervalMs: 60_000,
     reportIntervalMs: 60_000,
     ...(opts.uplinkPollMs === undefined ? {} : { uplinkPollMs: opts.uplinkPollMs }),
+    ...(opts.setIpRules === undefined ? {} : { setIpRules: opts.setIpRules }),
   });
   const abort = new AbortController();
   const running = health.run(abort.signal);
