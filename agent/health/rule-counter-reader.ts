@@ -1,20 +1,42 @@
 import { NFT_TABLE } from "../../core/spec/marks";
-import { type CommandRunner, describeFailure, ok } from "../apply/runner";
-import { parseRuleCounters, type RuleReading } from "./rule-counters";
+import { RuleCounterParser, type RuleReading } from "./rule-counters";
+import type { ProcessSpawner } from "./spawner";
 
 const TIMEOUT_MS = 10_000;
 
 /**
- * One `nft list counters` of the policy table: every rule's counter in one call. nft builds
- * its cache of the whole table for it, so with 10000 rules (20000 counters) one read takes ~0.3 s; the
- * reading loop spaces reads by this duration (readIntervalMs).
+ * One `nft list counters` of the policy table: every rule's counter in one call, parsed as it
+ * streams (rule-counters.ts). nft builds its cache of the whole table for it, so with 10000 rules
+ * (20000 counters) one read takes ~0.3 s; the reading loop spaces reads by this duration
+ * (readIntervalMs).
  */
 export async function readRuleCounters(
-  runner: CommandRunner,
+  spawner: ProcessSpawner,
 ): Promise<{ counters: Map<string, RuleReading>; durationMs: number }> {
-  const r = await runner.run(["nft", "list", "counters", "table", "inet", NFT_TABLE], { timeoutMs: TIMEOUT_MS });
-  if (!ok(r)) throw new Error(describeFailure(r));
-  return { counters: parseRuleCounters(r.stdout), durationMs: r.durationMs };
+  const started = performance.now();
+  const parser = new RuleCounterParser();
+  let stderr = "";
+  const proc = spawner.spawn(["nft", "list", "counters", "table", "inet", NFT_TABLE], {
+    stdout: (chunk) => parser.push(chunk),
+    stderr: (chunk) => {
+      stderr = (stderr + chunk).slice(-2000);
+    },
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.stop();
+  }, TIMEOUT_MS);
+  const exit = await proc.exited;
+  clearTimeout(timer);
+  const what = `nft list counters table inet ${NFT_TABLE}`;
+  if (timedOut) throw new Error(`${what}: timed out after ${TIMEOUT_MS} ms`);
+  if (exit.code !== 0) {
+    throw new Error(
+      `${what}: ${exit.error ?? `exit ${exit.code ?? exit.signal}`}${stderr.trim() ? `: ${stderr.trim()}` : ""}`,
+    );
+  }
+  return { counters: parser.end(), durationMs: performance.now() - started };
 }
 
 /** However slow a read, the counters are read at least this often. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readIntervalMs } from "./rule-counter-reader";
-import { parseRuleCounters, type RuleReading, RuleCounterTally } from "./rule-counters";
+import { parseRuleCounters, RuleCounterParser, type RuleReading, RuleCounterTally } from "./rule-counters";
 
 const reading = (o: Record<string, number | [number, number, number]>) =>
   new Map<string, RuleReading>(
@@ -45,6 +45,24 @@ describe("parseRuleCounters", () => {
     expect(Object.fromEntries(parseRuleCounters(text))).toEqual({
       abc: { connections: 3, packets: 40, bytes: 5200 },
       only: { connections: 0, packets: 2, bytes: 100 },
+    });
+  });
+
+  it("reads the listing as it streams in, whatever the chunks' borders", () => {
+    const text = nftText([
+      ["traffic_abc", 40, 5200],
+      ["rule_abc", 3, 180],
+      ["rule_def", 12_345, 678_901],
+    ]);
+    const whole = parseRuleCounters(text);
+    for (const size of [1, 7, 64]) {
+      const parser = new RuleCounterParser();
+      for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
+      expect(parser.end()).toEqual(whole);
+    }
+    expect(Object.fromEntries(whole)).toEqual({
+      abc: { connections: 3, packets: 40, bytes: 5200 },
+      def: { connections: 12_345, packets: 0, bytes: 0 },
     });
   });
 

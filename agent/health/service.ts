@@ -430,7 +430,7 @@ export class HealthService {
       if (this.controller.running() !== null) {
         try {
           const at = new Date().toISOString();
-          const read = await readRuleCounters(this.deps.runner);
+          const read = await readRuleCounters(this.deps.spawner);
           tally.observe(read.counters, at);
           wait = readIntervalMs(every, read.durationMs);
           warned = false;

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAgent } from "../../scripts/build-agent";
 import { createGateway } from "../../server/services/gateways/gateways";
 import { type AgentApiServer, startAgentApiServer } from "../../testkit/server/agent-test-server";
-import { AGENT_NODE_FLAGS } from "../../core/protocol/agent-runtime";
+import { AGENT_ENV, AGENT_NODE_FLAGS } from "../../core/protocol/agent-runtime";
 import {
   type GatewayTestDb,
   gatewayTestDb,
@@ -87,6 +87,7 @@ function agent(args: string[]): Agent {
       FAKE_DATAPATH_DIR: fakeState,
       HOME: work,
       NODE_ENV: "production",
+      ...AGENT_ENV,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FailoverState } from "../../core/spec/decide";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { readRuleCounters } from "../../agent/health/rule-counter-reader";
+import { execSpawner } from "../../agent/health/spawner";
 import { RuleCounterTally } from "../../agent/health/rule-counters";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { connect, type Listener, startListener } from "../../testkit/lab/traffic";
@@ -37,8 +38,11 @@ function spec(revision: number, withB = true): GatewaySpec {
   );
 }
 
+/** commands in the gateway's namespace, streamed, as the agent's reader runs them */
+const gatewaySpawner = () => execSpawner({ prefix: ["ip", "netns", "exec", lab.ns.gateway] });
+
 async function counts(): Promise<Record<string, number>> {
-  const r = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters;
+  const r = (await readRuleCounters(gatewaySpawner())).counters;
   return Object.fromEntries([...r].map(([id, c]) => [id, c.connections]));
 }
 
@@ -113,7 +117,7 @@ describe("rule counters on real traffic", () => {
       };
     };
     const traffic = async () => {
-      const r = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters;
+      const r = (await readRuleCounters(gatewaySpawner())).counters;
       return { a: r.get("count-a"), b: r.get("count-b") };
     };
     const before = await traffic();
@@ -135,11 +139,11 @@ describe("rule counters on real traffic", () => {
 
   it("a reload keeps the counters; the agent's tally reports exactly the connections sent since", async () => {
     const tally = new RuleCounterTally();
-    tally.observe((await readRuleCounters(lab.runner(lab.ns.gateway))).counters, new Date().toISOString());
+    tally.observe((await readRuleCounters(gatewaySpawner())).counters, new Date().toISOString());
     await applyOk(lab, spec(2));
     expect((await counts())["count-a"]).toBe(30);
     await sendThroughA(5, 43000);
-    tally.observe((await readRuleCounters(lab.runner(lab.ns.gateway))).counters, new Date().toISOString());
+    tally.observe((await readRuleCounters(gatewaySpawner())).counters, new Date().toISOString());
     expect(tally.take(100).map((d) => [d.ruleId, d.connections])).toEqual([["count-a", 10]]);
   });
 
@@ -148,13 +152,13 @@ describe("rule counters on real traffic", () => {
     await applyOk(lab, spec(3), failover);
     await lab.must(lab.ns.gateway, ["conntrack", "-F"]);
     const before = await counts();
-    const trafficBefore = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters.get("count-a");
+    const trafficBefore = (await readRuleCounters(gatewaySpawner())).counters.get("count-a");
     await sendThroughA(4, 44000);
     const after = await counts();
     expect((after["count-a"] ?? 0) - (before["count-a"] ?? 0)).toBe(8);
     expect(after["count-b"]).toBe(0);
     // the rule slot was written before routing too: the rerouted connections' packets count for A
-    const trafficAfter = (await readRuleCounters(lab.runner(lab.ns.gateway))).counters.get("count-a");
+    const trafficAfter = (await readRuleCounters(gatewaySpawner())).counters.get("count-a");
     expect((trafficAfter?.packets ?? 0) - (trafficBefore?.packets ?? 0)).toBeGreaterThanOrEqual(4 * 2 + 4 * 5);
     await applyOk(lab, spec(4));
   });

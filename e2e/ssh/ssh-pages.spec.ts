@@ -5,7 +5,7 @@ import { expect, test } from "@playwright/test";
 import ssh2 from "ssh2";
 import { ed25519KeyPair } from "../../testkit/fakes/ssh-keys";
 import { fingerprintOf } from "../../server/ssh/fingerprint";
-import { AGENT_NODE_FLAGS } from "../../core/protocol/agent-runtime";
+import { AGENT_NODE_FLAGS, agentEnvAssignments } from "../../core/protocol/agent-runtime";
 import { signIn, uniqueName } from "../../testkit/console/fixtures";
 
 /**
@@ -119,7 +119,9 @@ test("a gateway's page: SSH access, diagnostics and upgrades", async ({ page }, 
   const fetched = await page.request.get(agentUrl);
   expect(fetched.status()).toBe(200);
   const bytes = await fetched.body();
-  expect(bytes.toString("utf8", 0, 200).split("\n")[0]).toBe(`#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(" ")}`);
+  expect(bytes.toString("utf8", 0, 200).split("\n")[0]).toBe(
+    `#!/usr/bin/env -S ${agentEnvAssignments().join(" ")} node ${AGENT_NODE_FLAGS.join(" ")}`,
+  );
   expect(fetched.headers()["x-gatehouse-agent-sha256"]).toBe(createHash("sha256").update(bytes).digest("hex"));
   const unit = await page.request.get(`${agentUrl}.service`);
   expect(await unit.text()).toContain(

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { AGENT_NODE_FLAGS } from "../../../core/protocol/agent-runtime";
+import { AGENT_ENV, AGENT_NODE_FLAGS, agentEnvAssignments } from "../../../core/protocol/agent-runtime";
 import { buildAgent } from "../../../scripts/build-agent";
 import { agentLayout } from "./layout";
 import { renderSupervisor, renderUnit, UnitTemplateError } from "./service-files";
@@ -28,12 +28,18 @@ describe("the systemd unit", () => {
     expect(exec).toBe(
       `ExecStart=/usr/bin/node ${AGENT_NODE_FLAGS.join(" ")} /usr/local/bin/gatehouse-agent run --state-dir /var/lib/gatehouse-agent`,
     );
+    expect(shipped.split("\n")).toContain(`Environment=${agentEnvAssignments().join(" ")}`);
   });
   it("the executable's own #! line starts node with the agent's options", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gatehouse-agent-bundle-"));
     try {
       const { outfile } = await buildAgent(join(dir, "gatehouse-agent.mjs"));
-      expect(readFileSync(outfile, "utf8").split("\n")[0]).toBe(`#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(" ")}`);
+      expect(readFileSync(outfile, "utf8").split("\n")[0]).toBe(
+        `#!/usr/bin/env -S ${agentEnvAssignments().join(" ")} node ${AGENT_NODE_FLAGS.join(" ")}`,
+      );
+      // the kernel runs it through env(1), which sets the allocator's settings and starts node
+      const run = spawnSync(outfile, ["--help"], { encoding: "utf8" });
+      expect(run.status, run.stderr).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -69,6 +75,7 @@ describe("the supervisor script", () => {
     writeFileSync(
       l.bin,
       `const fs = require("node:fs");
+       fs.writeFileSync(${JSON.stringify(join(root, "env"))}, JSON.stringify(process.env));
        fs.appendFileSync(${JSON.stringify(join(root, "starts"))}, "start " + process.argv.slice(2).join(" ") + "\\n");
        const how = fs.readFileSync(${JSON.stringify(join(root, "exit"))}, "utf8").trim();
        if (how === "hang") {
@@ -96,6 +103,8 @@ describe("the supervisor script", () => {
     const { l, exited } = setUp("3");
     await until("the first start", () => starts().includes("start"));
     expect(starts()).toContain(`start run --state-dir ${l.stateDir}`);
+    // the agent runs with the allocator settings the unit gives it
+    expect(JSON.parse(readFileSync(join(root, "env"), "utf8"))).toMatchObject(AGENT_ENV);
     expect(readFileSync(l.supervisorPidFile, "utf8").trim()).toBe(String(supervisor?.pid));
     writeFileSync(join(root, "exit"), "78");
     await until("the restart", () => starts().split("start").length - 1 >= 2);

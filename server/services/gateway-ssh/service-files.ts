@@ -1,5 +1,5 @@
 import { shellQuote } from "../../ssh/quote";
-import { AGENT_NODE_FLAGS } from "../../../core/protocol/agent-runtime";
+import { AGENT_NODE_FLAGS, agentEnvAssignments } from "../../../core/protocol/agent-runtime";
 import type { AgentLayout } from "./layout";
 
 /**
@@ -38,6 +38,9 @@ LOG=${q(layout.logFile)}
 PID_FILE=${q(layout.supervisorPidFile)}
 AGENT_PID_FILE=${q(layout.agentPidFile)}
 export NODE_ENV=production
+${agentEnvAssignments()
+  .map((a) => `export ${a}`)
+  .join("\n")}
 umask 077
 child=
 stop() {
