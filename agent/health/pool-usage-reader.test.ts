@@ -27,6 +27,10 @@ function runner() {
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
+/** one ISP, one pool with one address */
+const onePoolSpec = () =>
+  gatewaySpec({ isps: [isp("a", 1, "ispa", "100.65.1.2")], pools: [pool("pa", "a", ["198.51.100.10"])], entries: [] });
+
 describe("PoolUsageReader", () => {
   it("streams the SNATed listing through the tally and reads the table's counters", async () => {
     const { spawner, procs } = fakeSpawner();
@@ -58,11 +62,7 @@ describe("PoolUsageReader", () => {
   it("stops a dump past its line bound and says the counts are partial", async () => {
     const { spawner, procs } = fakeSpawner();
     const reader = new PoolUsageReader(runner(), spawner, { maxLines: 2 });
-    const spec = gatewaySpec({
-      isps: [isp("a", 1, "ispa", "100.65.1.2")],
-      pools: [pool("pa", "a", ["198.51.100.10"])],
-      entries: [],
-    });
+    const spec = onePoolSpec();
     const done = reader.refresh(spec);
     await tick();
     procs[0]?.handlers.stdout?.(line("198.51.100.10", 1) + line("198.51.100.10", 2) + line("198.51.100.10", 3));
@@ -118,11 +118,7 @@ describe("PoolUsageReader", () => {
   it("reports nothing when conntrack fails, and never throws", async () => {
     const { spawner, procs } = fakeSpawner();
     const reader = new PoolUsageReader(runner(), spawner);
-    const spec = gatewaySpec({
-      isps: [isp("a", 1, "ispa", "100.65.1.2")],
-      pools: [pool("pa", "a", ["198.51.100.10"])],
-      entries: [],
-    });
+    const spec = onePoolSpec();
     const done = reader.refresh(spec);
     await tick();
     procs[0]?.exit({ code: 1 });
@@ -144,11 +140,7 @@ describe("PoolUsageReader", () => {
     });
     const { spawner, procs } = fakeSpawner();
     const reader = new PoolUsageReader(local, spawner);
-    const spec = gatewaySpec({
-      isps: [isp("a", 1, "ispa", "100.65.1.2")],
-      pools: [pool("pa", "a", ["198.51.100.10"])],
-      entries: [],
-    });
+    const spec = onePoolSpec();
     const done = reader.refresh(spec);
     await tick();
     procs[0]?.exit({ code: 0 });
