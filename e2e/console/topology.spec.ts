@@ -50,6 +50,8 @@ async function postHealth(page: Page, agent: EnrolledAgent, isps: IspHealth[]) {
 test("the overview draws the cluster with live link states, a failover in force, and links to each element's page", async ({
   page,
 }, testInfo) => {
+  // up to a minute's wait so the reports share a rollup bucket (below)
+  test.setTimeout(150_000);
   await signIn(page);
   const name = uniqueName("topo");
   const seeded = await seedPublishedCluster(page, name);
@@ -57,6 +59,11 @@ test("the overview draws the cluster with live link states, a failover in force,
   try {
     const gw1 = await enrolledAgent(page, seeded.clusterId, "gw1");
     const gw2 = await enrolledAgent(page, seeded.clusterId, "gw2");
+    // gw1's down and up reports below must fall into one 5-minute rollup (the 24 h chart's point
+    // of half the time up): start them well clear of a bucket's edge
+    const FIVE_MIN = 5 * 60_000;
+    const toEdge = FIVE_MIN - (Date.now() % FIVE_MIN);
+    if (toEdge < 60_000) await page.waitForTimeout(toEdge + 1_000);
     await postStatus(page, gw1, { revision: 1, ha: haReport({ VI_1: "master" }) });
     await postStatus(page, gw2, { revision: 1, ha: haReport({ VI_1: "backup" }, [], 90) });
     const failover = { backupIspId: cogent, mode: "automatic" as const, since: new Date().toISOString() };
