@@ -148,9 +148,18 @@ async function usage(
   const fields = await statFields(pid);
   if (fields === null) throw new Error(`the agent (pid ${pid}) is gone`);
   const n = (i: number) => Number(fields[i]);
+  return {
+    own: n(11) + n(12),
+    children: n(13) + n(14),
+    live: await liveDescendants(pid),
+    rssKb: await rssKb(pid),
+  };
+}
+
+/** VmRSS in kB: the once-a-second sample (usage() also walks /proc for descendants). */
+async function rssKb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { own: n(11) + n(12), children: n(13) + n(14), live: await liveDescendants(pid), rssKb };
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
 /** Ticks the live descendants spent between two readings (those started since: all of theirs). */
@@ -237,7 +246,7 @@ async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct
     let peakKb = start.rssKb;
     while (Date.now() - startedAt < STEADY_SECONDS * 1000) {
       await trickle();
-      peakKb = Math.max(peakKb, (await usage(pid)).rssKb);
+      peakKb = Math.max(peakKb, await rssKb(pid));
     }
     const end = await usage(pid);
     const seconds = (Date.now() - startedAt) / 1000;

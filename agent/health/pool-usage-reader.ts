@@ -22,14 +22,13 @@ import type { ProcessSpawner } from "./spawner";
 /**
  * Reads port usage per pool address and the connections per ISP: one `conntrack -L` streamed
  * through the tally of conntrack-usage.ts (one walk of the kernel's table for both: a walk costs
- * the kernel milliseconds even when the table is empty, since it visits every bucket), plus the table's fill and the
- * kernel's exhaustion counters (read from /proc: nf_conntrack_count, nf_conntrack_max and
- * /proc/net/stat/nf_conntrack). Bounded: one read at a time,
- * a time limit (the tally so far is reported as partial), and a cap on the lines read.
+ * the kernel milliseconds even when the table is empty, since it visits every bucket), plus the
+ * table's fill and the kernel's exhaustion counters (read from /proc: nf_conntrack_count,
+ * nf_conntrack_max and /proc/net/stat/nf_conntrack). Bounded: one read at a time, a time limit
+ * (the tally so far is reported as partial), and a cap on the lines read.
  */
 
 const DUMP_TIMEOUT_MS = 8_000;
-
 const MAX_LINES = 4_000_000;
 
 export interface PoolUsageReaderOptions {

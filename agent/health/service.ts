@@ -42,7 +42,6 @@ import type { ProcessSpawner } from "./spawner";
  * probers at its ISPs; `run` keeps reporting until the agent stops.
  */
 
-/** One `ip -j rule show` every few seconds is cheap; an operator's new rule is reported within this. */
 /** ip rule changes arrive as events (link-watch.ts); the timer only catches what the monitor missed */
 const RULE_CHECK_MS = 60_000;
 const RULE_EVENT_SETTLE_MS = 200;
