@@ -40,6 +40,12 @@ describe("direct routing virtual services", () => {
     // TCP: a flow the client closed goes to the closing map and is no longer refreshed
     const closing = drClosingMapOf(dr());
     expect(text).toContain(`\t\tmeta mark set ip saddr . th sport map @${closing} accept\n`);
+    // ... and a new connection from its port forgets it first, to be scheduled afresh
+    const reuse = text.indexOf(
+      `tcp flags & (syn | ack) == syn ip saddr . th sport @${closing} delete @${closing} { ip saddr . th sport : meta mark } delete @${flows} { ip saddr . th sport : meta mark }\n`,
+    );
+    expect(reuse).toBeGreaterThan(0);
+    expect(reuse).toBeLessThan(text.indexOf(`meta mark set ip saddr . th sport map @${closing} accept`));
     expect(text).toContain(
       `tcp flags & (fin | rst) != 0 meta mark set ip saddr . th sport map @${flows} update @${flows} { ip saddr . th sport timeout 120s : meta mark } update @${closing}`,
     );

@@ -41,7 +41,7 @@ import { bucketExpression, hex, quoteComment } from "./vs-statements";
  *   every packet (TCP 900 s, UDP 120 s). Every packet of a flow gets the first choice. A TCP
  *   flow whose client sent FIN or RST moves to a closing map and expires 120 s later, however
  *   many ACKs follow: the table holds the connections that are open, not those of the last 15
- *   minutes. A full table (DR_FLOW_TABLE_SIZE) remembers no new flow: hash schedulers still send
+ *   minutes. A SYN from a closed flow's address and port starts a new flow, scheduled afresh. A full table (DR_FLOW_TABLE_SIZE) remembers no new flow: hash schedulers still send
  *   every packet to the same server, rr, wrr and random do not.
  * - The mark (core/spec/marks.ts): ISP field MARK_VS_DR, the server's DR number (the last 16 bits
  *   of its address) in the action field, the operator's bits kept as the flow's first packet had
@@ -144,6 +144,9 @@ export function drServiceRules(
   if (service.protocol === "tcp") {
     const closing = drClosingMapOf(service);
     rules.push(
+      // a new connection from the port of a closed flow is a new flow: chosen afresh (the closed
+      // flow's server may be down or draining by now), as LVS's conn_reuse_mode does
+      `tcp flags & (syn | ack) == syn ${key} @${closing} delete @${closing} { ${key} : meta mark } delete @${flows} { ${key} : meta mark }`,
       // a flow the client closed keeps its server until it expires, without being refreshed
       `meta mark set ${key} map @${closing} accept`,
       `tcp flags & (fin | rst) != 0 meta mark set ${key} map @${flows} update @${flows} { ${key} timeout ${DR_CLOSING_SECONDS}s : meta mark } update @${closing} { ${key} : meta mark } accept`,

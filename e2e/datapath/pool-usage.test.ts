@@ -42,6 +42,17 @@ async function waitForLine(p: LabProcess, what: string, ms = 30_000): Promise<Re
   }
 }
 
+/** Waits (at most 5 s) until no TCP entry to the server is still closing: every handshake is over. */
+async function closed() {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const listing = await lab.must(lab.ns.gateway, ["conntrack", "-L", "-n", "-p", "tcp"]).catch(() => "");
+    const open = listing.split("\n").filter((l) => l.includes("tcp") && !/ (TIME_WAIT|CLOSE) /.test(l));
+    if (open.length === 0 || Date.now() > until) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Opens `count` more connections from the first client and holds them. */
 async function hold(count: number) {
   const p = lab.spawn(lab.clients[0]?.ns ?? "", [
@@ -148,7 +159,11 @@ describe("port usage of a 100-port pool", () => {
     expect(ports.every((p) => p >= 20_000 && p <= 20_099)).toBe(true);
 
     // the connections end: the alert resolves once their conntrack entries are gone
-    for (const p of holders.slice(1)) p.kill();
+    // (the closing handshakes finish first: a late ACK after the delete would be picked up as a new entry)
+    const clients = holders.slice(1);
+    for (const p of clients) p.kill();
+    await Promise.all(clients.map((p) => p.exited));
+    await closed();
     await lab.must(lab.ns.gateway, ["conntrack", "-D", "-p", "tcp"]).catch(() => "");
     const after = await read();
     expect(after.u.tcp).toBe(0);

@@ -154,6 +154,35 @@ describe("virtual services in direct routing (DR) mode", () => {
     expect([await flow(47001), await flow(47000)]).toEqual([first[1], first[0]]);
   });
 
+  it("a new connection from the port of a closed one is scheduled afresh: a draining server does not get it", async () => {
+    await applyOk(lab, spec([web()]));
+    const src = lab.servers[1] as string;
+    // the server closes first (it ends after its reply), so the client may use its port again at once
+    const from = async (sport: number) => {
+      const r = await servedBy(lab, lab.ns.server, named(), {
+        proto: "tcp",
+        dst: VIP,
+        port: PORT,
+        count: 1,
+        sport,
+        sources: [src],
+      });
+      expect(r.attempts[0]?.ok).toBe(true);
+      return r.served[0];
+    };
+    const ports = [47100, 47101];
+    const first = [await from(ports[0] as number), await from(ports[1] as number)];
+    expect(new Set(first)).toEqual(new Set(["rs1", "rs2"]));
+    const portOfRs2 = ports[first.indexOf("rs2")] as number;
+    // rs2 drains: its closed flow is remembered for 120 s, but a SYN from that port is a new flow
+    const drained = virtualService("web", VIP, PORT, [{ address: RS1 }, { address: RS2, state: "draining" }], {
+      mode: "dr",
+    });
+    await applyOk(lab, spec([drained]));
+    expect(await from(portOfRs2)).toBe("rs1");
+    expect(await from(portOfRs2)).toBe("rs1");
+  });
+
   it("persistence: a client's new flows keep its server while rr alternates for the others", async () => {
     await applyOk(lab, spec([web({ persistenceSeconds: 5 })]));
     const opts = { proto: "tcp" as const, dst: VIP, port: PORT, count: 6, parallel: 1 };
