@@ -144,12 +144,13 @@ async function liveDescendants(pid: number): Promise<Map<number, number>> {
  */
 async function usage(
   pid: number,
-): Promise<{ own: number; children: number; live: Map<number, number>; rssKb: number }> {
+): Promise<{ own: number; ownSystem: number; children: number; live: Map<number, number>; rssKb: number }> {
   const fields = await statFields(pid);
   if (fields === null) throw new Error(`the agent (pid ${pid}) is gone`);
   const n = (i: number) => Number(fields[i]);
   return {
     own: n(11) + n(12),
+    ownSystem: n(12),
     children: n(13) + n(14),
     live: await liveDescendants(pid),
     rssKb: await rssKb(pid),
@@ -251,11 +252,12 @@ async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct
     const end = await usage(pid);
     const seconds = (Date.now() - startedAt) / 1000;
     const ownPct = ((end.own - start.own) / TICKS / seconds) * 100;
+    const systemPct = ((end.ownSystem - start.ownSystem) / TICKS / seconds) * 100;
     const childTicks = end.children - start.children + liveTicks(start.live, end.live);
     const cpuPct = ((end.own - start.own + childTicks) / TICKS / seconds) * 100;
     console.log(
       `agent over ${seconds.toFixed(0)} s with ${RULES} rules: peak RSS ${(peakKb / 1024).toFixed(1)} MB, ` +
-        `CPU ${cpuPct.toFixed(2)}% (own ${ownPct.toFixed(2)}%, the commands it runs ${(cpuPct - ownPct).toFixed(2)}%), ` +
+        `CPU ${cpuPct.toFixed(2)}% (own ${ownPct.toFixed(2)}% of which system ${systemPct.toFixed(2)}%, the commands it runs ${(cpuPct - ownPct).toFixed(2)}%), ` +
         `${stand.deltas() - reportedBefore} new connections reported in that time`,
     );
     return { rssMb: peakKb / 1024, cpuPct, ownPct };

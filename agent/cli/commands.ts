@@ -181,10 +181,10 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
   const runner = deps.runner ?? execRunner({ prefix });
   const spawner = deps.spawner ?? execSpawner({ prefix });
   const client = new ConsoleClient({
-    // re-read each time: `enroll` with a new token takes effect without a restart
+    // asked each time (re-read when the file changed): `enroll` with a new token takes effect without a restart
     target: () => {
       try {
-        credentials = store.readCredentials() ?? credentials;
+        credentials = store.currentCredentials() ?? credentials;
       } catch (e) {
         log.warn({ err: (e as Error).message }, "cannot re-read the credentials; using the ones loaded before");
       }
@@ -197,9 +197,11 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
   let metrics: AgentMetrics | undefined;
   const ruleCounters = new RuleCounterTally();
   // link probes and local failover: every spec is applied with the failover state health calls for
-  const health = new HealthService({
+  const facts = factsGatherer({ runner, warn: (m) => log.warn(m), watched: () => health.watchingLinks() });
+  const health: HealthService = new HealthService({
     runner,
     spawner,
+    onInterfacesChanged: () => facts.changed(),
     log,
     agentVersion: AGENT_VERSION,
     post: (report, signal) => client.health(report, signal),
@@ -217,7 +219,7 @@ async function run(cmd: Extract<Command, { name: "run" }>, deps: CommandDeps, lo
     console: client,
     apply: (spec) => health.apply(spec),
     store,
-    facts: factsGatherer({ runner, warn: (m) => log.warn(m) }),
+    facts,
     log,
     agentVersion: AGENT_VERSION,
     onApplied: (result) => metrics?.applied(result),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeRunner } from "../../testkit/fakes/runner";
 import { zFacts } from "../../core/protocol/agent-api";
-import { factsGatherer, parseIpAddr, parseNftVersion } from "./facts";
+import { factsGatherer, INTERFACES_MAX_AGE_MS, parseIpAddr, parseNftVersion } from "./facts";
 
 const IP_J_ADDR = JSON.stringify([
   {
@@ -53,6 +53,7 @@ describe("facts", () => {
     expect(facts.nftVersion).toBe("1.0.6 (Lester Gooch #5)");
     expect(facts.kernel.length).toBeGreaterThan(0);
     expect(runner.commands().filter((c) => c === "nft --version")).toHaveLength(1);
+    expect(runner.commands().filter((c) => c === "ip -j addr")).toHaveLength(1);
     expect(warnings).toEqual([]);
 
     const broken = new FakeRunner()
@@ -61,5 +62,39 @@ describe("facts", () => {
     const gatherBroken = factsGatherer({ runner: broken, warn: (m) => warnings.push(m) });
     expect(await gatherBroken()).toMatchObject({ nftVersion: "", interfaces: [] });
     expect(warnings.join("\n")).toMatch(/nft version[\s\S]*cannot parse/);
+  });
+
+  it("reads interfaces again when told they changed, when too old, and after a failed read", async () => {
+    let clock = 0;
+    let answer = { stdout: IP_J_ADDR, code: 0 };
+    const runner = new FakeRunner()
+      .on(["nft", "--version"], { stdout: "nftables v1.0.6\n" })
+      .on(["ip", "-j", "addr"], () => answer);
+    const gather = factsGatherer({ runner, warn: () => {} }, () => clock);
+    const reads = () => runner.commands().filter((c) => c === "ip -j addr").length;
+    await gather();
+    await gather();
+    expect(reads()).toBe(1);
+    gather.changed();
+    expect((await gather()).interfaces).toHaveLength(3);
+    expect(reads()).toBe(2);
+    clock += INTERFACES_MAX_AGE_MS + 1;
+    await gather();
+    expect(reads()).toBe(3);
+    answer = { stdout: "", code: 1 };
+    gather.changed();
+    expect((await gather()).interfaces).toEqual([]);
+    answer = { stdout: IP_J_ADDR, code: 0 };
+    expect((await gather()).interfaces).toHaveLength(3);
+    expect(reads()).toBe(5);
+    // nothing watching: every call reads
+    let watching = false;
+    const unwatched = factsGatherer({ runner, warn: () => {}, watched: () => watching }, () => clock);
+    await unwatched();
+    await unwatched();
+    expect(reads()).toBe(7);
+    watching = true;
+    await unwatched();
+    expect(reads()).toBe(7);
   });
 });

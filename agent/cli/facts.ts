@@ -47,36 +47,71 @@ export function parseNftVersion(stdout: string): string {
 export interface FactsDeps {
   runner: CommandRunner;
   warn: (msg: string) => void;
+  /** whether link and address changes are watched (changed() is called for them); else every call reads */
+  watched?: () => boolean;
 }
 
-/** A facts reader. nft and kernel versions do not change while the agent runs: they are read once. */
-export function factsGatherer({ runner, warn }: FactsDeps): () => Promise<Facts> {
+/** However quiet the link watcher, interfaces are read again this often. */
+export const INTERFACES_MAX_AGE_MS = 5 * 60_000;
+
+/** A facts reader; changed() says the interfaces or addresses changed (the link watcher's events). */
+export interface FactsGatherer {
+  (): Promise<Facts>;
+  changed(): void;
+}
+
+/**
+ * A facts reader. nft and kernel versions do not change while the agent runs: they are read once.
+ * Interfaces and addresses (`ip -j addr`, for every status report) are read again after changed(),
+ * after INTERFACES_MAX_AGE_MS, and at every call while nothing watches for changes; a failed read
+ * is not kept.
+ */
+export function factsGatherer({ runner, warn, watched }: FactsDeps, now: () => number = Date.now): FactsGatherer {
   let nftVersion = "";
-  return async () => {
+  let generation = 0;
+  let kept: { generation: number; at: number; list: InterfaceFact[] } | undefined;
+  const gather = async (): Promise<Facts> => {
     if (nftVersion === "") {
       const nft = await runner.run(["nft", "--version"], { timeoutMs: 5_000 });
       if (nft.code === 0) nftVersion = parseNftVersion(nft.stdout);
       else warn(`cannot read the nft version: ${(nft.stderr || nft.stdout).trim().slice(0, 200)}`);
     }
+    const stale =
+      kept === undefined ||
+      kept.generation !== generation ||
+      now() - kept.at > INTERFACES_MAX_AGE_MS ||
+      (watched !== undefined && !watched());
+    if (stale) {
+      // a change reported while this read runs makes the next call read again
+      const seen = generation;
+      const at = now();
+      const list = await interfaces(runner, warn);
+      kept = list === null ? undefined : { generation: seen, at, list };
+    }
     return {
       hostname: hostname().slice(0, 255),
       kernel: release().slice(0, 128),
       nftVersion,
-      interfaces: await interfaces(runner, warn),
+      interfaces: kept?.list ?? [],
     };
   };
+  return Object.assign(gather, {
+    changed: () => {
+      generation++;
+    },
+  });
 }
 
-async function interfaces(runner: CommandRunner, warn: (msg: string) => void): Promise<InterfaceFact[]> {
+async function interfaces(runner: CommandRunner, warn: (msg: string) => void): Promise<InterfaceFact[] | null> {
   const r = await runner.run(["ip", "-j", "addr"], { timeoutMs: 5_000 });
   if (r.code !== 0) {
     warn(`cannot list interfaces: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
-    return [];
+    return null;
   }
   try {
     return parseIpAddr(r.stdout);
   } catch (e) {
     warn(`cannot parse \`ip -j addr\`: ${(e as Error).message.slice(0, 200)}`);
-    return [];
+    return null;
   }
 }

@@ -12,10 +12,11 @@ import {
   zErrorBody,
   zStatusAck,
 } from "../../core/protocol/agent-api";
+import { type HttpAnswer, type HttpRequest, httpRequest } from "./http";
 
 /**
- * The agent's side of the agent protocol (protocol.ts): plain fetch with a bearer token and a
- * timeout on every call. Failures are ConsoleErrors whose kind tells the loop what to do.
+ * The agent's side of the agent protocol (protocol.ts): HTTP calls (http.ts) with a bearer token
+ * and a timeout on every call. Failures are ConsoleErrors whose kind tells the loop what to do.
  */
 export type ConsoleErrorKind =
   /** no answer: network down, DNS, refused, timed out */
@@ -49,7 +50,7 @@ export interface ConsoleClientOptions {
   /** read at every call, so a token written by a later `enroll` is picked up without a restart */
   target: () => ConsoleTarget;
   userAgent: string;
-  fetch?: typeof fetch;
+  request?: HttpRequest;
   /** per-call timeout for enroll and status */
   timeoutMs?: number;
 }
@@ -61,22 +62,22 @@ const LONG_POLL_GRACE_MS = 10_000;
 export type DesiredResult = { kind: "spec"; spec: unknown } | { kind: "unchanged" };
 
 export class ConsoleClient {
-  private readonly fetchImpl: typeof fetch;
+  private readonly request: HttpRequest;
 
   constructor(private readonly opts: ConsoleClientOptions) {
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.request = opts.request ?? httpRequest;
   }
 
   private async call(
     path: string,
     init: { method: "GET" | "POST"; body?: unknown; timeoutMs: number; signal?: AbortSignal },
-  ): Promise<Response> {
+  ): Promise<HttpAnswer> {
     const { consoleUrl, token } = this.opts.target();
     const timeout = AbortSignal.timeout(init.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await this.fetchImpl(`${consoleUrl}${AGENT_API_PREFIX}/${path}`, {
+      res = await this.request(`${consoleUrl}${AGENT_API_PREFIX}/${path}`, {
         method: init.method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -85,29 +86,28 @@ export class ConsoleClient {
         },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
         signal,
-        redirect: "error",
       });
     } catch (e) {
       if (init.signal?.aborted) throw e;
-      const reason = timeout.aborted ? `no answer within ${init.timeoutMs} ms` : describeFetchError(e);
+      const reason = timeout.aborted ? `no answer within ${init.timeoutMs} ms` : describeCallError(e);
       throw new ConsoleError("unreachable", `cannot reach the console at ${consoleUrl}: ${reason}`);
     }
-    if (res.ok) return res;
-    const text = await res.text().catch(() => "");
-    let message = text.slice(0, 500) || res.statusText;
+    if (res.status >= 200 && res.status < 300) return res;
+    let message = res.body.slice(0, 500) || res.statusText;
     try {
-      const body = zErrorBody.safeParse(JSON.parse(text));
+      const body = zErrorBody.safeParse(JSON.parse(res.body));
       if (body.success) message = body.data.error;
     } catch {
       // not JSON: keep the text
     }
+    // redirects are not followed: the agent talks to the URL it was enrolled with
     const kind: ConsoleErrorKind = res.status === 401 ? "unauthorized" : res.status >= 500 ? "server" : "rejected";
     throw new ConsoleError(kind, `the console answered ${res.status}: ${message}`, res.status);
   }
 
-  private async jsonOf(res: Response): Promise<unknown> {
+  private jsonOf(res: HttpAnswer): unknown {
     try {
-      return await res.json();
+      return JSON.parse(res.body);
     } catch {
       throw new ConsoleError("protocol", "the console's answer is not JSON (is the URL the console's?)", res.status);
     }
@@ -120,7 +120,7 @@ export class ConsoleClient {
       body,
       timeoutMs: this.opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
     });
-    const parsed = zEnrollResponse.safeParse(await this.jsonOf(res));
+    const parsed = zEnrollResponse.safeParse(this.jsonOf(res));
     if (!parsed.success)
       throw new ConsoleError("protocol", "the console's enrollment answer is not what this agent expects");
     return parsed.data;
@@ -134,7 +134,7 @@ export class ConsoleClient {
       signal,
     });
     if (res.status === 204) return { kind: "unchanged" };
-    const parsed = zDesiredResponse.safeParse(await this.jsonOf(res));
+    const parsed = zDesiredResponse.safeParse(this.jsonOf(res));
     if (!parsed.success || parsed.data.spec === undefined) {
       throw new ConsoleError("protocol", "the console's desired-state answer has no spec");
     }
@@ -159,20 +159,16 @@ export class ConsoleClient {
       timeoutMs: this.opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
       signal,
     });
-    const parsed = zStatusAck.safeParse(await this.jsonOf(res));
+    const parsed = zStatusAck.safeParse(this.jsonOf(res));
     if (!parsed.success)
       throw new ConsoleError("protocol", "the console's status answer is not what this agent expects");
     return parsed.data;
   }
 }
 
-/** undici hides the useful part (ECONNREFUSED, ENOTFOUND, certificate problems) in `cause`. */
-function describeFetchError(e: unknown): string {
+/** The system's code (ECONNREFUSED, ENOTFOUND, a certificate error) and its message. */
+function describeCallError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
-  const cause = (e as Error & { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${cause.message}` : cause.message;
-  }
-  return e.message;
+  const code = (e as NodeJS.ErrnoException).code;
+  return code && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
 }

@@ -90,6 +90,11 @@ export class LinkWatcher {
 
   constructor(private readonly deps: LinkWatchDeps) {}
 
+  /** a monitor runs now (not before the first start, nor while one is being restarted) */
+  get running(): boolean {
+    return this.process !== null;
+  }
+
   start(): void {
     if (this.stopped || this.process !== null) return;
     const lines = new LineSplitter();

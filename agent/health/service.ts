@@ -57,6 +57,8 @@ export interface HealthServiceDeps {
   setStatusHealth?: (health: Record<string, unknown>) => void;
   /** the latest check of the operator's ip rules against Gatehouse's (status report) */
   setIpRules?: (check: IpRuleCheck) => void;
+  /** the kernel reported a link or address change, or the watcher (re)started: the gateway's facts may be stale */
+  onInterfacesChanged?: () => void;
   /** the virtual services' real server health (status report), after every change */
   setVirtualServices?: (status: VirtualServiceStatus[]) => void;
   /** where keepalived's and conntrackd's files live (a spec with high availability needs it) */
@@ -189,6 +191,7 @@ export class HealthService {
           this.scheduleRuleCheck();
           return;
         }
+        deps.onInterfacesChanged?.();
         if (e.kind === "link") this.monitor.carrier(e.ifname, e.carrier);
         // a DHCP or PPPoE uplink's new address: its probes must leave from it
         if (e.kind === "address" && e.metric !== OWNED_ADDRESS_METRIC) {
@@ -206,8 +209,17 @@ export class HealthService {
           this.scheduleRestore();
         }
       },
-      onStarted: () => void this.readCarriers(),
+      onStarted: () => {
+        // events may have been missed before (or between) monitors
+        deps.onInterfacesChanged?.();
+        void this.readCarriers();
+      },
     });
+  }
+
+  /** Whether link and address changes are being watched (from the first spec loaded on). */
+  watchingLinks(): boolean {
+    return this.links.running;
   }
 
   private restoreTimer: NodeJS.Timeout | null = null;

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { StateError, StateStore } from "./store";
 
 const dirs: string[] = [];
@@ -50,5 +50,22 @@ describe("agent state directory", () => {
     expect(() => s.readCredentials()).toThrow(/credentials.json is not valid JSON/);
     writeFileSync(join(s.dir, "credentials.json"), JSON.stringify({ ...CREDS, agentToken: "nope" }));
     expect(() => s.readCredentials()).toThrow(/damaged: agentToken is not an agent token/);
+  });
+
+  it("reads the credentials again only when the file changed", () => {
+    const s = store();
+    expect(s.currentCredentials()).toBeUndefined();
+    s.writeCredentials(CREDS);
+    expect(s.currentCredentials()?.gatewayName).toBe("gw1");
+    // the same file: one stat, no read
+    const reads = vi.spyOn(s, "readCredentials");
+    for (let i = 0; i < 3; i++) expect(s.currentCredentials()?.gatewayName).toBe("gw1");
+    expect(reads).not.toHaveBeenCalled();
+    // a new enrollment renames a new file into place: read
+    s.writeCredentials({ ...CREDS, gatewayName: "gw2" });
+    expect(s.currentCredentials()?.gatewayName).toBe("gw2");
+    expect(reads).toHaveBeenCalledTimes(1);
+    rmSync(join(s.dir, "credentials.json"));
+    expect(s.currentCredentials()).toBeUndefined();
   });
 });

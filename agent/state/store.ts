@@ -8,6 +8,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -117,6 +118,29 @@ export class StateStore {
 
   readCredentials(): Credentials | undefined {
     return this.read("credentials.json", zCredentials);
+  }
+
+  private credentialsSeen: { key: string; value: Credentials | undefined } | undefined;
+
+  /**
+   * readCredentials for a caller that asks before every call to the console (once a second):
+   * the file is read again only when it changed (another inode, size or time; `enroll` writes a
+   * new file and renames it into place), else one stat.
+   */
+  currentCredentials(): Credentials | undefined {
+    let key = "none";
+    try {
+      const st = statSync(this.path("credentials.json"));
+      key = `${st.ino}/${st.size}/${st.mtimeMs}`;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new StateError(`cannot read ${this.path("credentials.json")}: ${(e as Error).message}`);
+      }
+    }
+    if (this.credentialsSeen?.key === key) return this.credentialsSeen.value;
+    const value = this.readCredentials();
+    this.credentialsSeen = { key, value };
+    return value;
   }
 
   writeCredentials(c: Credentials): void {

@@ -33,7 +33,7 @@ const server = createServer((req, res) => {
     if (url.pathname === "/api/agent/v1/desired") {
       if (url.searchParams.get("have") === "none") return send(200, { spec });
       const t = setTimeout(() => send(204), 20_000);
-      req.socket.on("close", () => clearTimeout(t));
+      res.on("close", () => clearTimeout(t));
       return;
     }
     if (url.pathname === "/api/agent/v1/status") {

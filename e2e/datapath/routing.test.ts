@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Datapath } from "../../agent/apply/datapath";
+import type { CommandRunner } from "../../agent/apply/runner";
+import { factsGatherer } from "../../agent/cli/facts";
 import type { FailoverState } from "../../core/spec/decide";
 import { MARK_ISP_MASK } from "../../core/spec/marks";
 import type { GatewaySpec } from "../../core/spec/schema";
@@ -290,6 +292,37 @@ describe("routing the kernel really does", () => {
       await stop();
       await lab.exec(lab.ns.gateway, ["ip", "rule", "del", "from", "100.64.1.0/24", "lookup", "300"]);
       await lab.exec(lab.ns.gateway, ["ip", "route", "flush", "table", "300"]);
+    }
+  });
+
+  it("the facts the agent reports follow an address added on the gateway, read again only when the kernel says so", async () => {
+    const runner = lab.runner(lab.ns.gateway);
+    const reads: string[] = [];
+    const counting: CommandRunner = {
+      run: (args, o) => {
+        reads.push(args.join(" "));
+        return runner.run(args, o);
+      },
+    };
+    const { health, stop } = startHealthService(lab, { onInterfacesChanged: () => facts.changed() });
+    const facts = factsGatherer({ runner: counting, warn: () => {}, watched: () => health.watchingLinks() });
+    const ADDED = "198.51.100.77/32";
+    const has = async () => (await facts()).interfaces.some((i) => i.addresses.includes(ADDED));
+    try {
+      expect(await has()).toBe(false);
+      // the link watcher starts with the first spec; then nothing changes: no new read
+      expect((await health.apply(labSpec(lab, [], { revision: 7 }))).error).toBe("");
+      expect(health.watchingLinks()).toBe(true);
+      await new Promise((r) => setTimeout(r, 1000));
+      await facts();
+      const before = reads.filter((r) => r === "ip -j addr").length;
+      await facts();
+      expect(reads.filter((r) => r === "ip -j addr").length).toBe(before);
+      await lab.ip(lab.ns.gateway, [`addr add ${ADDED} dev lo`]);
+      expect(await waitFor(has, 2_000)).toBe(true);
+    } finally {
+      await stop();
+      await lab.exec(lab.ns.gateway, ["ip", "addr", "del", ADDED, "dev", "lo"]);
     }
   });
 });

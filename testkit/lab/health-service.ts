@@ -10,7 +10,7 @@ import type { Lab } from "./lab";
  */
 export function startHealthService(
   lab: Lab,
-  opts: { uplinkPollMs?: number; setIpRules?: HealthServiceDeps["setIpRules"] } = {},
+  opts: Pick<HealthServiceDeps, "uplinkPollMs" | "setIpRules" | "onInterfacesChanged"> = {},
 ): { health: HealthService; stop: () => Promise<void> } {
   const prefix = ["ip", "netns", "exec", lab.ns.gateway];
   const health = new HealthService({
@@ -22,8 +22,7 @@ export function startHealthService(
     post: async (report) => ({ ok: true, recorded: report.events.map((e) => e.id) }),
     ruleCheckIntervalMs: 60_000,
     reportIntervalMs: 60_000,
-    ...(opts.uplinkPollMs === undefined ? {} : { uplinkPollMs: opts.uplinkPollMs }),
-    ...(opts.setIpRules === undefined ? {} : { setIpRules: opts.setIpRules }),
+    ...opts,
   });
   const abort = new AbortController();
   const running = health.run(abort.signal);
