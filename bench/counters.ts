@@ -9,11 +9,12 @@
  * 2. What they cost the agent: the real agent (the bundled program) runs in the lab's gateway
  *    namespace, as on a gateway, with the same 10000-rule spec, against a console stand-in
  *    (lib/stand-in-console.ts) on that namespace's 127.0.0.1 that serves the spec and acknowledges
- *    reports; while a bounded trickle of new connections keeps the counters
- *    moving, the agent reads all 10000 counters and reports the deltas. Its resident memory (peak
- *    of 1 s samples) and CPU over 60 s of steady state are read from /proc, the CPU with the
- *    commands it runs included (nft, conntrack: its waited-for children; fping, ip monitor: its
- *    live descendants).
+ *    reports; while a bounded trickle of new connections keeps the counters moving, the agent
+ *    reads all 10000 counters and reports the deltas. Its resident memory (peak of 1 s samples)
+ *    and CPU over at least 60 s of steady state are read from /proc. The window is whole counter
+ *    read cycles (from just after one counter report to just after the first one past 60 s), so
+ *    it holds the reads of its time whatever their phase. The CPU includes the commands the agent
+ *    runs (nft, conntrack: its waited-for children; fping, ip monitor: its live descendants).
  *
  * BENCH_ROUNDS=0 skips part 1; BENCH_AGENT_FLAGS adds Node.js options to the agent's.
  *
@@ -84,7 +85,7 @@ async function standInConsole(
   lab: Lab,
   spec: unknown,
   dir: string,
-): Promise<{ url: string; stop: () => void; running: () => number | null; deltas: () => number }> {
+): Promise<{ url: string; stop: () => void; running: () => number | null; deltas: () => number; reads: () => number }> {
   const file = join(dir, "spec.json");
   await writeFile(file, JSON.stringify(spec));
   const script = fileURLToPath(new URL("./lib/stand-in-console.ts", import.meta.url));
@@ -93,6 +94,7 @@ async function standInConsole(
   });
   let running: number | null = null;
   let deltas = 0;
+  let reads = 0;
   let port: number | null = null;
   let buffered = "";
   proc.stdout.on("data", (chunk: Buffer) => {
@@ -104,6 +106,7 @@ async function standInConsole(
       if (said.listening !== undefined) port = said.listening;
       if (said.running !== undefined) running = said.running;
       deltas += said.connections ?? 0;
+      if (said.connections !== undefined) reads++;
     }
   });
   const listening = await waitFor("the console stand-in to listen", () => port, 30_000);
@@ -112,6 +115,7 @@ async function standInConsole(
     stop: () => proc.kill("SIGTERM"),
     running: () => running,
     deltas: () => deltas,
+    reads: () => reads,
   };
 }
 
@@ -242,12 +246,20 @@ async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct
       await trickle();
     }
     const reportedBefore = stand.deltas();
+    const readsBefore = stand.reads();
     const start = await usage(pid);
     const startedAt = Date.now();
     let peakKb = start.rssKb;
-    while (Date.now() - startedAt < STEADY_SECONDS * 1000) {
+    // whole read cycles, so that a window holds the reads the agent makes in that time whatever
+    // their phase: from just after one counter report to just after the first one past the minimum
+    let readsAtMinimum: number | null = null;
+    for (;;) {
       await trickle();
       peakKb = Math.max(peakKb, await rssKb(pid));
+      const elapsed = Date.now() - startedAt;
+      if (elapsed < STEADY_SECONDS * 1000) continue;
+      readsAtMinimum ??= stand.reads();
+      if (stand.reads() > readsAtMinimum || elapsed > 3 * STEADY_SECONDS * 1000) break;
     }
     const end = await usage(pid);
     const seconds = (Date.now() - startedAt) / 1000;
@@ -258,7 +270,7 @@ async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct
     console.log(
       `agent over ${seconds.toFixed(0)} s with ${RULES} rules: peak RSS ${(peakKb / 1024).toFixed(1)} MB, ` +
         `CPU ${cpuPct.toFixed(2)}% (own ${ownPct.toFixed(2)}% of which system ${systemPct.toFixed(2)}%, the commands it runs ${(cpuPct - ownPct).toFixed(2)}%), ` +
-        `${stand.deltas() - reportedBefore} new connections reported in that time`,
+        `${stand.deltas() - reportedBefore} new connections reported in that time, from ${stand.reads() - readsBefore} counter reads`,
     );
     return { rssMb: peakKb / 1024, cpuPct, ownPct };
   } finally {
