@@ -185,6 +185,11 @@ async function waitFor<T>(what: string, probe: () => T | null, ms: number): Prom
 }
 
 async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct: number; ownPct: number }> {
+  // idle means idle: not the hundreds of thousands of conntrack entries part 1 left behind, which
+  // the agent's pool usage reader would list every 10 s until they time out
+  const left = await lab.runner(lab.ns.gateway).run(["conntrack", "-C"]);
+  if (Number(left.stdout) > 0) console.log(`flushing ${left.stdout.trim()} conntrack entries left behind`);
+  await must(lab.runner(lab.ns.gateway), ["conntrack", "-F"]);
   const spec = benchSpec(lab, benchRules(RULES), 1);
   const stand = await standInConsole(lab, spec, dir);
   const { outfile } = await buildAgent(join(dir, "gatehouse-agent.mjs"));

@@ -95,7 +95,9 @@ function once(url: URL, call: HttpCall): Promise<HttpAnswer & { reusedSocket: bo
 /**
  * One call. A kept-alive connection the console closed while idle fails the next call at once
  * (ECONNRESET before any answer); that call is made once more on a new connection, as Node's
- * documentation advises: the console never saw it.
+ * documentation advises. The console has almost surely not seen it, and the calls that reuse a
+ * connection are safe to repeat anyway (reports carry whole state, events their ids); enrollment,
+ * which is not, is a process's first call and never reuses one.
  */
 export async function httpRequest(target: string, call: HttpCall): Promise<HttpAnswer> {
   const url = new URL(target);
