@@ -222,7 +222,7 @@ async function agentCost(lab: Lab, dir: string): Promise<{ rssMb: number; cpuPct
         "--state-dir",
         stateDir,
         "--log-level",
-        "warn",
+        process.env.BENCH_AGENT_LOG ?? "warn",
       ],
       { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...AGENT_ENV } },
     );

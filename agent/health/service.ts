@@ -172,6 +172,7 @@ export class HealthService {
           at: new Date().toISOString(),
           ms: Math.min(86_400_000, Math.round(ms * 10) / 10),
         };
+        this.specMoved();
         this.reporter.kick();
       },
     });
@@ -238,6 +239,28 @@ export class HealthService {
     }, RULE_EVENT_SETTLE_MS);
   }
 
+  private specWaiters: Array<() => void> = [];
+
+  /**
+   * Resolves when a spec is next received or loaded (or the signal aborts): a loop with nothing
+   * to do under the running spec waits here instead of waking every second to find that out.
+   */
+  private nextSpec(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.specWaiters.push(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  private specMoved(): void {
+    for (const done of this.specWaiters.splice(0)) done();
+  }
+
   /** One restore for a burst of events, half a second after the first. */
   private scheduleRestore(): void {
     if (this.restoreTimer !== null) return;
@@ -260,6 +283,7 @@ export class HealthService {
    */
   apply(spec: GatewaySpec): Promise<ApplyOutcome> {
     this.received = spec;
+    this.specMoved();
     const run = this.applying.then(() => this.applyNow(withLearnedUplinks(spec, this.learned)));
     this.applying = run.catch(() => {});
     return run;
@@ -382,8 +406,12 @@ export class HealthService {
     const every = this.deps.poolUsageIntervalMs ?? POOL_USAGE_MS;
     while (!signal.aborted) {
       const spec = this.controller.running();
+      if (spec === null) {
+        await this.nextSpec(signal);
+        continue;
+      }
       const started = performance.now();
-      if (spec !== null) await this.poolUsageReader.refresh(spec);
+      await this.poolUsageReader.refresh(spec);
       // a big table makes the read dear: it never takes more than a tenth of the agent's time
       const took = performance.now() - started;
       await delay(Math.max(every, took * 10), undefined, { signal }).catch(() => {});
@@ -394,7 +422,11 @@ export class HealthService {
   private async countLoop(signal: AbortSignal): Promise<void> {
     const every = this.deps.countIntervalMs ?? CONNTRACK_COUNT_MS;
     while (!signal.aborted) {
-      if (this.controller.running() !== null) this.conntrackCount = await readConntrackCount(this.deps.runner);
+      if (this.controller.running() === null) {
+        await this.nextSpec(signal);
+        continue;
+      }
+      this.conntrackCount = await readConntrackCount(this.deps.runner);
       await delay(every, undefined, { signal }).catch(() => {});
     }
   }
@@ -412,19 +444,21 @@ export class HealthService {
     let warned = false;
     while (!signal.aborted) {
       const spec = this.controller.running();
-      if (spec !== null && spec.virtualServices.length > 0) {
-        try {
-          this.lastVsTraffic = await this.vsTraffic.sample(spec);
-          warned = false;
-          this.deps.setVirtualServices?.(this.vsStatus());
-        } catch (e) {
-          if (!warned)
-            this.deps.log.warn(
-              { err: e instanceof Error ? e.message : String(e) },
-              "cannot read virtual service traffic",
-            );
-          warned = true;
-        }
+      if (spec === null || spec.virtualServices.length === 0) {
+        await this.nextSpec(signal);
+        continue;
+      }
+      try {
+        this.lastVsTraffic = await this.vsTraffic.sample(spec);
+        warned = false;
+        this.deps.setVirtualServices?.(this.vsStatus());
+      } catch (e) {
+        if (!warned)
+          this.deps.log.warn(
+            { err: e instanceof Error ? e.message : String(e) },
+            "cannot read virtual service traffic",
+          );
+        warned = true;
       }
       await delay(every, undefined, { signal }).catch(() => {});
     }
@@ -438,18 +472,20 @@ export class HealthService {
     let warned = false;
     while (!signal.aborted) {
       let wait = every;
-      if (this.controller.running() !== null) {
-        try {
-          const at = new Date().toISOString();
-          const read = await readRuleCounters(this.deps.spawner);
-          tally.observe(read.counters, at);
-          wait = readIntervalMs(every, read.durationMs);
-          warned = false;
-        } catch (e) {
-          if (!warned)
-            this.deps.log.warn({ err: e instanceof Error ? e.message : String(e) }, "cannot read the rule counters");
-          warned = true;
-        }
+      if (this.controller.running() === null) {
+        await this.nextSpec(signal);
+        continue;
+      }
+      try {
+        const at = new Date().toISOString();
+        const read = await readRuleCounters(this.deps.spawner);
+        tally.observe(read.counters, at);
+        wait = readIntervalMs(every, read.durationMs);
+        warned = false;
+      } catch (e) {
+        if (!warned)
+          this.deps.log.warn({ err: e instanceof Error ? e.message : String(e) }, "cannot read the rule counters");
+        warned = true;
       }
       await delay(wait, undefined, { signal }).catch(() => {});
     }
@@ -459,7 +495,11 @@ export class HealthService {
   private async arpLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const spec = this.controller.running();
-      if (spec?.pools.some((p) => p.mode === "on-link")) await this.arp.refresh(this.deps.runner, spec);
+      if (!spec?.pools.some((p) => p.mode === "on-link")) {
+        await this.nextSpec(signal);
+        continue;
+      }
+      await this.arp.refresh(this.deps.runner, spec);
       await delay(2_000, undefined, { signal }).catch(() => {});
     }
   }
@@ -522,6 +562,10 @@ export class HealthService {
   private async uplinkLoop(signal: AbortSignal): Promise<void> {
     const every = this.deps.uplinkPollMs ?? 1_000;
     while (!signal.aborted) {
+      if (this.received === null || this.received.isps.every((i) => i.addressing === "static")) {
+        await this.nextSpec(signal);
+        continue;
+      }
       await this.refreshUplinks().catch((e: unknown) => this.deps.log.warn({ err: e }, "uplink refresh failed"));
       await delay(every, undefined, { signal }).catch(() => {});
     }
