@@ -29,6 +29,11 @@ beforeAll(async () => {
       }
       if (req.url === "/big") return res.end("x".repeat(10_000));
       if (req.url === "/slow") return setTimeout(() => res.end("late"), 2000);
+      if (req.url === "/truncated") {
+        res.writeHead(200, { "content-length": "1000" });
+        res.write("partial");
+        return setTimeout(() => req.socket.destroy(), 20);
+      }
       if (req.url?.startsWith("/api/agent/v1/status")) {
         res.writeHead(301, { location: "https://elsewhere.example/" });
         return res.end();
@@ -80,6 +85,10 @@ describe("httpRequest", () => {
     expect(seen.filter((s) => s.body === "after")).toHaveLength(1);
   });
 
+  it("a connection that ends before the whole answer is an error, not a short answer", async () => {
+    await expect(httpRequest(`${base}/truncated`, { method: "GET", headers: {} })).rejects.toThrow();
+  });
+
   it("refuses an answer over the limit, a scheme other than http(s), and stops when aborted", async () => {
     await expect(httpRequest(`${base}/big`, { method: "GET", headers: {}, limitBytes: 1000 })).rejects.toThrow(
       "the answer is larger than 1000 bytes",
@@ -126,6 +135,7 @@ describe("ConsoleClient errors", () => {
 
   it("a call past its timeout is unreachable, with the time waited", async () => {
     const slow = new ConsoleClient({
+      // the URL's fragment swallows the API path: the call lands on /slow
       target: () => ({ consoleUrl: `${base}/slow#`, token: "t" }),
       userAgent: "test",
       timeoutMs: 100,
