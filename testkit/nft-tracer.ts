@@ -5,6 +5,7 @@ import {
   NFT_ARP_TABLE,
   NFT_GUARD_TABLE,
   NFT_TABLE,
+  RULE_COUNT_CONNECTIONS,
   routeTableOf,
 } from "../core/spec/marks";
 import { ipv4ToNumber } from "../core/render/intervals";
@@ -62,7 +63,7 @@ export interface TraceResult {
   snat: { address: string | null; candidates: string[]; ports: string | null; masquerade?: true } | null;
   /** whether the guard table dropped the packet on its way out */
   guardDropped: boolean;
-  /** the named counters the first packet (and its retransmission) passed */
+  /** the rules whose connection counter (an element of the counter set) the first packet moved, over every attempt */
   counted: string[];
 }
 
@@ -81,8 +82,6 @@ interface Ruleset {
   guardRules: string[];
   /** rules of the guard's forward chain (non-ISP uplinks) */
   guardForwardRules: string[];
-  /** the policy table's named counters */
-  counters: Set<string>;
 }
 
 const POLICY = `inet ${NFT_TABLE}`;
@@ -112,7 +111,6 @@ export function parseRuleset(text: string): Ruleset {
     guardSets: new Map(),
     guardRules: [],
     guardForwardRules: [],
-    counters: new Set(),
   };
   const ignore: LineHandler = () => {};
   const topLevel: Array<[RegExp, LineHandler]> = [
@@ -136,8 +134,19 @@ export function parseRuleset(text: string): Ruleset {
       },
     ],
     [new RegExp(`^(flush|delete) (map|set|chain) ${POLICY} \\S+$`), ignore],
-    [new RegExp(`^add counter ${POLICY} (\\S+)$`), (m) => rs.counters.add(m[1] as string)],
-    [new RegExp(`^delete counter ${POLICY} (\\S+)$`), (m) => rs.counters.delete(m[1] as string)],
+    [
+      new RegExp(`^delete element ${POLICY} (\\S+) \\{.*\\}$`),
+      (m, line) => {
+        const list = rs.elements.get(m[1] as string);
+        if (list === undefined) throw new Error(`trace: deleting elements of undeclared set ${m[1]}`);
+        for (const key of splitElements(braces(line))) {
+          const at = list.findIndex((e) => e.split(" ")[0] === key);
+          if (at < 0) throw new Error(`trace: deleting absent element ${key} of ${m[1]}`);
+          list.splice(at, 1);
+        }
+      },
+    ],
+    [new RegExp(`^delete counter ${POLICY} \\S+$`), ignore],
     [new RegExp(`^add set ${GUARD} (\\S+) \\{.*\\}$`), (m) => rs.guardSets.set(m[1] as string, [])],
     [
       new RegExp(`^add element ${GUARD} (\\S+) \\{.*\\}$`),
@@ -235,7 +244,7 @@ interface State {
   nexthop: string | null;
   /** elements packets added to dynamic sets (they outlive one packet) */
   dynamic: Map<string, Set<string>>;
-  /** the named counters the connection's packets passed, in order (over every attempt) */
+  /** the rules whose connection counter the connection's first packets moved, in order (over every attempt) */
   counted: string[];
 }
 
@@ -292,6 +301,20 @@ class Tracer {
     type Step = Verdict | null | typeof NEXT;
     const statements: Array<[RegExp, (m: RegExpExecArray) => Step]> = [
       [/^ct status confirmed\b/, () => (this.st.confirmed ? NEXT : null)],
+      [/^ct status ! confirmed\b/, () => (this.st.confirmed ? null : NEXT)],
+      // a lookup in a counter-flagged set moves the counter of the element it finds
+      [
+        /^ct mark & (0x[0-9a-f]+)(?: \| (0x[0-9a-f]+))? @(\S+)/,
+        (m) => {
+          const key = ((this.st.ctMark & num(m[1] as string)) | num(m[2] ?? "0")) >>> 0;
+          const hit = this.elements(m[3] as string).find((e) => num(e.split(" ")[0] as string) === key);
+          if (hit === undefined) return null;
+          const rule = / comment "([^"]*)"$/.exec(hit);
+          if (rule === null) throw new Error(`trace: counter element without its rule: ${hit}`);
+          if ((key & RULE_COUNT_CONNECTIONS) !== 0) this.st.counted.push(rule[1] as string);
+          return NEXT;
+        },
+      ],
       // the tracer follows packets of the original direction only
       [/^ct direction original\b/, () => NEXT],
       [
@@ -422,15 +445,6 @@ class Tracer {
         (m) => {
           const v = (this.st.packetMark & num(m[1] as string)) >>> 0;
           return splitElements(m[2] as string).some((k) => num(k) === v) ? NEXT : null;
-        },
-      ],
-      // counting has no effect on the decision
-      [
-        /^counter name (\S+)/,
-        (m) => {
-          if (!this.rs.counters.has(m[1] as string)) throw new Error(`trace: undeclared counter ${m[1]}`);
-          this.st.counted.push(m[1] as string);
-          return NEXT;
         },
       ],
       [/^counter\b/, () => NEXT],
@@ -628,6 +642,9 @@ export function traceRuleset(
     if (post.verdict === "drop") {
       if (post.droppedIn?.startsWith("misroute_") && attempt === 0) continue;
       return { ...result, verdict: "drop", droppedIn: post.droppedIn, outInterface: null };
+    }
+    if (rs.chains.has("count_traffic") && tracer.run("count_traffic").verdict === "drop") {
+      throw new Error("trace: the count chain dropped a packet");
     }
     if (runForwardGuard(rs, packet.inInterface ?? "lan0", result.outInterface)) {
       result.guardDropped = true;

@@ -133,7 +133,12 @@ export async function applySpec(input: unknown, failover: FailoverState, deps: A
   durations.verifyMs = load.verifyMs;
   if (!load.ok) return fail(load.stage ?? "apply", load.error ?? "nft failed");
   result.loaded = true;
-  result.objects = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
+  result.objects = {
+    chains: rendered.chains,
+    maps: rendered.maps,
+    sets: rendered.sets,
+    ruleCounts: rendered.ruleCounts,
+  };
 
   t = performance.now();
   const pruned = await reconcileRouting(deps.runner, routing, "prune");

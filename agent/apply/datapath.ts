@@ -107,7 +107,12 @@ export class Datapath {
       this.deps.warn?.("quick load refused; applying in full", error);
       return null;
     }
-    this.loaded = { chains: rendered.chains, maps: rendered.maps, sets: rendered.sets };
+    this.loaded = {
+      chains: rendered.chains,
+      maps: rendered.maps,
+      sets: rendered.sets,
+      ruleCounts: rendered.ruleCounts,
+    };
     return true;
   }
 

@@ -1,8 +1,10 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ExistingObjects, RenderedRuleset } from "../../core/render/nft";
+import { SET_RULE_COUNTS } from "../../core/render/names";
+import type { ExistingObjects, RenderedRuleset, RuleCountElement } from "../../core/render/nft";
 import { NFT_TABLE } from "../../core/spec/marks";
+import { RuleCounterParser } from "../health/rule-counters";
 import { type CommandRunner, describeFailure, ok } from "./runner";
 
 /**
@@ -40,17 +42,37 @@ export async function listOwnedObjects(runner: CommandRunner): Promise<ExistingO
     runner.run(["nft", "-j", "-t", "list", "maps", FAMILY]),
   ]);
   for (const r of [chains, sets, maps]) if (!ok(r)) throw new Error(describeFailure(r));
+  const setNames = parseList(sets.stdout, "set");
   return {
     chains: parseList(chains.stdout, "chain"),
-    sets: parseList(sets.stdout, "set"),
+    sets: setNames,
     maps: parseList(maps.stdout, "map"),
-    ...(await listOwnedCounters(runner)),
+    // the named counters per rule of an agent from before the counter set: listed (which makes
+    // nft fetch every rule) only while the set is not there yet
+    ...(setNames.includes(SET_RULE_COUNTS) ? await listRuleCounts(runner) : await listOwnedCounters(runner)),
   };
 }
 
 /**
- * The rules' counters, so the next load deletes those of rules that are gone. Not knowing them
- * only leaves a gone rule's counter in place until a later load: never a reason to fail one.
+ * The elements of the rules' counter set, so the next load deletes those of rules that are gone
+ * and adds only new ones. Not knowing them, the load adds every element and deletes none.
+ */
+async function listRuleCounts(runner: CommandRunner): Promise<{ ruleCounts?: RuleCountElement[] }> {
+  try {
+    const r = await runner.run(["nft", "list", "set", FAMILY, NFT_TABLE, SET_RULE_COUNTS]);
+    if (!ok(r)) return {};
+    const parser = new RuleCounterParser({ keepElements: true });
+    parser.push(r.stdout);
+    parser.end();
+    return { ruleCounts: parser.elements() };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The legacy named counters, so the load deletes them. Not knowing them only leaves them in
+ * place until a later load: never a reason to fail one.
  */
 async function listOwnedCounters(runner: CommandRunner): Promise<{ counters?: string[] }> {
   try {

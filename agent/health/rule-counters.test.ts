@@ -12,58 +12,63 @@ const reading = (o: Record<string, number | [number, number, number]>) =>
     ]),
   );
 
-/** `nft list counters table inet gatehouse` as nft 1.0.6 prints it. */
-const nftText = (counters: Array<[string, number, number]>) =>
-  `table inet gatehouse {\n${counters
-    .map(([name, packets, bytes]) => `\tcounter ${name} {\n\t\tpackets ${packets} bytes ${bytes}\n\t}\n`)
-    .join("")}}\n`;
+/** `nft list set inet gatehouse rule_counts` as nft 1.0.6 prints it: five elements to a line. */
+const nftText = (elements: Array<[number, number, number, string]>) => {
+  const items = elements.map(
+    ([key, packets, bytes, rule]) =>
+      `0x${key.toString(16).padStart(8, "0")} counter packets ${packets} bytes ${bytes} comment "${rule}"`,
+  );
+  const lines: string[] = [];
+  for (let i = 0; i < items.length; i += 5) lines.push(items.slice(i, i + 5).join(", "));
+  return (
+    "table inet gatehouse {\n\tset rule_counts {\n\t\ttype mark\n\t\tcounter\n" +
+    '\t\tcomment "rule slot in the connection mark: the counters of the rules"\n' +
+    `\t\telements = { ${lines.join(",\n\t\t\t     ")} }\n\t}\n}\n`
+  );
+};
+const SLOT = 0x08001000;
 
 describe("parseRuleCounters", () => {
-  it("takes the policy table's rule counters only, as nft prints them", () => {
+  it("takes connections from the keys with the connections bit and traffic from the others", () => {
     const out = parseRuleCounters(
       nftText([
-        ["rule_abc", 7, 420],
-        ["rule_x-y_1", 0, 0],
-        ["other", 3, 1],
-        ["rule_", 9, 1],
-        ["rule_huge", 2 ** 60, 1],
+        [SLOT, 40, 5200, "abc"],
+        [SLOT | 1, 3, 180, "abc"],
+        [SLOT + 0x1000, 2, 100, "only"],
+        [SLOT + 0x2000 + 1, 7, 420, "x-y_1"],
+        [SLOT + 0x3000 + 1, 2 ** 60, 1, "huge"],
       ]),
     );
-    expect([...out]).toEqual([
-      ["abc", { connections: 7, packets: 0, bytes: 0 }],
-      ["x-y_1", { connections: 0, packets: 0, bytes: 0 }],
-    ]);
-  });
-
-  it("joins a rule's connections counter and its traffic counter, past a comment line", () => {
-    const text = nftText([
-      ["traffic_abc", 40, 5200],
-      ["rule_abc", 3, 180],
-      ["traffic_only", 2, 100],
-      ["traffic_", 2, 100],
-    ]).replace("\tcounter traffic_only {\n", '\tcounter traffic_only {\n\t\tcomment "packets 9 bytes 9"\n');
-    expect(Object.fromEntries(parseRuleCounters(text))).toEqual({
+    expect(Object.fromEntries(out)).toEqual({
       abc: { connections: 3, packets: 40, bytes: 5200 },
       only: { connections: 0, packets: 2, bytes: 100 },
+      "x-y_1": { connections: 7, packets: 0, bytes: 0 },
     });
+  });
+
+  it("ignores the set's own comment and elements without a rule", () => {
+    const text = nftText([[SLOT | 1, 3, 180, "abc"]]).replace(
+      "elements = {",
+      'elements = { 0x08009001 counter packets 9 bytes 9 comment "", 0x0800a001 counter packets 9 bytes 9,',
+    );
+    expect(Object.fromEntries(parseRuleCounters(text))).toEqual({ abc: { connections: 3, packets: 0, bytes: 0 } });
   });
 
   it("reads the listing as it streams in, whatever the chunks' borders", () => {
-    const text = nftText([
-      ["traffic_abc", 40, 5200],
-      ["rule_abc", 3, 180],
-      ["rule_def", 12_345, 678_901],
-    ]);
+    const many: Array<[number, number, number, string]> = [];
+    for (let i = 0; i < 12; i++)
+      many.push([SLOT + i * 0x1000, i * 10, i * 1000, `r${i}`], [SLOT + i * 0x1000 + 1, i, i, `r${i}`]);
+    const text = nftText(many);
     const whole = parseRuleCounters(text);
     for (const size of [1, 7, 64]) {
-      const parser = new RuleCounterParser();
+      const parser = new RuleCounterParser({ keepElements: true });
       for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
       expect(parser.end()).toEqual(whole);
+      expect(parser.elements()).toHaveLength(24);
+      expect(parser.elements()[23]).toEqual({ key: SLOT + 11 * 0x1000 + 1, ruleId: "r11" });
     }
-    expect(Object.fromEntries(whole)).toEqual({
-      abc: { connections: 3, packets: 40, bytes: 5200 },
-      def: { connections: 12_345, packets: 0, bytes: 0 },
-    });
+    expect(whole.size).toBe(12);
+    expect(whole.get("r11")).toEqual({ connections: 11, packets: 110, bytes: 11_000 });
   });
 
   it("throws on output that is not a listing of the policy table", () => {
@@ -166,9 +171,9 @@ describe("RuleCounterTally", () => {
 });
 
 describe("readIntervalMs", () => {
-  it("keeps the configured interval while reads are quick, and keeps reading under 0.5% of the time", () => {
-    expect(readIntervalMs(5_000, 12)).toBe(5_000);
-    expect(readIntervalMs(5_000, 150)).toBe(30_000);
+  it("keeps the configured interval while reads are quick, and keeps reading under 0.2% of the time", () => {
+    expect(readIntervalMs(5_000, 8)).toBe(5_000);
+    expect(readIntervalMs(5_000, 60)).toBe(30_000);
     // however slow, at least once a minute
     expect(readIntervalMs(5_000, 5_000)).toBe(60_000);
   });

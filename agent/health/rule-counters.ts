@@ -1,5 +1,7 @@
 import type { RuleCounterDelta } from "../../core/protocol/agent-api";
-import { counterOwner, POLICY_TABLE } from "../../core/render/names";
+import type { RuleCountElement } from "../../core/render/nft";
+import { POLICY_TABLE } from "../../core/render/names";
+import { RULE_COUNT_CONNECTIONS } from "../../core/spec/marks";
 import { LineSplitter } from "./fping";
 
 /**
@@ -12,14 +14,14 @@ import { LineSplitter } from "./fping";
  * - A counter that is lower than at the last reading was created again (its rule went and came
  *   back, or the table was rebuilt): everything it holds is new.
  * - A counter that appears after the first reading is a new rule: everything it holds is new.
- * - A rule has two counters: its new connections (`rule_<id>`) and the packets and bytes of those
- *   connections (`traffic_<id>`); each is followed on its own.
+ * - A rule has two counters, elements of one set: its new connections and the packets and bytes
+ *   of those connections; each is followed on its own.
  * - Deltas add up in `pending` until the console acknowledges a report that carried them, so a
  *   lost report loses nothing; `take` hands out at most a report's worth.
  */
 
 export interface RuleReading {
-  /** new connections the rule's counter has counted (its packets: only first packets pass it) */
+  /** new connections the rule's counter has counted (the first packets of its connections) */
   connections: number;
   /** packets and bytes of the rule's connections, both ways (its traffic counter; 0 when it has none) */
   packets: number;
@@ -29,18 +31,26 @@ export interface RuleReading {
 const FIELDS = ["connections", "packets", "bytes"] as const;
 type Field = (typeof FIELDS)[number];
 
+const ELEMENT = /(0x[0-9a-f]+) counter packets (\d+) bytes (\d+) comment "([^"]*)"/g;
+
 /**
- * `nft list counters table inet gatehouse` (text: a third of the JSON's size) -> the rules'
+ * `nft list set inet gatehouse rule_counts` (text: a third of the JSON's size) -> the rules'
  * counters by rule id, read line by line as the listing streams in, so no copy of the whole
- * listing is ever held (at 10000 rules it is ~0.8 MB). nft prints each counter as
- * `counter NAME {`, an optional `comment "..."` line, `packets N bytes M` and `}`.
+ * listing is ever held (at 10000 rules it is ~1.1 MB). nft prints the elements a few to a line,
+ * each as `0x08001000 counter packets N bytes M comment "<rule id>"`; the key with
+ * RULE_COUNT_CONNECTIONS holds the rule's new connections (its packets), the other its traffic.
  */
 export class RuleCounterParser {
   private readonly out = new Map<string, RuleReading>();
+  private readonly keys: RuleCountElement[] | null;
   private readonly lines = new LineSplitter();
-  private owner: ReturnType<typeof counterOwner> = null;
   private sawTable = false;
   private head = "";
+
+  /** keepElements: also keep the elements' keys (a load's listing), not only the readings */
+  constructor(options: { keepElements?: boolean } = {}) {
+    this.keys = options.keepElements === true ? [] : null;
+  }
 
   push(chunk: string): void {
     if (!this.sawTable && this.head.length < 200) this.head += chunk.slice(0, 200);
@@ -54,27 +64,28 @@ export class RuleCounterParser {
     return this.out;
   }
 
+  /** The set's elements as listed (after end(); empty unless kept). */
+  elements(): RuleCountElement[] {
+    return this.keys ?? [];
+  }
+
   private line(line: string): void {
     if (!this.sawTable && line.trim() === `table ${POLICY_TABLE} {`) this.sawTable = true;
-    const head = /^\s*counter (\S+) \{$/.exec(line);
-    if (head !== null) {
-      this.owner = counterOwner(head[1] as string);
-      return;
+    for (const m of line.matchAll(ELEMENT)) {
+      const key = Number(m[1]);
+      const packets = Number(m[2]);
+      const bytes = Number(m[3]);
+      const ruleId = m[4] as string;
+      if (!Number.isSafeInteger(packets) || !Number.isSafeInteger(bytes) || ruleId === "") continue;
+      this.keys?.push({ key, ruleId });
+      const r = this.out.get(ruleId) ?? { connections: 0, packets: 0, bytes: 0 };
+      if ((key & RULE_COUNT_CONNECTIONS) !== 0) r.connections = packets;
+      else {
+        r.packets = packets;
+        r.bytes = bytes;
+      }
+      this.out.set(ruleId, r);
     }
-    const values = /^\s*packets (\d+) bytes (\d+)$/.exec(line);
-    const owner = this.owner;
-    if (values === null || owner === null) return;
-    this.owner = null;
-    const packets = Number(values[1]);
-    const bytes = Number(values[2]);
-    if (!Number.isSafeInteger(packets) || !Number.isSafeInteger(bytes)) return;
-    const r = this.out.get(owner.ruleId) ?? { connections: 0, packets: 0, bytes: 0 };
-    if (owner.kind === "connections") r.connections = packets;
-    else {
-      r.packets = packets;
-      r.bytes = bytes;
-    }
-    this.out.set(owner.ruleId, r);
   }
 }
 

@@ -36,37 +36,19 @@ export const outcomeChain = (n: number) => `out_${n}`;
 export const natChain = (n: number) => `nat_${n}`;
 
 /**
- * One named counter per rule, named by the rule's id (ID_RE: letters, digits, _ and -, which nft
- * takes unquoted), so it survives reloads and reorders: it counts the connections the rule
- * decided (the first packet of each; docs/semantics.md, "Counters").
+ * The rules' counters (docs/semantics.md, "Counters"): elements of one counter-flagged set keyed
+ * by the rule's slot (core/spec/marks.ts), each with its rule's id as comment. A set's elements
+ * list without the rules (`nft list set`), where named counters made nft fetch the whole table.
  */
-export const RULE_COUNTER_PREFIX = "rule_";
-export const ruleCounter = (ruleId: string) => `${RULE_COUNTER_PREFIX}${ruleId}`;
-/** The rule id a counter of the policy table counts for, or null for any other counter. */
-export const ruleIdOfCounter = (name: string): string | null =>
-  name.startsWith(RULE_COUNTER_PREFIX) && name.length > RULE_COUNTER_PREFIX.length
-    ? name.slice(RULE_COUNTER_PREFIX.length)
-    : null;
+export const SET_RULE_COUNTS = "rule_counts";
+/** counts the packets of classified connections, after the classifier has marked the first */
+export const CHAIN_RULE_TRAFFIC = "count_traffic";
 
 /**
- * A second named counter per rule: packets and bytes of the connections it decided, every packet
- * of each in both directions, counted by the rule slot in the connection mark (marks.ts).
+ * The named counters an agent from before the set kept per rule (`rule_<id>`, `traffic_<id>`):
+ * the first load with the set deletes them.
  */
-export const TRAFFIC_COUNTER_PREFIX = "traffic_";
-export const trafficCounter = (ruleId: string) => `${TRAFFIC_COUNTER_PREFIX}${ruleId}`;
-/** The rule and kind of a counter of the policy table, or null for any other counter. */
-export function counterOwner(name: string): { ruleId: string; kind: "connections" | "traffic" } | null {
-  const id = ruleIdOfCounter(name);
-  if (id !== null) return { ruleId: id, kind: "connections" };
-  if (name.startsWith(TRAFFIC_COUNTER_PREFIX) && name.length > TRAFFIC_COUNTER_PREFIX.length) {
-    return { ruleId: name.slice(TRAFFIC_COUNTER_PREFIX.length), kind: "traffic" };
-  }
-  return null;
-}
-/** rule slot in the connection mark -> the rule's traffic counter */
-export const MAP_RULE_TRAFFIC = "rule_traffic";
-/** counts every packet of classified connections, after the classifier has marked the first */
-export const CHAIN_RULE_TRAFFIC = "count_traffic";
+export const isLegacyRuleCounter = (name: string): boolean => /^(rule|traffic)_./.test(name);
 
 export const SET_ISP_IFACES = "isp_ifaces";
 export const SET_APPLIED = "applied";

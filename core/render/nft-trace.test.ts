@@ -6,7 +6,7 @@ import { MARK_CLASSIFIED, MARK_ISP_MASK } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
 import { zGatewaySpec } from "../spec/schema";
 import { renderRuleset } from "./nft";
-import { ruleCounter } from "./names";
+
 import { ipv4ToNumber } from "./intervals";
 import { parseRuleset, type TracePacket, traceRuleset } from "../../testkit/nft-tracer";
 import { renderRoutes } from "./routes";
@@ -66,7 +66,7 @@ function traced(
 /** The counters a connection must move: its matched rule's, once; none when no rule decided it. */
 function expectedCounted(spec: GatewaySpec, failover: FailoverState, p: Packet): string[] {
   const d = decide(spec, failover, p);
-  return d.matched === null || d.verdict.kind === "not-egress" ? [] : [ruleCounter(d.matched.ruleId)];
+  return d.matched === null || d.verdict.kind === "not-egress" ? [] : [d.matched.ruleId];
 }
 
 function decided(spec: GatewaySpec, failover: FailoverState, p: Packet): { text: string; address: string | null } {

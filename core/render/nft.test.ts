@@ -60,15 +60,42 @@ describe("renderRuleset golden files", () => {
     golden("office-reload", renderRuleset(officeSpec(), noFailover, existing));
   });
   it("keeps the counters of the rules that stay and deletes those of rules that are gone", () => {
-    const existing: ExistingObjects = { chains: [], maps: [], sets: [], counters: ["rule_r1", "rule_gone", "x"] };
-    const text = renderRuleset(officeSpec(), noFailover, existing);
-    const lines = text.split("\n");
-    expect(lines).toContain("add counter inet gatehouse rule_r1");
-    expect(lines).toContain("delete counter inet gatehouse rule_gone");
-    // only the rules' counters are the renderer's to delete
-    expect(lines.filter((l) => l.startsWith("delete counter"))).toEqual(["delete counter inet gatehouse rule_gone"]);
-    // a counter is never flushed or reset: `add` keeps what it counted
-    expect(lines.some((l) => /^(flush|reset) counter/.test(l))).toBe(false);
+    const want = renderNft(officeSpec(), noFailover).ruleCounts;
+    const [kept, moved] = want;
+    if (kept === undefined || moved === undefined) throw new Error("office has counted rules");
+    const existing: ExistingObjects = {
+      chains: [],
+      maps: [],
+      sets: ["rule_counts"],
+      // one element stays, one is a gone rule's, one slot is another rule's now
+      ruleCounts: [kept, { key: 0x0fffe000, ruleId: "gone" }, { key: moved.key, ruleId: "before" }],
+    };
+    const lines = renderRuleset(officeSpec(), noFailover, existing).split("\n");
+    const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+    expect(lines.filter((l) => l.startsWith("delete element inet gatehouse rule_counts"))).toEqual([
+      `delete element inet gatehouse rule_counts { 0x0fffe000, ${hex(moved.key)} }`,
+    ]);
+    const added = lines.filter((l) => l.startsWith("add element inet gatehouse rule_counts"));
+    expect(added.join("\n")).toContain(`${hex(moved.key)} comment "${moved.ruleId}"`);
+    expect(added.join("\n")).not.toContain(`${hex(kept.key)} `);
+    // the set is never flushed: an element that stays keeps what it counted
+    expect(lines).not.toContain("flush set inet gatehouse rule_counts");
+    // not knowing the elements: all are added (an existing one stays as it is), none deleted
+    const unknown = renderRuleset(officeSpec(), noFailover, { chains: [], maps: [], sets: ["rule_counts"] });
+    expect(unknown).not.toContain("delete element inet gatehouse rule_counts");
+    for (const e of want) expect(unknown).toContain(`${hex(e.key)} comment "${e.ruleId}"`);
+    // the named counters of an agent from before the set go, and only those
+    const legacy = renderRuleset(officeSpec(), noFailover, {
+      chains: [],
+      maps: [],
+      sets: [],
+      counters: ["rule_r1", "traffic_r1", "x"],
+    }).split("\n");
+    expect(legacy.filter((l) => l.startsWith("delete counter"))).toEqual([
+      "delete counter inet gatehouse rule_r1",
+      "delete counter inet gatehouse traffic_r1",
+    ]);
+    expect(legacy.some((l) => l.startsWith("add counter"))).toBe(false);
   });
   it("campus: shared tails and unmatched forward", () => golden("campus", renderRuleset(campusSpec(), noFailover)));
   it("empty spec", () => golden("empty", renderRuleset(gatewaySpec({ isps: [], pools: [], entries: [] }), noFailover)));
@@ -185,29 +212,43 @@ describe("renderRuleset", () => {
     expect(text).toContain(`0x${(1 << MARK_ACTION_SHIFT).toString(16).padStart(8, "0")} : goto nat_1`);
   });
 
-  it("writes each rule's slot into the connection mark where it counts, and counts its traffic by it", () => {
+  it("writes each rule's slot into the connection mark where it decides, and counts the rule by it", () => {
     const spec = officeSpec();
     const t = renderRuleset(spec, noFailover);
     const first = spec.entries[0];
     const slot = ruleSlotMark(ruleSlotOf(first?.ruleSeq ?? -1));
     const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
-    // the entry that counts the connection also names its rule in the connection mark
-    expect(t).toMatch(
-      new RegExp(`counter name rule_${first?.ruleId} ct mark set ct mark & 0xf0000fff \\| ${hex(slot)} goto`),
-    );
+    // the entry that decides the connection names its rule in the connection mark
+    expect(t).toMatch(new RegExp(` ct mark set ct mark & 0xf0000fff \\| ${hex(slot)} goto`));
+    expect(t).not.toContain("counter name");
     // the outcome chains keep that slot; the NAT chain reads the action from the packet mark
     for (const line of t
       .split("\n")
-      .filter((l) => l.includes("ct mark set ct mark &") && !l.includes("counter name"))) {
+      .filter((l) => l.includes("ct mark set ct mark &") && !l.includes("& 0xf0000fff"))) {
       if (line.includes("0xf0000000")) continue; // the failed reroute check clears Gatehouse's bits
       expect(line).toContain("& 0xfffff000 |");
     }
     expect(t).toContain("meta mark & 0x0ffff000 vmap @nat_actions");
-    expect(t).toContain("counter name ct mark & 0x0ffff000 map @rule_traffic");
-    expect(t).toContain(`${hex(slot)} : "traffic_${first?.ruleId}"`);
+    // the count chain: first packets move the connections element, every packet the traffic one
+    const rs = parseRuleset(t);
+    expect(rs.chains.get("count_traffic")?.rules).toEqual([
+      "ct status ! confirmed ct mark & 0x0ffff000 | 0x00000001 @rule_counts",
+      "ct mark & 0x0ffff000 @rule_counts",
+    ]);
+    expect(rs.elements.get("rule_counts")).toEqual(
+      expect.arrayContaining([
+        `${hex(slot)} comment "${first?.ruleId}"`,
+        `${hex(slot | 1)} comment "${first?.ruleId}"`,
+      ]),
+    );
+    // a dropped first packet never reaches the count chain: the drop chain counts it
+    expect(rs.chains.get("drop_rule")?.rules).toEqual([
+      "ct status ! confirmed ct mark & 0x0ffff000 | 0x00000001 @rule_counts",
+      "counter drop",
+    ]);
   });
 
-  it("gives two rules whose creation numbers share a slot one traffic counter, the older rule's", () => {
+  it("gives two rules whose creation numbers share a slot one set of counters, the older rule's", () => {
     const spec = gatewaySpec({
       isps: [isp("a", 1, "ispa", "100.65.1.2")],
       pools: [pool("pa", "a", ["198.51.100.10"])],
@@ -220,13 +261,17 @@ describe("renderRuleset", () => {
     expect(ruleSlotOf(32_768)).toBe(ruleSlotOf(1));
     // never a small number: that is what an older agent left in the mark (a NAT action)
     expect(ruleSlotOf(0)).toBe(0x8000);
-    expect(r.counters.sort()).toEqual(["rule_new", "rule_old", "traffic_old"]);
-    expect(r.text).toMatch(/counter name rule_new goto/);
-    // a spec from before creation numbers: connections are counted, traffic is not
+    expect(r.ruleCounts).toEqual([
+      { key: 0x08001000, ruleId: "old" },
+      { key: 0x08001001, ruleId: "old" },
+    ]);
+    expect(r.text).not.toContain(`comment "new"`);
+    // a spec from before creation numbers: nothing is counted, and there is no count chain
     const old = { ...spec, entries: spec.entries.map(({ ruleSeq: _, ...e }) => e) };
     const o = renderNft(old, noFailover);
-    expect(o.counters.sort()).toEqual(["rule_new", "rule_old"]);
-    expect(o.text).not.toContain("rule_traffic");
+    expect(o.ruleCounts).toEqual([]);
+    expect(o.text).not.toContain("rule_counts");
+    expect(o.text).not.toContain("count_traffic");
   });
 
   it("stamps the ruleset with a fingerprint that changes with the content", () => {
@@ -323,7 +368,7 @@ describe("scale", () => {
     // about one rule per entry, plus a goto per segment whose entries go on in another chain
     expect(rules).toBeLessThan(1.5 * 10_000);
     // a connections counter and a traffic counter per rule
-    expect(r.counters).toHaveLength(20_002);
+    expect(r.ruleCounts).toHaveLength(2 * 10_001);
     for (const c of rs.chains.values()) if (c.name.startsWith("src_")) expect(c.rules.length).toBeLessThanOrEqual(3);
   });
 
@@ -344,8 +389,8 @@ describe("scale", () => {
     expect(all.filter((r) => r.startsWith("ip daddr 10.0.0.0/8 "))).toHaveLength(1);
     const leading = rs.chains.get("leading_rules")?.rules ?? [];
     expect(leading).toHaveLength(2);
-    expect(leading[0]).toMatch(/^ip daddr 10\.0\.0\.0\/8 counter name rule_r goto act_\d+$/);
-    expect(leading[1]).toBe("ip daddr 192.168.0.0/16 counter name rule_r goto drop_rule");
+    expect(leading[0]).toMatch(/^ip daddr 10\.0\.0\.0\/8 (ct mark set \S+ & \S+ \| \S+ )?goto act_\d+$/);
+    expect(leading[1]).toMatch(/^ip daddr 192\.168\.0\.0\/16 (ct mark set \S+ & \S+ \| \S+ )?goto drop_rule$/);
     expect(rs.chains.get("routed_1")?.rules[1]).toBe("jump leading_rules");
   });
 

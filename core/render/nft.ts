@@ -6,6 +6,7 @@ import {
   MARK_ISP_MASK,
   MARK_REROUTE,
   MARK_RULE_SLOT_MASK,
+  RULE_COUNT_CONNECTIONS,
   MARK_VS_DR,
   ruleSlotMark,
   ruleSlotOf,
@@ -45,7 +46,6 @@ import {
   MAP_PRE_ROUTED_ISP,
   MAP_REROUTE_RESTORE,
   MAP_ROUTED_ISP,
-  MAP_RULE_TRAFFIC,
   misrouteChain,
   natChain,
   outcomeChain,
@@ -60,13 +60,12 @@ import {
   retrySet,
   RULE_TRAFFIC_PRIORITY,
   routedChain,
-  counterOwner,
-  ruleCounter,
+  isLegacyRuleCounter,
   SET_APPLIED,
   SET_ISP_IFACES,
+  SET_RULE_COUNTS,
   sourceChain,
   sourceTierMap,
-  trafficCounter,
 } from "./names";
 import {
   type NatAction,
@@ -100,7 +99,8 @@ import { virtualServiceObjects } from "./virtual-services";
  * - new connections are matched by one interval-map lookup on the source address into a chain
  *   holding only the entries whose source covers that address, in spec order;
  * - SNAT happens in postrouting by the action number in the first packet's mark; the connection
- *   mark holds the rule slot by which every packet moves its rule's traffic counter;
+ *   mark holds the rule slot by which its first packet moves its rule's connection counter and
+ *   every packet its traffic counter (elements of one counter-flagged set);
  * - a small permanent guard table drops LAN connections that would leave an ISP un-NATed.
  */
 
@@ -112,8 +112,16 @@ export interface ExistingObjects {
   chains: readonly string[];
   maps: readonly string[];
   sets: readonly string[];
-  /** named counters (the rules' counters); absent: none known */
+  /** named counters (legacy per-rule counters to delete); absent: none known */
   counters?: readonly string[];
+  /** the elements of the rules' counter set; absent: not known */
+  ruleCounts?: readonly RuleCountElement[];
+}
+
+/** An element of the rules' counter set: its key (marks.ts, RULE_COUNT_CONNECTIONS) and rule. */
+export interface RuleCountElement {
+  key: number;
+  ruleId: string;
 }
 
 export interface RenderedRuleset {
@@ -123,8 +131,8 @@ export interface RenderedRuleset {
   chains: string[];
   maps: string[];
   sets: string[];
-  /** the rules' named counters (ruleCounter), one per rule that can match */
-  counters: string[];
+  /** the elements of the rules' counter set: two per counted rule */
+  ruleCounts: RuleCountElement[];
 }
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, "0")}`;
@@ -252,9 +260,7 @@ interface RuleItem {
   criteria: string;
   egress: number | null;
   verdict: string;
-  /** the rule's named counter; null: rendered without counters */
-  counter: string | null;
-  /** the rule's slot in the connection mark (traffic counting); null: none */
+  /** the rule's slot in the connection mark (its counters); null: not counted */
   slot: number | null;
   /** whether this stage counts the connection: always, never, or only for these routed ISPs */
   counts: Counting;
@@ -263,8 +269,9 @@ interface RuleItem {
 type Counting = "all" | "none" | number[];
 
 /**
- * Where a rule's counter counts a connection: at the stage whose decision is final for it, so
- * each connection counts once. Before routing that is a reroute (the classifier after routing
+ * Where a rule's slot is written into the connection mark (which makes the count chain count the
+ * connection for it): at the stage whose decision is final for it, so each connection counts once
+ * and for the rule that decided it. Before routing that is a reroute (the classifier after routing
  * then only verifies it); after routing everything else. A connection dropped as misrouted is
  * counted on its retransmission, which is rerouted before routing.
  */
@@ -306,16 +313,14 @@ function itemText(item: RuleItem): string[] {
   if (item.protocol !== "any") parts.push(`meta l4proto ${item.protocol}`);
   if (item.criteria !== "") parts.push(item.criteria);
   if (item.egress !== null) parts.push(`meta mark & ${hex(MARK_ISP_MASK)} == ${hex(item.egress)}`);
-  // the slot goes with the count: the stage that counts the connection is the one that decides it
-  const slot =
-    item.slot === null ? "" : ` ct mark set ct mark & ${hex(~MARK_RULE_SLOT_MASK)} | ${hex(ruleSlotMark(item.slot))}`;
-  const count = `counter name ${item.counter}${slot}`;
-  if (item.counter === null || item.counts === "none") return [[...parts, item.verdict].join(" ")];
-  if (item.counts === "all") return [[...parts, count, item.verdict].join(" ")];
-  // only some ISPs' connections are decided here (a failover of one of them): a counting rule
+  // the slot is written by the stage that decides the connection; the count chain counts it
+  if (item.slot === null || item.counts === "none") return [[...parts, item.verdict].join(" ")];
+  const slot = `ct mark set ct mark & ${hex(~MARK_RULE_SLOT_MASK)} | ${hex(ruleSlotMark(item.slot))}`;
+  if (item.counts === "all") return [[...parts, slot, item.verdict].join(" ")];
+  // only some ISPs' connections are decided here (a failover of one of them): a marking rule
   // with the same match comes first and lets the packet go on to the rule that decides it
   const isps = `meta mark & ${hex(MARK_ISP_MASK)} { ${item.counts.map(hex).join(", ")} }`;
-  return [[...parts, isps, count].join(" "), [...parts, item.verdict].join(" ")];
+  return [[...parts, isps, slot].join(" "), [...parts, item.verdict].join(" ")];
 }
 
 const sameCounting = (a: Counting, b: Counting) =>
@@ -334,7 +339,7 @@ function compactRules(items: RuleItem[]): string[] {
       last.criteria === item.criteria &&
       last.egress === item.egress &&
       last.verdict === item.verdict &&
-      last.counter === item.counter &&
+      last.slot === item.slot &&
       sameCounting(last.counts, item.counts)
     ) {
       last.dst = unionRanges([...last.dst, ...item.dst]);
@@ -358,7 +363,6 @@ function renderClassifier(b: Builder, stage: Stage): string[] {
       criteria: criteriaText(e.entry),
       egress: e.egress?.index ?? null,
       verdict: b.verdict(e.target, stage),
-      counter: b.ruleCounters ? ruleCounter(e.entry.ruleId) : null,
       slot: b.slots.get(e.entry.ruleId) ?? null,
       counts: countingOf(e.target, stage),
     });
@@ -578,7 +582,8 @@ function build(
     [`meta mark & ${hex(MARK_ACTION_MASK)} vmap @${MAP_NAT_ACTIONS}`],
     "type nat hook postrouting priority srcnat; policy accept;",
   );
-  b.chain(CHAIN_DROP_RULE, "dropped by a rule", ["counter drop"]);
+  // a dropped first packet never reaches the count chain: its connection is counted here
+  b.chain(CHAIN_DROP_RULE, "dropped by a rule", [...(b.slots.size > 0 ? [COUNT_CONNECTION] : []), "counter drop"]);
   b.chain(CHAIN_DROP_UNMATCHED, "matched no rule", ["counter drop"]);
 
   const routedElements: string[] = [];
@@ -709,8 +714,8 @@ function build(
 
 /**
  * The rules' slots (marks.ts, ruleSlotOf): from their creation numbers, so every gateway and every
- * reload agrees. Rules from a spec without those numbers, and the later of two rules that share
- * a slot, are not traffic-counted (their connections still are).
+ * reload agrees. Rules from a spec without those numbers (a console from before them), and the
+ * later of two rules that share a slot, are not counted.
  */
 function ruleSlots(plan: Plan): Map<string, number> {
   const seqs = new Map<string, number>();
@@ -727,27 +732,57 @@ function ruleSlots(plan: Plan): Map<string, number> {
 }
 
 /**
- * Every packet of a classified connection, both ways, moves its rule's traffic counter: one map
- * lookup on the rule slot in the connection mark. A connection with no slot (unmatched, a virtual
- * service, the gateway's own) finds nothing in the map and is not counted.
+ * The rules' counters are the elements of one counter-flagged set, keyed by the rule slot in the
+ * connection mark: the slot's mark counts every packet of the rule's connections, both ways (its
+ * traffic), and the mark with RULE_COUNT_CONNECTIONS their first packets (its new connections).
+ * The count chain runs after the classifier, so a first packet is counted once its rule wrote the
+ * slot; a connection with no slot (unmatched, a virtual service, the gateway's own) finds no
+ * element and is not counted. A failed lookup only ends its own nft rule: counting changes no
+ * decision.
  */
+const COUNT_CONNECTION = `ct status ! confirmed ct mark & ${hex(MARK_RULE_SLOT_MASK)} | ${hex(RULE_COUNT_CONNECTIONS)} @${SET_RULE_COUNTS}`;
+
 function renderRuleTraffic(b: Builder): void {
   if (b.slots.size === 0) return;
   b.chain(
     CHAIN_RULE_TRAFFIC,
-    "packets and bytes of the connections of each rule",
-    [`counter name ct mark & ${hex(MARK_RULE_SLOT_MASK)} map @${MAP_RULE_TRAFFIC}`],
+    "count the new connections and the packets of each rule",
+    [COUNT_CONNECTION, `ct mark & ${hex(MARK_RULE_SLOT_MASK)} @${SET_RULE_COUNTS}`],
     `type filter hook postrouting priority ${RULE_TRAFFIC_PRIORITY}; policy accept;`,
   );
-  b.map(
-    "map",
-    MAP_RULE_TRAFFIC,
-    "type mark : counter;",
-    "rule slot in the connection mark to the traffic counter of the rule",
-    [...b.slots]
-      .sort((x, y) => x[1] - y[1])
-      .map(([ruleId, slot]) => `${hex(ruleSlotMark(slot))} : ${quote(trafficCounter(ruleId))}`),
-  );
+}
+
+/** The counter set's elements for the rules' slots: traffic and connections of each. */
+export function ruleCountElements(slots: ReadonlyMap<string, number>): RuleCountElement[] {
+  return [...slots]
+    .sort((x, y) => x[1] - y[1])
+    .flatMap(([ruleId, slot]) => [
+      { key: ruleSlotMark(slot), ruleId },
+      { key: (ruleSlotMark(slot) | RULE_COUNT_CONNECTIONS) >>> 0, ruleId },
+    ]);
+}
+
+/**
+ * The statements that turn the counter set from what the kernel has into what the spec wants:
+ * elements of rules that are gone (or whose slot another rule holds now) are deleted, new ones
+ * added; an element that stays keeps its counter, as does every element across a `flush table`.
+ * Not knowing the kernel's elements, every wanted element is added (`add` leaves one that exists
+ * as it is) and none deleted.
+ */
+function ruleCountStatements(want: RuleCountElement[], have: readonly RuleCountElement[] | undefined): string[] {
+  const T = POLICY_TABLE;
+  const wanted = new Map(want.map((e) => [e.key, e.ruleId]));
+  const held = new Map((have ?? []).map((e) => [e.key, e.ruleId]));
+  const gone = (have ?? []).filter((e) => wanted.get(e.key) !== e.ruleId).map((e) => hex(e.key));
+  const fresh = want.filter((e) => held.get(e.key) !== e.ruleId).map((e) => `${hex(e.key)} ${comment(e.ruleId)}`);
+  const out: string[] = [];
+  for (let i = 0; i < gone.length; i += CHUNK) {
+    out.push(`delete element ${T} ${SET_RULE_COUNTS} { ${gone.slice(i, i + CHUNK).join(", ")} }`);
+  }
+  for (let i = 0; i < fresh.length; i += CHUNK) {
+    out.push(`add element ${T} ${SET_RULE_COUNTS} { ${fresh.slice(i, i + CHUNK).join(", ")} }`);
+  }
+  return out;
 }
 
 const CHUNK = 2000;
@@ -778,12 +813,21 @@ function emit(
     comment: "fingerprint of the loaded ruleset",
     elements: [],
   };
-  const maps = [...b.maps, applied];
-  // a counter that already exists keeps its values: `add` never resets it, nor does `flush table`
-  const counters = b.ruleCounters
-    ? [...new Set(b.plan.entries.map((e) => ruleCounter(e.entry.ruleId))), ...[...b.slots.keys()].map(trafficCounter)]
-    : [];
-  for (const c of counters) out.push(`add counter ${T} ${c}`);
+  const ruleCounts = ruleCountElements(b.slots);
+  const counted: NamedMap[] =
+    ruleCounts.length === 0
+      ? []
+      : [
+          {
+            name: SET_RULE_COUNTS,
+            kind: "set",
+            declaration: "type mark; counter;",
+            comment: "rule slot in the connection mark: the counters of the rules",
+            elements: [],
+            keep: true,
+          },
+        ];
+  const maps = [...b.maps, applied, ...counted];
   const before = new Set([...(existing?.maps ?? []), ...(existing?.sets ?? [])]);
   for (const m of maps) {
     out.push(decl(m));
@@ -800,16 +844,18 @@ function emit(
   for (const m of existing?.maps ?? []) if (!mapNames.has(m)) out.push(`delete map ${T} ${m}`);
   for (const s of existing?.sets ?? []) if (!setNames.has(s)) out.push(`delete set ${T} ${s}`);
   for (const c of existing?.chains ?? []) if (!chainNames.has(c)) out.push(`delete chain ${T} ${c}`);
-  // a rule that is gone (deleted, disabled) takes its counter with it
-  const counterNames = new Set(counters);
-  for (const c of existing?.counters ?? []) {
-    if (counterOwner(c) !== null && !counterNames.has(c)) out.push(`delete counter ${T} ${c}`);
-  }
+  // the named counters an agent from before the counter set kept per rule
+  for (const c of existing?.counters ?? []) if (isLegacyRuleCounter(c)) out.push(`delete counter ${T} ${c}`);
 
   for (const m of b.maps) {
     for (let i = 0; i < m.elements.length; i += CHUNK) {
       out.push(`add element ${T} ${m.name} { ${m.elements.slice(i, i + CHUNK).join(", ")} }`);
     }
+  }
+  if (counted.length > 0) {
+    // a set created by this load has no elements yet, whatever the listing said
+    const have = before.has(SET_RULE_COUNTS) ? existing?.ruleCounts : [];
+    out.push(...ruleCountStatements(ruleCounts, have));
   }
   out.push(`table ${T} {`);
   for (const c of b.chains) {
@@ -850,7 +896,7 @@ function emit(
     chains: [...chainNames],
     maps: [...mapNames],
     sets: [...setNames],
-    counters,
+    ruleCounts,
   };
 }
 
@@ -947,11 +993,11 @@ export function renderNft(
   /** false only to measure what the rules' counters cost (bench/counters.ts) */
   options: { ruleCounters?: boolean } = {},
 ): RenderedRuleset {
-  const { text, fp, chains, maps, sets, counters } = emit(
+  const { text, fp, chains, maps, sets, ruleCounts } = emit(
     build(spec, failover, vsDown, options.ruleCounters ?? true),
     existing,
   );
-  return { text, fingerprint: fp, chains, maps, sets, counters };
+  return { text, fingerprint: fp, chains, maps, sets, ruleCounts };
 }
 
 export function renderRuleset(spec: GatewaySpec, failover: FailoverState, existing?: ExistingObjects): string {

@@ -42,10 +42,16 @@ export const MAX_RULE_SLOTS = 0x7fff;
  * A rule's slot, from its creation number in the cluster (Rule.seq, never reused): the same on
  * every gateway, so a connection a pair member synced keeps counting for its rule, and the same
  * across reloads, so an open connection never starts counting for another rule. Two rules whose
- * numbers are 32767 apart share a slot: the later one is not traffic-counted (render/nft.ts).
+ * numbers are 32767 apart share a slot: the later one is not counted (render/nft.ts).
  */
 export const ruleSlotOf = (seq: number) => RULE_SLOT_BASE + (seq % MAX_RULE_SLOTS);
 export const ruleSlotMark = (slot: number) => ((slot << MARK_ACTION_SHIFT) & MARK_RULE_SLOT_MASK) >>> 0;
+/**
+ * The rules' counters are elements of one set keyed by the slot (render/nft.ts, "rule_counts"):
+ * the slot's mark itself for a rule's traffic, the same with this bit for its new connections.
+ * The bit is below the slot bits and is only ever part of a set key, never written to a mark.
+ */
+export const RULE_COUNT_CONNECTIONS = 0x1;
 export const MARK_VS_FULLNAT = 0x10000000;
 export const MARK_VS_DR = 0xff;
 export const MARK_VS_DR_MASK = (MARK_ACTION_MASK | MARK_REROUTE | MARK_ISP_MASK) >>> 0;

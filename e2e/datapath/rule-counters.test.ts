@@ -169,4 +169,41 @@ describe("rule counters on real traffic", () => {
     expect(Object.keys(c).sort()).toEqual(["count-a", "lan"]);
     expect(c["count-a"]).toBe(48);
   });
+
+  it("a drop rule counts the connections it drops", async () => {
+    const dropping = labSpec(
+      lab,
+      [
+        entry(`100.64.${NET_A}.0/24`, "drop", { ruleId: "drop-udp", protocol: "udp" }),
+        entry("100.64.0.0/16", { snat: "pa", algorithm: "sh" }, { ruleId: "lan" }),
+      ],
+      { revision: 6 },
+    );
+    await applyOk(lab, dropping);
+    const attempts = await connect(lab, lab.clients[0]?.ns as string, {
+      proto: "udp",
+      dst: lab.servers[0] as string,
+      port: UDP,
+      count: 5,
+      sources: sourcesA,
+      sport: 45000,
+      timeoutMs: 500,
+    });
+    expect(attempts.filter((x) => x.ok)).toHaveLength(0);
+    expect((await counts())["drop-udp"]).toBe(5);
+  });
+
+  it("the first load deletes the named counters an older agent kept per rule", async () => {
+    // what a gateway upgraded from an agent before the counter set has: named counters, no set
+    const gw = lab.ns.gateway;
+    await lab.must(gw, ["nft", "flush", "table", "inet", "gatehouse"]);
+    await lab.must(gw, ["nft", "delete", "set", "inet", "gatehouse", "rule_counts"]);
+    for (const name of ["rule_count-a", "traffic_count-a", "rule_lan"]) {
+      await lab.must(gw, ["nft", "add", "counter", "inet", "gatehouse", name]);
+    }
+    await applyOk(lab, spec(7));
+    const left = await lab.must(gw, ["nft", "list", "counters", "table", "inet", "gatehouse"]);
+    expect(left).not.toMatch(/counter (rule|traffic)_/);
+    expect(Object.keys(await counts()).sort()).toEqual(["count-a", "count-b", "lan"]);
+  });
 });
