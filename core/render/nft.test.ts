@@ -84,6 +84,15 @@ describe("renderRuleset golden files", () => {
     const unknown = renderRuleset(officeSpec(), noFailover, { chains: [], maps: [], sets: ["rule_counts"] });
     expect(unknown).not.toContain("delete element inet gatehouse rule_counts");
     for (const e of want) expect(unknown).toContain(`${hex(e.key)} comment "${e.ruleId}"`);
+    // a load over the one before (a failover's quick load) touches no element
+    const first = renderNft(officeSpec(), noFailover);
+    const again = renderRuleset(officeSpec(), new Map([["a", "b"]]), {
+      chains: first.chains,
+      maps: first.maps,
+      sets: first.sets,
+      ruleCounts: first.ruleCounts,
+    });
+    expect(again).not.toMatch(/^(add|delete) element inet gatehouse rule_counts/m);
     // the named counters of an agent from before the set go, and only those
     const legacy = renderRuleset(officeSpec(), noFailover, {
       chains: [],
