@@ -8,11 +8,13 @@ const TIMEOUT_MS = 10_000;
  * One `nft list set` of the rules' counter set: every rule's counters in one call, parsed as it
  * streams (rule-counters.ts). nft fetches only the set for it, not the table's rules: with 10000
  * rules (20000 elements) one read takes ~0.1 s of CPU; the reading loop spaces reads by its
- * duration (readIntervalMs). A policy with no counted rule has no set: an empty reading.
+ * duration (readIntervalMs). A policy with no counted rule has no set: an empty reading, marked
+ * `noSet` (the set comes only with another load, so reading again before one is wasted).
  */
 export async function readRuleCounters(spawner: ProcessSpawner): Promise<{
   counters: Map<string, RuleReading>;
   durationMs: number;
+  noSet: boolean;
 }> {
   const started = performance.now();
   const parser = new RuleCounterParser();
@@ -35,13 +37,13 @@ export async function readRuleCounters(spawner: ProcessSpawner): Promise<{
   if (timedOut) throw new Error(`${what}: timed out after ${TIMEOUT_MS} ms`);
   if (exit.code !== 0) {
     if (exit.code === 1 && /No such file or directory/.test(stderr) && (await tableExists(spawner))) {
-      return { counters: new Map(), durationMs: performance.now() - started };
+      return { counters: new Map(), durationMs: performance.now() - started, noSet: true };
     }
     throw new Error(
       `${what}: ${exit.error ?? `exit ${exit.code ?? exit.signal}`}${stderr.trim() ? `: ${stderr.trim()}` : ""}`,
     );
   }
-  return { counters: parser.end(), durationMs: performance.now() - started };
+  return { counters: parser.end(), durationMs: performance.now() - started, noSet: false };
 }
 
 /** Whether the policy table is there (the set is missing when no rule is counted). */

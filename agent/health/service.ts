@@ -257,7 +257,11 @@ export class HealthService {
     });
   }
 
+  /** counts specMoved calls: a loop that read before a wait can tell that a spec moved meanwhile */
+  private specMoves = 0;
+
   private specMoved(): void {
+    this.specMoves++;
     for (const done of this.specWaiters.splice(0)) done();
   }
 
@@ -478,10 +482,17 @@ export class HealthService {
       }
       try {
         const at = new Date().toISOString();
+        const moves = this.specMoves;
         const read = await readRuleCounters(this.deps.spawner);
         tally.observe(read.counters, at);
         wait = readIntervalMs(every, read.durationMs);
         warned = false;
+        if (read.noSet) {
+          // no rule is counted under this spec: nothing to read until another one loads (unless
+          // one loaded while this read ran)
+          if (this.specMoves === moves) await this.nextSpec(signal);
+          continue;
+        }
       } catch (e) {
         if (!warned)
           this.deps.log.warn({ err: e instanceof Error ? e.message : String(e) }, "cannot read the rule counters");

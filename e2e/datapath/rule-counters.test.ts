@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FailoverState } from "../../core/spec/decide";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { readRuleCounters } from "../../agent/health/rule-counter-reader";
-import { execSpawner } from "../../agent/health/spawner";
+import { execSpawner, type ProcessSpawner } from "../../agent/health/spawner";
 import { RuleCounterTally } from "../../agent/health/rule-counters";
+import { startHealthService, waitFor } from "../../testkit/lab/health-service";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { connect, type Listener, startListener } from "../../testkit/lab/traffic";
 import { applyOk, entry, labSpec, poolOf, requireRoot } from "../../testkit/datapath";
@@ -205,5 +206,34 @@ describe("rule counters on real traffic", () => {
     const left = await lab.must(gw, ["nft", "list", "counters", "table", "inet", "gatehouse"]);
     expect(left).not.toMatch(/counter (rule|traffic)_/);
     expect(Object.keys(await counts()).sort()).toEqual(["count-a", "count-b", "lan"]);
+  });
+
+  it("the agent reads no counters while no rule is counted, and reads them from the load that counts one", async () => {
+    const inner = gatewaySpawner();
+    let reads = 0;
+    const spawner: ProcessSpawner = {
+      spawn: (args, handlers) => {
+        if (args.join(" ") === "nft list set inet gatehouse rule_counts") reads++;
+        return inner.spawn(args, handlers);
+      },
+    };
+    const tally = new RuleCounterTally();
+    const { health, stop } = startHealthService(lab, { spawner, ruleCounters: tally, ruleCounterIntervalMs: 100 });
+    try {
+      expect((await health.apply(labSpec(lab, [], { revision: 20 }))).error).toBe("");
+      await new Promise((r) => setTimeout(r, 1500));
+      // one read found no set; then the loop waits for another spec, not for its read interval
+      // (stretched to 500 times a read's duration: seconds here)
+      expect(reads).toBe(1);
+      expect(tally.latest()).toEqual([]);
+      const before = reads;
+      expect((await health.apply(spec(21))).error).toBe("");
+      // read at once from the load on
+      const counted = await waitFor(() => tally.latest().some((r) => r.ruleId === "count-a"), 3_000);
+      expect(counted).toBe(true);
+      expect(reads).toBeGreaterThan(before);
+    } finally {
+      await stop();
+    }
   });
 });

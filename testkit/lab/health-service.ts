@@ -10,12 +10,17 @@ import type { Lab } from "./lab";
  */
 export function startHealthService(
   lab: Lab,
-  opts: Pick<HealthServiceDeps, "uplinkPollMs" | "setIpRules" | "onInterfacesChanged"> = {},
+  opts: Partial<
+    Pick<
+      HealthServiceDeps,
+      "uplinkPollMs" | "setIpRules" | "onInterfacesChanged" | "spawner" | "ruleCounters" | "ruleCounterIntervalMs"
+    >
+  > = {},
 ): { health: HealthService; stop: () => Promise<void> } {
   const prefix = ["ip", "netns", "exec", lab.ns.gateway];
   const health = new HealthService({
     runner: lab.runner(lab.ns.gateway),
-    spawner: execSpawner({ prefix }),
+    spawner: opts.spawner ?? execSpawner({ prefix }),
     log: createLogger(process.env.LAB_AGENT_LOG === "1" ? "info" : "error"),
     agentVersion: "lab",
     // no console: every event counts as recorded
