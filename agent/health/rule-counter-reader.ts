@@ -7,7 +7,7 @@ const TIMEOUT_MS = 10_000;
 /**
  * One `nft list set` of the rules' counter set: every rule's counters in one call, parsed as it
  * streams (rule-counters.ts). nft fetches only the set for it, not the table's rules: with 10000
- * rules (20000 elements) one read takes ~0.1 s of CPU; the reading loop spaces reads by its
+ * rules (20000 elements) one read takes 0.1-0.3 s of CPU; the reading loop spaces reads by its
  * duration (readIntervalMs). A policy with no counted rule has no set: an empty reading, marked
  * `noSet` (the set comes only with another load, so reading again before one is wasted).
  */

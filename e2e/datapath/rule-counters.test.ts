@@ -226,12 +226,11 @@ describe("rule counters on real traffic", () => {
       // (stretched to 500 times a read's duration: seconds here)
       expect(reads).toBe(1);
       expect(tally.latest()).toEqual([]);
-      const before = reads;
       expect((await health.apply(spec(21))).error).toBe("");
       // read at once from the load on
       const counted = await waitFor(() => tally.latest().some((r) => r.ruleId === "count-a"), 3_000);
       expect(counted).toBe(true);
-      expect(reads).toBeGreaterThan(before);
+      expect(reads).toBeGreaterThan(1);
     } finally {
       await stop();
     }
