@@ -59,6 +59,34 @@ const REQUEST_TIMEOUT_MS = 15_000;
 /** the console answers a long poll after LONG_POLL_SECONDS: wait a little longer than that */
 const LONG_POLL_GRACE_MS = 10_000;
 
+/**
+ * A call's abort signal: aborted when the caller's signal aborts or after `ms`. Released when the
+ * call ends, so that nothing of it fires later: a health report goes out every second, and
+ * AbortSignal.timeout's timer would still fire (and build its TimeoutError) long after each one.
+ */
+export function callDeadline(
+  ms: number,
+  outer?: AbortSignal,
+): { signal: AbortSignal; timedOut: () => boolean; release: () => void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${ms} ms`, "TimeoutError"));
+  }, ms);
+  const follow = () => controller.abort(outer?.reason);
+  if (outer?.aborted) follow();
+  else outer?.addEventListener("abort", follow, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    release: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", follow);
+    },
+  };
+}
+
 export type DesiredResult = { kind: "spec"; spec: unknown } | { kind: "unchanged" };
 
 export class ConsoleClient {
@@ -73,8 +101,8 @@ export class ConsoleClient {
     init: { method: "GET" | "POST"; body?: unknown; timeoutMs: number; signal?: AbortSignal },
   ): Promise<HttpAnswer> {
     const { consoleUrl, token } = this.opts.target();
-    const timeout = AbortSignal.timeout(init.timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const deadline = callDeadline(init.timeoutMs, init.signal);
+    const signal = deadline.signal;
     let res: HttpAnswer;
     try {
       res = await this.request(`${consoleUrl}${AGENT_API_PREFIX}/${path}`, {
@@ -89,8 +117,10 @@ export class ConsoleClient {
       });
     } catch (e) {
       if (init.signal?.aborted) throw e;
-      const reason = timeout.aborted ? `no answer within ${init.timeoutMs} ms` : describeCallError(e);
+      const reason = deadline.timedOut() ? `no answer within ${init.timeoutMs} ms` : describeCallError(e);
       throw new ConsoleError("unreachable", `cannot reach the console at ${consoleUrl}: ${reason}`);
+    } finally {
+      deadline.release();
     }
     if (res.status >= 200 && res.status < 300) return res;
     let message = res.body.slice(0, 500) || res.statusText;

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { ConsoleError } from "../client/console";
 import type { Logger } from "../log";
 import {
@@ -27,8 +26,6 @@ export interface ReporterDeps {
 }
 
 type Event = HealthReport["events"][number];
-
-const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => {});
 
 export class HealthReporter {
   private readonly queue: Event[] = [];
@@ -76,18 +73,17 @@ export class HealthReporter {
       // a console without the health endpoint gets a report only now and then
       const wait = this.unsupported ? 60_000 : every;
       await new Promise<void>((resolve) => {
-        // each wait has its own timer, cancelled when a kick ends the wait early: a stale timer
+        // each wait has its own timer, cleared when a kick ends the wait early: a stale timer
         // firing later must not end (or unhook) a later wait
-        const timer = new AbortController();
         const done = () => {
           if (this.wake === done) this.wake = null;
-          timer.abort();
+          clearTimeout(timer);
           signal.removeEventListener("abort", done);
           resolve();
         };
+        const timer = setTimeout(done, wait);
         this.wake = done;
         signal.addEventListener("abort", done, { once: true });
-        void sleep(wait, AbortSignal.any([signal, timer.signal])).then(done);
       });
     }
   }

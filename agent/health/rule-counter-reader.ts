@@ -22,6 +22,8 @@ export async function readRuleCounters(spawner: ProcessSpawner): Promise<{
   const args = ["nft", "list", "set", ...POLICY_TABLE.split(" "), SET_RULE_COUNTS];
   const proc = spawner.spawn(args, {
     stdout: (chunk) => parser.push(chunk),
+    // nft writes each word of the listing separately: 120000 writes for 20000 elements
+    stdoutViaFile: true,
     stderr: (chunk) => {
       stderr = (stderr + chunk).slice(-2000);
     },

@@ -1,4 +1,10 @@
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { close, closeSync, openSync, read, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { promisify } from "node:util";
 
 /**
  * Long-running commands (the probers) and commands whose output is only counted, next to the
@@ -30,7 +36,58 @@ export interface SpawnHandlers {
   discardStdout?: boolean;
   /** keep a pipe to the command's stdin open for `write` (commands that read requests) */
   stdin?: boolean;
+  /**
+   * Let the command write stdout to an unlinked temporary file and hand it to `stdout` in large
+   * chunks once the command has ended (before `exited` settles), for commands that write a long
+   * output in tiny pieces: nft writes every word of a listing with its own write(2), and reading
+   * those from a pipe wakes the agent for a few words at a time. Falls back to a pipe when no
+   * temporary file can be made.
+   */
+  stdoutViaFile?: boolean;
 }
+
+const FILE_CHUNK_BYTES = 64 * 1024;
+
+/** An unlinked file in the temporary directory, open for reading and writing; null when none can be made. */
+function anonymousFile(): number | null {
+  const path = join(tmpdir(), `gatehouse-out-${randomUUID()}`);
+  let fd: number;
+  try {
+    fd = openSync(path, "wx+", 0o600);
+  } catch {
+    return null;
+  }
+  try {
+    unlinkSync(path);
+    return fd;
+  } catch {
+    closeSync(fd);
+    return null;
+  }
+}
+
+/** Hands the file's content to `deliver` in chunks of whole characters, then closes it. */
+async function deliverFile(fd: number, deliver: ((chunk: string) => void) | undefined): Promise<void> {
+  try {
+    if (deliver === undefined) return;
+    const decoder = new StringDecoder("utf8");
+    const buffer = Buffer.alloc(FILE_CHUNK_BYTES);
+    for (let position = 0; ; ) {
+      const { bytesRead } = await readAt(fd, buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      const text = decoder.write(buffer.subarray(0, bytesRead));
+      if (text !== "") deliver(text);
+    }
+    const rest = decoder.end();
+    if (rest !== "") deliver(rest);
+  } finally {
+    await closeFile(fd);
+  }
+}
+
+const readAt = promisify(read);
+const closeFile = promisify(close);
 
 export interface ProcessSpawner {
   spawn(args: readonly string[], handlers: SpawnHandlers): SpawnedProcess;
@@ -46,10 +103,24 @@ export function execSpawner(options: { prefix?: readonly string[] } = {}): Proce
       }
       // fping in loop mode runs until stopped; if the agent dies without stopping it, its next
       // write to the closed pipe ends it (SIGPIPE), so it never outlives the agent for long
-      const child = spawn(file, rest, {
-        stdio: [handlers.stdin ? "pipe" : "ignore", handlers.discardStdout ? "ignore" : "pipe", "pipe"],
-        env: { ...process.env, LC_ALL: "C" },
-      });
+      let outFile = handlers.stdoutViaFile && !handlers.discardStdout ? anonymousFile() : null;
+      /** the output file, to the one that reads or closes it: null after that */
+      const takeFile = (): number | null => {
+        const fd = outFile;
+        outFile = null;
+        return fd;
+      };
+      let child: ReturnType<typeof spawn>;
+      try {
+        child = spawn(file, rest, {
+          stdio: [handlers.stdin ? "pipe" : "ignore", outFile ?? (handlers.discardStdout ? "ignore" : "pipe"), "pipe"],
+          env: { ...process.env, LC_ALL: "C" },
+        });
+      } catch (e) {
+        const fd = takeFile();
+        if (fd !== null) closeSync(fd);
+        throw e;
+      }
       child.stdout?.setEncoding("utf8");
       child.stderr?.setEncoding("utf8");
       if (handlers.stdout) child.stdout?.on("data", handlers.stdout);
@@ -60,9 +131,26 @@ export function execSpawner(options: { prefix?: readonly string[] } = {}): Proce
         child.once("error", (e) => {
           startError = e.message;
           // a process that never started emits no "close"
-          if (child.pid === undefined) resolve({ code: null, signal: null, error: startError });
+          if (child.pid === undefined) {
+            const fd = takeFile();
+            if (fd !== null) closeSync(fd);
+            resolve({ code: null, signal: null, error: startError });
+          }
         });
-        child.once("close", (code, signal) => resolve({ code, signal, error: startError }));
+        child.once("close", (code, signal) => {
+          const fd = takeFile();
+          if (fd === null) resolve({ code, signal, error: startError });
+          else
+            deliverFile(fd, handlers.stdout).then(
+              () => resolve({ code, signal, error: startError }),
+              (e: unknown) =>
+                resolve({
+                  code,
+                  signal,
+                  error: startError ?? `reading its output: ${e instanceof Error ? e.message : e}`,
+                }),
+            );
+        });
       });
       // a write after the command died must not take the agent down with EPIPE
       child.stdin?.on("error", () => {});
