@@ -1,10 +1,9 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { close, closeSync, openSync, read, unlinkSync } from "node:fs";
+import { closeSync, openSync, readSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { promisify } from "node:util";
 
 /**
  * Long-running commands (the probers) and commands whose output is only counted, next to the
@@ -66,28 +65,30 @@ function anonymousFile(): number | null {
   }
 }
 
-/** Hands the file's content to `deliver` in chunks of whole characters, then closes it. */
+/**
+ * Hands the file's content to `deliver` in chunks of whole characters, then closes it. The reads
+ * are synchronous (a file just written is in the page cache: microseconds each, and no thread pool
+ * for the agent to keep); the loop yields between chunks so that probes and reports go on.
+ */
 async function deliverFile(fd: number, deliver: ((chunk: string) => void) | undefined): Promise<void> {
   try {
     if (deliver === undefined) return;
     const decoder = new StringDecoder("utf8");
-    const buffer = Buffer.alloc(FILE_CHUNK_BYTES);
+    const buffer = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
     for (let position = 0; ; ) {
-      const { bytesRead } = await readAt(fd, buffer, 0, buffer.length, position);
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, position);
       if (bytesRead === 0) break;
       position += bytesRead;
       const text = decoder.write(buffer.subarray(0, bytesRead));
       if (text !== "") deliver(text);
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const rest = decoder.end();
     if (rest !== "") deliver(rest);
   } finally {
-    await closeFile(fd);
+    closeSync(fd);
   }
 }
-
-const readAt = promisify(read);
-const closeFile = promisify(close);
 
 export interface ProcessSpawner {
   spawn(args: readonly string[], handlers: SpawnHandlers): SpawnedProcess;
