@@ -3,6 +3,7 @@ import { logger } from "../../log";
 import { onAgentReport } from "../cluster-changes/agent-reports";
 import { deliverDue } from "./deliver";
 import { evaluateAlerts } from "./evaluate";
+import { pruneIncidents } from "./history";
 
 /**
  * Runs alerting in the console process: every cluster is re-decided every few seconds (a gateway
@@ -13,6 +14,8 @@ import { evaluateAlerts } from "./evaluate";
 
 export const SWEEP_MS = 5_000;
 const KICK_DELAY_MS = 200;
+/** old resolved incidents are pruned with the first sweep and then about once an hour */
+const PRUNE_EVERY_MS = 3_600_000;
 
 export interface AlertScheduler {
   /** waits for the passes queued so far */
@@ -48,11 +51,17 @@ export function startAlertScheduler(db: Db, opts: SchedulerOptions = {}): AlertS
     return chain;
   };
 
+  let prunedAt = Number.NEGATIVE_INFINITY;
   const sweep = () =>
     run("sweep", async () => {
       const clusters = await db.cluster.findMany({ select: { id: true } });
       for (const c of clusters) await evaluateAlerts(db, c.id, new Date(), startedAt);
       await deliverDue(db);
+      if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+        prunedAt = Date.now();
+        const pruned = await pruneIncidents(db, new Date());
+        if (pruned > 0) logger.info({ pruned }, "pruned old resolved alert incidents");
+      }
     });
 
   const unsubscribe = onAgentReport((clusterId) => {
