@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../../testkit/server/databases";
 import { type DraftTestStore, draftTestStore, makeTestCluster } from "../../../testkit/server/test-cluster";
 import { INCIDENT_KEEP_MS, listIncidents, pruneIncidents } from "./history";
+import { startAlertScheduler } from "./scheduler";
 
 const DAY = 86_400_000;
 
@@ -58,5 +59,20 @@ describe.each(PROVIDERS)("alert incident retention on %s", (provider) => {
     expect(await t.db.alertDelivery.count({ where: { channelId } })).toBe(7);
     // nothing more to prune: a second pass deletes nothing
     expect(await pruneIncidents(t.db, now)).toBe(0);
+  });
+
+  it("is done by the console's alert sweep from its first pass", async () => {
+    await t.db.alertIncident.deleteMany({ where: { clusterId } });
+    const resolvedAt = new Date(Date.now() - INCIDENT_KEEP_MS - DAY);
+    await t.db.alertIncident.create({
+      data: { clusterId, key: "gone", kind: "isp-down", severity: "critical", subject: "gone", detail: "", resolvedAt },
+    });
+    const scheduler = startAlertScheduler(t.db, { sweepMs: 600_000, listeningSince: new Date(0) });
+    try {
+      await scheduler.settle();
+    } finally {
+      scheduler.stop();
+    }
+    expect(await t.db.alertIncident.count({ where: { clusterId, key: "gone" } })).toBe(0);
   });
 });
