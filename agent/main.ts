@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { parseCommand, USAGE, UsageError } from "./cli/args";
 import { EXIT, runCommand } from "./cli/commands";
 
@@ -16,6 +17,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // only `run` has a loop to end; the other commands keep the default (exit at once)
   const stop = new AbortController();
+  // every loop of `run` (probing, reporting, counters, pool usage, HA, ...) waits on this signal
+  // at once: more than Node's default of 10 listeners, and no leak
+  setMaxListeners(64, stop.signal);
   if (cmd.name === "run") {
     process.once("SIGTERM", () => stop.abort());
     process.once("SIGINT", () => stop.abort());

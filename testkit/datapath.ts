@@ -5,6 +5,7 @@ import type { Policy } from "../core/policy/model";
 import { entry, gatewaySpec, isp, pool } from "./spec-fixtures";
 import type { FailoverState, Packet } from "../core/spec/decide";
 import type { GatewaySpec, SpecEntry } from "../core/spec/schema";
+import type { RuleCountElement } from "../core/render/nft";
 import type { Lab } from "./lab/lab";
 
 export { entry };
@@ -41,11 +42,28 @@ export function labSpec(
   });
 }
 
+/** what the last applyOk in each lab loaded: which rule each key of the rules' counter set counts */
+const loadedRuleCounts = new WeakMap<Lab, readonly RuleCountElement[]>();
+
+/**
+ * Applies a spec to the lab's gateway as the agent does, keeping (as the agent's Datapath does)
+ * which rule each counter key stood for, so that the next load keeps the counters that stay.
+ */
 export async function applyOk(lab: Lab, spec: GatewaySpec, failover: FailoverState = new Map()): Promise<ApplyResult> {
-  const r = await applySpec(spec, failover, { runner: lab.runner(lab.ns.gateway) });
+  const r = await applySpec(spec, failover, {
+    runner: lab.runner(lab.ns.gateway),
+    ruleCounts: loadedRuleCounts.get(lab),
+  });
   expect(r.error).toBeNull();
   expect(r.ok).toBe(true);
+  if (r.objects?.ruleCounts !== undefined) loadedRuleCounts.set(lab, r.objects.ruleCounts);
   return r;
+}
+
+/** Which rule each key of the rules' counter set counts under the last applyOk's ruleset, and every rule counted. */
+export function loadedRuleCounterKeys(lab: Lab): { keys: Map<number, string>; rules: string[] } {
+  const keys = new Map((loadedRuleCounts.get(lab) ?? []).map((e) => [e.key, e.ruleId]));
+  return { keys, rules: [...new Set(keys.values())] };
 }
 
 /** The pool an address belongs to, by name, for readable assertions. */

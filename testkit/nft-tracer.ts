@@ -9,6 +9,7 @@ import {
   routeTableOf,
 } from "../core/spec/marks";
 import { ipv4ToNumber } from "../core/render/intervals";
+import type { RuleCountElement } from "../core/render/nft";
 
 /**
  * A packet tracer over the text renderNft produces: it parses the file and runs a connection's
@@ -246,6 +247,8 @@ interface State {
   dynamic: Map<string, Set<string>>;
   /** the rules whose connection counter the connection's first packets moved, in order (over every attempt) */
   counted: string[];
+  /** which rule each key of the rules' counter set counts (RenderedRuleset.ruleCounts); absent: counted holds the keys */
+  ruleKeys?: ReadonlyMap<number, string>;
 }
 
 const tupleKey = (p: TracePacket, five: boolean) =>
@@ -302,16 +305,18 @@ class Tracer {
     const statements: Array<[RegExp, (m: RegExpExecArray) => Step]> = [
       [/^ct status confirmed\b/, () => (this.st.confirmed ? NEXT : null)],
       [/^ct status ! confirmed\b/, () => (this.st.confirmed ? null : NEXT)],
-      // a lookup in a counter-flagged set moves the counter of the element it finds
+      [/^ct mark & (0x[0-9a-f]+) != 0\b/, (m) => ((this.st.ctMark & num(m[1] as string)) !== 0 ? NEXT : null)],
+      // an update of the rules' counter set moves the counter of its key (adding it when it is not there)
       [
-        /^ct mark & (0x[0-9a-f]+)(?: \| (0x[0-9a-f]+))? @(\S+)/,
+        /^update @(\S+) \{ ct mark & (0x[0-9a-f]+)(?: \| (0x[0-9a-f]+))? \}/,
         (m) => {
-          const key = ((this.st.ctMark & num(m[1] as string)) | num(m[2] ?? "0")) >>> 0;
-          const hit = this.elements(m[3] as string).find((e) => num(e.split(" ")[0] as string) === key);
-          if (hit === undefined) return null;
-          const rule = / comment "([^"]*)"$/.exec(hit);
-          if (rule === null) throw new Error(`trace: counter element without its rule: ${hit}`);
-          if ((key & RULE_COUNT_CONNECTIONS) !== 0) this.st.counted.push(rule[1] as string);
+          this.dynamicSet(m[1] as string);
+          const key = ((this.st.ctMark & num(m[2] as string)) | num(m[3] ?? "0")) >>> 0;
+          if ((key & RULE_COUNT_CONNECTIONS) === 0) return NEXT;
+          const keys = this.st.ruleKeys;
+          const rule = keys === undefined ? `0x${key.toString(16).padStart(8, "0")}` : keys.get(key);
+          if (rule === undefined) throw new Error(`trace: counter key 0x${key.toString(16)} of no rule`);
+          this.st.counted.push(rule);
           return NEXT;
         },
       ],
@@ -590,8 +595,15 @@ function runGuard(rs: Ruleset, st: State, oif: string | null, snat: boolean): bo
 export function traceRuleset(
   text: string,
   packet: TracePacket,
-  routing: { interfaceOfTable: (table: number) => string | null; nextHopOfTable?: (table: number) => string | null },
+  routing: {
+    interfaceOfTable: (table: number) => string | null;
+    nextHopOfTable?: (table: number) => string | null;
+    /** which rule each key of the rules' counter set counts (RenderedRuleset.ruleCounts) */
+    ruleCounts?: readonly RuleCountElement[];
+  },
 ): TraceResult {
+  const ruleKeys =
+    routing.ruleCounts === undefined ? undefined : new Map(routing.ruleCounts.map((e) => [e.key, e.ruleId]));
   const rs = parseRuleset(text);
   const dynamic = new Map<string, Set<string>>();
   const counted: string[] = [];
@@ -606,6 +618,7 @@ export function traceRuleset(
       nexthop: null,
       dynamic,
       counted,
+      ruleKeys,
     };
     const tracer = new Tracer(rs, st);
     const pre = tracer.run("prerouting");

@@ -1,4 +1,4 @@
-import { type ExistingObjects, renderNft } from "../../core/render/nft";
+import { type ExistingObjects, type RuleCountElement, renderNft } from "../../core/render/nft";
 import { RenderError } from "../../core/render/plan";
 import { renderRoutes } from "../../core/render/routes";
 import type { FailoverState } from "../../core/spec/decide";
@@ -50,6 +50,11 @@ export interface ApplyDeps {
   tmpDir?: string;
   /** real servers the health checker has taken out (core/render/vs-schedule.ts realServerKey) */
   virtualServicesDown?: ReadonlySet<string>;
+  /**
+   * which rule each counter key stood for in the ruleset this process loaded last (the kernel's
+   * counter set does not say); absent: not known, and the load empties the counter set
+   */
+  ruleCounts?: readonly RuleCountElement[];
 }
 
 function since(t: number): number {
@@ -98,6 +103,8 @@ export async function applySpec(input: unknown, failover: FailoverState, deps: A
   let existing: Awaited<ReturnType<typeof listOwnedObjects>>;
   try {
     existing = await listOwnedObjects(deps.runner);
+    if (existing !== undefined && deps.ruleCounts !== undefined)
+      existing = { ...existing, ruleCounts: deps.ruleCounts };
   } catch (e) {
     return fail("list", e instanceof Error ? e.message : String(e));
   }

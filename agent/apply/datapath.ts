@@ -1,4 +1,4 @@
-import { type ExistingObjects, renderNft } from "../../core/render/nft";
+import { type ExistingObjects, type RuleCountElement, renderNft } from "../../core/render/nft";
 import { RenderError } from "../../core/render/plan";
 import type { FailoverState } from "../../core/spec/decide";
 import type { GatewaySpec } from "../../core/spec/schema";
@@ -45,8 +45,16 @@ export interface DatapathDeps {
   shell?: NftShell;
 }
 
+/** The keys of the rules' counter set under one loaded ruleset (Datapath.ruleCounterKeys). */
+export interface RuleCounterKeys {
+  readonly from: readonly RuleCountElement[];
+  readonly keys: ReadonlyMap<number, string>;
+  readonly rules: readonly string[];
+}
+
 export class Datapath {
   private loaded: ExistingObjects | undefined;
+  private keys: RuleCounterKeys | null = null;
   /** real servers the health checker took out: every load keeps them out */
   private vsDown: ReadonlySet<string> = new Set();
   private readonly fullApply: (spec: GatewaySpec, failover: FailoverState) => Promise<ApplyResult>;
@@ -55,7 +63,12 @@ export class Datapath {
     this.fullApply =
       deps.apply ??
       ((spec, failover) =>
-        applySpec(spec, failover, { runner: deps.runner, tmpDir: deps.tmpDir, virtualServicesDown: this.vsDown }));
+        applySpec(spec, failover, {
+          runner: deps.runner,
+          tmpDir: deps.tmpDir,
+          virtualServicesDown: this.vsDown,
+          ruleCounts: this.loaded?.ruleCounts,
+        }));
   }
 
   /** Check, add routing, load once, prune (apply-spec.ts); remembers what was loaded. */
@@ -84,6 +97,20 @@ export class Datapath {
       };
     }
     return { ok: true, loaded: true, full: null, error: null, ms: performance.now() - started };
+  }
+
+  /**
+   * Which rule each key of the rules' counter set counts under the ruleset this process loaded
+   * last, and every rule it counts; null before the first load.
+   */
+  ruleCounterKeys(): RuleCounterKeys | null {
+    const elements = this.loaded?.ruleCounts;
+    if (elements === undefined) return null;
+    if (this.keys?.from !== elements) {
+      const keys = new Map(elements.map((e) => [e.key, e.ruleId]));
+      this.keys = { from: elements, keys, rules: [...new Set(keys.values())] };
+    }
+    return this.keys;
   }
 
   /** Whether the quick path is open: something was loaded and its objects are known. */

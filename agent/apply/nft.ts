@@ -1,10 +1,9 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SET_RULE_COUNTS } from "../../core/render/names";
-import type { ExistingObjects, RenderedRuleset, RuleCountElement } from "../../core/render/nft";
+import { SET_RULE_COUNTS_LEGACY, SET_RULE_HITS } from "../../core/render/names";
+import type { ExistingObjects, RenderedRuleset } from "../../core/render/nft";
 import { NFT_TABLE } from "../../core/spec/marks";
-import { RuleCounterParser } from "../health/rule-counters";
 import { type CommandRunner, describeFailure, ok } from "./runner";
 
 /**
@@ -47,27 +46,13 @@ export async function listOwnedObjects(runner: CommandRunner): Promise<ExistingO
     chains: parseList(chains.stdout, "chain"),
     sets: setNames,
     maps: parseList(maps.stdout, "map"),
-    // the named counters per rule of an agent from before the counter set: listed (which makes
-    // nft fetch every rule) only while the set is not there yet
-    ...(setNames.includes(SET_RULE_COUNTS) ? await listRuleCounts(runner) : await listOwnedCounters(runner)),
+    // the named counters per rule of an agent from before the counter sets: listed (which makes
+    // nft fetch every rule) only while neither set is there yet. What the rules' counter keys stood
+    // for is not listed: the agent keeps it from its own loads (ExistingObjects.ruleCounts).
+    ...(setNames.includes(SET_RULE_HITS) || setNames.includes(SET_RULE_COUNTS_LEGACY)
+      ? {}
+      : await listOwnedCounters(runner)),
   };
-}
-
-/**
- * The elements of the rules' counter set, so the next load deletes those of rules that are gone
- * and adds only new ones. Not knowing them, the load adds every element and deletes none.
- */
-async function listRuleCounts(runner: CommandRunner): Promise<{ ruleCounts?: RuleCountElement[] }> {
-  try {
-    const r = await runner.run(["nft", "list", "set", FAMILY, NFT_TABLE, SET_RULE_COUNTS]);
-    if (!ok(r)) return {};
-    const parser = new RuleCounterParser({ keepElements: true });
-    parser.push(r.stdout);
-    parser.end();
-    return { ruleCounts: parser.elements() };
-  } catch {
-    return {};
-  }
 }
 
 /**

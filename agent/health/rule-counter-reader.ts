@@ -1,25 +1,30 @@
-import { POLICY_TABLE, SET_RULE_COUNTS } from "../../core/render/names";
+import { MAX_RULE_COUNTER_READ_MS } from "../../core/protocol/agent-api";
+import { POLICY_TABLE, SET_RULE_HITS } from "../../core/render/names";
 import { RuleCounterParser, type RuleReading } from "./rule-counters";
 import type { ProcessSpawner } from "./spawner";
 
 const TIMEOUT_MS = 10_000;
 
 /**
- * One `nft list set` of the rules' counter set: every rule's counters in one call, parsed as it
- * streams (rule-counters.ts). nft fetches only the set for it, not the table's rules: with 10000
- * rules (20000 elements) one read takes 0.1-0.3 s of CPU; the reading loop spaces reads by its
- * duration (readIntervalMs). A policy with no counted rule has no set: an empty reading, marked
- * `noSet` (the set comes only with another load, so reading again before one is wasted).
+ * One `nft list set` of the rules' counter set: the counters of every rule that moved lately in
+ * one call, parsed as it streams (rule-counters.ts), each key's rule taken from `rules` (the
+ * loaded ruleset's). nft fetches only the set for it, not the table's rules: a set of 20000
+ * elements (10000 busy rules) takes 0.1-0.3 s of CPU to list; the reading loop spaces reads by
+ * their duration (readIntervalMs). A policy with no counted rule has no set: an empty reading,
+ * marked `noSet` (the set comes only with another load, so reading again before one is wasted).
  */
-export async function readRuleCounters(spawner: ProcessSpawner): Promise<{
+export async function readRuleCounters(
+  spawner: ProcessSpawner,
+  rules: ReadonlyMap<number, string>,
+): Promise<{
   counters: Map<string, RuleReading>;
   durationMs: number;
   noSet: boolean;
 }> {
   const started = performance.now();
-  const parser = new RuleCounterParser();
+  const parser = new RuleCounterParser(rules);
   let stderr = "";
-  const args = ["nft", "list", "set", ...POLICY_TABLE.split(" "), SET_RULE_COUNTS];
+  const args = ["nft", "list", "set", ...POLICY_TABLE.split(" "), SET_RULE_HITS];
   const proc = spawner.spawn(args, {
     stdout: (chunk) => parser.push(chunk),
     // nft writes each word of the listing separately: 120000 writes for 20000 elements
@@ -59,15 +64,15 @@ async function tableExists(spawner: ProcessSpawner): Promise<boolean> {
   return (await proc.exited).code === 0 && out.split("\n").some((l) => l.trim() === `table ${POLICY_TABLE}`);
 }
 
-/** However slow a read, the counters are read at least this often. */
-export const MAX_READ_INTERVAL_MS = 60_000;
-
 /**
  * The pause before the next read: the configured interval, stretched so that reading takes at
  * most 0.2% of the time (a read that took 100 ms waits 50 s), which bounds the agent's idle CPU
- * whatever the number of rules, up to a minute. The read's wall time stands for its CPU time:
+ * whatever the number of busy rules, up to a minute (MAX_RULE_COUNTER_READ_MS). The read's wall time stands for its CPU time:
  * on a busy gateway that overestimates it, which only makes reads rarer.
  */
 export function readIntervalMs(configuredMs: number, lastReadMs: number): number {
-  return Math.min(Math.max(configuredMs, Math.ceil(lastReadMs * 500)), Math.max(configuredMs, MAX_READ_INTERVAL_MS));
+  return Math.min(
+    Math.max(configuredMs, Math.ceil(lastReadMs * 500)),
+    Math.max(configuredMs, MAX_RULE_COUNTER_READ_MS),
+  );
 }

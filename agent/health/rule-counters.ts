@@ -1,5 +1,4 @@
 import type { RuleCounterDelta } from "../../core/protocol/agent-api";
-import type { RuleCountElement } from "../../core/render/nft";
 import { POLICY_TABLE } from "../../core/render/names";
 import { RULE_COUNT_CONNECTIONS } from "../../core/spec/marks";
 import { LineSplitter } from "./fping";
@@ -11,11 +10,13 @@ import { LineSplitter } from "./fping";
  *
  * - The first reading after the agent starts is only a baseline: what the kernel counted before
  *   belongs to the previous agent process, which reported it (or lost it: never twice).
- * - A counter that is lower than at the last reading was created again (its rule went and came
- *   back, or the table was rebuilt): everything it holds is new.
- * - A counter that appears after the first reading is a new rule: everything it holds is new.
- * - A rule has two counters, elements of one set: its new connections and the packets and bytes
- *   of those connections; each is followed on its own.
+ * - A rule has two counters, elements of one dynamic set: its new connections and the packets and
+ *   bytes of those connections; each is followed on its own. The datapath adds them when the rule's
+ *   connections move and they go a while after the last packet (RULE_HIT_TIMEOUT_S, far longer
+ *   than the longest pause between two readings), so a reading holds the rules that moved lately.
+ * - A counter that was not in the last reading is new (its rule moved again after a quiet spell,
+ *   or is new): everything it holds is new. One that is lower than at the last reading was created
+ *   again (its slot went to another rule and back, or the set was emptied): the same.
  * - Deltas add up in `pending` until the console acknowledges a report that carried them, so a
  *   lost report loses nothing; `take` hands out at most a report's worth.
  */
@@ -29,28 +30,27 @@ export interface RuleReading {
 }
 
 const FIELDS = ["connections", "packets", "bytes"] as const;
+const ZERO: RuleReading = { connections: 0, packets: 0, bytes: 0 };
 type Field = (typeof FIELDS)[number];
 
-const ELEMENT = /(0x[0-9a-f]+) counter packets (\d+) bytes (\d+) comment "([^"]*)"/g;
+const ELEMENT = /(0x[0-9a-f]+) counter packets (\d+) bytes (\d+)/g;
 
 /**
- * `nft list set inet gatehouse rule_counts` (text: a third of the JSON's size) -> the rules'
- * counters by rule id, read line by line as the listing streams in, so no copy of the whole
- * listing is ever held (at 10000 rules it is ~1.1 MB). nft prints the elements a few to a line,
- * each as `0x08001000 counter packets N bytes M comment "<rule id>"`; the key with
- * RULE_COUNT_CONNECTIONS holds the rule's new connections (its packets), the other its traffic.
+ * `nft list set inet gatehouse rule_hits` (text: a third of the JSON's size) -> the counters of the
+ * rules that moved lately, by rule id, read line by line as the listing streams in, so no copy of
+ * the whole listing is ever held. nft prints the elements a few to a line, each as
+ * `0x08001000 counter packets N bytes M expires 4m59s`; the key with RULE_COUNT_CONNECTIONS holds
+ * the rule's new connections (its packets), the other its traffic. Which rule a key counts comes
+ * from the ruleset the agent loaded (`rules`); a key of no rule there (a connection a deleted rule
+ * decided) is left out.
  */
 export class RuleCounterParser {
   private readonly out = new Map<string, RuleReading>();
-  private readonly keys: RuleCountElement[] | null;
   private readonly lines = new LineSplitter();
   private sawTable = false;
   private head = "";
 
-  /** keepElements: also keep the elements' keys (a load's listing), not only the readings */
-  constructor(options: { keepElements?: boolean } = {}) {
-    this.keys = options.keepElements === true ? [] : null;
-  }
+  constructor(private readonly rules: ReadonlyMap<number, string>) {}
 
   push(chunk: string): void {
     if (!this.sawTable && this.head.length < 200) this.head += chunk.slice(0, 200);
@@ -64,20 +64,14 @@ export class RuleCounterParser {
     return this.out;
   }
 
-  /** The set's elements as listed (after end(); empty unless kept). */
-  elements(): RuleCountElement[] {
-    return this.keys ?? [];
-  }
-
   private line(line: string): void {
     if (!this.sawTable && line.trim() === `table ${POLICY_TABLE} {`) this.sawTable = true;
     for (const m of line.matchAll(ELEMENT)) {
       const key = Number(m[1]);
       const packets = Number(m[2]);
       const bytes = Number(m[3]);
-      const ruleId = m[4] as string;
-      if (!Number.isSafeInteger(packets) || !Number.isSafeInteger(bytes) || ruleId === "") continue;
-      this.keys?.push({ key, ruleId });
+      const ruleId = this.rules.get(key);
+      if (!Number.isSafeInteger(packets) || !Number.isSafeInteger(bytes) || ruleId === undefined) continue;
       const r = this.out.get(ruleId) ?? { connections: 0, packets: 0, bytes: 0 };
       if ((key & RULE_COUNT_CONNECTIONS) !== 0) r.connections = packets;
       else {
@@ -90,8 +84,8 @@ export class RuleCounterParser {
 }
 
 /** A whole listing at once (RuleCounterParser). */
-export function parseRuleCounters(stdout: string): Map<string, RuleReading> {
-  const parser = new RuleCounterParser();
+export function parseRuleCounters(stdout: string, rules: ReadonlyMap<number, string>): Map<string, RuleReading> {
+  const parser = new RuleCounterParser(rules);
   parser.push(stdout);
   return parser.end();
 }
@@ -115,17 +109,32 @@ export class RuleCounterTally {
   private readonly pending = new Map<string, Pending>();
   /** when each rule last decided a new connection, as far as this process has seen */
   private readonly lastHit = new Map<string, string>();
+  /** per rule of the loaded ruleset: the first reading plus everything that moved since (metrics) */
+  private readonly totals = new Map<string, RuleReading>();
 
-  /** Takes one reading (at: the agent's clock when it was read). */
-  observe(reading: Map<string, RuleReading>, at: string): void {
+  /**
+   * Takes one reading (at: the agent's clock when it was read; rules: every rule the loaded
+   * ruleset counts, whether it moved lately or not).
+   */
+  observe(reading: Map<string, RuleReading>, at: string, rules: Iterable<string>): void {
     const before = this.last;
     this.last = reading;
-    if (before === null) return;
+    const counted = new Set(rules);
+    // a rule that is gone from the ruleset: forget it
+    for (const ruleId of this.totals.keys()) if (!counted.has(ruleId)) this.totals.delete(ruleId);
+    for (const ruleId of this.lastHit.keys()) if (!counted.has(ruleId)) this.lastHit.delete(ruleId);
+    for (const ruleId of counted) if (!this.totals.has(ruleId)) this.totals.set(ruleId, { ...ZERO });
+    if (before === null) {
+      for (const [ruleId, now] of reading) if (counted.has(ruleId)) this.totals.set(ruleId, { ...now });
+      return;
+    }
     for (const [ruleId, now] of reading) {
       const was = before.get(ruleId);
       const moved = { connections: 0, packets: 0, bytes: 0 };
       for (const f of FIELDS) moved[f] = movedBy(now, was, f);
       if (moved.connections + moved.packets + moved.bytes === 0) continue;
+      const total = this.totals.get(ruleId);
+      if (total !== undefined) for (const f of FIELDS) total[f] += moved[f];
       const p = this.pending.get(ruleId);
       const hit = moved.connections > 0 ? at : (p?.lastHitAt ?? null);
       this.pending.set(ruleId, {
@@ -136,8 +145,6 @@ export class RuleCounterTally {
       });
       if (moved.connections > 0) this.lastHit.set(ruleId, at);
     }
-    // a rule that is gone from the kernel is gone from the spec: forget when it last moved
-    for (const ruleId of this.lastHit.keys()) if (!reading.has(ruleId)) this.lastHit.delete(ruleId);
   }
 
   /** What the next report carries: at most `max` rules, those waiting longest first. */
@@ -174,12 +181,12 @@ export class RuleCounterTally {
     return this.pending.size;
   }
 
-  /** The last reading (the kernel's own values) with when each rule last moved; for the metrics. */
+  /**
+   * Every rule the loaded ruleset counts, with what its counters held at this process's first
+   * reading plus everything they moved since (so it only grows while the process runs, as
+   * Prometheus expects of a counter), and when it last decided a new connection; for the metrics.
+   */
   latest(): Array<RuleReading & { ruleId: string; lastHitAt: string | null }> {
-    return [...(this.last ?? new Map<string, RuleReading>())].map(([ruleId, r]) => ({
-      ruleId,
-      ...r,
-      lastHitAt: this.lastHit.get(ruleId) ?? null,
-    }));
+    return [...this.totals].map(([ruleId, r]) => ({ ruleId, ...r, lastHitAt: this.lastHit.get(ruleId) ?? null }));
   }
 }

@@ -480,11 +480,17 @@ export class HealthService {
         await this.nextSpec(signal);
         continue;
       }
+      const keys = this.datapath.ruleCounterKeys();
+      if (keys === null) {
+        await this.nextSpec(signal);
+        continue;
+      }
       try {
         const at = new Date().toISOString();
         const moves = this.specMoves;
-        const read = await readRuleCounters(this.deps.spawner);
-        tally.observe(read.counters, at);
+        const read = await readRuleCounters(this.deps.spawner, keys.keys);
+        // a load while nft listed may have given a slot to another rule: the next reading tells
+        if (this.datapath.ruleCounterKeys() === keys) tally.observe(read.counters, at, keys.rules);
         wait = readIntervalMs(every, read.durationMs);
         warned = false;
         if (read.noSet) {

@@ -32,7 +32,7 @@ export interface AgentMetricSources {
   virtualServices(): Array<VirtualServiceStatus & { name: string }>;
   /** the last pool usage count, with the pools' names for the labels; null before the first */
   poolUsage?(): { report: PoolUsageReport; poolName: (id: string) => string } | null;
-  /** the rules' counters at the last reading; absent: not read */
+  /** every counted rule's counters as the agent counted them (RuleCounterTally.latest); absent: not read */
   rules?(): RuleSample[];
 }
 
@@ -40,9 +40,9 @@ export interface RuleSample {
   ruleId: string;
   /** the rule's place in the running spec's order; null: not in it (any more) */
   position: number | null;
-  /** the kernel counter's value: new connections since the rule was loaded */
+  /** new connections: the kernel counter at the agent's first reading plus all it moved since */
   connections: number;
-  /** packets and bytes of the rule's connections, both ways, since the rule was loaded */
+  /** packets and bytes of the rule's connections, both ways, counted likewise */
   packets: number;
   bytes: number;
   /** when the agent last saw the counter move; null: not since it started */
@@ -186,7 +186,8 @@ export class AgentMetrics {
         }
       },
     });
-    // the kernel's own counters: they start at 0 when the rule is loaded, as Prometheus expects of a counter
+    // what the kernel's counters held at the agent's first reading plus all they moved since: they
+    // only grow while the agent runs (a restart starts them again), as Prometheus expects of a counter
     const ruleCounter = (name: string, help: string, value: (r: RuleSample) => number) =>
       new Counter({
         name,
@@ -202,17 +203,17 @@ export class AgentMetrics {
       });
     ruleCounter(
       "gatehouse_agent_rule_connections_total",
-      "New connections each rule decided since it was loaded on this gateway (its nft counter)",
+      "New connections each rule decided on this gateway, as the agent counted them since it started",
       (r) => r.connections,
     );
     ruleCounter(
       "gatehouse_agent_rule_packets_total",
-      "Packets of the connections each rule decided, both directions, since it was loaded on this gateway",
+      "Packets of the connections each rule decided, both directions, as the agent counted them since it started",
       (r) => r.packets,
     );
     ruleCounter(
       "gatehouse_agent_rule_bytes_total",
-      "Bytes of the connections each rule decided, both directions, since it was loaded on this gateway",
+      "Bytes of the connections each rule decided, both directions, as the agent counted them since it started",
       (r) => r.bytes,
     );
     new Gauge({

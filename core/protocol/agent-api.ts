@@ -197,6 +197,14 @@ export type HaStatus = z.infer<typeof zHaStatus>;
  * rules: the rest waits for the next one.
  */
 export const RULE_COUNTER_READ_MS = 5_000;
+/** However slow a read of the rules' counters, the agent reads them at least this often. */
+export const MAX_RULE_COUNTER_READ_MS = 60_000;
+/**
+ * A rule's counters stay in the kernel this long after its last packet (render/nft.ts,
+ * "rule_hits"): five times the longest pause between two reads, so what moved is always read
+ * before it goes.
+ */
+export const RULE_HIT_TIMEOUT_S = (5 * MAX_RULE_COUNTER_READ_MS) / 1000;
 export const MAX_RULE_COUNTERS_PER_REPORT = 1_000;
 export const zRuleCounterDelta = z
   .object({

@@ -36,11 +36,18 @@ export const outcomeChain = (n: number) => `out_${n}`;
 export const natChain = (n: number) => `nat_${n}`;
 
 /**
- * The rules' counters (docs/semantics.md, "Counters"): elements of one counter-flagged set keyed
- * by the rule's slot (core/spec/marks.ts), each with its rule's id as comment. A set's elements
- * list without the rules (`nft list set`), where named counters made nft fetch the whole table.
+ * The rules' counters (docs/semantics.md, "Counters"): elements of one dynamic, counter-flagged set
+ * keyed by the rule's slot (core/spec/marks.ts). The datapath adds a rule's elements when its
+ * connections move and they time out after RULE_HIT_TIMEOUT_S without a packet, so a listing
+ * (`nft list set`) holds the rules that are busy, not every rule; the agent knows which rule a
+ * slot is from the ruleset it loaded.
  */
-export const SET_RULE_COUNTS = "rule_counts";
+export const SET_RULE_HITS = "rule_hits";
+/**
+ * The static counter set of earlier agents (one element per rule, its id as comment, listed in
+ * full at every read): the first load with SET_RULE_HITS deletes it.
+ */
+export const SET_RULE_COUNTS_LEGACY = "rule_counts";
 /** counts the packets of classified connections, after the classifier has marked the first */
 export const CHAIN_RULE_TRAFFIC = "count_traffic";
 

@@ -5,7 +5,7 @@ import { decide, type FailoverState, type Packet } from "../spec/decide";
 import { MARK_CLASSIFIED, MARK_ISP_MASK } from "../spec/marks";
 import type { GatewaySpec } from "../spec/schema";
 import { zGatewaySpec } from "../spec/schema";
-import { renderRuleset } from "./nft";
+import { renderNft, renderRuleset } from "./nft";
 
 import { ipv4ToNumber } from "./intervals";
 import { parseRuleset, type TracePacket, traceRuleset } from "../../testkit/nft-tracer";
@@ -39,9 +39,11 @@ function traced(
     routedNextHop: spec.isps.find((i) => i.id === p.routedIspId)?.nextHop ?? null,
     ...(p.lookupIspId === undefined ? {} : { lookupInterface: ifaceOf(p.lookupIspId) }),
   };
-  const r = traceRuleset(renderRuleset(spec, failover), packet, {
+  const rendered = renderNft(spec, failover);
+  const r = traceRuleset(rendered.text, packet, {
     interfaceOfTable: (t) => routing.routes.find((x) => x.table === t)?.dev ?? null,
     nextHopOfTable: (t) => routing.routes.find((x) => x.table === t)?.via ?? null,
+    ruleCounts: rendered.ruleCounts,
   });
   const retried = r.retried ? " (retried)" : "";
   const { counted } = r;

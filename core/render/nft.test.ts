@@ -59,31 +59,37 @@ describe("renderRuleset golden files", () => {
     };
     golden("office-reload", renderRuleset(officeSpec(), noFailover, existing));
   });
-  it("keeps the counters of the rules that stay and deletes those of rules that are gone", () => {
+  it("keeps the counters of the rules that stay and deletes those of slots that are another rule's or none", () => {
     const want = renderNft(officeSpec(), noFailover).ruleCounts;
     const [kept, moved] = want;
     if (kept === undefined || moved === undefined) throw new Error("office has counted rules");
     const existing: ExistingObjects = {
       chains: [],
       maps: [],
-      sets: ["rule_counts"],
-      // one element stays, one is a gone rule's, one slot is another rule's now
+      sets: ["rule_hits"],
+      // one key stays, one is a gone rule's, one slot is another rule's now
       ruleCounts: [kept, { key: 0x0fffe000, ruleId: "gone" }, { key: moved.key, ruleId: "before" }],
     };
     const lines = renderRuleset(officeSpec(), noFailover, existing).split("\n");
     const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
-    expect(lines.filter((l) => l.startsWith("delete element inet gatehouse rule_counts"))).toEqual([
-      `delete element inet gatehouse rule_counts { 0x0fffe000, ${hex(moved.key)} }`,
+    // a dynamic element may not be there: added (a no-op when it is) and then deleted
+    const touched = lines.filter((l) => / element inet gatehouse rule_hits/.test(l));
+    expect(touched).toEqual([
+      `add element inet gatehouse rule_hits { 0x0fffe000, ${hex(moved.key)} }`,
+      `delete element inet gatehouse rule_hits { 0x0fffe000, ${hex(moved.key)} }`,
     ]);
-    const added = lines.filter((l) => l.startsWith("add element inet gatehouse rule_counts"));
-    expect(added.join("\n")).toContain(`${hex(moved.key)} comment "${moved.ruleId}"`);
-    expect(added.join("\n")).not.toContain(`${hex(kept.key)} `);
-    // the set is never flushed: an element that stays keeps what it counted
-    expect(lines).not.toContain("flush set inet gatehouse rule_counts");
-    // not knowing the elements: all are added (an existing one stays as it is), none deleted
-    const unknown = renderRuleset(officeSpec(), noFailover, { chains: [], maps: [], sets: ["rule_counts"] });
-    expect(unknown).not.toContain("delete element inet gatehouse rule_counts");
-    for (const e of want) expect(unknown).toContain(`${hex(e.key)} comment "${e.ruleId}"`);
+    // the set is not flushed: a counter that stays keeps what it counted
+    expect(lines).not.toContain("flush set inet gatehouse rule_hits");
+    // not knowing what the slots stood for: the set is emptied
+    const unknown = renderRuleset(officeSpec(), noFailover, { chains: [], maps: [], sets: ["rule_hits"] });
+    expect(unknown.split("\n")).toContain("flush set inet gatehouse rule_hits");
+    expect(unknown).not.toMatch(/^(add|delete) element inet gatehouse rule_hits/m);
+    // a set this load creates needs neither
+    const fresh = renderRuleset(officeSpec(), noFailover, { chains: [], maps: [], sets: [] });
+    expect(fresh).not.toMatch(/^(flush set|add element|delete element) inet gatehouse rule_hits/m);
+    // the static set of earlier agents goes
+    const upgrade = renderRuleset(officeSpec(), noFailover, { chains: [], maps: [], sets: ["rule_counts"] });
+    expect(upgrade.split("\n")).toContain("delete set inet gatehouse rule_counts");
     // a load over the one before (a failover's quick load) touches no element
     const first = renderNft(officeSpec(), noFailover);
     const again = renderRuleset(officeSpec(), new Map([["a", "b"]]), {
@@ -92,7 +98,8 @@ describe("renderRuleset golden files", () => {
       sets: first.sets,
       ruleCounts: first.ruleCounts,
     });
-    expect(again).not.toMatch(/^(add|delete) element inet gatehouse rule_counts/m);
+    expect(again).not.toMatch(/^(add|delete) element inet gatehouse rule_hits/m);
+    expect(again).not.toContain("flush set inet gatehouse rule_hits");
     // the named counters of an agent from before the set go, and only those
     const legacy = renderRuleset(officeSpec(), noFailover, {
       chains: [],
@@ -241,18 +248,20 @@ describe("renderRuleset", () => {
     // the count chain: first packets move the connections element, every packet the traffic one
     const rs = parseRuleset(t);
     expect(rs.chains.get("count_traffic")?.rules).toEqual([
-      "ct status ! confirmed ct mark & 0x0ffff000 | 0x00000001 @rule_counts",
-      "ct mark & 0x0ffff000 @rule_counts",
+      "ct mark & 0x08000000 != 0 ct status ! confirmed update @rule_hits { ct mark & 0x0ffff000 | 0x00000001 }",
+      "ct mark & 0x08000000 != 0 update @rule_hits { ct mark & 0x0ffff000 }",
     ]);
-    expect(rs.elements.get("rule_counts")).toEqual(
-      expect.arrayContaining([
-        `${hex(slot)} comment "${first?.ruleId}"`,
-        `${hex(slot | 1)} comment "${first?.ruleId}"`,
-      ]),
+    // the datapath adds the elements: the load adds none, and says which rule a key counts only to the agent
+    expect(rs.elements.get("rule_hits") ?? []).toEqual([]);
+    expect(renderNft(spec, noFailover).ruleCounts).toEqual(
+      expect.arrayContaining([{ key: slot, ruleId: first?.ruleId }]),
+    );
+    expect(t).toContain(
+      "add set inet gatehouse rule_hits { type mark; size 65536; flags dynamic, timeout; timeout 300s; counter;",
     );
     // a dropped first packet never reaches the count chain: the drop chain counts it
     expect(rs.chains.get("drop_rule")?.rules).toEqual([
-      "ct status ! confirmed ct mark & 0x0ffff000 | 0x00000001 @rule_counts",
+      "ct mark & 0x08000000 != 0 ct status ! confirmed update @rule_hits { ct mark & 0x0ffff000 | 0x00000001 }",
       "counter drop",
     ]);
   });
@@ -279,7 +288,7 @@ describe("renderRuleset", () => {
     const old = { ...spec, entries: spec.entries.map(({ ruleSeq: _, ...e }) => e) };
     const o = renderNft(old, noFailover);
     expect(o.ruleCounts).toEqual([]);
-    expect(o.text).not.toContain("rule_counts");
+    expect(o.text).not.toContain("rule_hits");
     expect(o.text).not.toContain("count_traffic");
   });
 

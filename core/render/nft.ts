@@ -6,11 +6,14 @@ import {
   MARK_ISP_MASK,
   MARK_REROUTE,
   MARK_RULE_SLOT_MASK,
+  MARK_RULE_SLOT_PRESENT,
+  MAX_RULE_SLOTS,
   RULE_COUNT_CONNECTIONS,
   MARK_VS_DR,
   ruleSlotMark,
   ruleSlotOf,
 } from "../spec/marks";
+import { RULE_HIT_TIMEOUT_S } from "../protocol/agent-api";
 import { criteriaOf, formatPortSpan, portSpans } from "../policy/match-criteria";
 import type { GatewaySpec, SpecEntry, SpecIsp } from "../spec/schema";
 import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
@@ -63,7 +66,7 @@ import {
   isLegacyRuleCounter,
   SET_APPLIED,
   SET_ISP_IFACES,
-  SET_RULE_COUNTS,
+  SET_RULE_HITS,
   sourceChain,
   sourceTierMap,
 } from "./names";
@@ -100,7 +103,7 @@ import { virtualServiceObjects } from "./virtual-services";
  *   holding only the entries whose source covers that address, in spec order;
  * - SNAT happens in postrouting by the action number in the first packet's mark; the connection
  *   mark holds the rule slot by which its first packet moves its rule's connection counter and
- *   every packet its traffic counter (elements of one counter-flagged set);
+ *   every packet its traffic counter (elements of one dynamic counter-flagged set);
  * - a small permanent guard table drops LAN connections that would leave an ISP un-NATed.
  */
 
@@ -114,11 +117,15 @@ export interface ExistingObjects {
   sets: readonly string[];
   /** named counters (legacy per-rule counters to delete); absent: none known */
   counters?: readonly string[];
-  /** the elements of the rules' counter set; absent: not known */
+  /**
+   * which rule each counter key stood for in the ruleset loaded before (the agent keeps it from
+   * its last load); absent: not known, and the counter set is emptied, since a slot may belong to
+   * another rule now
+   */
   ruleCounts?: readonly RuleCountElement[];
 }
 
-/** An element of the rules' counter set: its key (marks.ts, RULE_COUNT_CONNECTIONS) and rule. */
+/** A key of the rules' counter set (marks.ts, RULE_COUNT_CONNECTIONS) and the rule it counts. */
 export interface RuleCountElement {
   key: number;
   ruleId: string;
@@ -131,7 +138,7 @@ export interface RenderedRuleset {
   chains: string[];
   maps: string[];
   sets: string[];
-  /** the elements of the rules' counter set: two per counted rule */
+  /** the keys of the rules' counter set and their rules: two per counted rule */
   ruleCounts: RuleCountElement[];
 }
 
@@ -732,27 +739,31 @@ function ruleSlots(plan: Plan): Map<string, number> {
 }
 
 /**
- * The rules' counters are the elements of one counter-flagged set, keyed by the rule slot in the
- * connection mark: the slot's mark counts every packet of the rule's connections, both ways (its
- * traffic), and the mark with RULE_COUNT_CONNECTIONS their first packets (its new connections).
- * The count chain runs after the classifier, so a first packet is counted once its rule wrote the
- * slot; a connection with no slot (unmatched, a virtual service, the gateway's own) finds no
- * element and is not counted. A failed lookup only ends its own nft rule: counting changes no
- * decision.
+ * The rules' counters are the elements of one dynamic, counter-flagged set, keyed by the rule slot
+ * in the connection mark: every packet of a rule's connections, both ways, updates the element of
+ * the slot's mark (its traffic) and the first packet also the one with RULE_COUNT_CONNECTIONS (its
+ * new connections); an update adds the element when it is not there and counts the packet. An
+ * element goes RULE_HIT_TIMEOUT_S after its last packet, so the set holds the rules that moved
+ * lately, not all of them. The count chain runs after the classifier, so a first packet is counted
+ * once its rule wrote the slot; a connection with no slot (unmatched, a virtual service, the
+ * gateway's own) updates nothing. Counting changes no decision.
  */
-const COUNT_CONNECTION = `ct status ! confirmed ct mark & ${hex(MARK_RULE_SLOT_MASK)} | ${hex(RULE_COUNT_CONNECTIONS)} @${SET_RULE_COUNTS}`;
+const SLOT = `ct mark & ${hex(MARK_RULE_SLOT_MASK)}`;
+const HAS_SLOT = `ct mark & ${hex(MARK_RULE_SLOT_PRESENT)} != 0`;
+const COUNT_CONNECTION = `${HAS_SLOT} ct status ! confirmed update @${SET_RULE_HITS} { ${SLOT} | ${hex(RULE_COUNT_CONNECTIONS)} }`;
+const COUNT_TRAFFIC = `${HAS_SLOT} update @${SET_RULE_HITS} { ${SLOT} }`;
 
 function renderRuleTraffic(b: Builder): void {
   if (b.slots.size === 0) return;
   b.chain(
     CHAIN_RULE_TRAFFIC,
     "count the new connections and the packets of each rule",
-    [COUNT_CONNECTION, `ct mark & ${hex(MARK_RULE_SLOT_MASK)} @${SET_RULE_COUNTS}`],
+    [COUNT_CONNECTION, COUNT_TRAFFIC],
     `type filter hook postrouting priority ${RULE_TRAFFIC_PRIORITY}; policy accept;`,
   );
 }
 
-/** The counter set's elements for the rules' slots: traffic and connections of each. */
+/** The counter set's keys for the rules' slots: traffic and connections of each. */
 export function ruleCountElements(slots: ReadonlyMap<string, number>): RuleCountElement[] {
   return [...slots]
     .sort((x, y) => x[1] - y[1])
@@ -763,24 +774,22 @@ export function ruleCountElements(slots: ReadonlyMap<string, number>): RuleCount
 }
 
 /**
- * The statements that turn the counter set from what the kernel has into what the spec wants:
- * elements of rules that are gone (or whose slot another rule holds now) are deleted, new ones
- * added; an element that stays keeps its counter, as does every element across a `flush table`.
- * Not knowing the kernel's elements, every wanted element is added (`add` leaves one that exists
- * as it is) and none deleted.
+ * The statements that keep the counter set true to the new ruleset: the counters of a slot that
+ * now stands for another rule, or for none, are deleted (the datapath starts the slot's counters
+ * afresh when its connections move); every other counter stays, also across a `flush table`. A
+ * dynamic element may or may not be there, and nft 1.0.6 cannot delete what is not: each is added
+ * (which leaves one that is there as it is) and then deleted, in the same transaction. Not knowing
+ * what the slots stood for, the whole set is emptied.
  */
 function ruleCountStatements(want: RuleCountElement[], have: readonly RuleCountElement[] | undefined): string[] {
   const T = POLICY_TABLE;
+  if (have === undefined) return [`flush set ${T} ${SET_RULE_HITS}`];
   const wanted = new Map(want.map((e) => [e.key, e.ruleId]));
-  const held = new Map((have ?? []).map((e) => [e.key, e.ruleId]));
-  const gone = (have ?? []).filter((e) => wanted.get(e.key) !== e.ruleId).map((e) => hex(e.key));
-  const fresh = want.filter((e) => held.get(e.key) !== e.ruleId).map((e) => `${hex(e.key)} ${comment(e.ruleId)}`);
+  const gone = have.filter((e) => wanted.get(e.key) !== e.ruleId).map((e) => hex(e.key));
   const out: string[] = [];
   for (let i = 0; i < gone.length; i += CHUNK) {
-    out.push(`delete element ${T} ${SET_RULE_COUNTS} { ${gone.slice(i, i + CHUNK).join(", ")} }`);
-  }
-  for (let i = 0; i < fresh.length; i += CHUNK) {
-    out.push(`add element ${T} ${SET_RULE_COUNTS} { ${fresh.slice(i, i + CHUNK).join(", ")} }`);
+    const keys = gone.slice(i, i + CHUNK).join(", ");
+    out.push(`add element ${T} ${SET_RULE_HITS} { ${keys} }`, `delete element ${T} ${SET_RULE_HITS} { ${keys} }`);
   }
   return out;
 }
@@ -819,10 +828,11 @@ function emit(
       ? []
       : [
           {
-            name: SET_RULE_COUNTS,
+            name: SET_RULE_HITS,
             kind: "set",
-            declaration: "type mark; counter;",
-            comment: "rule slot in the connection mark: the counters of the rules",
+            // two keys per slot at most
+            declaration: `type mark; size ${2 * (MAX_RULE_SLOTS + 1)}; flags dynamic, timeout; timeout ${RULE_HIT_TIMEOUT_S}s; counter;`,
+            comment: "rule slot in the connection mark: the counters of the rules that moved lately",
             elements: [],
             keep: true,
           },
@@ -852,11 +862,9 @@ function emit(
       out.push(`add element ${T} ${m.name} { ${m.elements.slice(i, i + CHUNK).join(", ")} }`);
     }
   }
-  if (counted.length > 0) {
-    // a set created by this load has no elements yet, whatever the listing said
-    const have = before.has(SET_RULE_COUNTS) ? existing?.ruleCounts : [];
-    out.push(...ruleCountStatements(ruleCounts, have));
-  }
+  // a set created by this load has no elements yet
+  if (counted.length > 0 && before.has(SET_RULE_HITS))
+    out.push(...ruleCountStatements(ruleCounts, existing?.ruleCounts));
   out.push(`table ${T} {`);
   for (const c of b.chains) {
     if (c.rules.length === 0) continue;

@@ -46,8 +46,10 @@ export const MAX_RULE_SLOTS = 0x7fff;
  */
 export const ruleSlotOf = (seq: number) => RULE_SLOT_BASE + (seq % MAX_RULE_SLOTS);
 export const ruleSlotMark = (slot: number) => ((slot << MARK_ACTION_SHIFT) & MARK_RULE_SLOT_MASK) >>> 0;
+/** Set in the connection mark of every connection a counted rule decided (a slot is never below the base). */
+export const MARK_RULE_SLOT_PRESENT = ruleSlotMark(RULE_SLOT_BASE);
 /**
- * The rules' counters are elements of one set keyed by the slot (render/nft.ts, "rule_counts"):
+ * The rules' counters are elements of one set keyed by the slot (render/nft.ts, "rule_hits"):
  * the slot's mark itself for a rule's traffic, the same with this bit for its new connections.
  * The bit is below the slot bits and is only ever part of a set key, never written to a mark.
  */

@@ -7,14 +7,14 @@ import { RuleCounterTally } from "../../agent/health/rule-counters";
 import { startHealthService, waitFor } from "../../testkit/lab/health-service";
 import { buildLab, type Lab } from "../../testkit/lab/lab";
 import { connect, type Listener, startListener } from "../../testkit/lab/traffic";
-import { applyOk, entry, labSpec, poolOf, requireRoot } from "../../testkit/datapath";
+import { applyOk, entry, labSpec, loadedRuleCounterKeys, poolOf, requireRoot } from "../../testkit/datapath";
 
 /**
  * Rule counters on real traffic: N connections through rule A move A's counter by exactly N and
  * leave rule B's at 0, whether the connection is decided after routing or rerouted before it
  * (failover); every packet of those connections, both ways, moves A's traffic counter (as many
- * packets and bytes as the client itself counts); reloads keep what was counted, and a deleted
- * rule's counters go.
+ * packets and bytes as the client itself counts); reloads keep what was counted, a slot that
+ * goes to another rule starts from zero, and the static counter set of earlier agents goes.
  */
 
 const TCP = 5100;
@@ -42,9 +42,15 @@ function spec(revision: number, withB = true): GatewaySpec {
 /** commands in the gateway's namespace, streamed, as the agent's reader runs them */
 const gatewaySpawner = () => execSpawner({ prefix: ["ip", "netns", "exec", lab.ns.gateway] });
 
+/** the rules' counters as the agent reads them, under the ruleset the last applyOk loaded */
+async function readCounters() {
+  return (await readRuleCounters(gatewaySpawner(), loadedRuleCounterKeys(lab).keys)).counters;
+}
+
+/** new connections per counted rule: 0 for a rule whose counters are not in the set (none moved lately) */
 async function counts(): Promise<Record<string, number>> {
-  const r = (await readRuleCounters(gatewaySpawner())).counters;
-  return Object.fromEntries([...r].map(([id, c]) => [id, c.connections]));
+  const r = await readCounters();
+  return Object.fromEntries(loadedRuleCounterKeys(lab).rules.map((id) => [id, r.get(id)?.connections ?? 0]));
 }
 
 /** n TCP connections and n UDP exchanges (each its own source port: a new connection) from A's sources. */
@@ -118,7 +124,7 @@ describe("rule counters on real traffic", () => {
       };
     };
     const traffic = async () => {
-      const r = (await readRuleCounters(gatewaySpawner())).counters;
+      const r = await readCounters();
       return { a: r.get("count-a"), b: r.get("count-b") };
     };
     const before = await traffic();
@@ -134,17 +140,18 @@ describe("rule counters on real traffic", () => {
     };
     expect(seen.packets - seenBefore.packets).toBeGreaterThan(6 * 2 + 6 * 5);
     expect(moved).toEqual({ packets: seen.packets - seenBefore.packets, bytes: seen.bytes - seenBefore.bytes });
-    expect(after.b).toEqual({ connections: 0, packets: 0, bytes: 0 });
+    // B never moved: the datapath made no counters for it
+    expect(after.b).toBeUndefined();
     await lab.must(client, ["nft", "delete", "table", "inet", "probe"]);
   });
 
   it("a reload keeps the counters; the agent's tally reports exactly the connections sent since", async () => {
     const tally = new RuleCounterTally();
-    tally.observe((await readRuleCounters(gatewaySpawner())).counters, new Date().toISOString());
+    tally.observe(await readCounters(), new Date().toISOString(), loadedRuleCounterKeys(lab).rules);
     await applyOk(lab, spec(2));
     expect((await counts())["count-a"]).toBe(30);
     await sendThroughA(5, 43000);
-    tally.observe((await readRuleCounters(gatewaySpawner())).counters, new Date().toISOString());
+    tally.observe(await readCounters(), new Date().toISOString(), loadedRuleCounterKeys(lab).rules);
     expect(tally.take(100).map((d) => [d.ruleId, d.connections])).toEqual([["count-a", 10]]);
   });
 
@@ -153,22 +160,39 @@ describe("rule counters on real traffic", () => {
     await applyOk(lab, spec(3), failover);
     await lab.must(lab.ns.gateway, ["conntrack", "-F"]);
     const before = await counts();
-    const trafficBefore = (await readRuleCounters(gatewaySpawner())).counters.get("count-a");
+    const trafficBefore = (await readCounters()).get("count-a");
     await sendThroughA(4, 44000);
     const after = await counts();
     expect((after["count-a"] ?? 0) - (before["count-a"] ?? 0)).toBe(8);
     expect(after["count-b"]).toBe(0);
     // the rule slot was written before routing too: the rerouted connections' packets count for A
-    const trafficAfter = (await readRuleCounters(gatewaySpawner())).counters.get("count-a");
+    const trafficAfter = (await readCounters()).get("count-a");
     expect((trafficAfter?.packets ?? 0) - (trafficBefore?.packets ?? 0)).toBeGreaterThanOrEqual(4 * 2 + 4 * 5);
     await applyOk(lab, spec(4));
   });
 
-  it("a rule that is gone takes its counter with it", async () => {
+  it("a rule that is gone takes its counter with it; a rule that gets its slot starts from zero", async () => {
+    const slotOfA = loadedRuleCounterKeys(lab).keys;
     await applyOk(lab, spec(5, false));
     const c = await counts();
     expect(Object.keys(c).sort()).toEqual(["count-a", "lan"]);
     expect(c["count-a"]).toBe(48);
+    // count-a's rule is deleted and a new rule takes its slot: the counters held for it go with the load
+    const keyOfA = [...slotOfA].find(([key, id]) => id === "count-a" && (key & 1) === 1)?.[0] as number;
+    const taker = labSpec(
+      lab,
+      [
+        { ...entry(`100.64.${NET_A}.0/24`, { snat: "pa", algorithm: "sh" }, { ruleId: "taker" }), ruleSeq: 1 },
+        entry("100.64.0.0/16", { snat: "pa", algorithm: "sh" }, { ruleId: "lan" }),
+      ],
+      { revision: 5 },
+    );
+    await applyOk(lab, taker);
+    expect(loadedRuleCounterKeys(lab).keys.get(keyOfA)).toBe("taker");
+    expect(await counts()).toEqual({ taker: 0, lan: 0 });
+    await sendThroughA(2, 46000);
+    expect(await counts()).toEqual({ taker: 4, lan: 0 });
+    await applyOk(lab, spec(5, false));
   });
 
   it("a drop rule counts the connections it drops", async () => {
@@ -198,7 +222,7 @@ describe("rule counters on real traffic", () => {
     // what a gateway upgraded from an agent before the counter set has: named counters, no set
     const gw = lab.ns.gateway;
     await lab.must(gw, ["nft", "flush", "table", "inet", "gatehouse"]);
-    await lab.must(gw, ["nft", "delete", "set", "inet", "gatehouse", "rule_counts"]);
+    await lab.must(gw, ["nft", "delete", "set", "inet", "gatehouse", "rule_hits"]);
     for (const name of ["rule_count-a", "traffic_count-a", "rule_lan"]) {
       await lab.must(gw, ["nft", "add", "counter", "inet", "gatehouse", name]);
     }
@@ -208,12 +232,29 @@ describe("rule counters on real traffic", () => {
     expect(Object.keys(await counts()).sort()).toEqual(["count-a", "count-b", "lan"]);
   });
 
+  it("the first load replaces the static counter set of earlier agents with the dynamic one", async () => {
+    // what a gateway upgraded from an agent with one element per rule has: that set, no rule_hits
+    const gw = lab.ns.gateway;
+    await lab.must(gw, ["nft", "flush", "table", "inet", "gatehouse"]);
+    await lab.must(gw, ["nft", "delete", "set", "inet", "gatehouse", "rule_hits"]);
+    await lab.must(gw, ["nft", "-f", "-"], {
+      input:
+        'add set inet gatehouse rule_counts { type mark; counter; }\nadd element inet gatehouse rule_counts { 0x08001001 comment "count-a" }\n',
+    });
+    await applyOk(lab, spec(8));
+    const sets = await lab.must(gw, ["nft", "-t", "list", "sets", "inet"]);
+    expect(sets).not.toContain("set rule_counts");
+    expect(sets).toContain("set rule_hits");
+    await sendThroughA(1, 47000);
+    expect(await counts()).toEqual({ "count-a": 2, "count-b": 0, lan: 0 });
+  });
+
   it("the agent reads no counters while no rule is counted, and reads them from the load that counts one", async () => {
     const inner = gatewaySpawner();
     let reads = 0;
     const spawner: ProcessSpawner = {
       spawn: (args, handlers) => {
-        if (args.join(" ") === "nft list set inet gatehouse rule_counts") reads++;
+        if (args.join(" ") === "nft list set inet gatehouse rule_hits") reads++;
         return inner.spawn(args, handlers);
       },
     };
