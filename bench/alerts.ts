@@ -74,6 +74,7 @@ async function main() {
       conntrackTotal: null,
       poolUsage: null,
       events: [],
+      samples: [],
     });
     const latencies: number[] = [];
     for (let i = 0; i < INCIDENTS * 2; i++) {

@@ -5,7 +5,7 @@ import { FakeRunner } from "../../testkit/fakes/runner";
 import { fakeSpawner } from "../../testkit/fakes/spawner";
 import { gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
 import { CONNTRACK_COUNT_FILE, CONNTRACK_MAX_FILE, CONNTRACK_STAT_FILE } from "./conntrack-usage";
-import { PoolUsageReader } from "./pool-usage-reader";
+import { PoolUsageReader, usageIsQuiet } from "./pool-usage-reader";
 
 const line = (pool: string, n: number) =>
   `tcp      6 431999 ESTABLISHED src=100.64.1.2 dst=203.0.113.10 sport=${40000 + n} dport=443 src=203.0.113.10 dst=${pool} sport=443 dport=${20000 + n} [ASSURED] mark=0 use=1\n`;
@@ -146,5 +146,45 @@ describe("PoolUsageReader", () => {
     procs[0]?.exit({ code: 0 });
     expect((await done)?.conntrack).toEqual({ count: 7, max: 65536, insertFailed: 4, drop: 1, earlyDrop: 0 });
     expect(fake.commands()).toEqual(["conntrack -S"]);
+  });
+});
+
+describe("usageIsQuiet", () => {
+  const report = (busiest: number | null, partial = false) => ({
+    at: "2026-12-06T10:00:00.000Z",
+    partial,
+    conntrack: null,
+    addresses: [
+      {
+        poolId: "pa",
+        address: "198.51.100.10",
+        ports: 100,
+        tcp: busiest ?? 0,
+        udp: 0,
+        other: 0,
+        busiest:
+          busiest === null
+            ? null
+            : { protocol: "tcp" as const, destination: "203.0.113.10", port: 443, connections: busiest },
+      },
+    ],
+  });
+
+  it("is quiet while the table holds steady and every address is below half full", () => {
+    expect(usageIsQuiet(report(null), 150, 150)).toBe(true);
+    expect(usageIsQuiet(report(49), 150, 158)).toBe(true);
+    // a table of thousands may move by 5%
+    expect(usageIsQuiet(report(10), 10_000, 10_450)).toBe(true);
+  });
+
+  it("is not quiet once a pool address is half full, the table moves, or the last dump says nothing sure", () => {
+    expect(usageIsQuiet(report(50), 150, 150)).toBe(false);
+    expect(usageIsQuiet(report(10), 150, 165)).toBe(false);
+    expect(usageIsQuiet(report(10), 150, 120)).toBe(false);
+    expect(usageIsQuiet(report(10), 10_000, 10_600)).toBe(false);
+    expect(usageIsQuiet(report(10, true), 150, 150)).toBe(false);
+    expect(usageIsQuiet(null, 150, 150)).toBe(false);
+    expect(usageIsQuiet(report(10), null, 150)).toBe(false);
+    expect(usageIsQuiet(report(10), 150, null)).toBe(false);
   });
 });

@@ -142,3 +142,22 @@ export async function readConntrackCount(runner: CommandRunner): Promise<number 
   const n = text === null || text.trim() === "" ? Number.NaN : Number(text.trim());
   return Number.isInteger(n) && n >= 0 ? n : null;
 }
+
+/** Fill toward an address's busiest destination below which port usage is re-read less often. */
+export const QUIET_FILL = 0.5;
+
+/**
+ * Whether port usage may be re-read at the quiet pace (POOL_USAGE_QUIET_FACTOR): the last dump was
+ * whole, every pool address was below half full toward its busiest destination, and the conntrack
+ * table has about as many connections as at that dump (within 5%, or 10 connections). A table
+ * that grows or shrinks, or a pool that fills, brings the next dump back to the usual pace.
+ */
+export function usageIsQuiet(
+  last: PoolUsageReport | null,
+  countAtDump: number | null,
+  countNow: number | null,
+): boolean {
+  if (last === null || last.partial || countAtDump === null || countNow === null) return false;
+  if (last.addresses.some((a) => (a.busiest?.connections ?? 0) >= QUIET_FILL * a.ports)) return false;
+  return Math.abs(countNow - countAtDump) <= Math.max(10, 0.05 * countAtDump);
+}

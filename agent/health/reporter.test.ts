@@ -1,10 +1,10 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { ConsoleError } from "../client/console";
-import type { HealthReport } from "../../core/protocol/health-report";
+import { type HealthReport, MAX_SAMPLE_BYTES_PER_REPORT } from "../../core/protocol/health-report";
 import { HealthReporter } from "./reporter";
 
-const body = (): Omit<HealthReport, "events"> => ({
+const body = (): Omit<HealthReport, "events" | "samples"> => ({
   agentVersion: "1.0.0",
   at: new Date().toISOString(),
   running: null,
@@ -104,4 +104,113 @@ describe("health reporter", () => {
     stop.abort();
     await running;
   });
+
+  it("takes a sample each second between reports and sends them with the next, oldest first", async () => {
+    const reports: HealthReport[] = [];
+    let n = 0;
+    const r = new HealthReporter({
+      post: async (report) => {
+        reports.push(report);
+        return { ok: true, recorded: [] };
+      },
+      build: body,
+      sample: () => ({ at: new Date().toISOString(), isps: [sampleIsp(n++)] }),
+      log: pino({ level: "silent" }),
+      intervalMs: 250,
+      sampleMs: 50,
+    });
+    const stop = new AbortController();
+    const running = r.run(stop.signal);
+    await tick(600);
+    stop.abort();
+    await running;
+    // the first report goes at once; each later one carries the samples of its interval (one
+    // every 50 ms, the report itself standing for the last)
+    expect(reports.length).toBeGreaterThanOrEqual(3);
+    const second = reports[1] as HealthReport;
+    expect(second.samples.length).toBeGreaterThanOrEqual(2);
+    expect(second.samples.length).toBeLessThanOrEqual(4);
+    const rtts = reports.flatMap((p) => p.samples.map((x) => x.isps[0]?.rttMs));
+    expect(rtts).toEqual(rtts.map((_, i) => i));
+    for (const p of reports) for (const x of p.samples) expect(Date.parse(x.at)).toBeLessThanOrEqual(Date.parse(p.at));
+  });
+
+  it("sends the samples so far at once on a kick, keeps them while the console is away, and at most a minute's", async () => {
+    let fail = false;
+    const reports: HealthReport[] = [];
+    let n = 0;
+    const r = new HealthReporter({
+      post: async (report) => {
+        reports.push(report);
+        if (fail) throw new ConsoleError("unreachable", "down");
+        return { ok: true, recorded: [] };
+      },
+      build: body,
+      sample: () => ({ at: new Date().toISOString(), isps: [sampleIsp(n++)] }),
+      log: pino({ level: "silent" }),
+      intervalMs: 60_000,
+      sampleMs: 20,
+    });
+    const stop = new AbortController();
+    const running = r.run(stop.signal);
+    await tick(110);
+    r.kick();
+    await tick(20);
+    expect(reports).toHaveLength(2);
+    expect(reports[1]?.samples.length).toBeGreaterThanOrEqual(2);
+    expect(r.sampleCount()).toBeLessThanOrEqual(1);
+    // the console is away: reports fail, samples pile up to a minute's worth (60), the oldest going
+    fail = true;
+    const taken = n;
+    for (let i = 0; i < 500 && n < taken + 80; i++) await tick(20);
+    expect(r.sampleCount()).toBe(60);
+    r.kick();
+    await tick(20);
+    const failed = reports.at(-1) as HealthReport;
+    expect(failed.samples).toHaveLength(60);
+    // the newest 60, in order: the older ones went
+    const kept = failed.samples.map((x) => x.isps[0]?.rttMs ?? -1);
+    expect(kept).toEqual(kept.map((_, i) => (kept[0] ?? 0) + i));
+    expect(kept[0]).toBeGreaterThan((reports[1]?.samples.length ?? 0) + 10);
+    // back: the next report carries them, and they are gone
+    fail = false;
+    const before = reports.length;
+    r.kick();
+    await tick(20);
+    expect(reports.length).toBe(before + 1);
+    const back = reports.at(-1) as HealthReport;
+    expect(back.samples.length).toBeGreaterThanOrEqual(60);
+    expect(back.samples[0]?.isps[0]?.rttMs).toBeGreaterThanOrEqual(kept[0] ?? 0);
+    expect(r.sampleCount()).toBeLessThanOrEqual(1);
+    stop.abort();
+    await running;
+  });
+
+  it("keeps the samples within what a report may carry when the gateway has very many ISPs", async () => {
+    const isps = Array.from({ length: 250 }, (_, i) => sampleIsp(i));
+    let n = 0;
+    const r = new HealthReporter({
+      post: async () => {
+        throw new ConsoleError("unreachable", "down");
+      },
+      build: body,
+      sample: () => ({ at: new Date(Date.now() + n++).toISOString(), isps }),
+      log: pino({ level: "silent" }),
+      intervalMs: 60_000,
+      sampleMs: 5,
+    });
+    const stop = new AbortController();
+    const running = r.run(stop.signal);
+    await tick(500);
+    const size = JSON.stringify(isps).length;
+    expect(r.sampleCount()).toBeGreaterThan(0);
+    expect(r.sampleCount() * size).toBeLessThanOrEqual(MAX_SAMPLE_BYTES_PER_REPORT);
+    expect(r.sampleCount()).toBeLessThan(60);
+    stop.abort();
+    await running;
+  });
 });
+
+function sampleIsp(n: number) {
+  return { ispId: "a", state: "up" as const, lossPct: 0, rttMs: n, connections: null, backupIspId: null };
+}

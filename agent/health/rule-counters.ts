@@ -111,19 +111,19 @@ export class RuleCounterTally {
   private readonly lastHit = new Map<string, string>();
   /** per rule of the loaded ruleset: the first reading plus everything that moved since (metrics) */
   private readonly totals = new Map<string, RuleReading>();
+  private rulesFrom: readonly string[] | null = null;
+  private counted: ReadonlySet<string> = new Set();
 
   /**
    * Takes one reading (at: the agent's clock when it was read; rules: every rule the loaded
    * ruleset counts, whether it moved lately or not).
    */
-  observe(reading: Map<string, RuleReading>, at: string, rules: Iterable<string>): void {
+  observe(reading: Map<string, RuleReading>, at: string, rules: readonly string[]): void {
     const before = this.last;
     this.last = reading;
-    const counted = new Set(rules);
-    // a rule that is gone from the ruleset: forget it
-    for (const ruleId of this.totals.keys()) if (!counted.has(ruleId)) this.totals.delete(ruleId);
-    for (const ruleId of this.lastHit.keys()) if (!counted.has(ruleId)) this.lastHit.delete(ruleId);
-    for (const ruleId of counted) if (!this.totals.has(ruleId)) this.totals.set(ruleId, { ...ZERO });
+    // the same ruleset as last time (the same array): nothing joined or left
+    if (rules !== this.rulesFrom) this.rulesChanged(rules);
+    const counted = this.counted;
     if (before === null) {
       for (const [ruleId, now] of reading) if (counted.has(ruleId)) this.totals.set(ruleId, { ...now });
       return;
@@ -145,6 +145,16 @@ export class RuleCounterTally {
       });
       if (moved.connections > 0) this.lastHit.set(ruleId, at);
     }
+  }
+
+  private rulesChanged(rules: readonly string[]): void {
+    this.rulesFrom = rules;
+    const counted = new Set(rules);
+    this.counted = counted;
+    // a rule that is gone from the ruleset: forget it
+    for (const ruleId of this.totals.keys()) if (!counted.has(ruleId)) this.totals.delete(ruleId);
+    for (const ruleId of this.lastHit.keys()) if (!counted.has(ruleId)) this.lastHit.delete(ruleId);
+    for (const ruleId of counted) if (!this.totals.has(ruleId)) this.totals.set(ruleId, { ...ZERO });
   }
 
   /** What the next report carries: at most `max` rules, those waiting longest first. */

@@ -12,7 +12,7 @@ import { MAX_HEALTH_BYTES } from "../../core/protocol/agent-api";
 import type { ApplyOutcome } from "../cli/loop";
 import type { Logger } from "../log";
 import type { GatewaySpec } from "../../core/spec/schema";
-import { PoolUsageReader, readConntrackCount } from "./pool-usage-reader";
+import { PoolUsageReader, readConntrackCount, usageIsQuiet } from "./pool-usage-reader";
 import { FailoverController } from "./controller";
 import { OWNED_ADDRESS_METRIC } from "../../core/spec/marks";
 import { ArpWatch } from "./arp-watch";
@@ -24,8 +24,10 @@ import {
   CONNTRACK_COUNT_MS,
   type FailoverEvent,
   type HealthReport,
+  type HealthSample,
   type IspHealth,
   POOL_USAGE_MS,
+  POOL_USAGE_QUIET_FACTOR,
   type PoolUsageReport,
 } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
@@ -179,6 +181,7 @@ export class HealthService {
     this.reporter = new HealthReporter({
       post: deps.post,
       build: () => this.build(),
+      sample: () => this.sample(),
       log: deps.log,
       intervalMs: deps.reportIntervalMs,
     });
@@ -386,7 +389,22 @@ export class HealthService {
     });
   }
 
-  private build(): Omit<HealthReport, "events"> {
+  /** One second's link figures for the console's history (the reporter's samples between reports). */
+  private sample(): HealthSample {
+    return {
+      at: new Date().toISOString(),
+      isps: this.ispHealth().map((i) => ({
+        ispId: i.ispId,
+        state: i.state,
+        lossPct: i.lossPct,
+        rttMs: i.rttMs,
+        connections: i.connections,
+        backupIspId: i.failover?.backupIspId ?? null,
+      })),
+    };
+  }
+
+  private build(): Omit<HealthReport, "events" | "samples"> {
     const isps = this.ispHealth();
     const at = new Date().toISOString();
     const conntrackTotal = this.conntrackCount;
@@ -415,10 +433,19 @@ export class HealthService {
         continue;
       }
       const started = performance.now();
-      await this.poolUsageReader.refresh(spec);
+      const countAtDump = await readConntrackCount(this.deps.runner);
+      const usage = await this.poolUsageReader.refresh(spec);
       // a big table makes the read dear: it never takes more than a tenth of the agent's time
       const took = performance.now() - started;
-      await delay(Math.max(every, took * 10), undefined, { signal }).catch(() => {});
+      const next = Math.max(every, took * 10);
+      await delay(next, undefined, { signal }).catch(() => {});
+      // quiet (usageIsQuiet): later, unless the table moves meanwhile (its count is read every few seconds)
+      const quietUntil = started + next * POOL_USAGE_QUIET_FACTOR;
+      const step = this.deps.countIntervalMs ?? CONNTRACK_COUNT_MS;
+      while (!signal.aborted && performance.now() < quietUntil && this.controller.running() === spec) {
+        if (!usageIsQuiet(usage, countAtDump, await readConntrackCount(this.deps.runner))) break;
+        await delay(Math.min(step, quietUntil - performance.now()), undefined, { signal }).catch(() => {});
+      }
     }
   }
 

@@ -3,8 +3,11 @@ import { zId, zIPv4, zPort } from "../policy/model";
 import { zAgentVersion } from "./agent-api";
 
 /**
- * The health report: what an agent tells the console about its links about once a second, and
- * right away after a switch. It is the agent protocol's lightweight endpoint next to `status`:
+ * The health report: what an agent tells the console about its links every HEALTH_REPORT_MS, and
+ * right away after a link state change, a switch or a load. Between two reports the agent takes a
+ * sample of the links' figures every HEALTH_SAMPLE_MS and the next report carries them, so the
+ * console's history keeps one sample a second while it takes a request every few seconds. It is
+ * the agent protocol's lightweight endpoint next to `status`:
  *
  *   POST /api/agent/v1/health   Authorization: Bearer <agent token>   body HealthReport -> 200 HealthAck
  *
@@ -12,7 +15,12 @@ import { zAgentVersion } from "./agent-api";
  * except the failover events it carries, each exactly once (by id).
  */
 export const HEALTH_ENDPOINT = "health";
-export const HEALTH_REPORT_MS = 1_000;
+export const HEALTH_REPORT_MS = 5_000;
+export const HEALTH_SAMPLE_MS = 1_000;
+/** samples a report carries at most: a minute's worth (a console that was away for longer loses the older ones) */
+export const MAX_SAMPLES_PER_REPORT = 60;
+/** and at most this much of them (JSON), so a report with many ISPs stays within MAX_BODY_BYTES */
+export const MAX_SAMPLE_BYTES_PER_REPORT = 96 * 1024;
 /** the conntrack table's fill (a file read); the counts per ISP come with the pool usage dump */
 export const CONNTRACK_COUNT_MS = 5_000;
 export const MAX_EVENTS_PER_REPORT = 50;
@@ -63,6 +71,17 @@ export const zIspHealth = z.object({
 });
 export type IspHealth = z.infer<typeof zIspHealth>;
 
+/** One second's link figures, as the console's history keeps them (core/health/series.ts). */
+export const zHealthSampleIsp = zIspHealth
+  .pick({ ispId: true, state: true, lossPct: true, rttMs: true, connections: true })
+  .extend({ backupIspId: zId.nullable() });
+export const zHealthSample = z.object({
+  /** when the agent took it (its clock; the console places it by its distance to the report's `at`) */
+  at: zIso,
+  isps: z.array(zHealthSampleIsp).max(250),
+});
+export type HealthSample = z.infer<typeof zHealthSample>;
+
 export const zSwitchTimings = z.object({
   detectMs: zMs.nullable(),
   applyMs: zMs,
@@ -96,6 +115,11 @@ export type FailoverEvent = z.infer<typeof zFailoverEvent>;
 
 /** Pool usage and the connections per ISP are one conntrack dump, dearer than a count: refreshed less often. */
 export const POOL_USAGE_MS = 10_000;
+/**
+ * While the conntrack table holds steady and every pool address is far from full, nothing the dump
+ * would show moves: the agent dumps every POOL_USAGE_QUIET_FACTOR times POOL_USAGE_MS instead.
+ */
+export const POOL_USAGE_QUIET_FACTOR = 3;
 /** a report must stay well under the agent API's body limit next to 250 ISPs: the busiest addresses go first */
 export const MAX_POOL_ADDRESSES_PER_REPORT = 256;
 
@@ -159,6 +183,11 @@ export const zHealthReport = z.object({
   /** null until the first count; absent from agents older than pool usage */
   poolUsage: zPoolUsageReport.nullable().default(null),
   events: z.array(zFailoverEvent).max(MAX_EVENTS_PER_REPORT),
+  /**
+   * the samples taken since the last report the console acknowledged, oldest first, each before
+   * the report's own `at` (the report is the sample of its own second); absent from older agents
+   */
+  samples: z.array(zHealthSample).max(MAX_SAMPLES_PER_REPORT).default([]),
 });
 export type HealthReport = z.infer<typeof zHealthReport>;
 

@@ -17,6 +17,7 @@ async function postUsage(page: Page, agent: EnrolledAgent, poolId: string, conne
   const report: HealthReport = {
     agentVersion: "1.0.0",
     at: new Date().toISOString(),
+    samples: [],
     running: null,
     lastLoad: null,
     isps: [],

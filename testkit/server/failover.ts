@@ -137,6 +137,7 @@ export function healthReport(over: Partial<HealthReport> = {}): HealthReport {
     conntrackTotal: null,
     poolUsage: null,
     events: [],
+    samples: [],
     ...over,
   };
 }

@@ -140,6 +140,7 @@ describe.each(PROVIDERS)("alerts from agent reports to real receivers on %s", (p
   const health = (isps: IspHealth[]): HealthReport => ({
     agentVersion: "1.0.0",
     at: new Date().toISOString(),
+    samples: [],
     running: null,
     lastLoad: null,
     isps,

@@ -13,10 +13,11 @@ import { checkReportedPools, recordPoolUsage } from "../pool-usage/ingest";
 import { emitPoolUsageIncidents, type PoolUsageIncidentEvent } from "../pool-usage/incidents";
 
 /**
- * Records an agent's health report: the gateway's latest link health, one sample for the charts
- * (older samples of the gateway pruned in the same transaction) also folded into the minute and
- * hour rollups of the longer history, its progress on pending
- * operator failovers, and each failover event it carries, as an audit event, exactly once.
+ * Records an agent's health report: the gateway's latest link health, the samples for the charts
+ * (the ones the agent took each second since its last report and the report's own; older samples
+ * of the gateway pruned in the same transaction) also folded into the minute and hour rollups of
+ * the longer history, its progress on pending operator failovers, and each failover event it
+ * carries, as an audit event, exactly once.
  */
 
 /** Samples older than this are deleted; the charts read the rollups beyond the last 20 minutes. */
@@ -36,6 +37,33 @@ export function sampleOf(report: HealthReport): SampleData {
     data[i.ispId] = { s: i.state, l: i.lossPct, r: i.rttMs, f: i.failover?.backupIspId ?? null, c: i.connections };
   }
   return data;
+}
+
+/**
+ * The report's samples with the console's time of each: as far before the report's arrival as the
+ * agent took it before the report's own `at` (the two clocks need not agree), oldest first; the
+ * report itself is the last. A sample the agent dates after its report is refused, naming it; one
+ * older than the history's 20 minutes is left out.
+ */
+export function samplesOf(report: HealthReport, receivedAt: Date): Array<{ at: Date; data: SampleData }> {
+  const reportAt = Date.parse(report.at);
+  const out: Array<{ at: Date; data: SampleData }> = [];
+  report.samples.forEach((s, n) => {
+    const before = reportAt - Date.parse(s.at);
+    if (before < 0) {
+      const field = `samples.${n}.at`;
+      const message = `${field}: a sample cannot be later than its report (${report.at})`;
+      throw invalid(message, [{ path: ["samples", n, "at"], message }]);
+    }
+    if (before === 0 || before >= SAMPLE_RETENTION_MS) return;
+    const data: SampleData = {};
+    for (const i of s.isps)
+      data[i.ispId] = { s: i.state, l: i.lossPct, r: i.rttMs, f: i.backupIspId, c: i.connections };
+    out.push({ at: new Date(receivedAt.getTime() - before), data });
+  });
+  out.sort((a, b) => a.at.getTime() - b.at.getTime());
+  out.push({ at: receivedAt, data: sampleOf(report) });
+  return out;
 }
 
 /** The gateway's latest health as Gateway.health keeps it (the same shape the status report sends). */
@@ -95,6 +123,12 @@ function reportedIspIds(report: HealthReport): Array<{ id: string; path: (string
     out.push({ id: i.ispId, path: ["isps", n, "ispId"] });
     if (i.failover !== null) out.push({ id: i.failover.backupIspId, path: ["isps", n, "failover", "backupIspId"] });
   });
+  report.samples.forEach((s, n) => {
+    s.isps.forEach((i, k) => {
+      out.push({ id: i.ispId, path: ["samples", n, "isps", k, "ispId"] });
+      if (i.backupIspId !== null) out.push({ id: i.backupIspId, path: ["samples", n, "isps", k, "backupIspId"] });
+    });
+  });
   report.events.forEach((e, n) => {
     out.push({ id: e.ispId, path: ["events", n, "ispId"] });
     if (e.fromIspId !== null) out.push({ id: e.fromIspId, path: ["events", n, "fromIspId"] });
@@ -142,7 +176,7 @@ export async function recordHealthReport(
   await checkReportedIsps(db, gw.clusterId, report);
   await checkReportedPools(db, gw.clusterId, report);
   let usageEvents: PoolUsageIncidentEvent[] = [];
-  const sample = sampleOf(report);
+  const samples = samplesOf(report, now);
   const recorded = await db.$transaction(async (tx) => {
     await tx.gateway.update({
       where: { id: gw.id },
@@ -154,9 +188,8 @@ export async function recordHealthReport(
       },
       select: { id: true },
     });
-    await tx.healthSample.create({
-      data: { clusterId: gw.clusterId, gatewayId: gw.id, at: now, data: JSON.stringify(sample) },
-      select: { id: true },
+    await tx.healthSample.createMany({
+      data: samples.map((s) => ({ clusterId: gw.clusterId, gatewayId: gw.id, at: s.at, data: JSON.stringify(s.data) })),
     });
     await tx.healthSample.deleteMany({
       where: { gatewayId: gw.id, at: { lt: new Date(now.getTime() - SAMPLE_RETENTION_MS) } },
@@ -171,8 +204,9 @@ export async function recordHealthReport(
     return ids;
   });
   emitPoolUsageIncidents(usageEvents);
-  // the history's minute and hour rows follow the sample (derived data: outside the report's transaction)
-  const lost = await foldIntoRollups(db, gw, sample, now);
+  // the history's minute and hour rows follow the samples (derived data: outside the report's transaction)
+  let lost = 0;
+  for (const s of samples) lost += await foldIntoRollups(db, gw, s.data, s.at);
   if (lost > 0) logger.warn({ gatewayId: gw.id, lost }, "health rollup folds kept losing their race; sample left out");
   await completeDueOperations(db, gw.clusterId, now);
   notifyHealthChanged(gw.clusterId);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESOLUTIONS } from "../../../core/health/rollup";
 import type { Db } from "../../db/client";
 import { PROVIDERS } from "../../../testkit/server/databases";
-import { type ApiHarness, apiHarness, errorOf } from "../../../testkit/server/api";
+import { type ApiHarness, apiHarness, errorOf, failureOf } from "../../../testkit/server/api";
+import { AppError } from "../../errors";
 import { makeUser, META } from "../../../testkit/server/gateways";
 import { type FailoverCluster, healthReport, ispHealth, makeFailoverCluster } from "../../../testkit/server/failover";
 import { recordHealthReport } from "./health-report";
@@ -67,6 +68,63 @@ describe.each(PROVIDERS)("health rollups on %s", (provider) => {
         [c.ispB, 0, 4],
       ].sort(),
     );
+  });
+
+  it("keeps each second's sample a report carries, placed by its distance to the report, and folds each", async () => {
+    await fresh();
+    const gw = c.gateways[0] ?? { id: "", token: "" };
+    // the agent's clock is 7 minutes off the console's: only the distances count
+    const agentNow = T0 + MIN - 7 * MIN;
+    const second = (i: number) => ({
+      at: new Date(agentNow - (4 - i) * 1_000).toISOString(),
+      isps: [
+        { ispId: c.ispA, state: "up" as const, lossPct: 0, rttMs: 10 + i, connections: i, backupIspId: null },
+        { ispId: c.ispB, state: "up" as const, lossPct: 0, rttMs: 1, connections: null, backupIspId: null },
+      ],
+    });
+    // four samples, the last of them 1 s before the report; then the report (the fifth second)
+    await recordHealthReport(
+      db,
+      META,
+      gw.token,
+      healthReport({
+        at: new Date(agentNow).toISOString(),
+        isps: [ispHealth(c.ispA, { rttMs: 20, connections: 9 }), ispHealth(c.ispB)],
+        samples: [0, 1, 2, 3].map(second),
+      }),
+      new Date(T0 + 30_000),
+    );
+    const kept = await db.healthSample.findMany({ where: { gatewayId: gw.id }, orderBy: { at: "asc" } });
+    expect(kept.map((r) => r.at.getTime() - T0)).toEqual([26_000, 27_000, 28_000, 29_000, 30_000]);
+    expect(kept.map((r) => (JSON.parse(r.data) as Record<string, { r: number }>)[c.ispA]?.r)).toEqual([
+      10, 11, 12, 13, 20,
+    ]);
+    const minuteA = (await rows(gw.id, "minute")).filter((r) => r.ispId === c.ispA);
+    expect(minuteA).toHaveLength(1);
+    expect(minuteA[0]).toMatchObject({ n: 5, rttN: 5, rttSum: 66, rttMin: 10, rttMax: 20, connMax: 9 });
+  });
+
+  it("refuses a report whose sample is later than the report, or names an ISP of another cluster, writing nothing", async () => {
+    await fresh();
+    const gw = c.gateways[0] ?? { id: "", token: "" };
+    const at = new Date(T0).toISOString();
+    const sample = (when: number, ispId: string) => ({
+      at: new Date(when).toISOString(),
+      isps: [{ ispId, state: "up" as const, lossPct: 0, rttMs: 1, connections: null, backupIspId: null }],
+    });
+    const refused = async (samples: ReturnType<typeof sample>[]) =>
+      failureOf(
+        recordHealthReport(db, META, gw.token, healthReport({ at, isps: [ispHealth(c.ispA)], samples }), new Date(T0)),
+        AppError,
+      );
+    expect((await refused([sample(T0 - 1_000, c.ispA), sample(T0 + 1_000, c.ispA)])).message).toMatch(
+      /^samples\.1\.at: a sample cannot be later than its report/,
+    );
+    const other = await makeFailoverCluster(db, await makeUser(db, `op${++n}`, "operator"), { name: `other-${n}` });
+    expect((await refused([sample(T0 - 1_000, other.ispA)])).message).toMatch(
+      /^samples\.0\.isps\.0\.ispId: ISP ".+" is not an ISP of this gateway's cluster/,
+    );
+    expect(await db.healthSample.count({ where: { gatewayId: gw.id } })).toBe(0);
   });
 
   it("counts every one of concurrent reports of one gateway once", async () => {
