@@ -106,21 +106,7 @@ describe("health reporter", () => {
   });
 
   it("takes a sample each second between reports and sends them with the next, oldest first", async () => {
-    const reports: HealthReport[] = [];
-    let n = 0;
-    const r = new HealthReporter({
-      post: async (report) => {
-        reports.push(report);
-        return { ok: true, recorded: [] };
-      },
-      build: body,
-      sample: () => ({ at: new Date().toISOString(), isps: [sampleIsp(n++)] }),
-      log: pino({ level: "silent" }),
-      intervalMs: 250,
-      sampleMs: 50,
-    });
-    const stop = new AbortController();
-    const running = r.run(stop.signal);
+    const { reports, r, stop, running } = samplingReporter(250, 50);
     await tick(600);
     stop.abort();
     await running;
@@ -136,23 +122,8 @@ describe("health reporter", () => {
   });
 
   it("sends the samples so far at once on a kick, keeps them while the console is away, and at most a minute's", async () => {
-    let fail = false;
-    const reports: HealthReport[] = [];
-    let n = 0;
-    const r = new HealthReporter({
-      post: async (report) => {
-        reports.push(report);
-        if (fail) throw new ConsoleError("unreachable", "down");
-        return { ok: true, recorded: [] };
-      },
-      build: body,
-      sample: () => ({ at: new Date().toISOString(), isps: [sampleIsp(n++)] }),
-      log: pino({ level: "silent" }),
-      intervalMs: 60_000,
-      sampleMs: 20,
-    });
-    const stop = new AbortController();
-    const running = r.run(stop.signal);
+    const s = samplingReporter(60_000, 20);
+    const { reports, r, stop, running } = s;
     await tick(110);
     r.kick();
     await tick(20);
@@ -160,9 +131,9 @@ describe("health reporter", () => {
     expect(reports[1]?.samples.length).toBeGreaterThanOrEqual(2);
     expect(r.sampleCount()).toBeLessThanOrEqual(1);
     // the console is away: reports fail, samples pile up to a minute's worth (60), the oldest going
-    fail = true;
-    const taken = n;
-    for (let i = 0; i < 500 && n < taken + 80; i++) await tick(20);
+    s.failing = true;
+    const taken = s.taken;
+    for (let i = 0; i < 500 && s.taken < taken + 80; i++) await tick(20);
     expect(r.sampleCount()).toBe(60);
     r.kick();
     await tick(20);
@@ -173,7 +144,7 @@ describe("health reporter", () => {
     expect(kept).toEqual(kept.map((_, i) => (kept[0] ?? 0) + i));
     expect(kept[0]).toBeGreaterThan((reports[1]?.samples.length ?? 0) + 10);
     // back: the next report carries them, and they are gone
-    fail = false;
+    s.failing = false;
     const before = reports.length;
     r.kick();
     await tick(20);
@@ -213,4 +184,30 @@ describe("health reporter", () => {
 
 function sampleIsp(n: number) {
   return { ispId: "a", state: "up" as const, lossPct: 0, rttMs: n, connections: null, backupIspId: null };
+}
+
+/** A running reporter whose samples count up (the n-th sample's latency is n) and whose posts are kept. */
+function samplingReporter(intervalMs: number, sampleMs: number) {
+  const state = {
+    reports: [] as HealthReport[],
+    failing: false,
+    taken: 0,
+    r: null as unknown as HealthReporter,
+    stop: new AbortController(),
+    running: Promise.resolve(),
+  };
+  state.r = new HealthReporter({
+    post: async (report) => {
+      state.reports.push(report);
+      if (state.failing) throw new ConsoleError("unreachable", "down");
+      return { ok: true, recorded: [] };
+    },
+    build: body,
+    sample: () => ({ at: new Date().toISOString(), isps: [sampleIsp(state.taken++)] }),
+    log: pino({ level: "silent" }),
+    intervalMs,
+    sampleMs,
+  });
+  state.running = state.r.run(state.stop.signal);
+  return state;
 }
