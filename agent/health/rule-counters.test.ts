@@ -197,6 +197,27 @@ describe("RuleCounterTally", () => {
     ]);
   });
 
+  it("names the rules whose counters have not moved for a while, and forgets them once deleted", () => {
+    const t = new RuleCounterTally();
+    const at = (s: number) => new Date(Date.UTC(2026, 11, 5, 10, 0, s)).toISOString();
+    const ms = (s: number) => Date.parse(at(s));
+    t.observe(reading({ a: [1, 10, 100], b: [1, 10, 100] }), at(0), RULES);
+    t.observe(reading({ a: [1, 10, 100], b: [2, 12, 200] }), at(30), RULES);
+    expect(t.idle(ms(40), 40_000)).toEqual(["a"]);
+    expect(t.idle(ms(69), 40_000)).toEqual(["a"]);
+    expect(t.idle(ms(70), 40_000).sort()).toEqual(["a", "b"]);
+    // traffic alone is movement too
+    t.observe(reading({ a: [1, 11, 150], b: [2, 12, 200] }), at(60), RULES);
+    expect(t.idle(ms(70), 40_000)).toEqual(["b"]);
+    // b's counters were deleted: it is not idle any more, and when they come back all they hold is new
+    t.deleted(["b"]);
+    expect(t.idle(ms(200), 40_000)).toEqual(["a"]);
+    t.acknowledge(t.take(10));
+    t.observe(reading({ a: [1, 11, 150] }), at(90), RULES);
+    t.observe(reading({ a: [1, 11, 150], b: [1, 3, 90] }), at(95), RULES);
+    expect(t.take(10)).toEqual([{ ruleId: "b", connections: 1, packets: 3, bytes: 90, lastHitAt: at(95) }]);
+  });
+
   it("gives the metrics every counted rule, growing only, and forgets rules that left the ruleset", () => {
     const t = new RuleCounterTally();
     t.observe(reading({ a: 1, b: 1 }), "2026-12-05T10:00:00.000Z", ["a", "b", "c"]);

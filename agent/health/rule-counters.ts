@@ -12,8 +12,8 @@ import { LineSplitter } from "./fping";
  *   belongs to the previous agent process, which reported it (or lost it: never twice).
  * - A rule has two counters, elements of one dynamic set: its new connections and the packets and
  *   bytes of those connections; each is followed on its own. The datapath adds them when the rule's
- *   connections move and they go a while after the last packet (RULE_HIT_TIMEOUT_S, far longer
- *   than the longest pause between two readings), so a reading holds the rules that moved lately.
+ *   connections move and the agent deletes them once they have not moved for RULE_HIT_IDLE_MS
+ *   (`idle`), so a reading holds the rules that moved lately.
  * - A counter that was not in the last reading is new (its rule moved again after a quiet spell,
  *   or is new): everything it holds is new. One that is lower than at the last reading was created
  *   again (its slot went to another rule and back, or the set was emptied): the same.
@@ -113,6 +113,8 @@ export class RuleCounterTally {
   private readonly totals = new Map<string, RuleReading>();
   private rulesFrom: readonly string[] | null = null;
   private counted: ReadonlySet<string> = new Set();
+  /** when each rule's counters in the set last moved (or were first seen), by the readings */
+  private readonly movedAt = new Map<string, number>();
 
   /**
    * Takes one reading (at: the agent's clock when it was read; rules: every rule the loaded
@@ -124,15 +126,25 @@ export class RuleCounterTally {
     // the same ruleset as last time (the same array): nothing joined or left
     if (rules !== this.rulesFrom) this.rulesChanged(rules);
     const counted = this.counted;
+    const atMs = Date.parse(at);
+    // rules whose counters are no longer in the set are not idle there
+    for (const ruleId of this.movedAt.keys()) if (!reading.has(ruleId)) this.movedAt.delete(ruleId);
     if (before === null) {
-      for (const [ruleId, now] of reading) if (counted.has(ruleId)) this.totals.set(ruleId, { ...now });
+      for (const [ruleId, now] of reading) {
+        if (counted.has(ruleId)) this.totals.set(ruleId, { ...now });
+        this.movedAt.set(ruleId, atMs);
+      }
       return;
     }
     for (const [ruleId, now] of reading) {
       const was = before.get(ruleId);
       const moved = { connections: 0, packets: 0, bytes: 0 };
       for (const f of FIELDS) moved[f] = movedBy(now, was, f);
-      if (moved.connections + moved.packets + moved.bytes === 0) continue;
+      if (moved.connections + moved.packets + moved.bytes === 0) {
+        if (!this.movedAt.has(ruleId)) this.movedAt.set(ruleId, atMs);
+        continue;
+      }
+      this.movedAt.set(ruleId, atMs);
       const total = this.totals.get(ruleId);
       if (total !== undefined) for (const f of FIELDS) total[f] += moved[f];
       const p = this.pending.get(ruleId);
@@ -144,6 +156,22 @@ export class RuleCounterTally {
         lastHitAt: hit,
       });
       if (moved.connections > 0) this.lastHit.set(ruleId, at);
+    }
+  }
+
+  /**
+   * The rules whose counters are in the set but have not moved for `idleMs` by the readings (the
+   * agent deletes them from the set; the datapath adds them again with the rule's next packet).
+   */
+  idle(nowMs: number, idleMs: number): string[] {
+    return [...this.movedAt].filter(([, at]) => nowMs - at >= idleMs).map(([ruleId]) => ruleId);
+  }
+
+  /** These rules' counters were deleted from the set: what they held was read, nothing is pending from them. */
+  deleted(ruleIds: readonly string[]): void {
+    for (const ruleId of ruleIds) {
+      this.movedAt.delete(ruleId);
+      this.last?.delete(ruleId);
     }
   }
 

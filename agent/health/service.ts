@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { Datapath } from "../apply/datapath";
+import { Datapath, type RuleCounterKeys } from "../apply/datapath";
 import { NftShell } from "../apply/nft-shell";
 import type { RealServerTraffic, VirtualServiceStatus } from "../../core/protocol/virtual-service-status";
 import { type RunCheck, runCheck } from "../vs/checks";
@@ -33,7 +33,8 @@ import {
 import { HealthReporter, healthById } from "./reporter";
 import { readIntervalMs, readRuleCounters } from "./rule-counter-reader";
 import type { RuleCounterTally } from "./rule-counters";
-import { RULE_COUNTER_READ_MS } from "../../core/protocol/agent-api";
+import { RULE_COUNTER_READ_MS, RULE_HIT_IDLE_MS } from "../../core/protocol/agent-api";
+import { deleteRuleCounters } from "../../core/render/nft";
 import { HaSupervisor } from "../ha/supervisor";
 import type { HaStatus } from "../../core/protocol/agent-api";
 import type { ProcessSpawner } from "./spawner";
@@ -84,6 +85,10 @@ export interface HealthServiceDeps {
   /** where the rules' counter readings go (the status report takes the deltas from it) */
   ruleCounters?: RuleCounterTally;
   ruleCounterIntervalMs?: number;
+  /** the share of the time reading the counters may take (rule-counter-reader.ts, READ_SHARE) */
+  ruleCounterReadShare?: number;
+  /** how long a rule's counters may stay unmoved in the kernel's set before the agent deletes them */
+  ruleCounterIdleMs?: number;
   tmpDir?: string;
 }
 
@@ -517,8 +522,11 @@ export class HealthService {
         const moves = this.specMoves;
         const read = await readRuleCounters(this.deps.spawner, keys.keys);
         // a load while nft listed may have given a slot to another rule: the next reading tells
-        if (this.datapath.ruleCounterKeys() === keys) tally.observe(read.counters, at, keys.rules);
-        wait = readIntervalMs(every, read.durationMs);
+        if (this.datapath.ruleCounterKeys() === keys) {
+          tally.observe(read.counters, at, keys.rules);
+          await this.sweepIdleCounters(tally, keys);
+        }
+        wait = readIntervalMs(every, read.durationMs, this.deps.ruleCounterReadShare);
         warned = false;
         if (read.noSet) {
           // no rule is counted under this spec: nothing to read until another one loads (unless
@@ -533,6 +541,23 @@ export class HealthService {
       }
       await delay(wait, undefined, { signal }).catch(() => {});
     }
+  }
+
+  /**
+   * Deletes from the kernel's set the counters of rules that have not moved for RULE_HIT_IDLE_MS
+   * (their last reading holds all they counted), so a read lists the busy rules only. A packet in
+   * the few milliseconds between that reading and the delete would not be counted.
+   */
+  private async sweepIdleCounters(tally: RuleCounterTally, keys: RuleCounterKeys): Promise<void> {
+    const idle = new Set(tally.idle(Date.now(), this.deps.ruleCounterIdleMs ?? RULE_HIT_IDLE_MS));
+    if (idle.size === 0) return;
+    const gone = keys.from.filter((e) => idle.has(e.ruleId)).map((e) => e.key);
+    const r = await this.deps.runner.run(["nft", "-f", "-"], {
+      input: `${deleteRuleCounters(gone).join("\n")}\n`,
+      timeoutMs: 10_000,
+    });
+    if (r.code === 0) tally.deleted([...idle]);
+    else this.deps.log.warn({ error: r.stderr.trim().slice(0, 400) }, "cannot delete idle rule counters");
   }
 
   /** ARP requests for on-link pool addresses that nobody answers (arp-watch.ts). */

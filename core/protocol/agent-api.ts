@@ -200,11 +200,11 @@ export const RULE_COUNTER_READ_MS = 5_000;
 /** However slow a read of the rules' counters, the agent reads them at least this often. */
 export const MAX_RULE_COUNTER_READ_MS = 60_000;
 /**
- * A rule's counters stay in the kernel this long after its last packet (render/nft.ts,
- * "rule_hits"): five times the longest pause between two reads, so what moved is always read
- * before it goes.
+ * The agent deletes a rule's counters from the kernel's set (render/nft.ts, "rule_hits") once its
+ * readings have not moved for this long: five times the longest pause between two reads. The
+ * datapath adds them again with the rule's next packet.
  */
-export const RULE_HIT_TIMEOUT_S = (5 * MAX_RULE_COUNTER_READ_MS) / 1000;
+export const RULE_HIT_IDLE_MS = 5 * MAX_RULE_COUNTER_READ_MS;
 export const MAX_RULE_COUNTERS_PER_REPORT = 1_000;
 export const zRuleCounterDelta = z
   .object({

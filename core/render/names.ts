@@ -38,9 +38,9 @@ export const natChain = (n: number) => `nat_${n}`;
 /**
  * The rules' counters (docs/semantics.md, "Counters"): elements of one dynamic, counter-flagged set
  * keyed by the rule's slot (core/spec/marks.ts). The datapath adds a rule's elements when its
- * connections move and they time out after RULE_HIT_TIMEOUT_S without a packet, so a listing
- * (`nft list set`) holds the rules that are busy, not every rule; the agent knows which rule a
- * slot is from the ruleset it loaded.
+ * connections move, and the agent deletes those that did not move for RULE_HIT_IDLE_MS, so a
+ * listing (`nft list set`) holds the rules that are busy, not every rule; the agent knows which
+ * rule a slot is from the ruleset it loaded.
  */
 export const SET_RULE_HITS = "rule_hits";
 /**

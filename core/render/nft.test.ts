@@ -256,9 +256,7 @@ describe("renderRuleset", () => {
     expect(renderNft(spec, noFailover).ruleCounts).toEqual(
       expect.arrayContaining([{ key: slot, ruleId: first?.ruleId }]),
     );
-    expect(t).toContain(
-      "add set inet gatehouse rule_hits { type mark; size 65536; flags dynamic, timeout; timeout 300s; counter;",
-    );
+    expect(t).toContain("add set inet gatehouse rule_hits { type mark; size 65536; flags dynamic; counter;");
     // a dropped first packet never reaches the count chain: the drop chain counts it
     expect(rs.chains.get("drop_rule")?.rules).toEqual([
       "ct mark & 0x08000000 != 0 ct status ! confirmed update @rule_hits { ct mark & 0x0ffff000 | 0x00000001 }",

@@ -13,7 +13,6 @@ import {
   ruleSlotMark,
   ruleSlotOf,
 } from "../spec/marks";
-import { RULE_HIT_TIMEOUT_S } from "../protocol/agent-api";
 import { criteriaOf, formatPortSpan, portSpans } from "../policy/match-criteria";
 import type { GatewaySpec, SpecEntry, SpecIsp } from "../spec/schema";
 import { cidrRange, formatRange, netmask, type Range, rangeToBlocks, segmentByCover, unionRanges } from "./intervals";
@@ -742,9 +741,10 @@ function ruleSlots(plan: Plan): Map<string, number> {
  * The rules' counters are the elements of one dynamic, counter-flagged set, keyed by the rule slot
  * in the connection mark: every packet of a rule's connections, both ways, updates the element of
  * the slot's mark (its traffic) and the first packet also the one with RULE_COUNT_CONNECTIONS (its
- * new connections); an update adds the element when it is not there and counts the packet. An
- * element goes RULE_HIT_TIMEOUT_S after its last packet, so the set holds the rules that moved
- * lately, not all of them. The count chain runs after the classifier, so a first packet is counted
+ * new connections); an update adds the element when it is not there and counts the packet in its
+ * per-CPU counter (the set has no timeout: a timeout would be refreshed, a write every CPU shares,
+ * with every packet). The agent deletes the elements of rules that did not move for a while
+ * (RULE_HIT_IDLE_MS), so the set holds the rules that moved lately, not all of them. The count chain runs after the classifier, so a first packet is counted
  * once its rule wrote the slot; a connection with no slot (unmatched, a virtual service, the
  * gateway's own) updates nothing. Counting changes no decision.
  */
@@ -785,11 +785,26 @@ function ruleCountStatements(want: RuleCountElement[], have: readonly RuleCountE
   const T = POLICY_TABLE;
   if (have === undefined) return [`flush set ${T} ${SET_RULE_HITS}`];
   const wanted = new Map(want.map((e) => [e.key, e.ruleId]));
-  const gone = have.filter((e) => wanted.get(e.key) !== e.ruleId).map((e) => hex(e.key));
+  return deleteRuleCounters(have.filter((e) => wanted.get(e.key) !== e.ruleId).map((e) => e.key));
+}
+
+/**
+ * Deletes these keys' elements from the rules' counter set, whether or not they are there: each is
+ * added (which leaves one that is there as it is) and deleted in the same transaction. The agent
+ * runs it for rules whose counters stopped moving (RULE_HIT_IDLE_MS), and loads for slots that
+ * changed owner.
+ */
+export function deleteRuleCounters(keys: readonly number[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < gone.length; i += CHUNK) {
-    const keys = gone.slice(i, i + CHUNK).join(", ");
-    out.push(`add element ${T} ${SET_RULE_HITS} { ${keys} }`, `delete element ${T} ${SET_RULE_HITS} { ${keys} }`);
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    const list = keys
+      .slice(i, i + CHUNK)
+      .map((k) => hex(k))
+      .join(", ");
+    out.push(
+      `add element ${POLICY_TABLE} ${SET_RULE_HITS} { ${list} }`,
+      `delete element ${POLICY_TABLE} ${SET_RULE_HITS} { ${list} }`,
+    );
   }
   return out;
 }
@@ -831,7 +846,7 @@ function emit(
             name: SET_RULE_HITS,
             kind: "set",
             // two keys per slot at most
-            declaration: `type mark; size ${2 * (MAX_RULE_SLOTS + 1)}; flags dynamic, timeout; timeout ${RULE_HIT_TIMEOUT_S}s; counter;`,
+            declaration: `type mark; size ${2 * (MAX_RULE_SLOTS + 1)}; flags dynamic; counter;`,
             comment: "rule slot in the connection mark: the counters of the rules that moved lately",
             elements: [],
             keep: true,

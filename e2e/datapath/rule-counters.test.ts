@@ -249,6 +249,38 @@ describe("rule counters on real traffic", () => {
     expect(await counts()).toEqual({ "count-a": 2, "count-b": 0, lan: 0 });
   });
 
+  it("the agent deletes the counters of a rule that stopped moving; its next connections count from there", async () => {
+    const tally = new RuleCounterTally();
+    const { health, stop } = startHealthService(lab, {
+      ruleCounters: tally,
+      ruleCounterIntervalMs: 100,
+      // read every 100 ms however long a read takes (an agent keeps reading under 0.2% of its time)
+      ruleCounterReadShare: 1,
+      ruleCounterIdleMs: 1_500,
+    });
+    const hits = async () =>
+      (await lab.must(lab.ns.gateway, ["nft", "list", "set", "inet", "gatehouse", "rule_hits"])).match(
+        /0x[0-9a-f]+ counter/g,
+      ) ?? [];
+    const reported = () => tally.take(100).find((d) => d.ruleId === "count-a")?.connections ?? 0;
+    try {
+      expect((await health.apply(spec(30))).error).toBe("");
+      await waitFor(() => tally.latest().length > 0, 3_000);
+      await sendThroughA(3, 48000);
+      // read and reported: 3 TCP connections and 3 UDP exchanges
+      expect(await waitFor(() => reported() === 6, 5_000)).toBe(true);
+      expect((await hits()).length).toBeGreaterThan(0);
+      // A is quiet: once its counters stood still for the idle time, they are gone from the set
+      expect(await waitFor(async () => (await hits()).length === 0, 8_000)).toBe(true);
+      // the next connections make them again and are counted, all of them, once
+      tally.acknowledge(tally.take(100));
+      await sendThroughA(2, 48100);
+      expect(await waitFor(() => reported() === 4, 5_000)).toBe(true);
+    } finally {
+      await stop();
+    }
+  });
+
   it("the agent reads no counters while no rule is counted, and reads them from the load that counts one", async () => {
     const inner = gatewaySpawner();
     let reads = 0;

@@ -13,7 +13,14 @@ export function startHealthService(
   opts: Partial<
     Pick<
       HealthServiceDeps,
-      "uplinkPollMs" | "setIpRules" | "onInterfacesChanged" | "spawner" | "ruleCounters" | "ruleCounterIntervalMs"
+      | "uplinkPollMs"
+      | "setIpRules"
+      | "onInterfacesChanged"
+      | "spawner"
+      | "ruleCounters"
+      | "ruleCounterIntervalMs"
+      | "ruleCounterIdleMs"
+      | "ruleCounterReadShare"
     >
   > = {},
 ): { health: HealthService; stop: () => Promise<void> } {
