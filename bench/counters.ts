@@ -4,7 +4,8 @@
  *   npm run bench:counters
  *
  * 1. What the counters cost the datapath: new connections per second through a lab gateway at
- *    10000 rules, client in the last rule, rendered with the rules' counters (two set elements per rule) and without
+ *    10000 rules, client in the last rule, rendered with the rules' counters (two elements per busy rule in a
+ *    dynamic set the datapath fills) and without
  *    (rounds interleaved; the best round of each, as bench/datapath.ts does).
  * 2. What they cost the agent: the real agent (the bundled program) runs in the lab's gateway
  *    namespace, as on a gateway, with the same 10000-rule spec, against a console stand-in
