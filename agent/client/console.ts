@@ -61,8 +61,9 @@ const LONG_POLL_GRACE_MS = 10_000;
 
 /**
  * A call's abort signal: aborted when the caller's signal aborts or after `ms`. Released when the
- * call ends, so that nothing of it fires later: a health report goes out every second, and
- * AbortSignal.timeout's timer would still fire (and build its TimeoutError) long after each one.
+ * call ends, so that nothing of it fires later: health and status reports go out every few
+ * seconds, and AbortSignal.timeout's timer would still fire (and build its TimeoutError) long
+ * after each one.
  */
 export function callDeadline(
   ms: number,

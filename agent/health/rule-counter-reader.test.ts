@@ -18,7 +18,7 @@ describe("readRuleCounters", () => {
     expect(p.args).toEqual(["nft", "list", "set", "inet", "gatehouse", "rule_hits"]);
     p.handlers.stdout?.("table inet gatehouse {\n\tset rule_hits {\n\t\ttype mark\n\t\tcounter\n");
     p.handlers.stdout?.("\t\telements = { 0x08001001 counter packets 4 bytes 2");
-    p.handlers.stdout?.("40 expires 4m58s2ms, 0x08002001 counter packets 9 bytes 540 expires 1m }\n\t}\n}\n");
+    p.handlers.stdout?.("40, 0x08002001 counter packets 9 bytes 540 }\n\t}\n}\n");
     p.exit({ code: 0 });
     const r = await read;
     expect(Object.fromEntries(r.counters)).toEqual({ a: { connections: 4, packets: 0, bytes: 0 } });

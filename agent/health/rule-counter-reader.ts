@@ -70,8 +70,9 @@ export const READ_SHARE = 0.002;
 /**
  * The pause before the next read: the configured interval, stretched so that reading takes at
  * most 0.2% of the time (a read that took 100 ms waits 50 s), which bounds the agent's idle CPU
- * whatever the number of busy rules, up to a minute (MAX_RULE_COUNTER_READ_MS). The read's wall time stands for its CPU time:
- * on a busy gateway that overestimates it, which only makes reads rarer.
+ * whatever the number of busy rules, up to a minute (MAX_RULE_COUNTER_READ_MS). The read's wall
+ * time stands for its CPU time: on a busy gateway that overestimates it, which only makes reads
+ * rarer.
  */
 export function readIntervalMs(configuredMs: number, lastReadMs: number, share = READ_SHARE): number {
   return Math.min(

@@ -15,14 +15,13 @@ const reading = (o: Record<string, number | [number, number, number]>) =>
 /** `nft list set inet gatehouse rule_hits` as nft 1.0.6 prints it: a few elements to a line. */
 const nftText = (elements: Array<[number, number, number]>) => {
   const items = elements.map(
-    ([key, packets, bytes]) =>
-      `0x${key.toString(16).padStart(8, "0")} counter packets ${packets} bytes ${bytes} expires 4m59s981ms`,
+    ([key, packets, bytes]) => `0x${key.toString(16).padStart(8, "0")} counter packets ${packets} bytes ${bytes}`,
   );
   const lines: string[] = [];
   for (let i = 0; i < items.length; i += 3) lines.push(items.slice(i, i + 3).join(", "));
   return (
-    "table inet gatehouse {\n\tset rule_hits {\n\t\ttype mark\n\t\tsize 65536\n\t\tflags dynamic,timeout\n\t\tcounter\n" +
-    '\t\ttimeout 5m\n\t\tcomment "rule slot in the connection mark: the counters of the rules that moved lately"\n' +
+    "table inet gatehouse {\n\tset rule_hits {\n\t\ttype mark\n\t\tsize 65536\n\t\tflags dynamic\n\t\tcounter\n" +
+    '\t\tcomment "rule slot in the connection mark: the counters of the rules that moved lately"\n' +
     `\t\telements = { ${lines.join(",\n\t\t\t     ")} }\n\t}\n}\n`
   );
 };

@@ -39,7 +39,7 @@ const ELEMENT = /(0x[0-9a-f]+) counter packets (\d+) bytes (\d+)/g;
  * `nft list set inet gatehouse rule_hits` (text: a third of the JSON's size) -> the counters of the
  * rules that moved lately, by rule id, read line by line as the listing streams in, so no copy of
  * the whole listing is ever held. nft prints the elements a few to a line, each as
- * `0x08001000 counter packets N bytes M expires 4m59s`; the key with RULE_COUNT_CONNECTIONS holds
+ * `0x08001000 counter packets N bytes M`; the key with RULE_COUNT_CONNECTIONS holds
  * the rule's new connections (its packets), the other its traffic. Which rule a key counts comes
  * from the ruleset the agent loaded (`rules`); a key of no rule there (a connection a deleted rule
  * decided) is left out.

@@ -29,6 +29,7 @@ import {
   POOL_USAGE_MS,
   POOL_USAGE_QUIET_FACTOR,
   type PoolUsageReport,
+  sampleIspOf,
 } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
 import { readIntervalMs, readRuleCounters } from "./rule-counter-reader";
@@ -398,14 +399,7 @@ export class HealthService {
   private sample(): HealthSample {
     return {
       at: new Date().toISOString(),
-      isps: this.ispHealth().map((i) => ({
-        ispId: i.ispId,
-        state: i.state,
-        lossPct: i.lossPct,
-        rttMs: i.rttMs,
-        connections: i.connections,
-        backupIspId: i.failover?.backupIspId ?? null,
-      })),
+      isps: this.ispHealth().map(sampleIspOf),
     };
   }
 
@@ -438,17 +432,16 @@ export class HealthService {
         continue;
       }
       const started = performance.now();
-      const countAtDump = await readConntrackCount(this.deps.runner);
       const usage = await this.poolUsageReader.refresh(spec);
       // a big table makes the read dear: it never takes more than a tenth of the agent's time
       const took = performance.now() - started;
       const next = Math.max(every, took * 10);
       await delay(next, undefined, { signal }).catch(() => {});
-      // quiet (usageIsQuiet): later, unless the table moves meanwhile (its count is read every few seconds)
+      // quiet (usageIsQuiet): later, unless the table moves meanwhile (countLoop reads its count)
       const quietUntil = started + next * POOL_USAGE_QUIET_FACTOR;
       const step = this.deps.countIntervalMs ?? CONNTRACK_COUNT_MS;
       while (!signal.aborted && performance.now() < quietUntil && this.controller.running() === spec) {
-        if (!usageIsQuiet(usage, countAtDump, await readConntrackCount(this.deps.runner))) break;
+        if (!usageIsQuiet(usage, usage?.conntrack?.count ?? null, this.conntrackCount)) break;
         await delay(Math.min(step, quietUntil - performance.now()), undefined, { signal }).catch(() => {});
       }
     }

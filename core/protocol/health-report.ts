@@ -81,6 +81,19 @@ export const zHealthSample = z.object({
   isps: z.array(zHealthSampleIsp).max(250),
 });
 export type HealthSample = z.infer<typeof zHealthSample>;
+export type HealthSampleIsp = z.infer<typeof zHealthSampleIsp>;
+
+/** An ISP's health cut to what a sample keeps (the agent's samples, the console's sample of a report). */
+export function sampleIspOf(i: IspHealth): HealthSampleIsp {
+  return {
+    ispId: i.ispId,
+    state: i.state,
+    lossPct: i.lossPct,
+    rttMs: i.rttMs,
+    connections: i.connections,
+    backupIspId: i.failover?.backupIspId ?? null,
+  };
+}
 
 export const zSwitchTimings = z.object({
   detectMs: zMs.nullable(),

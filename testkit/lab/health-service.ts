@@ -21,6 +21,8 @@ export function startHealthService(
       | "ruleCounterIntervalMs"
       | "ruleCounterIdleMs"
       | "ruleCounterReadShare"
+      | "poolUsageIntervalMs"
+      | "countIntervalMs"
     >
   > = {},
 ): { health: HealthService; stop: () => Promise<void> } {

@@ -1,4 +1,10 @@
-import type { FailoverEvent, HealthAck, HealthReport } from "../../../core/protocol/health-report";
+import {
+  type FailoverEvent,
+  type HealthAck,
+  type HealthReport,
+  type HealthSampleIsp,
+  sampleIspOf,
+} from "../../../core/protocol/health-report";
 import type { Db, Tx } from "../../db";
 import { invalid } from "../../errors";
 import { type RequestMeta, recordAudit } from "../audit/record";
@@ -31,11 +37,9 @@ const EVENT_ACTIONS: Record<FailoverEvent["kind"], string> = {
   alert_cleared: "isp.alert_cleared",
 };
 
-export function sampleOf(report: HealthReport): SampleData {
+function sampleData(isps: readonly HealthSampleIsp[]): SampleData {
   const data: SampleData = {};
-  for (const i of report.isps) {
-    data[i.ispId] = { s: i.state, l: i.lossPct, r: i.rttMs, f: i.failover?.backupIspId ?? null, c: i.connections };
-  }
+  for (const i of isps) data[i.ispId] = { s: i.state, l: i.lossPct, r: i.rttMs, f: i.backupIspId, c: i.connections };
   return data;
 }
 
@@ -56,13 +60,10 @@ export function samplesOf(report: HealthReport, receivedAt: Date): Array<{ at: D
       throw invalid(message, [{ path: ["samples", n, "at"], message }]);
     }
     if (before === 0 || before >= SAMPLE_RETENTION_MS) return;
-    const data: SampleData = {};
-    for (const i of s.isps)
-      data[i.ispId] = { s: i.state, l: i.lossPct, r: i.rttMs, f: i.backupIspId, c: i.connections };
-    out.push({ at: new Date(receivedAt.getTime() - before), data });
+    out.push({ at: new Date(receivedAt.getTime() - before), data: sampleData(s.isps) });
   });
   out.sort((a, b) => a.at.getTime() - b.at.getTime());
-  out.push({ at: receivedAt, data: sampleOf(report) });
+  out.push({ at: receivedAt, data: sampleData(report.isps.map(sampleIspOf)) });
   return out;
 }
 
