@@ -19,6 +19,24 @@ const LISTING = [
 ].join("\n");
 
 describe("the conntrack tally", () => {
+  it("reads /proc/net/nf_conntrack's lines as conntrack's (two columns of address family first)", () => {
+    const tallied = (text: string) => {
+      const t = newTally(["198.51.100.10", "198.51.100.11"], [0]);
+      tallyChunk(t, text);
+      endTally(t);
+      return { usage: usageOf(t, [{ poolId: "p1", address: "198.51.100.10", ports: 100 }]), isps: t.isps };
+    };
+    const v6 =
+      "udp      17 29 src=fd00::1 dst=fd00::2 sport=1 dport=53 [UNREPLIED] src=fd00::2 dst=fd00::1 sport=53 dport=1 mark=0 use=1";
+    const proc = LISTING.split("\n")
+      .map((l) => `ipv4     2 ${l.replace(" use=1", " zone=0 use=2")}`)
+      .concat(`ipv6     10 ${v6.replace(" use=1", " zone=0 use=2")}`)
+      .join("\n");
+    expect(tallied(proc)).toEqual(tallied(`${LISTING}\n${v6}`));
+    expect(tallied(proc).isps.get(0)).toBe(7);
+    expect(tallied(proc).usage[0]?.tcp).toBe(3);
+  });
+
   it("counts per pool address and protocol, toward the busiest destination, across chunk borders", () => {
     const t = newTally(["198.51.100.10", "198.51.100.11", "198.51.100.12"]);
     for (let i = 0; i < LISTING.length; i += 37) tallyChunk(t, LISTING.slice(i, i + 37));

@@ -9,8 +9,9 @@ import { MARK_ISP_MASK } from "../../core/spec/marks";
  * per address stop growing at a bound (the tally is then marked partial). Pure: the I/O is in
  * pool-usage-reader.ts.
  *
- * A line of `conntrack -L` holds the original tuple, then the reply tuple:
- *   tcp 6 431999 ESTABLISHED src=C dst=D sport=40000 dport=80 src=D dst=P sport=80 dport=1025 [ASSURED] mark=0 use=1
+ * A line of the kernel's listing (/proc/net/nf_conntrack, or `conntrack -L` without the two
+ * leading family columns) holds the original tuple, then the reply tuple:
+ *   ipv4 2 tcp 6 431999 ESTABLISHED src=C dst=D sport=40000 dport=80 src=D dst=P sport=80 dport=1025 [ASSURED] mark=0 zone=0 use=2
  * After SNAT the reply goes to the pool address P at the port the kernel picked; the reply's
  * source (D, 80) is the destination the port is unique toward. The mark is printed in decimal.
  */
@@ -55,6 +56,15 @@ function valueAfter(line: string, key: string, from: number): { value: string; e
   return { value: line.slice(start, end), end };
 }
 
+/** The protocol's name: the first word of a `conntrack -L` line, the third of a /proc one (`ipv4 2 tcp ...`). */
+function protocolOf(line: string): string {
+  const m = FIRST_WORDS_RE.exec(line);
+  if (m === null) return "";
+  return (m[1] === "ipv4" || m[1] === "ipv6" ? m[3] : m[1]) ?? "";
+}
+
+const FIRST_WORDS_RE = /^(\S+) +(\S+)(?: +(\S+))?/;
+
 /** Adds one listing line: its ISP by its mark, and its pool address when it is SNATed to one. */
 export function tallyLine(t: UsageTally, line: string): void {
   t.lines++;
@@ -74,7 +84,7 @@ export function tallyLine(t: UsageTally, line: string): void {
   if (src === null || dst === null) return;
   const a = t.addresses.get(dst.value);
   if (a === undefined) return;
-  const proto = line.slice(0, line.indexOf(" "));
+  const proto = protocolOf(line);
   if (proto !== "tcp" && proto !== "udp") {
     a.other++;
     return;

@@ -5,10 +5,11 @@ import { FakeRunner } from "../../testkit/fakes/runner";
 import { fakeSpawner } from "../../testkit/fakes/spawner";
 import { gatewaySpec, isp, pool } from "../../testkit/spec-fixtures";
 import { CONNTRACK_COUNT_FILE, CONNTRACK_MAX_FILE, CONNTRACK_STAT_FILE } from "./conntrack-usage";
-import { PoolUsageReader, usageIsQuiet } from "./pool-usage-reader";
+import { CONNTRACK_TABLE_FILE, PoolUsageReader, usageIsQuiet } from "./pool-usage-reader";
 
+/** a line of /proc/net/nf_conntrack; `conntrack -L` prints the same without the first two columns */
 const line = (pool: string, n: number) =>
-  `tcp      6 431999 ESTABLISHED src=100.64.1.2 dst=203.0.113.10 sport=${40000 + n} dport=443 src=203.0.113.10 dst=${pool} sport=443 dport=${20000 + n} [ASSURED] mark=0 use=1\n`;
+  `ipv4     2 tcp      6 431999 ESTABLISHED src=100.64.1.2 dst=203.0.113.10 sport=${40000 + n} dport=443 src=203.0.113.10 dst=${pool} sport=443 dport=${20000 + n} [ASSURED] mark=0 zone=0 use=2\n`;
 
 const STATS = "cpu=0 found=0 invalid=0 insert=0 insert_failed=4 drop=1 early_drop=0 error=0 search_restart=0\n";
 // /proc/net/stat/nf_conntrack of a two-CPU gateway (kernel 6.18's columns)
@@ -44,7 +45,7 @@ describe("PoolUsageReader", () => {
     await tick();
     const p = procs[0];
     if (p === undefined) throw new Error("no dump started");
-    expect(p.args).toEqual(["conntrack", "-L"]);
+    expect(p.args).toEqual(["cat", CONNTRACK_TABLE_FILE]);
     const text = Array.from({ length: 3 }, (_, n) => line("198.51.100.10", n)).join("");
     p.handlers.stdout?.(text.slice(0, 100));
     p.handlers.stdout?.(text.slice(100));
@@ -115,14 +116,48 @@ describe("PoolUsageReader", () => {
     expect(JSON.stringify(report).length).toBeLessThan(MAX_BODY_BYTES / 3);
   });
 
-  it("reports nothing when conntrack fails, and never throws", async () => {
+  it("lists the table with conntrack -L from the first read that finds no /proc listing on", async () => {
+    const { spawner, procs } = fakeSpawner();
+    const reader = new PoolUsageReader(runner(), spawner);
+    const spec = onePoolSpec();
+    const first = reader.refresh(spec);
+    await tick();
+    procs[0]?.exit({ code: 1 });
+    await tick();
+    expect(procs.map((p) => p.args.join(" "))).toEqual([`cat ${CONNTRACK_TABLE_FILE}`, "conntrack -L"]);
+    // conntrack prints the kernel's lines without the address family's two columns
+    procs[1]?.handlers.stdout?.(
+      line("198.51.100.10", 1)
+        .replace(/^ipv4 +2 +/, "")
+        .replace(" zone=0 use=2", " use=1"),
+    );
+    procs[1]?.exit({ code: 0 });
+    expect((await first)?.addresses[0]?.tcp).toBe(1);
+    const second = reader.refresh(spec);
+    await tick();
+    expect(procs[2]?.args).toEqual(["conntrack", "-L"]);
+    procs[2]?.exit({ code: 0 });
+    expect((await second)?.addresses[0]?.tcp).toBe(0);
+  });
+
+  it("reports nothing when the listing fails, and never throws", async () => {
     const { spawner, procs } = fakeSpawner();
     const reader = new PoolUsageReader(runner(), spawner);
     const spec = onePoolSpec();
     const done = reader.refresh(spec);
     await tick();
+    // a listing cut off midway is not one to fall back from: the counts so far are not reported
+    procs[0]?.handlers.stdout?.(line("198.51.100.10", 1));
     procs[0]?.exit({ code: 1 });
     expect(await done).toBeNull();
+    expect(procs).toHaveLength(1);
+    const again = reader.refresh(spec);
+    await tick();
+    procs[1]?.exit({ code: 1 });
+    await tick();
+    procs[2]?.exit({ code: 1 });
+    expect(await again).toBeNull();
+    expect(procs.map((p) => p.args[0])).toEqual(["cat", "cat", "conntrack"]);
   });
 
   it("reads /proc directly on the gateway itself, and asks conntrack -S where the kernel has no stat file", async () => {

@@ -12,21 +12,35 @@ import {
   CONNTRACK_STAT_FILE,
   endTally,
   newTally,
+  type UsageTally,
   parseConntrackStatFile,
   parseConntrackStats,
   tallyChunk,
   usageOf,
 } from "./conntrack-usage";
-import type { ProcessSpawner } from "./spawner";
+import { type Exit, type ProcessSpawner, type SpawnedProcess, streamGatewayFile } from "./spawner";
+
+const exitText = (e: Exit) =>
+  `exit ${e.code ?? e.signal ?? e.error}${e.error !== null && e.code !== null ? `: ${e.error}` : ""}`;
 
 /**
- * Reads port usage per pool address and the connections per ISP: one `conntrack -L` streamed
- * through the tally of conntrack-usage.ts (one walk of the kernel's table for both: a walk costs
- * the kernel milliseconds even when the table is empty, since it visits every bucket), plus the
+ * Reads port usage per pool address and the connections per ISP: one listing of the conntrack
+ * table streamed through the tally of conntrack-usage.ts (one walk of the kernel's table for both:
+ * a walk costs the kernel milliseconds even when the table is empty, since it visits every
+ * bucket). The listing is /proc/net/nf_conntrack where the kernel has it (CONNTRACK_TABLE_FILE),
+ * else `conntrack -L`; plus the
  * table's fill and the kernel's exhaustion counters (read from /proc: nf_conntrack_count,
  * nf_conntrack_max and /proc/net/stat/nf_conntrack). Bounded: one read at a time, a time limit
  * (the tally so far is reported as partial), and a cap on the lines read.
  */
+
+/**
+ * The kernel's conntrack table as text (CONFIG_NF_CONNTRACK_PROCFS, on in Debian's kernels):
+ * reading it costs no process when the agent runs on the gateway, and the kernel formats it for
+ * half the CPU time `conntrack -L` takes for the same table (measured here, kernel 6.18: 100000
+ * entries 0.10 s against 0.22 s, 262144 entries 0.33 s against 0.60 s).
+ */
+export const CONNTRACK_TABLE_FILE = "/proc/net/nf_conntrack";
 
 const DUMP_TIMEOUT_MS = 8_000;
 const MAX_LINES = 4_000_000;
@@ -34,10 +48,14 @@ const MAX_LINES = 4_000_000;
 export interface PoolUsageReaderOptions {
   timeoutMs?: number;
   maxLines?: number;
+  /** where the table's listing is read; CONNTRACK_TABLE_FILE unless another namespace's (/proc/PID/net/...) */
+  tableFile?: string;
 }
 
 export class PoolUsageReader {
   private running = false;
+  /** whether the kernel lists its table in CONNTRACK_TABLE_FILE (until a read finds it missing) */
+  private tableFile = true;
   private last: PoolUsageReport | null = null;
   private ispCounts = new Map<number, number>();
 
@@ -90,8 +108,9 @@ export class PoolUsageReader {
     );
     const maxLines = this.options.maxLines ?? MAX_LINES;
     let stopped = false;
-    const proc = this.spawner.spawn(["conntrack", "-L"], {
-      stdout: (chunk) => {
+    let proc: SpawnedProcess;
+    const handlers = {
+      stdout: (chunk: string) => {
         if (stopped) return;
         tallyChunk(tally, chunk);
         if (tally.lines >= maxLines) {
@@ -99,14 +118,35 @@ export class PoolUsageReader {
           proc.stop();
         }
       },
-    });
+    };
     const timer = setTimeout(() => {
       stopped = true;
       proc.stop();
     }, this.options.timeoutMs ?? DUMP_TIMEOUT_MS);
-    const exit = await proc.exited;
-    clearTimeout(timer);
-    if (!stopped && exit.code !== 0) throw new Error(`conntrack -L: exit ${exit.code ?? exit.signal ?? exit.error}`);
+    try {
+      if (this.tableFile) {
+        const file = this.options.tableFile ?? CONNTRACK_TABLE_FILE;
+        proc = streamGatewayFile(this.spawner, file, handlers);
+        const exit = await proc.exited;
+        if (stopped || exit.code === 0) return this.usage(tally, wanted, stopped);
+        if (tally.lines > 0) throw new Error(`${file}: ${exitText(exit)}`);
+        // a kernel without the file: conntrack lists the table from now on
+        this.tableFile = false;
+      }
+      proc = this.spawner.spawn(["conntrack", "-L"], handlers);
+      const exit = await proc.exited;
+      if (!stopped && exit.code !== 0) throw new Error(`conntrack -L: ${exitText(exit)}`);
+      return this.usage(tally, wanted, stopped);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private usage(
+    tally: UsageTally,
+    wanted: ReadonlyArray<{ poolId: string; address: string; ports: number }>,
+    stopped: boolean,
+  ): Pick<PoolUsageReport, "addresses" | "partial"> & { isps: Map<number, number> } {
     endTally(tally);
     // the addresses with the most connections first, when a pool has more than a report carries
     const addresses = usageOf(tally, wanted)

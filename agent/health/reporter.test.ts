@@ -106,7 +106,7 @@ describe("health reporter", () => {
   });
 
   it("takes a sample each second between reports and sends them with the next, oldest first", async () => {
-    const { reports, r, stop, running } = samplingReporter(250, 50);
+    const { reports, stop, running } = samplingReporter(250, 50);
     await tick(600);
     stop.abort();
     await running;

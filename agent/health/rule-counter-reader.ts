@@ -13,14 +13,16 @@ const TIMEOUT_MS = 10_000;
  * their duration (readIntervalMs). A policy with no counted rule has no set: an empty reading,
  * marked `noSet` (the set comes only with another load, so reading again before one is wasted).
  */
-export async function readRuleCounters(
-  spawner: ProcessSpawner,
-  rules: ReadonlyMap<number, string>,
-): Promise<{
+export interface RuleCounterReading {
   counters: Map<string, RuleReading>;
   durationMs: number;
   noSet: boolean;
-}> {
+}
+
+export async function readRuleCounters(
+  spawner: ProcessSpawner,
+  rules: ReadonlyMap<number, string>,
+): Promise<RuleCounterReading> {
   const started = performance.now();
   const parser = new RuleCounterParser(rules);
   let stderr = "";
@@ -54,7 +56,7 @@ export async function readRuleCounters(
 }
 
 /** Whether the policy table is there (the set is missing when no rule is counted). */
-async function tableExists(spawner: ProcessSpawner): Promise<boolean> {
+export async function tableExists(spawner: ProcessSpawner): Promise<boolean> {
   let out = "";
   const proc = spawner.spawn(["nft", "list", "tables", POLICY_TABLE.split(" ")[0] as string], {
     stdout: (chunk) => {

@@ -32,7 +32,8 @@ import {
   sampleIspOf,
 } from "../../core/protocol/health-report";
 import { HealthReporter, healthById } from "./reporter";
-import { readIntervalMs, readRuleCounters } from "./rule-counter-reader";
+import { readIntervalMs } from "./rule-counter-reader";
+import { RuleCounterShell } from "./rule-counter-shell";
 import type { RuleCounterTally } from "./rule-counters";
 import { RULE_COUNTER_READ_MS, RULE_HIT_IDLE_MS } from "../../core/protocol/agent-api";
 import { deleteRuleCounters } from "../../core/render/nft";
@@ -46,8 +47,11 @@ import type { ProcessSpawner } from "./spawner";
  * probers at its ISPs; `run` keeps reporting until the agent stops.
  */
 
-/** ip rule changes arrive as events (link-watch.ts); the timer only catches what the monitor missed */
-const RULE_CHECK_MS = 60_000;
+/**
+ * ip rule changes arrive as events (link-watch.ts, and a restarted monitor reads them again); the
+ * timer only catches what the monitor missed, so it may be slow: a read of the rules is a process
+ */
+const RULE_CHECK_MS = 300_000;
 const RULE_EVENT_SETTLE_MS = 200;
 const VS_TRAFFIC_MS = 1000;
 
@@ -114,6 +118,7 @@ export class HealthService {
   /** connections in the conntrack table at the last count; null before the first or when unreadable */
   private conntrackCount: number | null = null;
   private readonly poolUsageReader: PoolUsageReader;
+  private readonly counterShell: RuleCounterShell;
   private readonly links: LinkWatcher;
   private readonly arp = new ArpWatch();
   private lastLoad: HealthReport["lastLoad"] = null;
@@ -192,6 +197,7 @@ export class HealthService {
       intervalMs: deps.reportIntervalMs,
     });
     this.poolUsageReader = new PoolUsageReader(deps.runner, deps.spawner);
+    this.counterShell = new RuleCounterShell({ spawner: deps.spawner, tmpDir: deps.tmpDir });
     this.vsTraffic = new VirtualServiceTraffic(deps.runner);
     this.links = new LinkWatcher({
       spawner: deps.spawner,
@@ -493,7 +499,7 @@ export class HealthService {
     }
   }
 
-  /** The rules' counters: one nft call every few seconds while a spec runs (rule-counters.ts). */
+  /** The rules' counters: a reading every few seconds while a spec runs, through a long-lived nft (rule-counter-shell.ts). */
   private async ruleCounterLoop(signal: AbortSignal): Promise<void> {
     const tally = this.deps.ruleCounters;
     if (tally === undefined) return;
@@ -513,7 +519,7 @@ export class HealthService {
       try {
         const at = new Date().toISOString();
         const moves = this.specMoves;
-        const read = await readRuleCounters(this.deps.spawner, keys.keys);
+        const read = await this.counterShell.read(keys.keys);
         // a load while nft listed may have given a slot to another rule: the next reading tells
         if (this.datapath.ruleCounterKeys() === keys) {
           tally.observe(read.counters, at, keys.rules);
@@ -651,6 +657,7 @@ export class HealthService {
       this.links.stop();
       this.monitor.stop();
       this.datapath.close();
+      this.counterShell.stop();
       this.virtualServices.stop();
       await this.ha?.stop();
     }

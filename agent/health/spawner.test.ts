@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { execSpawner } from "./spawner";
+import { execSpawner, streamGatewayFile } from "./spawner";
 
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-spawner-"));
 const savedTmp = process.env.TMPDIR;
@@ -82,5 +82,51 @@ describe("execSpawner with stdoutViaFile", () => {
     expect(r.exit.error).toMatch(/ENOENT/);
     expect(readdirSync(dir)).toEqual([]);
     expect(open()).toBe(before);
+  });
+});
+
+describe("streamGatewayFile", () => {
+  const big = Array.from({ length: 40_000 }, (_, i) => `ipv4 2 udp 17 29 src=100.64.0.${i % 250} élément ${i}`).join(
+    "\n",
+  );
+
+  it("reads a file in place on the gateway itself, in whole characters and without a process", async () => {
+    const path = join(dir, "listing");
+    writeFileSync(path, big);
+    const chunks: string[] = [];
+    const spawner = execSpawner();
+    const proc = streamGatewayFile(spawner, path, { stdout: (c) => chunks.push(c) });
+    expect(proc.pid).toBeUndefined();
+    expect(await proc.exited).toEqual({ code: 0, signal: null, error: null });
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.join("")).toBe(big);
+  });
+
+  it("stops early when told, and says why it could not read", async () => {
+    const path = join(dir, "listing-stop");
+    writeFileSync(path, big);
+    const chunks: string[] = [];
+    const proc = streamGatewayFile(execSpawner(), path, {
+      stdout: (c) => {
+        chunks.push(c);
+        proc.stop();
+      },
+    });
+    expect(await proc.exited).toEqual({ code: null, signal: "SIGTERM", error: null });
+    expect(chunks).toHaveLength(1);
+    const missing = await streamGatewayFile(execSpawner(), join(dir, "nothing"), {}).exited;
+    expect(missing.code).toBe(1);
+    expect(missing.error).toMatch(/ENOENT/);
+  });
+
+  it("runs cat where the files are not the gateway's (a namespace prefix)", async () => {
+    const path = join(dir, "listing-cat");
+    writeFileSync(path, big);
+    const chunks: string[] = [];
+    // `env` as the prefix: commands run through it, as through `ip netns exec NS`
+    const proc = streamGatewayFile(execSpawner({ prefix: ["env"] }), path, { stdout: (c) => chunks.push(c) });
+    expect(proc.pid).toBeGreaterThan(0);
+    expect((await proc.exited).code).toBe(0);
+    expect(chunks.join("")).toBe(big);
   });
 });

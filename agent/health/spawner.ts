@@ -43,6 +43,8 @@ export interface SpawnHandlers {
    * temporary file can be made.
    */
   stdoutViaFile?: boolean;
+  /** the command's stdout goes to this open file (a long-lived command whose output the caller reads from it) */
+  stdoutFd?: number;
 }
 
 const FILE_CHUNK_BYTES = 64 * 1024;
@@ -67,36 +69,100 @@ function anonymousFile(): number | null {
 
 /**
  * Hands the file's content to `deliver` in chunks of whole characters, then closes it. The reads
- * are synchronous (a file just written is in the page cache: microseconds each, and no thread pool
- * for the agent to keep); the loop yields between chunks so that probes and reports go on.
+ * are synchronous (a file just written is in the page cache, a /proc file is written by the kernel
+ * as it is read: microseconds to a few milliseconds each, and no thread pool for the agent to
+ * keep); the loop yields between chunks so that probes and reports go on. `stopped` ends it early.
  */
-async function deliverFile(fd: number, deliver: ((chunk: string) => void) | undefined): Promise<void> {
+async function deliverFile(
+  fd: number,
+  deliver: ((chunk: string) => void) | undefined,
+  { chunkBytes = FILE_CHUNK_BYTES, stopped = () => false }: { chunkBytes?: number; stopped?: () => boolean } = {},
+): Promise<void> {
   try {
     if (deliver === undefined) return;
     const decoder = new StringDecoder("utf8");
-    const buffer = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
-    for (let position = 0; ; ) {
-      const bytesRead = readSync(fd, buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      const text = decoder.write(buffer.subarray(0, bytesRead));
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    for (let position = 0, end = false; !end && !stopped(); ) {
+      // a /proc file answers a page per read whatever was asked: fill the chunk before handing it on
+      let filled = 0;
+      while (filled < buffer.length) {
+        const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, position);
+        if (bytesRead === 0) {
+          end = true;
+          break;
+        }
+        filled += bytesRead;
+        position += bytesRead;
+      }
+      const text = decoder.write(buffer.subarray(0, filled));
       if (text !== "") deliver(text);
-      await new Promise((resolve) => setImmediate(resolve));
+      if (!end) await new Promise((resolve) => setImmediate(resolve));
     }
     const rest = decoder.end();
-    if (rest !== "") deliver(rest);
+    if (rest !== "" && !stopped()) deliver(rest);
   } finally {
     closeSync(fd);
   }
 }
 
+/** a /proc listing's text comes in chunks this big: a few thousand conntrack entries, a few ms of the kernel's time each */
+const PROC_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * A file of the gateway's kernel streamed without a process, as a SpawnedProcess (exit 0 at its
+ * end, 1 with the reason when it cannot be opened or read), so that a reader takes either.
+ */
+function streamedFile(path: string, handlers: Pick<SpawnHandlers, "stdout">): SpawnedProcess {
+  let stopped = false;
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    return { stop() {}, exited: Promise.resolve({ code: 1, signal: null, error: errorText(e) }) };
+  }
+  // as from a process, output comes after the caller holds the handle (its handlers may stop it)
+  const exited = new Promise((resolve) => setImmediate(resolve))
+    .then(() => deliverFile(fd, handlers.stdout, { chunkBytes: PROC_CHUNK_BYTES, stopped: () => stopped }))
+    .then(
+      (): Exit => ({ code: stopped ? null : 0, signal: stopped ? "SIGTERM" : null, error: null }),
+      (e: unknown): Exit => ({ code: 1, signal: null, error: errorText(e) }),
+    );
+  return {
+    stop() {
+      stopped = true;
+    },
+    exited,
+  };
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
 export interface ProcessSpawner {
   spawn(args: readonly string[], handlers: SpawnHandlers): SpawnedProcess;
+  /**
+   * Streams a /proc file of the gateway's kernel without starting a process; absent where files
+   * are not the gateway's (a prefix that enters a namespace): streamGatewayFile runs `cat` there.
+   */
+  streamFile?(path: string, handlers: Pick<SpawnHandlers, "stdout">): SpawnedProcess;
+}
+
+/**
+ * A /proc file as the gateway sees it, streamed: read in place when the agent runs on the gateway
+ * (no process: a spawn costs the agent a few milliseconds of CPU), else by `cat` in its namespace.
+ */
+export function streamGatewayFile(
+  spawner: ProcessSpawner,
+  path: string,
+  handlers: Pick<SpawnHandlers, "stdout">,
+): SpawnedProcess {
+  return spawner.streamFile?.(path, handlers) ?? spawner.spawn(["cat", path], handlers);
 }
 
 export function execSpawner(options: { prefix?: readonly string[] } = {}): ProcessSpawner {
   const prefix = options.prefix ?? [];
   return {
+    // with a prefix (another namespace), this process's /proc is not the gateway's
+    ...(prefix.length === 0 ? { streamFile: streamedFile } : {}),
     spawn(args, handlers) {
       const [file, ...rest] = [...prefix, ...args];
       if (file === undefined) {
@@ -104,7 +170,8 @@ export function execSpawner(options: { prefix?: readonly string[] } = {}): Proce
       }
       // fping in loop mode runs until stopped; if the agent dies without stopping it, its next
       // write to the closed pipe ends it (SIGPIPE), so it never outlives the agent for long
-      let outFile = handlers.stdoutViaFile && !handlers.discardStdout ? anonymousFile() : null;
+      let outFile =
+        handlers.stdoutViaFile && !handlers.discardStdout && handlers.stdoutFd === undefined ? anonymousFile() : null;
       /** the output file, to the one that reads or closes it: null after that */
       const takeFile = (): number | null => {
         const fd = outFile;
@@ -114,7 +181,11 @@ export function execSpawner(options: { prefix?: readonly string[] } = {}): Proce
       let child: ReturnType<typeof spawn>;
       try {
         child = spawn(file, rest, {
-          stdio: [handlers.stdin ? "pipe" : "ignore", outFile ?? (handlers.discardStdout ? "ignore" : "pipe"), "pipe"],
+          stdio: [
+            handlers.stdin ? "pipe" : "ignore",
+            handlers.stdoutFd ?? outFile ?? (handlers.discardStdout ? "ignore" : "pipe"),
+            "pipe",
+          ],
           env: { ...process.env, LC_ALL: "C" },
         });
       } catch (e) {

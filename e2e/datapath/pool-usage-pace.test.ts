@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { CONNTRACK_TABLE_FILE } from "../../agent/health/pool-usage-reader";
 import { execSpawner, type ProcessSpawner } from "../../agent/health/spawner";
 import { applyOk, entry, labSpec, requireRoot } from "../../testkit/datapath";
 import { startHealthService, waitFor } from "../../testkit/lab/health-service";
@@ -36,7 +37,7 @@ it("lists port usage every third interval while the table holds steady, and at o
   const dumps: number[] = [];
   const spawner: ProcessSpawner = {
     spawn: (args, handlers) => {
-      if (args.join(" ") === "conntrack -L") dumps.push(Date.now());
+      if (args.join(" ") === `cat ${CONNTRACK_TABLE_FILE}`) dumps.push(Date.now());
       return inner.spawn(args, handlers);
     },
   };

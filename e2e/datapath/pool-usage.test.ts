@@ -1,3 +1,4 @@
+import { readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PoolUsageReader } from "../../agent/health/pool-usage-reader";
@@ -151,6 +152,23 @@ describe("port usage of a 100-port pool", () => {
     expect(full.pct).toBe(100);
     expect(full.report.conntrack?.insertFailed).toBeGreaterThan(failedBefore);
     expect(full.report.conntrack?.drop).toBeGreaterThan(alert.report.conntrack?.drop ?? 0);
+
+    // the agent on a gateway reads the listing in place, without a process: the same usage (read
+    // here through /proc/PID/net of a process in the gateway's namespace)
+    const inNs = lab.spawn(lab.ns.gateway, ["sleep", "60"]);
+    const pid = inNs.child.pid as number;
+    try {
+      const until = Date.now() + 5_000;
+      while (readlinkSync(`/proc/${pid}/ns/net`) === readlinkSync("/proc/self/ns/net") && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const inPlace = new PoolUsageReader(lab.runner(lab.ns.gateway), execSpawner(), {
+        tableFile: `/proc/${pid}/net/nf_conntrack`,
+      });
+      expect((await inPlace.refresh(spec))?.addresses).toEqual(full.report.addresses);
+    } finally {
+      inNs.kill();
+    }
 
     // every port the kernel picked is in the pool's range
     const listing = await lab.must(lab.ns.gateway, ["conntrack", "-L", "-n", "-p", "tcp"]);

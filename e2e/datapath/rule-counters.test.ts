@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FailoverState } from "../../core/spec/decide";
 import type { GatewaySpec } from "../../core/spec/schema";
 import { readRuleCounters } from "../../agent/health/rule-counter-reader";
+import { RuleCounterShell } from "../../agent/health/rule-counter-shell";
 import { execSpawner, type ProcessSpawner } from "../../agent/health/spawner";
 import { RuleCounterTally } from "../../agent/health/rule-counters";
 import { startHealthService, waitFor } from "../../testkit/lab/health-service";
@@ -42,9 +43,19 @@ function spec(revision: number, withB = true): GatewaySpec {
 /** commands in the gateway's namespace, streamed, as the agent's reader runs them */
 const gatewaySpawner = () => execSpawner({ prefix: ["ip", "netns", "exec", lab.ns.gateway] });
 
-/** the rules' counters as the agent reads them, under the ruleset the last applyOk loaded */
+let shell: RuleCounterShell;
+
+/**
+ * the rules' counters as the agent reads them (through its long-lived nft), under the ruleset the
+ * last applyOk loaded; a `nft list set` process of its own reads the same
+ */
 async function readCounters() {
-  return (await readRuleCounters(gatewaySpawner(), loadedRuleCounterKeys(lab).keys)).counters;
+  const { keys } = loadedRuleCounterKeys(lab);
+  const read = await shell.read(keys);
+  expect(shell.usable()).toBe(true);
+  const once = await readRuleCounters(gatewaySpawner(), keys);
+  expect(Object.fromEntries(once.counters)).toEqual(Object.fromEntries(read.counters));
+  return read.counters;
 }
 
 /** new connections per counted rule: 0 for a rule whose counters are not in the set (none moved lately) */
@@ -71,9 +82,11 @@ beforeAll(async () => {
   lab = await buildLab({ clients: 1 });
   await lab.addClientAddresses(0, sourcesA, `100.64.${NET_A}.0/24`);
   listener = await startListener(lab, lab.ns.server, { addresses: lab.servers, tcp: [TCP], udp: [UDP] });
+  shell = new RuleCounterShell({ spawner: gatewaySpawner() });
 });
 
 afterAll(async () => {
+  shell?.stop();
   await listener?.stop();
   await lab?.destroy();
 });
@@ -284,10 +297,19 @@ describe("rule counters on real traffic", () => {
   it("the agent reads no counters while no rule is counted, and reads them from the load that counts one", async () => {
     const inner = gatewaySpawner();
     let reads = 0;
+    // a reading is a request to the agent's long-lived nft (or a process of its own, should that fail)
     const spawner: ProcessSpawner = {
       spawn: (args, handlers) => {
+        const proc = inner.spawn(args, handlers);
         if (args.join(" ") === "nft list set inet gatehouse rule_hits") reads++;
-        return inner.spawn(args, handlers);
+        if (args.join(" ") !== "nft -i") return proc;
+        return {
+          ...proc,
+          write: (text: string) => {
+            if (text.startsWith("list set inet gatehouse rule_hits\n")) reads++;
+            return proc.write?.(text) ?? false;
+          },
+        };
       },
     };
     const tally = new RuleCounterTally();

@@ -6,6 +6,8 @@ export interface FakeProcess {
   args: readonly string[];
   handlers: SpawnHandlers;
   stopped: boolean;
+  /** what was written to its stdin */
+  written: string[];
   exit(e: Partial<Exit>): void;
 }
 
@@ -17,17 +19,28 @@ export function fakeSpawner() {
       const exited = new Promise<Exit>((r) => {
         resolve = r;
       });
+      let ended = false;
+      const end = (e: Exit) => {
+        ended = true;
+        resolve(e);
+      };
       const p: FakeProcess = {
         args,
         handlers,
         stopped: false,
-        exit: (e) => resolve({ code: 1, signal: null, error: null, ...e }),
+        written: [],
+        exit: (e) => end({ code: 1, signal: null, error: null, ...e }),
       };
       procs.push(p);
       return {
         stop() {
           p.stopped = true;
-          resolve({ code: null, signal: "SIGTERM", error: null });
+          end({ code: null, signal: "SIGTERM", error: null });
+        },
+        write(text: string) {
+          if (ended) return false;
+          p.written.push(text);
+          return true;
         },
         exited,
       };
