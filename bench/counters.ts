@@ -11,11 +11,12 @@
  *    namespace, as on a gateway, with the same 10000-rule spec, against a console stand-in
  *    (lib/stand-in-console.ts) on that namespace's 127.0.0.1 that serves the spec and acknowledges
  *    reports; while a bounded trickle of new connections keeps the counters moving, the agent
- *    reads all 10000 counters and reports the deltas. Its resident memory (peak of 1 s samples)
+ *    reads the counters of the rules that moved and reports the deltas. Its resident memory (peak of 1 s samples)
  *    and CPU over at least 60 s of steady state are read from /proc. The window is whole counter
  *    read cycles (from just after one counter report to just after the first one past 60 s), so
  *    it holds the reads of its time whatever their phase. The CPU includes the commands the agent
- *    runs (nft, conntrack: its waited-for children; fping, ip monitor: its live descendants).
+ *    runs (nft, conntrack: its waited-for children; fping, ip monitor and its two long-lived nft,
+ *    one for loads and one for counter reads: its live descendants).
  *
  * BENCH_ROUNDS=0 skips part 1; BENCH_AGENT_FLAGS adds Node.js options to the agent's.
  *

@@ -6,7 +6,8 @@ import { StringDecoder } from "node:string_decoder";
 import { POLICY_TABLE, SET_RULE_HITS } from "../../core/render/names";
 import { type RuleCounterReading, readRuleCounters, tableExists } from "./rule-counter-reader";
 import { RuleCounterParser } from "./rule-counters";
-import type { ProcessSpawner, SpawnedProcess } from "./spawner";
+import type { NftShellDeps } from "../apply/nft-shell";
+import type { SpawnedProcess } from "./spawner";
 
 /**
  * The rules' counters read through one long-lived `nft -i` instead of a `nft list set` process
@@ -39,12 +40,8 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-export interface RuleCounterShellDeps {
-  spawner: ProcessSpawner;
-  /** directory for the shell's output file; the OS temp dir by default */
-  tmpDir?: string;
-  timeoutMs?: number;
-}
+/** as the load shell's: the spawner, the directory for the output file, the time limit of an answer */
+export type RuleCounterShellDeps = NftShellDeps;
 
 export class RuleCounterShell {
   private process: SpawnedProcess | null = null;
