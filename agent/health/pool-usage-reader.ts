@@ -54,8 +54,8 @@ export interface PoolUsageReaderOptions {
 
 export class PoolUsageReader {
   private running = false;
-  /** whether the kernel lists its table in CONNTRACK_TABLE_FILE (until a read finds it missing) */
-  private tableFile = true;
+  /** whether the kernel lists its table in a file (until a read finds none): else `conntrack -L` */
+  private kernelListsTable = true;
   private last: PoolUsageReport | null = null;
   private ispCounts = new Map<number, number>();
 
@@ -124,14 +124,14 @@ export class PoolUsageReader {
       proc.stop();
     }, this.options.timeoutMs ?? DUMP_TIMEOUT_MS);
     try {
-      if (this.tableFile) {
+      if (this.kernelListsTable) {
         const file = this.options.tableFile ?? CONNTRACK_TABLE_FILE;
         proc = streamGatewayFile(this.spawner, file, handlers);
         const exit = await proc.exited;
         if (stopped || exit.code === 0) return this.usage(tally, wanted, stopped);
         if (tally.lines > 0) throw new Error(`${file}: ${exitText(exit)}`);
         // a kernel without the file: conntrack lists the table from now on
-        this.tableFile = false;
+        this.kernelListsTable = false;
       }
       proc = this.spawner.spawn(["conntrack", "-L"], handlers);
       const exit = await proc.exited;

@@ -5,6 +5,12 @@ import type { ProcessSpawner } from "./spawner";
 
 const TIMEOUT_MS = 10_000;
 
+export interface RuleCounterReading {
+  counters: Map<string, RuleReading>;
+  durationMs: number;
+  noSet: boolean;
+}
+
 /**
  * One `nft list set` of the rules' counter set: the counters of every rule that moved lately in
  * one call, parsed as it streams (rule-counters.ts), each key's rule taken from `rules` (the
@@ -12,13 +18,8 @@ const TIMEOUT_MS = 10_000;
  * elements (10000 busy rules) takes 0.1-0.3 s of CPU to list; the reading loop spaces reads by
  * their duration (readIntervalMs). A policy with no counted rule has no set: an empty reading,
  * marked `noSet` (the set comes only with another load, so reading again before one is wasted).
+ * The agent reads through its long-lived nft (rule-counter-shell.ts), by this where that cannot run.
  */
-export interface RuleCounterReading {
-  counters: Map<string, RuleReading>;
-  durationMs: number;
-  noSet: boolean;
-}
-
 export async function readRuleCounters(
   spawner: ProcessSpawner,
   rules: ReadonlyMap<number, string>,

@@ -125,3 +125,20 @@ describe("RuleCounterShell", () => {
     }
   });
 });
+
+describe("RuleCounterShell without a temporary directory", () => {
+  it("reads by a process of its own when nft's output file cannot be made", async () => {
+    const { spawner, procs } = fakeSpawner();
+    const shell = new RuleCounterShell({ spawner, tmpDir: "/nonexistent/gatehouse" });
+    try {
+      const read = shell.read(KEYS);
+      await tick();
+      expect(procs.map((p) => p.args.join(" "))).toEqual(["nft list set inet gatehouse rule_hits"]);
+      procs[0]?.handlers.stdout?.(listing("0x08001001 counter packets 2 bytes 120"));
+      procs[0]?.exit({ code: 0 });
+      expect((await read).counters.get("a")?.connections).toBe(2);
+    } finally {
+      shell.stop();
+    }
+  });
+});

@@ -1,13 +1,9 @@
-import { closeSync, ftruncateSync, fstatSync, openSync, readSync, unlinkSync } from "node:fs";
-import { randomUUID } from "node:crypto";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { StringDecoder } from "node:string_decoder";
+import { closeSync, ftruncateSync } from "node:fs";
 import { POLICY_TABLE, SET_RULE_HITS } from "../../core/render/names";
 import { type RuleCounterReading, readRuleCounters, tableExists } from "./rule-counter-reader";
 import { RuleCounterParser } from "./rule-counters";
 import type { NftShellDeps } from "../apply/nft-shell";
-import type { SpawnedProcess } from "./spawner";
+import { anonymousFile, readChunks, type SpawnedProcess } from "./spawner";
 
 /**
  * The rules' counters read through one long-lived `nft -i` instead of a `nft list set` process
@@ -31,11 +27,10 @@ const TIMEOUT_MS = 10_000;
 const MAX_FAILURES = 3;
 /** a set name no ruleset has: asking for it ends every request with a known error */
 const END_SET = "gatehouse_reading_end_";
-const FILE_CHUNK_BYTES = 256 * 1024;
 
 interface Pending {
   end: string;
-  resolve: (stderr: string | null) => void;
+  resolve: (stderr: string) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -79,7 +74,7 @@ export class RuleCounterShell {
   private async readNow(rules: ReadonlyMap<number, string>): Promise<RuleCounterReading> {
     if (!this.usable()) return readRuleCounters(this.deps.spawner, rules);
     const started = performance.now();
-    let stderr: string | null;
+    let stderr: string;
     try {
       stderr = await this.request(`list set ${POLICY_TABLE} ${SET_RULE_HITS}`);
     } catch {
@@ -89,9 +84,9 @@ export class RuleCounterShell {
     }
     this.failures = 0;
     const parser = new RuleCounterParser(rules);
-    this.drain((chunk) => parser.push(chunk));
+    await this.drain((chunk) => parser.push(chunk));
     const what = `nft -i: list set ${POLICY_TABLE} ${SET_RULE_HITS}`;
-    const errors = (stderr ?? "").trim();
+    const errors = stderr.trim();
     if (/No such file or directory/.test(errors) && (await tableExists(this.deps.spawner))) {
       return { counters: new Map(), durationMs: performance.now() - started, noSet: true };
     }
@@ -100,11 +95,11 @@ export class RuleCounterShell {
   }
 
   /** Sends one command; resolves with what the shell wrote to stderr about it. */
-  private request(command: string): Promise<string | null> {
+  private request(command: string): Promise<string> {
     const proc = this.process ?? this.start();
     const end = `list set ${POLICY_TABLE} ${END_SET}${++this.requests}`;
     this.stderr = "";
-    return new Promise<string | null>((resolve, reject) => {
+    return new Promise<string>((resolve, reject) => {
       const timeoutMs = this.deps.timeoutMs ?? TIMEOUT_MS;
       const timer = setTimeout(() => {
         // a shell that does not answer is not trusted again: the next reading starts a new one
@@ -118,7 +113,8 @@ export class RuleCounterShell {
   }
 
   private start(): SpawnedProcess {
-    if (this.fd === null) this.fd = appendOnlyFile(this.deps.tmpDir ?? tmpdir());
+    if (this.fd === null) this.fd = anonymousFile({ dir: this.deps.tmpDir, append: true });
+    if (this.fd === null) throw new Error("no temporary file for nft's output");
     ftruncateSync(this.fd, 0);
     this.stderr = "";
     const proc = this.deps.spawner.spawn(["nft", "-i"], {
@@ -168,31 +164,12 @@ export class RuleCounterShell {
     p.reject(e);
   }
 
-  /** Hands the file's content to `deliver` in chunks of whole characters, then empties it. */
-  private drain(deliver: (chunk: string) => void): void {
+  /** Hands the answer nft wrote to `deliver`, then empties the file for the next one. */
+  private async drain(deliver: (chunk: string) => void): Promise<void> {
     const fd = this.fd;
     if (fd === null) return;
-    const size = fstatSync(fd).size;
-    const decoder = new StringDecoder("utf8");
-    const buffer = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, Math.max(size, 1)));
-    for (let position = 0; position < size; ) {
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
-      if (n === 0) break;
-      position += n;
-      const text = decoder.write(buffer.subarray(0, n));
-      if (text !== "") deliver(text);
-    }
-    const rest = decoder.end();
-    if (rest !== "") deliver(rest);
+    await readChunks(fd, deliver);
     // opened for appending: nft's next write lands at the start again
     ftruncateSync(fd, 0);
   }
-}
-
-/** An unlinked file, open for appending and reading (0600 while it has a name). */
-function appendOnlyFile(dir: string): number {
-  const path = join(dir, `gatehouse-counters-${randomUUID()}`);
-  const fd = openSync(path, "ax+", 0o600);
-  unlinkSync(path);
-  return fd;
 }

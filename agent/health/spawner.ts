@@ -49,12 +49,21 @@ export interface SpawnHandlers {
 
 const FILE_CHUNK_BYTES = 64 * 1024;
 
-/** An unlinked file in the temporary directory, open for reading and writing; null when none can be made. */
-function anonymousFile(): number | null {
-  const path = join(tmpdir(), `gatehouse-out-${randomUUID()}`);
+/**
+ * An unlinked file in `dir` (the temporary directory by default), open for reading and writing
+ * (every write at its end with `append`); null when none can be made.
+ */
+export function anonymousFile({
+  dir = tmpdir(),
+  append = false,
+}: {
+  dir?: string;
+  append?: boolean;
+} = {}): number | null {
+  const path = join(dir, `gatehouse-out-${randomUUID()}`);
   let fd: number;
   try {
-    fd = openSync(path, "wx+", 0o600);
+    fd = openSync(path, append ? "ax+" : "wx+", 0o600);
   } catch {
     return null;
   }
@@ -68,38 +77,47 @@ function anonymousFile(): number | null {
 }
 
 /**
- * Hands the file's content to `deliver` in chunks of whole characters, then closes it. The reads
- * are synchronous (a file just written is in the page cache, a /proc file is written by the kernel
- * as it is read: microseconds to a few milliseconds each, and no thread pool for the agent to
- * keep); the loop yields between chunks so that probes and reports go on. `stopped` ends it early.
+ * Hands the file's content from its start to `deliver` in chunks of whole characters, leaving it
+ * open. The reads are synchronous (a file just written is in the page cache, a /proc file is
+ * written by the kernel as it is read: microseconds to a few milliseconds each, and no thread
+ * pool for the agent to keep); the loop yields between chunks so that probes and reports go on.
+ * `stopped` ends it early.
  */
+export async function readChunks(
+  fd: number,
+  deliver: (chunk: string) => void,
+  { chunkBytes = FILE_CHUNK_BYTES, stopped = () => false }: { chunkBytes?: number; stopped?: () => boolean } = {},
+): Promise<void> {
+  const decoder = new StringDecoder("utf8");
+  const buffer = Buffer.allocUnsafe(chunkBytes);
+  for (let position = 0, end = false; !end && !stopped(); ) {
+    // a /proc file answers a page per read whatever was asked: fill the chunk before handing it on
+    let filled = 0;
+    while (filled < buffer.length) {
+      const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, position);
+      if (bytesRead === 0) {
+        end = true;
+        break;
+      }
+      filled += bytesRead;
+      position += bytesRead;
+    }
+    const text = decoder.write(buffer.subarray(0, filled));
+    if (text !== "") deliver(text);
+    if (!end) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const rest = decoder.end();
+  if (rest !== "" && !stopped()) deliver(rest);
+}
+
+/** readChunks, then closes the file. */
 async function deliverFile(
   fd: number,
   deliver: ((chunk: string) => void) | undefined,
-  { chunkBytes = FILE_CHUNK_BYTES, stopped = () => false }: { chunkBytes?: number; stopped?: () => boolean } = {},
+  options?: Parameters<typeof readChunks>[2],
 ): Promise<void> {
   try {
-    if (deliver === undefined) return;
-    const decoder = new StringDecoder("utf8");
-    const buffer = Buffer.allocUnsafe(chunkBytes);
-    for (let position = 0, end = false; !end && !stopped(); ) {
-      // a /proc file answers a page per read whatever was asked: fill the chunk before handing it on
-      let filled = 0;
-      while (filled < buffer.length) {
-        const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, position);
-        if (bytesRead === 0) {
-          end = true;
-          break;
-        }
-        filled += bytesRead;
-        position += bytesRead;
-      }
-      const text = decoder.write(buffer.subarray(0, filled));
-      if (text !== "") deliver(text);
-      if (!end) await new Promise((resolve) => setImmediate(resolve));
-    }
-    const rest = decoder.end();
-    if (rest !== "" && !stopped()) deliver(rest);
+    if (deliver !== undefined) await readChunks(fd, deliver, options);
   } finally {
     closeSync(fd);
   }

@@ -745,8 +745,9 @@ function ruleSlots(plan: Plan): Map<string, number> {
  * per-CPU counter (the set has no timeout: a timeout would be refreshed, a write every CPU shares,
  * with every packet). The agent deletes the elements of rules that did not move for a while
  * (RULE_HIT_IDLE_MS), so the set holds the rules that moved lately, not all of them. The count
- * chain runs after the classifier, so a first packet is counted once its rule wrote the slot; a connection with no slot (unmatched, a virtual service, the
- * gateway's own) updates nothing. Counting changes no decision.
+ * chain runs after the classifier, so a first packet is counted once its rule wrote the slot; a
+ * connection with no slot (unmatched, a virtual service, the gateway's own) updates nothing.
+ * Counting changes no decision.
  */
 const SLOT = `ct mark & ${hex(MARK_RULE_SLOT_MASK)}`;
 const HAS_SLOT = `ct mark & ${hex(MARK_RULE_SLOT_PRESENT)} != 0`;
